@@ -1,0 +1,37 @@
+"""nnmath: the mathematics of a neural network, made runnable, correct and fast.
+
+Forward propagation z = w·x + b and ŷ = σ(z); a loss and its cost C; backpropagation
+by the chain rule; gradient descent w ← w − α·∂C/∂w. From the article's single neuron
+(:class:`Perceptron`) to multi-layer networks (:class:`Network`) and scikit-learn
+compatible estimators.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from nnmath import activations, initializers, losses, optimizers, training
+from nnmath.gradcheck import gradcheck
+from nnmath.network import Network
+from nnmath.optimizers import SGD, Adam
+from nnmath.perceptron import Perceptron
+from nnmath.training import DivergenceError, History
+
+try:
+    __version__ = version("nnmath")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0.0.0"
+
+__all__ = [
+    "SGD",
+    "Adam",
+    "DivergenceError",
+    "History",
+    "Network",
+    "Perceptron",
+    "__version__",
+    "activations",
+    "gradcheck",
+    "initializers",
+    "losses",
+    "optimizers",
+    "training",
+]

@@ -1,0 +1,312 @@
+"""Activation functions a = σ(z), each paired with its derivative da/dz.
+
+Every activation is an object with
+
+* ``__call__(z)`` — the value a = σ(z), same shape and dtype as ``z``;
+* ``derivative(z)`` — da/dz, elementwise (softmax: the full Jacobian, see
+  :class:`Softmax`);
+* ``backward(dC_da, a)`` — the chain-rule product ∂C/∂z = ∂C/∂a · ∂a/∂z, computed
+  from the activation's *output* ``a`` (which the forward pass keeps), in place
+  into ``dC_da`` when that is allowed.
+
+Example
+-------
+>>> import numpy as np
+>>> from nnmath import activations
+>>> sigma = activations.get("sigmoid")
+>>> sigma(np.array([0.0]))
+array([0.5])
+>>> sigma.derivative(np.array([0.0]))
+array([0.25])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import expit
+
+__all__ = [
+    "Activation",
+    "Exp",
+    "Identity",
+    "LeakyReLU",
+    "ReLU",
+    "Sigmoid",
+    "Softmax",
+    "Step",
+    "Tanh",
+    "get",
+    "names",
+]
+
+
+class Activation:
+    """Base class: an activation σ with its derivative.
+
+    Subclasses implement ``__call__`` (the value), ``derivative`` (da/dz from z) and
+    ``_da_dz_from_output`` (da/dz from a = σ(z), used by backpropagation).
+    """
+
+    name: str = ""
+    formula: str = ""
+    derivative_formula: str = ""
+
+    def __call__(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def derivative(self, z: np.ndarray) -> np.ndarray:
+        """da/dz evaluated at ``z``, elementwise, same shape as ``z``."""
+        return self._da_dz_from_output(self(np.asarray(z)))
+
+    def _da_dz_from_output(self, a: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dC_da: np.ndarray, a: np.ndarray, inplace: bool = False) -> np.ndarray:
+        """∂C/∂z = ∂C/∂a · ∂a/∂z, with ∂a/∂z computed from the output ``a``.
+
+        Parameters
+        ----------
+        dC_da : ndarray of shape (n_samples, n_units)
+        a : ndarray of shape (n_samples, n_units), the forward pass's σ(z)
+        inplace : bool
+            Write the result into ``dC_da``.
+        """
+        da_dz = self._da_dz_from_output(a)
+        if inplace:
+            return np.multiply(dC_da, da_dz, out=dC_da)
+        return dC_da * da_dz
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and vars(self) == vars(other)
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, tuple(sorted(vars(self).items()))))
+
+
+class Sigmoid(Activation):
+    """Logistic sigmoid: σ(z) = 1 / (1 + e^(−z)); σ'(z) = σ(z)(1 − σ(z)).
+
+    Computed with :func:`scipy.special.expit`, which never overflows:
+    σ(−1000) = 0 and σ(1000) = 1 without a warning.
+    """
+
+    name = "sigmoid"
+    formula = "σ(z) = 1 / (1 + e^(−z))"
+    derivative_formula = "σ'(z) = σ(z)·(1 − σ(z))"
+
+    def __call__(self, z, out=None):
+        return expit(z, out=out)
+
+    def _da_dz_from_output(self, a):
+        return a * (1 - a)
+
+    def backward(self, dC_da, a, inplace=False):
+        dC_dz = np.multiply(dC_da, a, out=dC_da if inplace else None)
+        dC_dz -= dC_dz * a  # ∂C/∂a · a(1 − a) without a second temporary of a
+        return dC_dz
+
+
+class Step(Activation):
+    """Binary (Heaviside) step: σ(z) = 1 if z ≥ 0 else 0; σ'(z) = 0.
+
+    NOTE: the derivative is 0 everywhere it exists (it is undefined at 0), so no
+    gradient flows through a step; the perceptron uses Rosenblatt's rule instead.
+    """
+
+    name = "step"
+    formula = "σ(z) = 1 if z ≥ 0 else 0"
+    derivative_formula = "σ'(z) = 0"
+
+    def __call__(self, z, out=None):
+        z = np.asarray(z)
+        return _write((z >= 0).astype(z.dtype), out)
+
+    def _da_dz_from_output(self, a):
+        return np.zeros_like(a)
+
+
+def _write(values: np.ndarray, out: np.ndarray | None) -> np.ndarray:
+    """Return ``values``, copied into ``out`` when one is given."""
+    if out is None:
+        return values
+    out[...] = values
+    return out
+
+
+class Tanh(Activation):
+    """Hyperbolic tangent: σ(z) = tanh z; σ'(z) = 1 − tanh² z."""
+
+    name = "tanh"
+    formula = "σ(z) = tanh(z)"
+    derivative_formula = "σ'(z) = 1 − tanh²(z)"
+
+    def __call__(self, z, out=None):
+        return np.tanh(z, out=out)
+
+    def _da_dz_from_output(self, a):
+        return 1 - a * a
+
+
+class ReLU(Activation):
+    """Rectified linear unit: σ(z) = max(0, z); σ'(z) = 1 if z > 0 else 0.
+
+    NOTE: at z = 0 the derivative is taken as 0 (the subgradient scikit-learn and
+    PyTorch use).
+    """
+
+    name = "relu"
+    formula = "σ(z) = max(0, z)"
+    derivative_formula = "σ'(z) = 1 if z > 0 else 0"
+
+    def __call__(self, z, out=None):
+        return np.maximum(z, 0, out=out)
+
+    def _da_dz_from_output(self, a):
+        return (a > 0).astype(a.dtype)
+
+    def backward(self, dC_da, a, inplace=False):
+        dC_dz = dC_da if inplace else dC_da.copy()
+        dC_dz[a <= 0] = 0
+        return dC_dz
+
+
+class LeakyReLU(Activation):
+    """Leaky ReLU: σ(z) = z if z > 0 else s·z; σ'(z) = 1 if z > 0 else s (s = slope).
+
+    NOTE: at z = 0 the derivative is taken as s.
+    """
+
+    name = "leaky_relu"
+    formula = "σ(z) = z if z > 0 else s·z"
+    derivative_formula = "σ'(z) = 1 if z > 0 else s"
+
+    def __init__(self, negative_slope: float = 0.01):
+        if not 0 < negative_slope < 1:
+            raise ValueError(
+                f"negative_slope must be in (0, 1); got {negative_slope!r}. "
+                "Use 'relu' for a slope of 0."
+            )
+        self.negative_slope = float(negative_slope)
+
+    def __call__(self, z, out=None):
+        z = np.asarray(z)
+        return _write(np.where(z > 0, z, z * z.dtype.type(self.negative_slope)), out)
+
+    def _da_dz_from_output(self, a):
+        # a > 0 exactly when z > 0, since the slope is positive.
+        return np.where(a > 0, a.dtype.type(1), a.dtype.type(self.negative_slope))
+
+    def __repr__(self):
+        return f"LeakyReLU(negative_slope={self.negative_slope})"
+
+
+class Identity(Activation):
+    """Identity: σ(z) = z; σ'(z) = 1."""
+
+    name = "identity"
+    formula = "σ(z) = z"
+    derivative_formula = "σ'(z) = 1"
+
+    def __call__(self, z, out=None):
+        if out is None:
+            return np.array(z, copy=True)
+        if out is not z:
+            out[...] = z
+        return out
+
+    def _da_dz_from_output(self, a):
+        return np.ones_like(a)
+
+    def backward(self, dC_da, a, inplace=False):
+        return dC_da if inplace else dC_da.copy()
+
+
+class Exp(Activation):
+    """Exponential, the inverse of Poisson regression's log link: σ(z) = e^z; σ'(z) = e^z."""
+
+    name = "exp"
+    formula = "σ(z) = e^z"
+    derivative_formula = "σ'(z) = e^z"
+
+    def __call__(self, z, out=None):
+        return np.exp(z, out=out)
+
+    def _da_dz_from_output(self, a):
+        return np.array(a, copy=True)
+
+
+class Softmax(Activation):
+    """Softmax over the last axis: σ(z)ₖ = e^(zₖ) / Σⱼ e^(zⱼ); ∂σₖ/∂zⱼ = σₖ(δₖⱼ − σⱼ).
+
+    Softmax mixes the units of a row, so its derivative is a Jacobian, not an
+    elementwise factor: ``derivative(z)`` returns the full Jacobian of shape
+    (..., k, k), and ``backward`` applies its transpose to ∂C/∂a without forming it:
+    ∂C/∂zⱼ = σⱼ (∂C/∂aⱼ − Σₖ ∂C/∂aₖ σₖ).
+
+    The row maximum is subtracted before exponentiating, so softmax([1000, 0, −1000])
+    is finite.
+    """
+
+    name = "softmax"
+    formula = "σ(z)ₖ = e^(zₖ) / Σⱼ e^(zⱼ)"
+    derivative_formula = "∂σₖ/∂zⱼ = σₖ(δₖⱼ − σⱼ)"
+
+    def __call__(self, z, out=None):
+        z = np.asarray(z)
+        shifted = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
+        np.exp(shifted, out=shifted)
+        shifted /= shifted.sum(axis=-1, keepdims=True)
+        return shifted
+
+    def derivative(self, z):
+        """The Jacobian ∂σₖ/∂zⱼ = σₖ(δₖⱼ − σⱼ), shape ``z.shape + (k,)``."""
+        s = self(np.asarray(z))
+        return s[..., :, None] * (np.eye(s.shape[-1], dtype=s.dtype) - s[..., None, :])
+
+    def backward(self, dC_da, a, inplace=False):
+        weighted = (dC_da * a).sum(axis=-1, keepdims=True)
+        dC_dz = np.subtract(dC_da, weighted, out=dC_da if inplace else None)
+        dC_dz *= a
+        return dC_dz
+
+
+_REGISTRY: dict[str, type[Activation]] = {
+    "sigmoid": Sigmoid,
+    "logistic": Sigmoid,
+    "step": Step,
+    "tanh": Tanh,
+    "relu": ReLU,
+    "leaky_relu": LeakyReLU,
+    "identity": Identity,
+    "softmax": Softmax,
+    "exp": Exp,
+}
+
+
+def names() -> list[str]:
+    """The activation names :func:`get` accepts, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get(name: str | Activation) -> Activation:
+    """Return the activation called ``name`` (an :class:`Activation` passes through).
+
+    Parameters
+    ----------
+    name : str or Activation
+        One of :func:`names`: "sigmoid" (alias "logistic"), "step", "tanh", "relu",
+        "leaky_relu", "identity", "softmax", "exp".
+
+    Examples
+    --------
+    >>> get("logistic").name
+    'sigmoid'
+    """
+    if isinstance(name, Activation):
+        return name
+    if not isinstance(name, str) or name not in _REGISTRY:
+        raise ValueError(f"unknown activation {name!r}; valid names are {', '.join(names())}")
+    return _REGISTRY[name]()

@@ -1,0 +1,39 @@
+"""Initial weights scaled by a layer's fan-in and fan-out.
+
+* Glorot (Xavier) uniform: W ~ U(−r, r), r = √(6 / (n_in + n_out)) — keeps the
+  variance of z and of ∂C/∂z roughly constant through sigmoid, tanh and identity layers.
+* He uniform: W ~ U(−r, r), r = √(6 / n_in) — doubles the variance for ReLU layers,
+  which zero half of their inputs.
+
+Biases start at 0. Randomness comes only from the ``numpy.random.Generator`` passed in.
+
+Example
+-------
+>>> import numpy as np
+>>> W = glorot_uniform(np.random.default_rng(0), 3, 2, np.float64)
+>>> W.shape
+(3, 2)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["glorot_uniform", "he_uniform", "for_activation"]
+
+
+def glorot_uniform(rng: np.random.Generator, n_in: int, n_out: int, dtype) -> np.ndarray:
+    """W of shape (n_in, n_out) from U(−r, r), r = √(6 / (n_in + n_out))."""
+    r = np.sqrt(6.0 / (n_in + n_out))
+    return rng.uniform(-r, r, size=(n_in, n_out)).astype(dtype, copy=False)
+
+
+def he_uniform(rng: np.random.Generator, n_in: int, n_out: int, dtype) -> np.ndarray:
+    """W of shape (n_in, n_out) from U(−r, r), r = √(6 / n_in)."""
+    r = np.sqrt(6.0 / n_in)
+    return rng.uniform(-r, r, size=(n_in, n_out)).astype(dtype, copy=False)
+
+
+def for_activation(name: str):
+    """The initializer suited to an activation: He for ReLU-like, Glorot otherwise."""
+    return he_uniform if name in ("relu", "leaky_relu") else glorot_uniform

@@ -1,0 +1,321 @@
+"""Losses L(ŷ, y) of one sample, the cost C over the data, and its gradient ∂C/∂ŷ.
+
+The cost is the (weighted) mean of the per-sample loss over the n samples:
+C = Σᵢ wᵢ Lᵢ / Σᵢ wᵢ, which is C = (1/n) Σᵢ Lᵢ without sample weights. Every loss
+object has
+
+* ``__call__(y_hat, y, sample_weight=None)`` — the cost C, a Python float;
+* ``per_sample(y_hat, y)`` — the losses Lᵢ, shape (n_samples,);
+* ``gradient(y_hat, y, sample_weight=None)`` — ∂C/∂ŷ with ``y_hat``'s shape, the
+  1/n (or wᵢ/Σw) included.
+
+``y_hat`` has shape (n_samples, n_outputs); ``y`` has the same shape, or (n_samples,)
+when there is one output.
+
+Example
+-------
+>>> import numpy as np
+>>> from nnmath import losses
+>>> mse = losses.get("mse")
+>>> mse(np.array([[0.5]]), np.array([1.0]))   # (1 − 0.5)² = 0.25
+0.25
+>>> mse.gradient(np.array([[0.5]]), np.array([1.0]))   # 2(ŷ − y)/n
+array([[-1.]])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import xlogy
+
+__all__ = [
+    "BinaryCrossEntropy",
+    "CrossEntropy",
+    "Huber",
+    "Loss",
+    "MAE",
+    "MSE",
+    "Poisson",
+    "SquaredError",
+    "get",
+    "names",
+]
+
+
+def _as_2d(y_hat) -> np.ndarray:
+    y_hat = np.asarray(y_hat)
+    return y_hat.reshape(-1, 1) if y_hat.ndim == 1 else y_hat
+
+
+def _as_2d_like(y: np.ndarray, y_hat: np.ndarray) -> np.ndarray:
+    y = np.asarray(y)
+    if y.ndim == 1 and y_hat.ndim == 2:
+        y = y.reshape(-1, 1)
+    if y.shape != y_hat.shape:
+        raise ValueError(
+            f"y has shape {y.shape} but y_hat has shape {y_hat.shape}; "
+            "they must match (y may be 1-D when there is one output)"
+        )
+    return y
+
+
+def _weights(sample_weight, n: int, dtype) -> tuple[np.ndarray | None, float]:
+    """(wᵢ as a column or None, Σw) — Σw = n without weights."""
+    if sample_weight is None:
+        return None, float(n)
+    w = np.asarray(sample_weight, dtype=dtype).reshape(-1, 1)
+    return w, float(w.sum())
+
+
+class Loss:
+    """Base class. Subclasses define ``_elementwise`` (the loss of each output of each
+    sample) and ``_elementwise_gradient`` (its derivative by ŷ); the per-sample loss is
+    their sum over outputs (times ``output_scale``)."""
+
+    name: str = ""
+    formula: str = ""
+    gradient_formula: str = ""
+    #: The output activation whose pairing with this loss gives ∂C/∂z = ŷ − y
+    #: (times ``output_scale``), the "canonical link": the network then skips the
+    #: two separate factors ∂C/∂ŷ and ∂ŷ/∂z.
+    canonical_activation: str | None = None
+
+    def output_scale(self, n_outputs: int) -> float:
+        """Factor in front of the sum over outputs in the per-sample loss."""
+        return 1.0
+
+    def _elementwise(self, y_hat, y):
+        raise NotImplementedError
+
+    def _elementwise_gradient(self, y_hat, y):
+        raise NotImplementedError
+
+    def per_sample(self, y_hat: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Lᵢ for each sample, shape (n_samples,)."""
+        y_hat = _as_2d(y_hat)
+        y = _as_2d_like(y, y_hat)
+        return self._elementwise(y_hat, y).sum(axis=1) * self.output_scale(y_hat.shape[1])
+
+    def __call__(self, y_hat: np.ndarray, y: np.ndarray, sample_weight=None) -> float:
+        """The cost C = Σᵢ wᵢ Lᵢ / Σᵢ wᵢ (the mean of Lᵢ without weights), a float."""
+        L = self.per_sample(y_hat, y)
+        if sample_weight is None:
+            return float(L.mean())
+        w = np.asarray(sample_weight, dtype=L.dtype)
+        return float((w * L).sum() / w.sum())
+
+    def gradient(self, y_hat: np.ndarray, y: np.ndarray, sample_weight=None) -> np.ndarray:
+        """∂C/∂ŷ, shape of ``y_hat``; includes the 1/n (or wᵢ/Σw) of the mean."""
+        shape = np.shape(y_hat)
+        y_hat = _as_2d(y_hat)
+        y = _as_2d_like(y, y_hat)
+        w, w_sum = _weights(sample_weight, y_hat.shape[0], y_hat.dtype)
+        g = self._elementwise_gradient(y_hat, y)
+        g *= g.dtype.type(self.output_scale(y_hat.shape[1]) / w_sum)
+        if w is not None:
+            g *= w
+        return g.reshape(shape)
+
+    def canonical_delta(self, y_hat: np.ndarray, y: np.ndarray, sample_weight=None) -> np.ndarray:
+        """∂C/∂z at the output when it uses ``canonical_activation``: c·(ŷ − y)·wᵢ/Σw.
+
+        This is ∂C/∂ŷ · ∂ŷ/∂z multiplied out by hand; a test holds it against the
+        product of the two factors.
+        """
+        y = _as_2d_like(y, y_hat)
+        w, w_sum = _weights(sample_weight, y_hat.shape[0], y_hat.dtype)
+        delta = np.subtract(y_hat, y, dtype=y_hat.dtype)
+        delta *= y_hat.dtype.type(self._canonical_factor(y_hat.shape[1]) / w_sum)
+        if w is not None:
+            delta *= w
+        return delta
+
+    def _canonical_factor(self, n_outputs: int) -> float:
+        return self.output_scale(n_outputs)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+    def __eq__(self, other: object) -> bool:
+        return type(self) is type(other) and vars(self) == vars(other)
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__, tuple(sorted(vars(self).items()))))
+
+
+class MSE(Loss):
+    """The article's squared error: L = Σₖ (yₖ − ŷₖ)² (one output: (y − ŷ)²);
+    ∂L/∂ŷₖ = 2(ŷₖ − yₖ). C = (1/n) Σᵢ Lᵢ."""
+
+    name = "mse"
+    formula = "L = Σₖ (yₖ − ŷₖ)²"
+    gradient_formula = "∂L/∂ŷ = 2(ŷ − y)"
+    canonical_activation = "identity"
+
+    def _elementwise(self, y_hat, y):
+        r = y - y_hat
+        return r * r
+
+    def _elementwise_gradient(self, y_hat, y):
+        return 2 * (y_hat - y)
+
+    def _canonical_factor(self, n_outputs):
+        return 2.0
+
+
+class SquaredError(Loss):
+    """scikit-learn's regression loss: L = ½ · (1/k) Σₖ (yₖ − ŷₖ)² over k outputs;
+    ∂L/∂ŷₖ = (ŷₖ − yₖ)/k. Half the article's MSE for one output."""
+
+    name = "squared_error"
+    formula = "L = ½·(1/k) Σₖ (yₖ − ŷₖ)²"
+    gradient_formula = "∂L/∂ŷ = (ŷ − y)/k"
+    canonical_activation = "identity"
+
+    def output_scale(self, n_outputs):
+        return 0.5 / n_outputs
+
+    def _elementwise(self, y_hat, y):
+        r = y - y_hat
+        return r * r
+
+    def _elementwise_gradient(self, y_hat, y):
+        return 2 * (y_hat - y)
+
+    def _canonical_factor(self, n_outputs):
+        return 1.0 / n_outputs
+
+
+def _clip_probability(p: np.ndarray) -> np.ndarray:
+    # NOTE: log(0) is −inf; the probabilities are clipped to [ε, 1 − ε] (ε the dtype's
+    # machine epsilon, as scikit-learn does) so that the cost and its gradient stay
+    # finite when ŷ is exactly 0 or 1.
+    eps = np.finfo(p.dtype).eps if np.issubdtype(p.dtype, np.floating) else np.finfo(float).eps
+    return np.clip(p, eps, 1 - eps)
+
+
+class BinaryCrossEntropy(Loss):
+    """Binary cross-entropy (log loss) of independent outputs:
+    L = −Σₖ [yₖ log ŷₖ + (1 − yₖ) log(1 − ŷₖ)]; ∂L/∂ŷ = (ŷ − y) / (ŷ(1 − ŷ)).
+    With a sigmoid output, ∂C/∂z = ŷ − y."""
+
+    name = "binary_cross_entropy"
+    formula = "L = −Σₖ [yₖ log ŷₖ + (1 − yₖ) log(1 − ŷₖ)]"
+    gradient_formula = "∂L/∂ŷ = (ŷ − y) / (ŷ(1 − ŷ))"
+    canonical_activation = "sigmoid"
+
+    def _elementwise(self, y_hat, y):
+        p = _clip_probability(y_hat)
+        return -(xlogy(y, p) + xlogy(1 - y, 1 - p))
+
+    def _elementwise_gradient(self, y_hat, y):
+        p = _clip_probability(y_hat)
+        return (p - y) / (p * (1 - p))
+
+
+class CrossEntropy(Loss):
+    """Categorical cross-entropy: L = −Σₖ yₖ log ŷₖ (one-hot or probability targets);
+    ∂L/∂ŷₖ = −yₖ/ŷₖ. With a softmax output and rows of y summing to 1, ∂C/∂z = ŷ − y."""
+
+    name = "cross_entropy"
+    formula = "L = −Σₖ yₖ log ŷₖ"
+    gradient_formula = "∂L/∂ŷ = −y / ŷ"
+    canonical_activation = "softmax"
+
+    def _elementwise(self, y_hat, y):
+        return -xlogy(y, _clip_probability(y_hat))
+
+    def _elementwise_gradient(self, y_hat, y):
+        return -y / _clip_probability(y_hat)
+
+
+class MAE(Loss):
+    """Absolute error: L = Σₖ |yₖ − ŷₖ|; ∂L/∂ŷ = sign(ŷ − y) (0 at ŷ = y)."""
+
+    name = "mae"
+    formula = "L = Σₖ |yₖ − ŷₖ|"
+    gradient_formula = "∂L/∂ŷ = sign(ŷ − y)"
+
+    def _elementwise(self, y_hat, y):
+        return np.abs(y - y_hat)
+
+    def _elementwise_gradient(self, y_hat, y):
+        return np.sign(y_hat - y)
+
+
+class Huber(Loss):
+    """Huber loss with threshold δ: per output h(r) = ½r² if |r| ≤ δ else δ(|r| − ½δ),
+    r = ŷ − y, L = Σₖ h(rₖ); ∂L/∂ŷ = clip(ŷ − y, −δ, δ)."""
+
+    name = "huber"
+    formula = "L = Σₖ [½r² if |r| ≤ δ else δ(|r| − ½δ)], r = ŷ − y"
+    gradient_formula = "∂L/∂ŷ = clip(ŷ − y, −δ, δ)"
+
+    def __init__(self, delta: float = 1.0):
+        if not delta > 0:
+            raise ValueError(f"delta must be > 0; got {delta!r}")
+        self.delta = float(delta)
+
+    def _elementwise(self, y_hat, y):
+        r = np.abs(y_hat - y)
+        d = self.delta
+        return np.where(r <= d, 0.5 * r * r, d * (r - 0.5 * d))
+
+    def _elementwise_gradient(self, y_hat, y):
+        return np.clip(y_hat - y, -self.delta, self.delta)
+
+    def __repr__(self):
+        return f"Huber(delta={self.delta})"
+
+
+class Poisson(Loss):
+    """Half Poisson deviance (scikit-learn's): L = Σₖ [yₖ log(yₖ/ŷₖ) − yₖ + ŷₖ] for
+    ŷ > 0; ∂L/∂ŷ = 1 − y/ŷ. With an exp output (log link), ∂C/∂z = ŷ − y."""
+
+    name = "poisson"
+    formula = "L = Σₖ [yₖ log(yₖ/ŷₖ) − yₖ + ŷₖ]"
+    gradient_formula = "∂L/∂ŷ = 1 − y/ŷ"
+    canonical_activation = "exp"
+
+    def _elementwise(self, y_hat, y):
+        return xlogy(y, y / y_hat) - y + y_hat
+
+    def _elementwise_gradient(self, y_hat, y):
+        return 1 - y / y_hat
+
+
+_REGISTRY: dict[str, type[Loss]] = {
+    "mse": MSE,
+    "squared_error": SquaredError,
+    "binary_cross_entropy": BinaryCrossEntropy,
+    "cross_entropy": CrossEntropy,
+    "mae": MAE,
+    "huber": Huber,
+    "poisson": Poisson,
+}
+
+
+def names() -> list[str]:
+    """The loss names :func:`get` accepts, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get(name: str | Loss) -> Loss:
+    """Return the loss called ``name`` (a :class:`Loss` passes through).
+
+    Parameters
+    ----------
+    name : str or Loss
+        One of :func:`names`: "mse", "squared_error", "binary_cross_entropy",
+        "cross_entropy", "mae", "huber", "poisson".
+
+    Examples
+    --------
+    >>> get("cross_entropy").canonical_activation
+    'softmax'
+    """
+    if isinstance(name, Loss):
+        return name
+    if not isinstance(name, str) or name not in _REGISTRY:
+        raise ValueError(f"unknown loss {name!r}; valid names are {', '.join(names())}")
+    return _REGISTRY[name]()

@@ -1,0 +1,346 @@
+"""Gradient-descent optimizers and learning-rate schedules.
+
+The optimizers follow exactly the update rules documented for ``torch.optim.SGD``
+(dampening 0, no weight decay) and ``torch.optim.Adam`` (no weight decay, no amsgrad):
+
+SGD, with gradient g and learning rate α:
+    plain:     θ ← θ − α g
+    momentum:  b ← μ b + g  (b = g on the first step);  θ ← θ − α b
+    Nesterov:  b as above;  θ ← θ − α (g + μ b)
+
+Adam, at step t:
+    m ← β₁ m + (1 − β₁) g;   v ← β₂ v + (1 − β₂) g²
+    m̂ = m / (1 − β₁ᵗ);       v̂ = v / (1 − β₂ᵗ)
+    θ ← θ − α m̂ / (√v̂ + ε)
+
+``step(params, grads)`` updates each array of ``params`` in place. The network hands
+over its single flat parameter buffer, so one step is a few vectorised operations into
+preallocated arrays, whatever the number of layers.
+
+Example
+-------
+>>> import numpy as np
+>>> w = np.array([1.0, 2.0])
+>>> SGD(learning_rate=0.1).step([w], [np.array([1.0, -1.0])])
+>>> w
+array([0.9, 2.1])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+__all__ = [
+    "SGD",
+    "Adam",
+    "Optimizer",
+    "Schedule",
+    "Constant",
+    "InverseScaling",
+    "StepDecay",
+    "Cosine",
+    "Adaptive",
+    "get_schedule",
+]
+
+
+def _check_positive(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a positive number; got {value!r}")
+    if not value > 0 or not math.isfinite(value):
+        raise ValueError(f"{name} must be > 0; got {value!r}")
+    return float(value)
+
+
+def _check_fraction(name: str, value, closed_right: bool = False) -> float:
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+    if not ok or not (0 <= value <= 1 if closed_right else 0 <= value < 1):
+        interval = "[0, 1]" if closed_right else "[0, 1)"
+        raise ValueError(f"{name} must be in {interval}; got {value!r}")
+    return float(value)
+
+
+class Optimizer:
+    """Base class: holds the learning rate α and per-parameter state."""
+
+    def __init__(self, learning_rate: float):
+        self.learning_rate = _check_positive("learning_rate", learning_rate)
+        self._state: list[tuple[np.ndarray, ...]] | None = None
+
+    def reset(self) -> None:
+        """Forget the running state (velocities, moments, step count)."""
+        self._state = None
+
+    def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
+        """Update every array in ``params`` in place from the matching ``grads``."""
+        if self._state is None or len(self._state) != len(params):
+            self._state = [self._init_state(p) for p in params]
+        self._begin_step()
+        for p, g, state in zip(params, grads, self._state, strict=True):
+            self._update(p, g, *state)
+
+    def _init_state(self, p: np.ndarray) -> tuple[np.ndarray, ...]:
+        raise NotImplementedError
+
+    def _begin_step(self) -> None:
+        pass
+
+    def _update(self, p, g, *state) -> None:
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent with optional (Nesterov) momentum.
+
+    Parameters
+    ----------
+    learning_rate : float, default 0.01
+        α > 0.
+    momentum : float, default 0
+        μ in [0, 1].
+    nesterov : bool, default False
+        Use Nesterov's momentum (needs momentum > 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = np.zeros(1); opt = SGD(learning_rate=0.5, momentum=0.9)
+    >>> opt.step([w], [np.ones(1)]); opt.step([w], [np.ones(1)])
+    >>> w   # −0.5·1, then b = 0.9·1 + 1 = 1.9: −0.5 − 0.95
+    array([-1.45])
+    """
+
+    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False):
+        super().__init__(learning_rate)
+        self.momentum = _check_fraction("momentum", momentum, closed_right=True)
+        if nesterov and self.momentum == 0:
+            raise ValueError("nesterov=True needs momentum > 0")
+        self.nesterov = bool(nesterov)
+        self._first = True
+
+    def reset(self) -> None:
+        super().reset()
+        self._first = True
+
+    def step(self, params, grads) -> None:
+        super().step(params, grads)
+        self._first = False
+
+    def _init_state(self, p):
+        return (np.zeros_like(p), np.empty_like(p)) if self.momentum else ()
+
+    def _update(self, p, g, *state):
+        lr = p.dtype.type(self.learning_rate)
+        if not self.momentum:
+            p -= lr * g  # θ ← θ − α g
+            return
+        b, tmp = state
+        mu = p.dtype.type(self.momentum)
+        if self._first:
+            b[...] = g  # b₁ = g
+        else:
+            b *= mu
+            b += g  # b ← μ b + g
+        if self.nesterov:
+            np.multiply(b, mu, out=tmp)
+            tmp += g  # g + μ b
+        else:
+            tmp[...] = b
+        tmp *= lr
+        p -= tmp  # θ ← θ − α (…)
+
+    def __repr__(self):
+        return (
+            f"SGD(learning_rate={self.learning_rate}, momentum={self.momentum}, "
+            f"nesterov={self.nesterov})"
+        )
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), with torch.optim.Adam's bias-corrected update.
+
+    Parameters
+    ----------
+    learning_rate : float, default 0.001
+    beta_1, beta_2 : float, default 0.9, 0.999
+        Decay rates of the first and second moment estimates, in [0, 1).
+    epsilon : float, default 1e-8
+        Added to √v̂ for numerical stability.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> w = np.zeros(1)
+    >>> Adam(learning_rate=0.1).step([w], [np.array([3.0])])
+    >>> w.round(6)   # first step moves by α·g/(|g| + ε) ≈ α
+    array([-0.1])
+    """
+
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+    ):
+        super().__init__(learning_rate)
+        self.beta_1 = _check_fraction("beta_1", beta_1)
+        self.beta_2 = _check_fraction("beta_2", beta_2)
+        self.epsilon = _check_positive("epsilon", epsilon)
+        self.t = 0
+
+    def reset(self) -> None:
+        super().reset()
+        self.t = 0
+
+    def _init_state(self, p):
+        return np.zeros_like(p), np.zeros_like(p), np.empty_like(p)
+
+    def _begin_step(self) -> None:
+        self.t += 1
+
+    def _update(self, p, g, m, v, tmp):
+        dt = p.dtype.type
+        b1, b2, t = self.beta_1, self.beta_2, self.t
+        m *= dt(b1)
+        np.multiply(g, dt(1 - b1), out=tmp)
+        m += tmp  # m ← β₁ m + (1 − β₁) g
+        v *= dt(b2)
+        np.multiply(g, g, out=tmp)
+        tmp *= dt(1 - b2)
+        v += tmp  # v ← β₂ v + (1 − β₂) g²
+        # θ ← θ − α m̂ / (√v̂ + ε), with m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)
+        np.sqrt(v, out=tmp)
+        tmp *= dt(1 / math.sqrt(1 - b2**t))  # √v̂
+        tmp += dt(self.epsilon)
+        np.divide(m, tmp, out=tmp)
+        tmp *= dt(self.learning_rate / (1 - b1**t))
+        p -= tmp
+
+    def __repr__(self):
+        return (
+            f"Adam(learning_rate={self.learning_rate}, beta_1={self.beta_1}, "
+            f"beta_2={self.beta_2}, epsilon={self.epsilon})"
+        )
+
+
+# ---------------------------------------------------------------------- schedules
+class Schedule:
+    """A learning-rate schedule: ``rate(α₀, epoch, samples_seen)`` gives α for the
+    next epoch (``epoch`` counts completed epochs from 0)."""
+
+    name = ""
+
+    def rate(self, initial: float, epoch: int, samples_seen: int) -> float:
+        raise NotImplementedError
+
+    def on_plateau(self, current_rate: float) -> bool:
+        """Called when training stops improving; True means "keep going, α adapted"."""
+        return False
+
+    def __repr__(self):
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({params})"
+
+
+class Constant(Schedule):
+    """α_t = α₀."""
+
+    name = "constant"
+
+    def rate(self, initial, epoch, samples_seen):
+        return initial
+
+
+class InverseScaling(Schedule):
+    """α_t = α₀ / (t + 1)^p, with t the number of samples seen (scikit-learn's
+    "invscaling")."""
+
+    name = "invscaling"
+
+    def __init__(self, power_t: float = 0.5):
+        self.power_t = float(power_t)
+
+    def rate(self, initial, epoch, samples_seen):
+        return initial / (samples_seen + 1) ** self.power_t
+
+
+class StepDecay(Schedule):
+    """α_e = α₀ · γ^⌊e / step_size⌋: multiply by γ every ``step_size`` epochs."""
+
+    name = "step"
+
+    def __init__(self, step_size: int = 10, gamma: float = 0.5):
+        if not isinstance(step_size, (int, np.integer)) or step_size < 1:
+            raise ValueError(f"step_size must be an integer >= 1; got {step_size!r}")
+        if not 0 < gamma <= 1:
+            raise ValueError(f"gamma must be in (0, 1]; got {gamma!r}")
+        self.step_size, self.gamma = int(step_size), float(gamma)
+
+    def rate(self, initial, epoch, samples_seen):
+        return initial * self.gamma ** (epoch // self.step_size)
+
+
+class Cosine(Schedule):
+    """α_e = α_min + ½(α₀ − α_min)(1 + cos(π e / T)), for e ≤ T epochs, then α_min."""
+
+    name = "cosine"
+
+    def __init__(self, total_epochs: int, min_learning_rate: float = 0.0):
+        if not isinstance(total_epochs, (int, np.integer)) or total_epochs < 1:
+            raise ValueError(f"total_epochs must be an integer >= 1; got {total_epochs!r}")
+        self.total_epochs, self.min_learning_rate = int(total_epochs), float(min_learning_rate)
+
+    def rate(self, initial, epoch, samples_seen):
+        e = min(epoch, self.total_epochs)
+        lo = self.min_learning_rate
+        return lo + 0.5 * (initial - lo) * (1 + math.cos(math.pi * e / self.total_epochs))
+
+
+class Adaptive(Schedule):
+    """scikit-learn's "adaptive": keep α while training improves; each time it stalls
+    divide α by ``factor`` (5), and stop once α would fall below ``min_learning_rate``."""
+
+    name = "adaptive"
+
+    def __init__(self, factor: float = 5.0, min_learning_rate: float = 1e-6):
+        self.factor, self.min_learning_rate = float(factor), float(min_learning_rate)
+        self._divisions = 0
+
+    def rate(self, initial, epoch, samples_seen):
+        return initial / self.factor**self._divisions
+
+    def on_plateau(self, current_rate: float) -> bool:
+        # scikit-learn's rule: stop once α ≤ 1e-6, else divide α by 5 and carry on.
+        if current_rate <= self.min_learning_rate:
+            return False
+        self._divisions += 1
+        return True
+
+
+def get_schedule(name: str | Schedule, *, power_t: float = 0.5, max_epochs: int = 200):
+    """The schedule named ``name``: "constant", "invscaling", "adaptive", "step",
+    "cosine" (a :class:`Schedule` passes through).
+
+    Examples
+    --------
+    >>> get_schedule("step").rate(0.1, epoch=25, samples_seen=0)  # 0.1 · 0.5²
+    0.025
+    """
+    if isinstance(name, Schedule):
+        return name
+    factories = {
+        "constant": Constant,
+        "invscaling": lambda: InverseScaling(power_t),
+        "adaptive": Adaptive,
+        "step": StepDecay,
+        "cosine": lambda: Cosine(max_epochs),
+    }
+    if name not in factories:
+        raise ValueError(
+            f"unknown learning-rate schedule {name!r}; valid names are {', '.join(factories)}"
+        )
+    return factories[name]()

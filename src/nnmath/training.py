@@ -1,0 +1,590 @@
+"""The training loop: batches, gradient descent, convergence, validation, callbacks.
+
+One epoch of mini-batch gradient descent visits every sample once:
+
+    for each batch B:   C_B, ∂C_B/∂θ = backprop(B);   θ ← optimizer(θ, ∂C_B/∂θ)
+
+and records the epoch's cost, the batch costs averaged over the samples (as
+scikit-learn does). After each epoch the loop checks convergence — scikit-learn's rule:
+the monitored figure (training cost, or the validation score with early stopping) did
+not improve by more than ``tol`` for more than ``n_iter_no_change`` consecutive epochs —
+reports progress, calls the callbacks, and stops with a reason in words.
+
+The full-batch case (``batch_size=None``) is the article's gradient descent.
+L-BFGS (:func:`train_lbfgs`) hands the same cost and gradient to scipy.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.optimize
+import scipy.sparse as sp
+
+from nnmath.network import Network, _rng
+from nnmath.optimizers import SGD, Constant, Optimizer, Schedule
+
+__all__ = ["DivergenceError", "History", "Progress", "fit_network", "train", "train_lbfgs"]
+
+
+class DivergenceError(FloatingPointError):
+    """Training produced an infinite or NaN cost. The network keeps its last finite
+    parameters; ``history`` holds what was recorded up to that point."""
+
+    def __init__(self, message: str, history: History | None = None):
+        super().__init__(message)
+        self.history = history
+
+
+@dataclass
+class History:
+    """What training recorded, and the counters that let it resume.
+
+    Attributes
+    ----------
+    loss_curve : list of float
+        The training cost after every epoch.
+    validation_loss_curve : list of float
+        The validation cost after every epoch (when there is a validation set).
+    validation_scores : list of float
+        The validation score after every epoch (when a score function is given).
+    best_loss, best_validation_score : float
+    best_epoch : int or None
+        The epoch (1-based) whose weights were the best by the monitored figure.
+    stop_reason : str
+        Why training stopped, in words.
+    converged : bool
+        False when training stopped at the epoch limit.
+    n_iter : int
+        Epochs run so far (over all calls that shared this history).
+    t : int
+        Samples seen so far (the optimizer's time step in scikit-learn's sense).
+    """
+
+    loss_curve: list[float] = field(default_factory=list)
+    validation_loss_curve: list[float] = field(default_factory=list)
+    validation_scores: list[float] = field(default_factory=list)
+    best_loss: float = math.inf
+    best_validation_score: float = -math.inf
+    best_epoch: int | None = None
+    stop_reason: str = ""
+    converged: bool = False
+    n_iter: int = 0
+    t: int = 0
+    no_improvement_count: int = 0
+    learning_rate: float | None = None
+    best_theta: np.ndarray | None = field(default=None, repr=False)
+
+
+class Progress:
+    """Reports epochs as they end.
+
+    verbose=0: nothing. verbose=1: a live progress bar (tqdm) on a terminal, and
+    scikit-learn's plain lines ("Iteration N, loss = …") when output is not a terminal.
+    verbose=2: one line per epoch with every figure.
+    """
+
+    def __init__(self, verbose: int, total_epochs: int, score_name: str = "score"):
+        self.verbose = int(verbose)
+        self.score_name = score_name
+        self._bar = None
+        stream = sys.stdout
+        if self.verbose == 1 and _is_terminal(stream):
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=total_epochs, unit="epoch", file=sys.stderr, leave=True)
+
+    def epoch_end(self, info: dict) -> None:
+        if self.verbose <= 0:
+            return
+        if self._bar is not None:
+            figures = {"loss": f"{info['loss']:.5g}"}
+            if info.get("val_loss") is not None:
+                figures["val_loss"] = f"{info['val_loss']:.5g}"
+            if info.get("val_score") is not None:
+                figures[f"val_{self.score_name}"] = f"{info['val_score']:.5g}"
+            self._bar.set_postfix(figures, refresh=False)
+            self._bar.update(1)
+            return
+        line = "Iteration %d, loss = %.8f" % (info["epoch"], info["loss"])
+        if self.verbose >= 2:
+            if info.get("val_loss") is not None:
+                line += f", val_loss = {info['val_loss']:.8f}"
+            if info.get("val_score") is not None:
+                line += f", val_{self.score_name} = {info['val_score']:.6f}"
+            line += f", learning_rate = {info['learning_rate']:.6g}, {info['seconds']:.3f}s"
+            print(line, flush=True)
+        else:
+            print(line, flush=True)
+            if info.get("val_score") is not None:
+                print("Validation score: %f" % info["val_score"], flush=True)
+
+    def message(self, text: str) -> None:
+        if self.verbose <= 0:
+            return
+        if self._bar is not None:
+            self._bar.write(text, file=sys.stderr)
+        else:
+            print(text, flush=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _is_terminal(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
+
+
+class _InterruptFlag:
+    """Turns the first Ctrl-C into a flag checked after each batch (the second one
+    raises as usual). Only the main thread can install signal handlers; elsewhere a
+    KeyboardInterrupt is caught where it is raised."""
+
+    def __init__(self):
+        self.set = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            try:
+                self._previous = signal.signal(signal.SIGINT, self._handler)
+            except (ValueError, OSError):
+                self._previous = None
+        return self
+
+    def _handler(self, signum, frame):
+        if self.set:
+            raise KeyboardInterrupt
+        self.set = True
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+        return False
+
+
+def _take(A, idx, buffer):
+    """Rows ``idx`` of A, into a preallocated buffer when A is dense."""
+    if sp.issparse(A):
+        return A[idx]
+    out = buffer[: len(idx)]
+    np.take(A, idx, axis=0, out=out)
+    return out
+
+
+def train(
+    network: Network,
+    X,
+    y: np.ndarray,
+    *,
+    optimizer: Optimizer,
+    max_epochs: int,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    rng: np.random.Generator,
+    sample_weight: np.ndarray | None = None,
+    alpha: float = 0.0,
+    tol: float | None = 1e-4,
+    n_iter_no_change: int = 10,
+    schedule: Schedule | None = None,
+    learning_rate_init: float | None = None,
+    validation: tuple | None = None,
+    score: Callable[[], float] | None = None,
+    score_name: str = "score",
+    early_stopping: bool = False,
+    restore_best_weights: bool = True,
+    callbacks: Sequence[Callable[[dict], object]] = (),
+    progress: Progress | None = None,
+    history: History | None = None,
+    max_epochs_label: str = "epochs",
+    dropout: bool = True,
+) -> History:
+    """Run up to ``max_epochs`` epochs of mini-batch training on validated arrays.
+
+    Parameters
+    ----------
+    network : Network
+    X : ndarray or sparse matrix of shape (n_samples, n_inputs), network's dtype
+    y : ndarray of shape (n_samples, n_outputs), network's dtype
+    optimizer : Optimizer
+        Updates ``network.theta`` from ``network.grad`` after every batch.
+    max_epochs : int
+    batch_size : int or None
+        None: one batch of all samples (full-batch gradient descent).
+    rng : numpy.random.Generator
+        Shuffling and dropout masks.
+    tol, n_iter_no_change
+        Stop when the monitored figure failed to improve by ``tol`` for more than
+        ``n_iter_no_change`` consecutive epochs; ``tol=None`` never stops early.
+    schedule : Schedule, optional
+        Learning rate for each epoch from ``learning_rate_init``.
+    validation : (X_val, y_val, sample_weight_val), optional
+        Records the validation cost after every epoch.
+    score : callable, optional
+        Returns the validation score (higher is better) of the current weights.
+    early_stopping : bool
+        Monitor ``score`` instead of the training cost.
+    restore_best_weights : bool
+        With early stopping, end on the weights of the best validation score.
+    callbacks : sequence of callable
+        Each called with the epoch's figures (a dict: epoch, loss, val_loss,
+        val_score, learning_rate, seconds); a True return stops training.
+    history : History, optional
+        Continue from an earlier call (partial_fit, warm start).
+
+    Returns
+    -------
+    History
+    """
+    history = history if history is not None else History()
+    schedule = schedule if schedule is not None else Constant()
+    lr0 = learning_rate_init if learning_rate_init is not None else optimizer.learning_rate
+    n = X.shape[0]
+    bs = n if batch_size is None else max(1, min(int(batch_size), n))
+    dense = not sp.issparse(X)
+    x_buf = np.empty((bs, X.shape[1]), X.dtype) if shuffle and dense else None
+    y_buf = np.empty((bs, y.shape[1]), y.dtype) if shuffle else None
+    w_buf = np.empty(bs, sample_weight.dtype) if shuffle and sample_weight is not None else None
+    dropout_rng = rng if dropout and any(network.dropout) else None
+    theta, grad = network.theta, network.grad
+    stopped = False
+    epochs_done = 0
+    try:
+        with _InterruptFlag() as interrupt:
+            while epochs_done < max_epochs and not stopped:
+                started = time.perf_counter()
+                lr = schedule.rate(lr0, history.n_iter, history.t)
+                optimizer.learning_rate = history.learning_rate = lr
+                order = rng.permutation(n) if shuffle else None
+                last_good = theta.copy()
+                total = 0.0
+                for start in range(0, n, bs):
+                    stop = min(start + bs, n)
+                    if order is not None:
+                        idx = order[start:stop]
+                        Xb, yb = _take(X, idx, x_buf), _take(y, idx, y_buf)
+                        wb = None if sample_weight is None else _take(sample_weight, idx, w_buf)
+                    else:
+                        Xb, yb = X[start:stop], y[start:stop]
+                        wb = None if sample_weight is None else sample_weight[start:stop]
+                    cost = network._cost_and_gradients(Xb, yb, wb, alpha, dropout_rng)
+                    if not math.isfinite(cost):
+                        if not np.isfinite(theta).all():
+                            theta[...] = last_good
+                        history.stop_reason = f"diverged: the cost became {cost}"
+                        raise DivergenceError(
+                            f"training diverged in epoch {history.n_iter + 1}: the cost "
+                            f"became {cost}. The network keeps its last finite parameters. "
+                            f"Lower the learning rate (it was {lr:g}) or standardize the "
+                            "inputs.",
+                            history,
+                        )
+                    total += cost * (stop - start)
+                    optimizer.step([theta], [grad])
+                    if interrupt.set:
+                        raise KeyboardInterrupt
+                epochs_done += 1
+                stopped = _end_epoch(
+                    network,
+                    history,
+                    total / n,
+                    n,
+                    lr,
+                    time.perf_counter() - started,
+                    lr0=lr0,
+                    alpha=alpha,
+                    tol=tol,
+                    n_iter_no_change=n_iter_no_change,
+                    schedule=schedule,
+                    validation=validation,
+                    score=score,
+                    score_name=score_name,
+                    early_stopping=early_stopping,
+                    restore_best_weights=restore_best_weights,
+                    callbacks=callbacks,
+                    progress=progress,
+                )
+    except KeyboardInterrupt:
+        history.stop_reason = "interrupted (KeyboardInterrupt)"
+        history.converged = False
+        if history.best_theta is not None:  # keep the best weights seen
+            theta[...] = history.best_theta
+            history.stop_reason += f"; restored the weights of epoch {history.best_epoch}"
+        return history
+    if not stopped:
+        history.converged = False
+        history.stop_reason = f"{max_epochs_label}={max_epochs} reached"
+        if early_stopping and restore_best_weights and history.best_theta is not None:
+            theta[...] = history.best_theta
+            history.stop_reason += f"; restored the weights of epoch {history.best_epoch}"
+    return history
+
+
+def _end_epoch(
+    network,
+    history: History,
+    loss: float,
+    n: int,
+    lr: float,
+    seconds: float,
+    *,
+    lr0,
+    alpha,
+    tol,
+    n_iter_no_change,
+    schedule,
+    validation,
+    score,
+    score_name,
+    early_stopping,
+    restore_best_weights,
+    callbacks,
+    progress,
+) -> bool:
+    """Record an epoch, check convergence, report and call back. True means stop."""
+    history.n_iter += 1
+    history.t += n
+    history.loss_curve.append(loss)
+    info = {
+        "epoch": history.n_iter,
+        "loss": loss,
+        "val_loss": None,
+        "val_score": None,
+        "learning_rate": lr,
+        "seconds": seconds,
+    }
+    if validation is not None:
+        X_val, y_val, w_val = validation
+        val_loss = network.loss(network._forward(X_val), y_val, w_val)
+        if alpha:
+            val_loss += 0.5 * alpha * sum(float(np.vdot(W, W)) for W in network.W) / (
+                X_val.shape[0] if w_val is None else float(np.sum(w_val))
+            )
+        history.validation_loss_curve.append(float(val_loss))
+        info["val_loss"] = float(val_loss)
+    if score is not None:
+        s = float(score())
+        history.validation_scores.append(s)
+        info["val_score"] = s
+
+    # scikit-learn's convergence rule on the monitored figure.
+    if early_stopping:
+        current = info["val_score"]
+        if tol is not None and current < history.best_validation_score + tol:
+            history.no_improvement_count += 1
+        else:
+            history.no_improvement_count = 0
+        if current > history.best_validation_score:
+            history.best_validation_score = current
+            _keep_best(network, history)
+    else:
+        if tol is not None and loss > history.best_loss - tol:
+            history.no_improvement_count += 1
+        else:
+            history.no_improvement_count = 0
+    if loss < history.best_loss:
+        history.best_loss = loss
+        if not early_stopping:
+            _keep_best(network, history)
+
+    if progress is not None:
+        progress.epoch_end(info)
+    for callback in callbacks:
+        if callback(info) is True:
+            history.stop_reason = "stopped by callback"
+            history.converged = False
+            return True
+
+    if tol is not None and history.no_improvement_count > n_iter_no_change:
+        if schedule.on_plateau(lr):
+            history.no_improvement_count = 0
+            if progress is not None:
+                new_lr = schedule.rate(lr0, history.n_iter, history.t)
+                progress.message(f"Setting learning rate to {new_lr:f}")
+            return False
+        history.converged = True
+        if early_stopping:
+            history.stop_reason = (
+                f"validation {score_name} did not improve by more than tol={tol:g} for "
+                f"{n_iter_no_change} consecutive epochs"
+            )
+            if restore_best_weights and history.best_theta is not None:
+                network.theta[...] = history.best_theta
+                history.stop_reason += f"; restored the weights of epoch {history.best_epoch}"
+        else:
+            history.stop_reason = (
+                f"training loss improved by less than tol={tol:g} for "
+                f"{n_iter_no_change} consecutive epochs"
+            )
+        if schedule.name == "adaptive":
+            history.stop_reason += " at the smallest learning rate"
+        if progress is not None:
+            progress.message(history.stop_reason[0].upper() + history.stop_reason[1:] + ".")
+        return True
+    return False
+
+
+def _keep_best(network: Network, history: History) -> None:
+    if history.best_theta is None or history.best_theta.shape != network.theta.shape:
+        history.best_theta = network.theta.copy()
+    else:
+        history.best_theta[...] = network.theta
+    history.best_epoch = history.n_iter
+
+
+def train_lbfgs(
+    network: Network,
+    X,
+    y: np.ndarray,
+    *,
+    sample_weight: np.ndarray | None = None,
+    alpha: float = 0.0,
+    max_iter: int = 200,
+    max_fun: int = 15000,
+    tol: float = 1e-4,
+    callbacks: Sequence[Callable[[dict], object]] = (),
+    progress: Progress | None = None,
+    history: History | None = None,
+) -> History:
+    """Minimize C(θ) with scipy's L-BFGS-B, from the network's current θ.
+
+    Backpropagation supplies the exact gradient. ``loss_curve`` gets the cost after
+    every L-BFGS iteration; ``n_iter`` counts iterations. scipy works in float64, so a
+    float32 network's parameters are converted on the way in and out.
+    """
+    history = history if history is not None else History()
+    theta = network.theta
+
+    def cost_and_grad(flat: np.ndarray):
+        theta[...] = flat
+        cost = network._cost_and_gradients(X, y, sample_weight, alpha, None)
+        return cost, network.grad.astype(np.float64)
+
+    state = {"stop": None, "started": time.perf_counter()}
+
+    def on_iteration(intermediate_result):
+        history.n_iter += 1
+        loss = float(intermediate_result.fun)
+        history.loss_curve.append(loss)
+        history.best_loss = min(history.best_loss, loss)
+        info = {
+            "epoch": history.n_iter,
+            "loss": loss,
+            "val_loss": None,
+            "val_score": None,
+            "learning_rate": None,
+            "seconds": time.perf_counter() - state["started"],
+        }
+        state["started"] = time.perf_counter()
+        if progress is not None:
+            progress.epoch_end({**info, "learning_rate": float("nan")})
+        for callback in callbacks:
+            if callback(info) is True:
+                state["stop"] = "stopped by callback"
+                raise StopIteration
+
+    try:
+        result = scipy.optimize.minimize(
+            cost_and_grad,
+            theta.astype(np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            callback=on_iteration,
+            options={"maxfun": max_fun, "maxiter": max_iter, "gtol": tol},
+        )
+    except KeyboardInterrupt:
+        history.stop_reason = "interrupted (KeyboardInterrupt)"
+        history.converged = False
+        return history
+    theta[...] = result.x
+    if not np.isfinite(result.fun):
+        raise DivergenceError(
+            f"L-BFGS diverged: the cost became {result.fun}. Standardize the inputs.", history
+        )
+    history.t += X.shape[0] * max(int(result.nit), 1)
+    if state["stop"] is not None:
+        history.stop_reason, history.converged = state["stop"], False
+    elif result.status == 0:
+        history.stop_reason, history.converged = f"L-BFGS converged: {result.message}", True
+    else:
+        history.stop_reason = f"L-BFGS stopped: {result.message}"
+        history.converged = False
+    history.lbfgs_result = result  # type: ignore[attr-defined]
+    return history
+
+
+def fit_network(
+    network: Network,
+    X,
+    y,
+    *,
+    optimizer: Optimizer | None = None,
+    epochs: int = 1000,
+    batch_size: int | None = None,
+    shuffle: bool = True,
+    tol: float | None = 1e-6,
+    n_iter_no_change: int = 10,
+    random_state=None,
+    sample_weight=None,
+    alpha: float = 0.0,
+    callbacks: Sequence[Callable[[dict], object]] = (),
+) -> History:
+    """Validate (X, y) and train ``network`` in place; see :meth:`Network.fit`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnmath import Network
+    >>> net = Network([1, 1], activation="identity", random_state=0)
+    >>> h = fit_network(net, [[0.0], [1.0]], [1.0, 3.0], epochs=2000)
+    >>> round(float(net.W[0][0, 0]), 3), round(float(net.b[0][0]), 3)   # y = 2x + 1
+    (2.0, 1.0)
+    """
+    if not isinstance(epochs, (int, np.integer)) or isinstance(epochs, bool) or epochs < 1:
+        raise ValueError(f"epochs must be an integer >= 1; got {epochs!r}")
+    if batch_size is not None and (
+        not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1
+    ):
+        raise ValueError(f"batch_size must be None (full batch) or an integer >= 1; got {batch_size!r}")
+    if tol is not None and not (isinstance(tol, (int, float)) and tol >= 0):
+        raise ValueError(f"tol must be a number >= 0 or None; got {tol!r}")
+    if not isinstance(n_iter_no_change, (int, np.integer)) or n_iter_no_change < 1:
+        raise ValueError(f"n_iter_no_change must be an integer >= 1; got {n_iter_no_change!r}")
+    X = network._check_X(X)
+    y = network._check_y(y, X.shape[0])
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight, dtype=network.dtype)
+        if sample_weight.shape != (X.shape[0],):
+            raise ValueError(
+                f"sample_weight must have shape ({X.shape[0]},); got {sample_weight.shape}"
+            )
+    optimizer = optimizer if optimizer is not None else SGD(learning_rate=0.1)
+    if not isinstance(optimizer, Optimizer):
+        raise ValueError(f"optimizer must be an nnmath.optimizers.Optimizer; got {optimizer!r}")
+    return train(
+        network,
+        X,
+        y,
+        optimizer=optimizer,
+        max_epochs=int(epochs),
+        batch_size=batch_size,
+        shuffle=shuffle,
+        rng=_rng(random_state),
+        sample_weight=sample_weight,
+        alpha=alpha,
+        tol=tol,
+        n_iter_no_change=n_iter_no_change,
+        callbacks=callbacks,
+    )
