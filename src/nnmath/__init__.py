@@ -9,6 +9,7 @@ compatible estimators.
 from importlib.metadata import PackageNotFoundError, version
 
 from nnmath import activations, initializers, losses, optimizers, training
+from nnmath.estimators import MLPClassifier, MLPRegressor
 from nnmath.gradcheck import gradcheck
 from nnmath.network import Network
 from nnmath.optimizers import SGD, Adam
@@ -25,6 +26,8 @@ __all__ = [
     "Adam",
     "DivergenceError",
     "History",
+    "MLPClassifier",
+    "MLPRegressor",
     "Network",
     "Perceptron",
     "__version__",

@@ -154,6 +154,22 @@ class Network:
         self._work: dict[int, list[np.ndarray]] = {}
         self.initialize(random_state)
 
+    # ------------------------------------------------------------------ pickling
+    def __getstate__(self) -> dict:
+        # The views W, b, dW, db and the work arrays are rebuilt from the two flat
+        # buffers on unpickling, so that they stay views (pickle would copy them).
+        state = self.__dict__.copy()
+        for key in ("W", "b", "dW", "db", "_work"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        params, grads = self._views(self.theta), self._views(self.grad)
+        self.W, self.b = params[0::2], params[1::2]
+        self.dW, self.db = grads[0::2], grads[1::2]
+        self._work = {}
+
     # ------------------------------------------------------------------ structure
     def _views(self, flat: np.ndarray) -> list[np.ndarray]:
         views, offset = [], 0

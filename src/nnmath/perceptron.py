@@ -112,8 +112,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         self.classes_ = binarizer.classes_
         if len(self.classes_) < 2:
             raise ValueError(
-                f"y has only one class ({self.classes_[0]!r}); a classifier needs at "
-                "least two"
+                f"y has only one class ({self.classes_[0]!r}); a classifier needs at least two"
             )
         step = self.activation == "step"
         self.network_ = Network(

@@ -80,6 +80,7 @@ class History:
     t: int = 0
     no_improvement_count: int = 0
     learning_rate: float | None = None
+    optimizer_result: object = field(default=None, repr=False)
     best_theta: np.ndarray | None = field(default=None, repr=False)
 
 
@@ -124,7 +125,7 @@ class Progress:
         else:
             print(line, flush=True)
             if info.get("val_score") is not None:
-                print("Validation score: %f" % info["val_score"], flush=True)
+                print(f"Validation score: {info['val_score']:f}", flush=True)
 
     def message(self, text: str) -> None:
         if self.verbose <= 0:
@@ -279,20 +280,31 @@ def train(
                     else:
                         Xb, yb = X[start:stop], y[start:stop]
                         wb = None if sample_weight is None else sample_weight[start:stop]
-                    cost = network._cost_and_gradients(Xb, yb, wb, alpha, dropout_rng)
-                    if not math.isfinite(cost):
+                    # NOTE: a diverging run overflows inside the cost and backpropagation;
+                    # numpy's overflow/invalid warnings are silenced here because the
+                    # finiteness check below turns them into one DivergenceError.
+                    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                        cost = network._cost_and_gradients(Xb, yb, wb, alpha, dropout_rng)
+                        finite = math.isfinite(cost) and bool(np.isfinite(grad).all())
+                        if finite:
+                            optimizer.step([theta], [grad])  # θ was finite before the step
+                    if not finite or not np.isfinite(theta).all():
                         if not np.isfinite(theta).all():
                             theta[...] = last_good
-                        history.stop_reason = f"diverged: the cost became {cost}"
+                        what = (
+                            f"the cost became {cost}"
+                            if not math.isfinite(cost)
+                            else ("the gradient or the parameters became infinite or NaN")
+                        )
+                        history.stop_reason = f"diverged: {what}"
                         raise DivergenceError(
-                            f"training diverged in epoch {history.n_iter + 1}: the cost "
-                            f"became {cost}. The network keeps its last finite parameters. "
+                            f"training diverged in epoch {history.n_iter + 1}: {what}. "
+                            "The network keeps its last finite parameters. "
                             f"Lower the learning rate (it was {lr:g}) or standardize the "
                             "inputs.",
                             history,
                         )
                     total += cost * (stop - start)
-                    optimizer.step([theta], [grad])
                     if interrupt.set:
                         raise KeyboardInterrupt
                 epochs_done += 1
@@ -369,8 +381,11 @@ def _end_epoch(
         X_val, y_val, w_val = validation
         val_loss = network.loss(network._forward(X_val), y_val, w_val)
         if alpha:
-            val_loss += 0.5 * alpha * sum(float(np.vdot(W, W)) for W in network.W) / (
-                X_val.shape[0] if w_val is None else float(np.sum(w_val))
+            val_loss += (
+                0.5
+                * alpha
+                * sum(float(np.vdot(W, W)) for W in network.W)
+                / (X_val.shape[0] if w_val is None else float(np.sum(w_val)))
             )
         history.validation_loss_curve.append(float(val_loss))
         info["val_loss"] = float(val_loss)
@@ -521,7 +536,7 @@ def train_lbfgs(
     else:
         history.stop_reason = f"L-BFGS stopped: {result.message}"
         history.converged = False
-    history.lbfgs_result = result  # type: ignore[attr-defined]
+    history.optimizer_result = result
     return history
 
 
@@ -555,9 +570,13 @@ def fit_network(
     if not isinstance(epochs, (int, np.integer)) or isinstance(epochs, bool) or epochs < 1:
         raise ValueError(f"epochs must be an integer >= 1; got {epochs!r}")
     if batch_size is not None and (
-        not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1
+        not isinstance(batch_size, (int, np.integer))
+        or isinstance(batch_size, bool)
+        or batch_size < 1
     ):
-        raise ValueError(f"batch_size must be None (full batch) or an integer >= 1; got {batch_size!r}")
+        raise ValueError(
+            f"batch_size must be None (full batch) or an integer >= 1; got {batch_size!r}"
+        )
     if tol is not None and not (isinstance(tol, (int, float)) and tol >= 0):
         raise ValueError(f"tol must be a number >= 0 or None; got {tol!r}")
     if not isinstance(n_iter_no_change, (int, np.integer)) or n_iter_no_change < 1:

@@ -1,0 +1,853 @@
+"""scikit-learn compatible MLPClassifier and MLPRegressor.
+
+Drop-in replacements for ``sklearn.neural_network.MLPClassifier`` and
+``MLPRegressor``: the same constructor parameters with the same defaults and meanings,
+the same fitted attributes, warnings and verbose lines. They translate parameters and
+data, then hand the work to :mod:`nnmath.training` and :class:`nnmath.Network`; they
+hold no backpropagation and no optimizer of their own.
+
+On top of scikit-learn's behaviour, all off by default: per-layer activations,
+dropout, more losses, an explicit validation set with its loss curve, early stopping
+on any scorer, callbacks, a progress bar, ``stop_reason_``, a clean stop on Ctrl-C,
+and "cosine" and "step" learning-rate schedules.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import (
+    _check_partial_fit_first_call,
+    check_classification_targets,
+    type_of_target,
+)
+from sklearn.utils.optimize import _check_optimize_result
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from nnmath.network import Network, _rng
+from nnmath.optimizers import SGD, Adam, Schedule, get_schedule
+from nnmath.training import History, Progress, train, train_lbfgs
+
+__all__ = ["MLPClassifier", "MLPRegressor"]
+
+_HIDDEN_ACTIVATIONS = {"identity", "logistic", "sigmoid", "tanh", "relu", "leaky_relu"}
+# scikit-learn's name for each output activation (out_activation_).
+_SKLEARN_NAME = {"sigmoid": "logistic"}
+
+
+def _check_activation_list(value):
+    if isinstance(value, str):
+        return
+    bad = [a for a in value if a not in _HIDDEN_ACTIVATIONS]
+    if bad or not value:
+        raise ValueError(
+            f"activation must be one of {sorted(_HIDDEN_ACTIVATIONS)} or a list of them, one "
+            f"per hidden layer; got {value!r}"
+        )
+
+
+class _BaseMLP(BaseEstimator):
+    """Shared parameters, validation and fitting of the two estimators."""
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(_HIDDEN_ACTIVATIONS), list, tuple],
+        "solver": [StrOptions({"lbfgs", "sgd", "adam", "gd"})],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [
+            StrOptions({"constant", "invscaling", "adaptive", "cosine", "step"}),
+            Schedule,
+        ],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state", np.random.Generator],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "verbose": ["verbose"],
+        "warm_start": ["boolean"],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [
+            Interval(Integral, 1, None, closed="left"),
+            Options(Real, {np.inf}),
+        ],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), list, tuple],
+        "scoring": [str, callable, None],
+        "restore_best_weights": ["boolean"],
+        "callbacks": [list, tuple, None],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes,
+        activation,
+        *,
+        solver,
+        alpha,
+        batch_size,
+        learning_rate,
+        learning_rate_init,
+        power_t,
+        max_iter,
+        loss,
+        shuffle,
+        random_state,
+        tol,
+        verbose,
+        warm_start,
+        momentum,
+        nesterovs_momentum,
+        early_stopping,
+        validation_fraction,
+        beta_1,
+        beta_2,
+        epsilon,
+        n_iter_no_change,
+        max_fun,
+        dropout,
+        scoring,
+        restore_best_weights,
+        callbacks,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.loss = loss
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.dropout = dropout
+        self.scoring = scoring
+        self.restore_best_weights = restore_best_weights
+        self.callbacks = callbacks
+
+    # ------------------------------------------------------------------ parameters
+    def _hidden_sizes(self) -> list[int]:
+        sizes = self.hidden_layer_sizes
+        if not hasattr(sizes, "__iter__"):
+            sizes = [sizes]
+        sizes = list(sizes)
+        if any(not isinstance(s, (Integral, np.integer)) or s <= 0 for s in sizes):
+            raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
+        return [int(s) for s in sizes]
+
+    def _check_params(self) -> list[int]:
+        self._validate_params()
+        hidden = self._hidden_sizes()
+        if not isinstance(self.activation, str):
+            _check_activation_list(self.activation)
+            if len(self.activation) != len(hidden):
+                raise ValueError(
+                    f"activation has {len(self.activation)} entries but hidden_layer_sizes "
+                    f"has {len(hidden)} layers; give one activation per hidden layer"
+                )
+        if isinstance(self.dropout, (list, tuple)):
+            if len(self.dropout) != len(hidden):
+                raise ValueError(
+                    f"dropout has {len(self.dropout)} entries but hidden_layer_sizes has "
+                    f"{len(hidden)} layers; give one rate per hidden layer, or one number"
+                )
+            if any(not (isinstance(p, Real) and 0 <= p < 1) for p in self.dropout):
+                raise ValueError(f"dropout rates must be in [0, 1); got {self.dropout!r}")
+        if self.callbacks is not None and not all(callable(c) for c in self.callbacks):
+            raise ValueError("callbacks must be a list of callables f(estimator, info)")
+        if self.loss not in self._losses:
+            raise ValueError(
+                f"The 'loss' parameter of {type(self).__name__} must be one of "
+                f"{sorted(self._losses)}. Got {self.loss!r} instead."
+            )
+        return hidden
+
+    def _hidden_activation_names(self, n_hidden: int) -> list[str]:
+        acts = [self.activation] * n_hidden if isinstance(self.activation, str) else self.activation
+        return ["sigmoid" if a == "logistic" else a for a in acts]
+
+    def _schedule(self):
+        return get_schedule(self.learning_rate, power_t=self.power_t, max_epochs=self.max_iter)
+
+    def _make_optimizer(self):
+        if self.solver == "adam":
+            return Adam(self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
+        if self.solver == "gd":
+            return SGD(self.learning_rate_init)
+        return SGD(
+            self.learning_rate_init,
+            momentum=self.momentum,
+            nesterov=self.nesterovs_momentum and self.momentum > 0,
+        )
+
+    # ------------------------------------------------------------------ fitted views
+    @property
+    def coefs_(self) -> list[np.ndarray]:
+        """Weight matrices W_l of shape (n_l, n_{l+1}): views into the network."""
+        check_is_fitted(self, "network_")
+        return self.network_.W
+
+    @coefs_.setter
+    def coefs_(self, values) -> None:
+        for W, v in zip(self.network_.W, values, strict=True):
+            W[...] = v
+
+    @property
+    def intercepts_(self) -> list[np.ndarray]:
+        """Bias vectors b_l of shape (n_{l+1},): views into the network."""
+        check_is_fitted(self, "network_")
+        return self.network_.b
+
+    @intercepts_.setter
+    def intercepts_(self, values) -> None:
+        for b, v in zip(self.network_.b, values, strict=True):
+            b[...] = v
+
+    # ------------------------------------------------------------------ fitting
+    def _fit(self, X, y, sample_weight=None, incremental=False, validation_data=None):
+        hidden = self._check_params()
+        first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
+        X, Y, y_original = self._validate_input(X, y, incremental, first_pass)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        self.n_outputs_ = Y.shape[1]
+        layer_sizes = [X.shape[1], *hidden, self.n_outputs_]
+        if first_pass:
+            self._rng = _rng(self.random_state)
+            out_activation, loss = self._output_and_loss(Y)
+            self.network_ = Network(
+                layer_sizes,
+                activation=self._hidden_activation_names(len(hidden)),
+                output_activation=out_activation,
+                loss=loss,
+                dtype=X.dtype,
+                random_state=self._rng,
+                dropout=list(self.dropout)
+                if isinstance(self.dropout, (list, tuple))
+                else self.dropout,
+            )
+            self._history = History()
+            self._optimizer = None
+            self.n_layers_ = len(layer_sizes)
+            self.out_activation_ = _SKLEARN_NAME.get(out_activation, out_activation)
+        elif self.network_.layer_sizes != layer_sizes:
+            raise ValueError(
+                f"X has {X.shape[1]} features and y {Y.shape[1]} outputs, but the network "
+                f"fitted before has layer sizes {self.network_.layer_sizes}; refit with "
+                "warm_start=False"
+            )
+        elif self.network_.dtype != X.dtype:
+            X = X.astype(self.network_.dtype)
+            Y = Y.astype(self.network_.dtype)
+        if self.solver == "lbfgs":
+            history = self._fit_lbfgs(X, Y, sample_weight)
+        else:
+            if self.early_stopping and incremental:
+                raise ValueError("partial_fit does not support early_stopping=True")
+            history = self._fit_stochastic(
+                X, Y, y_original, sample_weight, incremental, validation_data
+            )
+        self._set_history_attributes(history)
+        return self
+
+    def _fit_lbfgs(self, X, Y, sample_weight):
+        history = self._history = History()
+        progress = Progress(int(self.verbose), self.max_iter, self._score_name())
+        started = time.perf_counter()
+        try:
+            train_lbfgs(
+                self.network_,
+                X,
+                Y,
+                sample_weight=sample_weight,
+                alpha=self.alpha,
+                max_iter=self.max_iter,
+                max_fun=self.max_fun,
+                tol=self.tol,
+                callbacks=self._wrapped_callbacks(),
+                progress=progress,
+                history=history,
+            )
+        finally:
+            progress.close()
+        self.fit_time_ = time.perf_counter() - started
+        if history.optimizer_result is not None:
+            self.n_iter_ = _check_optimize_result("lbfgs", history.optimizer_result, self.max_iter)
+            self.loss_ = float(history.optimizer_result.fun)
+        else:
+            self.n_iter_ = history.n_iter
+            self.loss_ = history.loss_curve[-1] if history.loss_curve else float("nan")
+        self.best_loss_ = history.best_loss
+        self.t_ = history.t
+        return history
+
+    def _fit_stochastic(self, X, Y, y_original, sample_weight, incremental, validation_data):
+        if not incremental or self._optimizer is None:
+            self._optimizer = self._make_optimizer()
+            self._lr_schedule = self._schedule()
+        history = self._history
+
+        validation = None
+        score = None
+        if validation_data is not None or self.early_stopping:
+            X, Y, sample_weight, X_val, y_val, w_val = self._validation_split(
+                X, Y, y_original, sample_weight, validation_data
+            )
+            Y_val = self._encode_validation_targets(y_val, X.dtype)
+            validation = (X_val, Y_val, w_val)
+            scorer = check_scoring(self, scoring=self.scoring)
+
+            def score():
+                if w_val is None:
+                    return scorer(self, X_val, y_val)
+                return scorer(self, X_val, y_val, sample_weight=w_val)
+
+        n_samples = X.shape[0]
+        if self.solver == "gd":
+            batch_size = None
+        elif self.batch_size == "auto":
+            batch_size = min(200, n_samples)
+        else:
+            if self.batch_size > n_samples:
+                warnings.warn(
+                    "Got `batch_size` less than 1 or larger than sample size. It is going "
+                    "to be clipped",
+                    stacklevel=3,
+                )
+            batch_size = int(np.clip(self.batch_size, 1, n_samples))
+
+        max_epochs = 1 if incremental else self.max_iter
+        progress = Progress(int(self.verbose), max_epochs, self._score_name())
+        start_epoch = history.n_iter
+        started = time.perf_counter()
+        try:
+            train(
+                self.network_,
+                X,
+                Y,
+                optimizer=self._optimizer,
+                max_epochs=max_epochs,
+                batch_size=batch_size,
+                shuffle=self.shuffle,
+                rng=self._rng,
+                sample_weight=sample_weight,
+                alpha=self.alpha,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                schedule=self._lr_schedule,
+                learning_rate_init=self.learning_rate_init,
+                validation=validation,
+                score=score,
+                score_name=self._score_name(),
+                early_stopping=self.early_stopping,
+                restore_best_weights=self.restore_best_weights,
+                callbacks=self._wrapped_callbacks(),
+                progress=progress,
+                history=history,
+                max_epochs_label="max_iter",
+            )
+        finally:
+            progress.close()
+        self.fit_time_ = time.perf_counter() - started
+        self.n_iter_ = history.n_iter - start_epoch
+        self.t_ = history.t
+        self.loss_ = history.loss_curve[-1]
+        self.best_loss_ = None if self.early_stopping else history.best_loss
+        if (
+            not incremental
+            and not history.converged
+            and history.stop_reason.startswith("max_iter=")
+        ):
+            warnings.warn(
+                "Stochastic Optimizer: Maximum iterations (%d) reached and the optimization "
+                "hasn't converged yet." % self.max_iter,
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        return history
+
+    def _set_history_attributes(self, history: History) -> None:
+        self.loss_curve_ = history.loss_curve
+        self.stop_reason_ = history.stop_reason
+        has_validation = bool(history.validation_scores)
+        self.validation_scores_ = history.validation_scores if has_validation else None
+        self.validation_loss_curve_ = (
+            history.validation_loss_curve if history.validation_loss_curve else None
+        )
+        self.best_validation_score_ = history.best_validation_score if has_validation else None
+        if has_validation and not self.early_stopping:
+            self.best_validation_score_ = max(history.validation_scores)
+
+    def _validation_split(self, X, Y, y_original, sample_weight, validation_data):
+        if validation_data is not None:
+            try:
+                X_val, y_val = validation_data
+            except (TypeError, ValueError):
+                raise ValueError("validation_data must be a pair (X_val, y_val)") from None
+            X_val = validate_data(
+                self, X_val, accept_sparse=["csr", "csc"], dtype=X.dtype, reset=False
+            )
+            y_val = np.asarray(y_val)
+            if y_val.shape[0] != X_val.shape[0]:
+                raise ValueError(
+                    f"validation_data: X_val has {X_val.shape[0]} samples but y_val has "
+                    f"{y_val.shape[0]}"
+                )
+            return X, Y, sample_weight, X_val, y_val, None
+        stratify = y_original if is_classifier(self) and self.n_outputs_ == 1 else None
+        seed = int(self._rng.integers(np.iinfo(np.int32).max))
+        arrays = [X, Y, y_original] + ([sample_weight] if sample_weight is not None else [])
+        parts = train_test_split(
+            *arrays, random_state=seed, test_size=self.validation_fraction, stratify=stratify
+        )
+        X_tr, X_val, Y_tr, _, _, y_val = parts[:6]
+        w_tr, w_val = (parts[6], parts[7]) if sample_weight is not None else (None, None)
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' or the size "
+                "of your dataset."
+            )
+        return X_tr, Y_tr, w_tr, X_val, y_val, w_val
+
+    def _wrapped_callbacks(self):
+        return [lambda info, cb=cb: cb(self, info) for cb in (self.callbacks or ())]
+
+    def _score_name(self) -> str:
+        if self.scoring is None:
+            return "accuracy" if is_classifier(self) else "r2"
+        return (
+            self.scoring
+            if isinstance(self.scoring, str)
+            else getattr(self.scoring, "__name__", "score")
+        )
+
+    def _forward(self, X) -> np.ndarray:
+        check_is_fitted(self, "network_")
+        X = validate_data(
+            self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32], reset=False
+        )
+        if X.dtype != self.network_.dtype:
+            X = X.astype(self.network_.dtype)
+        return self.network_._forward(X)
+
+    def _check_solver(self):
+        if self.solver not in ("sgd", "adam", "gd"):
+            raise AttributeError(
+                f"partial_fit is only available for stochastic optimizers. {self.solver} is "
+                "not stochastic."
+            )
+        return True
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+class MLPClassifier(ClassifierMixin, _BaseMLP):
+    """Multi-layer perceptron classifier, a drop-in for scikit-learn's.
+
+    The output layer is a sigmoid for two classes or multilabel targets, a softmax
+    otherwise; the cost is the log loss (cross-entropy) plus the L2 term
+    (α / 2n) Σ‖W‖². Parameters are scikit-learn's (same names, defaults and meanings);
+    the ones below the line are nnmath's additions.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default (100,)
+    activation : {"identity", "logistic", "tanh", "relu"} or list, default "relu"
+        Also "sigmoid" (= "logistic") and "leaky_relu"; a list gives one per hidden layer.
+    solver : {"lbfgs", "sgd", "adam", "gd"}, default "adam"
+        "gd" is the article's full-batch gradient descent (plain, no momentum).
+    alpha : float, default 0.0001
+        L2 penalty, scaled by 1/n_samples of the batch as scikit-learn does.
+    batch_size : int or "auto", default "auto" (= min(200, n_samples))
+    learning_rate : {"constant", "invscaling", "adaptive", "cosine", "step"} or Schedule
+    learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose,
+    warm_start, momentum, nesterovs_momentum, early_stopping, validation_fraction,
+    beta_1, beta_2, epsilon, n_iter_no_change, max_fun
+        As in scikit-learn. ``verbose``: 0 silent, 1 a progress bar on a terminal and
+        scikit-learn's "Iteration N, loss = …" lines elsewhere, 2 one line per epoch
+        with every figure.
+    loss : {"log_loss", "mse"}, default "log_loss"
+        "mse" is the article's cost Σₖ (yₖ − ŷₖ)² on the output probabilities.
+    dropout : float or list of float, default 0.0
+        Inverted-dropout rate after each hidden layer while training.
+    scoring : str, callable or None, default None
+        The validation metric (a scikit-learn scorer name or callable); None: accuracy.
+    restore_best_weights : bool, default True
+        With early stopping, end on the weights of the best validation score.
+    callbacks : list of callable, optional
+        ``f(estimator, info)`` after every epoch; ``info`` holds epoch, loss, val_loss,
+        val_score, learning_rate and seconds. Returning True stops training.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coefs_, intercepts_ : list of ndarray
+        W_l of shape (n_l, n_{l+1}) and b_l of shape (n_{l+1},).
+    loss_, best_loss_ : float
+    loss_curve_ : list of float
+    validation_scores_, validation_loss_curve_ : list of float or None
+    best_validation_score_ : float or None
+    n_iter_, t_, n_layers_, n_outputs_, out_activation_, n_features_in_,
+    feature_names_in_
+        As in scikit-learn.
+    stop_reason_ : str
+        Why training stopped, in words.
+    network_ : Network
+        The trained network.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from nnmath import MLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MLPClassifier(hidden_layer_sizes=(16,), max_iter=500, random_state=0)
+    >>> clf.fit(X, y).predict_proba(X[:2]).shape
+    (2, 3)
+    """
+
+    _losses = {"log_loss", "mse"}
+    _parameter_constraints: dict = {
+        **_BaseMLP._parameter_constraints,
+        "loss": [StrOptions({"log_loss", "mse"})],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        loss="log_loss",
+        dropout=0.0,
+        scoring=None,
+        restore_best_weights=True,
+        callbacks=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            loss=loss,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            dropout=dropout,
+            scoring=scoring,
+            restore_best_weights=restore_best_weights,
+            callbacks=callbacks,
+        )
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y)
+            self.classes_ = self._label_binarizer.classes_
+            if len(self.classes_) < 2 and not type_of_target(y).startswith("multilabel"):
+                raise ValueError(
+                    f"y has only one class ({self.classes_[0]!r}); a classifier needs at "
+                    "least two classes"
+                )
+        else:
+            labels = np.unique(y) if y.ndim == 1 else self.classes_
+            unknown = np.setdiff1d(labels, self.classes_)
+            if self.warm_start and not incremental and set(labels) != set(self.classes_):
+                raise ValueError(
+                    f"warm_start can only be used where `y` has the same classes as in the "
+                    f"previous call to fit. Previously got {self.classes_}, `y` has {labels}"
+                )
+            if len(unknown):
+                raise ValueError(
+                    f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                    f"{self.classes_}. 'y' has {labels}."
+                )
+        Y = self._label_binarizer.transform(y).astype(X.dtype, copy=False)
+        return X, Y, y
+
+    def _encode_validation_targets(self, y_val, dtype):
+        return self._label_binarizer.transform(y_val).astype(dtype, copy=False)
+
+    def _output_and_loss(self, Y):
+        multiclass = self._label_binarizer.y_type_ == "multiclass"
+        out = "softmax" if multiclass else "sigmoid"
+        if self.loss == "mse":
+            return out, "mse"
+        return out, "cross_entropy" if multiclass else "binary_cross_entropy"
+
+    def fit(self, X, y, sample_weight=None, validation_data=None):
+        """Fit the network to X of shape (n_samples, n_features) and labels y of shape
+        (n_samples,) or a multilabel indicator (n_samples, n_labels). Returns self.
+
+        ``validation_data=(X_val, y_val)`` is a validation set used instead of
+        ``validation_fraction``: its cost goes to ``validation_loss_curve_``, its score
+        to ``validation_scores_``, and early stopping watches it.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, validation_data=validation_data)
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """One epoch over (X, y), keeping the optimizer's state between calls.
+        ``classes`` (all labels) is required on the first call. Returns self."""
+        if _check_partial_fit_first_call(self, classes):
+            self._label_binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                self._label_binarizer.fit(y)
+            else:
+                self._label_binarizer.fit(classes)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted labels, shape (n_samples,) (or (n_samples, n_labels) multilabel)."""
+        y_hat = self._forward(X)
+        if self.n_outputs_ == 1:
+            y_hat = y_hat.ravel()
+        return self._label_binarizer.inverse_transform(y_hat)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes), in X's float dtype."""
+        y_hat = self._forward(X)
+        if self.n_outputs_ == 1:
+            y_hat = y_hat.ravel()
+        if y_hat.ndim == 1:
+            return np.vstack([1 - y_hat, y_hat]).T
+        return y_hat
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """log of :meth:`predict_proba`, shape (n_samples, n_classes)."""
+        return np.log(self.predict_proba(X))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """Multi-layer perceptron regressor, a drop-in for scikit-learn's.
+
+    The output layer is the identity (exp for the Poisson loss); the cost is the loss
+    plus the L2 term (α / 2n) Σ‖W‖².
+
+    Parameters
+    ----------
+    loss : {"squared_error", "poisson", "mae", "huber"}, default "squared_error"
+        "squared_error" is scikit-learn's ½·mean (y − ŷ)²; "poisson" the half Poisson
+        deviance with an exp output; "mae" Σ|y − ŷ|; "huber" (δ = 1).
+    hidden_layer_sizes, activation, solver, … callbacks
+        As for :class:`MLPClassifier` (``scoring`` defaults to R²).
+
+    Attributes
+    ----------
+    As for :class:`MLPClassifier`, without ``classes_``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnmath import MLPRegressor
+    >>> X = np.linspace(-1, 1, 50).reshape(-1, 1); y = X.ravel() ** 2
+    >>> reg = MLPRegressor(hidden_layer_sizes=(16,), solver="lbfgs", random_state=0)
+    >>> reg.fit(X, y).predict(X[:3]).shape
+    (3,)
+    """
+
+    _losses = {"squared_error", "poisson", "mae", "huber"}
+    _parameter_constraints: dict = {
+        **_BaseMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson", "mae", "huber"})],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+        dropout=0.0,
+        scoring=None,
+        restore_best_weights=True,
+        callbacks=None,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            loss=loss,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+            dropout=dropout,
+            scoring=scoring,
+            restore_best_weights=restore_best_weights,
+            callbacks=callbacks,
+        )
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            y_numeric=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        y_original = y
+        Y = np.asarray(y, dtype=X.dtype)
+        if Y.ndim == 1:
+            Y = Y.reshape(-1, 1)
+        if self.loss == "poisson" and (Y < 0).any():
+            raise ValueError("loss='poisson' needs non-negative targets y; some are negative")
+        return X, Y, y_original
+
+    def _encode_validation_targets(self, y_val, dtype):
+        Y = np.asarray(y_val, dtype=dtype)
+        return Y.reshape(-1, 1) if Y.ndim == 1 else Y
+
+    def _output_and_loss(self, Y):
+        if self.loss == "poisson":
+            return "exp", "poisson"
+        return "identity", self.loss
+
+    def fit(self, X, y, sample_weight=None, validation_data=None):
+        """Fit the network to X of shape (n_samples, n_features) and targets y of shape
+        (n_samples,) or (n_samples, n_outputs). Returns self. See
+        :meth:`MLPClassifier.fit` for ``validation_data``."""
+        return self._fit(X, y, sample_weight=sample_weight, validation_data=validation_data)
+
+    @available_if(lambda est: est._check_solver())
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over (X, y), keeping the optimizer's state between calls."""
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    def predict(self, X) -> np.ndarray:
+        """Predictions, shape (n_samples,) or (n_samples, n_outputs)."""
+        y_hat = self._forward(X)
+        return y_hat.ravel() if y_hat.shape[1] == 1 else y_hat
