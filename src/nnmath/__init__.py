@@ -10,8 +10,11 @@ from importlib.metadata import PackageNotFoundError, version
 
 from nnmath import activations, initializers, losses, optimizers, training
 from nnmath.estimators import MLPClassifier, MLPRegressor
+from nnmath.explain import Trace, explain
 from nnmath.gradcheck import gradcheck
+from nnmath.io import ModelFileError, load, save
 from nnmath.network import Network
+from nnmath.onnx_export import export_onnx  # imports onnx only when called
 from nnmath.optimizers import SGD, Adam
 from nnmath.perceptron import Perceptron
 from nnmath.training import DivergenceError, History
@@ -28,13 +31,19 @@ __all__ = [
     "History",
     "MLPClassifier",
     "MLPRegressor",
+    "ModelFileError",
     "Network",
     "Perceptron",
+    "Trace",
     "__version__",
     "activations",
+    "explain",
+    "export_onnx",
     "gradcheck",
     "initializers",
+    "load",
     "losses",
     "optimizers",
+    "save",
     "training",
 ]

@@ -96,8 +96,9 @@ class Progress:
         self.verbose = int(verbose)
         self.score_name = score_name
         self._bar = None
-        stream = sys.stdout
-        if self.verbose == 1 and _is_terminal(stream):
+        # The bar goes to stderr, the plain lines to stdout: draw it only when both are
+        # terminals, so that no carriage return or escape code lands in a file or pipe.
+        if self.verbose == 1 and _is_terminal(sys.stdout) and _is_terminal(sys.stderr):
             from tqdm.auto import tqdm
 
             self._bar = tqdm(total=total_epochs, unit="epoch", file=sys.stderr, leave=True)
@@ -333,14 +334,16 @@ def train(
         history.converged = False
         if history.best_theta is not None:  # keep the best weights seen
             theta[...] = history.best_theta
-            history.stop_reason += f"; restored the weights of epoch {history.best_epoch}"
+            if history.best_epoch != history.n_iter:
+                history.stop_reason += f"; restored the weights of epoch {history.best_epoch}"
         return history
     if not stopped:
         history.converged = False
         history.stop_reason = f"{max_epochs_label}={max_epochs} reached"
         if early_stopping and restore_best_weights and history.best_theta is not None:
             theta[...] = history.best_theta
-            history.stop_reason += f"; restored the weights of epoch {history.best_epoch}"
+            if history.best_epoch != history.n_iter:
+                history.stop_reason += f"; restored the weights of epoch {history.best_epoch}"
     return history
 
 
@@ -377,22 +380,7 @@ def _end_epoch(
         "learning_rate": lr,
         "seconds": seconds,
     }
-    if validation is not None:
-        X_val, y_val, w_val = validation
-        val_loss = network.loss(network._forward(X_val), y_val, w_val)
-        if alpha:
-            val_loss += (
-                0.5
-                * alpha
-                * sum(float(np.vdot(W, W)) for W in network.W)
-                / (X_val.shape[0] if w_val is None else float(np.sum(w_val)))
-            )
-        history.validation_loss_curve.append(float(val_loss))
-        info["val_loss"] = float(val_loss)
-    if score is not None:
-        s = float(score())
-        history.validation_scores.append(s)
-        info["val_score"] = s
+    _record_validation(network, history, info, validation, score, alpha)
 
     # scikit-learn's convergence rule on the monitored figure.
     if early_stopping:
@@ -423,11 +411,17 @@ def _end_epoch(
             return True
 
     if tol is not None and history.no_improvement_count > n_iter_no_change:
+        # What verbose output prints here is scikit-learn's text, word for word.
+        said = "%s did not improve more than tol=%f for %d consecutive epochs." % (
+            "Validation score" if early_stopping else "Training loss",
+            tol,
+            n_iter_no_change,
+        )
         if schedule.on_plateau(lr):
             history.no_improvement_count = 0
             if progress is not None:
                 new_lr = schedule.rate(lr0, history.n_iter, history.t)
-                progress.message(f"Setting learning rate to {new_lr:f}")
+                progress.message(f"{said} Setting learning rate to {new_lr:f}")
             return False
         history.converged = True
         if early_stopping:
@@ -446,9 +440,31 @@ def _end_epoch(
         if schedule.name == "adaptive":
             history.stop_reason += " at the smallest learning rate"
         if progress is not None:
-            progress.message(history.stop_reason[0].upper() + history.stop_reason[1:] + ".")
+            too_small = " Learning rate too small." if schedule.name == "adaptive" else ""
+            progress.message(f"{said}{too_small} Stopping.")
         return True
     return False
+
+
+def _record_validation(network, history, info, validation, score, alpha) -> None:
+    """Append the validation cost (loss + the L2 term, as in the training cost) and
+    score of the current weights to ``history`` and ``info``."""
+    if validation is not None:
+        X_val, y_val, w_val = validation
+        val_loss = network.loss(network._forward(X_val), y_val, w_val)
+        if alpha:
+            val_loss += (
+                0.5
+                * alpha
+                * sum(float(np.vdot(W, W)) for W in network.W)
+                / (X_val.shape[0] if w_val is None else float(np.sum(w_val)))
+            )
+        history.validation_loss_curve.append(float(val_loss))
+        info["val_loss"] = float(val_loss)
+    if score is not None:
+        s = float(score())
+        history.validation_scores.append(s)
+        info["val_score"] = s
 
 
 def _keep_best(network: Network, history: History) -> None:
@@ -469,6 +485,8 @@ def train_lbfgs(
     max_iter: int = 200,
     max_fun: int = 15000,
     tol: float = 1e-4,
+    validation: tuple | None = None,
+    score: Callable[[], float] | None = None,
     callbacks: Sequence[Callable[[dict], object]] = (),
     progress: Progress | None = None,
     history: History | None = None,
@@ -476,8 +494,10 @@ def train_lbfgs(
     """Minimize C(θ) with scipy's L-BFGS-B, from the network's current θ.
 
     Backpropagation supplies the exact gradient. ``loss_curve`` gets the cost after
-    every L-BFGS iteration; ``n_iter`` counts iterations. scipy works in float64, so a
-    float32 network's parameters are converted on the way in and out.
+    every L-BFGS iteration; ``n_iter`` counts iterations; ``validation`` and ``score``
+    are recorded after every iteration as :func:`train` does after every epoch. On a
+    KeyboardInterrupt the network keeps the best iterate seen. scipy works in float64,
+    so a float32 network's parameters are converted on the way in and out.
     """
     history = history if history is not None else History()
     theta = network.theta
@@ -493,7 +513,12 @@ def train_lbfgs(
         history.n_iter += 1
         loss = float(intermediate_result.fun)
         history.loss_curve.append(loss)
-        history.best_loss = min(history.best_loss, loss)
+        # The callbacks and the validation figures see this iterate's weights; the last
+        # cost evaluation (in the line search) may have been at another point.
+        theta[...] = intermediate_result.x
+        if loss < history.best_loss:
+            history.best_loss = loss
+            _keep_best(network, history)
         info = {
             "epoch": history.n_iter,
             "loss": loss,
@@ -502,6 +527,7 @@ def train_lbfgs(
             "learning_rate": None,
             "seconds": time.perf_counter() - state["started"],
         }
+        _record_validation(network, history, info, validation, score, alpha)
         state["started"] = time.perf_counter()
         if progress is not None:
             progress.epoch_end({**info, "learning_rate": float("nan")})
@@ -522,6 +548,9 @@ def train_lbfgs(
     except KeyboardInterrupt:
         history.stop_reason = "interrupted (KeyboardInterrupt)"
         history.converged = False
+        if history.best_theta is not None:  # keep the best iterate seen
+            theta[...] = history.best_theta
+            history.stop_reason += f"; restored the weights of iteration {history.best_epoch}"
         return history
     theta[...] = result.x
     if not np.isfinite(result.fun):
@@ -533,6 +562,9 @@ def train_lbfgs(
         history.stop_reason, history.converged = state["stop"], False
     elif result.status == 0:
         history.stop_reason, history.converged = f"L-BFGS converged: {result.message}", True
+    elif result.status == 1:  # an iteration or evaluation limit
+        limit = f"max_iter={max_iter}" if result.nit >= max_iter else f"max_fun={max_fun}"
+        history.stop_reason, history.converged = f"{limit} reached", False
     else:
         history.stop_reason = f"L-BFGS stopped: {result.message}"
         history.converged = False

@@ -1,0 +1,680 @@
+"""The ``nnmath`` command: train, predict, evaluate, inspect, export and explain.
+
+A thin layer over the library: it reads tables, calls the estimators, the model files
+and the explanation, and prints. Every failure a user can cause prints one line to
+stderr and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["main"]
+
+DATASETS = ("digits", "iris", "wine", "breast-cancer", "diabetes")
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A failure the user can fix; printed as one line, exit status 2."""
+
+
+# ---------------------------------------------------------------------- data
+def _require_pandas():
+    try:
+        import pandas as pd
+    except ImportError:
+        raise UsageError(
+            'reading data files needs pandas and pyarrow: pip install "nnmath[data]"'
+        ) from None
+    return pd
+
+
+def read_table(path: str):
+    """Read a CSV (or .tsv) or Parquet file into a pandas DataFrame."""
+    p = Path(path)
+    if not p.exists():
+        raise UsageError(f"no such file: {path}")
+    if p.is_dir():
+        raise UsageError(f"{path} is a directory, not a data file")
+    pd = _require_pandas()
+    suffix = p.suffix.lower()
+    try:
+        if suffix in (".parquet", ".pq"):
+            table = pd.read_parquet(p)
+        elif suffix in (".csv", ".tsv", ".txt"):
+            table = pd.read_csv(p, sep="\t" if suffix == ".tsv" else ",")
+        else:
+            raise UsageError(
+                f"{path}: unsupported file type {suffix or '(none)'}; use .csv, .tsv or .parquet"
+            )
+    except UsageError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise UsageError(f"{path} is empty") from None
+    except ImportError as exc:
+        raise UsageError(f'{path}: {exc}. Install it with pip install "nnmath[data]"') from None
+    except (ValueError, OSError) as exc:
+        raise UsageError(f"{path}: could not read the data: {_one_line(exc)}") from None
+    if len(table) == 0:
+        raise UsageError(f"{path} has no rows")
+    table.columns = [str(c) for c in table.columns]
+    return table
+
+
+def builtin_table(name: str) -> tuple[dict, str]:
+    """A scikit-learn bundled data set as a dict of columns plus the target column."""
+    from sklearn import datasets
+
+    loaders = {
+        "digits": datasets.load_digits,
+        "iris": datasets.load_iris,
+        "wine": datasets.load_wine,
+        "breast-cancer": datasets.load_breast_cancer,
+        "diabetes": datasets.load_diabetes,
+    }
+    bunch = loaders[name]()
+    table = {str(f): bunch.data[:, j] for j, f in enumerate(bunch.feature_names)}
+    target = bunch.target
+    names = getattr(bunch, "target_names", None)
+    if names is not None and name != "digits":
+        target = np.asarray(names)[target]
+    table["target"] = target
+    return table, "target"
+
+
+def _columns(table) -> list[str]:
+    return list(table.columns) if hasattr(table, "columns") else list(table)
+
+
+def _column(table, name):
+    values = table[name]
+    return values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
+
+
+def _rows(table, idx):
+    if hasattr(table, "iloc"):
+        return table.iloc[idx].reset_index(drop=True)
+    return {k: np.asarray(v)[idx] for k, v in table.items()}
+
+
+def _n_rows(table) -> int:
+    return len(table) if hasattr(table, "iloc") else len(next(iter(table.values())))
+
+
+def _target(table, target: str | None, source: str) -> np.ndarray:
+    if target is None:
+        raise UsageError("--target COLUMN is required: name the column to predict")
+    if target not in _columns(table):
+        raise UsageError(
+            f"{source} has no column {target!r}; its columns are {', '.join(_columns(table))}"
+        )
+    y = _column(table, target)
+    if (
+        y.dtype.kind == "f"
+        and np.isnan(y).any()
+        or y.dtype.kind == "O"
+        and any(v is None or v != v for v in y)
+    ):
+        raise UsageError(f"target column {target!r} has missing values; drop those rows")
+    return y
+
+
+def infer_task(y: np.ndarray) -> str:
+    """classification for labels (strings, booleans, few integers), else regression."""
+    from sklearn.utils.multiclass import type_of_target
+
+    if y.dtype.kind in "biuO" or y.dtype.kind in "US":
+        kind = type_of_target(y)
+        if y.dtype.kind in "iu" and len(np.unique(y)) > 20:
+            return "regression"
+        return "classification" if kind in ("binary", "multiclass") else "regression"
+    return "regression" if type_of_target(y) == "continuous" else "classification"
+
+
+# ---------------------------------------------------------------------- commands
+def cmd_train(args) -> int:
+    from sklearn.model_selection import train_test_split
+    from sklearn.pipeline import Pipeline
+
+    import nnmath
+    from nnmath.preprocessing import TabularPreprocessor
+
+    if args.data is not None:
+        table, source = read_table(args.data), args.data
+        target_name = args.target
+    else:
+        table, target_name = builtin_table(args.dataset)
+        source = f"{args.dataset} (built-in data set)"
+        if args.target not in (None, target_name):
+            raise UsageError(f"the built-in data sets have their target in column {target_name!r}")
+        print(f"No DATA given: training on the built-in {args.dataset} data set.")
+    y = _target(table, target_name, source)
+    task = args.task or infer_task(y)
+    if task == "regression":
+        if y.dtype.kind not in "iuf":
+            raise UsageError(
+                f"target column {target_name!r} is not numeric ({y.dtype}); regression needs "
+                "numbers. Use --task classification for labels."
+            )
+        y = y.astype(np.float64)
+    n = _n_rows(table)
+    if n < 2:
+        raise UsageError(f"{source} has {n} row; training needs at least 2")
+    hidden = _parse_hidden(args.hidden)
+    classification = task == "classification"
+    if classification:
+        labels, counts = np.unique(y.astype(str) if y.dtype.kind == "O" else y, return_counts=True)
+        if len(labels) < 2:
+            raise UsageError(f"target column {target_name!r} has one class only: {labels[0]!r}")
+
+    idx = np.arange(n)
+    val_idx = None
+    if args.validation_fraction > 0:
+        stratify = y if classification and counts.min() >= 2 else None
+        try:
+            idx, val_idx = train_test_split(
+                idx, test_size=args.validation_fraction, random_state=args.seed, stratify=stratify
+            )
+        except ValueError as exc:
+            raise UsageError(f"--validation-fraction: {_one_line(exc)}") from None
+    train_table, y_train = _rows(table, idx), y[idx]
+    try:
+        pre = TabularPreprocessor(target=target_name).fit(train_table)
+        X_train = pre.transform(train_table)
+    except ValueError as exc:
+        raise UsageError(f"{source}: {_one_line(exc)}") from None
+    params = {
+        "hidden_layer_sizes": hidden,
+        "activation": args.activation,
+        "solver": args.solver,
+        "max_iter": args.epochs,
+        "random_state": args.seed,
+        "verbose": 1 if sys.stdout.isatty() else 0,
+    }
+    if args.batch_size is not None:
+        params["batch_size"] = args.batch_size
+    if args.learning_rate is not None:
+        params["learning_rate_init"] = args.learning_rate
+    fit_kwargs = {}
+    if val_idx is not None:
+        X_val = pre.transform(_rows(table, val_idx))
+        fit_kwargs["validation_data"] = (X_val, y[val_idx])
+        params["early_stopping"] = args.solver != "lbfgs"
+        # Early stopping watches the validation log loss (R² for regression): on a
+        # small validation set, accuracy moves in steps and stalls too soon.
+        params["scoring"] = "neg_log_loss" if classification else None
+    estimator_class = nnmath.MLPClassifier if classification else nnmath.MLPRegressor
+    try:
+        model = estimator_class(**params)
+    except (TypeError, ValueError) as exc:
+        raise UsageError(_one_line(exc)) from None
+
+    shape = f"{n} rows × {len(pre.feature_names_in_)} feature columns"
+    print(f"Data: {source}: {shape} → {len(pre.get_feature_names_out())} inputs after encoding")
+    if classification:
+        shown = ", ".join(str(c) for c in labels[:12]) + (" …" if len(labels) > 12 else "")
+        print(f"Task: classification of {target_name!r}, {len(labels)} classes: {shown}")
+    else:
+        print(f"Task: regression of {target_name!r}")
+    started = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.fit(X_train, y_train, **fit_kwargs)
+        except ValueError as exc:
+            raise UsageError(_one_line(exc)) from None
+    seconds = time.perf_counter() - started
+    for w in caught:
+        if issubclass(w.category, UserWarning):
+            print(f"warning: {_one_line(w.message)}", file=sys.stderr)
+    pipeline = Pipeline([("preprocess", pre), ("model", model)])
+
+    net = model.network_
+    sizes = " → ".join(str(s) for s in net.layer_sizes)
+    acts = ", ".join(a.name for a in net.activations)
+    print(f"Network: {sizes} ({acts}), {net.n_parameters:,} parameters, solver {args.solver}")
+    print(f"Trained {model.n_iter_} epochs in {seconds:.2f} s; stopped: {model.stop_reason_}")
+    metric = "accuracy" if classification else "R²"
+    line = f"Training {metric}: {model.score(X_train, y_train):.4f}"
+    if val_idx is not None:
+        val_score = model.score(fit_kwargs["validation_data"][0], y[val_idx])
+        line += f"; validation {metric}: {val_score:.4f}"
+    print(line)
+    _save(pipeline, args.out)
+    print(f"Wrote {args.out}")
+    if args.plot:
+        _plot_loss(model, args.plot)
+        print(f"Wrote {args.plot}")
+    return 0
+
+
+def _plot_loss(model, path: str) -> None:
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from nnmath.plotting import plot_loss_curve
+    except ImportError:
+        raise UsageError('--plot needs matplotlib: pip install "nnmath[plot]"') from None
+    fig, ax = plt.subplots(figsize=(6, 4))
+    plot_loss_curve(model, ax=ax)
+    try:
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"could not write the plot {path}: {_one_line(exc)}") from None
+    finally:
+        plt.close(fig)
+
+
+def _parse_hidden(text: str) -> tuple[int, ...]:
+    try:
+        sizes = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise UsageError(
+            f"--hidden must be comma-separated integers like 64,32; got {text!r}"
+        ) from None
+    if not sizes or any(s < 1 for s in sizes):
+        raise UsageError(f"--hidden must be comma-separated integers >= 1; got {text!r}")
+    return sizes
+
+
+def _save(model, path: str) -> None:
+    import nnmath
+
+    try:
+        nnmath.save(model, path)
+    except OSError as exc:
+        raise UsageError(f"could not write the model file {path}: {_one_line(exc)}") from None
+
+
+def _load(path: str):
+    import nnmath
+
+    if not os.path.exists(path):
+        raise UsageError(f"no such model file: {path}")
+    try:
+        return nnmath.load(path)
+    except nnmath.ModelFileError as exc:  # its message starts with the path
+        raise UsageError(_one_line(exc)) from None
+    except (ValueError, OSError) as exc:
+        raise UsageError(f"{path}: {_one_line(exc)}") from None
+
+
+def _split_model(model):
+    """(preprocessing or None, estimator) of a loaded model."""
+    steps = getattr(model, "named_steps", None)
+    if steps is not None:
+        return steps["preprocess"], steps["model"]
+    return None, model
+
+
+def _features(pre, model, table, source: str, target: str | None = None):
+    """The feature matrix of a table for a model, with the columns checked."""
+    try:
+        if pre is not None:
+            return pre.transform(table)
+        names = getattr(model, "feature_names_in_", None)
+        given = [c for c in _columns(table) if c != target]
+        if names is not None:
+            missing = [c for c in names if c not in given]
+            unexpected = [c for c in given if c not in set(names)]
+            if missing or unexpected:
+                raise ValueError(
+                    f"the data's columns differ from the model's: missing columns {missing}; "
+                    f"unexpected columns {unexpected}"
+                )
+            given = list(names)
+        X = np.column_stack([_column(table, c) for c in given])
+        return X.astype(np.float64)
+    except ValueError as exc:
+        raise UsageError(f"{source}: {_one_line(exc)}") from None
+
+
+def cmd_predict(args) -> int:
+    model = _load(args.model)
+    pre, estimator = _split_model(model)
+    table = read_table(args.data)
+    X = _features(pre, estimator, table, args.data, getattr(pre, "target", None))
+    pd = _require_pandas()
+    out = pd.DataFrame({"prediction": estimator.predict(X)})
+    if args.proba:
+        if not hasattr(estimator, "predict_proba"):
+            raise UsageError("--proba needs a classifier; this model is a regressor")
+        proba = estimator.predict_proba(X)
+        for j, c in enumerate(estimator.classes_):
+            out[f"proba_{c}"] = proba[:, j]
+    if args.out:
+        try:
+            out.to_csv(args.out, index=False)
+        except OSError as exc:
+            raise UsageError(f"could not write {args.out}: {_one_line(exc)}") from None
+        print(f"Wrote {len(out)} predictions to {args.out}")
+    else:
+        out.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from sklearn import metrics
+
+    model = _load(args.model)
+    pre, estimator = _split_model(model)
+    table = read_table(args.data)
+    y = _target(table, args.target, args.data)
+    X = _features(pre, estimator, table, args.data, args.target)
+    y_pred = estimator.predict(X)
+    print(f"{args.data}: {len(y)} rows")
+    if hasattr(estimator, "classes_"):
+        y = y.astype(estimator.classes_.dtype) if y.dtype != estimator.classes_.dtype else y
+        unknown = sorted(set(np.unique(y).tolist()) - set(estimator.classes_.tolist()))
+        if unknown:
+            raise UsageError(
+                f"target column {args.target!r} has labels the model never saw: {unknown[:10]}"
+            )
+        print(f"accuracy: {metrics.accuracy_score(y, y_pred):.4f}")
+        print(f"F1 (macro): {metrics.f1_score(y, y_pred, average='macro'):.4f}")
+        labels = list(estimator.classes_)
+        cm = metrics.confusion_matrix(y, y_pred, labels=labels)
+        width = max(max(len(str(c)) for c in labels), len(str(cm.max())), 4)
+        print("confusion matrix (rows: true, columns: predicted):")
+        print(" " * (width + 1) + " ".join(f"{str(c):>{width}}" for c in labels))
+        for c, row in zip(labels, cm, strict=True):
+            print(f"{str(c):>{width}} " + " ".join(f"{v:>{width}}" for v in row))
+    else:
+        if y.dtype.kind not in "iuf":
+            raise UsageError(
+                f"target column {args.target!r} is not numeric; the model is a regressor"
+            )
+        y = y.astype(np.float64)
+        print(f"R²: {metrics.r2_score(y, y_pred):.4f}")
+        print(f"MAE: {metrics.mean_absolute_error(y, y_pred):.4f}")
+        print(f"RMSE: {np.sqrt(metrics.mean_squared_error(y, y_pred)):.4f}")
+    return 0
+
+
+def cmd_info(args) -> int:
+    model = _load(args.model)
+    pre, estimator = _split_model(model)
+    net = getattr(estimator, "network_", estimator)
+    print(f"{args.model}: {type(estimator).__name__}")
+    if hasattr(net, "layer_sizes"):
+        sizes = " → ".join(str(s) for s in net.layer_sizes)
+        acts = ", ".join(a.name for a in net.activations)
+        print(f"architecture: {sizes} ({acts}); loss {net.loss.name}; dtype {net.dtype.name}")
+        print(f"parameters: {net.n_parameters:,}")
+    if hasattr(estimator, "classes_"):
+        print(f"classes: {', '.join(str(c) for c in estimator.classes_)}")
+    if pre is not None:
+        print(f"input columns: {', '.join(pre.feature_names_in_)} (target {pre.target!r})")
+    for name in ("solver", "learning_rate_init", "alpha", "batch_size"):
+        if hasattr(estimator, name):
+            print(f"{name}: {getattr(estimator, name)}")
+    if hasattr(estimator, "n_iter_"):
+        print(
+            f"training: {estimator.n_iter_} epochs; "
+            f"stopped: {getattr(estimator, 'stop_reason_', 'unknown')}"
+        )
+        if getattr(estimator, "loss_curve_", None):
+            print(f"final training loss: {estimator.loss_curve_[-1]:.6g}")
+        if getattr(estimator, "best_validation_score_", None) is not None:
+            print(f"best validation score: {estimator.best_validation_score_:.6g}")
+    return 0
+
+
+def cmd_export_onnx(args) -> int:
+    import nnmath
+
+    model = _load(args.model)
+    pre, estimator = _split_model(model)
+    try:
+        nnmath.export_onnx(estimator, args.out)
+    except ImportError as exc:
+        raise UsageError(_one_line(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"could not write {args.out}: {_one_line(exc)}") from None
+    print(f"Wrote {args.out}")
+    if pre is not None:
+        names = pre.get_feature_names_out()
+        print(
+            f"The ONNX graph takes the {len(names)} encoded inputs (numeric columns "
+            "standardized, categories one-hot), in this order: " + ", ".join(names)
+        )
+    return 0
+
+
+def cmd_explain(args) -> int:
+    from nnmath import explain as explain_module
+
+    if args.model is None:
+        trace = explain_module.explain_demo()
+    else:
+        if args.data is None:
+            raise UsageError("nnmath explain MODEL DATA --row N: DATA is missing")
+        model = _load(args.model)
+        pre, estimator = _split_model(model)
+        table = read_table(args.data)
+        n = _n_rows(table)
+        if not 0 <= args.row < n:
+            raise UsageError(f"--row {args.row} is out of range: {args.data} has rows 0 to {n - 1}")
+        target = args.target or getattr(pre, "target", None)
+        if target is None:
+            raise UsageError("--target COLUMN is required: the model file does not name its target")
+        y = _target(table, target, args.data)
+        X = _features(pre, estimator, table, args.data, target)
+        try:
+            trace = explain_module.explain(estimator, X[args.row], y[args.row : args.row + 1])
+        except ValueError as exc:
+            raise UsageError(_one_line(exc)) from None
+    if args.format == "json":
+        import json
+
+        print(json.dumps(trace.to_dict(), indent=1))
+    elif args.format == "markdown":
+        print(trace.to_markdown())
+    else:
+        print(str(trace))
+    return 0
+
+
+# ---------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    import nnmath
+
+    parser = argparse.ArgumentParser(
+        prog="nnmath",
+        description="Train, use and explain neural networks from the command line.",
+    )
+    parser.add_argument("--version", action="version", version=f"nnmath {nnmath.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser(
+        "train",
+        help="train a network on a CSV/Parquet file or a built-in data set",
+        description="Train an MLP on DATA (CSV or Parquet) or, without DATA, on a built-in "
+        "data set. Numeric columns are standardized and the others one-hot encoded; the "
+        "fitted preprocessing is saved in the model file.",
+    )
+    p.add_argument("data", nargs="?", metavar="DATA", help="CSV, TSV or Parquet file")
+    p.add_argument("--target", metavar="COLUMN", help="the column to predict")
+    p.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        default="digits",
+        help="built-in data set when no DATA (default digits)",
+    )
+    p.add_argument(
+        "--task", choices=("classification", "regression"), help="default: inferred from the target"
+    )
+    p.add_argument(
+        "--hidden",
+        default="100",
+        metavar="SIZES",
+        help="hidden layer sizes, e.g. 64,32 (default 100)",
+    )
+    p.add_argument(
+        "--activation",
+        default="relu",
+        choices=("relu", "tanh", "logistic", "sigmoid", "identity", "leaky_relu"),
+    )
+    p.add_argument("--solver", default="adam", choices=("adam", "sgd", "lbfgs", "gd"))
+    p.add_argument(
+        "--epochs",
+        type=_positive_int,
+        default=200,
+        metavar="N",
+        help="maximum epochs (default 200)",
+    )
+    p.add_argument(
+        "--batch-size", type=_positive_int, metavar="B", help="default min(200, n_samples)"
+    )
+    p.add_argument(
+        "--learning-rate",
+        type=_positive_float,
+        metavar="R",
+        help="initial learning rate (default 0.001)",
+    )
+    p.add_argument(
+        "--validation-fraction",
+        type=_fraction,
+        default=0.1,
+        metavar="F",
+        help="held out for validation and early stopping (default 0.1; 0 for none)",
+    )
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    p.add_argument(
+        "--out",
+        default="model.safetensors",
+        metavar="FILE",
+        help="model file to write (default model.safetensors)",
+    )
+    p.add_argument("--plot", metavar="FILE.png", help="also write the loss curve as an image")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser(
+        "predict",
+        help="predict with a saved model",
+        description="Predict the rows of DATA with MODEL.",
+    )
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("data", metavar="DATA")
+    p.add_argument("--out", metavar="FILE.csv", help="write the predictions here instead of stdout")
+    p.add_argument("--proba", action="store_true", help="add class probabilities")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser(
+        "evaluate",
+        help="score a saved model on labelled data",
+        description="Accuracy, F1 and a confusion matrix (classifiers) "
+        "or R², MAE and RMSE (regressors).",
+    )
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("data", metavar="DATA")
+    p.add_argument("--target", required=True, metavar="COLUMN")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser(
+        "info",
+        help="describe a saved model",
+        description="Architecture, parameter count and training summary of MODEL.",
+    )
+    p.add_argument("model", metavar="MODEL")
+    p.set_defaults(func=cmd_info)
+
+    p = sub.add_parser(
+        "export-onnx",
+        help="convert a saved model to ONNX",
+        description="Write MODEL as an ONNX file (needs nnmath[onnx]).",
+    )
+    p.add_argument("model", metavar="MODEL")
+    p.add_argument("out", metavar="OUT")
+    p.set_defaults(func=cmd_export_onnx)
+
+    p = sub.add_parser(
+        "explain",
+        help="show every equation of one training step with its numbers",
+        description="Without arguments: one gradient-descent step of the article's perceptron. "
+        "With MODEL DATA --row N: the step for one row of a data file.",
+    )
+    p.add_argument("model", nargs="?", metavar="MODEL")
+    p.add_argument("data", nargs="?", metavar="DATA")
+    p.add_argument("--row", type=int, default=0, metavar="N", help="row number, from 0 (default 0)")
+    p.add_argument("--target", metavar="COLUMN", help="default: the model's target column")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    p.set_defaults(func=cmd_explain)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
+    return value
+
+
+def _one_line(exc) -> str:
+    return " ".join(str(exc).split())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``nnmath`` command; returns the exit status.
+
+    Examples
+    --------
+    >>> main(["info", "missing.safetensors"])  # doctest: +SKIP
+    2
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"nnmath: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("nnmath: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader of our output went away (e.g. `nnmath predict … | head`).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

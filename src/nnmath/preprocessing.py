@@ -1,0 +1,187 @@
+"""Turning a table of mixed columns into the numeric matrix a network needs.
+
+:class:`TabularPreprocessor` standardizes numeric columns, x' = (x − μ) / s, and
+one-hot encodes the others (strings, booleans, categories). Its fitted state is plain
+numbers and strings, so a model file can hold it without pickling.
+
+A table is a pandas DataFrame, or a dict mapping column names to 1-D arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["TabularPreprocessor"]
+
+
+def _column_names(table) -> list[str]:
+    if hasattr(table, "columns"):
+        return [str(c) for c in table.columns]
+    if isinstance(table, Mapping):
+        return [str(c) for c in table.keys()]
+    raise TypeError(f"expected a pandas DataFrame or a dict of columns; got {type(table).__name__}")
+
+
+def _column(table, name: str) -> np.ndarray:
+    values = table[name]
+    return values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
+
+
+def _is_numeric(values: np.ndarray) -> bool:
+    return values.dtype.kind in "iuf"
+
+
+def _missing(values: np.ndarray) -> np.ndarray:
+    if values.dtype.kind == "f":
+        return np.isnan(values)
+    if values.dtype.kind == "O":
+        return np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in values])
+    return np.zeros(values.shape, dtype=bool)
+
+
+class TabularPreprocessor(TransformerMixin, BaseEstimator):
+    """Standardize numeric columns and one-hot encode the others.
+
+    Parameters
+    ----------
+    target : str or None
+        Name of the target column; it is left out of the features (and ignored when
+        present at transform time).
+
+    Attributes
+    ----------
+    feature_names_in_ : list of str
+        The input columns, in order.
+    numeric_ : dict
+        For each numeric column, its mean μ and scale s (the standard deviation, 1 when
+        that is 0).
+    categories_ : dict
+        For each other column, its sorted categories (as strings).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> table = {"size": np.array([1.0, 2.0, 3.0]), "color": np.array(["red", "blue", "red"])}
+    >>> pre = TabularPreprocessor().fit(table)
+    >>> pre.get_feature_names_out()
+    ['size', 'color=blue', 'color=red']
+    >>> pre.transform(table).round(3)
+    array([[-1.225,  0.   ,  1.   ],
+           [ 0.   ,  1.   ,  0.   ],
+           [ 1.225,  0.   ,  1.   ]])
+    """
+
+    def __init__(self, target: str | None = None):
+        self.target = target
+
+    def fit(self, table, y=None):
+        """Learn each numeric column's μ and s and each other column's categories."""
+        names = [c for c in _column_names(table) if c != self.target]
+        if not names:
+            raise ValueError("the data has no feature columns besides the target")
+        self.feature_names_in_ = names
+        self.numeric_: dict[str, dict[str, float]] = {}
+        self.categories_: dict[str, list[str]] = {}
+        for name in names:
+            values = _column(table, name)
+            missing = _missing(values)
+            if missing.any():
+                raise ValueError(
+                    f"column {name!r} has {int(missing.sum())} missing values; fill or drop "
+                    "them before training"
+                )
+            if _is_numeric(values):
+                values = values.astype(np.float64)
+                scale = float(values.std())
+                self.numeric_[name] = {"mean": float(values.mean()), "scale": scale or 1.0}
+            else:
+                self.categories_[name] = sorted({str(v) for v in values})
+        return self
+
+    def get_feature_names_out(self, input_features=None) -> list[str]:
+        """Names of the output columns: numeric names, then "column=category"."""
+        check_is_fitted(self, "feature_names_in_")
+        out = []
+        for name in self.feature_names_in_:
+            if name in self.numeric_:
+                out.append(name)
+            else:
+                out += [f"{name}={c}" for c in self.categories_[name]]
+        return out
+
+    def check_columns(self, table) -> None:
+        """Raise ValueError naming the missing and unexpected columns, if any."""
+        check_is_fitted(self, "feature_names_in_")
+        given = [c for c in _column_names(table) if c != self.target]
+        missing = [c for c in self.feature_names_in_ if c not in given]
+        unexpected = [c for c in given if c not in self.feature_names_in_]
+        if missing or unexpected:
+            parts = []
+            if missing:
+                parts.append(f"missing columns {missing}")
+            if unexpected:
+                parts.append(f"unexpected columns {unexpected}")
+            raise ValueError("the data's columns differ from the model's: " + "; ".join(parts))
+
+    def transform(self, table) -> np.ndarray:
+        """The feature matrix, shape (n_samples, len(get_feature_names_out())), float64."""
+        self.check_columns(table)
+        blocks = []
+        for name in self.feature_names_in_:
+            values = _column(table, name)
+            if _missing(values).any():
+                raise ValueError(f"column {name!r} has missing values")
+            if name in self.numeric_:
+                if not _is_numeric(values):
+                    raise ValueError(
+                        f"column {name!r} was numeric in training but holds non-numeric "
+                        f"values here (dtype {values.dtype})"
+                    )
+                stats = self.numeric_[name]
+                blocks.append(
+                    ((values.astype(np.float64) - stats["mean"]) / stats["scale"])[:, None]
+                )
+            else:
+                categories = self.categories_[name]
+                text = np.array([str(v) for v in values])
+                unseen = sorted(set(text) - set(categories))
+                if unseen:
+                    raise ValueError(
+                        f"column {name!r} has values not seen in training: {unseen[:10]}"
+                    )
+                blocks.append((text[:, None] == np.array(categories)[None, :]).astype(np.float64))
+        return np.hstack(blocks)
+
+    def to_document(self) -> dict:
+        """The fitted state as JSON-compatible data."""
+        check_is_fitted(self, "feature_names_in_")
+        return {
+            "target": self.target,
+            "feature_names_in": list(self.feature_names_in_),
+            "numeric": self.numeric_,
+            "categories": self.categories_,
+        }
+
+    @classmethod
+    def from_document(cls, document: dict) -> TabularPreprocessor:
+        """Rebuild a fitted preprocessor from :meth:`to_document`'s output."""
+        try:
+            pre = cls(target=document["target"])
+            pre.feature_names_in_ = [str(c) for c in document["feature_names_in"]]
+            pre.numeric_ = {
+                str(k): {"mean": float(v["mean"]), "scale": float(v["scale"])}
+                for k, v in document["numeric"].items()
+            }
+            pre.categories_ = {
+                str(k): [str(c) for c in v] for k, v in document["categories"].items()
+            }
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"invalid preprocessing document: {exc!r}") from None
+        known = set(pre.numeric_) | set(pre.categories_)
+        if set(pre.feature_names_in_) != known:
+            raise ValueError("invalid preprocessing document: columns and statistics disagree")
+        return pre
