@@ -278,7 +278,11 @@ class Poisson(Loss):
     canonical_activation = "exp"
 
     def _elementwise(self, y_hat, y):
-        return xlogy(y, y / y_hat) - y + y_hat
+        # NOTE: for a tiny y > 0 the ratio y/ŷ can underflow to 0 and y·log 0 = −inf;
+        # flooring the ratio at the smallest normal number keeps y·log(y/ŷ) ≈ 0 there.
+        ratio = y / y_hat
+        np.maximum(ratio, np.finfo(ratio.dtype).tiny, out=ratio)
+        return xlogy(y, ratio) - y + y_hat
 
     def _elementwise_gradient(self, y_hat, y):
         return 1 - y / y_hat

@@ -1,0 +1,254 @@
+"""The training loop: gradient descent against closed form, history, convergence,
+seeds, dtypes, divergence and schedules."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from nnmath import SGD, Adam, DivergenceError, Network, training
+from nnmath.optimizers import Adaptive, InverseScaling, StepDecay
+
+
+@pytest.fixture
+def linear_data(rng):
+    X = rng.normal(size=(5, 3))
+    return X, X @ np.array([1.0, -2.0, 0.5]) + 0.3 + 0.1 * rng.normal(size=5)
+
+
+def _least_squares_step(w, b, X, y, lr):
+    """One gradient-descent step on C = (1/n) Σ (x·w + b − y)², in closed form:
+    ∂C/∂w = (2/n) Xᵀr, ∂C/∂b = (2/n) Σ r with r = Xw + b − y. Returns (w, b, C)."""
+    r = X @ w + b - y
+    n = len(y)
+    return w - lr * 2 / n * X.T @ r, b - lr * 2 / n * r.sum(), float(np.mean(r**2))
+
+
+def test_full_batch_is_the_articles_gradient_descent(linear_data):
+    X, y = linear_data
+    net = Network([3, 1], activation="identity", loss="mse", random_state=0)
+    w, b = net.W[0][:, 0].copy(), float(net.b[0][0])
+    history = net.fit(X, y, optimizer=SGD(learning_rate=0.05), epochs=3, tol=None)
+    costs = []
+    for _ in range(3):
+        w, b, C = _least_squares_step(w, b, X, y, 0.05)
+        costs.append(C)
+    np.testing.assert_allclose(net.W[0][:, 0], w, rtol=1e-12)
+    assert float(net.b[0][0]) == pytest.approx(b, rel=1e-12)
+    # loss_curve: the cost of each epoch, computed before that epoch's update
+    assert history.loss_curve == pytest.approx(costs, rel=1e-12)
+
+
+def test_mini_batches_in_order(linear_data):
+    X, y = linear_data
+    net = Network([3, 1], activation="identity", loss="mse", random_state=0)
+    w, b = net.W[0][:, 0].copy(), float(net.b[0][0])
+    history = net.fit(
+        X, y, optimizer=SGD(learning_rate=0.05), epochs=1, batch_size=2, shuffle=False, tol=None
+    )
+    # batches of rows [0, 1], [2, 3], [4]; the epoch's cost is the batch costs
+    # weighted by batch size: (2 C₁ + 2 C₂ + 1 C₃) / 5
+    total = 0.0
+    for rows in ([0, 1], [2, 3], [4]):
+        w, b, C = _least_squares_step(w, b, X[rows], y[rows], 0.05)
+        total += C * len(rows)
+    np.testing.assert_allclose(net.W[0][:, 0], w, rtol=1e-12)
+    assert float(net.b[0][0]) == pytest.approx(b, rel=1e-12)
+    assert history.loss_curve == pytest.approx([total / 5], rel=1e-12)
+
+
+def test_sample_weight_equals_repeated_rows(linear_data):
+    X, y = linear_data
+    a = Network([3, 2, 1], activation="tanh", output_activation="identity", random_state=0)
+    b = Network([3, 2, 1], activation="tanh", output_activation="identity", random_state=0)
+    # weight 2 on row 0 is the same weighted mean as row 0 appearing twice
+    a.fit(X, y, epochs=5, tol=None, shuffle=False, sample_weight=[2, 1, 1, 1, 1])
+    b.fit(np.vstack([X[:1], X]), np.concatenate([y[:1], y]), epochs=5, tol=None, shuffle=False)
+    np.testing.assert_allclose(a.theta, b.theta, rtol=1e-12)
+
+
+def test_tol_none_runs_exactly_the_epochs(linear_data):
+    X, y = linear_data
+    history = Network([3, 1], random_state=0).fit(X, y, epochs=7, tol=None)
+    assert len(history.loss_curve) == history.n_iter == 7
+    assert history.stop_reason == "epochs=7 reached"
+    assert history.converged is False
+    assert history.t == 7 * 5  # samples seen
+
+
+def test_stops_on_tol_with_the_reason_in_words():
+    # y = 2x + 1 is learnt, then the cost stops improving by tol
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    y = 2 * X[:, 0] + 1
+    net = Network([1, 1], activation="identity", loss="mse", random_state=0)
+    history = net.fit(
+        X, y, optimizer=SGD(learning_rate=0.05), epochs=5000, tol=1e-6, n_iter_no_change=10
+    )
+    assert history.converged is True
+    assert history.stop_reason == (
+        "training loss improved by less than tol=1e-06 for 10 consecutive epochs"
+    )
+    assert len(history.loss_curve) == history.n_iter < 5000
+    assert float(net.W[0][0, 0]) == pytest.approx(2.0, abs=1e-2)
+    assert float(net.b[0][0]) == pytest.approx(1.0, abs=2e-2)
+    # the rule: the last 11 epochs each failed to beat the best cost so far by tol
+    curve = history.loss_curve
+    best_before = [min(curve[:i]) for i in range(len(curve) - 11, len(curve))]
+    assert all(c > best - 1e-6 for c, best in zip(curve[-11:], best_before, strict=True))
+
+
+def test_same_seed_gives_bit_identical_training(rng):
+    X, y = rng.normal(size=(20, 4)), rng.integers(0, 2, 20)
+    runs = []
+    for _ in range(2):
+        net = Network(
+            [4, 6, 1],
+            activation="relu",
+            output_activation="sigmoid",
+            loss="binary_cross_entropy",
+            dropout=0.2,
+            random_state=3,
+        )
+        h = net.fit(X, y, optimizer=Adam(0.01), epochs=5, batch_size=6, random_state=4, tol=None)
+        runs.append((net.theta.copy(), h.loss_curve))
+    np.testing.assert_array_equal(runs[0][0], runs[1][0])
+    assert runs[0][1] == runs[1][1]
+
+
+def test_float32_training_stays_float32(rng):
+    X = rng.normal(size=(10, 3)).astype(np.float32)
+    y = rng.normal(size=10).astype(np.float32)
+    for opt in (SGD(0.05, momentum=0.9), Adam(0.01)):
+        net = Network(
+            [3, 4, 1],
+            activation="tanh",
+            output_activation="identity",
+            dtype=np.float32,
+            random_state=0,
+        )
+        history = net.fit(X, y, optimizer=opt, epochs=5, batch_size=4, tol=None)
+        assert net.theta.dtype == np.float32
+        assert net.forward(X).dtype == np.float32
+        assert all(math.isfinite(c) for c in history.loss_curve)
+
+
+def test_training_reduces_the_cost(rng):
+    X = rng.normal(size=(40, 2))
+    y = (X[:, 0] + X[:, 1] > 0).astype(float)
+    net = Network(
+        [2, 4, 1],
+        activation="tanh",
+        output_activation="sigmoid",
+        loss="binary_cross_entropy",
+        random_state=0,
+    )
+    history = net.fit(X, y, optimizer=SGD(0.5), epochs=200, tol=None)
+    assert history.loss_curve[-1] < 0.5 * history.loss_curve[0]
+    assert ((net.forward(X)[:, 0] > 0.5) == y).mean() >= 0.95
+
+
+# ---------------------------------------------------------------- divergence
+def test_huge_learning_rate_raises_divergence_error(linear_data):
+    X, y = linear_data
+    net = Network([3, 1], activation="identity", loss="mse", random_state=0)
+    with pytest.raises(DivergenceError, match=r"training diverged in epoch \d+: the cost became"):
+        net.fit(X, y, optimizer=SGD(learning_rate=1e4), epochs=1000, tol=None)
+    assert np.isfinite(net.theta).all()
+
+
+def test_overflowing_step_restores_finite_parameters(linear_data):
+    # α = 1e308 makes the first update itself overflow to ±inf: θ goes back to the last
+    # finite parameters, here the initial ones
+    X, y = linear_data
+    net = Network([3, 1], activation="identity", loss="mse", random_state=0)
+    initial = net.theta.copy()
+    with pytest.raises(
+        DivergenceError, match="the gradient or the parameters became infinite or NaN"
+    ) as info:
+        net.fit(X, y, optimizer=SGD(learning_rate=1e308), epochs=1000)
+    np.testing.assert_array_equal(net.theta, initial)
+    assert info.value.history.stop_reason.startswith("diverged")
+
+
+# ---------------------------------------------------------------- callbacks, schedules
+def test_callback_returning_true_stops(linear_data):
+    X, y = linear_data
+    seen = []
+
+    def stop_at_three(info):
+        seen.append(info)
+        return info["epoch"] == 3
+
+    history = Network([3, 1], random_state=0).fit(X, y, epochs=100, callbacks=[stop_at_three])
+    assert [i["epoch"] for i in seen] == [1, 2, 3]
+    assert seen[0]["loss"] == history.loss_curve[0]
+    assert history.stop_reason == "stopped by callback"
+    assert len(history.loss_curve) == 3
+
+
+def _rates(schedule, X, y, epochs, tol=None, n_iter_no_change=10):
+    net = Network([3, 1], activation="identity", random_state=0)
+    rates = []
+    history = training.train(
+        net,
+        X,
+        y.reshape(-1, 1),
+        optimizer=SGD(0.1),
+        max_epochs=epochs,
+        rng=np.random.default_rng(0),
+        tol=tol,
+        n_iter_no_change=n_iter_no_change,
+        schedule=schedule,
+        callbacks=[lambda info: rates.append(info["learning_rate"])],
+    )
+    return rates, history
+
+
+def test_step_schedule_in_training(linear_data):
+    rates, _ = _rates(StepDecay(step_size=2, gamma=0.5), *linear_data, epochs=5)
+    assert rates == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
+
+
+def test_invscaling_schedule_counts_samples(linear_data):
+    # α = 0.1/√(t + 1) with t = 0, 5, 10 samples seen (5 per full-batch epoch)
+    rates, _ = _rates(InverseScaling(0.5), *linear_data, epochs=3)
+    assert rates == pytest.approx([0.1, 0.1 / math.sqrt(6), 0.1 / math.sqrt(11)])
+
+
+def test_adaptive_schedule_in_training(linear_data):
+    # tol = 1e9: no epoch counts as an improvement after the first. With
+    # n_iter_no_change = 2 the 4th epoch is a plateau (count 3 > 2): α ÷ 5 and count 0;
+    # then every 3rd epoch, until the plateau at α = 0.1/5⁸ = 2.56e-7 ≤ 1e-6 stops it.
+    rates, history = _rates(Adaptive(), *linear_data, epochs=1000, tol=1e9, n_iter_no_change=2)
+    expected = [0.1] * 4 + [r for k in range(1, 9) for r in [0.1 / 5**k] * 3]
+    assert rates == pytest.approx(expected)
+    assert history.stop_reason.endswith("at the smallest learning rate")
+
+
+# ---------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"epochs": 0}, "epochs must be an integer >= 1"),
+        ({"batch_size": 0}, r"batch_size must be None \(full batch\) or an integer >= 1"),
+        ({"tol": -1.0}, "tol must be a number >= 0 or None"),
+        ({"n_iter_no_change": 0}, "n_iter_no_change must be an integer >= 1"),
+        ({"optimizer": "sgd"}, "optimizer must be an nnmath.optimizers.Optimizer"),
+        ({"sample_weight": [1.0, 2.0]}, r"sample_weight must have shape \(5,\)"),
+    ],
+)
+def test_bad_fit_arguments(kwargs, match, linear_data):
+    with pytest.raises(ValueError, match=match):
+        Network([3, 1], random_state=0).fit(*linear_data, **kwargs)
+
+
+def test_fit_checks_X_and_y(linear_data):
+    X, y = linear_data
+    with pytest.raises(ValueError, match="X has 5 samples but y has 4"):
+        Network([3, 1], random_state=0).fit(X, y[:4])
+    X = X.copy()
+    X[0, 0] = np.nan
+    with pytest.raises(ValueError, match="X contains NaN or infinity"):
+        Network([3, 1], random_state=0).fit(X, y)
