@@ -176,7 +176,7 @@ class LayerSummary:
         }
 
 
-class Trace(Sequence):
+class Trace(Sequence[Step]):
     """The steps of one training step, in the math's order, with renderings.
 
     A sequence of :class:`Step` (index it, iterate it, ``len`` it), plus what the step
