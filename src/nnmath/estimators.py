@@ -14,6 +14,7 @@ and "cosine" and "step" learning-rate schedules.
 
 from __future__ import annotations
 
+import copy
 import time
 import warnings
 from numbers import Integral, Real
@@ -189,6 +190,13 @@ class _BaseMLP(BaseEstimator):
                 )
             if any(not (isinstance(p, Real) and 0 <= p < 1) for p in self.dropout):
                 raise ValueError(f"dropout rates must be in [0, 1); got {self.dropout!r}")
+        rates = self.dropout if isinstance(self.dropout, (list, tuple)) else [self.dropout]
+        if self.solver == "lbfgs" and any(rates):
+            raise ValueError(
+                f"dropout={self.dropout!r} needs a stochastic solver ('adam', 'sgd' or "
+                "'gd'); solver='lbfgs' minimizes the cost without dropout. Set dropout=0.0 "
+                "or choose another solver."
+            )
         if self.callbacks is not None and not all(callable(c) for c in self.callbacks):
             raise ValueError("callbacks must be a list of callables f(estimator, info)")
         if self.loss not in self._losses:
@@ -203,6 +211,10 @@ class _BaseMLP(BaseEstimator):
         return ["sigmoid" if a == "logistic" else a for a in acts]
 
     def _schedule(self):
+        if isinstance(self.learning_rate, Schedule):
+            # A copy: a schedule keeps state (Adaptive's divisions) and fit must not
+            # change the estimator's parameters.
+            return copy.deepcopy(self.learning_rate)
         return get_schedule(self.learning_rate, power_t=self.power_t, max_epochs=self.max_iter)
 
     def _make_optimizer(self):
@@ -276,7 +288,7 @@ class _BaseMLP(BaseEstimator):
             X = X.astype(self.network_.dtype)
             Y = Y.astype(self.network_.dtype)
         if self.solver == "lbfgs":
-            history = self._fit_lbfgs(X, Y, sample_weight)
+            history = self._fit_lbfgs(X, Y, y_original, sample_weight, validation_data)
         else:
             if self.early_stopping and incremental:
                 raise ValueError("partial_fit does not support early_stopping=True")
@@ -286,7 +298,12 @@ class _BaseMLP(BaseEstimator):
         self._set_history_attributes(history)
         return self
 
-    def _fit_lbfgs(self, X, Y, sample_weight):
+    def _fit_lbfgs(self, X, Y, y_original, sample_weight, validation_data):
+        validation = score = None
+        if validation_data is not None:  # like scikit-learn, lbfgs ignores early_stopping
+            X, Y, sample_weight, validation, score = self._validation(
+                X, Y, y_original, sample_weight, validation_data
+            )
         history = self._history = History()
         progress = Progress(int(self.verbose), self.max_iter, self._score_name())
         started = time.perf_counter()
@@ -300,6 +317,8 @@ class _BaseMLP(BaseEstimator):
                 max_iter=self.max_iter,
                 max_fun=self.max_fun,
                 tol=self.tol,
+                validation=validation,
+                score=score,
                 callbacks=self._wrapped_callbacks(),
                 progress=progress,
                 history=history,
@@ -307,7 +326,10 @@ class _BaseMLP(BaseEstimator):
         finally:
             progress.close()
         self.fit_time_ = time.perf_counter() - started
-        if history.optimizer_result is not None:
+        if history.optimizer_result is not None and history.stop_reason == "stopped by callback":
+            self.n_iter_ = int(history.optimizer_result.nit)  # asked for: no warning
+            self.loss_ = float(history.optimizer_result.fun)
+        elif history.optimizer_result is not None:
             self.n_iter_ = _check_optimize_result("lbfgs", history.optimizer_result, self.max_iter)
             self.loss_ = float(history.optimizer_result.fun)
         else:
@@ -318,25 +340,21 @@ class _BaseMLP(BaseEstimator):
         return history
 
     def _fit_stochastic(self, X, Y, y_original, sample_weight, incremental, validation_data):
-        if not incremental or self._optimizer is None:
+        if not incremental or getattr(self, "_optimizer", None) is None:
+            # A model loaded from a file has weights but no optimizer state or history.
             self._optimizer = self._make_optimizer()
             self._lr_schedule = self._schedule()
+        if getattr(self, "_history", None) is None:
+            self._history = History()
+        if getattr(self, "_rng", None) is None:
+            self._rng = _rng(self.random_state)
         history = self._history
 
-        validation = None
-        score = None
+        validation = score = None
         if validation_data is not None or self.early_stopping:
-            X, Y, sample_weight, X_val, y_val, w_val = self._validation_split(
+            X, Y, sample_weight, validation, score = self._validation(
                 X, Y, y_original, sample_weight, validation_data
             )
-            Y_val = self._encode_validation_targets(y_val, X.dtype)
-            validation = (X_val, Y_val, w_val)
-            scorer = check_scoring(self, scoring=self.scoring)
-
-            def score():
-                if w_val is None:
-                    return scorer(self, X_val, y_val)
-                return scorer(self, X_val, y_val, sample_weight=w_val)
 
         n_samples = X.shape[0]
         if self.solver == "gd":
@@ -387,7 +405,8 @@ class _BaseMLP(BaseEstimator):
         self.fit_time_ = time.perf_counter() - started
         self.n_iter_ = history.n_iter - start_epoch
         self.t_ = history.t
-        self.loss_ = history.loss_curve[-1]
+        # Interrupted in the first epoch, there is no epoch cost yet.
+        self.loss_ = history.loss_curve[-1] if history.loss_curve else float("nan")
         self.best_loss_ = None if self.early_stopping else history.best_loss
         if (
             not incremental
@@ -411,8 +430,31 @@ class _BaseMLP(BaseEstimator):
             history.validation_loss_curve if history.validation_loss_curve else None
         )
         self.best_validation_score_ = history.best_validation_score if has_validation else None
-        if has_validation and not self.early_stopping:
+        if has_validation and (not self.early_stopping or self.solver == "lbfgs"):
             self.best_validation_score_ = max(history.validation_scores)
+
+    def _validation(self, X, Y, y_original, sample_weight, validation_data):
+        """(X, Y, sample_weight) left for training, the validation arrays for the loop
+        and the function that scores the current weights on them."""
+        X, Y, sample_weight, X_val, y_val, w_val = self._validation_split(
+            X, Y, y_original, sample_weight, validation_data
+        )
+        Y_val = self._encode_validation_targets(y_val, X.dtype)
+        scorer = check_scoring(self, scoring=self.scoring)
+
+        def score():
+            # X_val was validated along with X, which drops a DataFrame's column names;
+            # predict skips its input check here (as scikit-learn's own scoring does),
+            # else a fit on a DataFrame would warn about feature names every epoch.
+            self._input_checked = True
+            try:
+                if w_val is None:
+                    return scorer(self, X_val, y_val)
+                return scorer(self, X_val, y_val, sample_weight=w_val)
+            finally:
+                del self._input_checked
+
+        return X, Y, sample_weight, (X_val, Y_val, w_val), score
 
     def _validation_split(self, X, Y, y_original, sample_weight, validation_data):
         if validation_data is not None:
@@ -459,9 +501,10 @@ class _BaseMLP(BaseEstimator):
 
     def _forward(self, X) -> np.ndarray:
         check_is_fitted(self, "network_")
-        X = validate_data(
-            self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32], reset=False
-        )
+        if not getattr(self, "_input_checked", False):
+            X = validate_data(
+                self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32], reset=False
+            )
         if X.dtype != self.network_.dtype:
             X = X.astype(self.network_.dtype)
         return self.network_._forward(X)
