@@ -283,28 +283,15 @@ def train(
                         wb = None if sample_weight is None else sample_weight[start:stop]
                     # NOTE: a diverging run overflows inside the cost and backpropagation;
                     # numpy's overflow/invalid warnings are silenced here because the
-                    # finiteness check below turns them into one DivergenceError.
+                    # finiteness checks turn them into one DivergenceError. The cost is
+                    # checked every batch (a scalar: free); a step that made θ infinite
+                    # shows in the next batch's cost, or in the check of θ after the epoch.
                     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                         cost = network._cost_and_gradients(Xb, yb, wb, alpha, dropout_rng)
-                        finite = math.isfinite(cost) and bool(np.isfinite(grad).all())
-                        if finite:
+                        if math.isfinite(cost):
                             optimizer.step([theta], [grad])  # θ was finite before the step
-                    if not finite or not np.isfinite(theta).all():
-                        if not np.isfinite(theta).all():
-                            theta[...] = last_good
-                        what = (
-                            f"the cost became {cost}"
-                            if not math.isfinite(cost)
-                            else ("the gradient or the parameters became infinite or NaN")
-                        )
-                        history.stop_reason = f"diverged: {what}"
-                        raise DivergenceError(
-                            f"training diverged in epoch {history.n_iter + 1}: {what}. "
-                            "The network keeps its last finite parameters. "
-                            f"Lower the learning rate (it was {lr:g}) or standardize the "
-                            "inputs.",
-                            history,
-                        )
+                    if not math.isfinite(cost) or (stop == n and not np.isfinite(theta).all()):
+                        _diverged(theta, last_good, cost, lr, history)
                     total += cost * (stop - start)
                     if interrupt.set:
                         raise KeyboardInterrupt
@@ -345,6 +332,24 @@ def train(
             if history.best_epoch != history.n_iter:
                 history.stop_reason += f"; restored the weights of epoch {history.best_epoch}"
     return history
+
+
+def _diverged(theta, last_good, cost, lr, history) -> None:
+    """Put back the last finite parameters and raise DivergenceError."""
+    if not np.isfinite(theta).all():
+        theta[...] = last_good
+    what = (
+        f"the cost became {cost}"
+        if not math.isfinite(cost)
+        else "the gradient or the parameters became infinite or NaN"
+    )
+    history.stop_reason = f"diverged: {what}"
+    raise DivergenceError(
+        f"training diverged in epoch {history.n_iter + 1}: {what}. The network keeps its "
+        f"last finite parameters. Lower the learning rate (it was {lr:g}) or standardize "
+        "the inputs.",
+        history,
+    )
 
 
 def _end_epoch(
