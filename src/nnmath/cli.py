@@ -99,12 +99,6 @@ def _column(table, name):
     return values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
 
 
-def _rows(table, idx):
-    if hasattr(table, "iloc"):
-        return table.iloc[idx].reset_index(drop=True)
-    return {k: np.asarray(v)[idx] for k, v in table.items()}
-
-
 def _n_rows(table) -> int:
     return len(table) if hasattr(table, "iloc") else len(next(iter(table.values())))
 
@@ -116,14 +110,16 @@ def _target(table, target: str | None, source: str) -> np.ndarray:
         raise UsageError(
             f"{source} has no column {target!r}; its columns are {', '.join(_columns(table))}"
         )
+    from nnmath.preprocessing import missing_mask
+
     y = _column(table, target)
-    if (
-        y.dtype.kind == "f"
-        and np.isnan(y).any()
-        or y.dtype.kind == "O"
-        and any(v is None or v != v for v in y)
-    ):
-        raise UsageError(f"target column {target!r} has missing values; drop those rows")
+    missing = missing_mask(y)
+    if missing.any():
+        rows = np.flatnonzero(missing)
+        raise UsageError(
+            f"target column {target!r} has {len(rows)} missing value{'s' * (len(rows) > 1)} "
+            f"(first at row {rows[0]}); drop those rows"
+        )
     return y
 
 
@@ -147,6 +143,10 @@ def cmd_train(args) -> int:
     import nnmath
     from nnmath.preprocessing import TabularPreprocessor
 
+    _check_output(args.out, "the model file")
+    if args.plot:
+        _check_output(args.plot, "the plot")
+        _check_plot_format(args.plot)
     if args.data is not None:
         table, source = read_table(args.data), args.data
         target_name = args.target
@@ -185,12 +185,15 @@ def cmd_train(args) -> int:
             )
         except ValueError as exc:
             raise UsageError(f"--validation-fraction: {_one_line(exc)}") from None
-    train_table, y_train = _rows(table, idx), y[idx]
+    # The preprocessing is fitted on every row, as a scaler in a scikit-learn pipeline
+    # is before MLP's own early-stopping split: a category that happens to fall only in
+    # the validation rows is known, and messages give the file's row numbers.
     try:
-        pre = TabularPreprocessor(target=target_name).fit(train_table)
-        X_train = pre.transform(train_table)
+        pre = TabularPreprocessor(target=target_name).fit(table)
+        X_all = pre.transform(table)
     except ValueError as exc:
         raise UsageError(f"{source}: {_one_line(exc)}") from None
+    X_train, y_train = X_all[idx], y[idx]
     params = {
         "hidden_layer_sizes": hidden,
         "activation": args.activation,
@@ -205,7 +208,7 @@ def cmd_train(args) -> int:
         params["learning_rate_init"] = args.learning_rate
     fit_kwargs = {}
     if val_idx is not None:
-        X_val = pre.transform(_rows(table, val_idx))
+        X_val = X_all[val_idx]
         fit_kwargs["validation_data"] = (X_val, y[val_idx])
         params["early_stopping"] = args.solver != "lbfgs"
         # Early stopping watches the validation log loss (R² for regression): on a
@@ -254,6 +257,29 @@ def cmd_train(args) -> int:
         _plot_loss(model, args.plot)
         print(f"Wrote {args.plot}")
     return 0
+
+
+def _check_output(path: str, what: str) -> None:
+    """Fail before training, not after, when an output cannot be written."""
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"cannot write {what} {path}: it is a directory")
+    parent = p.parent  # "." for a bare file name
+    if not parent.is_dir():
+        raise UsageError(f"cannot write {what} {path}: directory {str(parent)!r} does not exist")
+
+
+def _check_plot_format(path: str) -> None:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise UsageError('--plot needs matplotlib: pip install "nnmath[plot]"') from None
+    formats = Figure().canvas.get_supported_filetypes()
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in formats:
+        raise UsageError(
+            f"--plot {path}: unsupported image type {suffix or '(none)'!r}; use .png, .svg or .pdf"
+        )
 
 
 def _plot_loss(model, path: str) -> None:
@@ -375,12 +401,17 @@ def cmd_evaluate(args) -> int:
     y_pred = estimator.predict(X)
     print(f"{args.data}: {len(y)} rows")
     if hasattr(estimator, "classes_"):
-        y = y.astype(estimator.classes_.dtype) if y.dtype != estimator.classes_.dtype else y
-        unknown = sorted(set(np.unique(y).tolist()) - set(estimator.classes_.tolist()))
+        # Match the file's labels to the model's classes by their text: casting to the
+        # classes' dtype would truncate longer strings ('<U3' makes "yess" "yes").
+        by_text = {str(c): c for c in estimator.classes_}
+        unknown = sorted({str(v) for v in y} - set(by_text))
         if unknown:
             raise UsageError(
-                f"target column {args.target!r} has labels the model never saw: {unknown[:10]}"
+                f"target column {args.target!r} has labels the model never saw: "
+                f"{', '.join(unknown[:10])}{' …' if len(unknown) > 10 else ''} "
+                f"(its classes: {', '.join(by_text)})"
             )
+        y = np.array([by_text[str(v)] for v in y], dtype=estimator.classes_.dtype)
         print(f"accuracy: {metrics.accuracy_score(y, y_pred):.4f}")
         print(f"F1 (macro): {metrics.f1_score(y, y_pred, average='macro'):.4f}")
         labels = list(estimator.classes_)
@@ -453,10 +484,12 @@ def cmd_export_onnx(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    from nnmath import explain as explain_module
+    # NOTE: not `from nnmath import explain`: that name is the function, which the
+    # package re-exports over the module of the same name.
+    from nnmath.explain import explain, explain_demo
 
     if args.model is None:
-        trace = explain_module.explain_demo()
+        trace = explain_demo()
     else:
         if args.data is None:
             raise UsageError("nnmath explain MODEL DATA --row N: DATA is missing")
@@ -472,17 +505,10 @@ def cmd_explain(args) -> int:
         y = _target(table, target, args.data)
         X = _features(pre, estimator, table, args.data, target)
         try:
-            trace = explain_module.explain(estimator, X[args.row], y[args.row : args.row + 1])
+            trace = explain(estimator, X[args.row], y[args.row : args.row + 1])
         except ValueError as exc:
             raise UsageError(_one_line(exc)) from None
-    if args.format == "json":
-        import json
-
-        print(json.dumps(trace.to_dict(), indent=1))
-    elif args.format == "markdown":
-        print(trace.to_markdown())
-    else:
-        print(str(trace))
+    print(trace.render(args.format))
     return 0
 
 

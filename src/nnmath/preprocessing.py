@@ -27,7 +27,13 @@ def _column_names(table) -> list[str]:
 
 
 def _column(table, name: str) -> np.ndarray:
-    values = table[name]
+    try:
+        values = table[name]
+    except KeyError:  # a column whose label is not a string, e.g. 0
+        key = next(
+            k for k in (table.columns if hasattr(table, "columns") else table) if str(k) == name
+        )
+        values = table[key]
     return values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
 
 
@@ -35,12 +41,39 @@ def _is_numeric(values: np.ndarray) -> bool:
     return values.dtype.kind in "iuf"
 
 
-def _missing(values: np.ndarray) -> np.ndarray:
-    if values.dtype.kind == "f":
+def _is_missing_value(v) -> bool:
+    """None, NaN, NaT or pandas' NA (whose comparisons give NA, not a bool)."""
+    if v is None or type(v).__name__ == "NAType":
+        return True
+    try:
+        return bool(v != v)  # NaN and NaT are the values not equal to themselves
+    except (TypeError, ValueError):
+        return False
+
+
+def missing_mask(values: np.ndarray) -> np.ndarray:
+    """Boolean mask of the missing entries of a 1-D column (None, NaN, NaT, pandas.NA)."""
+    if values.dtype.kind in "fc":
         return np.isnan(values)
+    if values.dtype.kind in "mM":
+        return np.isnat(values)
     if values.dtype.kind == "O":
-        return np.array([v is None or (isinstance(v, float) and np.isnan(v)) for v in values])
+        return np.array([_is_missing_value(v) for v in values], dtype=bool)
     return np.zeros(values.shape, dtype=bool)
+
+
+def _check_complete(name: str, values: np.ndarray, when: str) -> None:
+    """Raise ValueError if a column has missing or infinite values."""
+    missing = missing_mask(values)
+    if missing.any():
+        rows = np.flatnonzero(missing)
+        raise ValueError(
+            f"column {name!r} has {len(rows)} missing value{'s' * (len(rows) > 1)} "
+            f"(first at row {rows[0]}); fill or drop them {when}"
+        )
+    if values.dtype.kind in "fc" and not np.isfinite(values).all():
+        row = np.flatnonzero(~np.isfinite(values))[0]
+        raise ValueError(f"column {name!r} has an infinite value at row {row}")
 
 
 class TabularPreprocessor(TransformerMixin, BaseEstimator):
@@ -83,17 +116,14 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         names = [c for c in _column_names(table) if c != self.target]
         if not names:
             raise ValueError("the data has no feature columns besides the target")
+        if len(_column(table, names[0])) == 0:
+            raise ValueError("the data has no rows")
         self.feature_names_in_ = names
         self.numeric_: dict[str, dict[str, float]] = {}
         self.categories_: dict[str, list[str]] = {}
         for name in names:
             values = _column(table, name)
-            missing = _missing(values)
-            if missing.any():
-                raise ValueError(
-                    f"column {name!r} has {int(missing.sum())} missing values; fill or drop "
-                    "them before training"
-                )
+            _check_complete(name, values, "before training")
             if _is_numeric(values):
                 values = values.astype(np.float64)
                 scale = float(values.std())
@@ -133,8 +163,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         blocks = []
         for name in self.feature_names_in_:
             values = _column(table, name)
-            if _missing(values).any():
-                raise ValueError(f"column {name!r} has missing values")
+            _check_complete(name, values, "before predicting")
             if name in self.numeric_:
                 if not _is_numeric(values):
                     raise ValueError(
@@ -148,7 +177,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             else:
                 categories = self.categories_[name]
                 text = np.array([str(v) for v in values])
-                unseen = sorted(set(text) - set(categories))
+                unseen = sorted({str(v) for v in text} - set(categories))
                 if unseen:
                     raise ValueError(
                         f"column {name!r} has values not seen in training: {unseen[:10]}"

@@ -110,7 +110,8 @@ class Progress:
             figures = {"loss": f"{info['loss']:.5g}"}
             if info.get("val_loss") is not None:
                 figures["val_loss"] = f"{info['val_loss']:.5g}"
-            if info.get("val_score") is not None:
+            if info.get("val_score") is not None and self.score_name != "neg_log_loss":
+                # (a negated log-loss score would repeat val_loss in a narrow bar)
                 figures[f"val_{self.score_name}"] = f"{info['val_score']:.5g}"
             self._bar.set_postfix(figures, refresh=False)
             self._bar.update(1)
@@ -436,7 +437,8 @@ def _end_epoch(
             )
             if restore_best_weights and history.best_theta is not None:
                 network.theta[...] = history.best_theta
-                history.stop_reason += f"; restored the weights of epoch {history.best_epoch}"
+                if history.best_epoch != history.n_iter:  # as at max_iter: no no-op restore
+                    history.stop_reason += f"; restored the weights of epoch {history.best_epoch}"
         else:
             history.stop_reason = (
                 f"training loss improved by less than tol={tol:g} for "
