@@ -5,7 +5,10 @@
 * He uniform: W ~ U(−r, r), r = √(6 / n_in) — doubles the variance for ReLU layers,
   which zero half of their inputs.
 
-Biases start at 0. Randomness comes only from the ``numpy.random.Generator`` passed in.
+Biases start at 0 — except in :func:`sklearn_uniform`, scikit-learn's MLP scheme
+(Glorot's bound for all layers, √(2 / (n_in + n_out)) for logistic ones, biases drawn
+too), which nnmath's scikit-learn estimators use so that they start where scikit-learn's
+do. Randomness comes only from the ``numpy.random.Generator`` passed in.
 
 Example
 -------
@@ -19,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["glorot_uniform", "he_uniform", "for_activation"]
+__all__ = ["glorot_uniform", "he_uniform", "for_activation", "sklearn_uniform"]
 
 
 def glorot_uniform(rng: np.random.Generator, n_in: int, n_out: int, dtype) -> np.ndarray:
@@ -37,3 +40,15 @@ def he_uniform(rng: np.random.Generator, n_in: int, n_out: int, dtype) -> np.nda
 def for_activation(name: str):
     """The initializer suited to an activation: He for ReLU-like, Glorot otherwise."""
     return he_uniform if name in ("relu", "leaky_relu") else glorot_uniform
+
+
+def sklearn_uniform(
+    rng: np.random.Generator, n_in: int, n_out: int, dtype, factor: float = 6.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's MLP initialization: W of shape (n_in, n_out) and b of shape
+    (n_out,) both from U(−r, r), r = √(factor / (n_in + n_out)); scikit-learn takes
+    factor 6 (Glorot's), or 2 when the hidden activation is the logistic sigmoid."""
+    r = np.sqrt(factor / (n_in + n_out))
+    W = rng.uniform(-r, r, size=(n_in, n_out)).astype(dtype, copy=False)
+    b = rng.uniform(-r, r, size=n_out).astype(dtype, copy=False)
+    return W, b
