@@ -1,0 +1,30 @@
+"""Every Python example in README.md runs as written."""
+
+import re
+import warnings
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+
+
+def _heading(index: int) -> str:
+    text = README.read_text(encoding="utf-8")
+    start = text.index(BLOCKS[index])
+    headings = re.findall(r"^#+ (.+)$", text[:start], re.M)
+    return re.sub(r"\W+", "-", headings[-1]).strip("-").lower() if headings else "top"
+
+
+def test_readme_has_examples():
+    assert len(BLOCKS) >= 15
+
+
+@pytest.mark.parametrize("index", range(len(BLOCKS)), ids=[_heading(i) for i in range(len(BLOCKS))])
+def test_readme_example_runs(index, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # examples write model files and images
+    with warnings.catch_warnings():
+        # The examples show what a user sees, ConvergenceWarnings included.
+        warnings.simplefilter("default")
+        exec(compile(BLOCKS[index], f"README.md example {index}", "exec"), {"__name__": "readme"})
