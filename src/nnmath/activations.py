@@ -168,9 +168,8 @@ class ReLU(Activation):
         return (a > 0).astype(a.dtype)
 
     def backward(self, dC_da, a, inplace=False):
-        dC_dz = dC_da if inplace else dC_da.copy()
-        dC_dz[a <= 0] = 0
-        return dC_dz
+        # ∂C/∂a · 1[a > 0]; a multiply is several times faster than a masked assignment.
+        return np.multiply(dC_da, a > 0, out=dC_da if inplace else None)
 
 
 class LeakyReLU(Activation):

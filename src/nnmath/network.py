@@ -327,6 +327,7 @@ class Network:
             work += [np.empty((n, k), self.dtype) for k in sizes[:-1]]  # ∂C/∂a_l
             if dropout:
                 work += [np.empty((n, k), self.dtype) for k in sizes[:-1]]  # a_l ⊙ mask
+            work.append([np.empty_like(W) for W in self.W])  # (α/Σw)·W of the L2 term
             self._work[key] = work
         return work
 
@@ -338,7 +339,7 @@ class Network:
         work = self._work_arrays(n, use_dropout)
         a_out = work[:L]  # σ(z_l) of each layer
         dC_da = work[L : 2 * L - 1]
-        dropped = work[2 * L - 1 :] if use_dropout else a_out
+        dropped = work[2 * L - 1 : -1] if use_dropout else a_out
         masks: list[np.ndarray | None] = [None] * (L - 1)
 
         # Forward propagation, keeping every layer's output for the backward pass.
@@ -380,9 +381,11 @@ class Network:
             else:
                 np.matmul(a_prev.T, delta, out=self.dW[l])
             # ∂C/∂b_l = δ_l · ∂z_l/∂b_l, with ∂z_l/∂b_l = 1
-            np.sum(delta, axis=0, out=self.db[l])
+            np.add.reduce(delta, axis=0, out=self.db[l])
             if alpha:
-                self.dW[l] += self.dtype.type(alpha / w_sum) * self.W[l]  # ∂/∂W of the L2 term
+                # ∂/∂W of the L2 term: dW += (α/Σw)·W, through a preallocated scratch
+                penalty = np.multiply(self.W[l], self.dtype.type(alpha / w_sum), out=work[-1][l])
+                self.dW[l] += penalty
             if l > 0:
                 # ∂C/∂a_{l−1} = δ_l · ∂z_l/∂a_{l−1} = δ_l W_lᵀ
                 g = np.matmul(delta, self.W[l].T, out=dC_da[l - 1])

@@ -212,12 +212,14 @@ class Adam(Optimizer):
         np.multiply(g, g, out=tmp)
         tmp *= dt(1 - b2)
         v += tmp  # v ← β₂ v + (1 − β₂) g²
-        # θ ← θ − α m̂ / (√v̂ + ε), with m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ)
+        # θ ← θ − α m̂ / (√v̂ + ε), with m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ). The bias
+        # corrections are scalars, so, with c₂ = √(1 − β₂ᵗ):
+        #   m̂ / (√v̂ + ε) = (c₂ / (1 − β₁ᵗ)) · m / (√v + ε c₂)
+        c2 = math.sqrt(1 - b2**t)
         np.sqrt(v, out=tmp)
-        tmp *= dt(1 / math.sqrt(1 - b2**t))  # √v̂
-        tmp += dt(self.epsilon)
+        tmp += dt(self.epsilon * c2)
         np.divide(m, tmp, out=tmp)
-        tmp *= dt(self.learning_rate / (1 - b1**t))
+        tmp *= dt(self.learning_rate * c2 / (1 - b1**t))
         p -= tmp
 
     def __repr__(self):

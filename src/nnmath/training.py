@@ -183,7 +183,9 @@ def _take(A, idx, buffer):
     if sp.issparse(A):
         return A[idx]
     out = buffer[: len(idx)]
-    np.take(A, idx, axis=0, out=out)
+    # mode="clip" lets numpy write straight into `out` (the indices come from a
+    # permutation, so none is out of range); the default mode copies through a buffer.
+    np.take(A, idx, axis=0, out=out, mode="clip")
     return out
 
 

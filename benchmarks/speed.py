@@ -1,0 +1,547 @@
+"""Speed benchmark: nnmath against scikit-learn and PyTorch, and against the machine's floor.
+
+Every figure in the table comes from this one run on this one machine, on the same data,
+so the ratios are what to read (the machine may be shared and noisy: absolute seconds
+move from run to run, ratios much less).
+
+Workloads
+---------
+1. MLP: 60,000 × 784 float32 random inputs, 10 classes, hidden layers (256, 128), Adam,
+   one epoch at batch sizes 32, 128 and 512: seconds per epoch for nnmath,
+   scikit-learn and PyTorch; the floor = the epoch's flops / numpy's float32 matmul rate.
+2. The article's perceptron: 4 samples × 3 features, 10,000 full-batch gradient-descent
+   steps (sigmoid + MSE, α = 0.1): nnmath against the same loop written in PyTorch.
+3. Scaling of workload 1 at batch 128: with the number of samples, and with the width
+   of the hidden layers (w, w/2).
+4. Peak memory growth during nnmath's fit (tracemalloc, which sees numpy's
+   allocations), next to the size of X.
+
+Usage::
+
+    python benchmarks/speed.py                 # everything (a few minutes)
+    python benchmarks/speed.py --quick         # tiny sizes: a smoke test of the script
+    python benchmarks/speed.py --workload 1 --workload 4 --skip-torch
+
+The floor counts multiply-adds only: per sample, forward 2 flops per weight, backward 4
+per weight (∂C/∂W and ∂C/∂a), less the input gradient of the first layer, which nobody
+needs: 6·Σweights − 2·n_inputs·n_hidden₁.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import platform
+import statistics
+import sys
+import time
+import tracemalloc
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+
+import nnmath
+from nnmath.training import train
+
+try:  # optional: PyTorch is not a dependency of nnmath
+    import torch
+    from torch import nn
+except ImportError:  # pragma: no cover - depends on the environment
+    torch = None
+
+N_CLASSES = 10
+N_FEATURES = 784
+
+# The issue's targets: (label, key in the results, comparison, bound).
+TARGETS = [
+    ("W1 batch 128: nnmath / sklearn", ("w1", 128, "nn/skl"), "<=", 0.45),
+    ("W1 batch 128: nnmath / torch", ("w1", 128, "nn/torch"), "<=", 0.6),
+    ("W1 batch 128: nnmath / floor", ("w1", 128, "nn/floor"), "<=", 1.8),
+    ("W1 batch 32:  nnmath / torch", ("w1", 32, "nn/torch"), "<=", 0.8),
+    ("W1 batch 512: nnmath / floor", ("w1", 512, "nn/floor"), "<=", 1.5),
+    ("W2 perceptron: torch / nnmath (speed-up)", ("w2", 0, "speedup"), ">=", 10.0),
+    ("W2 perceptron: nnmath seconds", ("w2", 0, "nnmath"), "<", 0.2),
+    ("W4 peak memory growth / X size", ("w4", 0, "ratio"), "<=", 0.25),
+]
+
+
+@dataclass
+class Sizes:
+    n: int
+    hidden: tuple[int, int]
+    batches: tuple[int, ...]
+    scaling_n: tuple[int, ...]
+    widths: tuple[int, ...]
+    matmul: int
+    perceptron_iters: int
+    repeats: int
+
+
+FULL = Sizes(
+    n=60_000,
+    hidden=(256, 128),
+    batches=(32, 128, 512),
+    scaling_n=(15_000, 30_000, 60_000, 120_000),
+    widths=(64, 128, 256, 512, 1024),
+    matmul=2048,
+    perceptron_iters=10_000,
+    repeats=3,
+)
+QUICK = Sizes(
+    n=600,
+    hidden=(32, 16),
+    batches=(32, 128, 512),
+    scaling_n=(150, 300, 600),
+    widths=(16, 32),
+    matmul=256,
+    perceptron_iters=200,
+    repeats=1,
+)
+
+
+# ---------------------------------------------------------------------- machine
+def n_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def blas_description() -> str:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "unknown (pip install threadpoolctl to show it)"
+    parts = []
+    for info in threadpool_info():
+        if info.get("user_api") != "blas":
+            continue
+        owner = next(
+            (lib for lib in ("numpy", "scipy", "torch") if lib in info.get("filepath", "")), "?"
+        )
+        arch = info.get("architecture") or "?"
+        parts.append(
+            f"{info.get('internal_api')} {info.get('version')} ({arch} kernel, "
+            f"{info.get('num_threads')} threads) [{owner}]"
+        )
+    return "; ".join(parts) or "none found by threadpoolctl"
+
+
+def print_machine(quick: bool, nnmath_path: str) -> None:
+    import sklearn
+
+    print(
+        "nnmath speed benchmark" + (" (--quick: tiny sizes, timings meaningless)" if quick else "")
+    )
+    print(f"machine : {cpu_model()}, {n_cores()} cores, Python {platform.python_version()}")
+    print(f"numpy   : {np.__version__}; BLAS: {blas_description()}")
+    env = {k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if k in os.environ}
+    if env:
+        print(f"env     : {env}")
+    torch_text = (
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+        if torch is not None
+        else "torch not importable"
+    )
+    print(
+        f"versions: nnmath {nnmath.__version__}, scikit-learn {sklearn.__version__}, {torch_text}"
+    )
+    print(f"nnmath  : {nnmath_path}")
+
+
+def matmul_rate(size: int, repeats: int = 7) -> float:
+    """Best float32 matmul rate of numpy, in flop/s, on a size × size product."""
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((size, size), dtype=np.float32)
+    b = rng.standard_normal((size, size), dtype=np.float32)
+    out = np.empty((size, size), np.float32)
+    np.matmul(a, b, out=out)  # warm-up: threads started, pages touched
+    best = min(_time_once(lambda: np.matmul(a, b, out=out)) for _ in range(repeats))
+    return 2.0 * size**3 / best
+
+
+def flops_per_sample(sizes: list[int]) -> int:
+    """6·Σweights − 2·n_in·n_1: forward 2, backward 4 per weight, no input gradient."""
+    weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
+    return 6 * weights - 2 * sizes[0] * sizes[1]
+
+
+# ---------------------------------------------------------------------- timing
+def _time_once(fn: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def median_time(fn: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        gc.collect()
+        times.append(_time_once(fn))
+    return statistics.median(times)
+
+
+def median_times(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
+    """Median time of each function, the repeats interleaved (a, b, c, a, b, c, …) so
+    that a change of load on a shared machine hits every contender alike."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            gc.collect()
+            times[name].append(_time_once(fn))
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+# ---------------------------------------------------------------------- the contenders
+HAS_ESTIMATOR = hasattr(nnmath, "MLPClassifier")
+
+
+def nnmath_fit(X: np.ndarray, y: np.ndarray, hidden, batch_size: int) -> None:
+    """One epoch of nnmath, through its MLPClassifier when there is one."""
+    if HAS_ESTIMATOR:
+        nnmath.MLPClassifier(
+            hidden_layer_sizes=hidden,
+            solver="adam",
+            batch_size=batch_size,
+            max_iter=1,
+            shuffle=True,
+            random_state=0,
+        ).fit(X, y)
+        return
+    Y = np.zeros((y.shape[0], N_CLASSES), np.float32)
+    Y[np.arange(y.shape[0]), y] = 1
+    network = nnmath.Network(
+        [X.shape[1], *hidden, N_CLASSES],
+        activation="relu",
+        output_activation="softmax",
+        loss="cross_entropy",
+        dtype=np.float32,
+        random_state=0,
+    )
+    train(
+        network,
+        X,
+        Y,
+        optimizer=nnmath.Adam(learning_rate=1e-3),
+        max_epochs=1,
+        batch_size=batch_size,
+        shuffle=True,
+        rng=np.random.default_rng(0),
+        alpha=1e-4,  # scikit-learn's default L2 penalty, as the estimator will use
+        tol=None,
+    )
+
+
+def sklearn_fit(X: np.ndarray, y: np.ndarray, hidden, batch_size: int) -> None:
+    SkMLPClassifier(
+        hidden_layer_sizes=hidden,
+        solver="adam",
+        batch_size=batch_size,
+        max_iter=1,
+        shuffle=True,
+        random_state=0,
+    ).fit(X, y)
+
+
+def torch_fit(X_t, y_t, hidden, batch_size: int) -> float:
+    """One epoch of the PyTorch counterpart; returns the epoch's mean loss."""
+    torch.manual_seed(0)
+    sizes = [X_t.shape[1], *hidden, N_CLASSES]
+    layers: list = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    model = nn.Sequential(*layers)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    n = X_t.shape[0]
+    order = torch.randperm(n)  # shuffled each epoch
+    total = 0.0
+    for start in range(0, n, batch_size):
+        idx = order[start : start + batch_size]
+        xb, yb = X_t[idx], y_t[idx]
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(idx)
+    return total / n
+
+
+# ---------------------------------------------------------------------- table
+COLUMNS = [
+    ("workload", 34, "s"),
+    ("nnmath", 9, ".3f"),
+    ("sklearn", 9, ".3f"),
+    ("torch", 9, ".3f"),
+    ("nn/skl", 7, ".2f"),
+    ("nn/torch", 8, ".2f"),
+    ("floor", 7, ".3f"),
+    ("nn/floor", 8, ".2f"),
+]
+
+
+def print_header() -> None:
+    cells = [f"{name:<{w}}" if i == 0 else f"{name:>{w}}" for i, (name, w, _) in enumerate(COLUMNS)]
+    line = " ".join(cells) + "  note"
+    print(line)
+    print("-" * len(line))
+
+
+def print_row(label: str, values: dict, note: str = "") -> None:
+    cells = [f"{label:<{COLUMNS[0][1]}}"]
+    for name, width, fmt in COLUMNS[1:]:
+        v = values.get(name)
+        cells.append(f"{'-':>{width}}" if v is None else f"{v:>{width}{fmt}}")
+    print(" ".join(cells) + ("  " + note if note else ""), flush=True)
+
+
+def ratio(a, b):
+    return None if a is None or b is None or b == 0 else a / b
+
+
+# ---------------------------------------------------------------------- workloads
+def make_data(n: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((n, N_FEATURES), dtype=np.float32)
+    y = rng.integers(0, N_CLASSES, n)
+    return X, y
+
+
+def warm_up(X, y, hidden, use_torch: bool) -> None:
+    """One small fit of each library: imports, thread pools and caches are ready."""
+    Xs, ys = X[:1024], y[:1024]
+    nnmath_fit(Xs, ys, hidden, 128)
+    sklearn_fit(Xs, ys, hidden, 128)
+    if use_torch:
+        torch_fit(torch.from_numpy(Xs), torch.from_numpy(ys), hidden, 128)
+
+
+def workload_1(X, y, sz: Sizes, rate: float, use_torch: bool, results: dict) -> None:
+    n = sz.n
+    X, y = X[:n], y[:n]
+    floor = n * flops_per_sample([N_FEATURES, *sz.hidden, N_CLASSES]) / rate
+    X_t = torch.from_numpy(X) if use_torch else None
+    y_t = torch.from_numpy(y) if use_torch else None
+    for bs in sz.batches:
+        fns = {
+            "nnmath": lambda bs=bs: nnmath_fit(X, y, sz.hidden, bs),
+            "sklearn": lambda bs=bs: sklearn_fit(X, y, sz.hidden, bs),
+        }
+        if use_torch:
+            fns["torch"] = lambda bs=bs: torch_fit(X_t, y_t, sz.hidden, bs)
+        r = {"floor": floor, **median_times(fns, sz.repeats)}
+        r["nn/skl"] = ratio(r["nnmath"], r["sklearn"])
+        r["nn/torch"] = ratio(r["nnmath"], r.get("torch"))
+        r["nn/floor"] = ratio(r["nnmath"], floor)
+        results[("w1", bs)] = r
+        print_row(f"1 MLP {n}x{N_FEATURES} b={bs} s/epoch", r)
+
+
+def workload_2(sz: Sizes, use_torch: bool, results: dict) -> None:
+    # The article's perceptron: 4 samples × 3 features; the label is the first feature.
+    X = np.array([[0.0, 0.0, 1.0], [1.0, 1.0, 1.0], [1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+    y = np.array([0, 1, 1, 0])
+    iters, lr = sz.perceptron_iters, 0.1
+    box = {}
+
+    def fit_nnmath():
+        clf = nnmath.Perceptron(activation="sigmoid", learning_rate=lr, max_iter=iters, tol=None)
+        box["nn"] = clf.set_params(random_state=0).fit(X, y).loss_curve_[-1]
+
+    def fit_torch():
+        # The loop as a PyTorch user writes it: autograd, then a manual update.
+        X_t = torch.tensor(X)
+        y_t = torch.tensor(y, dtype=X_t.dtype).reshape(-1, 1)
+        torch.manual_seed(0)
+        w = torch.randn(3, 1, dtype=X_t.dtype, requires_grad=True)
+        b = torch.zeros(1, dtype=X_t.dtype, requires_grad=True)
+        for _ in range(iters):
+            y_hat = torch.sigmoid(X_t @ w + b)  # ŷ = σ(w·x + b)
+            cost = ((y_t - y_hat) ** 2).mean()  # C = (1/n) Σ (y − ŷ)²
+            cost.backward()
+            with torch.no_grad():
+                w -= lr * w.grad
+                b -= lr * b.grad
+                w.grad.zero_()
+                b.grad.zero_()
+        box["torch"] = cost.item()
+
+    fns = {"nnmath": fit_nnmath, "torch": fit_torch} if use_torch else {"nnmath": fit_nnmath}
+    for fn in fns.values():
+        fn()  # warm-up
+    r = median_times(fns, sz.repeats)
+    note = f"{iters} steps; final cost nnmath {box['nn']:.4f}"
+    if use_torch:
+        r["nn/torch"] = ratio(r["nnmath"], r["torch"])
+        r["speedup"] = ratio(r["torch"], r["nnmath"])
+        note += f", torch {box['torch']:.4f}; torch/nnmath = {r['speedup']:.1f}x"
+    note += "; sklearn n/a"
+    results[("w2", 0)] = r
+    print_row("2 perceptron 4x3 fit s", r, note)
+
+
+def workload_3(X, y, sz: Sizes, rate: float, results: dict) -> None:
+    bs = 128
+    fps = flops_per_sample([N_FEATURES, *sz.hidden, N_CLASSES])
+    for n in sz.scaling_n:
+        Xn, yn = X[:n], y[:n]
+        floor = n * fps / rate
+        t = median_time(lambda Xn=Xn, yn=yn: nnmath_fit(Xn, yn, sz.hidden, bs), sz.repeats)
+        r = {"nnmath": t, "floor": floor, "nn/floor": t / floor}
+        results[("w3n", n)] = r
+        print_row(f"3 n={n} {sz.hidden} b={bs}", r, f"{1000 * t / n:.4f} s per 1k samples")
+    n = sz.n
+    Xn, yn = X[:n], y[:n]
+    for w in sz.widths:
+        hidden = (w, max(1, w // 2))
+        floor = n * flops_per_sample([N_FEATURES, *hidden, N_CLASSES]) / rate
+        t = median_time(lambda hidden=hidden: nnmath_fit(Xn, yn, hidden, bs), sz.repeats)
+        r = {"nnmath": t, "floor": floor, "nn/floor": t / floor}
+        results[("w3w", w)] = r
+        print_row(f"3 width ({w},{w // 2}) n={n} b={bs}", r)
+
+
+def peak_growth(fn: Callable[[], object]) -> int:
+    """Peak traced memory above the starting point while ``fn`` runs, in bytes."""
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        fn()
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+def workload_4(X, y, sz: Sizes, results: dict) -> None:
+    n, bs = sz.n, 128
+    X, y = X[:n], y[:n]
+    x_mb = X.nbytes / 2**20
+    nn_mb = peak_growth(lambda: nnmath_fit(X, y, sz.hidden, bs)) / 2**20
+    sk_mb = peak_growth(lambda: sklearn_fit(X, y, sz.hidden, bs)) / 2**20
+    results[("w4", 0)] = {"ratio": nn_mb / x_mb}
+    print(
+        f"4 peak memory growth during fit, b={bs}: nnmath {nn_mb:.1f} MB "
+        f"({100 * nn_mb / x_mb:.1f}% of X), scikit-learn {sk_mb:.1f} MB "
+        f"({100 * sk_mb / x_mb:.1f}%); X is {n}x{N_FEATURES} float32 = {x_mb:.1f} MB "
+        "(tracemalloc)",
+        flush=True,
+    )
+
+
+def print_targets(results: dict, quick: bool) -> None:
+    print()
+    print(f"{'target (issue 4)':<44} {'bound':>8} {'measured':>9}  status")
+    print("-" * 72)
+    for label, (w, case, key), op, bound in TARGETS:
+        value = results.get((w, case), {}).get(key)
+        if value is None:
+            status, shown = "not run", "-"
+        else:
+            ok = value <= bound if op == "<=" else value >= bound if op == ">=" else value < bound
+            status = "n/a (--quick)" if quick else ("PASS" if ok else "MISS")
+            shown = f"{value:.3f}"
+        print(f"{label:<44} {op + ' ' + str(bound):>8} {shown:>9}  {status}")
+
+
+# ---------------------------------------------------------------------- main
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one repeat")
+    parser.add_argument("--skip-torch", action="store_true", help="leave PyTorch out")
+    parser.add_argument(
+        "--workload",
+        type=int,
+        action="append",
+        choices=[1, 2, 3, 4],
+        help="run only this workload (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="BLAS/OpenMP threads for numpy, scikit-learn and PyTorch (default: the cores)",
+    )
+    parser.add_argument("--repeats", type=int, default=None, help="timings per figure (median)")
+    args = parser.parse_args(argv)
+    sz = QUICK if args.quick else FULL
+    if args.repeats is not None:
+        sz.repeats = max(1, args.repeats)
+    workloads = sorted(set(args.workload or [1, 2, 3, 4]))
+
+    use_torch = torch is not None and not args.skip_torch
+    threads = args.threads or n_cores()
+    if args.threads is not None:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            parser.error("--threads needs threadpoolctl (pip install threadpoolctl)")
+        threadpool_limits(limits=threads)  # numpy's and scipy's BLAS, OpenMP
+    if torch is not None:
+        torch.set_num_threads(threads)
+    path = (
+        "nnmath.MLPClassifier(hidden_layer_sizes, solver='adam', batch_size, max_iter=1)"
+        if HAS_ESTIMATOR
+        else "fallback: Network(relu/softmax/cross_entropy, float32) + training.train(Adam "
+        "lr=1e-3, alpha=1e-4) (nnmath.MLPClassifier not there yet)"
+    )
+    print_machine(args.quick, path)
+    if torch is None:
+        print("note    : PyTorch is not importable; its column is skipped")
+    elif args.skip_torch:
+        print("note    : --skip-torch: PyTorch's column is skipped")
+
+    warnings.filterwarnings("ignore", category=ConvergenceWarning)  # max_iter=1 on purpose
+    rate = matmul_rate(sz.matmul)
+    print(
+        f"floor   : numpy float32 matmul {sz.matmul}x{sz.matmul}, best of 7: "
+        f"{rate / 1e9:.1f} GFLOP/s; flops/sample of {[N_FEATURES, *sz.hidden, N_CLASSES]}: "
+        f"{flops_per_sample([N_FEATURES, *sz.hidden, N_CLASSES]):,}"
+    )
+    print(
+        f"timings : median of {sz.repeats} fit(s) of one epoch each (fresh model every time; "
+        "the libraries' repeats interleaved)"
+    )
+    print()
+
+    gc.collect()
+    gc.freeze()  # the imports' objects (torch has many) stay out of every later gc pass
+    n_data = max([sz.n, *sz.scaling_n]) if 3 in workloads else sz.n
+    X, y = make_data(n_data)
+    results: dict = {}
+    print_header()
+    if {1, 3, 4} & set(workloads):
+        warm_up(X, y, sz.hidden, use_torch)
+    if 1 in workloads:
+        workload_1(X, y, sz, rate, use_torch, results)
+    if 2 in workloads:
+        workload_2(sz, use_torch, results)
+    if 3 in workloads:
+        workload_3(X, y, sz, rate, results)
+    if 4 in workloads:
+        workload_4(X, y, sz, results)
+    print_targets(results, args.quick)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

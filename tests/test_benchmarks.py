@@ -1,0 +1,20 @@
+"""The speed benchmark runs (a smoke test at tiny sizes; it never asserts on time)."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+SPEED = Path(__file__).resolve().parents[1] / "benchmarks" / "speed.py"
+
+
+def test_speed_benchmark_quick_run_prints_its_table():
+    result = subprocess.run(
+        [sys.executable, str(SPEED), "--quick", "--skip-torch"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for expected in ("MLP", "perceptron", "floor", "memory", "PyTorch"):
+        assert expected.lower() in out.lower(), f"{expected!r} missing from:\n{out}"
