@@ -1,4 +1,5 @@
-"""Shared fixtures of the core tests: a seeded generator and central differences."""
+"""Shared fixtures of the core tests: a seeded generator, central differences and
+targets of each kind a loss expects."""
 
 from __future__ import annotations
 
@@ -33,3 +34,23 @@ def _central_difference(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
 def central_difference():
     """The finite-difference reference every gradient test compares against."""
     return _central_difference
+
+
+def _make_targets(kind: str, rng: np.random.Generator, n: int, k: int) -> np.ndarray:
+    """Targets of shape (n, k) for a loss: "binary" 0/1, "onehot" rows, "counts"
+    (Poisson), "far" (±10: |ŷ − y| ≫ ε keeps mae clear of its kink at ŷ = y), or real."""
+    if kind == "binary":
+        return rng.integers(0, 2, (n, k)).astype(float)
+    if kind == "onehot":
+        return np.eye(k)[rng.integers(0, k, n)]
+    if kind == "counts":
+        return rng.poisson(2.0, (n, k)).astype(float)
+    if kind == "far":
+        return rng.choice([-10.0, 10.0], (n, k))
+    return 2 * rng.normal(size=(n, k))
+
+
+@pytest.fixture
+def make_targets():
+    """``make_targets(kind, rng, n, k)``: see :func:`_make_targets`."""
+    return _make_targets

@@ -22,21 +22,9 @@ OUTPUTS = [
 ]
 
 
-def _targets(kind, rng, n, k):
-    if kind == "binary":
-        return rng.integers(0, 2, (n, k)).astype(float)
-    if kind == "onehot":
-        return np.eye(k)[rng.integers(0, k, n)]
-    if kind == "counts":
-        return rng.poisson(2.0, (n, k)).astype(float)
-    if kind == "far":  # |ŷ − y| ≫ ε keeps mae clear of its kink at ŷ = y
-        return rng.choice([-10.0, 10.0], (n, k))
-    return 2 * rng.normal(size=(n, k))
-
-
 @pytest.mark.parametrize("output,loss,kind", OUTPUTS, ids=[f"{o}+{l}" for o, l, _ in OUTPUTS])
 @pytest.mark.parametrize("hidden", HIDDEN)
-def test_network_gradients(hidden, output, loss, kind):
+def test_network_gradients(hidden, output, loss, kind, make_targets):
     # A fixed seed whose data and weights are clear of the relu / leaky_relu kinks:
     # no hidden z lies within ε = 1e-6 of 0 (asserted below), so central differences
     # never straddle a kink.
@@ -44,7 +32,7 @@ def test_network_gradients(hidden, output, loss, kind):
     k = 3
     net = Network([3, 5, k], activation=hidden, output_activation=output, loss=loss, random_state=1)
     X = rng.normal(size=(8, 3))
-    y = _targets(kind, rng, 8, k)
+    y = make_targets(kind, rng, 8, k)
     z1 = X @ net.W[0] + net.b[0]
     assert np.abs(z1).min() > 1e-3
     sw = rng.uniform(0.5, 2.0, 8)

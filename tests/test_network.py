@@ -20,26 +20,16 @@ CANONICAL = [
 ]
 
 
-def _targets(kind, rng, n, k):
-    if kind == "binary":
-        return rng.integers(0, 2, (n, k)).astype(float)
-    if kind == "onehot":
-        return np.eye(k)[rng.integers(0, k, n)]
-    if kind == "counts":
-        return rng.poisson(2.0, (n, k)).astype(float)
-    return rng.normal(size=(n, k))
-
-
 def _sigmoid(z):
     return 1 / (1 + np.exp(-z))
 
 
 # ---------------------------------------------------------------- fused path
 @pytest.mark.parametrize("output,loss,kind", CANONICAL)
-def test_fused_delta_equals_general_chain_rule(output, loss, kind, rng):
+def test_fused_delta_equals_general_chain_rule(output, loss, kind, rng, make_targets):
     net = Network([3, 4, 3], activation="tanh", output_activation=output, loss=loss, random_state=0)
     X = rng.normal(size=(7, 3))
-    y = _targets(kind, rng, 7, 3)
+    y = make_targets(kind, rng, 7, 3)
     sw = rng.uniform(0.5, 2.0, 7)
     c_fused, g = net.cost_and_gradients(X, y, sample_weight=sw, fused=True)
     g_fused = [a.copy() for a in g]  # the returned arrays are overwritten by the next call
