@@ -252,3 +252,69 @@ def test_fit_checks_X_and_y(linear_data):
     X[0, 0] = np.nan
     with pytest.raises(ValueError, match="X contains NaN or infinity"):
         Network([3, 1], random_state=0).fit(X, y)
+
+
+# ---------------------------------------------------------------- fixes from review
+def test_reusing_an_optimizer_starts_each_fit_afresh():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 3)), rng.normal(size=20)
+    shared = Adam(learning_rate=0.01)
+    a = Network([3, 4, 1], activation="tanh", output_activation="identity", random_state=0)
+    b = Network([3, 4, 1], activation="tanh", output_activation="identity", random_state=0)
+    other = Network([3, 2, 1], activation="tanh", output_activation="identity", random_state=0)
+    a.fit(X, y, optimizer=shared, epochs=5, tol=None, random_state=1)
+    other.fit(X, y, optimizer=shared, epochs=5, tol=None, random_state=1)  # another size
+    a2 = Network([3, 4, 1], activation="tanh", output_activation="identity", random_state=0)
+    a2.fit(X, y, optimizer=shared, epochs=5, tol=None, random_state=1)  # reused a third time
+    b.fit(X, y, optimizer=Adam(learning_rate=0.01), epochs=5, tol=None, random_state=1)
+    np.testing.assert_array_equal(a2.theta, b.theta)
+    np.testing.assert_array_equal(a.theta, b.theta)
+
+
+def test_a_batch_whose_weights_sum_to_zero_is_refused():
+    X = np.ones((4, 2))
+    net = Network([2, 1], activation="identity", random_state=0)
+    with pytest.raises(ValueError, match="sample_weight: the weights of a batch"):
+        net.fit(X, np.ones(4), sample_weight=[0, 0, 1, 1], batch_size=2, shuffle=False)
+
+
+def test_fit_checks_alpha_and_accepts_numpy_tol():
+    net = Network([2, 1], activation="identity", random_state=0)
+    X, y = np.ones((4, 2)), np.ones(4)
+    with pytest.raises(ValueError, match="alpha"):
+        net.fit(X, y, alpha=-5)
+    net.fit(X, y, tol=np.float32(1e-3), epochs=3)
+
+
+def test_dropout_without_hidden_layers_is_refused():
+    with pytest.raises(ValueError, match="dropout=0.5 needs hidden layers"):
+        Network([3, 1], dropout=0.5)
+
+
+def test_interrupt_keeps_the_weights_of_this_call_not_an_earlier_partial_fit():
+    from nnmath import MLPClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    clf = MLPClassifier(hidden_layer_sizes=(4,), learning_rate_init=0.05, random_state=0)
+    for _ in range(30):
+        clf.partial_fit(X, y, classes=[0, 1])
+
+    def interrupt(est, info):
+        raise KeyboardInterrupt
+
+    clf.set_params(callbacks=[interrupt])
+    flipped = 1 - y  # other labels: this epoch's cost is higher than the best so far
+    clf.partial_fit(X, flipped)
+    after = [W.copy() for W in clf.coefs_]
+    assert clf.stop_reason_ == "interrupted (KeyboardInterrupt)"
+    clf.set_params(callbacks=None)
+    # The weights are this call's (one epoch on the flipped labels), not a snapshot
+    # from an earlier chunk.
+    reference = MLPClassifier((4,), learning_rate_init=0.05, random_state=0)
+    for _ in range(30):
+        reference.partial_fit(X, y, classes=[0, 1])
+    reference.partial_fit(X, flipped)
+    for W, R in zip(after, reference.coefs_, strict=True):
+        np.testing.assert_array_equal(W, R)

@@ -105,7 +105,7 @@ class Sigmoid(Activation):
 
     def backward(self, dC_da, a, inplace=False):
         dC_dz = np.multiply(dC_da, a, out=dC_da if inplace else None)
-        dC_dz -= dC_dz * a  # ∂C/∂a · a(1 − a) without a second temporary of a
+        dC_dz -= dC_dz * a  # ∂C/∂a·a − ∂C/∂a·a² = ∂C/∂a · a(1 − a)
         return dC_dz
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nnmath.preprocessing import column, column_names
+
 __all__ = ["main"]
 
 DATASETS = ("digits", "iris", "wine", "breast-cancer", "diabetes")
@@ -90,15 +92,6 @@ def builtin_table(name: str) -> tuple[dict, str]:
     return table, "target"
 
 
-def _columns(table) -> list[str]:
-    return list(table.columns) if hasattr(table, "columns") else list(table)
-
-
-def _column(table, name):
-    values = table[name]
-    return values.to_numpy() if hasattr(values, "to_numpy") else np.asarray(values)
-
-
 def _n_rows(table) -> int:
     return len(table) if hasattr(table, "iloc") else len(next(iter(table.values())))
 
@@ -106,13 +99,13 @@ def _n_rows(table) -> int:
 def _target(table, target: str | None, source: str) -> np.ndarray:
     if target is None:
         raise UsageError("--target COLUMN is required: name the column to predict")
-    if target not in _columns(table):
+    if target not in column_names(table):
         raise UsageError(
-            f"{source} has no column {target!r}; its columns are {', '.join(_columns(table))}"
+            f"{source} has no column {target!r}; its columns are {', '.join(column_names(table))}"
         )
     from nnmath.preprocessing import missing_mask
 
-    y = _column(table, target)
+    y = column(table, target)
     missing = missing_mask(y)
     if missing.any():
         rows = np.flatnonzero(missing)
@@ -137,6 +130,7 @@ def infer_task(y: np.ndarray) -> str:
 
 # ---------------------------------------------------------------------- commands
 def cmd_train(args) -> int:
+    """`nnmath train`: fit an MLP on a table or a built-in data set, save it; returns 0."""
     from sklearn.model_selection import train_test_split
     from sklearn.pipeline import Pipeline
 
@@ -350,7 +344,7 @@ def _features(pre, model, table, source: str, target: str | None = None):
         if pre is not None:
             return pre.transform(table)
         names = getattr(model, "feature_names_in_", None)
-        given = [c for c in _columns(table) if c != target]
+        given = [c for c in column_names(table) if c != target]
         if names is not None:
             missing = [c for c in names if c not in given]
             unexpected = [c for c in given if c not in set(names)]
@@ -360,13 +354,14 @@ def _features(pre, model, table, source: str, target: str | None = None):
                     f"unexpected columns {unexpected}"
                 )
             given = list(names)
-        X = np.column_stack([_column(table, c) for c in given])
+        X = np.column_stack([column(table, c) for c in given])
         return X.astype(np.float64)
     except ValueError as exc:
         raise UsageError(f"{source}: {_one_line(exc)}") from None
 
 
 def cmd_predict(args) -> int:
+    """`nnmath predict`: write a saved model's predictions as CSV; returns 0."""
     model = _load(args.model)
     pre, estimator = _split_model(model)
     table = read_table(args.data)
@@ -391,6 +386,7 @@ def cmd_predict(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
+    """`nnmath evaluate`: print accuracy/F1/confusion matrix or R²/MAE/RMSE; returns 0."""
     from sklearn import metrics
 
     model = _load(args.model)
@@ -434,6 +430,7 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_info(args) -> int:
+    """`nnmath info`: print a model file's architecture and training summary; returns 0."""
     model = _load(args.model)
     pre, estimator = _split_model(model)
     net = getattr(estimator, "network_", estimator)
@@ -463,6 +460,7 @@ def cmd_info(args) -> int:
 
 
 def cmd_export_onnx(args) -> int:
+    """`nnmath export-onnx`: write a saved model as an ONNX file; returns 0."""
     import nnmath
 
     model = _load(args.model)
@@ -484,6 +482,7 @@ def cmd_export_onnx(args) -> int:
 
 
 def cmd_explain(args) -> int:
+    """`nnmath explain`: print the trace of one training step; returns 0."""
     # NOTE: not `from nnmath import explain`: that name is the function, which the
     # package re-exports over the module of the same name.
     from nnmath.explain import explain, explain_demo
@@ -514,6 +513,7 @@ def cmd_explain(args) -> int:
 
 # ---------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
+    """The command's argument parser, with one subparser per subcommand."""
     import nnmath
 
     parser = argparse.ArgumentParser(

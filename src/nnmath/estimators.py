@@ -200,11 +200,6 @@ class _BaseMLP(BaseEstimator):
             )
         if self.callbacks is not None and not all(callable(c) for c in self.callbacks):
             raise ValueError("callbacks must be a list of callables f(estimator, info)")
-        if self.loss not in self._losses:
-            raise ValueError(
-                f"The 'loss' parameter of {type(self).__name__} must be one of "
-                f"{sorted(self._losses)}. Got {self.loss!r} instead."
-            )
         return hidden
 
     def _hidden_activation_names(self, n_hidden: int) -> list[str]:
@@ -383,7 +378,7 @@ class _BaseMLP(BaseEstimator):
                 warnings.warn(
                     "Got `batch_size` less than 1 or larger than sample size. It is going "
                     "to be clipped",
-                    stacklevel=3,
+                    stacklevel=4,
                 )
             batch_size = int(np.clip(self.batch_size, 1, n_samples))
 
@@ -434,7 +429,7 @@ class _BaseMLP(BaseEstimator):
                 "Stochastic Optimizer: Maximum iterations (%d) reached and the optimization "
                 "hasn't converged yet." % self.max_iter,
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,
             )
         return history
 
@@ -604,7 +599,6 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     (2, 3)
     """
 
-    _losses = {"log_loss", "mse"}
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,
         "loss": [StrOptions({"log_loss", "mse"})],
@@ -797,7 +791,6 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     (3,)
     """
 
-    _losses = {"squared_error", "poisson", "mae", "huber"}
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,
         "loss": [StrOptions({"squared_error", "poisson", "mae", "huber"})],

@@ -163,6 +163,7 @@ class LayerSummary:
         return out
 
     def to_dict(self) -> dict:
+        """The summary as JSON-compatible data."""
         return {
             "layer": self.layer,
             "activation": self.activation,

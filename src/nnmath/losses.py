@@ -173,6 +173,7 @@ class SquaredError(Loss):
     canonical_activation = "identity"
 
     def output_scale(self, n_outputs):
+        """½ · 1/k: the mean over the k outputs, halved."""
         return 0.5 / n_outputs
 
     def _elementwise(self, y_hat, y):

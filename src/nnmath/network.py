@@ -141,6 +141,11 @@ class Network:
         ]
         self.loss = _losses.get(loss)
         self.dropout: list[float] = _per_layer(dropout, n_hidden, "dropout", _check_rate)
+        if n_hidden == 0 and not isinstance(dropout, (list, tuple)) and _check_rate(dropout):
+            raise ValueError(
+                f"dropout={dropout!r} needs hidden layers, but the network has none "
+                "(layer_sizes has two entries); dropout acts on hidden units"
+            )
         shapes = []
         for n_in, n_out in zip(self.layer_sizes[:-1], self.layer_sizes[1:], strict=True):
             shapes += [(n_in, n_out), (n_out,)]
@@ -361,6 +366,12 @@ class Network:
         y_hat = a
 
         w_sum = float(n) if sw is None else float(sw.sum())
+        if not w_sum > 0:
+            raise ValueError(
+                f"sample_weight: the weights of a batch of {n} samples sum to {w_sum}; the "
+                "cost is a weighted mean and needs a positive total. Drop zero-weight "
+                "samples or use larger batches."
+            )
         cost = self.loss(y_hat, y, sw)
         if alpha:
             cost += 0.5 * alpha * sum(float(np.vdot(W, W)) for W in self.W) / w_sum

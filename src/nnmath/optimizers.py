@@ -69,6 +69,7 @@ class Optimizer:
     def __init__(self, learning_rate: float):
         self.learning_rate = _check_positive("learning_rate", learning_rate)
         self._state: list[tuple[np.ndarray, ...]] | None = None
+        self._layout: list | None = None
 
     def reset(self) -> None:
         """Forget the running state (velocities, moments, step count)."""
@@ -76,7 +77,11 @@ class Optimizer:
 
     def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
         """Update every array in ``params`` in place from the matching ``grads``."""
-        if self._state is None or len(self._state) != len(params):
+        layout = [(p.shape, p.dtype) for p in params]
+        if self._state is None or layout != self._layout:
+            # New parameters (another network, or the first step): fresh state.
+            self.reset()
+            self._layout = layout
             self._state = [self._init_state(p) for p in params]
         self._begin_step()
         for p, g, state in zip(params, grads, self._state, strict=True):
@@ -237,6 +242,7 @@ class Schedule:
     name = ""
 
     def rate(self, initial: float, epoch: int, samples_seen: int) -> float:
+        """α for the next epoch, from α₀ = ``initial``, the epochs done and samples seen."""
         raise NotImplementedError
 
     def on_plateau(self, current_rate: float) -> bool:
@@ -316,6 +322,7 @@ class Adaptive(Schedule):
         return initial / self.factor**self._divisions
 
     def on_plateau(self, current_rate: float) -> bool:
+        """Divide α by ``factor`` and return True, or False once α ≤ the minimum."""
         # scikit-learn's rule: stop once α ≤ 1e-6, else divide α by 5 and carry on.
         if current_rate <= self.min_learning_rate:
             return False

@@ -179,12 +179,14 @@ class Perceptron(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ fitted views
     @property
     def coef_(self) -> np.ndarray:
+        """w: shape (n_features,) for two classes, (n_classes, n_features) otherwise."""
         check_is_fitted(self, "network_")
         W = self.network_.W[0]
         return W[:, 0].copy() if W.shape[1] == 1 else W.T.copy()
 
     @property
     def intercept_(self):
+        """b: a float for two classes, shape (n_classes,) otherwise."""
         check_is_fitted(self, "network_")
         b = self.network_.b[0]
         return float(b[0]) if b.shape[0] == 1 else b.copy()

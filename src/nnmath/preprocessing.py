@@ -18,7 +18,8 @@ from sklearn.utils.validation import check_is_fitted
 __all__ = ["TabularPreprocessor"]
 
 
-def _column_names(table) -> list[str]:
+def column_names(table) -> list[str]:
+    """The column names of a table (a DataFrame or a dict of 1-D arrays), as strings."""
     if hasattr(table, "columns"):
         return [str(c) for c in table.columns]
     if isinstance(table, Mapping):
@@ -26,7 +27,8 @@ def _column_names(table) -> list[str]:
     raise TypeError(f"expected a pandas DataFrame or a dict of columns; got {type(table).__name__}")
 
 
-def _column(table, name: str) -> np.ndarray:
+def column(table, name: str) -> np.ndarray:
+    """The column ``name`` of a table as a 1-D numpy array, shape (n_rows,)."""
     try:
         values = table[name]
     except KeyError:  # a column whose label is not a string, e.g. 0
@@ -113,16 +115,16 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
     def fit(self, table, y=None):
         """Learn each numeric column's μ and s and each other column's categories."""
-        names = [c for c in _column_names(table) if c != self.target]
+        names = [c for c in column_names(table) if c != self.target]
         if not names:
             raise ValueError("the data has no feature columns besides the target")
-        if len(_column(table, names[0])) == 0:
+        if len(column(table, names[0])) == 0:
             raise ValueError("the data has no rows")
         self.feature_names_in_ = names
         self.numeric_: dict[str, dict[str, float]] = {}
         self.categories_: dict[str, list[str]] = {}
         for name in names:
-            values = _column(table, name)
+            values = column(table, name)
             _check_complete(name, values, "before training")
             if _is_numeric(values):
                 values = values.astype(np.float64)
@@ -146,7 +148,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     def check_columns(self, table) -> None:
         """Raise ValueError naming the missing and unexpected columns, if any."""
         check_is_fitted(self, "feature_names_in_")
-        given = [c for c in _column_names(table) if c != self.target]
+        given = [c for c in column_names(table) if c != self.target]
         missing = [c for c in self.feature_names_in_ if c not in given]
         unexpected = [c for c in given if c not in self.feature_names_in_]
         if missing or unexpected:
@@ -162,7 +164,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self.check_columns(table)
         blocks = []
         for name in self.feature_names_in_:
-            values = _column(table, name)
+            values = column(table, name)
             _check_complete(name, values, "before predicting")
             if name in self.numeric_:
                 if not _is_numeric(values):

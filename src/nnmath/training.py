@@ -104,6 +104,7 @@ class Progress:
             self._bar = tqdm(total=total_epochs, unit="epoch", file=sys.stderr, leave=True)
 
     def epoch_end(self, info: dict) -> None:
+        """Report one epoch's figures (the dict the callbacks receive)."""
         if self.verbose <= 0:
             return
         if self._bar is not None:
@@ -130,6 +131,7 @@ class Progress:
                 print(f"Validation score: {info['val_score']:f}", flush=True)
 
     def message(self, text: str) -> None:
+        """Print a line without breaking the progress bar."""
         if self.verbose <= 0:
             return
         if self._bar is not None:
@@ -138,6 +140,7 @@ class Progress:
             print(text, flush=True)
 
     def close(self) -> None:
+        """Finish the progress bar, if one is drawn."""
         if self._bar is not None:
             self._bar.close()
             self._bar = None
@@ -264,6 +267,7 @@ def train(
     w_buf = np.empty(bs, sample_weight.dtype) if shuffle and sample_weight is not None else None
     dropout_rng = rng if dropout and any(network.dropout) else None
     theta, grad = network.theta, network.grad
+    first_epoch = history.n_iter + 1
     stopped = False
     epochs_done = 0
     try:
@@ -322,7 +326,11 @@ def train(
     except KeyboardInterrupt:
         history.stop_reason = "interrupted (KeyboardInterrupt)"
         history.converged = False
-        if history.best_theta is not None:  # keep the best weights seen
+        # Keep the best weights seen: with early stopping the best validation score;
+        # otherwise the lowest training cost of this call (an earlier partial_fit chunk
+        # saw other data, so its weights are no candidate).
+        recent = history.best_epoch is not None and history.best_epoch >= first_epoch
+        if history.best_theta is not None and (early_stopping or recent):
             theta[...] = history.best_theta
             if history.best_epoch != history.n_iter:
                 history.stop_reason += f"; restored the weights of epoch {history.best_epoch}"
@@ -618,7 +626,11 @@ def fit_network(
         raise ValueError(
             f"batch_size must be None (full batch) or an integer >= 1; got {batch_size!r}"
         )
-    if tol is not None and not (isinstance(tol, (int, float)) and tol >= 0):
+    if not isinstance(alpha, (int, float, np.integer, np.floating)) or not alpha >= 0:
+        raise ValueError(f"alpha (the L2 penalty) must be a number >= 0; got {alpha!r}")
+    if tol is not None and not (
+        isinstance(tol, (int, float, np.integer, np.floating)) and tol >= 0
+    ):
         raise ValueError(f"tol must be a number >= 0 or None; got {tol!r}")
     if not isinstance(n_iter_no_change, (int, np.integer)) or n_iter_no_change < 1:
         raise ValueError(f"n_iter_no_change must be an integer >= 1; got {n_iter_no_change!r}")
@@ -633,6 +645,7 @@ def fit_network(
     optimizer = optimizer if optimizer is not None else SGD(learning_rate=0.1)
     if not isinstance(optimizer, Optimizer):
         raise ValueError(f"optimizer must be an nnmath.optimizers.Optimizer; got {optimizer!r}")
+    optimizer.reset()  # every fit starts the optimizer afresh (no moments from a past fit)
     return train(
         network,
         X,
