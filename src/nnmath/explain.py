@@ -615,7 +615,7 @@ def _gradient_descent(net: Network, X, Y, alpha: float, l2: float, title: str) -
     eq = "C = (1/n) Σᵢ Lᵢ"
     expanded = f"({' + '.join(_num(v) for v in per_sample)})/{n}" if n <= _MAX_SHOWN else None
     if l2:
-        cost += 0.5 * l2 * sum(float(np.vdot(W, W)) for W in net.W) / float(n)
+        cost += net.l2_penalty(l2, float(n))
         eq += " + (λ/2n) Σₗ ‖Wₗ‖²"
         subs["λ"] = l2
         subs.update({N.W(l): net.W[l - 1].copy() for l in range(1, L + 1)})

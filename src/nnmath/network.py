@@ -281,6 +281,19 @@ class Network:
         y = self._check_y(y, X.shape[0])
         return self.loss(self._forward(X), y, sample_weight)
 
+    def l2_penalty(self, alpha: float, w_sum: float) -> float:
+        """The L2 term of the cost, (α / 2Σw) Σₗ ‖Wₗ‖² (scikit-learn's scaling; Σw = n
+        without sample weights). Biases are not penalized.
+
+        Examples
+        --------
+        >>> net = Network([2, 1], random_state=0)
+        >>> net.W[0][:] = [[3.0], [4.0]]
+        >>> net.l2_penalty(alpha=1.0, w_sum=5.0)   # ½ · 1 · 25 / 5
+        2.5
+        """
+        return 0.5 * alpha * sum(float(np.vdot(W, W)) for W in self.W) / w_sum
+
     # ------------------------------------------------------------------ backward
     def cost_and_gradients(
         self,
@@ -374,7 +387,7 @@ class Network:
             )
         cost = self.loss(y_hat, y, sw)
         if alpha:
-            cost += 0.5 * alpha * sum(float(np.vdot(W, W)) for W in self.W) / w_sum
+            cost += self.l2_penalty(alpha, w_sum)
 
         # Output layer: δ_L = ∂C/∂z_L = ∂C/∂ŷ · ∂ŷ/∂z_L.
         output = self.activations[-1]

@@ -470,11 +470,8 @@ def _record_validation(network, history, info, validation, score, alpha) -> None
         X_val, y_val, w_val = validation
         val_loss = network.loss(network._forward(X_val), y_val, w_val)
         if alpha:
-            val_loss += (
-                0.5
-                * alpha
-                * sum(float(np.vdot(W, W)) for W in network.W)
-                / (X_val.shape[0] if w_val is None else float(np.sum(w_val)))
+            val_loss += network.l2_penalty(
+                alpha, X_val.shape[0] if w_val is None else float(np.sum(w_val))
             )
         history.validation_loss_curve.append(float(val_loss))
         info["val_loss"] = float(val_loss)
@@ -612,7 +609,7 @@ def fit_network(
     >>> import numpy as np
     >>> from nnmath import Network
     >>> net = Network([1, 1], activation="identity", random_state=0)
-    >>> h = fit_network(net, [[0.0], [1.0]], [1.0, 3.0], epochs=2000)
+    >>> h = fit_network(net, [[0.0], [1.0]], [1.0, 3.0], epochs=2000, tol=None)
     >>> round(float(net.W[0][0, 0]), 3), round(float(net.b[0][0]), 3)   # y = 2x + 1
     (2.0, 1.0)
     """
