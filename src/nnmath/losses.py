@@ -98,11 +98,9 @@ class Loss:
 
     def __call__(self, y_hat: np.ndarray, y: np.ndarray, sample_weight=None) -> float:
         """The cost C = Σᵢ wᵢ Lᵢ / Σᵢ wᵢ (the mean of Lᵢ without weights), a float."""
-        L = self.per_sample(y_hat, y)
-        if sample_weight is None:
-            return float(L.mean())
-        w = np.asarray(sample_weight, dtype=L.dtype)
-        return float((w * L).sum() / w.sum())
+        y_hat = _as_2d(y_hat)
+        y = _as_2d_like(y, y_hat)
+        return self._cost(y_hat, y, *_weights(sample_weight, y_hat.shape[0], y_hat.dtype))
 
     def gradient(self, y_hat: np.ndarray, y: np.ndarray, sample_weight=None) -> np.ndarray:
         """∂C/∂ŷ, shape of ``y_hat``; includes the 1/n (or wᵢ/Σw) of the mean."""
@@ -110,11 +108,7 @@ class Loss:
         y_hat = _as_2d(y_hat)
         y = _as_2d_like(y, y_hat)
         w, w_sum = _weights(sample_weight, y_hat.shape[0], y_hat.dtype)
-        g = self._elementwise_gradient(y_hat, y)
-        g *= g.dtype.type(self.output_scale(y_hat.shape[1]) / w_sum)
-        if w is not None:
-            g *= w
-        return g.reshape(shape)
+        return self._gradient(y_hat, y, w, w_sum).reshape(shape)
 
     def canonical_delta(self, y_hat: np.ndarray, y: np.ndarray, sample_weight=None) -> np.ndarray:
         """∂C/∂z at the output when it uses ``canonical_activation``: c·(ŷ − y)·wᵢ/Σw.
@@ -124,6 +118,27 @@ class Loss:
         """
         y = _as_2d_like(y, y_hat)
         w, w_sum = _weights(sample_weight, y_hat.shape[0], y_hat.dtype)
+        return self._canonical_delta(y_hat, y, w, w_sum)
+
+    # The three methods above check and reshape their arguments, then call the three
+    # below, which the network's training step calls directly: there, y_hat and y are
+    # already 2-D arrays of one shape, and w is a column (or None) with Σw = w_sum.
+    def _cost(self, y_hat, y, w, w_sum: float) -> float:
+        """C = c · Σᵢₖ wᵢ Lᵢₖ / Σw, c = ``output_scale``: the sum over all entries at
+        once is the sum of the per-sample losses."""
+        L = self._elementwise(y_hat, y)
+        if w is not None:
+            L *= w
+        return float(np.add.reduce(L, axis=None)) * self.output_scale(y_hat.shape[1]) / w_sum
+
+    def _gradient(self, y_hat, y, w, w_sum: float) -> np.ndarray:
+        g = self._elementwise_gradient(y_hat, y)
+        g *= g.dtype.type(self.output_scale(y_hat.shape[1]) / w_sum)
+        if w is not None:
+            g *= w
+        return g
+
+    def _canonical_delta(self, y_hat, y, w, w_sum: float) -> np.ndarray:
         delta = np.subtract(y_hat, y, dtype=y_hat.dtype)
         delta *= y_hat.dtype.type(self._canonical_factor(y_hat.shape[1]) / w_sum)
         if w is not None:
@@ -154,7 +169,7 @@ class MSE(Loss):
 
     def _elementwise(self, y_hat, y):
         r = y - y_hat
-        return r * r
+        return np.multiply(r, r, out=r)
 
     def _elementwise_gradient(self, y_hat, y):
         return 2 * (y_hat - y)
@@ -178,7 +193,7 @@ class SquaredError(Loss):
 
     def _elementwise(self, y_hat, y):
         r = y - y_hat
-        return r * r
+        return np.multiply(r, r, out=r)
 
     def _elementwise_gradient(self, y_hat, y):
         return 2 * (y_hat - y)
@@ -224,7 +239,8 @@ class CrossEntropy(Loss):
     canonical_activation = "softmax"
 
     def _elementwise(self, y_hat, y):
-        return -xlogy(y, _clip_probability(y_hat))
+        p = _clip_probability(y_hat)
+        return np.negative(xlogy(y, p, out=p), out=p)
 
     def _elementwise_gradient(self, y_hat, y):
         return -y / _clip_probability(y_hat)

@@ -352,19 +352,21 @@ class Network:
     def _cost_and_gradients(self, X, y, sw, alpha, dropout_rng, fused=True) -> float:
         """Backpropagation on validated arrays; fills ``grad`` and returns C."""
         n = X.shape[0]
-        L = self.n_layers
+        L = len(self.W)
         use_dropout = dropout_rng is not None and any(self.dropout)
         work = self._work_arrays(n, use_dropout)
         a_out = work[:L]  # σ(z_l) of each layer
         dC_da = work[L : 2 * L - 1]
         dropped = work[2 * L - 1 : -1] if use_dropout else a_out
         masks: list[np.ndarray | None] = [None] * (L - 1)
+        # only X can be sparse: every a_l is a dense array
+        sparse_X = not isinstance(X, np.ndarray) and sp.issparse(X)
 
         # Forward propagation, keeping every layer's output for the backward pass.
         a = X
         for l in range(L):
             z = a_out[l]
-            if sp.issparse(a):
+            if l == 0 and sparse_X:
                 z[...] = a @ self.W[l]
             else:
                 np.matmul(a, self.W[l], out=z)  # z = a W
@@ -385,22 +387,24 @@ class Network:
                 "cost is a weighted mean and needs a positive total. Drop zero-weight "
                 "samples or use larger batches."
             )
-        cost = self.loss(y_hat, y, sw)
+        w = None if sw is None else sw.reshape(-1, 1)
+        loss = self.loss
+        cost = loss._cost(y_hat, y, w, w_sum)
         if alpha:
             cost += self.l2_penalty(alpha, w_sum)
 
         # Output layer: δ_L = ∂C/∂z_L = ∂C/∂ŷ · ∂ŷ/∂z_L.
         output = self.activations[-1]
-        if fused and self.loss.canonical_activation == output.name:
-            delta = self.loss.canonical_delta(y_hat, y, sw)  # = c·(ŷ − y), multiplied out
+        if fused and loss.canonical_activation == output.name:
+            delta = loss._canonical_delta(y_hat, y, w, w_sum)  # = c·(ŷ − y), multiplied out
         else:
-            dC_dyhat = self.loss.gradient(y_hat, y, sw)
+            dC_dyhat = loss._gradient(y_hat, y, w, w_sum)
             delta = output.backward(dC_dyhat, y_hat, inplace=True)  # · ∂ŷ/∂z
 
         for l in range(L - 1, -1, -1):
             a_prev = X if l == 0 else (dropped[l - 1] if masks[l - 1] is not None else a_out[l - 1])
             # ∂C/∂W_l = ∂z_l/∂W_l · δ_l = a_{l−1}ᵀ δ_l
-            if sp.issparse(a_prev):
+            if l == 0 and sparse_X:
                 self.dW[l][...] = a_prev.T @ delta
             else:
                 np.matmul(a_prev.T, delta, out=self.dW[l])

@@ -77,20 +77,32 @@ class Optimizer:
 
     def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
         """Update every array in ``params`` in place from the matching ``grads``."""
+        self._prepare(params)
+        self._step(params, grads)
+
+    def _prepare(self, params: Sequence[np.ndarray]) -> None:
+        """Create the state for ``params``, or keep it when their layout is unchanged.
+        The training loop calls this once, then :meth:`_step` after every batch."""
         layout = [(p.shape, p.dtype) for p in params]
         if self._state is None or layout != self._layout:
             # New parameters (another network, or the first step): fresh state.
             self.reset()
             self._layout = layout
             self._state = [self._init_state(p) for p in params]
+
+    def _step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
         self._begin_step()
         for p, g, state in zip(params, grads, self._state, strict=True):
             self._update(p, g, *state)
+        self._end_step()
 
     def _init_state(self, p: np.ndarray) -> tuple[np.ndarray, ...]:
         raise NotImplementedError
 
     def _begin_step(self) -> None:
+        pass
+
+    def _end_step(self) -> None:
         pass
 
     def _update(self, p, g, *state) -> None:
@@ -130,19 +142,18 @@ class SGD(Optimizer):
         super().reset()
         self._first = True
 
-    def step(self, params, grads) -> None:
-        super().step(params, grads)
+    def _end_step(self) -> None:
         self._first = False
 
     def _init_state(self, p):
-        return (np.zeros_like(p), np.empty_like(p)) if self.momentum else ()
+        # (velocity b, scratch); the scratch keeps the step free of allocations
+        return (np.zeros_like(p) if self.momentum else None), np.empty_like(p)
 
-    def _update(self, p, g, *state):
+    def _update(self, p, g, b, tmp):
         lr = p.dtype.type(self.learning_rate)
         if not self.momentum:
-            p -= lr * g  # θ ← θ − α g
+            p -= np.multiply(g, lr, out=tmp)  # θ ← θ − α g
             return
-        b, tmp = state
         mu = p.dtype.type(self.momentum)
         if self._first:
             b[...] = g  # b₁ = g
@@ -202,29 +213,33 @@ class Adam(Optimizer):
         self.t = 0
 
     def _init_state(self, p):
+        # m' = m/(1 − β₁), u = v/(1 − β₂) and a scratch array (see _update)
         return np.zeros_like(p), np.zeros_like(p), np.empty_like(p)
 
     def _begin_step(self) -> None:
         self.t += 1
 
-    def _update(self, p, g, m, v, tmp):
+    def _update(self, p, g, m_, u, tmp):
+        # NOTE: the state holds the moments rescaled, m' = m/(1 − β₁) and
+        # u = v/(1 − β₂), so that their updates need no multiply by (1 − β):
+        #   m ← β₁ m + (1 − β₁) g   ⇔   m' ← β₁ m' + g
+        #   v ← β₂ v + (1 − β₂) g²  ⇔   u ← β₂ u + g²
+        # The bias corrections are scalars too. With m̂ = m/(1 − β₁ᵗ) = s₁ m' and
+        # √v̂ = √(v/(1 − β₂ᵗ)) = k √u, where s₁ = (1 − β₁)/(1 − β₁ᵗ) and
+        # k = √((1 − β₂)/(1 − β₂ᵗ)):
+        #   θ ← θ − α m̂ / (√v̂ + ε) = θ − (α s₁ / k) · m' / (√u + ε/k)
+        # ten passes over θ-sized arrays instead of the textbook's fourteen.
         dt = p.dtype.type
         b1, b2, t = self.beta_1, self.beta_2, self.t
-        m *= dt(b1)
-        np.multiply(g, dt(1 - b1), out=tmp)
-        m += tmp  # m ← β₁ m + (1 − β₁) g
-        v *= dt(b2)
-        np.multiply(g, g, out=tmp)
-        tmp *= dt(1 - b2)
-        v += tmp  # v ← β₂ v + (1 − β₂) g²
-        # θ ← θ − α m̂ / (√v̂ + ε), with m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ). The bias
-        # corrections are scalars, so, with c₂ = √(1 − β₂ᵗ):
-        #   m̂ / (√v̂ + ε) = (c₂ / (1 − β₁ᵗ)) · m / (√v + ε c₂)
-        c2 = math.sqrt(1 - b2**t)
-        np.sqrt(v, out=tmp)
-        tmp += dt(self.epsilon * c2)
-        np.divide(m, tmp, out=tmp)
-        tmp *= dt(self.learning_rate * c2 / (1 - b1**t))
+        m_ *= dt(b1)
+        m_ += g  # m' ← β₁ m' + g
+        u *= dt(b2)
+        u += np.multiply(g, g, out=tmp)  # u ← β₂ u + g²
+        k = math.sqrt((1 - b2) / (1 - b2**t))
+        np.sqrt(u, out=tmp)
+        tmp += dt(self.epsilon / k)
+        np.divide(m_, tmp, out=tmp)
+        tmp *= dt(self.learning_rate * (1 - b1) / ((1 - b1**t) * k))
         p -= tmp
 
     def __repr__(self):

@@ -261,23 +261,38 @@ def train(
     lr0 = learning_rate_init if learning_rate_init is not None else optimizer.learning_rate
     n = X.shape[0]
     bs = n if batch_size is None else max(1, min(int(batch_size), n))
+    # One batch of all samples is the same gradient in any order: no shuffling then.
+    shuffle = shuffle and bs < n
     dense = not sp.issparse(X)
     x_buf = np.empty((bs, X.shape[1]), X.dtype) if shuffle and dense else None
     y_buf = np.empty((bs, y.shape[1]), y.dtype) if shuffle else None
     w_buf = np.empty(bs, sample_weight.dtype) if shuffle and sample_weight is not None else None
     dropout_rng = rng if dropout and any(network.dropout) else None
     theta, grad = network.theta, network.grad
+    params, grads = [theta], [grad]
+    optimizer._prepare(params)
+    last_good = np.empty_like(theta)
     first_epoch = history.n_iter + 1
     stopped = False
     epochs_done = 0
+    # NOTE: a diverging run overflows inside the cost and backpropagation; numpy's
+    # overflow/invalid warnings are silenced while training, because the finiteness
+    # checks turn them into one DivergenceError. The cost is checked every batch (a
+    # scalar: free); a step that made θ infinite shows in the next batch's cost, or in
+    # the check of θ after the epoch's last batch. Callbacks and the score function
+    # run under the caller's own error settings.
+    callers_errors = np.geterr()
     try:
-        with _InterruptFlag() as interrupt:
+        with (
+            _InterruptFlag() as interrupt,
+            np.errstate(over="ignore", invalid="ignore", divide="ignore"),
+        ):
             while epochs_done < max_epochs and not stopped:
                 started = time.perf_counter()
                 lr = schedule.rate(lr0, history.n_iter, history.t)
                 optimizer.learning_rate = history.learning_rate = lr
                 order = rng.permutation(n) if shuffle else None
-                last_good = theta.copy()
+                np.copyto(last_good, theta)
                 total = 0.0
                 for start in range(0, n, bs):
                     stop = min(start + bs, n)
@@ -285,19 +300,15 @@ def train(
                         idx = order[start:stop]
                         Xb, yb = _take(X, idx, x_buf), _take(y, idx, y_buf)
                         wb = None if sample_weight is None else _take(sample_weight, idx, w_buf)
+                    elif bs == n:
+                        Xb, yb, wb = X, y, sample_weight
                     else:
                         Xb, yb = X[start:stop], y[start:stop]
                         wb = None if sample_weight is None else sample_weight[start:stop]
-                    # NOTE: a diverging run overflows inside the cost and backpropagation;
-                    # numpy's overflow/invalid warnings are silenced here because the
-                    # finiteness checks turn them into one DivergenceError. The cost is
-                    # checked every batch (a scalar: free); a step that made θ infinite
-                    # shows in the next batch's cost, or in the check of θ after the epoch.
-                    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-                        cost = network._cost_and_gradients(Xb, yb, wb, alpha, dropout_rng)
-                        if math.isfinite(cost):
-                            optimizer.step([theta], [grad])  # θ was finite before the step
-                    if not math.isfinite(cost) or (stop == n and not np.isfinite(theta).all()):
+                    cost = network._cost_and_gradients(Xb, yb, wb, alpha, dropout_rng)
+                    if math.isfinite(cost):
+                        optimizer._step(params, grads)  # θ was finite before the step
+                    if not math.isfinite(cost) or (stop == n and not _all_finite(theta)):
                         _diverged(theta, last_good, cost, lr, history)
                     total += cost * (stop - start)
                     if interrupt.set:
@@ -322,6 +333,7 @@ def train(
                     restore_best_weights=restore_best_weights,
                     callbacks=callbacks,
                     progress=progress,
+                    callers_errors=callers_errors,
                 )
     except KeyboardInterrupt:
         history.stop_reason = "interrupted (KeyboardInterrupt)"
@@ -345,9 +357,16 @@ def train(
     return history
 
 
+def _all_finite(a: np.ndarray) -> bool:
+    """True when no entry of ``a`` is infinite or NaN. The sum is one cheap pass: any
+    inf or NaN makes it non-finite; only then (or when the sum itself overflowed)
+    are the entries checked one by one."""
+    return math.isfinite(np.add.reduce(a, axis=None)) or bool(np.isfinite(a).all())
+
+
 def _diverged(theta, last_good, cost, lr, history) -> None:
     """Put back the last finite parameters and raise DivergenceError."""
-    if not np.isfinite(theta).all():
+    if not _all_finite(theta):
         theta[...] = last_good
     what = (
         f"the cost became {cost}"
@@ -383,6 +402,7 @@ def _end_epoch(
     restore_best_weights,
     callbacks,
     progress,
+    callers_errors,
 ) -> bool:
     """Record an epoch, check convergence, report and call back. True means stop."""
     history.n_iter += 1
@@ -396,7 +416,8 @@ def _end_epoch(
         "learning_rate": lr,
         "seconds": seconds,
     }
-    _record_validation(network, history, info, validation, score, alpha)
+    with np.errstate(**callers_errors):
+        _record_validation(network, history, info, validation, score, alpha)
 
     # scikit-learn's convergence rule on the monitored figure.
     if early_stopping:
@@ -420,8 +441,10 @@ def _end_epoch(
 
     if progress is not None:
         progress.epoch_end(info)
-    for callback in callbacks:
-        if callback(info) is True:
+    if callbacks:
+        with np.errstate(**callers_errors):
+            stop = any(callback(info) is True for callback in callbacks)
+        if stop:
             history.stop_reason = "stopped by callback"
             history.converged = False
             return True
