@@ -55,6 +55,7 @@ except ImportError:  # pragma: no cover - depends on the environment
     torch = None
 
 N_CLASSES = 10
+SETTLE = 0.5  # seconds between timed runs (see median_times)
 N_FEATURES = 784
 
 # The issue's targets: (label, key in the results, comparison, bound).
@@ -199,11 +200,16 @@ def median_time(fn: Callable[[], object], repeats: int) -> float:
 
 def median_times(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
     """Median time of each function, the repeats interleaved (a, b, c, a, b, c, …) so
-    that a change of load on a shared machine hits every contender alike."""
+    that a change of load on a shared machine hits every contender alike.
+
+    Each run starts after a pause of SETTLE seconds: thread pools keep spinning for a
+    while after their last task (Intel OpenMP, under PyTorch, for 200 ms by default),
+    and a contender timed in that window would share the cores with them."""
     times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
             gc.collect()
+            time.sleep(SETTLE)
             times[name].append(_time_once(fn))
     return {name: statistics.median(t) for name, t in times.items()}
 

@@ -281,7 +281,21 @@ def train(
     # scalar: free); a step that made θ infinite shows in the next batch's cost, or in
     # the check of θ after the epoch's last batch. Callbacks and the score function
     # run under the caller's own error settings.
-    callers_errors = np.geterr()
+    rules = _EpochRules(
+        lr0=lr0,
+        alpha=alpha,
+        tol=tol,
+        n_iter_no_change=n_iter_no_change,
+        schedule=schedule,
+        validation=validation,
+        score=score,
+        score_name=score_name,
+        early_stopping=early_stopping,
+        restore_best_weights=restore_best_weights,
+        callbacks=tuple(callbacks),
+        progress=progress,
+        callers_errors=np.geterr(),
+    )
     try:
         with (
             _InterruptFlag() as interrupt,
@@ -315,25 +329,7 @@ def train(
                         raise KeyboardInterrupt
                 epochs_done += 1
                 stopped = _end_epoch(
-                    network,
-                    history,
-                    total / n,
-                    n,
-                    lr,
-                    time.perf_counter() - started,
-                    lr0=lr0,
-                    alpha=alpha,
-                    tol=tol,
-                    n_iter_no_change=n_iter_no_change,
-                    schedule=schedule,
-                    validation=validation,
-                    score=score,
-                    score_name=score_name,
-                    early_stopping=early_stopping,
-                    restore_best_weights=restore_best_weights,
-                    callbacks=callbacks,
-                    progress=progress,
-                    callers_errors=callers_errors,
+                    network, history, total / n, n, lr, time.perf_counter() - started, rules
                 )
     except KeyboardInterrupt:
         history.stop_reason = "interrupted (KeyboardInterrupt)"
@@ -382,27 +378,27 @@ def _diverged(theta, last_good, cost, lr, history) -> None:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _EpochRules:
+    """What :func:`train` does after each epoch: its arguments, gathered once."""
+
+    lr0: float
+    alpha: float
+    tol: float | None
+    n_iter_no_change: int
+    schedule: Schedule
+    validation: tuple | None
+    score: Callable[[], float] | None
+    score_name: str
+    early_stopping: bool
+    restore_best_weights: bool
+    callbacks: tuple
+    progress: Progress | None
+    callers_errors: dict
+
+
 def _end_epoch(
-    network,
-    history: History,
-    loss: float,
-    n: int,
-    lr: float,
-    seconds: float,
-    *,
-    lr0,
-    alpha,
-    tol,
-    n_iter_no_change,
-    schedule,
-    validation,
-    score,
-    score_name,
-    early_stopping,
-    restore_best_weights,
-    callbacks,
-    progress,
-    callers_errors,
+    network, history: History, loss: float, n: int, lr: float, seconds: float, r: _EpochRules
 ) -> bool:
     """Record an epoch, check convergence, report and call back. True means stop."""
     history.n_iter += 1
@@ -416,13 +412,14 @@ def _end_epoch(
         "learning_rate": lr,
         "seconds": seconds,
     }
-    with np.errstate(**callers_errors):
-        _record_validation(network, history, info, validation, score, alpha)
+    if r.validation is not None or r.score is not None:
+        with np.errstate(**r.callers_errors):
+            _record_validation(network, history, info, r.validation, r.score, r.alpha)
 
     # scikit-learn's convergence rule on the monitored figure.
-    if early_stopping:
+    if r.early_stopping:
         current = info["val_score"]
-        if tol is not None and current < history.best_validation_score + tol:
+        if r.tol is not None and current < history.best_validation_score + r.tol:
             history.no_improvement_count += 1
         else:
             history.no_improvement_count = 0
@@ -430,58 +427,58 @@ def _end_epoch(
             history.best_validation_score = current
             _keep_best(network, history)
     else:
-        if tol is not None and loss > history.best_loss - tol:
+        if r.tol is not None and loss > history.best_loss - r.tol:
             history.no_improvement_count += 1
         else:
             history.no_improvement_count = 0
     if loss < history.best_loss:
         history.best_loss = loss
-        if not early_stopping:
+        if not r.early_stopping:
             _keep_best(network, history)
 
-    if progress is not None:
-        progress.epoch_end(info)
-    if callbacks:
-        with np.errstate(**callers_errors):
-            stop = any(callback(info) is True for callback in callbacks)
+    if r.progress is not None:
+        r.progress.epoch_end(info)
+    if r.callbacks:
+        with np.errstate(**r.callers_errors):
+            stop = any(callback(info) is True for callback in r.callbacks)
         if stop:
             history.stop_reason = "stopped by callback"
             history.converged = False
             return True
 
-    if tol is not None and history.no_improvement_count > n_iter_no_change:
+    if r.tol is not None and history.no_improvement_count > r.n_iter_no_change:
         # What verbose output prints here is scikit-learn's text, word for word.
         said = "%s did not improve more than tol=%f for %d consecutive epochs." % (
-            "Validation score" if early_stopping else "Training loss",
-            tol,
-            n_iter_no_change,
+            "Validation score" if r.early_stopping else "Training loss",
+            r.tol,
+            r.n_iter_no_change,
         )
-        if schedule.on_plateau(lr):
+        if r.schedule.on_plateau(lr):
             history.no_improvement_count = 0
-            if progress is not None:
-                new_lr = schedule.rate(lr0, history.n_iter, history.t)
-                progress.message(f"{said} Setting learning rate to {new_lr:f}")
+            if r.progress is not None:
+                new_lr = r.schedule.rate(r.lr0, history.n_iter, history.t)
+                r.progress.message(f"{said} Setting learning rate to {new_lr:f}")
             return False
         history.converged = True
-        if early_stopping:
+        if r.early_stopping:
             history.stop_reason = (
-                f"validation {score_name} did not improve by more than tol={tol:g} for "
-                f"{n_iter_no_change} consecutive epochs"
+                f"validation {r.score_name} did not improve by more than tol={r.tol:g} for "
+                f"{r.n_iter_no_change} consecutive epochs"
             )
-            if restore_best_weights and history.best_theta is not None:
+            if r.restore_best_weights and history.best_theta is not None:
                 network.theta[...] = history.best_theta
                 if history.best_epoch != history.n_iter:  # as at max_iter: no no-op restore
                     history.stop_reason += f"; restored the weights of epoch {history.best_epoch}"
         else:
             history.stop_reason = (
-                f"training loss improved by less than tol={tol:g} for "
-                f"{n_iter_no_change} consecutive epochs"
+                f"training loss improved by less than tol={r.tol:g} for "
+                f"{r.n_iter_no_change} consecutive epochs"
             )
-        if schedule.name == "adaptive":
+        if r.schedule.name == "adaptive":
             history.stop_reason += " at the smallest learning rate"
-        if progress is not None:
-            too_small = " Learning rate too small." if schedule.name == "adaptive" else ""
-            progress.message(f"{said}{too_small} Stopping.")
+        if r.progress is not None:
+            too_small = " Learning rate too small." if r.schedule.name == "adaptive" else ""
+            r.progress.message(f"{said}{too_small} Stopping.")
         return True
     return False
 
