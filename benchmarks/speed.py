@@ -9,6 +9,8 @@ Workloads
 1. MLP: 60,000 × 784 float32 random inputs, 10 classes, hidden layers (256, 128), Adam,
    one epoch at batch sizes 32, 128 and 512: seconds per epoch for nnmath,
    scikit-learn and PyTorch; the floor = the epoch's flops / numpy's float32 matmul rate.
+   With numba installed, the column np-only times nnmath with its compiled kernels
+   switched off (NumPy alone), which shows what the kernels are worth.
 2. The article's perceptron: 4 samples × 3 features, 10,000 full-batch gradient-descent
    steps (sigmoid + MSE, α = 0.1): nnmath against the same loop written in PyTorch.
 3. Scaling of workload 1 at batch 128: with the number of samples, and with the width
@@ -46,6 +48,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 
 import nnmath
+from nnmath import kernels
 from nnmath.training import train
 
 try:  # optional: PyTorch is not a dependency of nnmath
@@ -164,6 +167,14 @@ def print_machine(quick: bool, nnmath_path: str) -> None:
         f"versions: nnmath {nnmath.__version__}, scikit-learn {sklearn.__version__}, {torch_text}"
     )
     print(f"nnmath  : {nnmath_path}")
+    print(
+        "kernels : "
+        + (
+            "numba installed: compiled optimizer updates (column np-only: NumPy alone)"
+            if kernels.available()
+            else "NumPy only (numba not installed, or NNMATH_NUMBA=0)"
+        )
+    )
 
 
 def matmul_rate(size: int, repeats: int = 7) -> float:
@@ -301,6 +312,7 @@ COLUMNS = [
     ("nn/torch", 8, ".2f"),
     ("floor", 7, ".3f"),
     ("nn/floor", 8, ".2f"),
+    ("np-only", 8, ".3f"),
 ]
 
 
@@ -331,6 +343,15 @@ def make_data(n: int) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
+def numpy_only(fn, *args) -> None:
+    """Run ``fn`` with nnmath's compiled kernels switched off (NumPy only)."""
+    kernels.enabled = False
+    try:
+        fn(*args)
+    finally:
+        kernels.enabled = True
+
+
 def warm_up(X, y, hidden, use_torch: bool) -> None:
     """One small fit of each library: imports, thread pools and caches are ready."""
     Xs, ys = X[:1024], y[:1024]
@@ -353,6 +374,8 @@ def workload_1(X, y, sz: Sizes, rate: float, use_torch: bool, results: dict) -> 
         }
         if use_torch:
             fns["torch"] = lambda bs=bs: torch_fit(X_t, y_t, sz.hidden, bs)
+        if kernels.available():  # what the compiled kernel is worth: nnmath without it
+            fns["np-only"] = lambda bs=bs: numpy_only(nnmath_fit, X, y, sz.hidden, bs)
         r = {"floor": floor, **median_times(fns, sz.repeats)}
         r["nn/skl"] = ratio(r["nnmath"], r["sklearn"])
         r["nn/torch"] = ratio(r["nnmath"], r.get("torch"))

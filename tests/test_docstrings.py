@@ -14,6 +14,7 @@ MODULES = [
     "network",
     "gradcheck",
     "optimizers",
+    "kernels",
     "training",
     "perceptron",
     "estimators",

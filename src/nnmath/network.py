@@ -369,7 +369,7 @@ class Network:
             if l == 0 and sparse_X:
                 z[...] = a @ self.W[l]
             else:
-                np.matmul(a, self.W[l], out=z)  # z = a W
+                np.dot(a, self.W[l], out=z)  # z = a W
             z += self.b[l]  # + b
             self.activations[l](z, out=z)  # a = σ(z), in place of z
             a = z
@@ -407,7 +407,7 @@ class Network:
             if l == 0 and sparse_X:
                 self.dW[l][...] = a_prev.T @ delta
             else:
-                np.matmul(a_prev.T, delta, out=self.dW[l])
+                np.dot(a_prev.T, delta, out=self.dW[l])
             # ∂C/∂b_l = δ_l · ∂z_l/∂b_l, with ∂z_l/∂b_l = 1
             np.add.reduce(delta, axis=0, out=self.db[l])
             if alpha:
@@ -416,7 +416,7 @@ class Network:
                 self.dW[l] += penalty
             if l > 0:
                 # ∂C/∂a_{l−1} = δ_l · ∂z_l/∂a_{l−1} = δ_l W_lᵀ
-                g = np.matmul(delta, self.W[l].T, out=dC_da[l - 1])
+                g = np.dot(delta, self.W[l].T, out=dC_da[l - 1])
                 if masks[l - 1] is not None:
                     g *= masks[l - 1]  # a dropped unit passed nothing forward
                 # δ_{l−1} = ∂C/∂a_{l−1} · ∂a_{l−1}/∂z_{l−1}

@@ -33,6 +33,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from nnmath import kernels
+
 __all__ = [
     "SGD",
     "Adam",
@@ -228,19 +230,23 @@ class Adam(Optimizer):
         # √v̂ = √(v/(1 − β₂ᵗ)) = k √u, where s₁ = (1 − β₁)/(1 − β₁ᵗ) and
         # k = √((1 − β₂)/(1 − β₂ᵗ)):
         #   θ ← θ − α m̂ / (√v̂ + ε) = θ − (α s₁ / k) · m' / (√u + ε/k)
-        # ten passes over θ-sized arrays instead of the textbook's fourteen.
+        # ten NumPy operations instead of the textbook's fourteen (s = α s₁ / k below).
         dt = p.dtype.type
-        b1, b2, t = self.beta_1, self.beta_2, self.t
-        m_ *= dt(b1)
+        b1, b2, t = dt(self.beta_1), dt(self.beta_2), self.t
+        k = math.sqrt((1 - self.beta_2) / (1 - self.beta_2**t))
+        eps_k = dt(self.epsilon / k)
+        step = dt(self.learning_rate * (1 - self.beta_1) / ((1 - self.beta_1**t) * k))
+        if kernels.adam_update(p, g, m_, u, b1, b2, eps_k, step):
+            return  # the same operations, compiled into one pass (nnmath.kernels)
+        m_ *= b1
         m_ += g  # m' ← β₁ m' + g
-        u *= dt(b2)
+        u *= b2
         u += np.multiply(g, g, out=tmp)  # u ← β₂ u + g²
-        k = math.sqrt((1 - b2) / (1 - b2**t))
         np.sqrt(u, out=tmp)
-        tmp += dt(self.epsilon / k)
+        tmp += eps_k
         np.divide(m_, tmp, out=tmp)
-        tmp *= dt(self.learning_rate * (1 - b1) / ((1 - b1**t) * k))
-        p -= tmp
+        tmp *= step
+        p -= tmp  # θ ← θ − (m' / (√u + ε/k))·s
 
     def __repr__(self):
         return (
