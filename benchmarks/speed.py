@@ -12,7 +12,9 @@ Workloads
    With numba installed, the column np-only times nnmath with its compiled kernels
    switched off (NumPy alone), which shows what the kernels are worth.
 2. The article's perceptron: 4 samples × 3 features, 10,000 full-batch gradient-descent
-   steps (sigmoid + MSE, α = 0.1): nnmath against the same loop written in PyTorch.
+   steps (sigmoid + MSE, α = 0.1): nnmath against the same loop written in PyTorch; the
+   note gives, for reference, a bare NumPy loop of the same steps (the fewest NumPy
+   calls per step, no checks): what any NumPy implementation costs at least.
 3. Scaling of workload 1 at batch 128: with the number of samples, and with the width
    of the hidden layers (w, w/2).
 4. Peak memory growth during nnmath's fit (tracemalloc, which sees numpy's
@@ -49,7 +51,6 @@ from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 
 import nnmath
 from nnmath import kernels
-from nnmath.training import train
 
 try:  # optional: PyTorch is not a dependency of nnmath
     import torch
@@ -226,43 +227,16 @@ def median_times(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str
 
 
 # ---------------------------------------------------------------------- the contenders
-HAS_ESTIMATOR = hasattr(nnmath, "MLPClassifier")
-
-
 def nnmath_fit(X: np.ndarray, y: np.ndarray, hidden, batch_size: int) -> None:
-    """One epoch of nnmath, through its MLPClassifier when there is one."""
-    if HAS_ESTIMATOR:
-        nnmath.MLPClassifier(
-            hidden_layer_sizes=hidden,
-            solver="adam",
-            batch_size=batch_size,
-            max_iter=1,
-            shuffle=True,
-            random_state=0,
-        ).fit(X, y)
-        return
-    Y = np.zeros((y.shape[0], N_CLASSES), np.float32)
-    Y[np.arange(y.shape[0]), y] = 1
-    network = nnmath.Network(
-        [X.shape[1], *hidden, N_CLASSES],
-        activation="relu",
-        output_activation="softmax",
-        loss="cross_entropy",
-        dtype=np.float32,
-        random_state=0,
-    )
-    train(
-        network,
-        X,
-        Y,
-        optimizer=nnmath.Adam(learning_rate=1e-3),
-        max_epochs=1,
+    """One epoch of nnmath's MLPClassifier."""
+    nnmath.MLPClassifier(
+        hidden_layer_sizes=hidden,
+        solver="adam",
         batch_size=batch_size,
+        max_iter=1,
         shuffle=True,
-        rng=np.random.default_rng(0),
-        alpha=1e-4,  # scikit-learn's default L2 penalty, as the estimator will use
-        tol=None,
-    )
+        random_state=0,
+    ).fit(X, y)
 
 
 def sklearn_fit(X: np.ndarray, y: np.ndarray, hidden, batch_size: int) -> None:
@@ -413,7 +387,37 @@ def workload_2(sz: Sizes, use_torch: bool, results: dict) -> None:
                 b.grad.zero_()
         box["torch"] = cost.item()
 
-    fns = {"nnmath": fit_nnmath, "torch": fit_torch} if use_torch else {"nnmath": fit_nnmath}
+    def bare_numpy_loop():
+        # A reference, not a contender: the fewest NumPy calls that do one step (no
+        # checks, no bookkeeping). Any NumPy implementation pays at least this much.
+        w, b = np.zeros((3, 1)), np.zeros(1)
+        Y = y.reshape(-1, 1).astype(float)
+        XT, z, d, t = X.T, np.empty((4, 1)), np.empty((4, 1)), np.empty((4, 1))
+        dw, db = np.empty((3, 1)), np.empty(1)
+        for _ in range(iters):
+            np.dot(X, w, out=z)
+            z += b
+            np.negative(z, out=z)
+            np.exp(z, out=z)
+            z += 1.0
+            np.reciprocal(z, out=z)  # ŷ = σ(z)
+            np.subtract(z, Y, out=d)
+            cost = np.vdot(d, d) / 4  # C
+            d *= 0.5  # 2/n · (ŷ − y)
+            np.subtract(1.0, z, out=t)
+            t *= z
+            d *= t  # δ = ∂C/∂ŷ · σ'(z)
+            np.dot(XT, d, out=dw)
+            np.add.reduce(d, axis=0, out=db)
+            dw *= lr
+            w -= dw
+            db *= lr
+            b -= db
+        box["bare"] = float(cost)
+
+    fns = {"nnmath": fit_nnmath, "bare": bare_numpy_loop}
+    if use_torch:
+        fns["torch"] = fit_torch
     for fn in fns.values():
         fn()  # warm-up
     r = median_times(fns, sz.repeats)
@@ -422,7 +426,7 @@ def workload_2(sz: Sizes, use_torch: bool, results: dict) -> None:
         r["nn/torch"] = ratio(r["nnmath"], r["torch"])
         r["speedup"] = ratio(r["torch"], r["nnmath"])
         note += f", torch {box['torch']:.4f}; torch/nnmath = {r['speedup']:.1f}x"
-    note += "; sklearn n/a"
+    note += f"; a bare NumPy loop of these steps: {r.pop('bare'):.3f} s; sklearn n/a"
     results[("w2", 0)] = r
     print_row("2 perceptron 4x3 fit s", r, note)
 
@@ -527,13 +531,8 @@ def main(argv: list[str] | None = None) -> int:
         threadpool_limits(limits=threads)  # numpy's and scipy's BLAS, OpenMP
     if torch is not None:
         torch.set_num_threads(threads)
-    path = (
-        "nnmath.MLPClassifier(hidden_layer_sizes, solver='adam', batch_size, max_iter=1)"
-        if HAS_ESTIMATOR
-        else "fallback: Network(relu/softmax/cross_entropy, float32) + training.train(Adam "
-        "lr=1e-3, alpha=1e-4) (nnmath.MLPClassifier not there yet)"
-    )
-    print_machine(args.quick, path)
+    estimator = "nnmath.MLPClassifier(hidden_layer_sizes, solver='adam', batch_size, max_iter=1)"
+    print_machine(args.quick, estimator)
     if torch is None:
         print("note    : PyTorch is not importable; its column is skipped")
     elif args.skip_torch:
