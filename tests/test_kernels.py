@@ -167,3 +167,59 @@ def test_a_small_fit_never_imports_numba():
         "print('numba' in sys.modules)\n"
     )
     assert _python(code) == "False"
+
+
+@needs_numba
+def test_a_matrix_parameter_is_left_to_numpy(numpy_only):
+    # The kernel loops over a vector; a 2-D parameter (Network.parameters() hands out
+    # W matrices) goes through NumPy, and gets what NumPy gives its flattened copy.
+    rng = np.random.default_rng(0)
+    W = rng.standard_normal((128, 128))
+    flat = W.ravel().copy()
+    assert kernels.adam_update(W, W, W.copy(), W.copy(), 0.9, 0.999, 1e-8, 0.1) is False
+    a, b = Adam(learning_rate=0.01), Adam(learning_rate=0.01)
+    for _ in range(3):
+        g = rng.standard_normal((128, 128))
+        a.step([W], [g])
+        b.step([flat], [g.ravel()])  # through the kernel
+    np.testing.assert_array_equal(W.ravel(), flat)
+
+
+@needs_numba
+@pytest.mark.parametrize(
+    ("p_dtype", "g_dtype"), [(np.float32, np.float64), (np.float16, np.float16)]
+)
+def test_other_dtypes_are_left_to_numpy(p_dtype, g_dtype, numpy_only):
+    n = kernels.MIN_SIZE
+    p, g = np.zeros(n, p_dtype), np.ones(n, g_dtype)
+    assert (
+        kernels.adam_update(p, g, np.zeros_like(p), np.zeros_like(p), 0.9, 0.999, 1e-8, 0.1)
+        is False
+    )
+    runs = []
+    for use_kernel in (True, False):
+        numpy_only(use_kernel)
+        q = np.zeros(n, p_dtype)
+        Adam(learning_rate=0.1).step([q], [g])
+        runs.append(q)
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert runs[0].dtype == p_dtype and np.allclose(runs[0], -0.1, rtol=1e-2)
+
+
+@needs_numba
+def test_a_refused_disk_cache_compiles_in_memory(monkeypatch):
+    import numba
+
+    real_njit = numba.njit
+
+    def njit(*args, **kwargs):
+        if kwargs.get("cache"):
+            raise RuntimeError("cannot cache function: no locator available")
+        return real_njit(*args, **kwargs)
+
+    monkeypatch.setattr(numba, "njit", njit)
+    monkeypatch.setattr(kernels, "_compiled", None)  # load again, under the refusal
+    n = kernels.MIN_SIZE
+    p = np.zeros(n)
+    assert kernels.adam_update(p, np.ones(n), np.zeros(n), np.zeros(n), 0.9, 0.999, 1e-8, 0.1)
+    np.testing.assert_allclose(p, -0.1)  # m' = 1, u = 1: θ moves by s

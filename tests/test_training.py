@@ -318,3 +318,57 @@ def test_interrupt_keeps_the_weights_of_this_call_not_an_earlier_partial_fit():
     reference.partial_fit(X, flipped)
     for W, R in zip(after, reference.coefs_, strict=True):
         np.testing.assert_array_equal(W, R)
+
+
+# ---------------------------------------------------------------- the loop's set-up
+def test_a_full_batch_is_not_shuffled(linear_data):
+    # One batch of all samples is the same gradient in any order, so the loop skips the
+    # permutation: shuffle=True and shuffle=False train to the same bits.
+    X, y = linear_data
+    nets = [Network([3, 4, 1], activation="tanh", loss="mse", random_state=0) for _ in (0, 1)]
+    for net, shuffle in zip(nets, (True, False), strict=True):
+        net.fit(X, y, epochs=20, tol=None, shuffle=shuffle, random_state=1)
+    np.testing.assert_array_equal(nets[0].theta, nets[1].theta)
+
+
+def test_a_callback_may_reset_the_optimizer(linear_data):
+    # The state is set up once per fit; a reset in between starts it afresh, not a crash.
+    X, y = linear_data
+    opt = Adam(learning_rate=0.01)
+    net = Network([3, 1], activation="identity", random_state=0)
+    history = net.fit(
+        X, y, optimizer=opt, epochs=5, batch_size=2, tol=None, callbacks=[lambda info: opt.reset()]
+    )
+    assert len(history.loss_curve) == 5
+    assert opt.t == 0  # reset after the last epoch
+    net.fit(X, y, optimizer=opt, epochs=2, batch_size=2, tol=None, callbacks=[])
+    assert opt.t == 2 * 3  # 3 batches of ≤ 2 samples per epoch, counted from the reset
+
+
+def test_an_optimizer_with_its_own_step_is_called_through_it(linear_data):
+    X, y = linear_data
+
+    class Counting(SGD):
+        calls = 0
+
+        def step(self, params, grads):
+            Counting.calls += 1
+            super().step(params, grads)
+
+    net = Network([3, 1], activation="identity", random_state=0)
+    net.fit(X, y, optimizer=Counting(learning_rate=0.01), epochs=4, batch_size=2, tol=None)
+    assert Counting.calls == 4 * 3
+
+
+def test_callbacks_run_under_the_callers_error_settings(linear_data):
+    X, y = linear_data
+    net = Network([3, 1], activation="identity", random_state=0)
+
+    def divide_by_zero(info):
+        return np.float64(1.0) / np.float64(0.0)
+
+    with np.errstate(divide="raise"), pytest.raises(FloatingPointError):
+        net.fit(X, y, epochs=2, tol=None, callbacks=[divide_by_zero])
+    # ... while the overflow of a diverging run stays a DivergenceError, even so
+    with np.errstate(all="raise"), pytest.raises(DivergenceError):
+        net.fit(X * 1e3, y, optimizer=SGD(learning_rate=1e6), epochs=50, tol=None)

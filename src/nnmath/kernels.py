@@ -62,13 +62,32 @@ def _load():
             import numba
         except ImportError:
             _compiled = False
-        else:
-            # error_model="numpy": a division by zero gives inf as in NumPy (no check
-            # in the loop, which lets it vectorize); cache=True keeps the machine code
-            # on disk, so a new process loads it instead of compiling again.
+            return _compiled
+        # error_model="numpy": a division by zero gives inf as in NumPy (no check in
+        # the loop, which lets it vectorize); cache=True keeps the machine code on
+        # disk, so a new process loads it instead of compiling again. Where no cache
+        # directory is writable, numba refuses cache=True: compile in memory instead.
+        try:
             jit = numba.njit(cache=True, error_model="numpy", nogil=True)
             _compiled = {"adam": jit(_adam_loop)}
+        except Exception:  # any refusal of the cache: compile without it
+            jit = numba.njit(error_model="numpy", nogil=True)
+            _compiled = {"adam": jit(_adam_loop)}
     return _compiled
+
+
+_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _applies(p, *others) -> bool:
+    """A kernel takes 1-D float32/float64 vectors of one dtype and MIN_SIZE entries."""
+    return (
+        enabled
+        and p.ndim == 1
+        and p.size >= MIN_SIZE
+        and p.dtype in _FLOATS
+        and all(a.ndim == 1 and a.dtype == p.dtype and a.shape == p.shape for a in others)
+    )
 
 
 def available() -> bool:
@@ -96,7 +115,8 @@ def adam_update(p, g, m_, u, b1, b2, eps_k, step) -> bool:
     -------
     bool
         True when the kernel ran; False, with nothing changed, when it does not apply
-        (numba missing, kernels disabled, or n < ``MIN_SIZE``).
+        (numba missing, kernels disabled, n < ``MIN_SIZE``, arrays that are not 1-D
+        or not all float32 or all float64).
 
     Examples
     --------
@@ -107,10 +127,11 @@ def adam_update(p, g, m_, u, b1, b2, eps_k, step) -> bool:
     >>> bool(not ran or np.allclose(p, -0.1))   # m' = 1, u = 1: θ moves by s
     True
     """
-    if not enabled or p.size < MIN_SIZE:
+    if not _applies(p, g, m_, u):
         return False
     compiled = _load()
     if not compiled:
         return False
-    compiled["adam"](p, g, m_, u, b1, b2, eps_k, step)
+    dt = p.dtype.type
+    compiled["adam"](p, g, m_, u, dt(b1), dt(b2), dt(eps_k), dt(step))
     return True

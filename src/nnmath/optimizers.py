@@ -66,7 +66,14 @@ def _check_fraction(name: str, value, closed_right: bool = False) -> float:
 
 
 class Optimizer:
-    """Base class: holds the learning rate α and per-parameter state."""
+    """Base class: holds the learning rate α and per-parameter state.
+
+    A subclass defines ``_init_state(p)`` (the arrays it keeps for parameter p) and
+    ``_update(p, g, *state)`` (one step, in place); optionally ``_begin_step`` and
+    ``_end_step``. The training loop sets the state up once per fit and then calls the
+    step after every batch. A subclass that overrides :meth:`step` itself is called
+    through it instead.
+    """
 
     def __init__(self, learning_rate: float):
         self.learning_rate = _check_positive("learning_rate", learning_rate)
@@ -93,6 +100,8 @@ class Optimizer:
             self._state = [self._init_state(p) for p in params]
 
     def _step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
+        if self._state is None:  # reset() since _prepare (a callback may call it)
+            self._prepare(params)
         self._begin_step()
         for p, g, state in zip(params, grads, self._state, strict=True):
             self._update(p, g, *state)

@@ -271,6 +271,8 @@ def train(
     theta, grad = network.theta, network.grad
     params, grads = [theta], [grad]
     optimizer._prepare(params)
+    # The step without its per-call layout check, unless a subclass has its own step().
+    step = optimizer._step if type(optimizer).step is Optimizer.step else optimizer.step
     last_good = np.empty_like(theta)
     first_epoch = history.n_iter + 1
     stopped = False
@@ -321,7 +323,7 @@ def train(
                         wb = None if sample_weight is None else sample_weight[start:stop]
                     cost = network._cost_and_gradients(Xb, yb, wb, alpha, dropout_rng)
                     if math.isfinite(cost):
-                        optimizer._step(params, grads)  # θ was finite before the step
+                        step(params, grads)  # θ was finite before the step
                     if not math.isfinite(cost) or (stop == n and not _all_finite(theta)):
                         _diverged(theta, last_good, cost, lr, history)
                     total += cost * (stop - start)
