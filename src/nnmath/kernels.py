@@ -2,7 +2,7 @@
 
 NumPy applies an update such as Adam's as a sequence of whole-array operations, and on
 a large parameter vector each one is a pass over memory: those passes, not the
-arithmetic, are the update's cost (Adam: ten passes over θ and its moments per batch).
+arithmetic, are the update's cost (Adam: ten operations over θ and its moments per batch).
 With numba installed (``pip install "nnmath[fast]"``), the same arithmetic runs as one
 loop over the parameters: one pass.
 
@@ -10,10 +10,11 @@ The NumPy code in :mod:`nnmath.optimizers` stays the definition and the fallback
 kernel does the same floating-point operations in the same order, and a test holds the
 two to identical bits.
 
-Only parameter vectors of at least ``MIN_SIZE`` entries use a kernel: below that,
-NumPy's per-call overhead is what costs, and a small fit never imports numba. Set the
-environment variable ``NNMATH_NUMBA=0``, or ``nnmath.kernels.enabled = False``, to keep
-to NumPy.
+A kernel takes 1-D float32 or float64 vectors (the training loop hands the optimizer
+the network's flat θ) of at least ``MIN_SIZE`` entries; anything else stays with NumPy.
+Below that size NumPy's per-call overhead is what costs, and a small fit never imports
+numba. Set the environment variable ``NNMATH_NUMBA=0``, or
+``nnmath.kernels.enabled = False``, to keep to NumPy.
 
 Example
 -------
