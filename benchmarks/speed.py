@@ -227,9 +227,9 @@ def median_times(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str
 
 
 # ---------------------------------------------------------------------- the contenders
-def nnmath_fit(X: np.ndarray, y: np.ndarray, hidden, batch_size: int) -> None:
-    """One epoch of nnmath's MLPClassifier."""
-    nnmath.MLPClassifier(
+def mlp_fit(cls, X: np.ndarray, y: np.ndarray, hidden, batch_size: int) -> None:
+    """One epoch of an MLPClassifier: nnmath's and scikit-learn's get the same settings."""
+    cls(
         hidden_layer_sizes=hidden,
         solver="adam",
         batch_size=batch_size,
@@ -237,17 +237,14 @@ def nnmath_fit(X: np.ndarray, y: np.ndarray, hidden, batch_size: int) -> None:
         shuffle=True,
         random_state=0,
     ).fit(X, y)
+
+
+def nnmath_fit(X: np.ndarray, y: np.ndarray, hidden, batch_size: int) -> None:
+    mlp_fit(nnmath.MLPClassifier, X, y, hidden, batch_size)
 
 
 def sklearn_fit(X: np.ndarray, y: np.ndarray, hidden, batch_size: int) -> None:
-    SkMLPClassifier(
-        hidden_layer_sizes=hidden,
-        solver="adam",
-        batch_size=batch_size,
-        max_iter=1,
-        shuffle=True,
-        random_state=0,
-    ).fit(X, y)
+    mlp_fit(SkMLPClassifier, X, y, hidden, batch_size)
 
 
 def torch_fit(X_t, y_t, hidden, batch_size: int) -> float:
@@ -319,11 +316,11 @@ def make_data(n: int) -> tuple[np.ndarray, np.ndarray]:
 
 def numpy_only(fn, *args) -> None:
     """Run ``fn`` with nnmath's compiled kernels switched off (NumPy only)."""
-    kernels.enabled = False
+    previous, kernels.enabled = kernels.enabled, False
     try:
         fn(*args)
     finally:
-        kernels.enabled = True
+        kernels.enabled = previous
 
 
 def warm_up(X, y, hidden, use_torch: bool) -> None:

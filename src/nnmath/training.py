@@ -277,12 +277,6 @@ def train(
     first_epoch = history.n_iter + 1
     stopped = False
     epochs_done = 0
-    # NOTE: a diverging run overflows inside the cost and backpropagation; numpy's
-    # overflow/invalid warnings are silenced while training, because the finiteness
-    # checks turn them into one DivergenceError. The cost is checked every batch (a
-    # scalar: free); a step that made θ infinite shows in the next batch's cost, or in
-    # the check of θ after the epoch's last batch. Callbacks and the score function
-    # run under the caller's own error settings.
     rules = _EpochRules(
         lr0=lr0,
         alpha=alpha,
@@ -298,6 +292,12 @@ def train(
         progress=progress,
         callers_errors=np.geterr(),
     )
+    # NOTE: a diverging run overflows inside the cost and backpropagation; numpy's
+    # overflow/invalid warnings are silenced while training, because the finiteness
+    # checks turn them into one DivergenceError. The cost is checked every batch (a
+    # scalar: free); a step that made θ infinite shows in the next batch's cost, or in
+    # the check of θ after the epoch's last batch. Callbacks and the score function
+    # run under the caller's own error settings.
     try:
         with (
             _InterruptFlag() as interrupt,
