@@ -14,7 +14,9 @@ Workloads
 2. The article's perceptron: 4 samples × 3 features, 10,000 full-batch gradient-descent
    steps (sigmoid + MSE, α = 0.1): nnmath against the same loop written in PyTorch; the
    note gives, for reference, a bare NumPy loop of the same steps (the fewest NumPy
-   calls per step, no checks): what any NumPy implementation costs at least.
+   calls per step, no checks): what any NumPy implementation costs at least. With
+   numba, nnmath runs these steps in its compiled descent loop; np-only times its
+   NumPy training loop.
 3. Scaling of workload 1 at batch 128: with the number of samples, and with the width
    of the hidden layers (w, w/2).
 4. Peak memory growth during nnmath's fit (tracemalloc, which sees numpy's
@@ -415,6 +417,8 @@ def workload_2(sz: Sizes, use_torch: bool, results: dict) -> None:
     fns = {"nnmath": fit_nnmath, "bare": bare_numpy_loop}
     if use_torch:
         fns["torch"] = fit_torch
+    if kernels.available():  # nnmath without its compiled descent loop
+        fns["np-only"] = lambda: numpy_only(fit_nnmath)
     for fn in fns.values():
         fn()  # warm-up
     r = median_times(fns, sz.repeats)

@@ -223,3 +223,187 @@ def test_a_refused_disk_cache_compiles_in_memory(monkeypatch):
     p = np.zeros(n)
     assert kernels.adam_update(p, np.ones(n), np.zeros(n), np.zeros(n), 0.9, 0.999, 1e-8, 0.1)
     np.testing.assert_allclose(p, -0.1)  # m' = 1, u = 1: θ moves by s
+
+
+# ---------------------------------------------------------------- the descent kernel
+_ARTICLE_X = np.array([[0.0, 0.0, 1.0], [1.0, 1.0, 1.0], [1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+_ARTICLE_Y = np.array([[0.0], [1.0], [1.0], [0.0]])
+
+
+@pytest.fixture
+def descent_calls(monkeypatch):
+    """Count the chunks that training hands to the compiled descent loop."""
+    calls = []
+    original = kernels.sigmoid_mse_descent
+
+    def counted(*args):
+        calls.append(args[5].size)  # the chunk's number of epochs
+        return original(*args)
+
+    monkeypatch.setattr(kernels, "sigmoid_mse_descent", counted)
+    return calls
+
+
+def _train_article_network(X, Y, use_kernel, numpy_only, history=None, **kw):
+    from nnmath import SGD, Network
+    from nnmath.training import train
+
+    numpy_only(use_kernel)
+    net = Network([X.shape[1], Y.shape[1]], activation="sigmoid", loss="mse", dtype=X.dtype)
+    net.initialize(np.random.default_rng(3))
+    kw = {"max_epochs": 10_000, "tol": None, **kw}
+    h = train(net, X, Y, optimizer=SGD(learning_rate=0.5), rng=np.random.default_rng(0),
+              batch_size=None, history=history, **kw)  # fmt: skip
+    return net, h
+
+
+def _same_history(a, b, rtol):
+    for name in ("n_iter", "t", "best_epoch", "no_improvement_count", "stop_reason"):
+        assert getattr(a, name) == getattr(b, name), name
+    assert a.converged is b.converged
+    np.testing.assert_allclose(a.loss_curve, b.loss_curve, rtol=rtol)
+    np.testing.assert_allclose(a.best_loss, b.best_loss, rtol=rtol)
+    np.testing.assert_allclose(a.best_theta, b.best_theta, rtol=rtol)
+
+
+@needs_numba
+@pytest.mark.parametrize(("dtype", "rtol"), [(np.float64, 1e-12), (np.float32, 1e-4)])
+@pytest.mark.parametrize("tol", [None, 1e-7], ids=["all-epochs", "stops-early"])
+def test_descent_kernel_follows_the_numpy_training_loop(
+    dtype, rtol, tol, numpy_only, descent_calls
+):
+    # Against the NumPy path of the same training loop (Network + SGD): the same costs,
+    # weights, stopping epoch, best weights and stop reason.
+    X, Y = _ARTICLE_X.astype(dtype), _ARTICLE_Y.astype(dtype)
+    fast_net, fast = _train_article_network(X, Y, True, numpy_only, tol=tol)
+    assert descent_calls  # the compiled loop ran
+    n_calls = len(descent_calls)
+    slow_net, slow = _train_article_network(X, Y, False, numpy_only, tol=tol)
+    assert len(descent_calls) == n_calls  # and the second fit did not use it
+    _same_history(fast, slow, rtol)
+    np.testing.assert_allclose(fast_net.theta, slow_net.theta, rtol=rtol)
+    if tol is None:
+        assert fast.n_iter == 10_000 and not fast.converged
+    else:
+        assert fast.converged and 100 < fast.n_iter < 10_000  # a stop inside a chunk
+        assert "improved by less than tol" in fast.stop_reason
+
+
+@needs_numba
+def test_descent_kernel_continues_a_history(numpy_only, descent_calls):
+    # A second call on the same history (warm start) carries the counters on.
+    runs = []
+    for use_kernel in (True, False):
+        net, h = _train_article_network(_ARTICLE_X, _ARTICLE_Y, use_kernel, numpy_only, tol=1e-9)
+        net2, h = _train_article_network(
+            _ARTICLE_X, _ARTICLE_Y, use_kernel, numpy_only, history=h, tol=1e-9
+        )
+        runs.append(h)
+    _same_history(*runs, rtol=1e-12)
+    assert runs[0].n_iter > 10_000
+
+
+@needs_numba
+def test_descent_kernel_matches_numpy_on_a_multiclass_perceptron(numpy_only, descent_calls):
+    # One-vs-rest on iris: 150 × 4 inputs, three sigmoid outputs.
+    from sklearn.datasets import load_iris
+
+    from nnmath import Perceptron
+
+    X, y = load_iris(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    fits = []
+    for use_kernel in (True, False):
+        numpy_only(use_kernel)
+        fits.append(Perceptron(learning_rate=0.5, max_iter=6000, tol=None, random_state=0))
+        fits[-1].fit(X, y)
+    assert descent_calls
+    fast, slow = fits
+    assert fast.n_iter_ == slow.n_iter_ and fast.stop_reason_ == slow.stop_reason_
+    np.testing.assert_allclose(fast.loss_curve_, slow.loss_curve_, rtol=1e-10)
+    np.testing.assert_allclose(fast.coef_, slow.coef_, rtol=1e-10)
+    np.testing.assert_allclose(fast.intercept_, slow.intercept_, rtol=1e-10)
+    assert fast.score(X, y) > 0.9
+
+
+@needs_numba
+@pytest.mark.parametrize(
+    ("X", "Y", "lr", "what"),
+    [
+        # a step of α = 1e300 on a gradient of ~1e9 overflows W
+        (np.array([[1e10], [-1e10]]), np.array([[1.0], [0.0]]), 1e300, "the gradient or"),
+        # a NaN target (train() takes arrays the estimators have checked): a NaN cost
+        (np.array([[1.0], [-1.0]]), np.array([[np.nan], [0.0]]), 0.1, "the cost became nan"),
+    ],
+    ids=["parameters-overflow", "cost-nan"],
+)
+def test_descent_kernel_diverges_as_the_numpy_loop_does(X, Y, lr, what, numpy_only):
+    from nnmath import SGD, Network
+    from nnmath.training import DivergenceError, train
+
+    theta = np.zeros(2)
+    outcomes = []
+    for use_kernel in (True, False):
+        numpy_only(use_kernel)
+        net = Network([X.shape[1], 1], activation="sigmoid", loss="mse")
+        net.theta[:] = theta
+        with pytest.raises(DivergenceError) as caught:
+            train(net, X, Y, optimizer=SGD(learning_rate=lr), max_epochs=10_000,
+                  rng=np.random.default_rng(0), tol=None)  # fmt: skip
+        outcomes.append((str(caught.value), caught.value.history, net.theta.copy()))
+    (msg_a, h_a, theta_a), (msg_b, h_b, theta_b) = outcomes
+    assert msg_a == msg_b and what in msg_a
+    assert h_a.loss_curve == h_b.loss_curve and h_a.stop_reason == h_b.stop_reason
+    assert np.isfinite(theta_a).all()  # the last finite parameters
+    np.testing.assert_array_equal(theta_a, theta_b)
+
+
+@needs_numba
+def test_ctrl_c_stops_the_descent_kernel_between_chunks(numpy_only, monkeypatch):
+    import signal
+
+    original = kernels.sigmoid_mse_descent
+
+    def interrupted(*args):
+        result = original(*args)
+        signal.raise_signal(signal.SIGINT)  # the training loop's handler raises a flag
+        return result
+
+    monkeypatch.setattr(kernels, "sigmoid_mse_descent", interrupted)
+    net, h = _train_article_network(_ARTICLE_X, _ARTICLE_Y, True, numpy_only, max_epochs=20_000)
+    assert h.stop_reason.startswith("interrupted") and h.n_iter == 4096  # one chunk
+    # The weights kept are those of the lowest cost (the weights after that epoch).
+    assert h.loss_curve[h.best_epoch - 1] == min(h.loss_curve)
+    np.testing.assert_array_equal(net.theta, h.best_theta)
+
+
+@needs_numba
+def test_anything_between_epochs_keeps_the_numpy_loop(numpy_only, descent_calls):
+    seen = []
+    net, h = _train_article_network(
+        _ARTICLE_X, _ARTICLE_Y, True, numpy_only, max_epochs=6000, callbacks=[seen.append]
+    )
+    assert not descent_calls and len(seen) == 6000  # a callback sees every epoch
+    _, h = _train_article_network(_ARTICLE_X, _ARTICLE_Y, True, numpy_only, alpha=1e-3)
+    assert not descent_calls  # the L2 term is not in the kernel
+
+
+def test_descent_kernel_refuses_arrays_it_does_not_take(numpy_only):
+    W = np.zeros((3, 1))
+    enough = kernels.DESCENT_MIN_EPOCHS
+    assert not kernels.descent_applies(np.asfortranarray(np.ones((4, 3))), W, enough)
+    assert not kernels.descent_applies(_ARTICLE_X.astype(np.float32), W, enough)
+    big = np.zeros((kernels.DESCENT_MAX_WORK, 3))
+    assert not kernels.descent_applies(big, W, enough)  # BLAS is faster there
+    numpy_only(False)
+    assert not kernels.descent_applies(_ARTICLE_X, W, enough)
+
+
+def test_a_short_perceptron_fit_never_imports_numba():
+    code = (
+        "import sys\n"
+        "from nnmath import Perceptron\n"
+        "Perceptron(max_iter=1000, tol=None).fit([[0.0], [1.0]], [0, 1])\n"
+        "print('numba' in sys.modules)\n"
+    )
+    assert _python(code) == "False"

@@ -33,7 +33,16 @@ import os
 
 import numpy as np
 
-__all__ = ["MIN_SIZE", "adam_update", "available", "enabled"]
+__all__ = [
+    "DESCENT_MAX_WORK",
+    "DESCENT_MIN_EPOCHS",
+    "MIN_SIZE",
+    "adam_update",
+    "available",
+    "descent_applies",
+    "enabled",
+    "sigmoid_mse_descent",
+]
 
 #: Parameter vectors shorter than this are left to NumPy.
 MIN_SIZE = 16_384
@@ -56,6 +65,67 @@ def _adam_loop(p, g, m_, u, b1, b2, eps_k, step):  # pragma: no cover - runs com
         p[i] -= mi / (np.sqrt(ui) + eps_k) * step
 
 
+def _descent_loop(  # pragma: no cover - runs compiled
+    X, Y, W, b, lr, one, two, inv_n, costs, best_loss, best_W, best_b
+):
+    # Full-batch gradient descent of one sigmoid layer on the MSE cost, in the order of
+    # the NumPy training step (Network._cost_and_gradients, then SGD): z = XW + b;
+    # ŷ = 1/(1 + e^(−z)); C = Σ(y − ŷ)²/n; g = 2(ŷ − y)·(1/n); δ = g·ŷ − (g·ŷ)·ŷ;
+    # θ ← θ − (∂C/∂θ)·α. Returns (steps done, status, best cost, its step or −1); status
+    # 1: step s gave a non-finite cost (θ untouched); 2: step s made θ non-finite (θ put
+    # back). After each step whose cost beat best_loss, θ is copied to best_W, best_b.
+    n, d = X.shape
+    k = W.shape[1]
+    A = np.empty((n, k), X.dtype)
+    D = np.empty((n, k), X.dtype)
+    W0 = np.empty_like(W)
+    b0 = np.empty_like(b)
+    best_at = -1
+    for s in range(costs.size):
+        c = 0.0
+        for i in range(n):
+            for o in range(k):
+                z = X[i, 0] * W[0, o]
+                for j in range(1, d):
+                    z += X[i, j] * W[j, o]
+                a = one / (one + np.exp(-(z + b[o])))
+                A[i, o] = a
+                r = Y[i, o] - a
+                c += r * r
+                gi = two * (a - Y[i, o]) * inv_n
+                gi = gi * a
+                D[i, o] = gi - gi * a
+        cost = c / n
+        costs[s] = cost
+        if not np.isfinite(cost):
+            return s, 1, best_loss, best_at
+        W0[:, :] = W
+        b0[:] = b
+        finite = True
+        for o in range(k):
+            for j in range(d):
+                gj = X[0, j] * D[0, o]
+                for i in range(1, n):
+                    gj += X[i, j] * D[i, o]
+                W[j, o] -= gj * lr
+                finite = finite and np.isfinite(W[j, o])
+            gb = D[0, o]
+            for i in range(1, n):
+                gb += D[i, o]
+            b[o] -= gb * lr
+            finite = finite and np.isfinite(b[o])
+        if not finite:
+            W[:, :] = W0
+            b[:] = b0
+            return s, 2, best_loss, best_at
+        if cost < best_loss:
+            best_loss = cost
+            best_W[:, :] = W
+            best_b[:] = b
+            best_at = s
+    return costs.size, 0, best_loss, best_at
+
+
 def _load():
     global _compiled
     if _compiled is None:
@@ -70,10 +140,10 @@ def _load():
         # directory is writable, numba refuses cache=True: compile in memory instead.
         try:
             jit = numba.njit(cache=True, error_model="numpy", nogil=True)
-            _compiled = {"adam": jit(_adam_loop)}
+            _compiled = {"adam": jit(_adam_loop), "descent": jit(_descent_loop)}
         except Exception:  # any refusal of the cache: compile without it
             jit = numba.njit(error_model="numpy", nogil=True)
-            _compiled = {"adam": jit(_adam_loop)}
+            _compiled = {"adam": jit(_adam_loop), "descent": jit(_descent_loop)}
     return _compiled
 
 
@@ -136,3 +206,92 @@ def adam_update(p, g, m_, u, b1, b2, eps_k, step) -> bool:
     dt = p.dtype.type
     compiled["adam"](p, g, m_, u, dt(b1), dt(b2), dt(eps_k), dt(step))
     return True
+
+
+#: The descent kernel's loops do each step's n·d·k multiply-adds one at a time; above
+#: this many, the step is large enough for NumPy's BLAS calls to be the faster path.
+DESCENT_MAX_WORK = 4096
+
+
+#: Loading numba costs a few tenths of a second, once per process: until it is loaded,
+#: the descent kernel is used only for fits of at least this many epochs, which pay it
+#: back (NumPy's step of a tiny network takes tens of microseconds).
+DESCENT_MIN_EPOCHS = 5000
+
+
+def descent_applies(X, W, epochs: int) -> bool:
+    """True when :func:`sigmoid_mse_descent` should run ``epochs`` steps on these
+    arrays: the kernels are available, X (n, d) and W (d, k) are C-contiguous
+    float32/float64 of one dtype, a step's n·d·k multiply-adds are at most
+    ``DESCENT_MAX_WORK``, and numba is loaded already or ``epochs`` is at least
+    ``DESCENT_MIN_EPOCHS``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> descent_applies(np.zeros((4, 3)), np.zeros((3, 1)), 10_000) == available()
+    True
+    """
+    return (
+        isinstance(X, np.ndarray)
+        and X.ndim == 2
+        and W.ndim == 2
+        and X.shape[1] == W.shape[0]
+        and X.dtype in _FLOATS
+        and W.dtype == X.dtype
+        and X.flags.c_contiguous
+        and X.size * W.shape[1] <= DESCENT_MAX_WORK
+        and (epochs >= DESCENT_MIN_EPOCHS or bool(_compiled))
+        and available()
+    )
+
+
+def sigmoid_mse_descent(X, Y, W, b, learning_rate, costs, best_loss, best_W, best_b):
+    """Full-batch gradient descent of one sigmoid layer on the MSE cost, in place.
+
+    The training step of :class:`nnmath.Network` with one layer, ``sigmoid`` output and
+    ``mse`` loss, followed by :class:`nnmath.SGD` without momentum, repeated
+    ``costs.size`` times in one compiled loop: ŷ = σ(XW + b), C = (1/n) Σ (y − ŷ)²,
+    δ = 2(ŷ − y)/n · ŷ(1 − ŷ), W ← W − α Xᵀδ, b ← b − α Σᵢ δᵢ. The NumPy step stays the
+    definition; a test holds the two together over thousands of steps.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d), C-contiguous float32 or float64
+    Y : ndarray of shape (n, k), X's dtype
+    W : ndarray of shape (d, k); b : ndarray of shape (k,)
+        The parameters, updated in place (views into the network's θ).
+    learning_rate : float
+    costs : ndarray of shape (steps,), float64
+        Receives the cost C of each step, computed before that step's update.
+    best_loss : float
+        The lowest cost seen before this call.
+    best_W, best_b : ndarrays shaped as W and b
+        Receive θ after each step whose cost beat the best so far.
+
+    Returns
+    -------
+    (steps_done, status, best_loss, best_step)
+        ``status`` 0: all steps done; 1: step ``steps_done`` gave a non-finite cost and
+        θ was not updated; 2: step ``steps_done`` made θ non-finite and θ was put back.
+        ``best_step`` is the step whose θ is in best_W, best_b, or −1 for none.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [1.0]]); Y = np.array([[0.0], [1.0]])
+    >>> W, b = np.zeros((1, 1)), np.zeros(1); costs = np.empty(100)
+    >>> if descent_applies(X, W, 100):
+    ...     done = sigmoid_mse_descent(X, Y, W, b, 1.0, costs, np.inf, W.copy(), b.copy())
+    ... else:   # without numba the training loop takes NumPy's path
+    ...     done, costs[:] = (100, 0, 0.0, 99), 0.0
+    >>> done[0], bool(costs[-1] < 0.25)   # C starts at 0.25 (ŷ = ½) and falls
+    (100, True)
+    """
+    dt = X.dtype.type
+    compiled = _load()
+    done, status, best, best_at = compiled["descent"](
+        X, Y, W, b, dt(learning_rate), dt(1), dt(2), dt(1 / X.shape[0]),
+        costs, float(best_loss), best_W, best_b,
+    )  # fmt: skip
+    return int(done), int(status), float(best), int(best_at)

@@ -28,6 +28,9 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse as sp
 
+from nnmath import kernels
+from nnmath.activations import Sigmoid
+from nnmath.losses import MSE
 from nnmath.network import Network, _rng
 from nnmath.optimizers import SGD, Constant, Optimizer, Schedule
 
@@ -303,6 +306,12 @@ def train(
             _InterruptFlag() as interrupt,
             np.errstate(over="ignore", invalid="ignore", divide="ignore"),
         ):
+            if _descent_kernel_applies(
+                network, X, optimizer, bs == n, sample_weight, alpha, max_epochs, rules
+            ):
+                epochs_done, stopped = _descend_compiled(
+                    network, X, y, history, max_epochs, lr0, optimizer, interrupt, rules
+                )
             while epochs_done < max_epochs and not stopped:
                 started = time.perf_counter()
                 lr = schedule.rate(lr0, history.n_iter, history.t)
@@ -353,6 +362,77 @@ def train(
             if history.best_epoch != history.n_iter:
                 history.stop_reason += f"; restored the weights of epoch {history.best_epoch}"
     return history
+
+
+def _descent_kernel_applies(
+    network, X, optimizer, full_batch, sample_weight, alpha, epochs, r
+) -> bool:
+    """True for the article's perceptron: one sigmoid layer on the MSE cost, full-batch
+    plain SGD at a constant rate, and nothing to run between epochs (no validation,
+    score, callbacks or progress). Its epochs then run in :mod:`nnmath.kernels`."""
+    return (
+        full_batch
+        and len(network.W) == 1
+        and type(network.activations[0]) is Sigmoid
+        and type(network.loss) is MSE
+        and type(optimizer) is SGD
+        and not optimizer.momentum
+        and type(r.schedule) is Constant
+        and sample_weight is None
+        and not alpha
+        and r.validation is None
+        and r.score is None
+        and not r.early_stopping
+        and not r.callbacks
+        and r.progress is None
+        and kernels.descent_applies(X, network.W[0], epochs)
+    )
+
+
+#: Epochs per call of the compiled descent loop: between calls the loop records the
+#: costs, applies the stopping rule and answers Ctrl-C.
+_DESCENT_CHUNK = 4096
+
+
+def _descend_compiled(network, X, y, history, max_epochs, lr, optimizer, interrupt, r):
+    """:func:`train`'s epochs for the case of :func:`_descent_kernel_applies`, run in
+    chunks by :func:`nnmath.kernels.sigmoid_mse_descent`; the same costs, stopping rule,
+    best weights, divergence errors and stop reasons. Returns (epochs done, stopped)."""
+    n, theta = X.shape[0], network.theta
+    Y = np.ascontiguousarray(y)
+    optimizer.learning_rate = history.learning_rate = lr
+    keep = history.best_theta is not None and history.best_theta.shape == theta.shape
+    best = history.best_theta if keep else np.empty_like(theta)
+    best_W, best_b = network._views(best)
+    costs = np.empty(_DESCENT_CHUNK)
+    epochs_done = 0
+    while epochs_done < max_epochs:
+        k = min(_DESCENT_CHUNK, max_epochs - epochs_done)
+        if r.tol is not None:
+            # The rule can stop training no sooner than n_iter_no_change + 1 − count
+            # epochs from now: ending the chunk there, training never runs past a stop.
+            k = max(1, min(k, r.n_iter_no_change + 1 - history.no_improvement_count))
+        done, status, _, best_at = kernels.sigmoid_mse_descent(
+            X, Y, network.W[0], network.b[0], lr, costs[:k], history.best_loss, best_W, best_b
+        )
+        recorded = costs[:done].tolist()
+        for loss in recorded:
+            _count_no_improvement(history, loss, r.tol)
+            history.best_loss = min(history.best_loss, loss)
+        if best_at >= 0:
+            history.best_theta, history.best_epoch = best, history.n_iter + best_at + 1
+        history.loss_curve += recorded
+        history.n_iter += done
+        history.t += done * n
+        epochs_done += done
+        if status:  # θ holds its last finite value (the kernel put it back)
+            _diverged(theta, theta, float(costs[done]), lr, history)
+        if interrupt.set:
+            raise KeyboardInterrupt
+        if r.tol is not None and history.no_improvement_count > r.n_iter_no_change:
+            if _plateau(network, history, lr, r):
+                return epochs_done, True
+    return epochs_done, False
 
 
 def _all_finite(a: np.ndarray) -> bool:
@@ -429,10 +509,7 @@ def _end_epoch(
             history.best_validation_score = current
             _keep_best(network, history)
     else:
-        if r.tol is not None and loss > history.best_loss - r.tol:
-            history.no_improvement_count += 1
-        else:
-            history.no_improvement_count = 0
+        _count_no_improvement(history, loss, r.tol)
     if loss < history.best_loss:
         history.best_loss = loss
         if not r.early_stopping:
@@ -449,40 +526,54 @@ def _end_epoch(
             return True
 
     if r.tol is not None and history.no_improvement_count > r.n_iter_no_change:
-        # What verbose output prints here is scikit-learn's text, word for word.
-        said = "%s did not improve more than tol=%f for %d consecutive epochs." % (
-            "Validation score" if r.early_stopping else "Training loss",
-            r.tol,
-            r.n_iter_no_change,
-        )
-        if r.schedule.on_plateau(lr):
-            history.no_improvement_count = 0
-            if r.progress is not None:
-                new_lr = r.schedule.rate(r.lr0, history.n_iter, history.t)
-                r.progress.message(f"{said} Setting learning rate to {new_lr:f}")
-            return False
-        history.converged = True
-        if r.early_stopping:
-            history.stop_reason = (
-                f"validation {r.score_name} did not improve by more than tol={r.tol:g} for "
-                f"{r.n_iter_no_change} consecutive epochs"
-            )
-            if r.restore_best_weights and history.best_theta is not None:
-                network.theta[...] = history.best_theta
-                if history.best_epoch != history.n_iter:  # as at max_iter: no no-op restore
-                    history.stop_reason += f"; restored the weights of epoch {history.best_epoch}"
-        else:
-            history.stop_reason = (
-                f"training loss improved by less than tol={r.tol:g} for "
-                f"{r.n_iter_no_change} consecutive epochs"
-            )
-        if r.schedule.name == "adaptive":
-            history.stop_reason += " at the smallest learning rate"
-        if r.progress is not None:
-            too_small = " Learning rate too small." if r.schedule.name == "adaptive" else ""
-            r.progress.message(f"{said}{too_small} Stopping.")
-        return True
+        return _plateau(network, history, lr, r)
     return False
+
+
+def _count_no_improvement(history: History, loss: float, tol: float | None) -> None:
+    """scikit-learn's rule on the training cost: an epoch whose cost is not below the
+    best so far by more than ``tol`` adds one to the count; a better one resets it."""
+    if tol is not None and loss > history.best_loss - tol:
+        history.no_improvement_count += 1
+    else:
+        history.no_improvement_count = 0
+
+
+def _plateau(network, history: History, lr: float, r: _EpochRules) -> bool:
+    """The monitored figure stopped improving: adapt α and go on (False), or stop (True)."""
+    # What verbose output prints here is scikit-learn's text, word for word.
+    said = "%s did not improve more than tol=%f for %d consecutive epochs." % (
+        "Validation score" if r.early_stopping else "Training loss",
+        r.tol,
+        r.n_iter_no_change,
+    )
+    if r.schedule.on_plateau(lr):
+        history.no_improvement_count = 0
+        if r.progress is not None:
+            new_lr = r.schedule.rate(r.lr0, history.n_iter, history.t)
+            r.progress.message(f"{said} Setting learning rate to {new_lr:f}")
+        return False
+    history.converged = True
+    if r.early_stopping:
+        history.stop_reason = (
+            f"validation {r.score_name} did not improve by more than tol={r.tol:g} for "
+            f"{r.n_iter_no_change} consecutive epochs"
+        )
+        if r.restore_best_weights and history.best_theta is not None:
+            network.theta[...] = history.best_theta
+            if history.best_epoch != history.n_iter:  # as at max_iter: no no-op restore
+                history.stop_reason += f"; restored the weights of epoch {history.best_epoch}"
+    else:
+        history.stop_reason = (
+            f"training loss improved by less than tol={r.tol:g} for "
+            f"{r.n_iter_no_change} consecutive epochs"
+        )
+    if r.schedule.name == "adaptive":
+        history.stop_reason += " at the smallest learning rate"
+    if r.progress is not None:
+        too_small = " Learning rate too small." if r.schedule.name == "adaptive" else ""
+        r.progress.message(f"{said}{too_small} Stopping.")
+    return True
 
 
 def _record_validation(network, history, info, validation, score, alpha) -> None:
