@@ -10,7 +10,9 @@ Workloads
    one epoch at batch sizes 32, 128 and 512: seconds per epoch for nnmath,
    scikit-learn and PyTorch; the floor = the epoch's flops / numpy's float32 matmul rate.
    With numba installed, the column np-only times nnmath with its compiled kernels
-   switched off (NumPy alone), which shows what the kernels are worth.
+   switched off (NumPy alone), which shows what the kernels are worth. The column
+   products times the epoch's matrix products alone (the same shapes, nothing else):
+   what this BLAS needs at these shapes, beside the floor measured on a square product.
 2. The article's perceptron: 4 samples × 3 features, 10,000 full-batch gradient-descent
    steps (sigmoid + MSE, α = 0.1): nnmath against the same loop written in PyTorch; the
    note gives, for reference, a bare NumPy loop of the same steps (the fewest NumPy
@@ -173,7 +175,8 @@ def print_machine(quick: bool, nnmath_path: str) -> None:
     print(
         "kernels : "
         + (
-            "numba installed: compiled optimizer updates (column np-only: NumPy alone)"
+            "numba installed: compiled Adam update and perceptron descent "
+            "(column np-only: NumPy alone)"
             if kernels.available()
             else "NumPy only (numba not installed, or NNMATH_NUMBA=0)"
         )
@@ -195,6 +198,31 @@ def flops_per_sample(sizes: list[int]) -> int:
     """6·Σweights − 2·n_in·n_1: forward 2, backward 4 per weight, no input gradient."""
     weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:], strict=True))
     return 6 * weights - 2 * sizes[0] * sizes[1]
+
+
+def epoch_products(X: np.ndarray, sizes: list[int], batch_size: int) -> None:
+    """The matrix products of one training epoch and nothing else: per batch, z = aW
+    for each layer, ∂C/∂W = aᵀδ for each layer and δW ᵀ for all but the first, in
+    float32 on contiguous batches. Its time is what this BLAS takes for the epoch's
+    products at these shapes: a bound for any NumPy implementation, beside the floor."""
+    rng = np.random.default_rng(2)
+    pairs = zip(sizes[:-1], sizes[1:], strict=True)
+    Ws = [rng.standard_normal(shape, dtype=np.float32) for shape in pairs]
+    outs = [np.empty((batch_size, b), np.float32) for b in sizes[1:]]
+    deltas = [rng.standard_normal((batch_size, b), dtype=np.float32) for b in sizes[1:]]
+    grads = [np.empty_like(W) for W in Ws]
+    back = [np.empty((batch_size, a), np.float32) for a in sizes[1:-1]]
+    n = X.shape[0] - X.shape[0] % batch_size  # whole batches: the shapes stay fixed
+    for start in range(0, n, batch_size):
+        a = X[start : start + batch_size]
+        ins = [a]
+        for W, z in zip(Ws, outs, strict=True):
+            np.dot(ins[-1], W, out=z)
+            ins.append(z)
+        for l in range(len(Ws) - 1, -1, -1):
+            np.dot(ins[l].T, deltas[l], out=grads[l])
+            if l > 0:
+                np.dot(deltas[l], Ws[l].T, out=back[l - 1])
 
 
 # ---------------------------------------------------------------------- timing
@@ -286,6 +314,7 @@ COLUMNS = [
     ("floor", 7, ".3f"),
     ("nn/floor", 8, ".2f"),
     ("np-only", 8, ".3f"),
+    ("products", 8, ".3f"),
 ]
 
 
@@ -337,7 +366,8 @@ def warm_up(X, y, hidden, use_torch: bool) -> None:
 def workload_1(X, y, sz: Sizes, rate: float, use_torch: bool, results: dict) -> None:
     n = sz.n
     X, y = X[:n], y[:n]
-    floor = n * flops_per_sample([N_FEATURES, *sz.hidden, N_CLASSES]) / rate
+    layer_sizes = [N_FEATURES, *sz.hidden, N_CLASSES]
+    floor = n * flops_per_sample(layer_sizes) / rate
     X_t = torch.from_numpy(X) if use_torch else None
     y_t = torch.from_numpy(y) if use_torch else None
     for bs in sz.batches:
@@ -349,12 +379,14 @@ def workload_1(X, y, sz: Sizes, rate: float, use_torch: bool, results: dict) -> 
             fns["torch"] = lambda bs=bs: torch_fit(X_t, y_t, sz.hidden, bs)
         if kernels.available():  # what the compiled kernel is worth: nnmath without it
             fns["np-only"] = lambda bs=bs: numpy_only(nnmath_fit, X, y, sz.hidden, bs)
+        fns["products"] = lambda bs=bs: epoch_products(X, layer_sizes, bs)
         r = {"floor": floor, **median_times(fns, sz.repeats)}
         r["nn/skl"] = ratio(r["nnmath"], r["sklearn"])
         r["nn/torch"] = ratio(r["nnmath"], r.get("torch"))
         r["nn/floor"] = ratio(r["nnmath"], floor)
         results[("w1", bs)] = r
-        print_row(f"1 MLP {n}x{N_FEATURES} b={bs} s/epoch", r)
+        note = f"the products alone: {r['products'] / floor:.2f} x floor"
+        print_row(f"1 MLP {n}x{N_FEATURES} b={bs} s/epoch", r, note)
 
 
 def workload_2(sz: Sizes, use_torch: bool, results: dict) -> None:
