@@ -201,10 +201,11 @@ def flops_per_sample(sizes: list[int]) -> int:
 
 
 def epoch_products(X: np.ndarray, sizes: list[int], batch_size: int) -> None:
-    """The matrix products of one training epoch and nothing else: per batch, z = aW
-    for each layer, ∂C/∂W = aᵀδ for each layer and δW ᵀ for all but the first, in
-    float32 on contiguous batches. Its time is what this BLAS takes for the epoch's
-    products at these shapes: a bound for any NumPy implementation, beside the floor."""
+    """The matrix products of one training epoch: per batch, z = aW for each layer,
+    ∂C/∂W = aᵀδ for each layer and δWᵀ for all but the first, in float32 on contiguous
+    whole batches (a partial last batch is left out), with random W and δ drawn once.
+    Its time is what this BLAS takes for the epoch's products at these shapes: a bound
+    for any NumPy implementation, beside the floor."""
     rng = np.random.default_rng(2)
     pairs = zip(sizes[:-1], sizes[1:], strict=True)
     Ws = [rng.standard_normal(shape, dtype=np.float32) for shape in pairs]

@@ -237,24 +237,29 @@ def descent_calls(monkeypatch):
     original = kernels.sigmoid_mse_descent
 
     def counted(*args):
-        calls.append(args[5].size)  # the chunk's number of epochs
+        calls.append(args[7].size)  # the chunk's number of epochs
         return original(*args)
 
     monkeypatch.setattr(kernels, "sigmoid_mse_descent", counted)
     return calls
 
 
-def _train_article_network(X, Y, use_kernel, numpy_only, history=None, **kw):
-    from nnmath import SGD, Network
+def _article_network(dtype=np.float64, n_in=3, n_out=1):
+    from nnmath import Network
+
+    net = Network([n_in, n_out], activation="sigmoid", loss="mse", dtype=dtype)
+    net.initialize(np.random.default_rng(3))
+    return net
+
+
+def _train(net, X, Y, use_kernel, numpy_only, optimizer=None, **kw):
+    from nnmath import SGD
     from nnmath.training import train
 
     numpy_only(use_kernel)
-    net = Network([X.shape[1], Y.shape[1]], activation="sigmoid", loss="mse", dtype=X.dtype)
-    net.initialize(np.random.default_rng(3))
-    kw = {"max_epochs": 10_000, "tol": None, **kw}
-    h = train(net, X, Y, optimizer=SGD(learning_rate=0.5), rng=np.random.default_rng(0),
-              batch_size=None, history=history, **kw)  # fmt: skip
-    return net, h
+    kw = {"max_epochs": kernels.DESCENT_MIN_EPOCHS, "tol": None, "batch_size": None, **kw}
+    optimizer = optimizer if optimizer is not None else SGD(learning_rate=0.5)
+    return train(net, X, Y, optimizer=optimizer, rng=np.random.default_rng(0), **kw)
 
 
 def _same_history(a, b, rtol):
@@ -267,45 +272,54 @@ def _same_history(a, b, rtol):
 
 
 @needs_numba
-@pytest.mark.parametrize(("dtype", "rtol"), [(np.float64, 1e-12), (np.float32, 1e-4)])
-@pytest.mark.parametrize("tol", [None, 1e-7], ids=["all-epochs", "stops-early"])
+@pytest.mark.parametrize(
+    ("dtype", "tol", "rtol"),
+    [(np.float64, None, 1e-12), (np.float64, 1e-7, 1e-12), (np.float32, None, 1e-4)],
+    ids=["float64-all-epochs", "float64-stops-early", "float32-all-epochs"],
+)
 def test_descent_kernel_follows_the_numpy_training_loop(
-    dtype, rtol, tol, numpy_only, descent_calls
+    dtype, tol, rtol, numpy_only, descent_calls
 ):
-    # Against the NumPy path of the same training loop (Network + SGD): the same costs,
-    # weights, stopping epoch, best weights and stop reason.
+    # Against the NumPy path of the same training loop (Network + SGD): the same costs
+    # and weights to rounding, the same stopping epoch, best weights, gradient, reason.
     X, Y = _ARTICLE_X.astype(dtype), _ARTICLE_Y.astype(dtype)
-    fast_net, fast = _train_article_network(X, Y, True, numpy_only, tol=tol)
+    fast_net, slow_net = _article_network(dtype), _article_network(dtype)
+    fast = _train(fast_net, X, Y, True, numpy_only, tol=tol)
     assert descent_calls  # the compiled loop ran
     n_calls = len(descent_calls)
-    slow_net, slow = _train_article_network(X, Y, False, numpy_only, tol=tol)
+    slow = _train(slow_net, X, Y, False, numpy_only, tol=tol)
     assert len(descent_calls) == n_calls  # and the second fit did not use it
     _same_history(fast, slow, rtol)
     np.testing.assert_allclose(fast_net.theta, slow_net.theta, rtol=rtol)
+    np.testing.assert_allclose(fast_net.grad, slow_net.grad, rtol=100 * rtol)  # last ∂C/∂θ
     if tol is None:
-        assert fast.n_iter == 10_000 and not fast.converged
+        assert fast.n_iter == kernels.DESCENT_MIN_EPOCHS and not fast.converged
     else:
-        assert fast.converged and 100 < fast.n_iter < 10_000  # a stop inside a chunk
+        assert fast.converged and 100 < fast.n_iter < kernels.DESCENT_MIN_EPOCHS
         assert "improved by less than tol" in fast.stop_reason
 
 
 @needs_numba
 def test_descent_kernel_continues_a_history(numpy_only, descent_calls):
-    # A second call on the same history (warm start) carries the counters on.
+    # A second call with the same network and history (warm start) carries on.
     runs = []
     for use_kernel in (True, False):
-        net, h = _train_article_network(_ARTICLE_X, _ARTICLE_Y, use_kernel, numpy_only, tol=1e-9)
-        net2, h = _train_article_network(
-            _ARTICLE_X, _ARTICLE_Y, use_kernel, numpy_only, history=h, tol=1e-9
-        )
-        runs.append(h)
-    _same_history(*runs, rtol=1e-12)
-    assert runs[0].n_iter > 10_000
+        net = _article_network()
+        h = _train(net, _ARTICLE_X, _ARTICLE_Y, use_kernel, numpy_only, tol=1e-9)
+        h = _train(net, _ARTICLE_X, _ARTICLE_Y, use_kernel, numpy_only, tol=1e-9, history=h)
+        runs.append((h, net.theta.copy()))
+        if use_kernel:
+            assert len(descent_calls) > 2  # both calls ran compiled
+    (fast, fast_theta), (slow, slow_theta) = runs
+    _same_history(fast, slow, rtol=1e-12)
+    np.testing.assert_allclose(fast_theta, slow_theta, rtol=1e-12)
+    assert fast.n_iter > kernels.DESCENT_MIN_EPOCHS
 
 
 @needs_numba
 def test_descent_kernel_matches_numpy_on_a_multiclass_perceptron(numpy_only, descent_calls):
-    # One-vs-rest on iris: 150 × 4 inputs, three sigmoid outputs.
+    # One-vs-rest on iris: 150 × 4 inputs, three sigmoid outputs. The sums run in
+    # another order than BLAS's: equal to rounding.
     from sklearn.datasets import load_iris
 
     from nnmath import Perceptron
@@ -315,11 +329,11 @@ def test_descent_kernel_matches_numpy_on_a_multiclass_perceptron(numpy_only, des
     fits = []
     for use_kernel in (True, False):
         numpy_only(use_kernel)
-        fits.append(Perceptron(learning_rate=0.5, max_iter=6000, tol=None, random_state=0))
-        fits[-1].fit(X, y)
+        clf = Perceptron(learning_rate=0.5, max_iter=kernels.DESCENT_MIN_EPOCHS, tol=None)
+        fits.append(clf.set_params(random_state=0).fit(X, y))
     assert descent_calls
     fast, slow = fits
-    assert fast.n_iter_ == slow.n_iter_ and fast.stop_reason_ == slow.stop_reason_
+    assert fast.n_iter_ == slow.n_iter_ == kernels.DESCENT_MIN_EPOCHS
     np.testing.assert_allclose(fast.loss_curve_, slow.loss_curve_, rtol=1e-10)
     np.testing.assert_allclose(fast.coef_, slow.coef_, rtol=1e-10)
     np.testing.assert_allclose(fast.intercept_, slow.intercept_, rtol=1e-10)
@@ -337,25 +351,41 @@ def test_descent_kernel_matches_numpy_on_a_multiclass_perceptron(numpy_only, des
     ],
     ids=["parameters-overflow", "cost-nan"],
 )
-def test_descent_kernel_diverges_as_the_numpy_loop_does(X, Y, lr, what, numpy_only):
-    from nnmath import SGD, Network
-    from nnmath.training import DivergenceError, train
+def test_descent_kernel_diverges_as_the_numpy_loop_does(X, Y, lr, what, numpy_only, descent_calls):
+    from nnmath import SGD
+    from nnmath.training import DivergenceError
 
-    theta = np.zeros(2)
     outcomes = []
     for use_kernel in (True, False):
-        numpy_only(use_kernel)
-        net = Network([X.shape[1], 1], activation="sigmoid", loss="mse")
-        net.theta[:] = theta
+        net = _article_network(n_in=1)
+        net.theta[:] = 0.0
         with pytest.raises(DivergenceError) as caught:
-            train(net, X, Y, optimizer=SGD(learning_rate=lr), max_epochs=10_000,
-                  rng=np.random.default_rng(0), tol=None)  # fmt: skip
+            _train(net, X, Y, use_kernel, numpy_only, optimizer=SGD(learning_rate=lr))
         outcomes.append((str(caught.value), caught.value.history, net.theta.copy()))
+    assert descent_calls
     (msg_a, h_a, theta_a), (msg_b, h_b, theta_b) = outcomes
     assert msg_a == msg_b and what in msg_a
     assert h_a.loss_curve == h_b.loss_curve and h_a.stop_reason == h_b.stop_reason
+    assert h_a.n_iter == h_b.n_iter
     assert np.isfinite(theta_a).all()  # the last finite parameters
     np.testing.assert_array_equal(theta_a, theta_b)
+
+
+@needs_numba
+def test_a_float32_cost_overflows_in_the_kernel_as_in_numpy(numpy_only, descent_calls):
+    # The kernel sums the cost in X's dtype: (1e19)² overflows float32 in both paths.
+    from nnmath import SGD
+    from nnmath.training import DivergenceError
+
+    X = np.array([[0.0], [1.0], [2.0], [3.0]], np.float32)
+    Y = np.full((4, 1), 1e19, np.float32)
+    messages = []
+    for use_kernel in (True, False):
+        net = _article_network(np.float32, n_in=1)
+        with pytest.raises(DivergenceError, match="the cost became inf") as caught:
+            _train(net, X, Y, use_kernel, numpy_only, optimizer=SGD(learning_rate=1e-30))
+        messages.append(str(caught.value))
+    assert descent_calls and messages[0] == messages[1]
 
 
 @needs_numba
@@ -370,33 +400,90 @@ def test_ctrl_c_stops_the_descent_kernel_between_chunks(numpy_only, monkeypatch)
         return result
 
     monkeypatch.setattr(kernels, "sigmoid_mse_descent", interrupted)
-    net, h = _train_article_network(_ARTICLE_X, _ARTICLE_Y, True, numpy_only, max_epochs=20_000)
+    net = _article_network()
+    h = _train(net, _ARTICLE_X, _ARTICLE_Y, True, numpy_only, max_epochs=20_000)
     assert h.stop_reason.startswith("interrupted") and h.n_iter == 4096  # one chunk
     # The weights kept are those of the lowest cost (the weights after that epoch).
     assert h.loss_curve[h.best_epoch - 1] == min(h.loss_curve)
     np.testing.assert_array_equal(net.theta, h.best_theta)
 
 
+def _keeps_numpy_cases():
+    import scipy.sparse
+
+    from nnmath import SGD, Network
+    from nnmath.optimizers import InverseScaling
+    from nnmath.training import Progress
+
+    class MySGD(SGD):
+        pass
+
+    class MyNetwork(Network):
+        pass
+
+    X, Y = _ARTICLE_X, _ARTICLE_Y
+    return {
+        "callbacks": ({}, {"callbacks": [lambda info: None]}),
+        "alpha": ({}, {"alpha": 1e-3}),
+        "sample_weight": ({}, {"sample_weight": np.ones(4)}),
+        "momentum": ({}, {"optimizer": SGD(learning_rate=0.5, momentum=0.9)}),
+        "sgd-subclass": ({}, {"optimizer": MySGD(learning_rate=0.5)}),
+        "schedule": ({}, {"schedule": InverseScaling()}),
+        "progress": ({}, {"progress": Progress(0, 20)}),
+        "validation": ({}, {"validation": (X, Y, None)}),
+        "score": ({}, {"score": lambda: 0.0, "early_stopping": True}),
+        "mini-batches": ({}, {"batch_size": 2}),
+        "hidden-layer": ({"sizes": [3, 2, 1]}, {}),
+        "tanh": ({"activation": "tanh"}, {}),
+        "other-loss": ({"loss": "binary_cross_entropy"}, {}),
+        "network-subclass": ({"cls": MyNetwork}, {}),
+        "sparse-X": ({}, {"X": scipy.sparse.csr_matrix(X)}),
+    }
+
+
 @needs_numba
-def test_anything_between_epochs_keeps_the_numpy_loop(numpy_only, descent_calls):
-    seen = []
-    net, h = _train_article_network(
-        _ARTICLE_X, _ARTICLE_Y, True, numpy_only, max_epochs=6000, callbacks=[seen.append]
-    )
-    assert not descent_calls and len(seen) == 6000  # a callback sees every epoch
-    _, h = _train_article_network(_ARTICLE_X, _ARTICLE_Y, True, numpy_only, alpha=1e-3)
-    assert not descent_calls  # the L2 term is not in the kernel
+@pytest.mark.parametrize("case", list(_keeps_numpy_cases()))
+def test_anything_the_kernel_does_not_do_keeps_the_numpy_loop(
+    case, numpy_only, descent_calls, monkeypatch
+):
+    from nnmath import Network
+
+    monkeypatch.setattr(kernels, "DESCENT_MIN_EPOCHS", 10)  # a short fit would qualify
+    net_kw, train_kw = _keeps_numpy_cases()[case]
+    cls = net_kw.pop("cls", Network)
+    sizes = net_kw.pop("sizes", [3, 1])
+    kw = {"activation": "sigmoid", "loss": "mse", **net_kw}
+    net = cls(sizes, random_state=0, **kw)
+    X = train_kw.pop("X", _ARTICLE_X)
+    _train(net, X, _ARTICLE_Y, True, numpy_only, max_epochs=20, **train_kw)
+    assert not descent_calls
+    _train(_article_network(), _ARTICLE_X, _ARTICLE_Y, True, numpy_only, max_epochs=20)
+    assert descent_calls  # while the plain case runs compiled
 
 
-def test_descent_kernel_refuses_arrays_it_does_not_take(numpy_only):
-    W = np.zeros((3, 1))
+@needs_numba
+def test_descent_applies_to_what_the_kernel_takes_only(numpy_only):
+    X, Y, W = _ARTICLE_X, _ARTICLE_Y, np.zeros((3, 1))
     enough = kernels.DESCENT_MIN_EPOCHS
-    assert not kernels.descent_applies(np.asfortranarray(np.ones((4, 3))), W, enough)
-    assert not kernels.descent_applies(_ARTICLE_X.astype(np.float32), W, enough)
+    assert kernels.descent_applies(X, Y, W, enough)
+    assert not kernels.descent_applies(X, Y, W, enough - 1)  # a short fit: NumPy
+    assert not kernels.descent_applies(X.astype(np.float32), Y, W, enough)  # mixed dtypes
+    assert not kernels.descent_applies(X, Y.ravel(), W, enough)  # 1-D Y
+    assert not kernels.descent_applies(X, Y[:1], W, enough)  # too few targets
+    assert not kernels.descent_applies(X, np.hstack([Y, Y]), W, enough)  # too many
     big = np.zeros((kernels.DESCENT_MAX_WORK, 3))
-    assert not kernels.descent_applies(big, W, enough)  # BLAS is faster there
+    assert not kernels.descent_applies(big, np.zeros((len(big), 1)), W, enough)  # BLAS wins
     numpy_only(False)
-    assert not kernels.descent_applies(_ARTICLE_X, W, enough)
+    assert not kernels.descent_applies(X, Y, W, enough)
+
+
+@needs_numba
+def test_a_fortran_ordered_X_runs_compiled_too(numpy_only, descent_calls):
+    a, b = _article_network(), _article_network()
+    _train(a, np.asfortranarray(_ARTICLE_X), _ARTICLE_Y, True, numpy_only)
+    _train(b, _ARTICLE_X, _ARTICLE_Y, True, numpy_only)
+    assert len(descent_calls) > 1
+    np.testing.assert_array_equal(a.theta, b.theta)
 
 
 def test_a_short_perceptron_fit_never_imports_numba():
@@ -407,3 +494,27 @@ def test_a_short_perceptron_fit_never_imports_numba():
         "print('numba' in sys.modules)\n"
     )
     assert _python(code) == "False"
+
+
+@needs_numba
+def test_float32_perceptrons_stop_within_a_few_epochs_of_numpy(numpy_only, descent_calls):
+    # float32 costs agree to rounding (about 1e-7); the stopping rule at tol=1e-6
+    # compares per-epoch improvements near that level, so the stop may move a little.
+    from sklearn.datasets import load_iris
+
+    from nnmath import Perceptron
+
+    X, y = load_iris(return_X_y=True)
+    X = ((X - X.mean(axis=0)) / X.std(axis=0)).astype(np.float32)
+    fits = []
+    for use_kernel in (True, False):
+        numpy_only(use_kernel)
+        clf = Perceptron(learning_rate=0.5, max_iter=20_000, random_state=0)
+        fits.append(clf.fit(X, y))
+    assert descent_calls
+    fast, slow = fits
+    assert fast.stop_reason_ == slow.stop_reason_ and "tol" in fast.stop_reason_
+    assert abs(fast.n_iter_ - slow.n_iter_) <= 0.01 * slow.n_iter_
+    m = min(fast.n_iter_, slow.n_iter_)
+    np.testing.assert_allclose(fast.loss_curve_[:m], slow.loss_curve_[:m], rtol=1e-6)
+    assert fast.score(X, y) == slow.score(X, y)

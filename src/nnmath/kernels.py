@@ -1,20 +1,25 @@
-"""Compiled loops for the optimizers' updates (optional: numba).
+"""Compiled loops for two hot paths (optional: numba).
 
-NumPy applies an update such as Adam's as a sequence of whole-array operations, and on
-a large parameter vector each one is a pass over memory: those passes, not the
-arithmetic, are the update's cost (Adam: ten operations over θ and its moments per batch).
-With numba installed (``pip install "nnmath[fast]"``), the same arithmetic runs as one
-loop over the parameters: one pass.
+The NumPy code stays the definition and the fallback; with numba installed
+(``pip install "nnmath[fast]"``) two paths run as compiled loops instead:
 
-The NumPy code in :mod:`nnmath.optimizers` stays the definition and the fallback. A
-kernel does the same floating-point operations in the same order, and a test holds the
-two to identical bits.
+* **Adam's update** (:func:`adam_update`). NumPy applies it as ten whole-array
+  operations, and on a large parameter vector each is a pass over memory: those passes,
+  not the arithmetic, are its cost. The kernel does the same floating-point operations
+  in the same order in one pass, and a test holds the two to identical bits. It takes
+  1-D float32 or float64 vectors (the training loop hands the optimizer the network's
+  flat θ) of at least ``MIN_SIZE`` entries; below that NumPy's per-call overhead is what
+  costs, and a small MLP fit never imports numba.
+* **The article's perceptron** (:func:`sigmoid_mse_descent`): full-batch gradient
+  descent of one sigmoid layer on the MSE cost, where a step is a few hundred
+  floating-point operations and NumPy's dozens of calls per step are the whole cost.
+  The training loop hands it chunks of epochs (:func:`descent_applies` says when). Its
+  sums run in another order than NumPy's and BLAS's, so its costs and weights agree with
+  the NumPy loop's to rounding, not to the bit; a stopping rule whose ``tol`` is at the
+  level of rounding can then stop a few epochs apart, as it can on another BLAS.
 
-A kernel takes 1-D float32 or float64 vectors (the training loop hands the optimizer
-the network's flat θ) of at least ``MIN_SIZE`` entries; anything else stays with NumPy.
-Below that size NumPy's per-call overhead is what costs, and a small fit never imports
-numba. Set the environment variable ``NNMATH_NUMBA=0``, or
-``nnmath.kernels.enabled = False``, to keep to NumPy.
+Set the environment variable ``NNMATH_NUMBA=0``, or ``nnmath.kernels.enabled = False``,
+to keep to NumPy.
 
 Example
 -------
@@ -66,18 +71,19 @@ def _adam_loop(p, g, m_, u, b1, b2, eps_k, step):  # pragma: no cover - runs com
 
 
 def _descent_loop(  # pragma: no cover - runs compiled
-    X, Y, W, b, lr, one, two, inv_n, costs, best_loss, best_W, best_b
+    X, Y, W, b, dW, db, lr, one, two, inv_n, costs, best_loss, best_W, best_b
 ):
-    # Full-batch gradient descent of one sigmoid layer on the MSE cost, in the order of
-    # the NumPy training step (Network._cost_and_gradients, then SGD): z = XW + b;
-    # ŷ = 1/(1 + e^(−z)); C = Σ(y − ŷ)²/n; g = 2(ŷ − y)·(1/n); δ = g·ŷ − (g·ŷ)·ŷ;
-    # θ ← θ − (∂C/∂θ)·α. Returns (steps done, status, best cost, its step or −1); status
-    # 1: step s gave a non-finite cost (θ untouched); 2: step s made θ non-finite (θ put
-    # back). After each step whose cost beat best_loss, θ is copied to best_W, best_b.
+    # Full-batch gradient descent of one sigmoid layer on the MSE cost, with the
+    # operations of the NumPy training step (Network._cost_and_gradients, then SGD):
+    # z = XW + b; ŷ = 1/(1 + e^(−z)); C = Σ(y − ŷ)²/n, the sum rounded to X's dtype;
+    # g = 2(ŷ − y)·(1/n); δ = g·ŷ − (g·ŷ)·ŷ; dW = Xᵀδ, db = Σδ; θ ← θ − (∂C/∂θ)·α.
+    # Returns (steps done, status, best cost, its step or −1); status 1: step s gave a
+    # non-finite cost (θ untouched); 2: step s made θ non-finite (θ put back). After
+    # each step whose cost beat best_loss, θ is copied to best_W, best_b.
     n, d = X.shape
     k = W.shape[1]
-    A = np.empty((n, k), X.dtype)
     D = np.empty((n, k), X.dtype)
+    total = np.empty(1, X.dtype)
     W0 = np.empty_like(W)
     b0 = np.empty_like(b)
     best_at = -1
@@ -89,13 +95,16 @@ def _descent_loop(  # pragma: no cover - runs compiled
                 for j in range(1, d):
                     z += X[i, j] * W[j, o]
                 a = one / (one + np.exp(-(z + b[o])))
-                A[i, o] = a
                 r = Y[i, o] - a
                 c += r * r
                 gi = two * (a - Y[i, o]) * inv_n
                 gi = gi * a
                 D[i, o] = gi - gi * a
-        cost = c / n
+        # Summed in float64 and rounded once to X's dtype: NumPy's pairwise sum in that
+        # dtype is close to the rounded exact sum, and overflows where it does (the
+        # terms are ≥ 0, so no partial sum exceeds the total).
+        total[0] = c
+        cost = np.float64(total[0]) / n
         costs[s] = cost
         if not np.isfinite(cost):
             return s, 1, best_loss, best_at
@@ -107,11 +116,13 @@ def _descent_loop(  # pragma: no cover - runs compiled
                 gj = X[0, j] * D[0, o]
                 for i in range(1, n):
                     gj += X[i, j] * D[i, o]
+                dW[j, o] = gj
                 W[j, o] -= gj * lr
                 finite = finite and np.isfinite(W[j, o])
             gb = D[0, o]
             for i in range(1, n):
                 gb += D[i, o]
+            db[o] = gb
             b[o] -= gb * lr
             finite = finite and np.isfinite(b[o])
         if not finite:
@@ -211,56 +222,59 @@ def adam_update(p, g, m_, u, b1, b2, eps_k, step) -> bool:
 #: The descent kernel's loops do each step's n·d·k multiply-adds one at a time; above
 #: this many, the step is large enough for NumPy's BLAS calls to be the faster path.
 DESCENT_MAX_WORK = 4096
+#: Fits shorter than this stay with NumPy. Loading numba and the compiled loop takes
+#: about half a second in a new process, which NumPy's steps of a tiny network (about
+#: 50 µs each here) take about this many epochs to cost. The rule depends on the call
+#: alone, so one call always takes one path.
+DESCENT_MIN_EPOCHS = 10_000
 
 
-#: Loading numba costs a few tenths of a second, once per process: until it is loaded,
-#: the descent kernel is used only for fits of at least this many epochs, which pay it
-#: back (NumPy's step of a tiny network takes tens of microseconds).
-DESCENT_MIN_EPOCHS = 5000
-
-
-def descent_applies(X, W, epochs: int) -> bool:
-    """True when :func:`sigmoid_mse_descent` should run ``epochs`` steps on these
-    arrays: the kernels are available, X (n, d) and W (d, k) are C-contiguous
-    float32/float64 of one dtype, a step's n·d·k multiply-adds are at most
-    ``DESCENT_MAX_WORK``, and numba is loaded already or ``epochs`` is at least
-    ``DESCENT_MIN_EPOCHS``.
+def descent_applies(X, Y, W, epochs: int) -> bool:
+    """True when the training loop hands ``epochs`` full-batch steps on these arrays to
+    :func:`sigmoid_mse_descent`: the kernels are available, X (n, d), Y (n, k) and
+    W (d, k) are float32 or float64 of one dtype, a step's n·d·k multiply-adds are at
+    most ``DESCENT_MAX_WORK``, and ``epochs`` is at least ``DESCENT_MIN_EPOCHS``.
 
     Examples
     --------
     >>> import numpy as np
-    >>> descent_applies(np.zeros((4, 3)), np.zeros((3, 1)), 10_000) == available()
+    >>> X, Y, W = np.zeros((4, 3)), np.zeros((4, 1)), np.zeros((3, 1))
+    >>> descent_applies(X, Y, W, 10_000) == available()
     True
+    >>> descent_applies(X, Y, W, 100)   # a short fit: NumPy
+    False
     """
     return (
         isinstance(X, np.ndarray)
-        and X.ndim == 2
-        and W.ndim == 2
+        and isinstance(Y, np.ndarray)
+        and X.ndim == Y.ndim == W.ndim == 2
         and X.shape[1] == W.shape[0]
+        and Y.shape == (X.shape[0], W.shape[1])
         and X.dtype in _FLOATS
-        and W.dtype == X.dtype
-        and X.flags.c_contiguous
+        and X.dtype == Y.dtype == W.dtype
         and X.size * W.shape[1] <= DESCENT_MAX_WORK
-        and (epochs >= DESCENT_MIN_EPOCHS or bool(_compiled))
+        and epochs >= DESCENT_MIN_EPOCHS
         and available()
     )
 
 
-def sigmoid_mse_descent(X, Y, W, b, learning_rate, costs, best_loss, best_W, best_b):
+def sigmoid_mse_descent(X, Y, W, b, dW, db, learning_rate, costs, best_loss, best_W, best_b):
     """Full-batch gradient descent of one sigmoid layer on the MSE cost, in place.
 
-    The training step of :class:`nnmath.Network` with one layer, ``sigmoid`` output and
+    The training step of a one-layer :class:`nnmath.Network` with ``sigmoid`` output and
     ``mse`` loss, followed by :class:`nnmath.SGD` without momentum, repeated
     ``costs.size`` times in one compiled loop: ŷ = σ(XW + b), C = (1/n) Σ (y − ŷ)²,
     δ = 2(ŷ − y)/n · ŷ(1 − ŷ), W ← W − α Xᵀδ, b ← b − α Σᵢ δᵢ. The NumPy step stays the
-    definition; a test holds the two together over thousands of steps.
+    definition; tests hold the two together to rounding over thousands of steps.
 
     Parameters
     ----------
-    X : ndarray of shape (n, d), C-contiguous float32 or float64
+    X : ndarray of shape (n, d), float32 or float64
     Y : ndarray of shape (n, k), X's dtype
-    W : ndarray of shape (d, k); b : ndarray of shape (k,)
+    W, b : ndarrays of shapes (d, k) and (k,), X's dtype
         The parameters, updated in place (views into the network's θ).
+    dW, db : ndarrays shaped as W and b
+        Receive the last step's gradient ∂C/∂W, ∂C/∂b (views into the network's grad).
     learning_rate : float
     costs : ndarray of shape (steps,), float64
         Receives the cost C of each step, computed before that step's update.
@@ -281,8 +295,9 @@ def sigmoid_mse_descent(X, Y, W, b, learning_rate, costs, best_loss, best_W, bes
     >>> import numpy as np
     >>> X = np.array([[0.0], [1.0]]); Y = np.array([[0.0], [1.0]])
     >>> W, b = np.zeros((1, 1)), np.zeros(1); costs = np.empty(100)
-    >>> if descent_applies(X, W, 100):
-    ...     done = sigmoid_mse_descent(X, Y, W, b, 1.0, costs, np.inf, W.copy(), b.copy())
+    >>> if available():
+    ...     done = sigmoid_mse_descent(X, Y, W, b, W.copy(), b.copy(), 1.0, costs,
+    ...                                np.inf, W.copy(), b.copy())
     ... else:   # without numba the training loop takes NumPy's path
     ...     done, costs[:] = (100, 0, 0.0, 99), 0.0
     >>> done[0], bool(costs[-1] < 0.25)   # C starts at 0.25 (ŷ = ½) and falls
@@ -291,7 +306,7 @@ def sigmoid_mse_descent(X, Y, W, b, learning_rate, costs, best_loss, best_W, bes
     dt = X.dtype.type
     compiled = _load()
     done, status, best, best_at = compiled["descent"](
-        X, Y, W, b, dt(learning_rate), dt(1), dt(2), dt(1 / X.shape[0]),
+        X, Y, W, b, dW, db, dt(learning_rate), dt(1), dt(2), dt(1 / X.shape[0]),
         costs, float(best_loss), best_W, best_b,
     )  # fmt: skip
     return int(done), int(status), float(best), int(best_at)

@@ -307,7 +307,7 @@ def train(
             np.errstate(over="ignore", invalid="ignore", divide="ignore"),
         ):
             if _descent_kernel_applies(
-                network, X, optimizer, bs == n, sample_weight, alpha, max_epochs, rules
+                network, X, y, optimizer, bs == n, sample_weight, alpha, max_epochs, rules
             ):
                 epochs_done, stopped = _descend_compiled(
                     network, X, y, history, max_epochs, lr0, optimizer, interrupt, rules
@@ -365,13 +365,14 @@ def train(
 
 
 def _descent_kernel_applies(
-    network, X, optimizer, full_batch, sample_weight, alpha, epochs, r
+    network, X, y, optimizer, full_batch, sample_weight, alpha, epochs, r
 ) -> bool:
     """True for the article's perceptron: one sigmoid layer on the MSE cost, full-batch
     plain SGD at a constant rate, and nothing to run between epochs (no validation,
     score, callbacks or progress). Its epochs then run in :mod:`nnmath.kernels`."""
     return (
         full_batch
+        and type(network) is Network
         and len(network.W) == 1
         and type(network.activations[0]) is Sigmoid
         and type(network.loss) is MSE
@@ -385,7 +386,7 @@ def _descent_kernel_applies(
         and not r.early_stopping
         and not r.callbacks
         and r.progress is None
-        and kernels.descent_applies(X, network.W[0], epochs)
+        and kernels.descent_applies(X, y, network.W[0], epochs)
     )
 
 
@@ -396,10 +397,11 @@ _DESCENT_CHUNK = 4096
 
 def _descend_compiled(network, X, y, history, max_epochs, lr, optimizer, interrupt, r):
     """:func:`train`'s epochs for the case of :func:`_descent_kernel_applies`, run in
-    chunks by :func:`nnmath.kernels.sigmoid_mse_descent`; the same costs, stopping rule,
-    best weights, divergence errors and stop reasons. Returns (epochs done, stopped)."""
+    chunks by :func:`nnmath.kernels.sigmoid_mse_descent`: the same stopping rule, best
+    weights, divergence errors and stop reasons, on costs that agree with the NumPy
+    loop's to rounding. Returns (epochs done, stopped)."""
     n, theta = X.shape[0], network.theta
-    Y = np.ascontiguousarray(y)
+    X, Y = np.ascontiguousarray(X), np.ascontiguousarray(y)  # tiny: a copy costs nothing
     optimizer.learning_rate = history.learning_rate = lr
     keep = history.best_theta is not None and history.best_theta.shape == theta.shape
     best = history.best_theta if keep else np.empty_like(theta)
@@ -413,8 +415,9 @@ def _descend_compiled(network, X, y, history, max_epochs, lr, optimizer, interru
             # epochs from now: ending the chunk there, training never runs past a stop.
             k = max(1, min(k, r.n_iter_no_change + 1 - history.no_improvement_count))
         done, status, _, best_at = kernels.sigmoid_mse_descent(
-            X, Y, network.W[0], network.b[0], lr, costs[:k], history.best_loss, best_W, best_b
-        )
+            X, Y, network.W[0], network.b[0], network.dW[0], network.db[0],
+            lr, costs[:k], history.best_loss, best_W, best_b,
+        )  # fmt: skip
         recorded = costs[:done].tolist()
         for loss in recorded:
             _count_no_improvement(history, loss, r.tol)
