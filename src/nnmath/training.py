@@ -10,7 +10,10 @@ the monitored figure (training cost, or the validation score with early stopping
 not improve by more than ``tol`` for more than ``n_iter_no_change`` consecutive epochs —
 reports progress, calls the callbacks, and stops with a reason in words.
 
-The full-batch case (``batch_size=None``) is the article's gradient descent.
+The full-batch case (``batch_size=None``) is the article's gradient descent. With numba
+installed, the article's perceptron itself (one sigmoid layer, MSE, plain SGD, nothing
+to do between epochs, 10,000 epochs or more) runs its epochs in a compiled loop of
+:mod:`nnmath.kernels`, in chunks between which this module applies the same rules.
 L-BFGS (:func:`train_lbfgs`) hands the same cost and gradient to scipy.
 """
 
