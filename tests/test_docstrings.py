@@ -2,39 +2,32 @@
 
 import doctest
 import importlib
+import pkgutil
 import warnings
 
 import matplotlib
 import pytest
 
-MODULES = [
-    "activations",
-    "losses",
-    "initializers",
-    "network",
-    "gradcheck",
-    "optimizers",
-    "kernels",
-    "training",
-    "perceptron",
-    "estimators",
-    "preprocessing",
-    "explain",
-    "io",
-    "onnx_export",
-    "plotting",
-]
+import nnmath
+
+# Every module of the package, subpackages included; the command's entry points print
+# and exit rather than return, and are tested through real processes in test_cli.py.
+MODULES = sorted(
+    info.name
+    for info in pkgutil.walk_packages(nnmath.__path__, "nnmath.")
+    if info.name not in ("nnmath.__main__", "nnmath.cli")
+)
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name, tmp_path, monkeypatch):
     matplotlib.use("Agg")
     monkeypatch.chdir(tmp_path)  # examples may write files
-    module = importlib.import_module(f"nnmath.{name}")
+    module = importlib.import_module(name)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # examples keep short runs; not under test here
         result = doctest.testmod(
             module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE, verbose=False
         )
-    assert result.attempted > 0, f"nnmath.{name} has no docstring example"
+    assert result.attempted > 0, f"{name} has no docstring example"
     assert result.failed == 0

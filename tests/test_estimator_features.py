@@ -793,13 +793,13 @@ def _send_sigint_and_count_batches(at_epoch):
     def callback(est, info):
         if info["epoch"] == at_epoch:
             net = est.network_
-            inner = type(net)._cost_and_gradients.__get__(net)
+            inner = type(net).backprop.__get__(net)
 
             def counting(*args, **kwargs):
                 batches.append(1)
                 return inner(*args, **kwargs)
 
-            net._cost_and_gradients = counting
+            net.backprop = counting
             os.kill(os.getpid(), signal.SIGINT)
             time.sleep(0.01)  # let the handler run
 
@@ -825,7 +825,7 @@ def test_sigint_stops_after_the_current_batch():
 def test_sigint_in_the_first_epoch_leaves_a_usable_model(monkeypatch):
     from nnmath.network import Network
 
-    inner = Network._cost_and_gradients
+    inner = Network.backprop
     calls = []
 
     def first_batch_interrupted(self, *args, **kwargs):
@@ -835,7 +835,7 @@ def test_sigint_in_the_first_epoch_leaves_a_usable_model(monkeypatch):
             time.sleep(0.01)
         return inner(self, *args, **kwargs)
 
-    monkeypatch.setattr(Network, "_cost_and_gradients", first_batch_interrupted)
+    monkeypatch.setattr(Network, "backprop", first_batch_interrupted)
     clf = MLPClassifier((8,), batch_size=10, max_iter=50, random_state=0)
     with _SigintGuard() as guard:
         clf.fit(X_CLS, Y_BIN)

@@ -43,8 +43,8 @@ def test_fused_delta_equals_general_chain_rule(output, loss, kind, rng, make_tar
 def test_fused_flag_chooses_the_path(fused, rng, monkeypatch):
     net = Network([2, 1], output_activation="sigmoid", loss="binary_cross_entropy", random_state=0)
     calls = []
-    original = net.loss._canonical_delta
-    monkeypatch.setattr(net.loss, "_canonical_delta", lambda *a: calls.append(1) or original(*a))
+    original = net.loss.canonical_delta_of
+    monkeypatch.setattr(net.loss, "canonical_delta_of", lambda *a: calls.append(1) or original(*a))
     net.cost_and_gradients(rng.normal(size=(4, 2)), [0, 1, 1, 0], fused=fused)
     assert len(calls) == (1 if fused else 0)
 
@@ -52,7 +52,7 @@ def test_fused_flag_chooses_the_path(fused, rng, monkeypatch):
 def test_non_canonical_pair_takes_the_general_path(rng, monkeypatch):
     # sigmoid + mse is not a canonical pair: ŷ − y would be wrong there
     net = Network([2, 1], activation="sigmoid", loss="mse", random_state=0)
-    monkeypatch.setattr(net.loss, "_canonical_delta", lambda *a: pytest.fail("fused path taken"))
+    monkeypatch.setattr(net.loss, "canonical_delta_of", lambda *a: pytest.fail("fused path taken"))
     net.cost_and_gradients(rng.normal(size=(4, 2)), [0, 1, 1, 0])
 
 

@@ -191,17 +191,15 @@ def test_callback_returning_true_stops(linear_data):
 def _rates(schedule, X, y, epochs, tol=None, n_iter_no_change=10):
     net = Network([3, 1], activation="identity", random_state=0)
     rates = []
-    history = training.train(
-        net,
-        X,
-        y.reshape(-1, 1),
-        optimizer=SGD(0.1),
+    settings = training.Settings(
         max_epochs=epochs,
-        rng=np.random.default_rng(0),
         tol=tol,
         n_iter_no_change=n_iter_no_change,
         schedule=schedule,
-        callbacks=[lambda info: rates.append(info["learning_rate"])],
+        callbacks=(lambda info: rates.append(info["learning_rate"]),),
+    )
+    history = training.train(
+        net, X, y.reshape(-1, 1), SGD(0.1), settings, rng=np.random.default_rng(0)
     )
     return rates, history
 

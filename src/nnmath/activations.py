@@ -44,7 +44,7 @@ class Activation:
     """Base class: an activation σ with its derivative.
 
     Subclasses implement ``__call__`` (the value), ``derivative`` (da/dz from z) and
-    ``_da_dz_from_output`` (da/dz from a = σ(z), used by backpropagation).
+    ``derivative_from_output`` (da/dz from a = σ(z), used by backpropagation).
     """
 
     name: str = ""
@@ -56,9 +56,11 @@ class Activation:
 
     def derivative(self, z: np.ndarray) -> np.ndarray:
         """da/dz evaluated at ``z``, elementwise, same shape as ``z``."""
-        return self._da_dz_from_output(self(np.asarray(z)))
+        return self.derivative_from_output(self(np.asarray(z)))
 
-    def _da_dz_from_output(self, a: np.ndarray) -> np.ndarray:
+    def derivative_from_output(self, a: np.ndarray) -> np.ndarray:
+        """da/dz computed from the output a = σ(z), the way backpropagation uses it
+        (elementwise, same shape as ``a``; softmax: its Jacobian)."""
         raise NotImplementedError
 
     def backward(self, dC_da: np.ndarray, a: np.ndarray, inplace: bool = False) -> np.ndarray:
@@ -71,7 +73,7 @@ class Activation:
         inplace : bool
             Write the result into ``dC_da``.
         """
-        da_dz = self._da_dz_from_output(a)
+        da_dz = self.derivative_from_output(a)
         if inplace:
             return np.multiply(dC_da, da_dz, out=dC_da)
         return dC_da * da_dz
@@ -100,7 +102,7 @@ class Sigmoid(Activation):
     def __call__(self, z, out=None):
         return expit(z, out=out)
 
-    def _da_dz_from_output(self, a):
+    def derivative_from_output(self, a):
         return a * (1 - a)
 
     def backward(self, dC_da, a, inplace=False):
@@ -124,7 +126,7 @@ class Step(Activation):
         z = np.asarray(z)
         return _write((z >= 0).astype(z.dtype), out)
 
-    def _da_dz_from_output(self, a):
+    def derivative_from_output(self, a):
         return np.zeros_like(a)
 
 
@@ -146,7 +148,7 @@ class Tanh(Activation):
     def __call__(self, z, out=None):
         return np.tanh(z, out=out)
 
-    def _da_dz_from_output(self, a):
+    def derivative_from_output(self, a):
         return 1 - a * a
 
 
@@ -164,7 +166,7 @@ class ReLU(Activation):
     def __call__(self, z, out=None):
         return np.maximum(z, 0, out=out)
 
-    def _da_dz_from_output(self, a):
+    def derivative_from_output(self, a):
         return (a > 0).astype(a.dtype)
 
     def backward(self, dC_da, a, inplace=False):
@@ -194,7 +196,7 @@ class LeakyReLU(Activation):
         z = np.asarray(z)
         return _write(np.where(z > 0, z, z * z.dtype.type(self.negative_slope)), out)
 
-    def _da_dz_from_output(self, a):
+    def derivative_from_output(self, a):
         # a > 0 exactly when z > 0, since the slope is positive.
         return np.where(a > 0, a.dtype.type(1), a.dtype.type(self.negative_slope))
 
@@ -216,7 +218,7 @@ class Identity(Activation):
             out[...] = z
         return out
 
-    def _da_dz_from_output(self, a):
+    def derivative_from_output(self, a):
         return np.ones_like(a)
 
     def backward(self, dC_da, a, inplace=False):
@@ -233,7 +235,7 @@ class Exp(Activation):
     def __call__(self, z, out=None):
         return np.exp(z, out=out)
 
-    def _da_dz_from_output(self, a):
+    def derivative_from_output(self, a):
         return np.array(a, copy=True)
 
 
@@ -262,8 +264,11 @@ class Softmax(Activation):
 
     def derivative(self, z):
         """The Jacobian ∂σₖ/∂zⱼ = σₖ(δₖⱼ − σⱼ), shape ``z.shape + (k,)``."""
-        s = self(np.asarray(z))
-        return s[..., :, None] * (np.eye(s.shape[-1], dtype=s.dtype) - s[..., None, :])
+        return self.derivative_from_output(self(np.asarray(z)))
+
+    def derivative_from_output(self, a):
+        """The Jacobian ∂σₖ/∂zⱼ = σₖ(δₖⱼ − σⱼ) from σ = ``a``, shape ``a.shape + (k,)``."""
+        return a[..., :, None] * (np.eye(a.shape[-1], dtype=a.dtype) - a[..., None, :])
 
     def backward(self, dC_da, a, inplace=False):
         weighted = (dC_da * a).sum(axis=-1, keepdims=True)

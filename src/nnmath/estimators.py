@@ -41,9 +41,10 @@ from sklearn.utils.validation import (
 )
 
 from nnmath import initializers
-from nnmath.network import Network, _rng
+from nnmath.network import Network
 from nnmath.optimizers import SGD, Adam, Schedule, get_schedule
-from nnmath.training import History, Progress, train, train_lbfgs
+from nnmath.rng import as_generator
+from nnmath.training import History, Progress, Settings, Validation, train, train_lbfgs
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -272,7 +273,7 @@ class _BaseMLP(BaseEstimator):
         self.n_outputs_ = Y.shape[1]
         layer_sizes = [X.shape[1], *hidden, self.n_outputs_]
         if first_pass:
-            self._rng = _rng(self.random_state)
+            self._rng = as_generator(self.random_state)
             out_activation, loss = self._output_and_loss(Y)
             self.network_ = Network(
                 layer_sizes,
@@ -311,27 +312,30 @@ class _BaseMLP(BaseEstimator):
         return self
 
     def _fit_lbfgs(self, X, Y, y_original, sample_weight, validation_data):
-        validation = score = None
+        validation = None
         if validation_data is not None:  # like scikit-learn, lbfgs ignores early_stopping
-            X, Y, sample_weight, validation, score = self._validation(
+            X, Y, sample_weight, validation = self._validation(
                 X, Y, y_original, sample_weight, validation_data
             )
         history = self._history = History()
         progress = Progress(int(self.verbose), self.max_iter, self._score_name())
         started = time.perf_counter()
+        settings = Settings(
+            max_epochs=self.max_iter,
+            alpha=self.alpha,
+            tol=self.tol,
+            callbacks=self._wrapped_callbacks(),
+            epochs_name="max_iter",
+            max_fun=self.max_fun,
+        )
         try:
             train_lbfgs(
                 self.network_,
                 X,
                 Y,
+                settings,
                 sample_weight=sample_weight,
-                alpha=self.alpha,
-                max_iter=self.max_iter,
-                max_fun=self.max_fun,
-                tol=self.tol,
                 validation=validation,
-                score=score,
-                callbacks=self._wrapped_callbacks(),
                 progress=progress,
                 history=history,
             )
@@ -359,12 +363,12 @@ class _BaseMLP(BaseEstimator):
         if getattr(self, "_history", None) is None:
             self._history = History()
         if getattr(self, "_rng", None) is None:
-            self._rng = _rng(self.random_state)
+            self._rng = as_generator(self.random_state)
         history = self._history
 
-        validation = score = None
+        validation = None
         if validation_data is not None or self.early_stopping:
-            X, Y, sample_weight, validation, score = self._validation(
+            X, Y, sample_weight, validation = self._validation(
                 X, Y, y_original, sample_weight, validation_data
             )
 
@@ -386,31 +390,32 @@ class _BaseMLP(BaseEstimator):
         progress = Progress(int(self.verbose), max_epochs, self._score_name())
         start_epoch = history.n_iter
         started = time.perf_counter()
+        settings = Settings(
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            shuffle=self.shuffle,
+            alpha=self.alpha,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            schedule=self._lr_schedule,
+            learning_rate_init=self.learning_rate_init,
+            early_stopping=self.early_stopping,
+            restore_best_weights=self.restore_best_weights,
+            callbacks=self._wrapped_callbacks(),
+            epochs_name="max_iter",
+        )
         try:
             train(
                 self.network_,
                 X,
                 Y,
-                optimizer=self._optimizer,
-                max_epochs=max_epochs,
-                batch_size=batch_size,
-                shuffle=self.shuffle,
+                self._optimizer,
+                settings,
                 rng=self._rng,
                 sample_weight=sample_weight,
-                alpha=self.alpha,
-                tol=self.tol,
-                n_iter_no_change=self.n_iter_no_change,
-                schedule=self._lr_schedule,
-                learning_rate_init=self.learning_rate_init,
                 validation=validation,
-                score=score,
-                score_name=self._score_name(),
-                early_stopping=self.early_stopping,
-                restore_best_weights=self.restore_best_weights,
-                callbacks=self._wrapped_callbacks(),
                 progress=progress,
                 history=history,
-                max_epochs_label="max_iter",
             )
         finally:
             progress.close()
@@ -446,8 +451,8 @@ class _BaseMLP(BaseEstimator):
             self.best_validation_score_ = max(history.validation_scores)
 
     def _validation(self, X, Y, y_original, sample_weight, validation_data):
-        """(X, Y, sample_weight) left for training, the validation arrays for the loop
-        and the function that scores the current weights on them."""
+        """(X, Y, sample_weight) left for training, and the validation set for the loop
+        with the function that scores the current weights on it."""
         X, Y, sample_weight, X_val, y_val, w_val = self._validation_split(
             X, Y, y_original, sample_weight, validation_data
         )
@@ -466,7 +471,7 @@ class _BaseMLP(BaseEstimator):
             finally:
                 del self._input_checked
 
-        return X, Y, sample_weight, (X_val, Y_val, w_val), score
+        return X, Y, sample_weight, Validation(X_val, Y_val, w_val, score, self._score_name())
 
     def _validation_split(self, X, Y, y_original, sample_weight, validation_data):
         if validation_data is not None:
@@ -519,7 +524,7 @@ class _BaseMLP(BaseEstimator):
             )
         if X.dtype != self.network_.dtype:
             X = X.astype(self.network_.dtype)
-        return self.network_._forward(X)
+        return self.network_.propagate(X)
 
     def _check_solver(self):
         if self.solver not in ("sgd", "adam", "gd"):
@@ -756,6 +761,29 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def predict_log_proba(self, X) -> np.ndarray:
         """log of :meth:`predict_proba`, shape (n_samples, n_classes)."""
         return np.log(self.predict_proba(X))
+
+    @property
+    def label_type_(self) -> str:
+        """How the labels were encoded for the network: "binary" (one sigmoid output),
+        "multiclass" (one softmax output per class) or "multilabel-indicator" (one
+        sigmoid output per label)."""
+        check_is_fitted(self, "classes_")
+        return self._label_binarizer.y_type_
+
+    def encode_labels(self, y) -> np.ndarray:
+        """The network's targets for labels y: shape (n_samples, n_outputs) of 0 and 1
+        (one column for two classes, one-hot rows for more).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.array([[0.0], [1.0], [2.0]])
+        >>> clf = MLPClassifier(hidden_layer_sizes=(2,), max_iter=5).fit(X, ["a", "b", "c"])
+        >>> clf.encode_labels(["c", "a"]).tolist()
+        [[0, 0, 1], [1, 0, 0]]
+        """
+        check_is_fitted(self, "classes_")
+        return self._label_binarizer.transform(y)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -13,20 +13,32 @@ __all__ = ["gradcheck", "numerical_gradient"]
 
 
 def numerical_gradient(network: Network, X, y, eps: float = 1e-6, sample_weight=None, alpha=0.0):
-    """∂C/∂θ by central differences, flat, shape (n_parameters,), float64."""
-    X = network._check_X(X)
-    y = network._check_y(y, X.shape[0])
-    if sample_weight is not None:
-        sample_weight = np.asarray(sample_weight, dtype=network.dtype)
+    """∂C/∂θ by central differences, flat, shape (n_parameters,), float64.
+
+    Each parameter θⱼ is moved by ±ε in turn and the cost recomputed by the network's
+    own pass; θ is restored afterwards.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnmath import Network
+    >>> net = Network([1, 1], activation="identity")
+    >>> net.W[0][:], net.b[0][:] = 1.0, 0.0
+    >>> numerical_gradient(net, [[2.0]], [1.0]).round(6)   # 2(ŷ − y)·x, 2(ŷ − y)
+    array([4., 2.])
+    """
+    X = network.check_X(X)
+    y = network.check_y(y, X.shape[0])
+    sample_weight = network.check_sample_weight(sample_weight, X.shape[0])
     theta = network.theta
     saved = theta.copy()
     out = np.empty(theta.size, dtype=np.float64)
     try:
         for j in range(theta.size):
             theta[j] = saved[j] + eps
-            c_plus = network._cost_and_gradients(X, y, sample_weight, alpha, None)
+            c_plus = network.backprop(X, y, sample_weight, alpha=alpha)
             theta[j] = saved[j] - eps
-            c_minus = network._cost_and_gradients(X, y, sample_weight, alpha, None)
+            c_minus = network.backprop(X, y, sample_weight, alpha=alpha)
             theta[j] = saved[j]
             out[j] = (c_plus - c_minus) / (2 * eps)
     finally:

@@ -912,8 +912,8 @@ def _encode_mlp(model) -> tuple[Document, Tensors]:
     check_is_fitted(model, "network_")
     net_doc, tensors = _network_to_document(model.network_)
     doc = {**_estimator_to_document(model), **net_doc}
-    if hasattr(model, "_label_binarizer"):
-        doc["label_type"] = model._label_binarizer.y_type_
+    if isinstance(model, MLPClassifier):
+        doc["label_type"] = model.label_type_
     return doc, tensors
 
 

@@ -100,7 +100,7 @@ class Loss:
         """The cost C = Σᵢ wᵢ Lᵢ / Σᵢ wᵢ (the mean of Lᵢ without weights), a float."""
         y_hat = _as_2d(y_hat)
         y = _as_2d_like(y, y_hat)
-        return self._cost(y_hat, y, *_weights(sample_weight, y_hat.shape[0], y_hat.dtype))
+        return self.cost_of(y_hat, y, *_weights(sample_weight, y_hat.shape[0], y_hat.dtype))
 
     def gradient(self, y_hat: np.ndarray, y: np.ndarray, sample_weight=None) -> np.ndarray:
         """∂C/∂ŷ, shape of ``y_hat``; includes the 1/n (or wᵢ/Σw) of the mean."""
@@ -108,7 +108,7 @@ class Loss:
         y_hat = _as_2d(y_hat)
         y = _as_2d_like(y, y_hat)
         w, w_sum = _weights(sample_weight, y_hat.shape[0], y_hat.dtype)
-        return self._gradient(y_hat, y, w, w_sum).reshape(shape)
+        return self.gradient_of(y_hat, y, w, w_sum).reshape(shape)
 
     def canonical_delta(self, y_hat: np.ndarray, y: np.ndarray, sample_weight=None) -> np.ndarray:
         """∂C/∂z at the output when it uses ``canonical_activation``: c·(ŷ − y)·wᵢ/Σw.
@@ -118,34 +118,89 @@ class Loss:
         """
         y = _as_2d_like(y, y_hat)
         w, w_sum = _weights(sample_weight, y_hat.shape[0], y_hat.dtype)
-        return self._canonical_delta(y_hat, y, w, w_sum)
+        return self.canonical_delta_of(y_hat, y, w, w_sum)
 
-    # The three methods above check and reshape their arguments, then call the three
-    # below, which the network's training step calls directly: there, y_hat and y are
-    # already 2-D arrays of one shape, and w is a column (or None) with Σw = w_sum.
-    def _cost(self, y_hat, y, w, w_sum: float) -> float:
-        """C = c · Σᵢₖ wᵢ Lᵢₖ / Σw, c = ``output_scale``: the sum over all entries at
-        once is the sum of the per-sample losses."""
+    # The methods above check and reshape their arguments, then call the ones below.
+    # These take arrays already in shape, as the network's backpropagation hands them
+    # over: y_hat and y 2-D of one shape, w a column of sample weights or None, and
+    # w_sum = Σw (n without weights). When y_hat is one part of a larger data set,
+    # w_sum is the whole set's Σw: the parts' costs and gradients then add up to the
+    # whole's.
+    def cost_of(self, y_hat, y, w, w_sum: float) -> float:
+        """C = c · Σᵢₖ wᵢ Lᵢₖ / Σw on validated arrays (c = ``output_scale``): the sum
+        over all entries at once is the sum of the per-sample losses.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> MSE().cost_of(np.array([[0.5], [1.0]]), np.array([[1.0], [1.0]]), None, 2.0)
+        0.125
+        """
         L = self._elementwise(y_hat, y)
         if w is not None:
             L *= w
         return float(np.add.reduce(L, axis=None)) * self.output_scale(y_hat.shape[1]) / w_sum
 
-    def _gradient(self, y_hat, y, w, w_sum: float) -> np.ndarray:
+    def gradient_of(self, y_hat, y, w, w_sum: float):
+        """∂C/∂ŷ = c · wᵢ · ∂Lᵢ/∂ŷ / Σw on validated arrays, shape of ``y_hat``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> MSE().gradient_of(np.array([[0.5]]), np.array([[1.0]]), None, 1.0)
+        array([[-1.]])
+        """
         g = self._elementwise_gradient(y_hat, y)
         g *= g.dtype.type(self.output_scale(y_hat.shape[1]) / w_sum)
         if w is not None:
             g *= w
         return g
 
-    def _canonical_delta(self, y_hat, y, w, w_sum: float) -> np.ndarray:
+    def cost_and_gradient_of(self, y_hat, y, w, w_sum: float):
+        """(C, ∂C/∂ŷ) on validated arrays, in one call so that a loss can share the work
+        of the two (the squared errors compute the residual ŷ − y once).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> MAE().cost_and_gradient_of(np.array([[0.5]]), np.array([[1.0]]), None, 1.0)
+        (0.5, array([[-1.]]))
+        """
+        return self.cost_of(y_hat, y, w, w_sum), self.gradient_of(y_hat, y, w, w_sum)
+
+    def check_targets(self, y, name: str = "y") -> None:
+        """Raise ValueError, naming ``name``, when y holds targets this loss cannot
+        take (the Poisson loss: negative counts). Most losses take any real y.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> Poisson().check_targets(np.array([[-1.0]]))
+        Traceback (most recent call last):
+        ...
+        ValueError: y has negative values; the poisson loss needs targets >= 0 (counts or rates)
+        """
+
+    def canonical_delta_of(self, y_hat, y, w, w_sum: float):
+        """∂C/∂z at an output using ``canonical_activation``, c·(ŷ − y)·wᵢ/Σw, on
+        validated arrays (c = :meth:`canonical_factor`).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> BinaryCrossEntropy().canonical_delta_of(np.array([[0.75]]), np.array([[1.0]]),
+        ...                                         None, 1.0)
+        array([[-0.25]])
+        """
         delta = np.subtract(y_hat, y, dtype=y_hat.dtype)
-        delta *= y_hat.dtype.type(self._canonical_factor(y_hat.shape[1]) / w_sum)
+        delta *= y_hat.dtype.type(self.canonical_factor(y_hat.shape[1]) / w_sum)
         if w is not None:
             delta *= w
         return delta
 
-    def _canonical_factor(self, n_outputs: int) -> float:
+    def canonical_factor(self, n_outputs: int) -> float:
+        """c of δ = c·(ŷ − y)/n at the canonical output (1 for most losses, 2 for the
+        article's MSE, 1/k for scikit-learn's squared error over k outputs)."""
         return self.output_scale(n_outputs)
 
     def __repr__(self) -> str:
@@ -158,47 +213,58 @@ class Loss:
         return hash((type(self).__name__, tuple(sorted(vars(self).items()))))
 
 
-class MSE(Loss):
+class _SquaredResidual(Loss):
+    """The squared errors: L = c Σₖ rₖ² of the residual r = ŷ − y, ∂L/∂ŷ = 2c·r, with
+    c = ``output_scale``. C and ∂C/∂ŷ share r (:meth:`cost_and_gradient_of`)."""
+
+    canonical_activation = "identity"
+
+    def _elementwise(self, y_hat, y):
+        r = y - y_hat
+        return np.multiply(r, r, out=r)
+
+    def _elementwise_gradient(self, y_hat, y):
+        return 2 * (y_hat - y)
+
+    def cost_of(self, y_hat, y, w, w_sum: float) -> float:
+        """C = c Σᵢ wᵢ rᵢ² / Σw of the residual r = ŷ − y, the sum as one dot product."""
+        return self.cost_and_gradient_of(y_hat, y, w, w_sum)[0]
+
+    def cost_and_gradient_of(self, y_hat, y, w, w_sum: float):
+        """C = c Σᵢ wᵢ rᵢ² / Σw and ∂C/∂ŷ = 2c wᵢ rᵢ / Σw from one residual r = ŷ − y."""
+        r = np.subtract(y_hat, y)  # r = ŷ − y
+        wr = r if w is None else np.multiply(r, w)
+        scale = self.output_scale(y_hat.shape[1]) / w_sum
+        cost = float(np.vdot(wr, r)) * scale  # C = c Σ wᵢ rᵢ² / Σw
+        np.multiply(wr, 2 * scale, out=wr)  # ∂C/∂ŷ = 2c wᵢ rᵢ / Σw (in wr's dtype)
+        return cost, wr
+
+
+class MSE(_SquaredResidual):
     """The article's squared error: L = Σₖ (yₖ − ŷₖ)² (one output: (y − ŷ)²);
     ∂L/∂ŷₖ = 2(ŷₖ − yₖ). C = (1/n) Σᵢ Lᵢ."""
 
     name = "mse"
     formula = "L = Σₖ (yₖ − ŷₖ)²"
     gradient_formula = "∂L/∂ŷ = 2(ŷ − y)"
-    canonical_activation = "identity"
 
-    def _elementwise(self, y_hat, y):
-        r = y - y_hat
-        return np.multiply(r, r, out=r)
-
-    def _elementwise_gradient(self, y_hat, y):
-        return 2 * (y_hat - y)
-
-    def _canonical_factor(self, n_outputs):
+    def canonical_factor(self, n_outputs):
         return 2.0
 
 
-class SquaredError(Loss):
+class SquaredError(_SquaredResidual):
     """scikit-learn's regression loss: L = ½ · (1/k) Σₖ (yₖ − ŷₖ)² over k outputs;
     ∂L/∂ŷₖ = (ŷₖ − yₖ)/k. Half the article's MSE for one output."""
 
     name = "squared_error"
     formula = "L = ½·(1/k) Σₖ (yₖ − ŷₖ)²"
     gradient_formula = "∂L/∂ŷ = (ŷ − y)/k"
-    canonical_activation = "identity"
 
     def output_scale(self, n_outputs):
         """½ · 1/k: the mean over the k outputs, halved."""
         return 0.5 / n_outputs
 
-    def _elementwise(self, y_hat, y):
-        r = y - y_hat
-        return np.multiply(r, r, out=r)
-
-    def _elementwise_gradient(self, y_hat, y):
-        return 2 * (y_hat - y)
-
-    def _canonical_factor(self, n_outputs):
+    def canonical_factor(self, n_outputs):
         return 1.0 / n_outputs
 
 
@@ -303,6 +369,12 @@ class Poisson(Loss):
 
     def _elementwise_gradient(self, y_hat, y):
         return 1 - y / y_hat
+
+    def check_targets(self, y, name: str = "y") -> None:
+        if (np.asarray(y) < 0).any():
+            raise ValueError(
+                f"{name} has negative values; the poisson loss needs targets >= 0 (counts or rates)"
+            )
 
 
 _REGISTRY: dict[str, type[Loss]] = {

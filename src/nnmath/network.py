@@ -1,4 +1,4 @@
-"""A fully connected network: forward propagation and backpropagation.
+"""A fully connected network: forward propagation and backpropagation, written once.
 
 Layer l computes the weighted sum and the activation
 
@@ -15,26 +15,44 @@ chain rule from the output back:
 All weights and biases live in one contiguous buffer (``Network.theta``); W_l and b_l
 are views into it, and the gradients likewise live in ``Network.grad``. An optimizer
 can therefore update every parameter with a handful of vectorised operations.
+
+This module is the one place where the passes are written. Training, the gradient
+check, ``explain`` and the playground all call :meth:`Network.backprop`; asked for a
+record (``record=True``) the same pass keeps every intermediate value of every layer
+(:class:`PassRecord`), which is what ``explain`` renders.
+
+Two kinds of methods: the public ones a user calls (:meth:`~Network.forward`,
+:meth:`~Network.cost`, :meth:`~Network.cost_and_gradients`, :meth:`~Network.fit`)
+validate their input; :meth:`~Network.propagate`, :meth:`~Network.objective` and
+:meth:`~Network.backprop` take arrays that :meth:`~Network.check_X`,
+:meth:`~Network.check_y` and :meth:`~Network.check_sample_weight` have already
+checked, which is how training calls them on every batch.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
 
 from nnmath import activations as _activations
-from nnmath import initializers
+from nnmath import initializers, training
 from nnmath import losses as _losses
+from nnmath.optimizers import SGD, Optimizer
+from nnmath.rng import as_generator
 
-__all__ = ["Network"]
+__all__ = ["LayerRecord", "Network", "PassRecord"]
 
 
 def _check_dtype(dtype) -> np.dtype:
-    dt = np.dtype(dtype)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        dt = None
     if dt not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be numpy.float32 or numpy.float64; got {dt}")
+        raise ValueError(f"dtype must be numpy.float32 or numpy.float64; got {dtype!r}")
     return dt
 
 
@@ -75,6 +93,91 @@ def _check_rate(p) -> float:
     return float(p)
 
 
+# ---------------------------------------------------------------------------- records
+@dataclass(eq=False)
+class LayerRecord:
+    """What one layer computed in a recorded pass; arrays are batch-first copies.
+
+    Attributes
+    ----------
+    z : ndarray of shape (n_samples, n_units)
+        The weighted sum z = a_{l−1} W + b.
+    a : ndarray of shape (n_samples, n_units)
+        The activation σ(z) (before dropout).
+    mask : ndarray of shape (n_samples, n_units) or None
+        The inverted-dropout factor a was multiplied by (0 or 1/(1 − p)); None when
+        the layer dropped nothing.
+    da_dz : ndarray or None
+        σ'(z) computed from a, as backpropagation uses it: elementwise, or the softmax
+        Jacobian of shape (n_samples, n_units, n_units). None in a forward-only record.
+    dC_da : ndarray of shape (n_samples, n_units) or None
+        ∂C/∂a of a hidden layer (after the dropout mask); None at the output (see
+        :attr:`PassRecord.dC_dyhat`) and in a forward-only record.
+    delta : ndarray of shape (n_samples, n_units) or None
+        δ = ∂C/∂z.
+    dC_dW : ndarray of shape (n_in, n_units) or None
+        ∂C/∂W = a_{l−1}ᵀ δ (+ the L2 term's (α/Σw)·W).
+    dC_db : ndarray of shape (n_units,) or None
+        ∂C/∂b = Σᵢ δᵢ.
+    """
+
+    z: np.ndarray
+    a: np.ndarray
+    mask: np.ndarray | None = None
+    da_dz: np.ndarray | None = None
+    dC_da: np.ndarray | None = None
+    delta: np.ndarray | None = None
+    dC_dW: np.ndarray | None = None
+    dC_db: np.ndarray | None = None
+
+
+@dataclass(eq=False)
+class PassRecord:
+    """Every intermediate value of one pass through the network, by layer.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, n_inputs)
+    layers : list of LayerRecord
+        One per weight layer, the output layer last.
+    y_hat : ndarray of shape (n_samples, n_outputs)
+    Y, sample_weight, w_sum
+        The targets (None in a forward-only record), the sample weights (None: all 1)
+        and their total Σw.
+    losses : ndarray of shape (n_samples,) or None
+        Lᵢ of each sample.
+    mean_loss : float or None
+        Σᵢ wᵢ Lᵢ / Σw, the cost without its L2 term.
+    l2 : float
+        The L2 term (α / 2Σw) Σₗ ‖Wₗ‖² (0 without one).
+    alpha : float
+        α of the L2 term.
+    cost : float or None
+        C = mean_loss + l2, as training computes it.
+    fused : bool
+        True when δ_L came from the canonical pair's c·(ŷ − y) (see
+        :attr:`nnmath.losses.Loss.canonical_activation`); False when it came from
+        ∂C/∂ŷ · ∂ŷ/∂z.
+    dC_dyhat : ndarray or None
+        ∂C/∂ŷ (None when ``fused``).
+    """
+
+    X: np.ndarray
+    layers: list[LayerRecord]
+    y_hat: np.ndarray
+    Y: np.ndarray | None = None
+    sample_weight: np.ndarray | None = None
+    w_sum: float | None = None
+    losses: np.ndarray | None = None
+    mean_loss: float | None = None
+    l2: float = 0.0
+    alpha: float = 0.0
+    cost: float | None = None
+    fused: bool = False
+    dC_dyhat: np.ndarray | None = None
+    gradients: list[np.ndarray] = field(default_factory=list)
+
+
 class Network:
     """A multi-layer network with one flat parameter buffer.
 
@@ -101,6 +204,8 @@ class Network:
     ----------
     W, b : list of ndarray
         Views into ``theta``: W[l] of shape (n_l, n_{l+1}), b[l] of shape (n_{l+1},).
+    dW, db : list of ndarray
+        The matching views into ``grad``.
     theta, grad : ndarray of shape (n_parameters,)
         The flat parameter and gradient buffers.
 
@@ -153,10 +258,7 @@ class Network:
         total = sum(int(np.prod(s)) for s in shapes)
         self.theta = np.zeros(total, dtype=self.dtype)
         self.grad = np.zeros(total, dtype=self.dtype)
-        params, grads = self._views(self.theta), self._views(self.grad)
-        self.W, self.b = params[0::2], params[1::2]
-        self.dW, self.db = grads[0::2], grads[1::2]
-        self._work: dict[int, list[np.ndarray]] = {}
+        self._bind_views()
         self.initialize(random_state)
 
     # ------------------------------------------------------------------ pickling
@@ -170,13 +272,33 @@ class Network:
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
-        params, grads = self._views(self.theta), self._views(self.grad)
+        self._bind_views()
+
+    def _bind_views(self) -> None:
+        params, grads = self.views(self.theta), self.views(self.grad)
         self.W, self.b = params[0::2], params[1::2]
         self.dW, self.db = grads[0::2], grads[1::2]
-        self._work = {}
+        self._work: tuple[int, list] | None = None
 
     # ------------------------------------------------------------------ structure
-    def _views(self, flat: np.ndarray) -> list[np.ndarray]:
+    def views(self, flat: np.ndarray) -> list[np.ndarray]:
+        """[W1, b1, W2, b2, …] as views into a flat buffer laid out like ``theta``.
+
+        Parameters
+        ----------
+        flat : ndarray of shape (n_parameters,)
+
+        Returns
+        -------
+        list of ndarray
+            W_l of shape (n_{l−1}, n_l) and b_l of shape (n_l,), sharing ``flat``'s memory.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> [v.shape for v in Network([2, 1]).views(np.zeros(3))]
+        [(2, 1), (1,)]
+        """
         views, offset = [], 0
         for shape in self._shapes:
             size = int(np.prod(shape))
@@ -198,9 +320,13 @@ class Network:
         """[W1, b1, W2, b2, …]: writable views into the parameter buffer."""
         return [p for pair in zip(self.W, self.b, strict=True) for p in pair]
 
+    def gradients(self) -> list[np.ndarray]:
+        """[∂C/∂W1, ∂C/∂b1, …]: views into ``grad``, aligned with :meth:`parameters`."""
+        return [g for pair in zip(self.dW, self.db, strict=True) for g in pair]
+
     def initialize(self, random_state=None) -> None:
         """Draw new weights (Glorot, or He for ReLU layers) and zero the biases."""
-        rng = _rng(random_state)
+        rng = as_generator(random_state)
         for W, b, act in zip(self.W, self.b, self.activations, strict=True):
             W[...] = initializers.for_activation(act.name)(rng, *W.shape, self.dtype)
             b[...] = 0
@@ -213,14 +339,32 @@ class Network:
         )
 
     # ------------------------------------------------------------------ input checks
-    def _check_X(self, X, name: str = "X"):
+    def check_X(self, X, name: str = "X"):
+        """X as an array of the network's dtype, shape (n_samples, n_inputs), finite.
+
+        A sparse matrix stays sparse (CSR). Raises ValueError naming ``name`` and what
+        is wrong: not numeric, complex, not 2-D, no samples, the wrong number of
+        features, NaN or infinity.
+
+        Examples
+        --------
+        >>> Network([2, 1]).check_X([[1, 2]]).dtype
+        dtype('float64')
+        """
         if sp.issparse(X):
-            X = X.tocsr().astype(self.dtype, copy=False)
+            X = X.tocsr()
+            if np.iscomplexobj(X.data):
+                raise ValueError(f"{name} has complex values; a network takes real numbers")
+            X = X.astype(self.dtype, copy=False)
             data = X.data
         else:
             try:
+                if np.iscomplexobj(X):
+                    raise ValueError(f"{name} has complex values; a network takes real numbers")
                 X = np.asarray(X, dtype=self.dtype)
             except (TypeError, ValueError) as exc:
+                if "complex" in str(exc):
+                    raise
                 raise ValueError(f"{name} must be numeric; could not convert: {exc}") from None
             data = X
         if X.ndim != 2:
@@ -239,10 +383,26 @@ class Network:
             raise ValueError(f"{name} contains NaN or infinity")
         return X
 
-    def _check_y(self, y, n_samples: int, name: str = "y") -> np.ndarray:
+    def check_y(self, y, n_samples: int, name: str = "y") -> np.ndarray:
+        """y as an array of shape (n_samples, n_outputs) in the network's dtype.
+
+        A 1-D y is taken as one column when the network has one output. Raises
+        ValueError naming ``name``: not numeric, complex, the wrong shape or length,
+        NaN or infinity, or targets the loss cannot take (negative counts for the
+        Poisson loss).
+
+        Examples
+        --------
+        >>> Network([2, 1]).check_y([0, 1], 2).shape
+        (2, 1)
+        """
         try:
+            if np.iscomplexobj(y):
+                raise ValueError(f"{name} has complex values; targets must be real numbers")
             y = np.asarray(y, dtype=self.dtype)
         except (TypeError, ValueError) as exc:
+            if "complex" in str(exc):
+                raise
             raise ValueError(f"{name} must be numeric; could not convert: {exc}") from None
         if y.ndim == 1:
             y = y.reshape(-1, 1)
@@ -256,30 +416,114 @@ class Network:
             raise ValueError(f"X has {n_samples} samples but {name} has {y.shape[0]}")
         if not np.isfinite(y).all():
             raise ValueError(f"{name} contains NaN or infinity")
+        self.loss.check_targets(y, name)
         return y
 
+    def check_sample_weight(self, sample_weight, n_samples: int, name: str = "sample_weight"):
+        """Sample weights as a 1-D array of n_samples finite numbers ≥ 0 with a positive
+        total, in the network's dtype; None stays None (every weight 1).
+
+        Examples
+        --------
+        >>> Network([2, 1]).check_sample_weight([1, 2], 2)
+        array([1., 2.])
+        """
+        if sample_weight is None:
+            return None
+        try:
+            if np.iscomplexobj(sample_weight):
+                raise TypeError("complex")
+            w = np.asarray(sample_weight, dtype=self.dtype)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{name} must be real numbers; got {type(sample_weight).__name__}"
+            ) from None
+        if w.ndim == 0:
+            w = np.full(n_samples, w, dtype=self.dtype)
+        if w.shape != (n_samples,):
+            raise ValueError(
+                f"{name} must have shape ({n_samples},), one weight per sample; got shape {w.shape}"
+            )
+        if not np.isfinite(w).all():
+            raise ValueError(f"{name} contains NaN or infinity")
+        if (w < 0).any():
+            raise ValueError(f"{name} has negative weights; weights must be >= 0")
+        if not w.sum() > 0:
+            raise ValueError(f"{name} sums to 0; at least one sample needs a positive weight")
+        return w
+
     # ------------------------------------------------------------------ forward
-    def forward(self, X) -> np.ndarray:
+    def forward(self, X, record: bool = False):
         """ŷ = a_L for inputs ``X`` of shape (n_samples, n_inputs).
 
-        Returns an array of shape (n_samples, n_outputs) in the network's dtype.
+        Returns an array of shape (n_samples, n_outputs) in the network's dtype, or
+        with ``record=True`` a :class:`PassRecord` holding every layer's z and a.
         Dropout is never applied here: prediction is deterministic.
         """
-        return self._forward(self._check_X(X))
+        return self.propagate(self.check_X(X), record=record)
 
-    def _forward(self, X) -> np.ndarray:
+    def propagate(self, X, record: bool = False):
+        """Forward propagation on a validated X (see :meth:`check_X`).
+
+        Parameters
+        ----------
+        X : ndarray or sparse matrix of shape (n_samples, n_inputs), network's dtype
+        record : bool, default False
+            Return a :class:`PassRecord` with each layer's z and a instead of ŷ.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_outputs), or PassRecord
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> net = Network([1, 1], activation="identity")
+        >>> net.W[0][:], net.b[0][:] = 2.0, 1.0
+        >>> net.propagate(np.array([[3.0]]))   # z = 3·2 + 1
+        array([[7.]])
+        """
         a = X
+        layers = []
         for W, b, act in zip(self.W, self.b, self.activations, strict=True):
-            z = a @ W  # z = a W + b
-            z += b
+            z = a @ W  # z = a W
+            z += b  # + b
+            if record:
+                layers.append(LayerRecord(z=z.copy(), a=None))
             a = act(z, out=z)  # a = σ(z)
-        return np.asarray(a)
+            if record:
+                layers[-1].a = a.copy()
+        a = np.asarray(a)
+        if record:
+            return PassRecord(X=X, layers=layers, y_hat=a)
+        return a
 
     def cost(self, X, y, sample_weight=None) -> float:
         """The cost C = Σᵢ wᵢ L(ŷᵢ, yᵢ) / Σᵢ wᵢ of the network on (X, y)."""
-        X = self._check_X(X)
-        y = self._check_y(y, X.shape[0])
-        return self.loss(self._forward(X), y, sample_weight)
+        X = self.check_X(X)
+        y = self.check_y(y, X.shape[0])
+        return self.objective(X, y, self.check_sample_weight(sample_weight, X.shape[0]))
+
+    def objective(self, X, Y, sample_weight=None, alpha: float = 0.0) -> float:
+        """C on validated arrays, without gradients: Σᵢ wᵢ Lᵢ / Σw + (α / 2Σw) Σₗ ‖Wₗ‖².
+
+        What training records for a validation set after every epoch.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> net = Network([1, 1], activation="identity")
+        >>> net.W[0][:], net.b[0][:] = 1.0, 0.0
+        >>> net.objective(np.array([[1.0], [2.0]]), np.array([[0.0], [0.0]]))  # (1 + 4)/2
+        2.5
+        """
+        n = X.shape[0]
+        w_sum = float(n) if sample_weight is None else float(np.sum(sample_weight))
+        w = None if sample_weight is None else sample_weight.reshape(-1, 1)
+        cost = self.loss.cost_of(self.propagate(X), Y, w, w_sum)
+        if alpha:
+            cost += self.l2_penalty(alpha, w_sum)
+        return cost
 
     def l2_penalty(self, alpha: float, w_sum: float) -> float:
         """The L2 term of the cost, (α / 2Σw) Σₗ ‖Wₗ‖² (scikit-learn's scaling; Σw = n
@@ -327,38 +571,82 @@ class Network:
             Aligned with :meth:`parameters`; views into ``grad``, overwritten by the
             next call (never accumulated).
         """
-        X = self._check_X(X)
-        y = self._check_y(y, X.shape[0])
-        sw = None if sample_weight is None else np.asarray(sample_weight, self.dtype)
-        cost = self._cost_and_gradients(X, y, sw, alpha, dropout_rng, fused)
-        return cost, [g for pair in zip(self.dW, self.db, strict=True) for g in pair]
+        X = self.check_X(X)
+        y = self.check_y(y, X.shape[0])
+        sw = self.check_sample_weight(sample_weight, X.shape[0])
+        cost = self.backprop(X, y, sw, alpha=alpha, dropout_rng=dropout_rng, fused=fused)
+        return cost, self.gradients()
 
-    def _work_arrays(self, n: int, dropout: bool) -> list[np.ndarray]:
-        """Preallocated per-layer arrays for a batch of n rows."""
+    def _work_arrays(self, n: int, dropout: bool) -> tuple:
+        """Preallocated arrays for a batch of n rows (those of the last size are kept):
+        each layer's σ(z), each hidden layer's ∂C/∂a and dropped-out a, the L2 term's
+        (α/Σw)·W."""
         key = n * 2 + int(dropout)
-        work = self._work.get(key)
-        if work is None:
-            if len(self._work) > 8:
-                self._work.clear()
-            sizes = self.layer_sizes[1:]
-            work = [np.empty((n, k), self.dtype) for k in sizes]  # a_l
-            work += [np.empty((n, k), self.dtype) for k in sizes[:-1]]  # ∂C/∂a_l
-            if dropout:
-                work += [np.empty((n, k), self.dtype) for k in sizes[:-1]]  # a_l ⊙ mask
-            work.append([np.empty_like(W) for W in self.W])  # (α/Σw)·W of the L2 term
-            self._work[key] = work
-        return work
+        if self._work is not None and self._work[0] == key:
+            return self._work
+        sizes = self.layer_sizes[1:]
+        a_out = [np.empty((n, k), self.dtype) for k in sizes]
+        dC_da = [np.empty((n, k), self.dtype) for k in sizes[:-1]]
+        dropped = [np.empty((n, k), self.dtype) for k in sizes[:-1]] if dropout else a_out
+        penalty = [np.empty_like(W) for W in self.W]
+        self._work = (key, a_out, dC_da, dropped, penalty)
+        return self._work
 
-    def _cost_and_gradients(self, X, y, sw, alpha, dropout_rng, fused=True) -> float:
-        """Backpropagation on validated arrays; fills ``grad`` and returns C."""
+    def backprop(
+        self,
+        X,
+        Y,
+        sample_weight=None,
+        *,
+        alpha: float = 0.0,
+        total_weight: float | None = None,
+        dropout_rng: np.random.Generator | None = None,
+        fused: bool = True,
+        record: bool = False,
+    ):
+        """Backpropagation on validated arrays: fills ``grad`` with ∂C/∂θ, returns C.
+
+        Parameters
+        ----------
+        X : ndarray or sparse matrix of shape (n_samples, n_inputs), network's dtype
+        Y : ndarray of shape (n_samples, n_outputs), network's dtype
+        sample_weight : ndarray of shape (n_samples,), optional
+        alpha : float, default 0
+            L2 penalty: adds (α / 2Σw) Σ‖W‖² to C and (α/Σw)·W to ∂C/∂W.
+        total_weight : float, optional
+            Σw of the whole data set when (X, Y) is one part of it: C and ∂C/∂θ are then
+            this part's share, and the shares of all parts add up to the whole's (give
+            ``alpha`` to one part only). Default: this batch's own Σw (n without weights).
+        dropout_rng : numpy.random.Generator, optional
+            Draw dropout masks (at the network's ``dropout`` rates) from it.
+        fused : bool, default True
+            Use δ_L = c·(ŷ − y) for a canonical output/loss pair.
+        record : bool, default False
+            Return a :class:`PassRecord` of every intermediate value instead of C.
+
+        Returns
+        -------
+        float or PassRecord
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> net = Network([1, 1], activation="identity", loss="mse")
+        >>> net.W[0][:], net.b[0][:] = 1.0, 0.0
+        >>> net.backprop(np.array([[2.0]]), np.array([[1.0]]))   # (2 − 1)²
+        1.0
+        >>> net.grad   # ∂C/∂w = 2(ŷ − y)·x = 4, ∂C/∂b = 2(ŷ − y) = 2
+        array([4., 2.])
+        """
         n = X.shape[0]
         L = len(self.W)
         use_dropout = dropout_rng is not None and any(self.dropout)
-        work = self._work_arrays(n, use_dropout)
-        a_out = work[:L]  # σ(z_l) of each layer
-        dC_da = work[L : 2 * L - 1]
-        dropped = work[2 * L - 1 : -1] if use_dropout else a_out
+        work = self._work
+        if work is None or work[0] != n * 2 + use_dropout:
+            work = self._work_arrays(n, use_dropout)
+        _, a_out, dC_da, dropped, penalty = work
         masks: list[np.ndarray | None] = [None] * (L - 1)
+        layers: list[LayerRecord] = []
         # only X can be sparse: every a_l is a dense array
         sparse_X = not isinstance(X, np.ndarray) and sp.issparse(X)
 
@@ -370,7 +658,9 @@ class Network:
                 z[...] = a @ self.W[l]
             else:
                 np.dot(a, self.W[l], out=z)  # z = a W
-            z += self.b[l]  # + b
+            np.add(z, self.b[l], out=z)  # + b
+            if record:
+                layers.append(LayerRecord(z=z.copy(), a=None))
             self.activations[l](z, out=z)  # a = σ(z), in place of z
             a = z
             if l < L - 1 and use_dropout and self.dropout[l] > 0:
@@ -378,28 +668,35 @@ class Network:
                 mask = dropout_rng.random(z.shape, dtype=self.dtype) < keep
                 masks[l] = mask.astype(self.dtype) / self.dtype.type(keep)
                 a = np.multiply(z, masks[l], out=dropped[l])  # inverted dropout
+            if record:
+                layers[l].a, layers[l].mask = z.copy(), masks[l] if l < L - 1 else None
         y_hat = a
 
-        w_sum = float(n) if sw is None else float(sw.sum())
+        # The cost C = Σᵢ wᵢ Lᵢ / Σw (+ the L2 term) and the output error δ_L.
+        w_sum = float(n) if sample_weight is None else float(sample_weight.sum())
+        if total_weight is not None:
+            w_sum = float(total_weight)
         if not w_sum > 0:
             raise ValueError(
                 f"sample_weight: the weights of a batch of {n} samples sum to {w_sum}; the "
                 "cost is a weighted mean and needs a positive total. Drop zero-weight "
                 "samples or use larger batches."
             )
-        w = None if sw is None else sw.reshape(-1, 1)
-        loss = self.loss
-        cost = loss._cost(y_hat, y, w, w_sum)
+        w = None if sample_weight is None else sample_weight.reshape(-1, 1)
+        loss, output = self.loss, self.activations[-1]
+        fused = fused and loss.canonical_activation == output.name
+        if fused:
+            # δ_L = ∂C/∂ŷ · ∂ŷ/∂z_L multiplied out: c·(ŷ − y)·wᵢ/Σw
+            cost = loss.cost_of(y_hat, Y, w, w_sum)
+            delta = loss.canonical_delta_of(y_hat, Y, w, w_sum)
+        else:
+            cost, dC_dyhat = loss.cost_and_gradient_of(y_hat, Y, w, w_sum)
+            if record:
+                dC_dyhat_kept = dC_dyhat.copy()
+            delta = output.backward(dC_dyhat, y_hat, inplace=True)  # · ∂ŷ/∂z_L
+        mean_loss = cost
         if alpha:
             cost += self.l2_penalty(alpha, w_sum)
-
-        # Output layer: δ_L = ∂C/∂z_L = ∂C/∂ŷ · ∂ŷ/∂z_L.
-        output = self.activations[-1]
-        if fused and loss.canonical_activation == output.name:
-            delta = loss._canonical_delta(y_hat, y, w, w_sum)  # = c·(ŷ − y), multiplied out
-        else:
-            dC_dyhat = loss._gradient(y_hat, y, w, w_sum)
-            delta = output.backward(dC_dyhat, y_hat, inplace=True)  # · ∂ŷ/∂z
 
         for l in range(L - 1, -1, -1):
             a_prev = X if l == 0 else (dropped[l - 1] if masks[l - 1] is not None else a_out[l - 1])
@@ -412,23 +709,48 @@ class Network:
             np.add.reduce(delta, axis=0, out=self.db[l])
             if alpha:
                 # ∂/∂W of the L2 term: dW += (α/Σw)·W, through a preallocated scratch
-                penalty = np.multiply(self.W[l], self.dtype.type(alpha / w_sum), out=work[-1][l])
-                self.dW[l] += penalty
+                self.dW[l] += np.multiply(self.W[l], alpha / w_sum, out=penalty[l])
+            if record:
+                layers[l].delta = delta.copy()
             if l > 0:
                 # ∂C/∂a_{l−1} = δ_l · ∂z_l/∂a_{l−1} = δ_l W_lᵀ
                 g = np.dot(delta, self.W[l].T, out=dC_da[l - 1])
                 if masks[l - 1] is not None:
                     g *= masks[l - 1]  # a dropped unit passed nothing forward
+                if record:
+                    layers[l - 1].dC_da = g.copy()
                 # δ_{l−1} = ∂C/∂a_{l−1} · ∂a_{l−1}/∂z_{l−1}
                 delta = self.activations[l - 1].backward(g, a_out[l - 1], inplace=True)
-        return float(cost)
+        if not record:
+            return float(cost)
+
+        for rec, act, dW, db in zip(layers, self.activations, self.dW, self.db, strict=True):
+            rec.da_dz = act.derivative_from_output(rec.a)
+            rec.dC_dW, rec.dC_db = dW.copy(), db.copy()
+        losses = loss.per_sample(layers[-1].a, Y)
+        return PassRecord(
+            X=X,
+            layers=layers,
+            y_hat=y_hat.copy(),
+            Y=Y,
+            sample_weight=sample_weight,
+            w_sum=w_sum,
+            losses=losses,
+            mean_loss=float(mean_loss),
+            l2=float(cost - mean_loss),
+            alpha=float(alpha),
+            cost=float(cost),
+            fused=fused,
+            dC_dyhat=None if fused else dC_dyhat_kept,
+            gradients=[g.copy() for g in self.gradients()],
+        )
 
     # ------------------------------------------------------------------ training
     def fit(
         self,
         X,
         y,
-        optimizer=None,
+        optimizer: Optimizer | None = None,
         epochs: int = 1000,
         batch_size: int | None = None,
         shuffle: bool = True,
@@ -438,15 +760,16 @@ class Network:
         sample_weight=None,
         alpha: float = 0.0,
         callbacks=(),
-    ):
+    ) -> training.History:
         """Train by gradient descent; returns a :class:`nnmath.training.History`.
 
-        A convenience over :func:`nnmath.training.fit_network`, which holds the loop.
         ``batch_size=None`` is full-batch gradient descent (the article's); an integer
         gives mini-batches. ``optimizer`` defaults to ``SGD(learning_rate=0.1)``.
         Training stops when the cost improved by less than ``tol`` for
         ``n_iter_no_change`` consecutive epochs (``tol=None``: never), or after
-        ``epochs`` epochs.
+        ``epochs`` epochs. ``callbacks`` are called with each epoch's figures (a dict:
+        epoch, loss, val_loss, val_score, learning_rate, seconds); one returning True
+        stops training.
 
         Examples
         --------
@@ -456,34 +779,57 @@ class Network:
         >>> history = net.fit(X, y, epochs=50)
         >>> len(history.loss_curve)
         50
+        >>> lin = Network([1, 1], activation="identity", random_state=0)
+        >>> _ = lin.fit([[0.0], [1.0]], [1.0, 3.0], epochs=2000, tol=None)
+        >>> round(float(lin.W[0][0, 0]), 3), round(float(lin.b[0][0]), 3)   # y = 2x + 1
+        (2.0, 1.0)
         """
-        from nnmath.training import fit_network  # the loop lives above the network
-
-        return fit_network(
+        if not isinstance(epochs, (int, np.integer)) or isinstance(epochs, bool) or epochs < 1:
+            raise ValueError(f"epochs must be an integer >= 1; got {epochs!r}")
+        if batch_size is not None and (
+            not isinstance(batch_size, (int, np.integer))
+            or isinstance(batch_size, bool)
+            or batch_size < 1
+        ):
+            raise ValueError(
+                f"batch_size must be None (full batch) or an integer >= 1; got {batch_size!r}"
+            )
+        if (
+            isinstance(alpha, bool)
+            or not isinstance(alpha, (int, float, np.integer, np.floating))
+            or not alpha >= 0
+        ):
+            raise ValueError(f"alpha (the L2 penalty) must be a number >= 0; got {alpha!r}")
+        if tol is not None and not (
+            isinstance(tol, (int, float, np.integer, np.floating)) and tol >= 0
+        ):
+            raise ValueError(f"tol must be a number >= 0 or None; got {tol!r}")
+        if not isinstance(n_iter_no_change, (int, np.integer)) or n_iter_no_change < 1:
+            raise ValueError(f"n_iter_no_change must be an integer >= 1; got {n_iter_no_change!r}")
+        X = self.check_X(X)
+        y = self.check_y(y, X.shape[0])
+        sample_weight = self.check_sample_weight(sample_weight, X.shape[0])
+        optimizer = optimizer if optimizer is not None else SGD(learning_rate=0.1)
+        if not isinstance(optimizer, Optimizer):
+            raise ValueError(f"optimizer must be an nnmath.optimizers.Optimizer; got {optimizer!r}")
+        if callbacks and not all(callable(c) for c in callbacks):
+            raise ValueError("callbacks must be callables f(info)")
+        optimizer.reset()  # every fit starts the optimizer afresh (no moments from a past fit)
+        settings = training.Settings(
+            max_epochs=int(epochs),
+            batch_size=batch_size,
+            shuffle=shuffle,
+            alpha=float(alpha),
+            tol=tol,
+            n_iter_no_change=int(n_iter_no_change),
+            callbacks=tuple(callbacks),
+        )
+        return training.train(
             self,
             X,
             y,
-            optimizer=optimizer,
-            epochs=epochs,
-            batch_size=batch_size,
-            shuffle=shuffle,
-            tol=tol,
-            n_iter_no_change=n_iter_no_change,
-            random_state=random_state,
+            optimizer,
+            settings,
+            rng=as_generator(random_state),
             sample_weight=sample_weight,
-            alpha=alpha,
-            callbacks=callbacks,
         )
-
-
-def _rng(random_state) -> np.random.Generator:
-    """A Generator from an int, a Generator, a RandomState-free None (fresh entropy)."""
-    if isinstance(random_state, np.random.Generator):
-        return random_state
-    if isinstance(random_state, np.random.RandomState):
-        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
-    if random_state is None or isinstance(random_state, (int, np.integer)):
-        return np.random.default_rng(random_state)
-    raise ValueError(
-        f"random_state must be an int, a numpy.random.Generator or None; got {random_state!r}"
-    )

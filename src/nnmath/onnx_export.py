@@ -236,7 +236,7 @@ def _build(onnx, model):
 
     # MLPClassifier: sigmoid output for binary and multilabel targets, softmax otherwise.
     _, y_hat = _layers(g, network)
-    y_type = model._label_binarizer.y_type_
+    y_type = model.label_type_
     half = None
     if y_type != "multiclass":
         half = g.const("threshold", np.array(0.5, np.float32))

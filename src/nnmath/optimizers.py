@@ -32,6 +32,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from scipy.linalg import blas
 
 from nnmath import kernels
 
@@ -65,14 +66,27 @@ def _check_fraction(name: str, value, closed_right: bool = False) -> float:
     return float(value)
 
 
+_AXPY = {np.dtype(np.float64): blas.daxpy, np.dtype(np.float32): blas.saxpy}
+
+
+def _axpy_for(p) -> object:
+    """BLAS's axpy (y ← y + a·x in one pass, each entry rounded once) for a parameter it
+    can update in place — a writeable, contiguous float32/float64 vector — else None."""
+    if type(p) is not np.ndarray or p.ndim != 1:
+        return None
+    if not (p.flags.c_contiguous and p.flags.writeable):
+        return None
+    return _AXPY.get(p.dtype)
+
+
 class Optimizer:
     """Base class: holds the learning rate α and per-parameter state.
 
     A subclass defines ``_init_state(p)`` (the arrays it keeps for parameter p) and
     ``_update(p, g, *state)`` (one step, in place); optionally ``_begin_step`` and
-    ``_end_step``. The training loop sets the state up once per fit and then calls the
-    step after every batch. A subclass that overrides :meth:`step` itself is called
-    through it instead.
+    ``_end_step``. The training loop sets the state up once per fit (:meth:`prepare`)
+    and then calls :meth:`update` after every batch. A subclass that overrides
+    :meth:`step` itself is called through it instead.
     """
 
     def __init__(self, learning_rate: float):
@@ -86,12 +100,15 @@ class Optimizer:
 
     def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
         """Update every array in ``params`` in place from the matching ``grads``."""
-        self._prepare(params)
-        self._step(params, grads)
+        self.prepare(params)
+        self.update(params, grads)
 
-    def _prepare(self, params: Sequence[np.ndarray]) -> None:
+    def prepare(self, params: Sequence[np.ndarray]) -> None:
         """Create the state for ``params``, or keep it when their layout is unchanged.
-        The training loop calls this once, then :meth:`_step` after every batch."""
+
+        The training loop calls this once per fit, then :meth:`update` after every
+        batch, which skips the layout check of :meth:`step`.
+        """
         layout = [(p.shape, p.dtype) for p in params]
         if self._state is None or layout != self._layout:
             # New parameters (another network, or the first step): fresh state.
@@ -99,9 +116,10 @@ class Optimizer:
             self._layout = layout
             self._state = [self._init_state(p) for p in params]
 
-    def _step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
-        if self._state is None:  # reset() since _prepare (a callback may call it)
-            self._prepare(params)
+    def update(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
+        """One step on parameters laid out as :meth:`prepare` saw them (no check)."""
+        if self._state is None:  # reset() since prepare (a callback may call it)
+            self.prepare(params)
         self._begin_step()
         for p, g, state in zip(params, grads, self._state, strict=True):
             self._update(p, g, *state)
@@ -153,19 +171,35 @@ class SGD(Optimizer):
         super().reset()
         self._first = True
 
-    def _end_step(self) -> None:
-        self._first = False
-
     def _init_state(self, p):
-        # (velocity b, scratch); the scratch keeps the step free of allocations
-        return (np.zeros_like(p) if self.momentum else None), np.empty_like(p)
+        # (velocity b, scratch, BLAS axpy or None); the scratch keeps the step free of
+        # allocations
+        velocity = np.zeros_like(p) if self.momentum else None
+        return velocity, np.empty_like(p), _axpy_for(p)
 
-    def _update(self, p, g, b, tmp):
-        lr = p.dtype.type(self.learning_rate)
-        if not self.momentum:
-            p -= np.multiply(g, lr, out=tmp)  # θ ← θ − α g
+    def update(self, params, grads) -> None:
+        """One step on parameters laid out as :meth:`prepare` saw them (no check)."""
+        if self._state is None:  # reset() since prepare (a callback may call it)
+            self.prepare(params)
+        if self.momentum:
+            for p, g, (b, tmp, _) in zip(params, grads, self._state, strict=True):
+                self._momentum_update(p, g, b, tmp)
+            self._first = False
             return
-        mu = p.dtype.type(self.momentum)
+        lr = self.learning_rate
+        for p, g, (_, tmp, axpy) in zip(params, grads, self._state, strict=True):
+            if (
+                axpy is not None
+                and type(g) is np.ndarray
+                and g.dtype == p.dtype
+                and g.shape == p.shape
+            ):
+                axpy(g, p, a=-lr)  # θ ← θ − α g, in place (g: any layout, f2py copies)
+            else:
+                p -= np.multiply(g, lr, out=tmp)  # θ ← θ − α g
+
+    def _momentum_update(self, p, g, b, tmp):
+        lr, mu = p.dtype.type(self.learning_rate), p.dtype.type(self.momentum)
         if self._first:
             b[...] = g  # b₁ = g
         else:

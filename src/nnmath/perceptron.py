@@ -17,6 +17,7 @@ together (the costs of independent neurons add up, so their gradients do not mix
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -28,11 +29,94 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from nnmath.network import Network, _rng
+from nnmath.network import Network
 from nnmath.optimizers import SGD
-from nnmath.training import History, train
+from nnmath.rng import as_generator
+from nnmath.training import History, Settings, train
 
-__all__ = ["Perceptron"]
+__all__ = ["Perceptron", "RosenblattRecord", "rosenblatt_pass"]
+
+
+@dataclass(eq=False)
+class RosenblattRecord:
+    """One sample's step of Rosenblatt's rule (arrays are copies).
+
+    Attributes
+    ----------
+    x : ndarray of shape (n_features,)
+    y : ndarray of shape (n_outputs,)
+        The target (0/1 per output).
+    z : ndarray of shape (n_outputs,)
+        z = w·x + b.
+    y_hat : ndarray of shape (n_outputs,)
+        ŷ = step(z).
+    error : ndarray of shape (n_outputs,)
+        y − ŷ ∈ {−1, 0, 1}.
+    W, b : ndarrays of shapes (n_features, n_outputs) and (n_outputs,)
+        The parameters before the step.
+    new_W, new_b : ndarrays
+        The parameters after it (unchanged when ŷ = y).
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    z: np.ndarray
+    y_hat: np.ndarray
+    error: np.ndarray
+    W: np.ndarray
+    b: np.ndarray
+    new_W: np.ndarray
+    new_b: np.ndarray
+
+
+def rosenblatt_pass(network: Network, X, Y, learning_rate: float, record: bool = False):
+    """One pass of Rosenblatt's rule over (X, Y), one sample at a time, in place:
+    ŷ = step(w·x + b), then w ← w + α(y − ŷ)x and b ← b + α(y − ŷ).
+
+    Parameters
+    ----------
+    network : Network
+        One weight layer with a step activation; its W and b are updated.
+    X : ndarray of shape (n_samples, n_features), the network's dtype
+    Y : ndarray of shape (n_samples, n_outputs) of 0 and 1
+    learning_rate : float
+        α > 0.
+    record : bool, default False
+        Also return a :class:`RosenblattRecord` per sample.
+
+    Returns
+    -------
+    int, or (int, list of RosenblattRecord)
+        The number of misclassified samples in the pass (0: converged).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> net = Network([2, 1], activation="step")
+    >>> net.W[0][:], net.b[0][:] = 0.0, -1.0
+    >>> rosenblatt_pass(net, np.array([[1.0, 1.0]]), np.array([[1.0]]), 0.5)
+    1
+    >>> net.W[0].ravel().tolist(), net.b[0].tolist()   # w + 0.5·1·x, b + 0.5·1
+    ([0.5, 0.5], [-0.5])
+    """
+    W, b = network.W[0], network.b[0]
+    step = network.activations[0]
+    alpha = X.dtype.type(learning_rate)
+    mistakes, records = 0, []
+    for x, y in zip(X, Y, strict=True):
+        z = x @ W + b  # z = w·x + b
+        y_hat = step(z)  # ŷ = step(z)
+        error = y - y_hat  # (y − ŷ) ∈ {−1, 0, 1}
+        before = (W.copy(), b.copy()) if record else None
+        if error.any():  # a mistake: move the boundary towards the sample
+            mistakes += 1
+            W += alpha * np.outer(x, error)  # w ← w + α(y − ŷ)x
+            b += alpha * error  # b ← b + α(y − ŷ)
+        if record:
+            records.append(
+                RosenblattRecord(x.copy(), y.copy(), z, y_hat, error, *before, W.copy(), b.copy())
+            )
+    return (mistakes, records) if record else mistakes
 
 
 class Perceptron(ClassifierMixin, BaseEstimator):
@@ -120,23 +204,25 @@ class Perceptron(ClassifierMixin, BaseEstimator):
             activation="step" if step else "sigmoid",
             loss="mse",
             dtype=X.dtype,
-            random_state=_rng(self.random_state),
+            random_state=as_generator(self.random_state),
         )
         if step:
             history = self._fit_rosenblatt(X, Y)
         else:
+            settings = Settings(
+                max_epochs=self.max_iter,
+                shuffle=False,
+                tol=self.tol,
+                n_iter_no_change=self.n_iter_no_change,
+                epochs_name="max_iter",
+            )
             history = train(
                 self.network_,
                 X,
                 Y,
-                optimizer=SGD(learning_rate=self.learning_rate),
-                max_epochs=self.max_iter,
-                batch_size=None,
-                shuffle=False,
-                rng=_rng(self.random_state),
-                tol=self.tol,
-                n_iter_no_change=self.n_iter_no_change,
-                max_epochs_label="max_iter",
+                SGD(learning_rate=self.learning_rate),
+                settings,
+                rng=as_generator(self.random_state),
             )
         self.n_iter_ = history.n_iter
         self.loss_curve_ = history.loss_curve
@@ -151,24 +237,13 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         return self
 
     def _fit_rosenblatt(self, X, Y) -> History:
-        """Rosenblatt's rule, one sample at a time: w ← w + α(y − ŷ)x, b ← b + α(y − ŷ)."""
+        """Passes of Rosenblatt's rule (:func:`rosenblatt_pass`) until one makes no
+        mistake, recording the article's cost after each."""
         history = History()
-        W, b = self.network_.W[0], self.network_.b[0]
-        step = self.network_.activations[0]
-        alpha = X.dtype.type(self.learning_rate)
         for _ in range(self.max_iter):
-            mistakes = 0
-            for x, y in zip(X, Y, strict=True):
-                y_hat = step(x @ W + b)  # ŷ = step(w·x + b)
-                error = y - y_hat  # (y − ŷ) ∈ {−1, 0, 1}
-                if error.any():
-                    mistakes += 1
-                    W += alpha * np.outer(x, error)  # w ← w + α(y − ŷ)x
-                    b += alpha * error  # b ← b + α(y − ŷ)
+            mistakes = rosenblatt_pass(self.network_, X, Y, self.learning_rate)
             history.n_iter += 1
-            history.loss_curve.append(
-                self.network_.loss(self.network_._forward(X), Y)  # the article's cost
-            )
+            history.loss_curve.append(self.network_.objective(X, Y))  # the article's cost
             if mistakes == 0:
                 history.converged = True
                 history.stop_reason = "no misclassified samples in a full pass (converged)"
@@ -201,6 +276,21 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         z = X @ self.network_.W[0] + self.network_.b[0]
         return z[:, 0] if z.shape[1] == 1 else z
 
+    def encode_labels(self, y) -> np.ndarray:
+        """The network's targets for labels y: shape (n_samples, 1) of 0 and 1 for two
+        classes, one-hot rows of shape (n_samples, n_classes) for more (one-vs-rest).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.array([[0., 0], [0, 1], [1, 0], [1, 1]])
+        >>> clf = Perceptron(random_state=0, max_iter=5).fit(X, [0, 0, 0, 1])
+        >>> clf.encode_labels([1, 0]).tolist()
+        [[1], [0]]
+        """
+        check_is_fitted(self, "classes_")
+        return LabelBinarizer().fit(self.classes_).transform(y)
+
     def predict(self, X) -> np.ndarray:
         """The class of each sample: ŷ ≥ ½ (z ≥ 0) for two classes, argmax z otherwise."""
         z = self.decision_function(X)
@@ -217,7 +307,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         classes; one-vs-rest sigmoids normalized to sum to 1 otherwise. Only for
         ``activation="sigmoid"`` (a step outputs no probability)."""
         X = self._check_X(X)
-        y_hat = self.network_._forward(X)
+        y_hat = self.network_.propagate(X)
         if y_hat.shape[1] == 1:
             return np.hstack([1 - y_hat, y_hat])
         return y_hat / y_hat.sum(axis=1, keepdims=True)

@@ -1,0 +1,371 @@
+"""A network's record of one step, as the equations of the math with their numbers.
+
+:func:`gradient_descent_steps` reads a :class:`~nnmath.network.PassRecord` — the
+network's own forward and backward pass, recorded — and writes each equation it
+carried out: z = a·W + b, ŷ = σ(z), the loss and the cost, the chain rule layer by
+layer from the output back, and the update w ← w − α·∂C/∂w. :func:`rosenblatt_steps`
+does the same for the records of Rosenblatt's rule. Nothing here computes a matrix
+product: every number shown is one the network or the rule computed.
+
+Example
+-------
+>>> import numpy as np
+>>> from nnmath import Network
+>>> net = Network([2, 1], activation="sigmoid", loss="mse", random_state=0)
+>>> record = net.backprop(np.ones((1, 2)), np.ones((1, 1)), record=True)
+>>> Names(net).W(1), Names(net).z(1)
+('w', 'z')
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from nnmath.explain import render
+from nnmath.explain.trace import EXPLODING, VANISHING, LayerSummary, Step
+from nnmath.network import Network, PassRecord
+from nnmath.perceptron import RosenblattRecord
+
+__all__ = ["Names", "gradient_descent_steps", "layer_summary", "rosenblatt_steps", "update_steps"]
+
+_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+class Names:
+    """Symbols of one network: the article's w, x, z, ŷ for a single neuron, else
+    numbered layers W₁, a₁, z₁, δ₁ (a₀ = x, a_L = ŷ)."""
+
+    def __init__(self, net: Network):
+        self.L = net.n_layers
+        self.single = self.L == 1 and net.layer_sizes[-1] == 1
+
+    def _n(self, stem: str, l: int) -> str:
+        return stem if self.single else f"{stem}{str(l).translate(_SUBSCRIPT)}"
+
+    def W(self, l):
+        """Weights of layer l: w for the single neuron, else W_l."""
+        return "w" if self.single else self._n("W", l)
+
+    def b(self, l):
+        """Bias of layer l."""
+        return self._n("b", l)
+
+    def z(self, l):
+        """Weighted sum of layer l."""
+        return self._n("z", l)
+
+    def a(self, l):
+        """Activation of layer l: x for l = 0, ŷ at the output."""
+        return "x" if l == 0 else "ŷ" if l == self.L else self._n("a", l)
+
+    def delta(self, l):
+        """Error δ of layer l."""
+        return self._n("δ", l)
+
+    def layer(self, name: str, l: int) -> str:
+        """A step's name, with its layer unless the network is a single neuron."""
+        return name if self.single else f"{name}, layer {l}"
+
+
+def gradient_descent_steps(net: Network, record: PassRecord, l2: float) -> list[Step]:
+    """The forward, cost and backward steps of ``record``, a pass of ``net`` with the
+    L2 penalty ``l2`` (the update steps come from :func:`update_steps`)."""
+    X, Y, layers = record.X, record.Y, record.layers
+    n, L, loss = X.shape[0], net.n_layers, net.loss
+    N = Names(net)
+    steps: list[Step] = []
+
+    def add(name, equation, substituted, value, symbol, layer, phase, expanded=None):
+        steps.append(Step(name, equation, substituted, value, symbol, layer, phase, expanded))
+
+    def a_of(l):  # a_l, with a_0 = x
+        return X if l == 0 else layers[l - 1].a
+
+    # Forward propagation: z = a W + b, a = σ(z).
+    for l in range(1, L + 1):
+        W, b, act, a_prev = net.W[l - 1], net.b[l - 1], net.activations[l - 1], a_of(l - 1)
+        z, a = layers[l - 1].z, layers[l - 1].a
+        if N.single:
+            eq = "z = Σᵢ wᵢxᵢ + b"
+            expanded = render.expand_dot(W[:, 0], a_prev[0], b[0]) if n == 1 else None
+        else:
+            eq, expanded = f"{N.z(l)} = {N.a(l - 1)}·{N.W(l)} + {N.b(l)}", None
+        subs = {N.W(l): W.copy(), N.a(l - 1): a_prev, N.b(l): b.copy()}
+        add(N.layer("weighted sum", l), eq, subs, z, N.z(l), l, "forward", expanded)
+        add(
+            N.layer(f"activation ({act.name})", l),
+            f"{N.a(l)} = σ({N.z(l)});  {act.formula}",
+            {N.z(l): z},
+            a,
+            N.a(l),
+            l,
+            "forward",
+            f"σ({render.number(z.item())})" if z.size == 1 else None,
+        )
+    y_hat = record.y_hat
+
+    # Loss of each sample and the cost C = (1/n) Σᵢ Lᵢ (+ the L2 term training adds).
+    per_sample = record.losses
+    expanded = None
+    if loss.name == "mse" and y_hat.size == 1:
+        expanded = f"({render.number(Y.item())} − {render.number(y_hat.item())})²"
+    add("loss", loss.formula, {"ŷ": y_hat, "y": Y}, per_sample, "L", None, "cost", expanded)
+    subs: dict[str, Any] = {"L": per_sample, "n": n}
+    eq = "C = (1/n) Σᵢ Lᵢ"
+    if n <= render.MAX_SHOWN:
+        expanded = f"({' + '.join(render.number(v) for v in per_sample)})/{n}"
+    else:
+        expanded = None
+    if l2:
+        eq += " + (λ/2n) Σₗ ‖Wₗ‖²"
+        subs["λ"] = l2
+        subs.update({N.W(l): net.W[l - 1].copy() for l in range(1, L + 1)})
+        expanded = None
+    add("cost", eq, subs, record.cost, "C", None, "cost", expanded)
+
+    # The output error δ_L = ∂C/∂z_L = ∂C/∂ŷ · ∂ŷ/∂z_L.
+    output, zL, dL = net.activations[-1], N.z(L), N.delta(L)
+    delta = layers[-1].delta
+    if record.fused:
+        c = loss.canonical_factor(Y.shape[1])
+        add(
+            "output error δ (fused)",
+            f"{dL} = ∂C/∂{zL} = ∂C/∂ŷ · ∂ŷ/∂{zL} = {'' if c == 1 else f'{c:g}·'}(ŷ − y)/n  "
+            f"({output.name} output with {loss.name} loss)",
+            {"ŷ": y_hat, "y": Y, "n": n},
+            delta,
+            dL,
+            L,
+            "backward",
+        )
+    else:
+        dC_dyhat, dyhat_dz = record.dC_dyhat, layers[-1].da_dz
+        expanded = None
+        if loss.name == "mse" and y_hat.size == 1:
+            expanded = f"2·({render.number(y_hat.item())} − {render.number(Y.item())})/1"
+        add(
+            "∂C/∂ŷ",
+            f"∂C/∂ŷ = (1/n)·∂L/∂ŷ;  {loss.gradient_formula}",
+            {"ŷ": y_hat, "y": Y, "n": n},
+            dC_dyhat,
+            "∂C/∂ŷ",
+            L,
+            "backward",
+            expanded,
+        )
+        add(
+            "∂ŷ/∂z",
+            f"∂ŷ/∂{zL} = σ'({zL});  {output.derivative_formula}",
+            {"ŷ": y_hat},
+            dyhat_dz,
+            f"∂ŷ/∂{zL}",
+            L,
+            "backward",
+            render.expand_sigmoid_derivative(output, y_hat),
+        )
+        jacobian = output.name == "softmax"
+        add(
+            "chain rule: output error δ",
+            f"{dL} = ∂C/∂{zL} = ∂C/∂ŷ {'·' if jacobian else '⊙'} ∂ŷ/∂{zL}"
+            + (" (softmax Jacobian)" if jacobian else ""),
+            {"∂C/∂ŷ": dC_dyhat, f"∂ŷ/∂{zL}": dyhat_dz},
+            delta,
+            dL,
+            L,
+            "backward",
+            f"{render.paren(dC_dyhat.item())}·{render.paren(dyhat_dz.item())}"
+            if delta.size == 1
+            else None,
+        )
+
+    # Each layer from the output back: ∂C/∂W = a_{l−1}ᵀ δ, ∂C/∂b = Σᵢ δ, δ_{l−1} from δ_l.
+    for l in range(L, 0, -1):
+        W, a_prev, rec = net.W[l - 1], a_of(l - 1), layers[l - 1]
+        delta = rec.delta
+        Wn, bn, zn, dn, an = N.W(l), N.b(l), N.z(l), N.delta(l), N.a(l - 1)
+        w = "w" if N.single else "W"
+        add(
+            N.layer(f"∂z/∂{w}", l),
+            f"∂{zn}/∂{Wn} = {an}",
+            {an: a_prev},
+            a_prev,
+            f"∂{zn}/∂{Wn}",
+            l,
+            "backward",
+        )
+        add(N.layer("∂z/∂b", l), f"∂{zn}/∂{bn} = 1", {}, 1.0, f"∂{zn}/∂{bn}", l, "backward")
+        subs = {an: a_prev, dn: delta}
+        if N.single:
+            eq = "∂C/∂w = ∂C/∂ŷ · ∂ŷ/∂z · ∂z/∂w = Σᵢ δᵢxᵢ"
+        else:
+            eq = f"∂C/∂{Wn} = ∂{zn}/∂{Wn}ᵀ · {dn} = {an}ᵀ·{dn}"
+        expanded = (
+            f"{render.paren(delta.item())}·{render.text(a_prev)}" if delta.size == 1 else None
+        )
+        if l2:
+            eq += f" + (λ/n)·{Wn}"  # the L2 term's gradient, as training adds it
+            subs.update({"λ": l2, "n": n, Wn: W.copy()})
+            expanded = None
+        add(N.layer(f"∂C/∂{w}", l), eq, subs, rec.dC_dW, f"∂C/∂{Wn}", l, "backward", expanded)
+        eq = (
+            "∂C/∂b = ∂C/∂ŷ · ∂ŷ/∂z · ∂z/∂b = Σᵢ δᵢ·1"
+            if N.single
+            else f"∂C/∂{bn} = Σᵢ {dn} · ∂{zn}/∂{bn} = Σᵢ {dn}"
+        )
+        add(N.layer("∂C/∂b", l), eq, {dn: delta}, rec.dC_db, f"∂C/∂{bn}", l, "backward")
+        if l == 1:
+            break
+        act, below = net.activations[l - 2], layers[l - 2]
+        ap, zp, dp = N.a(l - 1), N.z(l - 1), N.delta(l - 1)
+        add(
+            N.layer("∂C/∂a", l - 1),
+            f"∂C/∂{ap} = {dn} · ∂{zn}/∂{ap} = {dn}·{Wn}ᵀ",
+            {dn: delta, Wn: W.copy()},
+            below.dC_da,
+            f"∂C/∂{ap}",
+            l - 1,
+            "backward",
+        )
+        add(
+            N.layer(f"∂a/∂z ({act.name})", l - 1),
+            f"∂{ap}/∂{zp} = σ'({zp});  {act.derivative_formula}",
+            {ap: below.a},
+            below.da_dz,
+            f"∂{ap}/∂{zp}",
+            l - 1,
+            "backward",
+        )
+        op = "·" if act.name == "softmax" else "⊙"
+        add(
+            N.layer("chain rule: δ", l - 1),
+            f"{dp} = ∂C/∂{zp} = ∂C/∂{ap} {op} ∂{ap}/∂{zp}",
+            {f"∂C/∂{ap}": below.dC_da, f"∂{ap}/∂{zp}": below.da_dz},
+            below.delta,
+            dp,
+            l - 1,
+            "backward",
+        )
+    return steps
+
+
+def update_steps(net: Network, old, gradients, new, alpha: float) -> list[Step]:
+    """The steps θ ← θ − α·∂C/∂θ of every parameter, from the parameters before
+    (``old``), the gradients and the parameters after (``new``), each [W₁, b₁, …]."""
+    N = Names(net)
+    steps = []
+    for k, (before, g, after) in enumerate(zip(old, gradients, new, strict=True)):
+        l = k // 2 + 1
+        sym = N.W(l) if k % 2 == 0 else N.b(l)
+        expanded = None
+        if before.size <= 4:
+            parts = [
+                f"{render.number(o)} − {render.number(alpha)}·{render.paren(d)}"
+                for o, d in zip(before.flat, g.flat, strict=True)
+            ]
+            expanded = parts[0] if len(parts) == 1 else "[" + ", ".join(parts) + "]"
+        steps.append(
+            Step(
+                N.layer(f"update {sym}", l),
+                f"{sym} ← {sym} − α·∂C/∂{sym}",
+                {sym: before, "α": alpha, f"∂C/∂{sym}": g},
+                after,
+                sym,
+                l,
+                "update",
+                expanded,
+            )
+        )
+    return steps
+
+
+def layer_summary(net: Network, record: PassRecord, l: int) -> LayerSummary:
+    """The gradient health of layer l (1-based) in ``record``."""
+    rec = record.layers[l - 1]
+    nW = float(np.linalg.norm(rec.dC_dW.astype(np.float64).ravel()))
+    nb = float(np.linalg.norm(rec.dC_db.astype(np.float64).ravel()))
+    norm = math.hypot(nW, nb)
+    act = net.activations[l - 1]
+    dead = None
+    if act.name == "relu":
+        dead = np.flatnonzero((rec.a == 0).all(axis=0)).tolist()  # σ(z) = 0 for every sample
+    return LayerSummary(
+        layer=l,
+        activation=act.name,
+        grad_W_norm=nW,
+        grad_b_norm=nb,
+        grad_norm=norm,
+        vanishing=norm < VANISHING,
+        exploding=not norm <= EXPLODING,
+        dead_units=dead,
+    )
+
+
+def rosenblatt_steps(net: Network, records: list[RosenblattRecord], alpha: float) -> list[Step]:
+    """The steps of Rosenblatt's rule, one sample after another, from its records."""
+    vec = net.layer_sizes[-1] == 1  # one neuron: show w as the article's vector
+
+    def w_of(W):
+        return W[:, 0].copy() if vec else W.copy()
+
+    w = "w" if vec else "W"
+    steps: list[Step] = []
+    n = len(records)
+    for i, r in enumerate(records, 1):
+        tag = f" (sample {i})" if n > 1 else ""
+
+        def add(name, equation, substituted, value, symbol, expanded=None, tag=tag):
+            steps.append(
+                Step(name + tag, equation, substituted, value, symbol, 1, "rosenblatt", expanded)
+            )
+
+        x, error = r.x, r.error
+        add(
+            "weighted sum",
+            "z = Σᵢ wᵢxᵢ + b",
+            {w: w_of(r.W), "x": x, "b": r.b},
+            r.z,
+            "z",
+            render.expand_dot(r.W[:, 0], x, r.b[0]) if vec else None,
+        )
+        add(
+            "activation (step)",
+            f"ŷ = σ(z);  {net.activations[0].formula}",
+            {"z": r.z},
+            r.y_hat,
+            "ŷ",
+            f"step({render.number(r.z.item())})" if r.z.size == 1 else None,
+        )
+        add(
+            "error",
+            "e = y − ŷ",
+            {"y": r.y, "ŷ": r.y_hat},
+            error,
+            "e",
+            f"{render.number(r.y.item())} − {render.number(r.y_hat.item())}"
+            if r.y.size == 1
+            else None,
+        )
+        e = render.paren(error.item()) if error.size == 1 else "e"
+        old_w = w_of(r.W)
+        add(
+            f"update {w}",
+            f"{w} ← {w} + α(y − ŷ)x",
+            {w: old_w, "α": alpha, "y − ŷ": error, "x": x},
+            w_of(r.new_W),
+            w,
+            f"{render.text(old_w)} + {render.number(alpha)}·{e}·{render.text(x)}"
+            if vec and x.size <= 4
+            else None,
+        )
+        add(
+            "update b",
+            "b ← b + α(y − ŷ)",
+            {"b": r.b, "α": alpha, "y − ŷ": error},
+            r.new_b,
+            "b",
+            f"{render.text(r.b)} + {render.number(alpha)}·{e}" if error.size == 1 else None,
+        )
+    return steps

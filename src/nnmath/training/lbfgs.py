@@ -1,0 +1,122 @@
+"""L-BFGS: scipy's quasi-Newton minimizer on the cost that backpropagation computes."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import scipy.optimize
+
+from nnmath.training.history import DivergenceError, History
+from nnmath.training.monitor import Monitor
+from nnmath.training.progress import Progress
+from nnmath.training.settings import Settings, Validation
+
+__all__ = ["train_lbfgs"]
+
+
+def train_lbfgs(
+    model,
+    X,
+    Y: np.ndarray,
+    settings: Settings,
+    *,
+    sample_weight: np.ndarray | None = None,
+    validation: Validation | None = None,
+    progress: Progress | None = None,
+    history: History | None = None,
+) -> History:
+    """Minimize C(θ) with scipy's L-BFGS-B, from the model's current θ.
+
+    Backpropagation supplies the exact gradient. ``loss_curve`` gets the cost after
+    every L-BFGS iteration; ``n_iter`` counts iterations (at most
+    ``settings.max_epochs``; ``settings.max_fun`` cost evaluations; ``settings.tol`` is
+    scipy's gradient tolerance); validation figures and callbacks follow every
+    iteration as they follow every epoch of :func:`~nnmath.training.train`. On a
+    KeyboardInterrupt the model keeps the best iterate seen. scipy works in float64,
+    so a float32 model's parameters are converted on the way in and out.
+
+    Parameters
+    ----------
+    model
+        As for :func:`~nnmath.training.train`.
+    X, Y : validated arrays
+    settings : Settings
+    sample_weight, validation, progress, history
+        As for :func:`~nnmath.training.train`.
+
+    Returns
+    -------
+    History
+        ``optimizer_result`` holds scipy's OptimizeResult.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnmath import Network
+    >>> net = Network([1, 1], activation="identity", random_state=0)
+    >>> h = train_lbfgs(net, np.array([[0.0], [1.0]]), np.array([[1.0], [3.0]]),
+    ...                 Settings(max_epochs=50, tol=1e-10))
+    >>> h.converged, round(float(net.W[0][0, 0]), 4), round(float(net.b[0][0]), 4)
+    (True, 2.0, 1.0)
+    """
+    history = history if history is not None else History()
+    theta = model.theta
+    monitor = Monitor(model, history, settings, validation, progress, math.nan, tol_rule=False)
+    alpha = settings.alpha
+
+    def cost_and_grad(flat: np.ndarray):
+        theta[...] = flat
+        cost = model.backprop(X, Y, sample_weight, alpha=alpha)
+        return cost, model.grad.astype(np.float64)
+
+    started = [time.perf_counter()]
+
+    def on_iteration(intermediate_result):
+        # The callbacks and the validation figures see this iterate's weights; the last
+        # cost evaluation (in the line search) may have been at another point.
+        theta[...] = intermediate_result.x
+        now = time.perf_counter()
+        stop = monitor.end_epoch(float(intermediate_result.fun), 0, None, now - started[0])
+        started[0] = time.perf_counter()
+        if stop:  # a callback asked to stop: scipy ends the minimization
+            raise StopIteration
+
+    try:
+        result = scipy.optimize.minimize(
+            cost_and_grad,
+            theta.astype(np.float64),
+            method="L-BFGS-B",
+            jac=True,
+            callback=on_iteration,
+            options={
+                "maxfun": settings.max_fun,
+                "maxiter": settings.max_epochs,
+                "gtol": settings.tol,
+            },
+        )
+    except KeyboardInterrupt:
+        monitor.interrupted(unit="iteration")
+        return history
+    theta[...] = result.x
+    history.optimizer_result = result
+    if not np.isfinite(result.fun):
+        raise DivergenceError(
+            f"L-BFGS diverged: the cost became {result.fun}. Standardize the inputs.", history
+        )
+    history.t += X.shape[0] * max(int(result.nit), 1)
+    if history.stop_reason == "stopped by callback":
+        history.converged = False
+    elif result.status == 0:
+        history.stop_reason, history.converged = f"L-BFGS converged: {result.message}", True
+    elif result.status == 1:  # an iteration or evaluation limit
+        if result.nit >= settings.max_epochs:
+            limit = f"{settings.epochs_name}={settings.max_epochs}"
+        else:
+            limit = f"max_fun={settings.max_fun}"
+        history.stop_reason, history.converged = f"{limit} reached", False
+    else:
+        history.stop_reason = f"L-BFGS stopped: {result.message}"
+        history.converged = False
+    return history
