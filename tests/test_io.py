@@ -18,7 +18,8 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 import nnmath
 from nnmath import activations
-from nnmath import io as nnio
+from nnmath import document as nndoc
+from nnmath.io import container
 
 RNG = np.random.default_rng(0)
 X4 = np.array([[0.0, 0], [0, 1], [1, 0], [1, 1]])
@@ -272,7 +273,7 @@ def test_non_json_hyperparameters_are_saved_as_null_with_a_note(tmp_path):
     assert "Generator is not JSON-serialisable" in doc["hyperparameters_not_saved"]["random_state"]
     assert nnmath.load(tmp_path / "p.safetensors").random_state is None
 
-    saved = nnio._hyperparameters_to_document({"f": print, "sizes": (3, 2), "a": np.float32(0.5)})
+    saved = nndoc.hyperparameters_to_document({"f": print, "sizes": (3, 2), "a": np.float32(0.5)})
     assert saved["hyperparameters"] == {"f": None, "sizes": [3, 2], "a": 0.5}
     assert "builtin_function_or_method" in saved["hyperparameters_not_saved"]["f"]
     assert "pickle" in saved["hyperparameters_not_saved"]["f"]
@@ -319,7 +320,7 @@ def test_failed_save_keeps_the_old_file_and_leaves_no_temporary(tmp_path, monkey
         f.write(data[: len(data) // 2])
         raise OSError("disk full")
 
-    monkeypatch.setattr(nnio, "_write_payload", write_half_then_fail)
+    monkeypatch.setattr(container, "_write_payload", write_half_then_fail)
     with pytest.raises(OSError, match="disk full"):
         nnmath.save(nnmath.Network([7, 7, 7], random_state=0), path)
     assert path.read_bytes() == before
@@ -334,7 +335,7 @@ def test_failed_rename_leaves_no_temporary(tmp_path, monkeypatch):
     def fail(src, dst):
         raise PermissionError("read-only")
 
-    monkeypatch.setattr(nnio.os, "replace", fail)
+    monkeypatch.setattr(container.os, "replace", fail)
     with pytest.raises(PermissionError):
         nnmath.save(nnmath.Network([2, 1], random_state=0), tmp_path / "m.safetensors")
     assert os.listdir(tmp_path) == []
@@ -343,9 +344,9 @@ def test_failed_rename_leaves_no_temporary(tmp_path, monkeypatch):
 def test_save_flushes_to_disk_before_renaming(tmp_path, monkeypatch):
     calls = []
     real_fsync, real_replace = os.fsync, os.replace
-    monkeypatch.setattr(nnio.os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd)))
+    monkeypatch.setattr(container.os, "fsync", lambda fd: (calls.append("fsync"), real_fsync(fd)))
     monkeypatch.setattr(
-        nnio.os, "replace", lambda a, b: (calls.append("replace"), real_replace(a, b))
+        container.os, "replace", lambda a, b: (calls.append("replace"), real_replace(a, b))
     )
     nnmath.save(nnmath.Network([2, 1], random_state=0), tmp_path / "m.safetensors")
     assert calls[:2] == ["fsync", "replace"]
@@ -642,13 +643,13 @@ def test_single_byte_corruption_loads_or_raises_model_file_error(tmp_path, perce
 
 def test_never_reads_past_the_file_size(tmp_path, monkeypatch, perceptron_bytes):
     requested = []
-    real = nnio._read_exact
+    real = container._read_exact
 
     def spy(f, n, what, path):
         requested.append(n)
         return real(f, n, what, path)
 
-    monkeypatch.setattr(nnio, "_read_exact", spy)
+    monkeypatch.setattr(container, "_read_exact", spy)
     files = [data for data, _ in CONTAINERS.values()] + [
         perceptron_bytes[:cut] for cut in (5, 8, 9, 100, len(perceptron_bytes) - 1)
     ]

@@ -6,23 +6,19 @@ by the chain rule; gradient descent w ← w − α·∂C/∂w. From the article'
 compatible estimators.
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from nnmath import activations, initializers, losses, optimizers, training
 from nnmath.estimators import MLPClassifier, MLPRegressor
 from nnmath.explain import Trace, explain
 from nnmath.gradcheck import gradcheck
 from nnmath.io import ModelFileError, load, save
+from nnmath.io.container import nnmath_version
 from nnmath.network import Network
 from nnmath.onnx_export import export_onnx  # imports onnx only when called
 from nnmath.optimizers import SGD, Adam
 from nnmath.perceptron import Perceptron
 from nnmath.training import DivergenceError, History
 
-try:
-    __version__ = version("nnmath")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.0.0"
+__version__ = nnmath_version()
 
 __all__ = [
     "SGD",

@@ -40,6 +40,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from nnmath import document as doc
 from nnmath import initializers
 from nnmath.network import Network
 from nnmath.optimizers import SGD, Adam, Schedule, get_schedule
@@ -526,6 +527,59 @@ class _BaseMLP(BaseEstimator):
             X = X.astype(self.network_.dtype)
         return self.network_.propagate(X)
 
+    # ------------------------------------------------------------------ description
+    def to_document(self) -> tuple[doc.Document, doc.Tensors]:
+        """The fitted estimator as a model-file description: hyperparameters, fitted
+        attributes, the network's architecture and its weights as tensors (see
+        :mod:`nnmath.io`).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> reg = MLPRegressor(hidden_layer_sizes=(3,), solver="lbfgs", random_state=0)
+        >>> reg = reg.fit(np.eye(3), [0.0, 1.0, 2.0])
+        >>> document, tensors = reg.to_document()
+        >>> document["layer_sizes"], sorted(tensors)
+        ([3, 3, 1], ['W1', 'W2', 'b1', 'b2'])
+        """
+        check_is_fitted(self, "network_")
+        net_doc, tensors = self.network_.to_document()
+        document = {**doc.estimator_to_document(self), **net_doc}
+        if is_classifier(self):
+            document["label_type"] = self.label_type_
+        return document, tensors
+
+    @classmethod
+    def from_document(cls, document: doc.Document, tensors: doc.Tensors):
+        """Rebuild a fitted estimator from :meth:`to_document`'s description (no
+        ``__init__`` validation; every field is checked as it is read).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> reg = MLPRegressor(hidden_layer_sizes=(3,), solver="lbfgs", random_state=0)
+        >>> reg = reg.fit(np.eye(3), [0.0, 1.0, 2.0])
+        >>> document, tensors = reg.to_document()
+        >>> again = MLPRegressor.from_document(document, dict(tensors))
+        >>> bool((again.predict(np.eye(3)) == reg.predict(np.eye(3))).all())
+        True
+        """
+        model = cls.__new__(cls)  # no __init__: set attributes only
+        net = Network.from_document(document, tensors)
+        doc.estimator_from_document(model, document, net.layer_sizes[0])
+        if isinstance(model.hidden_layer_sizes, list):
+            model.hidden_layer_sizes = tuple(model.hidden_layer_sizes)
+        model.network_ = net
+        model.n_outputs_ = net.layer_sizes[-1]
+        model.n_layers_ = len(net.layer_sizes)
+        out = net.activations[-1].name
+        model.out_activation_ = _SKLEARN_NAME.get(out, out)
+        model._restore_labels(document)
+        return model
+
+    def _restore_labels(self, document: doc.Document) -> None:
+        """A classifier's classes and label encoding from its description."""
+
     def _check_solver(self):
         if self.solver not in ("sgd", "adam", "gd"):
             raise AttributeError(
@@ -761,6 +815,30 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def predict_log_proba(self, X) -> np.ndarray:
         """log of :meth:`predict_proba`, shape (n_samples, n_classes)."""
         return np.log(self.predict_proba(X))
+
+    def _restore_labels(self, document: doc.Document) -> None:
+        if "classes_" not in document:
+            raise doc.ModelFileError("the model document has no 'classes_'")
+        self.classes_ = doc.classes_from_document(document["classes_"])
+        label_type = doc.get(
+            document,
+            "label_type",
+            lambda v: v in ("binary", "multiclass", "multilabel-indicator"),
+            "'binary', 'multiclass' or 'multilabel-indicator'",
+        )
+        expected = 1 if label_type == "binary" else len(self.classes_)
+        if self.n_outputs_ != expected:
+            raise doc.ModelFileError(
+                f"{len(self.classes_)} {label_type} classes need {expected} output(s); "
+                f"the network has {self.n_outputs_}"
+            )
+        binarizer = LabelBinarizer()
+        if label_type == "multilabel-indicator":
+            binarizer.fit(np.eye(len(self.classes_), dtype=int))
+            binarizer.classes_ = self.classes_
+        else:
+            binarizer.fit(self.classes_)
+        self._label_binarizer = binarizer
 
     @property
     def label_type_(self) -> str:

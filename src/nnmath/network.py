@@ -38,6 +38,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from nnmath import activations as _activations
+from nnmath import document as doc
 from nnmath import initializers, training
 from nnmath import losses as _losses
 from nnmath.optimizers import SGD, Optimizer
@@ -337,6 +338,112 @@ class Network:
             f"Network(layer_sizes={self.layer_sizes}, activations={acts}, "
             f"loss={self.loss.name!r}, dtype={self.dtype.name})"
         )
+
+    # ------------------------------------------------------------------ description
+    def to_document(self) -> tuple[doc.Document, doc.Tensors]:
+        """The network as a model-file description: its architecture as JSON-able
+        fields and its weights as tensors ``W1, b1, …, WL, bL`` (views, not copies).
+
+        Examples
+        --------
+        >>> document, tensors = Network([2, 1]).to_document()
+        >>> document["layer_sizes"], sorted(tensors)
+        ([2, 1], ['W1', 'b1'])
+        """
+        document = {
+            "layer_sizes": [int(n) for n in self.layer_sizes],
+            "activations": [
+                doc.component_to_document(a, _activations.get, "activation")
+                for a in self.activations
+            ],
+            "loss": doc.component_to_document(self.loss, _losses.get, "loss"),
+            "dtype": self.dtype.name,
+            "dropout": [float(p) for p in self.dropout],
+        }
+        tensors = {}
+        for l, (W, b) in enumerate(zip(self.W, self.b, strict=True), start=1):
+            tensors[f"W{l}"], tensors[f"b{l}"] = W, b
+        return document, tensors
+
+    @classmethod
+    def from_document(cls, document: doc.Document, tensors: doc.Tensors) -> Network:
+        """Build the network a :meth:`to_document` description gives, weights copied
+        in exactly; pops ``W1, b1, …`` from ``tensors``.
+
+        Every shape is checked against ``layer_sizes`` before anything is allocated, so
+        the network is never larger than the file. Raises :class:`ModelFileError`.
+
+        Examples
+        --------
+        >>> net = Network([2, 1], random_state=0)
+        >>> document, tensors = net.to_document()
+        >>> copy = Network.from_document(document, dict(tensors))
+        >>> bool((copy.theta == net.theta).all())
+        True
+        """
+        sizes = doc.get(document, "layer_sizes", doc.list_of(doc.is_int), "a list of integers")
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise doc.ModelFileError(f"'layer_sizes' must have ≥ 2 entries, all ≥ 1; got {sizes}")
+        n_layers = len(sizes) - 1
+        acts = doc.get(document, "activations", lambda v: isinstance(v, list), "a list")
+        if len(acts) != n_layers:
+            raise doc.ModelFileError(
+                f"'activations' has {len(acts)} entries but layer_sizes {sizes} has "
+                f"{n_layers} weight layers"
+            )
+        dropout = doc.get(document, "dropout", doc.list_of(doc.is_number), "a list of numbers")
+        if len(dropout) != n_layers - 1:
+            raise doc.ModelFileError(
+                f"'dropout' has {len(dropout)} entries but there are {n_layers - 1} hidden layers"
+            )
+        activations = [doc.component_from_document(a, _activations.get, "activation") for a in acts]
+        loss = doc.component_from_document(document.get("loss"), _losses.get, "loss")
+        dtype = np.dtype(
+            doc.get(
+                document,
+                "dtype",
+                lambda v: isinstance(v, str) and v in ("float32", "float64"),
+                "'float32' or 'float64'",
+            )
+        )
+        names = [f"{p}{l}" for l in range(1, n_layers + 1) for p in ("W", "b")]
+        missing = [name for name in names if name not in tensors]
+        if missing:
+            raise doc.ModelFileError(f"tensors {missing} are missing for layer_sizes {sizes}")
+        weights = []
+        for l in range(n_layers):
+            for name, shape in (
+                (f"W{l + 1}", (sizes[l], sizes[l + 1])),
+                (f"b{l + 1}", (sizes[l + 1],)),
+            ):
+                if tensors[name].dtype.itemsize != dtype.itemsize:
+                    raise doc.ModelFileError(
+                        f"tensor {name!r} is {tensors[name].dtype.name} but the model's dtype "
+                        f"is {dtype.name}"
+                    )
+                if tensors[name].shape != shape:
+                    raise doc.ModelFileError(
+                        f"tensor {name!r} has shape {tensors[name].shape} but layer_sizes "
+                        f"{sizes} needs {shape}"
+                    )
+                weights.append(tensors[name])
+        try:
+            net = cls(
+                sizes,
+                activation=activations[:-1],
+                output_activation=activations[-1],
+                loss=loss,
+                dtype=dtype,
+                random_state=0,  # drawn, then overwritten by the file's weights
+                dropout=[float(p) for p in dropout],
+            )
+        except ValueError as exc:
+            raise doc.ModelFileError(f"invalid network description: {exc}") from None
+        for param, value in zip(net.parameters(), weights, strict=True):
+            param[...] = value  # same dtype: an exact copy
+        for name in names:
+            del tensors[name]
+        return net
 
     # ------------------------------------------------------------------ input checks
     def check_X(self, X, name: str = "X"):

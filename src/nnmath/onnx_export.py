@@ -22,6 +22,12 @@ import os
 from pathlib import Path
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+from nnmath.estimators import MLPClassifier, MLPRegressor
+from nnmath.io.container import atomic_write, nnmath_version
+from nnmath.network import Network
+from nnmath.perceptron import Perceptron
 
 __all__ = ["OPSET", "export_onnx", "to_onnx"]
 
@@ -178,12 +184,6 @@ def _flat_index(g: _Graph, mask: str) -> str:
 
 def _build(onnx, model):
     """The graph's nodes, initializers and output descriptions for ``model``."""
-    from sklearn.utils.validation import check_is_fitted
-
-    from nnmath.estimators import MLPClassifier, MLPRegressor
-    from nnmath.network import Network
-    from nnmath.perceptron import Perceptron
-
     TP = onnx.TensorProto
     F32 = TP.FLOAT
     g = _Graph(onnx)
@@ -277,15 +277,14 @@ def to_onnx(model):
         [helper.make_tensor_value_info(name, elem, shape) for name, elem, shape in outputs],
         initializer=g.initializers,
     )
-    from nnmath import __version__
 
     proto = helper.make_model(
         graph,
         opset_imports=[helper.make_opsetid("", OPSET)],
         ir_version=_IR_VERSION,
         producer_name="nnmath",
-        producer_version=__version__,
-        doc_string=f"{type(model).__name__} exported by nnmath {__version__}",
+        producer_version=nnmath_version(),
+        doc_string=f"{type(model).__name__} exported by nnmath {nnmath_version()}",
     )
     helper.set_model_props(
         proto,
@@ -362,7 +361,6 @@ def export_onnx(model, path: str | os.PathLike) -> Path:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike; got {type(path).__name__}")
     data = to_onnx(model).SerializeToString()
-    from nnmath.io import _atomic_write  # temp file, fsync, rename: shared with save()
 
-    _atomic_write(os.fspath(path), data)
+    atomic_write(os.fspath(path), data)  # temp file, fsync, rename: as model files
     return Path(path)

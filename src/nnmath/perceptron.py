@@ -29,6 +29,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from nnmath import document as doc
 from nnmath.network import Network
 from nnmath.optimizers import SGD
 from nnmath.rng import as_generator
@@ -311,6 +312,63 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         if y_hat.shape[1] == 1:
             return np.hstack([1 - y_hat, y_hat])
         return y_hat / y_hat.sum(axis=1, keepdims=True)
+
+    # ------------------------------------------------------------------ description
+    def to_document(self) -> tuple[doc.Document, doc.Tensors]:
+        """The fitted perceptron as a model-file description (JSON-able fields and the
+        tensors W1, b1); see :mod:`nnmath.io`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.array([[0., 0], [0, 1], [1, 0], [1, 1]])
+        >>> clf = Perceptron(activation="step", random_state=0).fit(X, [0, 0, 0, 1])
+        >>> clf.to_document()[0]["classes_"]
+        {'dtype': '<i8', 'values': [0, 1]}
+        """
+        check_is_fitted(self, "network_")
+        net_doc, tensors = self.network_.to_document()
+        return {**doc.estimator_to_document(self), **net_doc}, tensors
+
+    @classmethod
+    def from_document(cls, document: doc.Document, tensors: doc.Tensors) -> Perceptron:
+        """Rebuild a fitted perceptron from :meth:`to_document`'s description, checking
+        that its network is one layer of the neuron its activation names and that
+        it has one output per class (one for two classes).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.array([[0., 0], [0, 1], [1, 0], [1, 1]])
+        >>> clf = Perceptron(activation="step", random_state=0).fit(X, [0, 0, 0, 1])
+        >>> document, tensors = clf.to_document()
+        >>> Perceptron.from_document(document, dict(tensors)).predict(X).tolist()
+        [0, 0, 0, 1]
+        """
+        model = cls.__new__(cls)  # no __init__: set attributes only
+        net = Network.from_document(document, tensors)
+        doc.estimator_from_document(model, document, net.layer_sizes[0])
+        if net.n_layers != 1:
+            raise doc.ModelFileError(
+                f"a Perceptron has one weight layer; got layer_sizes {net.layer_sizes}"
+            )
+        expected = "step" if model.activation == "step" else "sigmoid"
+        if net.activations[0].name != expected:
+            raise doc.ModelFileError(
+                f"a Perceptron with activation={model.activation!r} has a {expected} "
+                f"neuron; the file's network has {net.activations[0].name}"
+            )
+        if "classes_" not in document:
+            raise doc.ModelFileError("the model document has no 'classes_'")
+        model.classes_ = doc.classes_from_document(document["classes_"])
+        n_out = 1 if len(model.classes_) == 2 else len(model.classes_)
+        if net.layer_sizes[-1] != n_out:
+            raise doc.ModelFileError(
+                f"{len(model.classes_)} classes need {n_out} output(s); the network has "
+                f"{net.layer_sizes[-1]}"
+            )
+        model.network_ = net
+        return model
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

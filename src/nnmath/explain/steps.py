@@ -73,80 +73,100 @@ class Names:
 def gradient_descent_steps(net: Network, record: PassRecord, l2: float) -> list[Step]:
     """The forward, cost and backward steps of ``record``, a pass of ``net`` with the
     L2 penalty ``l2`` (the update steps come from :func:`update_steps`)."""
-    X, Y, layers = record.X, record.Y, record.layers
-    n, L, loss = X.shape[0], net.n_layers, net.loss
-    N = Names(net)
-    steps: list[Step] = []
+    writer = _Writer(net, record, l2)
+    writer.forward()
+    writer.cost()
+    writer.output_error()
+    writer.layers_backward()
+    return writer.steps
 
-    def add(name, equation, substituted, value, symbol, layer, phase, expanded=None):
-        steps.append(Step(name, equation, substituted, value, symbol, layer, phase, expanded))
 
-    def a_of(l):  # a_l, with a_0 = x
-        return X if l == 0 else layers[l - 1].a
+class _Writer:
+    """Writes the steps of one recorded pass, phase by phase."""
 
-    # Forward propagation: z = a W + b, a = σ(z).
-    for l in range(1, L + 1):
-        W, b, act, a_prev = net.W[l - 1], net.b[l - 1], net.activations[l - 1], a_of(l - 1)
-        z, a = layers[l - 1].z, layers[l - 1].a
-        if N.single:
-            eq = "z = Σᵢ wᵢxᵢ + b"
-            expanded = render.expand_dot(W[:, 0], a_prev[0], b[0]) if n == 1 else None
-        else:
-            eq, expanded = f"{N.z(l)} = {N.a(l - 1)}·{N.W(l)} + {N.b(l)}", None
-        subs = {N.W(l): W.copy(), N.a(l - 1): a_prev, N.b(l): b.copy()}
-        add(N.layer("weighted sum", l), eq, subs, z, N.z(l), l, "forward", expanded)
-        add(
-            N.layer(f"activation ({act.name})", l),
-            f"{N.a(l)} = σ({N.z(l)});  {act.formula}",
-            {N.z(l): z},
-            a,
-            N.a(l),
-            l,
-            "forward",
-            f"σ({render.number(z.item())})" if z.size == 1 else None,
-        )
-    y_hat = record.y_hat
+    def __init__(self, net: Network, record: PassRecord, l2: float):
+        self.net, self.record, self.l2 = net, record, l2
+        self.N = Names(net)
+        self.n = record.X.shape[0]
+        self.steps: list[Step] = []
 
-    # Loss of each sample and the cost C = (1/n) Σᵢ Lᵢ (+ the L2 term training adds).
-    per_sample = record.losses
-    expanded = None
-    if loss.name == "mse" and y_hat.size == 1:
-        expanded = f"({render.number(Y.item())} − {render.number(y_hat.item())})²"
-    add("loss", loss.formula, {"ŷ": y_hat, "y": Y}, per_sample, "L", None, "cost", expanded)
-    subs: dict[str, Any] = {"L": per_sample, "n": n}
-    eq = "C = (1/n) Σᵢ Lᵢ"
-    if n <= render.MAX_SHOWN:
-        expanded = f"({' + '.join(render.number(v) for v in per_sample)})/{n}"
-    else:
+    def add(self, name, equation, substituted, value, symbol, layer, phase, expanded=None):
+        self.steps.append(Step(name, equation, substituted, value, symbol, layer, phase, expanded))
+
+    def a_of(self, l):
+        """a_l, with a_0 = x."""
+        return self.record.X if l == 0 else self.record.layers[l - 1].a
+
+    def forward(self) -> None:
+        """z = a W + b, a = σ(z), layer by layer."""
+        net, N, n = self.net, self.N, self.n
+        for l in range(1, net.n_layers + 1):
+            W, b, act, a_prev = net.W[l - 1], net.b[l - 1], net.activations[l - 1], self.a_of(l - 1)
+            z, a = self.record.layers[l - 1].z, self.record.layers[l - 1].a
+            if N.single:
+                eq = "z = Σᵢ wᵢxᵢ + b"
+                expanded = render.expand_dot(W[:, 0], a_prev[0], b[0]) if n == 1 else None
+            else:
+                eq, expanded = f"{N.z(l)} = {N.a(l - 1)}·{N.W(l)} + {N.b(l)}", None
+            subs = {N.W(l): W.copy(), N.a(l - 1): a_prev, N.b(l): b.copy()}
+            self.add(N.layer("weighted sum", l), eq, subs, z, N.z(l), l, "forward", expanded)
+            self.add(
+                N.layer(f"activation ({act.name})", l),
+                f"{N.a(l)} = σ({N.z(l)});  {act.formula}",
+                {N.z(l): z},
+                a,
+                N.a(l),
+                l,
+                "forward",
+                f"σ({render.number(z.item())})" if z.size == 1 else None,
+            )
+
+    def cost(self) -> None:
+        """The loss of each sample and C = (1/n) Σᵢ Lᵢ (+ the L2 term training adds)."""
+        net, N, n, record, loss = self.net, self.N, self.n, self.record, self.net.loss
+        Y, y_hat, per_sample = record.Y, record.y_hat, record.losses
         expanded = None
-    if l2:
-        eq += " + (λ/2n) Σₗ ‖Wₗ‖²"
-        subs["λ"] = l2
-        subs.update({N.W(l): net.W[l - 1].copy() for l in range(1, L + 1)})
-        expanded = None
-    add("cost", eq, subs, record.cost, "C", None, "cost", expanded)
-
-    # The output error δ_L = ∂C/∂z_L = ∂C/∂ŷ · ∂ŷ/∂z_L.
-    output, zL, dL = net.activations[-1], N.z(L), N.delta(L)
-    delta = layers[-1].delta
-    if record.fused:
-        c = loss.canonical_factor(Y.shape[1])
-        add(
-            "output error δ (fused)",
-            f"{dL} = ∂C/∂{zL} = ∂C/∂ŷ · ∂ŷ/∂{zL} = {'' if c == 1 else f'{c:g}·'}(ŷ − y)/n  "
-            f"({output.name} output with {loss.name} loss)",
-            {"ŷ": y_hat, "y": Y, "n": n},
-            delta,
-            dL,
-            L,
-            "backward",
+        if loss.name == "mse" and y_hat.size == 1:
+            expanded = f"({render.number(Y.item())} − {render.number(y_hat.item())})²"
+        self.add(
+            "loss", loss.formula, {"ŷ": y_hat, "y": Y}, per_sample, "L", None, "cost", expanded
         )
-    else:
-        dC_dyhat, dyhat_dz = record.dC_dyhat, layers[-1].da_dz
+        subs: dict[str, Any] = {"L": per_sample, "n": n}
+        eq = "C = (1/n) Σᵢ Lᵢ"
+        expanded = None
+        if n <= render.MAX_SHOWN:
+            expanded = f"({' + '.join(render.number(v) for v in per_sample)})/{n}"
+        if self.l2:
+            eq += " + (λ/2n) Σₗ ‖Wₗ‖²"
+            subs["λ"] = self.l2
+            subs.update({N.W(l): net.W[l - 1].copy() for l in range(1, net.n_layers + 1)})
+            expanded = None
+        self.add("cost", eq, subs, record.cost, "C", None, "cost", expanded)
+
+    def output_error(self) -> None:
+        """δ_L = ∂C/∂z_L = ∂C/∂ŷ · ∂ŷ/∂z_L, fused for a canonical output/loss pair."""
+        net, N, n, record, loss = self.net, self.N, self.n, self.record, self.net.loss
+        L, Y, y_hat = net.n_layers, record.Y, record.y_hat
+        output, zL, dL = net.activations[-1], N.z(L), N.delta(L)
+        delta = record.layers[-1].delta
+        if record.fused:
+            c = loss.canonical_factor(Y.shape[1])
+            self.add(
+                "output error δ (fused)",
+                f"{dL} = ∂C/∂{zL} = ∂C/∂ŷ · ∂ŷ/∂{zL} = {'' if c == 1 else f'{c:g}·'}(ŷ − y)/n  "
+                f"({output.name} output with {loss.name} loss)",
+                {"ŷ": y_hat, "y": Y, "n": n},
+                delta,
+                dL,
+                L,
+                "backward",
+            )
+            return
+        dC_dyhat, dyhat_dz = record.dC_dyhat, record.layers[-1].da_dz
         expanded = None
         if loss.name == "mse" and y_hat.size == 1:
             expanded = f"2·({render.number(y_hat.item())} − {render.number(Y.item())})/1"
-        add(
+        self.add(
             "∂C/∂ŷ",
             f"∂C/∂ŷ = (1/n)·∂L/∂ŷ;  {loss.gradient_formula}",
             {"ŷ": y_hat, "y": Y, "n": n},
@@ -156,7 +176,7 @@ def gradient_descent_steps(net: Network, record: PassRecord, l2: float) -> list[
             "backward",
             expanded,
         )
-        add(
+        self.add(
             "∂ŷ/∂z",
             f"∂ŷ/∂{zL} = σ'({zL});  {output.derivative_formula}",
             {"ŷ": y_hat},
@@ -167,7 +187,7 @@ def gradient_descent_steps(net: Network, record: PassRecord, l2: float) -> list[
             render.expand_sigmoid_derivative(output, y_hat),
         )
         jacobian = output.name == "softmax"
-        add(
+        self.add(
             "chain rule: output error δ",
             f"{dL} = ∂C/∂{zL} = ∂C/∂ŷ {'·' if jacobian else '⊙'} ∂ŷ/∂{zL}"
             + (" (softmax Jacobian)" if jacobian else ""),
@@ -181,13 +201,20 @@ def gradient_descent_steps(net: Network, record: PassRecord, l2: float) -> list[
             else None,
         )
 
-    # Each layer from the output back: ∂C/∂W = a_{l−1}ᵀ δ, ∂C/∂b = Σᵢ δ, δ_{l−1} from δ_l.
-    for l in range(L, 0, -1):
-        W, a_prev, rec = net.W[l - 1], a_of(l - 1), layers[l - 1]
-        delta = rec.delta
+    def layers_backward(self) -> None:
+        """From the output back: ∂C/∂W = a_{l−1}ᵀ δ, ∂C/∂b = Σᵢ δ, δ_{l−1} from δ_l."""
+        for l in range(self.net.n_layers, 0, -1):
+            self.gradients_of(l)
+            if l > 1:
+                self.delta_below(l)
+
+    def gradients_of(self, l: int) -> None:
+        """∂z/∂W, ∂z/∂b, ∂C/∂W and ∂C/∂b of layer l."""
+        net, N, n, rec = self.net, self.N, self.n, self.record.layers[l - 1]
+        W, a_prev, delta = net.W[l - 1], self.a_of(l - 1), rec.delta
         Wn, bn, zn, dn, an = N.W(l), N.b(l), N.z(l), N.delta(l), N.a(l - 1)
         w = "w" if N.single else "W"
-        add(
+        self.add(
             N.layer(f"∂z/∂{w}", l),
             f"∂{zn}/∂{Wn} = {an}",
             {an: a_prev},
@@ -196,7 +223,7 @@ def gradient_descent_steps(net: Network, record: PassRecord, l2: float) -> list[
             l,
             "backward",
         )
-        add(N.layer("∂z/∂b", l), f"∂{zn}/∂{bn} = 1", {}, 1.0, f"∂{zn}/∂{bn}", l, "backward")
+        self.add(N.layer("∂z/∂b", l), f"∂{zn}/∂{bn} = 1", {}, 1.0, f"∂{zn}/∂{bn}", l, "backward")
         subs = {an: a_prev, dn: delta}
         if N.single:
             eq = "∂C/∂w = ∂C/∂ŷ · ∂ŷ/∂z · ∂z/∂w = Σᵢ δᵢxᵢ"
@@ -205,22 +232,26 @@ def gradient_descent_steps(net: Network, record: PassRecord, l2: float) -> list[
         expanded = (
             f"{render.paren(delta.item())}·{render.text(a_prev)}" if delta.size == 1 else None
         )
-        if l2:
+        if self.l2:
             eq += f" + (λ/n)·{Wn}"  # the L2 term's gradient, as training adds it
-            subs.update({"λ": l2, "n": n, Wn: W.copy()})
+            subs.update({"λ": self.l2, "n": n, Wn: W.copy()})
             expanded = None
-        add(N.layer(f"∂C/∂{w}", l), eq, subs, rec.dC_dW, f"∂C/∂{Wn}", l, "backward", expanded)
+        self.add(N.layer(f"∂C/∂{w}", l), eq, subs, rec.dC_dW, f"∂C/∂{Wn}", l, "backward", expanded)
         eq = (
             "∂C/∂b = ∂C/∂ŷ · ∂ŷ/∂z · ∂z/∂b = Σᵢ δᵢ·1"
             if N.single
             else f"∂C/∂{bn} = Σᵢ {dn} · ∂{zn}/∂{bn} = Σᵢ {dn}"
         )
-        add(N.layer("∂C/∂b", l), eq, {dn: delta}, rec.dC_db, f"∂C/∂{bn}", l, "backward")
-        if l == 1:
-            break
-        act, below = net.activations[l - 2], layers[l - 2]
+        self.add(N.layer("∂C/∂b", l), eq, {dn: delta}, rec.dC_db, f"∂C/∂{bn}", l, "backward")
+
+    def delta_below(self, l: int) -> None:
+        """∂C/∂a_{l−1} = δ_l W_lᵀ, ∂a/∂z, and δ_{l−1} by the chain rule."""
+        net, N = self.net, self.N
+        W, delta = net.W[l - 1], self.record.layers[l - 1].delta
+        act, below = net.activations[l - 2], self.record.layers[l - 2]
+        Wn, zn, dn = N.W(l), N.z(l), N.delta(l)
         ap, zp, dp = N.a(l - 1), N.z(l - 1), N.delta(l - 1)
-        add(
+        self.add(
             N.layer("∂C/∂a", l - 1),
             f"∂C/∂{ap} = {dn} · ∂{zn}/∂{ap} = {dn}·{Wn}ᵀ",
             {dn: delta, Wn: W.copy()},
@@ -229,7 +260,7 @@ def gradient_descent_steps(net: Network, record: PassRecord, l2: float) -> list[
             l - 1,
             "backward",
         )
-        add(
+        self.add(
             N.layer(f"∂a/∂z ({act.name})", l - 1),
             f"∂{ap}/∂{zp} = σ'({zp});  {act.derivative_formula}",
             {ap: below.a},
@@ -239,7 +270,7 @@ def gradient_descent_steps(net: Network, record: PassRecord, l2: float) -> list[
             "backward",
         )
         op = "·" if act.name == "softmax" else "⊙"
-        add(
+        self.add(
             N.layer("chain rule: δ", l - 1),
             f"{dp} = ∂C/∂{zp} = ∂C/∂{ap} {op} ∂{ap}/∂{zp}",
             {f"∂C/∂{ap}": below.dC_da, f"∂{ap}/∂{zp}": below.da_dz},
@@ -248,7 +279,6 @@ def gradient_descent_steps(net: Network, record: PassRecord, l2: float) -> list[
             l - 1,
             "backward",
         )
-    return steps
 
 
 def update_steps(net: Network, old, gradients, new, alpha: float) -> list[Step]:

@@ -1,0 +1,264 @@
+"""Model files: one safetensors file holding the weights and a JSON description.
+
+Layout of a model file (``format_version`` 1)::
+
+    8 bytes       N, the header length, a little-endian unsigned 64-bit integer
+    N bytes       the header, a JSON object:
+                    {"W1": {"dtype": "F64", "shape": [n0, n1], "data_offsets": [0, e1]},
+                     "b1": {...}, ..., "WL": {...}, "bL": {...},
+                     "__metadata__": {"nnmath": "<the model document, JSON text>"}}
+    the rest      the tensors' bytes, little-endian, in the order of their offsets
+
+Tensors are named after the math: layer l's weights ``Wl`` of shape (n_{l−1}, n_l) and
+biases ``bl`` of shape (n_l,), l = 1 … L. The model document is a JSON object::
+
+    format_version    int, 1
+    nnmath_version    str, the version that wrote the file
+    class             str: "Network", "Perceptron", "MLPClassifier", "MLPRegressor",
+                      or "Pipeline" (the nnmath command's preprocessing + model, with
+                      "model_class" and "preprocessing" added to the model's fields)
+    hyperparameters   object, the estimator's get_params() ({} for a Network); values
+                      that are not JSON (callables, Generators…) are null, and
+    hyperparameters_not_saved   object name → why (only when there are some)
+    layer_sizes       [n_inputs, hidden…, n_outputs]
+    activations       one object per weight layer, output last: {"name": "relu"},
+                      {"name": "leaky_relu", "negative_slope": 0.01}
+    loss              {"name": "mse"}, {"name": "huber", "delta": 1.0}
+    dtype             "float32" or "float64" (the tensors' dtype)
+    dropout           one rate per hidden layer
+    n_features_in_    int (estimators)
+    classes_          {"dtype": numpy dtype str, e.g. "<i8", "<U5", "|b1", "<f8",
+                      "values": [...]} (classifiers)
+    feature_names_in_ [str, ...] (when the estimator was fitted on named columns)
+    training          {"n_iter_": …, "loss_curve_": […], "stop_reason_": …} (when fitted)
+    label_type        "binary", "multiclass" or "multilabel-indicator" (MLPClassifier)
+
+Non-finite floats (a best loss of inf) are written as Python's ``json`` writes them
+(``Infinity``, ``NaN``). Unknown keys of the document are ignored.
+
+Loading never unpickles and never runs anything taken from the file: the header is
+JSON, the tensors are raw floats, and the model is rebuilt from nnmath's own classes
+by name. Every way a file can fail to be a model raises :class:`ModelFileError`, before
+any model is returned, and nothing past the file's size is ever read.
+
+Each model class describes itself: ``model.to_document()`` returns its fields and its
+tensors, ``cls.from_document(document, tensors)`` rebuilds it (the checks they share
+are in :mod:`nnmath.document`). This package adds the fields every file has
+(``format_version``, ``nnmath_version``, ``class``), keeps the classes it can load by
+name (:data:`MODEL_CLASSES`), and hands the bytes to :mod:`nnmath.io.container`. A
+Pipeline (scikit-learn's class) is described here: the command's preprocessing and its
+model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import safetensors.numpy
+from sklearn.pipeline import Pipeline
+
+from nnmath.document import Document, ModelFileError, Tensors, get
+from nnmath.estimators import MLPClassifier, MLPRegressor
+from nnmath.io import container
+from nnmath.io.container import FORMAT_VERSION
+from nnmath.network import Network
+from nnmath.perceptron import Perceptron
+from nnmath.preprocessing import TabularPreprocessor
+
+__all__ = ["FORMAT_VERSION", "MODEL_CLASSES", "ModelFileError", "load", "read_metadata", "save"]
+
+
+# ============================================================================ public API
+def save(model, path: str | os.PathLike) -> None:
+    """Write ``model`` to ``path`` as a safetensors model file, atomically.
+
+    The weights are stored as tensors ``W1, b1, …`` and everything else needed to
+    rebuild the model (class, hyperparameters, architecture, classes, training summary)
+    as a JSON document in the file's metadata. The file is written to a temporary file
+    in the same directory, flushed to disk and renamed over ``path``: an interrupted
+    save leaves any existing file at ``path`` untouched.
+
+    Parameters
+    ----------
+    model : Network or Perceptron (fitted)
+    path : str or os.PathLike
+        Destination file, conventionally ending in ``.safetensors``; an existing file
+        is replaced.
+
+    Raises
+    ------
+    TypeError
+        ``model`` is of a class that cannot be saved.
+    sklearn.exceptions.NotFittedError
+        An estimator that was never fitted.
+    ValueError
+        The model uses a custom (non built-in) activation or loss.
+    IsADirectoryError, FileNotFoundError
+        ``path`` is a directory, or its directory does not exist.
+
+    Examples
+    --------
+    >>> import numpy as np, nnmath, pathlib, tempfile
+    >>> X = np.array([[0., 0], [0, 1], [1, 0], [1, 1]]); y = [0, 0, 0, 1]
+    >>> clf = nnmath.Perceptron(activation="step", random_state=0).fit(X, y)
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "and.safetensors"
+    >>> nnmath.save(clf, path)
+    >>> nnmath.load(path).predict(X).tolist()
+    [0, 0, 0, 1]
+    """
+    body, tensors = _describe(model)
+    document = {
+        "format_version": container.FORMAT_VERSION,
+        "nnmath_version": container.nnmath_version(),
+        "class": type(model).__name__,
+        **body,
+    }
+    text = json.dumps(document, allow_nan=True)
+    arrays = {name: np.ascontiguousarray(t) for name, t in tensors.items()}  # must be dense
+    data = safetensors.numpy.save(arrays, metadata={"nnmath": text})
+    container.atomic_write(os.fspath(path), data)
+
+
+def load(path: str | os.PathLike):
+    """Read a model written by :func:`save`.
+
+    Never unpickles and never runs code from the file. The loaded model predicts
+    exactly (bit for bit) what the saved one did, in the same dtype.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    model : Network or Perceptron
+        The class named in the file.
+
+    Raises
+    ------
+    ModelFileError
+        The file is not a valid nnmath model file (empty, truncated, another format,
+        garbled or missing metadata, a newer format version, weights that disagree
+        with the architecture…); the message says what is wrong.
+    FileNotFoundError, IsADirectoryError
+        Nothing at ``path``, or a directory.
+
+    Examples
+    --------
+    >>> import numpy as np, nnmath, pathlib, tempfile
+    >>> net = nnmath.Network([2, 3, 1], activation="tanh", random_state=0)
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "net.safetensors"
+    >>> nnmath.save(net, path)
+    >>> loaded = nnmath.load(path)
+    >>> bool((loaded.forward(np.ones((1, 2))) == net.forward(np.ones((1, 2)))).all())
+    True
+    """
+    document, tensors = container.read(path, MODEL_CLASSES)
+    where = container.shown(path)
+    try:
+        model = _rebuild(document, tensors)
+    except ModelFileError as exc:
+        raise ModelFileError(f"{where}: {exc}") from None
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+        raise ModelFileError(f"{where}: invalid model description: {exc}") from exc
+    if tensors:
+        raise ModelFileError(
+            f"{where}: unexpected tensors {sorted(tensors)} that a "
+            f"{document['class']} does not have"
+        )
+    return model
+
+
+def read_metadata(path: str | os.PathLike) -> dict:
+    """The model document of a model file, without building the model.
+
+    The container, the tensors' offsets, the format version and the class are checked
+    as by :func:`load`; the rest of the document is returned as stored.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    dict
+        The JSON document (see the module's docstring for its keys).
+
+    Examples
+    --------
+    >>> import nnmath, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "net.safetensors"
+    >>> nnmath.save(nnmath.Network([4, 2], random_state=0), path)
+    >>> nnmath.io.read_metadata(path)["layer_sizes"]
+    [4, 2]
+    """
+    return container.read(path, MODEL_CLASSES)[0]
+
+
+# ============================================================================ by class
+#: The classes a model file can hold, by the name stored in its "class" field.
+MODEL_CLASSES: dict[str, type] = {
+    cls.__name__: cls for cls in (Network, Perceptron, MLPClassifier, MLPRegressor, Pipeline)
+}
+
+
+def _describe(model) -> tuple[Document, Tensors]:
+    """(the class's fields, its tensors) of a model of one of :data:`MODEL_CLASSES`."""
+    cls = MODEL_CLASSES.get(type(model).__name__)
+    if cls is None or type(model) is not cls:
+        raise TypeError(
+            f"cannot save a {type(model).__module__}.{type(model).__qualname__}; "
+            f"nnmath.save supports {', '.join(sorted(MODEL_CLASSES))}"
+        )
+    if cls is Pipeline:
+        return _describe_pipeline(model)
+    document, tensors = model.to_document()
+    if cls is Network:
+        document = {"hyperparameters": {}, **document}
+    return document, tensors
+
+
+def _rebuild(document: Document, tensors: Tensors):
+    cls = MODEL_CLASSES[document["class"]]
+    if cls is Pipeline:
+        return _rebuild_pipeline(document, tensors)
+    return cls.from_document(document, tensors)
+
+
+def _describe_pipeline(pipeline: Pipeline) -> tuple[Document, Tensors]:
+    steps = dict(pipeline.steps)
+    pre, model = steps.get("preprocess"), steps.get("model")
+    if len(steps) != 2 or not isinstance(pre, TabularPreprocessor) or model is None:
+        raise TypeError(
+            "a Pipeline is saved only in the form the nnmath command builds: "
+            "[('preprocess', TabularPreprocessor), ('model', an nnmath model)]"
+        )
+    if type(model) not in (Perceptron, MLPClassifier, MLPRegressor):
+        raise TypeError(f"cannot save a Pipeline whose model is a {type(model).__name__}")
+    document, tensors = model.to_document()
+    document = {
+        **document,
+        "model_class": type(model).__name__,
+        "preprocessing": pre.to_document(),
+    }
+    return document, tensors
+
+
+def _rebuild_pipeline(document: Document, tensors: Tensors) -> Pipeline:
+    name = get(document, "model_class", lambda v: isinstance(v, str), "a class name")
+    cls = MODEL_CLASSES.get(name)
+    if cls is None or cls in (Pipeline, Network):
+        raise ModelFileError(f"'model_class' {name!r} is not a model nnmath can load")
+    model = cls.from_document(document, tensors)
+    try:
+        pre = TabularPreprocessor.from_document(document.get("preprocessing"))
+    except ValueError as exc:
+        raise ModelFileError(str(exc)) from None
+    n_inputs = len(pre.get_feature_names_out())
+    if n_inputs != model.n_features_in_:
+        raise ModelFileError(
+            f"the preprocessing makes {n_inputs} inputs but the model takes {model.n_features_in_}"
+        )
+    return Pipeline([("preprocess", pre), ("model", model)])
