@@ -1,10 +1,46 @@
-"""Shared fixtures of the core tests: a seeded generator, central differences and
-targets of each kind a loss expects."""
+"""Shared fixtures and helpers of the tests: a seeded generator, central differences,
+targets of each kind a loss expects, a fit that ignores the ConvergenceWarning of a
+deliberately short run, and scikit-learn's stopping rule written out by hand.
+
+The helpers are plain functions (``from conftest import fit_quietly, plateau_epoch``);
+the fixtures hand out the others.
+"""
 
 from __future__ import annotations
 
+import math
+import warnings
+
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: a test that takes seconds (make test runs it; -m 'not slow' skips it)"
+    )
+
+
+def fit_quietly(estimator, *args, **kwargs):
+    """``estimator.fit(...)``, ignoring only the ConvergenceWarning of a deliberately
+    short run (every other warning is still an error)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return estimator.fit(*args, **kwargs)
+
+
+def plateau_epoch(curve, tol, n_iter_no_change):
+    """scikit-learn's rule, written out: the epoch at which the training loss has
+    failed to improve on its best by tol for more than n_iter_no_change epochs (None
+    when it never has)."""
+    best, count = math.inf, 0
+    for epoch, loss in enumerate(curve, start=1):
+        count = count + 1 if loss > best - tol else 0
+        best = min(best, loss)
+        if count > n_iter_no_change:
+            return epoch
+    return None
 
 
 @pytest.fixture

@@ -4,6 +4,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # real processes: seconds each (make test runs them)
+
 SPEED = Path(__file__).resolve().parents[1] / "benchmarks" / "speed.py"
 
 

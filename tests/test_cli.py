@@ -29,6 +29,8 @@ import nnmath
 from nnmath.cli import infer_task, main
 from nnmath.preprocessing import TabularPreprocessor
 
+pytestmark = pytest.mark.slow  # real processes: seconds each (make test runs them)
+
 TIMEOUT = 300  # seconds per command: generous, the test machine may be busy
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SUBCOMMANDS = {

@@ -1,7 +1,6 @@
 """scikit-learn's own conformance suite over nnmath's estimators."""
 
 import pytest
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from nnmath import MLPClassifier, MLPRegressor, Perceptron
@@ -26,7 +25,3 @@ def _expected_failed_checks(estimator):
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failed_checks)
 def test_sklearn_conformance(estimator, check):
     check(estimator)
-
-
-def test_convergence_warning_is_the_only_filtered_warning():
-    assert issubclass(ConvergenceWarning, UserWarning)

@@ -18,7 +18,6 @@ import subprocess
 import sys
 import textwrap
 import time
-import warnings
 
 import numpy as np
 import pytest
@@ -35,6 +34,7 @@ from sklearn.metrics import (
 )
 from sklearn.preprocessing import LabelBinarizer
 
+from conftest import fit_quietly, plateau_epoch
 from nnmath import MLPClassifier, MLPRegressor, gradcheck
 from nnmath.optimizers import Adaptive, Cosine
 
@@ -84,13 +84,6 @@ def l2_term(est, n):
     return 0.5 * est.alpha * sum(float(np.sum(W * W)) for W in est.coefs_) / n
 
 
-def fit_quietly(est, *args, **kwargs):
-    """fit, ignoring only the ConvergenceWarning of a deliberately short run."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(*args, **kwargs)
-
-
 class Recorder:
     """A callback that keeps every epoch's figures and a copy of the weights."""
 
@@ -108,18 +101,6 @@ class Recorder:
 
     def column(self, key):
         return [info[key] for info in self.infos]
-
-
-def plateau_epoch(curve, tol, n_iter_no_change):
-    """scikit-learn's rule, written out: the epoch at which the training loss has
-    failed to improve on its best by tol for more than n_iter_no_change epochs."""
-    best, count = math.inf, 0
-    for epoch, loss in enumerate(curve, start=1):
-        count = count + 1 if loss > best - tol else 0
-        best = min(best, loss)
-        if count > n_iter_no_change:
-            return epoch
-    return None
 
 
 # ---------------------------------------------------------------------------- dropout
@@ -617,6 +598,7 @@ def _run_in_terminal(*args, stderr_too=True):
     return b"".join(chunks).decode("utf-8", "replace"), err
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 def test_verbose_1_draws_a_progress_bar_on_a_terminal():
     out, _ = _run_in_terminal("1")
@@ -626,6 +608,7 @@ def test_verbose_1_draws_a_progress_bar_on_a_terminal():
     assert "RESULT " in out
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 def test_verbose_1_with_stderr_redirected_writes_plain_lines():
     # The bar would go to stderr: with stderr a pipe, nothing is drawn anywhere.

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import inspect
 import io
-import math
 import pickle
 import re
 import warnings
@@ -37,6 +36,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from conftest import fit_quietly, plateau_epoch
 from nnmath import MLPClassifier, MLPRegressor, Perceptron
 
 PAIRS = [(MLPClassifier, sk_nn.MLPClassifier), (MLPRegressor, sk_nn.MLPRegressor)]
@@ -65,13 +65,6 @@ def iris():
 def regression():
     X, y = make_regression(n_samples=120, n_features=5, noise=5.0, random_state=0)
     return X, y / y.std()
-
-
-def _quiet(est, *args, **kwargs):
-    """est.fit(...) with ConvergenceWarning ignored (for deliberately short fits)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return est.fit(*args, **kwargs)
 
 
 # ---------------------------------------------------------------------- constructor
@@ -166,8 +159,8 @@ def test_fitted_attributes_match_sklearn(ours, theirs, solver, early_stopping, i
         max_iter=15,
         random_state=0,
     )
-    sk = _quiet(theirs(**params), X, y)
-    nn = _quiet(ours(**params), X, y)
+    sk = fit_quietly(theirs(**params), X, y)
+    nn = fit_quietly(ours(**params), X, y)
 
     assert _public_fitted(sk) <= set(FITTED)  # the list above is scikit-learn's
     missing = _public_fitted(sk) - _public_fitted(nn)
@@ -211,16 +204,16 @@ def test_fitted_attributes_match_sklearn(ours, theirs, solver, early_stopping, i
 )
 def test_output_layer_matches_sklearn(y, expected):
     X = np.random.default_rng(0).normal(size=(40, 3))
-    nn = _quiet(MLPClassifier((4,), max_iter=3, random_state=0), X, y)
-    sk = _quiet(sk_nn.MLPClassifier((4,), max_iter=3, random_state=0), X, y)
+    nn = fit_quietly(MLPClassifier((4,), max_iter=3, random_state=0), X, y)
+    sk = fit_quietly(sk_nn.MLPClassifier((4,), max_iter=3, random_state=0), X, y)
     assert (nn.out_activation_, nn.n_outputs_) == expected
     assert (sk.out_activation_, sk.n_outputs_) == expected
 
 
 def test_regressor_output_layer():
     X, y = make_regression(30, 3, random_state=0)
-    assert _quiet(MLPRegressor(max_iter=2), X, y).out_activation_ == "identity"
-    reg = _quiet(MLPRegressor(loss="poisson", max_iter=2), X, np.abs(y))
+    assert fit_quietly(MLPRegressor(max_iter=2), X, y).out_activation_ == "identity"
+    reg = fit_quietly(MLPRegressor(loss="poisson", max_iter=2), X, np.abs(y))
     assert reg.out_activation_ == "exp"
 
 
@@ -232,7 +225,7 @@ def test_initial_weights_are_drawn_like_sklearns(activation, factor, iris):
     # scikit-learn: W and b from U(−r, r), r = √(factor / (n_in + n_out)). A step of
     # α = 1e-12 leaves the initial draw in place to within 1e-10.
     X, y = iris
-    clf = _quiet(
+    clf = fit_quietly(
         MLPClassifier(
             (40, 30),
             activation=activation,
@@ -262,7 +255,7 @@ def test_initial_weights_are_drawn_like_sklearns(activation, factor, iris):
 def test_every_solver_learns_iris(solver, iris):
     X, y = iris
     lr = 0.1 if solver == "gd" else 0.01
-    clf = _quiet(
+    clf = fit_quietly(
         MLPClassifier((16,), solver=solver, learning_rate_init=lr, max_iter=300, random_state=0),
         X,
         y,
@@ -273,10 +266,10 @@ def test_every_solver_learns_iris(solver, iris):
 
 def test_gd_is_full_batch(iris):
     X, y = iris
-    clf = _quiet(MLPClassifier((5,), solver="gd", max_iter=4, random_state=0), X, y)
+    clf = fit_quietly(MLPClassifier((5,), solver="gd", max_iter=4, random_state=0), X, y)
     assert clf.t_ == 4 * len(X)
     # full batch, no shuffling randomness: the same seed reproduces the run bit for bit
-    again = _quiet(MLPClassifier((5,), solver="gd", max_iter=4, random_state=0), X, y)
+    again = fit_quietly(MLPClassifier((5,), solver="gd", max_iter=4, random_state=0), X, y)
     assert again.loss_curve_ == clf.loss_curve_
 
 
@@ -284,7 +277,7 @@ def test_gd_is_full_batch(iris):
 def test_learning_rate_schedules_follow_sklearn(learning_rate, iris):
     X, y = iris
     seen = []
-    clf = _quiet(
+    clf = fit_quietly(
         MLPClassifier(
             (5,),
             solver="sgd",
@@ -346,15 +339,15 @@ def test_sgd_momentum_step_matches_sklearn_by_hand():
         alpha=0.01,
     )
     for nesterov in (True, False):
-        sk = _quiet(
+        sk = fit_quietly(
             sk_nn.MLPClassifier(**params, nesterovs_momentum=nesterov, random_state=0), X, y
         )
-        nn = _quiet(MLPClassifier(**params, nesterovs_momentum=nesterov, random_state=0), X, y)
+        nn = fit_quietly(MLPClassifier(**params, nesterovs_momentum=nesterov, random_state=0), X, y)
         nn.coefs_, nn.intercepts_ = sk.coefs_, sk.intercepts_  # nnmath's views take copies
         sk.set_params(warm_start=True, max_iter=3)
         nn.set_params(warm_start=True, max_iter=3)
-        _quiet(sk, X, y)
-        _quiet(nn, X, y)
+        fit_quietly(sk, X, y)
+        fit_quietly(nn, X, y)
         for a, b in zip(nn.coefs_ + nn.intercepts_, sk.coefs_ + sk.intercepts_, strict=True):
             np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
             # the first entry is each library's own first fit, from its own initial weights
@@ -413,7 +406,7 @@ def test_partial_fit_rejects_early_stopping(iris):
 
 def test_multilabel_targets():
     X, Y = make_multilabel_classification(80, n_features=6, n_classes=4, random_state=0)
-    clf = _quiet(MLPClassifier((16,), max_iter=50, random_state=0), X, Y)
+    clf = fit_quietly(MLPClassifier((16,), max_iter=50, random_state=0), X, Y)
     assert clf.predict(X).shape == Y.shape
     assert set(np.unique(clf.predict(X))) <= {0, 1}
     proba = clf.predict_proba(X)
@@ -444,8 +437,8 @@ def test_sparse_X_gives_the_dense_result(fmt, cls, iris):
     if cls is MLPRegressor:
         y = X[:, 0] - X[:, 2]
     params = dict(hidden_layer_sizes=(6,), solver="lbfgs", max_iter=30, random_state=0)
-    dense = _quiet(cls(**params), X, y)
-    sparse = _quiet(cls(**params), sp.csr_matrix(X).asformat(fmt), y)
+    dense = fit_quietly(cls(**params), X, y)
+    sparse = fit_quietly(cls(**params), sp.csr_matrix(X).asformat(fmt), y)
     np.testing.assert_allclose(
         sparse.predict(sp.csr_matrix(X).asformat(fmt)).astype(float),
         dense.predict(X).astype(float),
@@ -453,40 +446,29 @@ def test_sparse_X_gives_the_dense_result(fmt, cls, iris):
         atol=1e-8,
     )
     # and a stochastic solver takes sparse batches
-    _quiet(cls(**{**params, "solver": "adam", "max_iter": 3}), sp.csr_matrix(X), y)
+    fit_quietly(cls(**{**params, "solver": "adam", "max_iter": 3}), sp.csr_matrix(X), y)
 
 
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
 def test_float32_trains_in_float32(solver, iris):
     X, y = iris
     X32 = X.astype(np.float32)
-    clf = _quiet(MLPClassifier((8,), solver=solver, max_iter=20, random_state=0), X32, y)
+    clf = fit_quietly(MLPClassifier((8,), solver=solver, max_iter=20, random_state=0), X32, y)
     assert clf.network_.dtype == np.float32
     assert all(W.dtype == np.float32 for W in clf.coefs_ + clf.intercepts_)
     assert clf.predict_proba(X32).dtype == np.float32
     assert clf.predict_log_proba(X32).dtype == np.float32
-    reg = _quiet(
+    reg = fit_quietly(
         MLPRegressor(hidden_layer_sizes=(8,), solver=solver, max_iter=20, random_state=0),
         X32,
         X[:, 0],
     )
     assert reg.predict(X32).dtype == np.float32
     # float64 in: float64 throughout
-    assert _quiet(MLPClassifier((8,), max_iter=2), X, y).predict_proba(X).dtype == np.float64
+    assert fit_quietly(MLPClassifier((8,), max_iter=2), X, y).predict_proba(X).dtype == np.float64
 
 
 # ---------------------------------------------------------------------- stopping
-
-
-def _stopping_epoch(curve, tol, n_iter_no_change):
-    """scikit-learn's rule applied by hand: the epoch at which training stops."""
-    best, count = math.inf, 0
-    for epoch, loss in enumerate(curve, start=1):
-        count = count + 1 if loss > best - tol else 0
-        best = min(best, loss)
-        if count > n_iter_no_change:
-            return epoch
-    return None
 
 
 @pytest.mark.parametrize("solver", STOCHASTIC)
@@ -504,7 +486,7 @@ def test_stopping_rule_is_sklearns(solver, tol, n_iter_no_change, iris):
     ).fit(X, y)  # no ConvergenceWarning: it stops before max_iter
     assert clf.n_iter_ < 500
     assert clf.n_iter_ == len(clf.loss_curve_)
-    assert _stopping_epoch(clf.loss_curve_, tol, n_iter_no_change) == clf.n_iter_
+    assert plateau_epoch(clf.loss_curve_, tol, n_iter_no_change) == clf.n_iter_
     assert clf.best_loss_ == min(clf.loss_curve_)
 
 
@@ -548,7 +530,7 @@ def test_verbose_lines_are_sklearns(params, capsys, iris):
     X, y = iris
     outputs = []
     for cls in (sk_nn.MLPClassifier, MLPClassifier):
-        _quiet(cls(hidden_layer_sizes=(5,), verbose=True, random_state=0, **params), X, y)
+        fit_quietly(cls(hidden_layer_sizes=(5,), verbose=True, random_state=0, **params), X, y)
         outputs.append(capsys.readouterr().out)
     sk_out, nn_out = outputs
     assert re.match(r"Iteration 1, loss = \d+\.\d{8}\n", nn_out)
@@ -561,7 +543,7 @@ def test_verbose_lines_are_sklearns(params, capsys, iris):
 
 def test_verbose_false_prints_nothing(capsys, iris):
     X, y = iris
-    _quiet(MLPClassifier((5,), max_iter=3), X, y)
+    fit_quietly(MLPClassifier((5,), max_iter=3), X, y)
     assert capsys.readouterr().out == ""
 
 
@@ -588,7 +570,7 @@ def test_early_stopping_split_is_stratified():
     assert np.bincount(y)[1] == 60
     for seed in range(3):
         scorer = _RecordingScorer()
-        _quiet(
+        fit_quietly(
             MLPClassifier(
                 (5,),
                 early_stopping=True,
@@ -611,7 +593,7 @@ def test_early_stopping_restores_the_best_epochs_weights(max_iter):
     X, y = make_classification(300, 8, n_informative=4, flip_y=0.2, random_state=1)
     X = StandardScaler().fit_transform(X)
     scorer = _RecordingScorer()
-    clf = _quiet(
+    clf = fit_quietly(
         MLPClassifier(
             (32,),
             learning_rate_init=0.05,
@@ -640,11 +622,11 @@ def test_early_stopping_restores_the_best_epochs_weights(max_iter):
 
 def test_early_stopping_default_scores_are_accuracy_and_r2(iris, regression):
     X, y = iris
-    clf = _quiet(MLPClassifier((5,), early_stopping=True, max_iter=5, random_state=0), X, y)
+    clf = fit_quietly(MLPClassifier((5,), early_stopping=True, max_iter=5, random_state=0), X, y)
     n_val = 15
     assert all(round(s * n_val) == pytest.approx(s * n_val) for s in clf.validation_scores_)
     Xr, yr = regression
-    reg = _quiet(
+    reg = fit_quietly(
         MLPRegressor(hidden_layer_sizes=(5,), early_stopping=True, max_iter=5, random_state=0),
         Xr,
         yr,
@@ -659,7 +641,7 @@ def test_early_stopping_default_scores_are_accuracy_and_r2(iris, regression):
 @pytest.mark.parametrize("how", ["pickle", "joblib"])
 def test_pickle_round_trip_keeps_predictions_and_views(cls, how, iris, tmp_path):
     X, y = iris
-    est = _quiet(cls(hidden_layer_sizes=(6,), max_iter=10, random_state=0), X, y)
+    est = fit_quietly(cls(hidden_layer_sizes=(6,), max_iter=10, random_state=0), X, y)
     if how == "pickle":
         copy = pickle.loads(pickle.dumps(est))
     else:
@@ -683,7 +665,7 @@ def test_pickle_round_trip_keeps_predictions_and_views(cls, how, iris, tmp_path)
         np.testing.assert_allclose(after, 1 / 3)
     # and the copy trains on (its optimizer state came along)
     copy.set_params(warm_start=True, max_iter=2)
-    _quiet(copy, X, y)
+    fit_quietly(copy, X, y)
 
 
 # ---------------------------------------------------------------------- model selection
@@ -700,7 +682,7 @@ def test_clone_gridsearch_and_pipeline(iris):
     search = GridSearchCV(
         pipe, {"mlpclassifier__alpha": [1e-4, 1.0], "mlpclassifier__activation": ["relu", "tanh"]}
     )
-    _quiet(search, X, y)
+    fit_quietly(search, X, y)
     assert search.best_score_ > 0.9
     assert search.best_estimator_.score(X, y) > 0.9
     assert len(search.cv_results_["params"]) == 4
@@ -713,7 +695,7 @@ def test_gridsearch_regressor(regression):
         {"hidden_layer_sizes": [(4,), (8,)]},
         cv=2,
     )
-    _quiet(search, X, y)
+    fit_quietly(search, X, y)
     assert search.best_score_ > 0.8
     assert search.best_params_["hidden_layer_sizes"] in [(4,), (8,)]
 
@@ -802,9 +784,9 @@ def test_warm_start_continues_from_previous_weights(iris):
     # are exactly 5 epochs
     X, y = iris
     params = dict(hidden_layer_sizes=(6,), solver="gd", learning_rate_init=0.1, random_state=0)
-    five = _quiet(MLPClassifier(**params, max_iter=5), X, y)
-    warm = _quiet(MLPClassifier(**params, max_iter=3, warm_start=True), X, y)
-    _quiet(warm.set_params(max_iter=2), X, y)
+    five = fit_quietly(MLPClassifier(**params, max_iter=5), X, y)
+    warm = fit_quietly(MLPClassifier(**params, max_iter=3, warm_start=True), X, y)
+    fit_quietly(warm.set_params(max_iter=2), X, y)
     for a, b in zip(warm.coefs_ + warm.intercepts_, five.coefs_ + five.intercepts_, strict=True):
         np.testing.assert_array_equal(a, b)
     assert warm.loss_curve_ == five.loss_curve_
@@ -813,15 +795,15 @@ def test_warm_start_continues_from_previous_weights(iris):
 
 def test_warm_start_false_starts_over(iris):
     X, y = iris
-    clf = _quiet(MLPClassifier((6,), max_iter=20, random_state=0), X, y)
+    clf = fit_quietly(MLPClassifier((6,), max_iter=20, random_state=0), X, y)
     first = clf.loss_curve_[0]
-    _quiet(clf, X, y)
+    fit_quietly(clf, X, y)
     assert clf.loss_curve_[0] == first and len(clf.loss_curve_) == 20
 
 
 def test_warm_start_rejects_new_classes(iris):
     X, y = iris
-    clf = _quiet(MLPClassifier((4,), max_iter=2, warm_start=True), X[y < 2], y[y < 2])
+    clf = fit_quietly(MLPClassifier((4,), max_iter=2, warm_start=True), X[y < 2], y[y < 2])
     with pytest.raises(ValueError, match="warm_start"):
         clf.fit(X, y)
 
@@ -874,7 +856,7 @@ def test_integer_weights_equal_repeated_samples(cls, iris):
 def test_sample_weight_with_a_stochastic_solver(iris):
     X, y = iris
     w = np.where(y == 0, 0.0, 1.0)
-    clf = _quiet(MLPClassifier((8,), solver="adam", max_iter=5, random_state=0), X, y, w)
+    clf = fit_quietly(MLPClassifier((8,), solver="adam", max_iter=5, random_state=0), X, y, w)
     assert np.isfinite(clf.loss_)
     with pytest.raises(ValueError, match="sample_weight"):
         clf.fit(X, y, sample_weight=np.ones(3))
@@ -886,7 +868,7 @@ def test_sample_weight_with_a_stochastic_solver(iris):
 def test_perceptron_one_vs_rest_with_string_labels(iris):
     X, y = iris
     labels = np.array(["setosa", "versicolor", "virginica"])[y]
-    clf = _quiet(Perceptron(learning_rate=0.5, random_state=0), X, labels)
+    clf = fit_quietly(Perceptron(learning_rate=0.5, random_state=0), X, labels)
     np.testing.assert_array_equal(clf.classes_, ["setosa", "versicolor", "virginica"])
     assert clf.coef_.shape == (3, 4) and clf.intercept_.shape == (3,)
     assert clf.decision_function(X).shape == (150, 3)
@@ -895,7 +877,7 @@ def test_perceptron_one_vs_rest_with_string_labels(iris):
     proba = clf.predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     # one vs rest: the neurons are independent; each is what a binary perceptron learns
-    binary = _quiet(Perceptron(learning_rate=0.5, random_state=0), X, labels == "setosa")
+    binary = fit_quietly(Perceptron(learning_rate=0.5, random_state=0), X, labels == "setosa")
     assert binary.coef_.shape == (4,)
     assert isinstance(binary.intercept_, float)
 
@@ -909,7 +891,7 @@ def test_perceptron_step_learns_and_has_no_proba(iris):
 
 def test_perceptron_clone_pickle_and_gridsearch(iris):
     X, y = iris
-    clf = _quiet(Perceptron(learning_rate=0.5, max_iter=200, random_state=0), X, y)
+    clf = fit_quietly(Perceptron(learning_rate=0.5, max_iter=200, random_state=0), X, y)
     copy = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(copy.predict(X), clf.predict(X))
     buffer = io.BytesIO()
@@ -923,7 +905,7 @@ def test_perceptron_clone_pickle_and_gridsearch(iris):
     search = GridSearchCV(
         Perceptron(max_iter=200, random_state=0), {"learning_rate": [0.1, 1.0]}, cv=3
     )
-    _quiet(search, X, y)
+    fit_quietly(search, X, y)
     assert search.best_score_ > 0.7
 
 

@@ -7,13 +7,12 @@ import copy
 import json
 import math
 import re
-import warnings
 
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning
 
 import nnmath
+from conftest import fit_quietly
 from nnmath import SGD, MLPClassifier, MLPRegressor, Network, Perceptron, Trace, explain
 from nnmath.explain import EXPLODING, VANISHING, explain_demo
 
@@ -259,12 +258,6 @@ def test_the_model_is_left_unchanged(rng):
 
 
 # ---------------------------------------------------------------------------- estimators
-def _fit_quietly(estimator, X, y):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)  # max_iter=1 on purpose
-        return estimator.fit(X, y)
-
-
 @pytest.mark.parametrize(
     ("cls", "kind"),
     [(MLPClassifier, "multiclass"), (MLPClassifier, "binary"), (MLPRegressor, "regression")],
@@ -284,8 +277,8 @@ def test_mlp_estimator_trace_is_its_next_training_step(cls, kind, rng):
         shuffle=False,
         random_state=0,
     )
-    one = _fit_quietly(cls(max_iter=1, **kw), X, y)
-    two = _fit_quietly(cls(max_iter=2, **kw), X, y)
+    one = fit_quietly(cls(max_iter=1, **kw), X, y)
+    two = fit_quietly(cls(max_iter=2, **kw), X, y)
     before = one.network_.theta.tobytes()
     trace = explain(one, X, y)
     assert one.network_.theta.tobytes() == before
@@ -300,7 +293,7 @@ def test_mlp_estimator_trace_is_its_next_training_step(cls, kind, rng):
 
 def test_adam_estimator_gets_a_note_and_one_sample_label(rng):
     X, y = rng.normal(size=(9, 3)), np.array(["x", "y", "z"] * 3)
-    clf = _fit_quietly(MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0), X, y)
+    clf = fit_quietly(MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, random_state=0), X, y)
     trace = explain(clf, X[0], "y")
     np.testing.assert_array_equal(trace.find("L").substituted["y"], [[0.0, 1.0, 0.0]])
     assert trace.learning_rate == clf.learning_rate_init

@@ -124,6 +124,7 @@ def _python(code: str, **env) -> str:
     return result.stdout.strip()
 
 
+@pytest.mark.slow
 def test_without_numba_everything_trains_in_numpy():
     # numba made unimportable: a network large enough for the kernel still trains,
     # and gives the same weights as the NumPy path of a normal install.
@@ -150,6 +151,7 @@ def test_without_numba_everything_trains_in_numpy():
     assert float(total) == float(p.sum())
 
 
+@pytest.mark.slow
 def test_environment_variable_switches_the_kernels_off():
     out = _python(
         "from nnmath import kernels; print(kernels.enabled, kernels.available())", NNMATH_NUMBA="0"
@@ -157,6 +159,7 @@ def test_environment_variable_switches_the_kernels_off():
     assert out == "False False"
 
 
+@pytest.mark.slow
 def test_a_small_fit_never_imports_numba():
     code = (
         "import sys\n"

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import warnings
 
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 
 import nnmath
+from conftest import fit_quietly
 from nnmath import MLPClassifier, MLPRegressor, Network, Perceptron, activations, export_onnx
 
 onnx = pytest.importorskip("onnx")
@@ -26,13 +26,6 @@ HIDDEN_ACTIVATIONS = ["identity", "logistic", "tanh", "relu", "leaky_relu", ["re
 
 def _ids(value) -> str:
     return "-".join(value) if isinstance(value, list) else str(value)
-
-
-def _fit(model, X, y):
-    """Fit briefly; whether training converged does not matter to the export."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(X, y)
 
 
 def _run(model, X, tmp_path) -> dict[str, np.ndarray]:
@@ -71,7 +64,9 @@ def _targets(X, kind: str, rng):
 @pytest.mark.parametrize("kind", ["binary", "multiclass", "multilabel"])
 def test_classifier_matches_predictions(activation, kind, X, rng, tmp_path):
     y = _targets(X, kind, rng)
-    clf = _fit(MLPClassifier((6, 5), activation=activation, max_iter=30, random_state=0), X, y)
+    clf = fit_quietly(
+        MLPClassifier((6, 5), activation=activation, max_iter=30, random_state=0), X, y
+    )
     out = _run(clf, X, tmp_path)
     assert set(out) == {"label", "probabilities"}
     np.testing.assert_allclose(out["probabilities"], clf.predict_proba(X), rtol=0, atol=ATOL)
@@ -83,7 +78,7 @@ def test_classifier_matches_predictions(activation, kind, X, rng, tmp_path):
 @pytest.mark.parametrize("kind", ["strings", "binary_strings"])
 def test_classifier_string_labels(kind, X, rng, tmp_path):
     y = _targets(X, kind, rng)
-    clf = _fit(MLPClassifier((8,), activation="tanh", max_iter=50, random_state=1), X, y)
+    clf = fit_quietly(MLPClassifier((8,), activation="tanh", max_iter=50, random_state=1), X, y)
     out = _run(clf, X, tmp_path)
     assert out["label"].dtype == object  # onnxruntime's string tensors
     assert out["label"].tolist() == clf.predict(X).tolist()
@@ -93,7 +88,7 @@ def test_classifier_string_labels(kind, X, rng, tmp_path):
 def test_classifier_float64_model_agrees_in_float32(X, rng, tmp_path):
     X64 = X.astype(np.float64)
     y = _targets(X, "multiclass", rng)
-    clf = _fit(MLPClassifier((8,), max_iter=50, random_state=2), X64, y)
+    clf = fit_quietly(MLPClassifier((8,), max_iter=50, random_state=2), X64, y)
     assert clf.network_.dtype == np.float64
     out = _run(clf, X64, tmp_path)
     np.testing.assert_allclose(out["probabilities"], clf.predict_proba(X64), rtol=0, atol=ATOL)
@@ -113,7 +108,7 @@ def test_regressor_matches_predictions(activation, target, X, rng, tmp_path):
     reg = MLPRegressor(
         hidden_layer_sizes=(6, 5), activation=activation, loss=loss, max_iter=30, random_state=0
     )
-    reg = _fit(reg, X, y)
+    reg = fit_quietly(reg, X, y)
     out = _run(reg, X, tmp_path)
     assert set(out) == {"variable"}
     expected = reg.predict(X).reshape(len(X), -1)
@@ -124,7 +119,7 @@ def test_regressor_matches_predictions(activation, target, X, rng, tmp_path):
 def test_regressor_output_layer_is_exp_for_poisson(X, rng, tmp_path):
     y = rng.poisson(1.0, size=len(X)).astype(float)
     reg = MLPRegressor(hidden_layer_sizes=(4,), loss="poisson", max_iter=5, random_state=0)
-    reg = _fit(reg, X, y)
+    reg = fit_quietly(reg, X, y)
     ops = [node.op_type for node in onnx.load(export_onnx(reg, tmp_path / "m.onnx")).graph.node]
     assert "Exp" in ops
 
@@ -134,7 +129,7 @@ def test_regressor_output_layer_is_exp_for_poisson(X, rng, tmp_path):
 @pytest.mark.parametrize("kind", ["binary", "multiclass", "strings"])
 def test_perceptron_matches_predictions(activation, kind, X, rng, tmp_path):
     y = _targets(X, kind, rng)
-    clf = _fit(Perceptron(activation=activation, max_iter=20, random_state=0), X, y)
+    clf = fit_quietly(Perceptron(activation=activation, max_iter=20, random_state=0), X, y)
     out = _run(clf, X, tmp_path)
     assert out["label"].tolist() == clf.predict(X).tolist()
     if activation == "sigmoid":
@@ -146,7 +141,7 @@ def test_perceptron_matches_predictions(activation, kind, X, rng, tmp_path):
 
 def test_perceptron_integer_labels_keep_their_values(X, tmp_path):
     y = np.where(X[:, 0] > 0, 7, -3)
-    clf = _fit(Perceptron(activation="step", max_iter=10, random_state=0), X, y)
+    clf = fit_quietly(Perceptron(activation="step", max_iter=10, random_state=0), X, y)
     out = _run(clf, X, tmp_path)
     assert out["label"].dtype == np.int64
     assert set(out["label"].tolist()) <= {7, -3}
@@ -206,7 +201,7 @@ def test_float64_network_is_exported_as_float32(X, tmp_path):
 # ============================================================================ the graph
 def test_graph_layout(X, rng, tmp_path):
     y = _targets(X, "multiclass", rng)
-    clf = _fit(MLPClassifier((5, 4), activation="relu", max_iter=5, random_state=0), X, y)
+    clf = fit_quietly(MLPClassifier((5, 4), activation="relu", max_iter=5, random_state=0), X, y)
     path = export_onnx(clf, tmp_path / "clf.onnx")
     model = onnx.load(path)
     onnx.checker.check_model(model, full_check=True)
@@ -227,7 +222,7 @@ def test_graph_layout(X, rng, tmp_path):
 
 def test_batch_size_is_free(X, rng, tmp_path):
     y = _targets(X, "binary", rng)
-    clf = _fit(MLPClassifier((4,), max_iter=5, random_state=0), X, y)
+    clf = fit_quietly(MLPClassifier((4,), max_iter=5, random_state=0), X, y)
     for n in (1, 7, 120):
         out = _run(clf, X[:n], tmp_path)
         assert out["label"].shape == (n,)
@@ -290,6 +285,7 @@ def test_write_is_atomic(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]  # no temporary left
 
 
+@pytest.mark.slow
 def test_importing_nnmath_imports_neither_onnx_nor_matplotlib():
     code = (
         "import sys, nnmath; "

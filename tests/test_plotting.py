@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sys
-import warnings
 
 import numpy as np
 import pytest
-from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.exceptions import NotFittedError
 
+from conftest import fit_quietly
 from nnmath import MLPClassifier, MLPRegressor, Network, Perceptron
 from nnmath.training import History
 
@@ -27,12 +27,6 @@ def _close_figures():
     plt.close("all")
 
 
-def _fit(model, X, y, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return model.fit(X, y, **kwargs)
-
-
 @pytest.fixture
 def blobs(rng):
     """Three well-separated clusters in the plane, with string labels."""
@@ -45,7 +39,7 @@ def blobs(rng):
 @pytest.fixture
 def fitted_multiclass(blobs):
     X, y = blobs
-    return _fit(MLPClassifier((8,), solver="lbfgs", max_iter=200, random_state=0), X, y)
+    return fit_quietly(MLPClassifier((8,), solver="lbfgs", max_iter=200, random_state=0), X, y)
 
 
 def _only(ax, kind):
@@ -56,7 +50,7 @@ def _only(ax, kind):
 # ============================================================================ loss curve
 def test_loss_curve_of_estimator_with_validation(blobs, tmp_path):
     X, y = blobs
-    clf = _fit(
+    clf = fit_quietly(
         MLPClassifier((8,), max_iter=15, early_stopping=True, n_iter_no_change=50, random_state=0),
         X,
         y,
@@ -78,7 +72,7 @@ def test_loss_curve_of_estimator_with_validation(blobs, tmp_path):
 
 def test_loss_curve_without_validation_has_one_line(blobs):
     X, y = blobs
-    clf = _fit(MLPClassifier((8,), max_iter=10, random_state=0), X, y)
+    clf = fit_quietly(MLPClassifier((8,), max_iter=10, random_state=0), X, y)
     assert clf.validation_loss_curve_ is None
     ax = plotting.plot_loss_curve(clf)
     (line,) = ax.get_lines()
@@ -89,7 +83,7 @@ def test_loss_curve_without_validation_has_one_line(blobs):
 def test_loss_curve_of_regressor_with_validation_data(rng):
     X = rng.normal(size=(60, 3))
     y = X @ np.array([1.0, -2.0, 0.5])
-    reg = _fit(
+    reg = fit_quietly(
         MLPRegressor(hidden_layer_sizes=(5,), max_iter=12, random_state=0),
         X[:40],
         y[:40],
@@ -102,7 +96,7 @@ def test_loss_curve_of_regressor_with_validation_data(rng):
 
 def test_loss_curve_of_perceptron(blobs):
     X, y = blobs
-    clf = _fit(Perceptron(max_iter=25, tol=None, random_state=0), X, y)
+    clf = fit_quietly(Perceptron(max_iter=25, tol=None, random_state=0), X, y)
     (line,) = plotting.plot_loss_curve(clf).get_lines()
     np.testing.assert_array_equal(line.get_ydata(), clf.loss_curve_)
     assert len(line.get_ydata()) == 25
@@ -170,7 +164,7 @@ def test_decision_boundary_multiclass(fitted_multiclass, blobs, tmp_path):
 def test_decision_boundary_binary_and_proba(rng, tmp_path):
     X = rng.normal(size=(80, 2))
     y = (X[:, 0] + X[:, 1] > 0).astype(int)
-    clf = _fit(MLPClassifier((6,), solver="lbfgs", max_iter=200, random_state=0), X, y)
+    clf = fit_quietly(MLPClassifier((6,), solver="lbfgs", max_iter=200, random_state=0), X, y)
     ax = plotting.plot_decision_boundary(clf, X, y)
     assert len(_only(ax, ContourSet).levels) == 3  # two regions
     np.testing.assert_array_equal(_only(ax, PathCollection).get_offsets(), X)
@@ -188,7 +182,7 @@ def test_decision_boundary_binary_and_proba(rng, tmp_path):
 def test_decision_boundary_perceptron_step(rng):
     X = rng.normal(size=(40, 2))
     y = np.where(X[:, 0] > 0, 5, -5)
-    clf = _fit(Perceptron(activation="step", max_iter=50, random_state=0), X, y)
+    clf = fit_quietly(Perceptron(activation="step", max_iter=50, random_state=0), X, y)
     ax = plotting.plot_decision_boundary(clf, X, y, grid_resolution=50)
     assert len(_only(ax, ContourSet).levels) == 3
     with pytest.raises(ValueError, match="needs a classifier with predict_proba"):
@@ -198,7 +192,7 @@ def test_decision_boundary_perceptron_step(rng):
 def test_decision_boundary_regressor_and_network(rng):
     X = rng.normal(size=(50, 2))
     y = X[:, 0] - 2 * X[:, 1]
-    reg = _fit(MLPRegressor(hidden_layer_sizes=(5,), solver="lbfgs", random_state=0), X, y)
+    reg = fit_quietly(MLPRegressor(hidden_layer_sizes=(5,), solver="lbfgs", random_state=0), X, y)
     ax = plotting.plot_decision_boundary(reg, X, y, grid_resolution=40)
     points = _only(ax, PathCollection)
     np.testing.assert_array_equal(points.get_offsets(), X)
@@ -214,7 +208,7 @@ def test_decision_boundary_names_axes_after_dataframe_columns(blobs):
     pd = pytest.importorskip("pandas")
     X, y = blobs
     frame = pd.DataFrame(X, columns=["length", "width"])
-    clf = _fit(MLPClassifier((4,), solver="lbfgs", max_iter=50, random_state=0), frame, y)
+    clf = fit_quietly(MLPClassifier((4,), solver="lbfgs", max_iter=50, random_state=0), frame, y)
     # Predicting on the grid raises no "feature names" warning (warnings are errors here).
     ax = plotting.plot_decision_boundary(clf, frame, y, grid_resolution=30)
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("length", "width")
@@ -256,7 +250,7 @@ def test_decision_boundary_bad_options(fitted_multiclass, blobs):
 def test_decision_boundary_multilabel_raises(rng):
     X = rng.normal(size=(40, 2))
     Y = np.column_stack([X[:, 0] > 0, X[:, 1] > 0]).astype(int)
-    clf = _fit(MLPClassifier((4,), solver="lbfgs", max_iter=50, random_state=0), X, Y)
+    clf = fit_quietly(MLPClassifier((4,), solver="lbfgs", max_iter=50, random_state=0), X, Y)
     with pytest.raises(ValueError, match="y must have shape"):
         plotting.plot_decision_boundary(clf, X, Y)
     with pytest.raises(ValueError, match="predicts 2 values per sample"):

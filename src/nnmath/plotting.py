@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnmath.network import Network
+from nnmath.training import History
+
 __all__ = ["plot_decision_boundary", "plot_loss_curve"]
 
 _INSTALL_HINT = 'plotting needs matplotlib: pip install "nnmath[plot]"'
@@ -36,8 +39,6 @@ def _axes(ax):
 def _curves(model) -> tuple[list[float], list[float] | None, str]:
     """(training curve, validation curve or None, name) of an estimator, a History or a
     Perceptron."""
-    from nnmath.training import History
-
     if isinstance(model, History):
         return list(model.loss_curve), list(model.validation_loss_curve) or None, "History"
     name = type(model).__name__
@@ -139,8 +140,6 @@ def _check_two_features(X) -> tuple[np.ndarray, list[str]]:
 
 def _predict_surface(model, grid: np.ndarray, response: str) -> np.ndarray:
     """The model's response at every grid point: one value per row."""
-    from nnmath.network import Network
-
     if isinstance(model, Network):
         values = model.forward(grid)
     else:
