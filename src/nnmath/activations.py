@@ -9,6 +9,10 @@ Every activation is an object with
   from the activation's *output* ``a`` (which the forward pass keeps), in place
   into ``dC_da`` when that is allowed.
 
+The arrays may come from any array-API library (NumPy, PyTorch, CuPy, …). On NumPy
+the value is the ufunc written into ``out`` without a temporary; elsewhere the same
+formula is computed with the array's own namespace (:mod:`nnmath.arrays`).
+
 Example
 -------
 >>> import numpy as np
@@ -24,6 +28,9 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.special import expit
+
+from nnmath.arrays import device_of as _device
+from nnmath.arrays import into, namespace_of
 
 __all__ = [
     "Activation",
@@ -56,7 +63,7 @@ class Activation:
 
     def derivative(self, z: np.ndarray) -> np.ndarray:
         """da/dz evaluated at ``z``, elementwise, same shape as ``z``."""
-        return self.derivative_from_output(self(np.asarray(z)))
+        return self.derivative_from_output(self(_as_array(z)))
 
     def derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         """da/dz computed from the output a = σ(z), the way backpropagation uses it
@@ -75,7 +82,8 @@ class Activation:
         """
         da_dz = self.derivative_from_output(a)
         if inplace:
-            return np.multiply(dC_da, da_dz, out=dC_da)
+            dC_da *= da_dz
+            return dC_da
         return dC_da * da_dz
 
     def __repr__(self) -> str:
@@ -100,13 +108,23 @@ class Sigmoid(Activation):
     derivative_formula = "σ'(z) = σ(z)·(1 − σ(z))"
 
     def __call__(self, z, out=None):
-        return expit(z, out=out)
+        if type(z) is np.ndarray:
+            return expit(z, out=out)
+        xp = namespace_of(z)
+        # NOTE: 1/(1 + e^(−z)) for z ≥ 0 and e^z/(1 + e^z) for z < 0, with e = e^(−|z|):
+        # the same value as expit, and no exponential of a large positive number.
+        e = xp.exp(-xp.abs(z))
+        return into(xp.where(z >= 0, 1 / (1 + e), e / (1 + e)), out)
 
     def derivative_from_output(self, a):
         return a * (1 - a)
 
     def backward(self, dC_da, a, inplace=False):
-        dC_dz = np.multiply(dC_da, a, out=dC_da if inplace else None)
+        if inplace:
+            dC_da *= a
+            dC_dz = dC_da
+        else:
+            dC_dz = dC_da * a
         dC_dz -= dC_dz * a  # ∂C/∂a·a − ∂C/∂a·a² = ∂C/∂a · a(1 − a)
         return dC_dz
 
@@ -123,19 +141,17 @@ class Step(Activation):
     derivative_formula = "σ'(z) = 0"
 
     def __call__(self, z, out=None):
-        z = np.asarray(z)
-        return _write((z >= 0).astype(z.dtype), out)
+        z = _as_array(z)
+        xp = namespace_of(z)
+        return into(xp.astype(z >= 0, z.dtype), out)
 
     def derivative_from_output(self, a):
-        return np.zeros_like(a)
+        return namespace_of(a).zeros_like(a)
 
 
-def _write(values: np.ndarray, out: np.ndarray | None) -> np.ndarray:
-    """Return ``values``, copied into ``out`` when one is given."""
-    if out is None:
-        return values
-    out[...] = values
-    return out
+def _as_array(z):
+    """z itself when it is an array of any library; a NumPy array otherwise."""
+    return z if hasattr(z, "__array_namespace__") or hasattr(z, "device") else np.asarray(z)
 
 
 class Tanh(Activation):
@@ -146,7 +162,9 @@ class Tanh(Activation):
     derivative_formula = "σ'(z) = 1 − tanh²(z)"
 
     def __call__(self, z, out=None):
-        return np.tanh(z, out=out)
+        if type(z) is np.ndarray:
+            return np.tanh(z, out=out)
+        return into(namespace_of(z).tanh(z), out)
 
     def derivative_from_output(self, a):
         return 1 - a * a
@@ -164,14 +182,21 @@ class ReLU(Activation):
     derivative_formula = "σ'(z) = 1 if z > 0 else 0"
 
     def __call__(self, z, out=None):
-        return np.maximum(z, 0, out=out)
+        if type(z) is np.ndarray:
+            return np.maximum(z, 0, out=out)
+        return into(namespace_of(z).maximum(z, 0.0), out)
 
     def derivative_from_output(self, a):
-        return (a > 0).astype(a.dtype)
+        xp = namespace_of(a)
+        return xp.astype(a > 0, a.dtype)
 
     def backward(self, dC_da, a, inplace=False):
-        # ∂C/∂a · 1[a > 0]; a multiply is several times faster than a masked assignment.
-        return np.multiply(dC_da, a > 0, out=dC_da if inplace else None)
+        # ∂C/∂a · 1[a > 0]; on NumPy a multiply by the mask is several times faster than
+        # a masked assignment.
+        if type(dC_da) is np.ndarray:
+            return np.multiply(dC_da, a > 0, out=dC_da if inplace else None)
+        xp = namespace_of(dC_da)
+        return into(xp.where(a > 0, dC_da, 0.0), dC_da if inplace else None)
 
 
 class LeakyReLU(Activation):
@@ -193,12 +218,14 @@ class LeakyReLU(Activation):
         self.negative_slope = float(negative_slope)
 
     def __call__(self, z, out=None):
-        z = np.asarray(z)
-        return _write(np.where(z > 0, z, z * z.dtype.type(self.negative_slope)), out)
+        z = _as_array(z)
+        xp = namespace_of(z)
+        return into(xp.where(z > 0, z, z * self.negative_slope), out)
 
     def derivative_from_output(self, a):
         # a > 0 exactly when z > 0, since the slope is positive.
-        return np.where(a > 0, a.dtype.type(1), a.dtype.type(self.negative_slope))
+        xp = namespace_of(a)
+        return xp.where(a > 0, xp.ones_like(a), xp.full_like(a, self.negative_slope))
 
     def __repr__(self):
         return f"LeakyReLU(negative_slope={self.negative_slope})"
@@ -212,17 +239,18 @@ class Identity(Activation):
     derivative_formula = "σ'(z) = 1"
 
     def __call__(self, z, out=None):
+        z = _as_array(z)
         if out is None:
-            return np.array(z, copy=True)
+            return namespace_of(z).asarray(z, copy=True)
         if out is not z:
             out[...] = z
         return out
 
     def derivative_from_output(self, a):
-        return np.ones_like(a)
+        return namespace_of(a).ones_like(a)
 
     def backward(self, dC_da, a, inplace=False):
-        return dC_da if inplace else dC_da.copy()
+        return dC_da if inplace else namespace_of(dC_da).asarray(dC_da, copy=True)
 
 
 class Exp(Activation):
@@ -233,10 +261,12 @@ class Exp(Activation):
     derivative_formula = "σ'(z) = e^z"
 
     def __call__(self, z, out=None):
-        return np.exp(z, out=out)
+        if type(z) is np.ndarray:
+            return np.exp(z, out=out)
+        return into(namespace_of(z).exp(z), out)
 
     def derivative_from_output(self, a):
-        return np.array(a, copy=True)
+        return namespace_of(a).asarray(a, copy=True)
 
 
 class Softmax(Activation):
@@ -256,23 +286,36 @@ class Softmax(Activation):
     derivative_formula = "∂σₖ/∂zⱼ = σₖ(δₖⱼ − σⱼ)"
 
     def __call__(self, z, out=None):
-        z = np.asarray(z)
-        shifted = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
-        np.exp(shifted, out=shifted)
-        shifted /= shifted.sum(axis=-1, keepdims=True)
-        return shifted
+        z = _as_array(z)
+        if type(z) is np.ndarray:
+            shifted = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
+            np.exp(shifted, out=shifted)
+            shifted /= shifted.sum(axis=-1, keepdims=True)
+            return shifted
+        xp = namespace_of(z)
+        e = xp.exp(z - xp.max(z, axis=-1, keepdims=True))
+        return into(e / xp.sum(e, axis=-1, keepdims=True), out)
 
     def derivative(self, z):
         """The Jacobian ∂σₖ/∂zⱼ = σₖ(δₖⱼ − σⱼ), shape ``z.shape + (k,)``."""
-        return self.derivative_from_output(self(np.asarray(z)))
+        return self.derivative_from_output(self(_as_array(z)))
 
     def derivative_from_output(self, a):
         """The Jacobian ∂σₖ/∂zⱼ = σₖ(δₖⱼ − σⱼ) from σ = ``a``, shape ``a.shape + (k,)``."""
-        return a[..., :, None] * (np.eye(a.shape[-1], dtype=a.dtype) - a[..., None, :])
+        if type(a) is np.ndarray:
+            eye = np.eye(a.shape[-1], dtype=a.dtype)
+        else:
+            eye = namespace_of(a).eye(a.shape[-1], dtype=a.dtype, device=_device(a))
+        return a[..., :, None] * (eye - a[..., None, :])
 
     def backward(self, dC_da, a, inplace=False):
-        weighted = (dC_da * a).sum(axis=-1, keepdims=True)
-        dC_dz = np.subtract(dC_da, weighted, out=dC_da if inplace else None)
+        xp = namespace_of(dC_da)
+        weighted = xp.sum(dC_da * a, axis=-1, keepdims=True)
+        if inplace:
+            dC_da -= weighted
+            dC_dz = dC_da
+        else:
+            dC_dz = dC_da - weighted
         dC_dz *= a
         return dC_dz
 

@@ -28,6 +28,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import xlogy
 
+from nnmath.arrays import namespace_of, vdot
+
 __all__ = [
     "BinaryCrossEntropy",
     "CrossEntropy",
@@ -42,29 +44,52 @@ __all__ = [
 ]
 
 
-def _as_2d(y_hat) -> np.ndarray:
-    y_hat = np.asarray(y_hat)
-    return y_hat.reshape(-1, 1) if y_hat.ndim == 1 else y_hat
+def _array(x, like=None):
+    """x as an array: arrays of any library pass through; the rest become NumPy
+    arrays (or arrays of ``like``'s library)."""
+    if hasattr(x, "__array_namespace__") or type(x) is np.ndarray:
+        return x
+    if like is not None and type(like) is not np.ndarray:
+        return namespace_of(like).asarray(np.asarray(x), dtype=like.dtype, device=like.device)
+    return np.asarray(x)
 
 
-def _as_2d_like(y: np.ndarray, y_hat: np.ndarray) -> np.ndarray:
-    y = np.asarray(y)
+def _column(x):
+    return namespace_of(x).reshape(x, (-1, 1))
+
+
+def _as_2d(y_hat):
+    y_hat = _array(y_hat)
+    return _column(y_hat) if y_hat.ndim == 1 else y_hat
+
+
+def _as_2d_like(y, y_hat):
+    y = _array(y, like=y_hat)
     if y.ndim == 1 and y_hat.ndim == 2:
-        y = y.reshape(-1, 1)
-    if y.shape != y_hat.shape:
+        y = _column(y)
+    if tuple(y.shape) != tuple(y_hat.shape):
         raise ValueError(
-            f"y has shape {y.shape} but y_hat has shape {y_hat.shape}; "
+            f"y has shape {tuple(y.shape)} but y_hat has shape {tuple(y_hat.shape)}; "
             "they must match (y may be 1-D when there is one output)"
         )
     return y
 
 
-def _weights(sample_weight, n: int, dtype) -> tuple[np.ndarray | None, float]:
+def _weights(sample_weight, y_hat):
     """(wᵢ as a column or None, Σw) — Σw = n without weights."""
     if sample_weight is None:
-        return None, float(n)
-    w = np.asarray(sample_weight, dtype=dtype).reshape(-1, 1)
-    return w, float(w.sum())
+        return None, float(y_hat.shape[0])
+    xp = namespace_of(y_hat)
+    w = _column(xp.astype(_array(sample_weight, like=y_hat), y_hat.dtype))
+    return w, float(xp.sum(w))
+
+
+def _xlogy(y, p):
+    """y·log p, and 0 where y = 0 (whatever p)."""
+    if type(y) is np.ndarray:
+        return xlogy(y, p)
+    xp = namespace_of(p)
+    return xp.where(y == 0, 0.0, y * xp.log(p))
 
 
 class Loss:
@@ -94,21 +119,23 @@ class Loss:
         """Lᵢ for each sample, shape (n_samples,)."""
         y_hat = _as_2d(y_hat)
         y = _as_2d_like(y, y_hat)
-        return self._elementwise(y_hat, y).sum(axis=1) * self.output_scale(y_hat.shape[1])
+        L = self._elementwise(y_hat, y)
+        return namespace_of(L).sum(L, axis=1) * self.output_scale(y_hat.shape[1])
 
     def __call__(self, y_hat: np.ndarray, y: np.ndarray, sample_weight=None) -> float:
         """The cost C = Σᵢ wᵢ Lᵢ / Σᵢ wᵢ (the mean of Lᵢ without weights), a float."""
         y_hat = _as_2d(y_hat)
         y = _as_2d_like(y, y_hat)
-        return self.cost_of(y_hat, y, *_weights(sample_weight, y_hat.shape[0], y_hat.dtype))
+        return self.cost_of(y_hat, y, *_weights(sample_weight, y_hat))
 
     def gradient(self, y_hat: np.ndarray, y: np.ndarray, sample_weight=None) -> np.ndarray:
         """∂C/∂ŷ, shape of ``y_hat``; includes the 1/n (or wᵢ/Σw) of the mean."""
-        shape = np.shape(y_hat)
+        y_hat = _array(y_hat)
+        shape = tuple(y_hat.shape)
         y_hat = _as_2d(y_hat)
         y = _as_2d_like(y, y_hat)
-        w, w_sum = _weights(sample_weight, y_hat.shape[0], y_hat.dtype)
-        return self.gradient_of(y_hat, y, w, w_sum).reshape(shape)
+        g = self.gradient_of(y_hat, y, *_weights(sample_weight, y_hat))
+        return namespace_of(g).reshape(g, shape)
 
     def canonical_delta(self, y_hat: np.ndarray, y: np.ndarray, sample_weight=None) -> np.ndarray:
         """∂C/∂z at the output when it uses ``canonical_activation``: c·(ŷ − y)·wᵢ/Σw.
@@ -117,8 +144,7 @@ class Loss:
         product of the two factors.
         """
         y = _as_2d_like(y, y_hat)
-        w, w_sum = _weights(sample_weight, y_hat.shape[0], y_hat.dtype)
-        return self.canonical_delta_of(y_hat, y, w, w_sum)
+        return self.canonical_delta_of(y_hat, y, *_weights(sample_weight, y_hat))
 
     # The methods above check and reshape their arguments, then call the ones below.
     # These take arrays already in shape, as the network's backpropagation hands them
@@ -139,7 +165,8 @@ class Loss:
         L = self._elementwise(y_hat, y)
         if w is not None:
             L *= w
-        return float(np.add.reduce(L, axis=None)) * self.output_scale(y_hat.shape[1]) / w_sum
+        total = np.add.reduce(L, axis=None) if type(L) is np.ndarray else namespace_of(L).sum(L)
+        return float(total) * self.output_scale(y_hat.shape[1]) / w_sum
 
     def gradient_of(self, y_hat, y, w, w_sum: float):
         """∂C/∂ŷ = c · wᵢ · ∂Lᵢ/∂ŷ / Σw on validated arrays, shape of ``y_hat``.
@@ -151,7 +178,7 @@ class Loss:
         array([[-1.]])
         """
         g = self._elementwise_gradient(y_hat, y)
-        g *= g.dtype.type(self.output_scale(y_hat.shape[1]) / w_sum)
+        g *= self.output_scale(y_hat.shape[1]) / w_sum
         if w is not None:
             g *= w
         return g
@@ -192,8 +219,8 @@ class Loss:
         ...                                         None, 1.0)
         array([[-0.25]])
         """
-        delta = np.subtract(y_hat, y, dtype=y_hat.dtype)
-        delta *= y_hat.dtype.type(self.canonical_factor(y_hat.shape[1]) / w_sum)
+        delta = y_hat - y
+        delta *= self.canonical_factor(y_hat.shape[1]) / w_sum
         if w is not None:
             delta *= w
         return delta
@@ -221,7 +248,8 @@ class _SquaredResidual(Loss):
 
     def _elementwise(self, y_hat, y):
         r = y - y_hat
-        return np.multiply(r, r, out=r)
+        r *= r
+        return r
 
     def _elementwise_gradient(self, y_hat, y):
         return 2 * (y_hat - y)
@@ -232,11 +260,11 @@ class _SquaredResidual(Loss):
 
     def cost_and_gradient_of(self, y_hat, y, w, w_sum: float):
         """C = c Σᵢ wᵢ rᵢ² / Σw and ∂C/∂ŷ = 2c wᵢ rᵢ / Σw from one residual r = ŷ − y."""
-        r = np.subtract(y_hat, y)  # r = ŷ − y
-        wr = r if w is None else np.multiply(r, w)
+        r = y_hat - y  # r = ŷ − y
+        wr = r if w is None else r * w
         scale = self.output_scale(y_hat.shape[1]) / w_sum
-        cost = float(np.vdot(wr, r)) * scale  # C = c Σ wᵢ rᵢ² / Σw
-        np.multiply(wr, 2 * scale, out=wr)  # ∂C/∂ŷ = 2c wᵢ rᵢ / Σw (in wr's dtype)
+        cost = vdot(wr, r) * scale  # C = c Σ wᵢ rᵢ² / Σw
+        wr *= 2 * scale  # ∂C/∂ŷ = 2c wᵢ rᵢ / Σw (in wr's dtype)
         return cost, wr
 
 
@@ -272,8 +300,9 @@ def _clip_probability(p: np.ndarray) -> np.ndarray:
     # NOTE: log(0) is −inf; the probabilities are clipped to [ε, 1 − ε] (ε the dtype's
     # machine epsilon, as scikit-learn does) so that the cost and its gradient stay
     # finite when ŷ is exactly 0 or 1.
-    eps = np.finfo(p.dtype).eps if np.issubdtype(p.dtype, np.floating) else np.finfo(float).eps
-    return np.clip(p, eps, 1 - eps)
+    xp = namespace_of(p)
+    eps = float(xp.finfo(p.dtype).eps)
+    return xp.clip(p, eps, 1 - eps)
 
 
 class BinaryCrossEntropy(Loss):
@@ -288,7 +317,7 @@ class BinaryCrossEntropy(Loss):
 
     def _elementwise(self, y_hat, y):
         p = _clip_probability(y_hat)
-        return -(xlogy(y, p) + xlogy(1 - y, 1 - p))
+        return -(_xlogy(y, p) + _xlogy(1 - y, 1 - p))
 
     def _elementwise_gradient(self, y_hat, y):
         p = _clip_probability(y_hat)
@@ -305,8 +334,9 @@ class CrossEntropy(Loss):
     canonical_activation = "softmax"
 
     def _elementwise(self, y_hat, y):
-        p = _clip_probability(y_hat)
-        return np.negative(xlogy(y, p, out=p), out=p)
+        L = _xlogy(y, _clip_probability(y_hat))
+        L *= -1
+        return L
 
     def _elementwise_gradient(self, y_hat, y):
         return -y / _clip_probability(y_hat)
@@ -320,10 +350,10 @@ class MAE(Loss):
     gradient_formula = "∂L/∂ŷ = sign(ŷ − y)"
 
     def _elementwise(self, y_hat, y):
-        return np.abs(y - y_hat)
+        return namespace_of(y_hat).abs(y - y_hat)
 
     def _elementwise_gradient(self, y_hat, y):
-        return np.sign(y_hat - y)
+        return namespace_of(y_hat).sign(y_hat - y)
 
 
 class Huber(Loss):
@@ -340,12 +370,13 @@ class Huber(Loss):
         self.delta = float(delta)
 
     def _elementwise(self, y_hat, y):
-        r = np.abs(y_hat - y)
+        xp = namespace_of(y_hat)
+        r = xp.abs(y_hat - y)
         d = self.delta
-        return np.where(r <= d, 0.5 * r * r, d * (r - 0.5 * d))
+        return xp.where(r <= d, 0.5 * r * r, d * (r - 0.5 * d))
 
     def _elementwise_gradient(self, y_hat, y):
-        return np.clip(y_hat - y, -self.delta, self.delta)
+        return namespace_of(y_hat).clip(y_hat - y, -self.delta, self.delta)
 
     def __repr__(self):
         return f"Huber(delta={self.delta})"
@@ -363,15 +394,16 @@ class Poisson(Loss):
     def _elementwise(self, y_hat, y):
         # NOTE: for a tiny y > 0 the ratio y/ŷ can underflow to 0 and y·log 0 = −inf;
         # flooring the ratio at the smallest normal number keeps y·log(y/ŷ) ≈ 0 there.
-        ratio = y / y_hat
-        np.maximum(ratio, np.finfo(ratio.dtype).tiny, out=ratio)
-        return xlogy(y, ratio) - y + y_hat
+        xp = namespace_of(y_hat)
+        ratio = xp.maximum(y / y_hat, float(xp.finfo(y_hat.dtype).smallest_normal))
+        return _xlogy(y, ratio) - y + y_hat
 
     def _elementwise_gradient(self, y_hat, y):
         return 1 - y / y_hat
 
     def check_targets(self, y, name: str = "y") -> None:
-        if (np.asarray(y) < 0).any():
+        y = _array(y)
+        if bool(namespace_of(y).any(y < 0)):
             raise ValueError(
                 f"{name} has negative values; the poisson loss needs targets >= 0 (counts or rates)"
             )

@@ -38,8 +38,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from nnmath import activations as _activations
+from nnmath import arrays, initializers, training
 from nnmath import document as doc
-from nnmath import initializers, training
 from nnmath import losses as _losses
 from nnmath.optimizers import SGD, Optimizer
 from nnmath.rng import as_generator
@@ -48,12 +48,18 @@ __all__ = ["LayerRecord", "Network", "PassRecord"]
 
 
 def _check_dtype(dtype) -> np.dtype:
+    """float32 or float64 as a NumPy dtype, from a NumPy dtype, a name ("float32") or
+    another library's dtype object (torch.float32)."""
     try:
         dt = np.dtype(dtype)
     except TypeError:
-        dt = None
+        text = str(dtype).rsplit(".", 1)[-1]
+        dt = np.dtype(text) if text in ("float32", "float64") else None
     if dt not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be numpy.float32 or numpy.float64; got {dtype!r}")
+        raise ValueError(
+            f"dtype must be numpy.float32 or numpy.float64 (or the names 'float32', "
+            f"'float64', or another library's float32/float64); got {dtype!r}"
+        )
     return dt
 
 
@@ -92,6 +98,32 @@ def _check_rate(p) -> float:
     if not 0 <= p < 1:
         raise ValueError(f"dropout rates must be in [0, 1); got {p!r}")
     return float(p)
+
+
+def _is_array(x) -> bool:
+    """True for an array of an array-API library (NumPy, torch, cupy, …)."""
+    if hasattr(x, "__array_namespace__"):
+        return True
+    import array_api_compat
+
+    return array_api_compat.is_array_api_obj(x)
+
+
+def _reshape(x, shape):
+    return x.reshape(shape) if type(x) is np.ndarray else arrays.namespace_of(x).reshape(x, shape)
+
+
+def _all_finite(x) -> bool:
+    """True when no entry is NaN or infinite (one scalar crosses to the host)."""
+    if type(x) is np.ndarray:
+        return bool(np.isfinite(x).all())
+    xp = arrays.namespace_of(x)
+    return bool(xp.all(xp.isfinite(x)))
+
+
+def _copy(x):
+    """A copy of an array of any library."""
+    return x.copy() if type(x) is np.ndarray else arrays.namespace_of(x).asarray(x, copy=True)
 
 
 # ---------------------------------------------------------------------------- records
@@ -200,9 +232,19 @@ class Network:
     dropout : float or list of float, default 0.0
         Inverted-dropout rate of each hidden layer's output, applied only when a
         training step passes a random generator (``dropout_rng``).
+    xp : array library, optional
+        Where the parameters, gradients and work arrays live: a module such as
+        ``torch``, ``cupy`` or ``array_api_strict`` (any library of the Python array API
+        standard); None is NumPy. The network's methods then take arrays of that
+        library (NumPy arrays and lists are converted once, at the call) and return
+        arrays of it. See :mod:`nnmath.arrays`.
+    device : optional
+        A device of ``xp`` (e.g. ``"cuda"`` for torch); None is the library's default.
 
     Attributes
     ----------
+    xp, device
+        The array namespace and device the network lives on.
     W, b : list of ndarray
         Views into ``theta``: W[l] of shape (n_l, n_{l+1}), b[l] of shape (n_{l+1},).
     dW, db : list of ndarray
@@ -230,9 +272,13 @@ class Network:
         dtype=np.float64,
         random_state=None,
         dropout: float | Sequence[float] = 0.0,
+        xp=None,
+        device=None,
     ):
         self.layer_sizes = _check_layer_sizes(layer_sizes)
         self.dtype = _check_dtype(dtype)
+        self.xp = arrays.namespace(xp)
+        self.device = arrays.default_device(self.xp) if device is None else device
         n_hidden = len(self.layer_sizes) - 2
         if output_activation is None:
             if isinstance(activation, (list, tuple)):
@@ -257,21 +303,45 @@ class Network:
             shapes += [(n_in, n_out), (n_out,)]
         self._shapes = shapes
         total = sum(int(np.prod(s)) for s in shapes)
-        self.theta = np.zeros(total, dtype=self.dtype)
-        self.grad = np.zeros(total, dtype=self.dtype)
+        self.theta = self._zeros(total)
+        self.grad = self._zeros(total)
         self._bind_views()
         self.initialize(random_state)
+
+    def _zeros(self, n: int):
+        if self.xp is np:
+            return np.zeros(n, dtype=self.dtype)
+        try:
+            return self.xp.zeros(
+                n, dtype=arrays.float_dtype(self.xp, self.dtype), device=self.device
+            )
+        except Exception as exc:  # noqa: BLE001 - the library's own refusal of the device
+            raise ValueError(
+                f"device={self.device!r} is not a device of {arrays.name(self.xp)}: {exc}"
+            ) from None
+
+    def _empty(self, shape):
+        if self.xp is np:
+            return np.empty(shape, dtype=self.dtype)
+        return self.xp.empty(
+            shape, dtype=arrays.float_dtype(self.xp, self.dtype), device=self.device
+        )
 
     # ------------------------------------------------------------------ pickling
     def __getstate__(self) -> dict:
         # The views W, b, dW, db and the work arrays are rebuilt from the two flat
-        # buffers on unpickling, so that they stay views (pickle would copy them).
+        # buffers on unpickling, so that they stay views (pickle would copy them); the
+        # array library is stored by name (a module does not pickle).
         state = self.__dict__.copy()
-        for key in ("W", "b", "dW", "db", "_work"):
+        for key in ("W", "b", "dW", "db", "_work", "_device_rng", "_ops"):
             state.pop(key, None)
+        state["xp"] = arrays.name(self.xp)
         return state
 
     def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        state["xp"] = arrays.namespace_by_name(state.get("xp", "numpy"))
+        state.setdefault("device", arrays.default_device(state["xp"]))
         self.__dict__.update(state)
         self._bind_views()
 
@@ -279,7 +349,21 @@ class Network:
         params, grads = self.views(self.theta), self.views(self.grad)
         self.W, self.b = params[0::2], params[1::2]
         self.dW, self.db = grads[0::2], grads[1::2]
-        self._work: tuple[int, list] | None = None
+        self._work: tuple | None = None
+        self._ops = arrays.ops_for(self.xp)
+        self._device_rng: tuple | None = None
+
+    def _dropout_mask(self, rng: np.random.Generator, shape: tuple, rate: float):
+        """The inverted-dropout factor of one layer: 0 for a dropped unit, 1/(1 − p)
+        for a kept one (so that the expected activation is unchanged)."""
+        keep = 1.0 - rate
+        if self.xp is np:
+            mask = rng.random(shape, dtype=self.dtype) < keep
+            return mask.astype(self.dtype) / self.dtype.type(keep)
+        if self._device_rng is None or self._device_rng[0] is not rng:
+            self._device_rng = (rng, arrays.RandomStream(rng, self.xp, self.device))
+        uniform = self._device_rng[1].uniform(shape, self.dtype)
+        return self.xp.astype(uniform < keep, uniform.dtype) / keep
 
     # ------------------------------------------------------------------ structure
     def views(self, flat: np.ndarray) -> list[np.ndarray]:
@@ -303,7 +387,10 @@ class Network:
         views, offset = [], 0
         for shape in self._shapes:
             size = int(np.prod(shape))
-            views.append(flat[offset : offset + size].reshape(shape))
+            part = flat[offset : offset + size]
+            views.append(
+                part.reshape(shape) if type(part) is np.ndarray else self.xp.reshape(part, shape)
+            )
             offset += size
         return views
 
@@ -329,14 +416,65 @@ class Network:
         """Draw new weights (Glorot, or He for ReLU layers) and zero the biases."""
         rng = as_generator(random_state)
         for W, b, act in zip(self.W, self.b, self.activations, strict=True):
-            W[...] = initializers.for_activation(act.name)(rng, *W.shape, self.dtype)
+            drawn = initializers.for_activation(act.name)(rng, *W.shape, self.dtype)
+            W[...] = self.asarray(drawn)  # drawn with NumPy, then moved: the same start
             b[...] = 0
+
+    def asarray(self, value):
+        """``value`` (a NumPy array, list or scalar) as an array of the network's
+        library, dtype and device.
+
+        Examples
+        --------
+        >>> Network([1, 1]).asarray([1, 2])
+        array([1., 2.])
+        """
+        return arrays.as_device_array(value, self.xp, self.device, self.dtype)
+
+    def to(self, xp=None, device=None) -> Network:
+        """A copy of the network living on another array library or device, with the
+        weights copied exactly (through the host).
+
+        Examples
+        --------
+        >>> import array_api_strict
+        >>> net = Network([2, 1], random_state=0)
+        >>> moved = net.to(array_api_strict)
+        >>> moved.describe_placement()
+        "array_api_strict on array_api_strict.Device('CPU_DEVICE')"
+        >>> bool((arrays.to_numpy(moved.theta) == net.theta).all())
+        True
+        """
+        twin = type(self)(
+            self.layer_sizes,
+            activation=list(self.activations[:-1]),
+            output_activation=self.activations[-1],
+            loss=self.loss,
+            dtype=self.dtype,
+            random_state=0,
+            dropout=list(self.dropout),
+            xp=xp,
+            device=device,
+        )
+        twin.theta[...] = twin.asarray(arrays.to_numpy(self.theta))
+        return twin
+
+    def describe_placement(self) -> str:
+        """Where the network lives, in words: "numpy", or e.g. "torch on cuda:0".
+
+        Examples
+        --------
+        >>> Network([1, 1]).describe_placement()
+        'numpy'
+        """
+        return arrays.describe(self.xp, self.device)
 
     def __repr__(self) -> str:
         acts = [a.name for a in self.activations]
+        where = "" if self.xp is np else f", xp={arrays.name(self.xp)}, device={self.device!r}"
         return (
             f"Network(layer_sizes={self.layer_sizes}, activations={acts}, "
-            f"loss={self.loss.name!r}, dtype={self.dtype.name})"
+            f"loss={self.loss.name!r}, dtype={self.dtype.name}{where})"
         )
 
     # ------------------------------------------------------------------ description
@@ -362,13 +500,16 @@ class Network:
         }
         tensors = {}
         for l, (W, b) in enumerate(zip(self.W, self.b, strict=True), start=1):
-            tensors[f"W{l}"], tensors[f"b{l}"] = W, b
+            tensors[f"W{l}"], tensors[f"b{l}"] = arrays.to_numpy(W), arrays.to_numpy(b)
         return document, tensors
 
     @classmethod
-    def from_document(cls, document: doc.Document, tensors: doc.Tensors) -> Network:
+    def from_document(
+        cls, document: doc.Document, tensors: doc.Tensors, xp=None, device=None
+    ) -> Network:
         """Build the network a :meth:`to_document` description gives, weights copied
-        in exactly; pops ``W1, b1, …`` from ``tensors``.
+        in exactly, on the array library ``xp`` and ``device`` (default NumPy); pops
+        ``W1, b1, …`` from ``tensors``.
 
         Every shape is checked against ``layer_sizes`` before anything is allocated, so
         the network is never larger than the file. Raises :class:`ModelFileError`.
@@ -436,16 +577,77 @@ class Network:
                 dtype=dtype,
                 random_state=0,  # drawn, then overwritten by the file's weights
                 dropout=[float(p) for p in dropout],
+                xp=xp,
+                device=device,
             )
         except ValueError as exc:
             raise doc.ModelFileError(f"invalid network description: {exc}") from None
         for param, value in zip(net.parameters(), weights, strict=True):
-            param[...] = value  # same dtype: an exact copy
+            param[...] = net.asarray(value)  # same dtype: an exact copy
         for name in names:
             del tensors[name]
         return net
 
     # ------------------------------------------------------------------ input checks
+    def adopt(self, x, name: str = "X"):
+        """``x`` as an array of the network's library and device: a NumPy array, list or
+        scalar is converted (once); an array of the network's library is checked.
+
+        Raises ValueError naming ``name`` for an array of another library or on
+        another device, an integer array, a complex one, or a tensor that requires
+        grad (nnmath computes gradients itself). Shapes are not checked here.
+
+        Examples
+        --------
+        >>> import array_api_strict as xp
+        >>> net = Network([1, 1], xp=xp)
+        >>> net.adopt([[1.0]]).dtype
+        array_api_strict.float64
+        >>> net.adopt(xp.asarray([[1]]))
+        Traceback (most recent call last):
+        ...
+        ValueError: X is an integer array_api_strict array; the network computes in float64: ...
+        """
+        xp = self.xp
+        if sp.issparse(x):
+            raise ValueError(
+                f"{name} is a scipy sparse matrix, but the network lives on "
+                f"{self.describe_placement()} and takes dense arrays"
+            )
+        if type(x) is np.ndarray or not _is_array(x):
+            if np.iscomplexobj(x):
+                raise ValueError(f"{name} has complex values; a network takes real numbers")
+            try:
+                host = np.asarray(x, dtype=self.dtype)
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"{name} must be numeric; could not convert: {exc}") from None
+            return self.asarray(host)
+        library = arrays.name(arrays.namespace_of(x))
+        if library != arrays.name(xp):
+            raise ValueError(
+                f"{name} is a {library} array but the network lives on "
+                f"{self.describe_placement()}; pass {arrays.name(xp)} arrays, or move the "
+                f"network with network.to({library})"
+            )
+        if not arrays.same_device(arrays.device_of(x), self.device):
+            raise ValueError(
+                f"{name} is on device {arrays.device_of(x)} but the network lives on "
+                f"{self.describe_placement()}; move {name} to {self.device} (or the "
+                "network with network.to(xp, device))"
+            )
+        if getattr(x, "requires_grad", False):
+            raise ValueError(
+                f"{name} requires grad; nnmath computes the gradients itself: pass {name}.detach()"
+            )
+        want = arrays.float_dtype(xp, self.dtype)
+        if not xp.isdtype(x.dtype, "real floating"):
+            kind = "complex" if xp.isdtype(x.dtype, "complex floating") else "an integer"
+            raise ValueError(
+                f"{name} is {kind} {library} array; the network computes in "
+                f"{self.dtype.name}: convert it first (xp.astype({name}, xp.{self.dtype.name}))"
+            )
+        return x if x.dtype == want else xp.astype(x, want)
+
     def check_X(self, X, name: str = "X"):
         """X as an array of the network's dtype, shape (n_samples, n_inputs), finite.
 
@@ -458,6 +660,10 @@ class Network:
         >>> Network([2, 1]).check_X([[1, 2]]).dtype
         dtype('float64')
         """
+        if self.xp is not np:
+            X = self.adopt(X, name)
+            self._check_shape_and_values(X, name)
+            return X
         if sp.issparse(X):
             X = X.tocsr()
             if np.iscomplexobj(X.data):
@@ -474,21 +680,25 @@ class Network:
                     raise
                 raise ValueError(f"{name} must be numeric; could not convert: {exc}") from None
             data = X
+        self._check_shape_and_values(X, name, data)
+        return X
+
+    def _check_shape_and_values(self, X, name: str, data=None) -> None:
+        shape = tuple(X.shape)
         if X.ndim != 2:
             raise ValueError(
                 f"{name} must be 2-D of shape (n_samples, n_features); got {X.ndim}-D "
-                f"shape {X.shape}. Reshape a single sample with X.reshape(1, -1)."
+                f"shape {shape}. Reshape a single sample with X.reshape(1, -1)."
             )
-        if X.shape[0] == 0:
-            raise ValueError(f"{name} has no samples (shape {X.shape})")
-        if X.shape[1] != self.layer_sizes[0]:
+        if shape[0] == 0:
+            raise ValueError(f"{name} has no samples (shape {shape})")
+        if shape[1] != self.layer_sizes[0]:
             raise ValueError(
-                f"{name} has {X.shape[1]} features but the network expects "
+                f"{name} has {shape[1]} features but the network expects "
                 f"{self.layer_sizes[0]} (layer_sizes[0])"
             )
-        if not np.isfinite(data).all():
+        if not _all_finite(X if data is None else data):
             raise ValueError(f"{name} contains NaN or infinity")
-        return X
 
     def check_y(self, y, n_samples: int, name: str = "y") -> np.ndarray:
         """y as an array of shape (n_samples, n_outputs) in the network's dtype.
@@ -503,25 +713,28 @@ class Network:
         >>> Network([2, 1]).check_y([0, 1], 2).shape
         (2, 1)
         """
-        try:
-            if np.iscomplexobj(y):
-                raise ValueError(f"{name} has complex values; targets must be real numbers")
-            y = np.asarray(y, dtype=self.dtype)
-        except (TypeError, ValueError) as exc:
-            if "complex" in str(exc):
-                raise
-            raise ValueError(f"{name} must be numeric; could not convert: {exc}") from None
+        if self.xp is not np:
+            y = self.adopt(y, name)
+        else:
+            try:
+                if np.iscomplexobj(y):
+                    raise ValueError(f"{name} has complex values; targets must be real numbers")
+                y = np.asarray(y, dtype=self.dtype)
+            except (TypeError, ValueError) as exc:
+                if "complex" in str(exc):
+                    raise
+                raise ValueError(f"{name} must be numeric; could not convert: {exc}") from None
         if y.ndim == 1:
-            y = y.reshape(-1, 1)
+            y = _reshape(y, (-1, 1))
         n_out = self.layer_sizes[-1]
         if y.ndim != 2 or y.shape[1] != n_out:
             raise ValueError(
                 f"{name} must have shape (n_samples, {n_out}) for a network with {n_out} "
-                f"outputs (1-D when there is one); got {np.shape(y)}"
+                f"outputs (1-D when there is one); got {tuple(y.shape)}"
             )
         if y.shape[0] != n_samples:
             raise ValueError(f"X has {n_samples} samples but {name} has {y.shape[0]}")
-        if not np.isfinite(y).all():
+        if not _all_finite(y):
             raise ValueError(f"{name} contains NaN or infinity")
         self.loss.check_targets(y, name)
         return y
@@ -596,11 +809,12 @@ class Network:
             z = a @ W  # z = a W
             z += b  # + b
             if record:
-                layers.append(LayerRecord(z=z.copy(), a=None))
+                layers.append(LayerRecord(z=_copy(z), a=None))
             a = act(z, out=z)  # a = σ(z)
             if record:
-                layers[-1].a = a.copy()
-        a = np.asarray(a)
+                layers[-1].a = _copy(a)
+        if self.xp is np:
+            a = np.asarray(a)  # (a sparse X times W can be a matrix)
         if record:
             return PassRecord(X=X, layers=layers, y_hat=a)
         return a
@@ -625,8 +839,8 @@ class Network:
         2.5
         """
         n = X.shape[0]
-        w_sum = float(n) if sample_weight is None else float(np.sum(sample_weight))
-        w = None if sample_weight is None else sample_weight.reshape(-1, 1)
+        w_sum = float(n) if sample_weight is None else float(self.xp.sum(sample_weight))
+        w = None if sample_weight is None else _reshape(sample_weight, (-1, 1))
         cost = self.loss.cost_of(self.propagate(X), Y, w, w_sum)
         if alpha:
             cost += self.l2_penalty(alpha, w_sum)
@@ -643,7 +857,11 @@ class Network:
         >>> net.l2_penalty(alpha=1.0, w_sum=5.0)   # ½ · 1 · 25 / 5
         2.5
         """
-        return 0.5 * alpha * sum(float(np.vdot(W, W)) for W in self.W) / w_sum
+        if self.xp is np:
+            squares = sum(float(np.vdot(W, W)) for W in self.W)
+        else:  # summed on the device: one scalar crosses to the host
+            squares = float(sum(self.xp.sum(W * W) for W in self.W))
+        return 0.5 * alpha * squares / w_sum
 
     # ------------------------------------------------------------------ backward
     def cost_and_gradients(
@@ -692,10 +910,10 @@ class Network:
         if self._work is not None and self._work[0] == key:
             return self._work
         sizes = self.layer_sizes[1:]
-        a_out = [np.empty((n, k), self.dtype) for k in sizes]
-        dC_da = [np.empty((n, k), self.dtype) for k in sizes[:-1]]
-        dropped = [np.empty((n, k), self.dtype) for k in sizes[:-1]] if dropout else a_out
-        penalty = [np.empty_like(W) for W in self.W]
+        a_out = [self._empty((n, k)) for k in sizes]
+        dC_da = [self._empty((n, k)) for k in sizes[:-1]]
+        dropped = [self._empty((n, k)) for k in sizes[:-1]] if dropout else a_out
+        penalty = [self._empty(tuple(W.shape)) for W in self.W]
         self._work = (key, a_out, dC_da, dropped, penalty)
         return self._work
 
@@ -752,10 +970,11 @@ class Network:
         if work is None or work[0] != n * 2 + use_dropout:
             work = self._work_arrays(n, use_dropout)
         _, a_out, dC_da, dropped, penalty = work
-        masks: list[np.ndarray | None] = [None] * (L - 1)
+        ops = self._ops
+        masks: list | None = [None] * (L - 1)
         layers: list[LayerRecord] = []
         # only X can be sparse: every a_l is a dense array
-        sparse_X = not isinstance(X, np.ndarray) and sp.issparse(X)
+        sparse_X = type(X) is not np.ndarray and sp.issparse(X)
 
         # Forward propagation, keeping every layer's output for the backward pass.
         a = X
@@ -764,32 +983,33 @@ class Network:
             if l == 0 and sparse_X:
                 z[...] = a @ self.W[l]
             else:
-                np.dot(a, self.W[l], out=z)  # z = a W
-            np.add(z, self.b[l], out=z)  # + b
+                ops.dot(a, self.W[l], z)  # z = a W
+            ops.add(z, self.b[l], z)  # + b
             if record:
-                layers.append(LayerRecord(z=z.copy(), a=None))
+                layers.append(LayerRecord(z=_copy(z), a=None))
             self.activations[l](z, out=z)  # a = σ(z), in place of z
             a = z
             if l < L - 1 and use_dropout and self.dropout[l] > 0:
-                keep = 1.0 - self.dropout[l]
-                mask = dropout_rng.random(z.shape, dtype=self.dtype) < keep
-                masks[l] = mask.astype(self.dtype) / self.dtype.type(keep)
-                a = np.multiply(z, masks[l], out=dropped[l])  # inverted dropout
+                masks[l] = self._dropout_mask(dropout_rng, tuple(z.shape), self.dropout[l])
+                a = ops.multiply(z, masks[l], dropped[l])  # inverted dropout
             if record:
-                layers[l].a, layers[l].mask = z.copy(), masks[l] if l < L - 1 else None
+                layers[l].a, layers[l].mask = _copy(z), masks[l] if l < L - 1 else None
         y_hat = a
 
         # The cost C = Σᵢ wᵢ Lᵢ / Σw (+ the L2 term) and the output error δ_L.
-        w_sum = float(n) if sample_weight is None else float(sample_weight.sum())
         if total_weight is not None:
             w_sum = float(total_weight)
+        elif sample_weight is None:
+            w_sum = float(n)
+        else:
+            w_sum = float(ops.xp.sum(sample_weight))
         if not w_sum > 0:
             raise ValueError(
                 f"sample_weight: the weights of a batch of {n} samples sum to {w_sum}; the "
                 "cost is a weighted mean and needs a positive total. Drop zero-weight "
                 "samples or use larger batches."
             )
-        w = None if sample_weight is None else sample_weight.reshape(-1, 1)
+        w = None if sample_weight is None else _reshape(sample_weight, (-1, 1))
         loss, output = self.loss, self.activations[-1]
         fused = fused and loss.canonical_activation == output.name
         if fused:
@@ -799,7 +1019,7 @@ class Network:
         else:
             cost, dC_dyhat = loss.cost_and_gradient_of(y_hat, Y, w, w_sum)
             if record:
-                dC_dyhat_kept = dC_dyhat.copy()
+                dC_dyhat_kept = _copy(dC_dyhat)
             delta = output.backward(dC_dyhat, y_hat, inplace=True)  # · ∂ŷ/∂z_L
         mean_loss = cost
         if alpha:
@@ -811,21 +1031,21 @@ class Network:
             if l == 0 and sparse_X:
                 self.dW[l][...] = a_prev.T @ delta
             else:
-                np.dot(a_prev.T, delta, out=self.dW[l])
+                ops.dot(a_prev.T, delta, self.dW[l])
             # ∂C/∂b_l = δ_l · ∂z_l/∂b_l, with ∂z_l/∂b_l = 1
-            np.add.reduce(delta, axis=0, out=self.db[l])
+            ops.sum_rows(delta, out=self.db[l])
             if alpha:
                 # ∂/∂W of the L2 term: dW += (α/Σw)·W, through a preallocated scratch
-                self.dW[l] += np.multiply(self.W[l], alpha / w_sum, out=penalty[l])
+                self.dW[l] += ops.multiply(self.W[l], alpha / w_sum, penalty[l])
             if record:
-                layers[l].delta = delta.copy()
+                layers[l].delta = _copy(delta)
             if l > 0:
                 # ∂C/∂a_{l−1} = δ_l · ∂z_l/∂a_{l−1} = δ_l W_lᵀ
-                g = np.dot(delta, self.W[l].T, out=dC_da[l - 1])
+                g = ops.dot(delta, self.W[l].T, dC_da[l - 1])
                 if masks[l - 1] is not None:
                     g *= masks[l - 1]  # a dropped unit passed nothing forward
                 if record:
-                    layers[l - 1].dC_da = g.copy()
+                    layers[l - 1].dC_da = _copy(g)
                 # δ_{l−1} = ∂C/∂a_{l−1} · ∂a_{l−1}/∂z_{l−1}
                 delta = self.activations[l - 1].backward(g, a_out[l - 1], inplace=True)
         if not record:
@@ -833,12 +1053,12 @@ class Network:
 
         for rec, act, dW, db in zip(layers, self.activations, self.dW, self.db, strict=True):
             rec.da_dz = act.derivative_from_output(rec.a)
-            rec.dC_dW, rec.dC_db = dW.copy(), db.copy()
+            rec.dC_dW, rec.dC_db = _copy(dW), _copy(db)
         losses = loss.per_sample(layers[-1].a, Y)
         return PassRecord(
             X=X,
             layers=layers,
-            y_hat=y_hat.copy(),
+            y_hat=_copy(y_hat),
             Y=Y,
             sample_weight=sample_weight,
             w_sum=w_sum,
@@ -849,7 +1069,7 @@ class Network:
             cost=float(cost),
             fused=fused,
             dC_dyhat=None if fused else dC_dyhat_kept,
-            gradients=[g.copy() for g in self.gradients()],
+            gradients=[_copy(g) for g in self.gradients()],
         )
 
     # ------------------------------------------------------------------ training

@@ -35,6 +35,7 @@ import numpy as np
 from scipy.linalg import blas
 
 from nnmath import kernels
+from nnmath.arrays import namespace_of, ops_for
 
 __all__ = [
     "SGD",
@@ -172,22 +173,23 @@ class SGD(Optimizer):
         self._first = True
 
     def _init_state(self, p):
-        # (velocity b, scratch, BLAS axpy or None); the scratch keeps the step free of
-        # allocations
-        velocity = np.zeros_like(p) if self.momentum else None
-        return velocity, np.empty_like(p), _axpy_for(p)
+        # (velocity b, scratch, BLAS axpy or None, the namespace's operations); the
+        # scratch keeps the step free of allocations
+        xp = namespace_of(p)
+        velocity = xp.zeros_like(p) if self.momentum else None
+        return velocity, xp.empty_like(p), _axpy_for(p), ops_for(xp)
 
     def update(self, params, grads) -> None:
         """One step on parameters laid out as :meth:`prepare` saw them (no check)."""
         if self._state is None:  # reset() since prepare (a callback may call it)
             self.prepare(params)
         if self.momentum:
-            for p, g, (b, tmp, _) in zip(params, grads, self._state, strict=True):
-                self._momentum_update(p, g, b, tmp)
+            for p, g, (b, tmp, _, ops) in zip(params, grads, self._state, strict=True):
+                self._momentum_update(p, g, b, tmp, ops)
             self._first = False
             return
         lr = self.learning_rate
-        for p, g, (_, tmp, axpy) in zip(params, grads, self._state, strict=True):
+        for p, g, (_, tmp, axpy, ops) in zip(params, grads, self._state, strict=True):
             if (
                 axpy is not None
                 and type(g) is np.ndarray
@@ -196,17 +198,17 @@ class SGD(Optimizer):
             ):
                 axpy(g, p, a=-lr)  # θ ← θ − α g, in place (g: any layout, f2py copies)
             else:
-                p -= np.multiply(g, lr, out=tmp)  # θ ← θ − α g
+                p -= ops.multiply(g, lr, tmp)  # θ ← θ − α g
 
-    def _momentum_update(self, p, g, b, tmp):
-        lr, mu = p.dtype.type(self.learning_rate), p.dtype.type(self.momentum)
+    def _momentum_update(self, p, g, b, tmp, ops):
+        lr, mu = self.learning_rate, self.momentum
         if self._first:
             b[...] = g  # b₁ = g
         else:
             b *= mu
             b += g  # b ← μ b + g
         if self.nesterov:
-            np.multiply(b, mu, out=tmp)
+            ops.multiply(b, mu, tmp)
             tmp += g  # g + μ b
         else:
             tmp[...] = b
@@ -258,13 +260,15 @@ class Adam(Optimizer):
         self.t = 0
 
     def _init_state(self, p):
-        # m' = m/(1 − β₁), u = v/(1 − β₂) and a scratch array (see _update)
-        return np.zeros_like(p), np.zeros_like(p), np.empty_like(p)
+        # m' = m/(1 − β₁), u = v/(1 − β₂), a scratch array (see _update), and the
+        # namespace's operations
+        xp = namespace_of(p)
+        return xp.zeros_like(p), xp.zeros_like(p), xp.empty_like(p), ops_for(xp)
 
     def _begin_step(self) -> None:
         self.t += 1
 
-    def _update(self, p, g, m_, u, tmp):
+    def _update(self, p, g, m_, u, tmp, ops):
         # NOTE: the state holds the moments rescaled, m' = m/(1 − β₁) and
         # u = v/(1 − β₂), so that their updates need no multiply by (1 − β):
         #   m ← β₁ m + (1 − β₁) g   ⇔   m' ← β₁ m' + g
@@ -274,20 +278,22 @@ class Adam(Optimizer):
         # k = √((1 − β₂)/(1 − β₂ᵗ)):
         #   θ ← θ − α m̂ / (√v̂ + ε) = θ − (α s₁ / k) · m' / (√u + ε/k)
         # ten NumPy operations instead of the textbook's fourteen (s = α s₁ / k below).
-        dt = p.dtype.type
-        b1, b2, t = dt(self.beta_1), dt(self.beta_2), self.t
+        b1, b2, t = self.beta_1, self.beta_2, self.t
         k = math.sqrt((1 - self.beta_2) / (1 - self.beta_2**t))
-        eps_k = dt(self.epsilon / k)
-        step = dt(self.learning_rate * (1 - self.beta_1) / ((1 - self.beta_1**t) * k))
-        if kernels.adam_update(p, g, m_, u, b1, b2, eps_k, step):
-            return  # the same operations, compiled into one pass (nnmath.kernels)
+        eps_k = self.epsilon / k
+        step = self.learning_rate * (1 - self.beta_1) / ((1 - self.beta_1**t) * k)
+        if type(p) is np.ndarray:
+            dt = p.dtype.type  # the scalars in θ's dtype, as the kernel takes them
+            b1, b2, eps_k, step = dt(b1), dt(b2), dt(eps_k), dt(step)
+            if kernels.adam_update(p, g, m_, u, b1, b2, eps_k, step):
+                return  # the same operations, compiled into one pass (nnmath.kernels)
         m_ *= b1
         m_ += g  # m' ← β₁ m' + g
         u *= b2
-        u += np.multiply(g, g, out=tmp)  # u ← β₂ u + g²
-        np.sqrt(u, out=tmp)
+        u += ops.multiply(g, g, tmp)  # u ← β₂ u + g²
+        ops.sqrt(u, tmp)
         tmp += eps_k
-        np.divide(m_, tmp, out=tmp)
+        ops.divide(m_, tmp, tmp)
         tmp *= step
         p -= tmp  # θ ← θ − (m' / (√u + ε/k))·s
 

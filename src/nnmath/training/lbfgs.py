@@ -8,6 +8,7 @@ import time
 import numpy as np
 import scipy.optimize
 
+from nnmath import arrays
 from nnmath.training.history import DivergenceError, History
 from nnmath.training.monitor import Monitor
 from nnmath.training.progress import Progress
@@ -63,20 +64,26 @@ def train_lbfgs(
     """
     history = history if history is not None else History()
     theta = model.theta
+    xp, device = arrays.namespace_of(theta), arrays.device_of(theta)
     monitor = Monitor(model, history, settings, validation, progress, math.nan, tol_rule=False)
     alpha = settings.alpha
 
+    def put(flat: np.ndarray) -> None:
+        """θ from scipy's float64 vector (moved to the model's device: L-BFGS runs on
+        the host, so θ and ∂C/∂θ cross once per evaluation)."""
+        theta[...] = flat if xp is np else arrays.as_device_array(flat, xp, device, theta.dtype)
+
     def cost_and_grad(flat: np.ndarray):
-        theta[...] = flat
+        put(flat)
         cost = model.backprop(X, Y, sample_weight, alpha=alpha)
-        return cost, model.grad.astype(np.float64)
+        return cost, arrays.to_numpy(model.grad).astype(np.float64)
 
     started = [time.perf_counter()]
 
     def on_iteration(intermediate_result):
         # The callbacks and the validation figures see this iterate's weights; the last
         # cost evaluation (in the line search) may have been at another point.
-        theta[...] = intermediate_result.x
+        put(intermediate_result.x)
         now = time.perf_counter()
         stop = monitor.end_epoch(float(intermediate_result.fun), 0, None, now - started[0])
         started[0] = time.perf_counter()
@@ -86,7 +93,7 @@ def train_lbfgs(
     try:
         result = scipy.optimize.minimize(
             cost_and_grad,
-            theta.astype(np.float64),
+            arrays.to_numpy(theta).astype(np.float64),
             method="L-BFGS-B",
             jac=True,
             callback=on_iteration,
@@ -99,7 +106,7 @@ def train_lbfgs(
     except KeyboardInterrupt:
         monitor.interrupted(unit="iteration")
         return history
-    theta[...] = result.x
+    put(result.x)
     history.optimizer_result = result
     if not np.isfinite(result.fun):
         raise DivergenceError(

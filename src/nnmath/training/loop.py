@@ -17,6 +17,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
+from nnmath import arrays
 from nnmath.optimizers import Optimizer
 from nnmath.training.history import History
 from nnmath.training.interrupt import InterruptFlag
@@ -28,9 +29,11 @@ __all__ = ["train"]
 
 
 def _take(A, idx, buffer):
-    """Rows ``idx`` of A, into a preallocated buffer when A is dense."""
+    """Rows ``idx`` of A, into a preallocated buffer when A is a dense NumPy array."""
     if sp.issparse(A):
         return A[idx]
+    if buffer is None:  # another array library: its own take
+        return arrays.namespace_of(A).take(A, idx, axis=0)
     out = buffer[: len(idx)]
     # mode="clip" lets numpy write straight into `out` (the indices come from a
     # permutation, so none is out of range); the default mode copies through a buffer.
@@ -40,19 +43,22 @@ def _take(A, idx, buffer):
 
 class _Batches:
     """The batches of one epoch: slices in order, or rows gathered in a random order
-    into preallocated buffers."""
+    into preallocated buffers. The order is drawn with NumPy; on another array library
+    it crosses to the device once per epoch, and the batches are gathered there."""
 
     def __init__(self, X, Y, sample_weight, batch_size: int, shuffle: bool):
         self.X, self.Y, self.w = X, Y, sample_weight
         self.n = n = X.shape[0]
         self.size = batch_size
         self.shuffle = shuffle
+        self.xp = arrays.namespace_of(Y)
+        buffers = shuffle and self.xp is np
         dense = not sp.issparse(X)
-        self.x_buf = np.empty((batch_size, X.shape[1]), X.dtype) if shuffle and dense else None
-        self.y_buf = np.empty((batch_size, Y.shape[1]), Y.dtype) if shuffle else None
+        self.x_buf = np.empty((batch_size, X.shape[1]), X.dtype) if buffers and dense else None
+        self.y_buf = np.empty((batch_size, Y.shape[1]), Y.dtype) if buffers else None
         self.w_buf = (
             np.empty(batch_size, sample_weight.dtype)
-            if shuffle and sample_weight is not None
+            if buffers and sample_weight is not None
             else None
         )
         self.starts = range(0, n, batch_size)
@@ -61,6 +67,8 @@ class _Batches:
         """Yield (X_B, Y_B, w_B, rows) for each batch of one epoch."""
         n, size, X, Y, w = self.n, self.size, self.X, self.Y, self.w
         order = rng.permutation(n) if self.shuffle else None
+        if order is not None and self.xp is not np:
+            order = arrays.as_device_array(order, self.xp, arrays.device_of(Y))
         for start in self.starts:
             stop = min(start + size, n)
             if order is not None:
@@ -138,7 +146,7 @@ def train(
     step = optimizer.update if type(optimizer).step is Optimizer.step else optimizer.step
     monitor = Monitor(model, history, s, validation, progress, lr0)
     alpha, schedule = s.alpha, s.schedule
-    last_good = np.empty_like(theta)
+    last_good = arrays.namespace_of(theta).empty_like(theta)
     stopped = False
     # NOTE: a diverging run overflows inside the cost and backpropagation; numpy's
     # overflow/invalid warnings are silenced while training, because the finiteness

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from nnmath import arrays
 from nnmath.training.history import DivergenceError, History
 from nnmath.training.progress import Progress
 from nnmath.training.settings import Settings, Validation
@@ -34,7 +35,10 @@ def all_finite(a: np.ndarray) -> bool:
     >>> all_finite(np.array([1.0, np.inf]))
     False
     """
-    return math.isfinite(np.vdot(a, a)) or bool(np.isfinite(a).all())
+    if math.isfinite(arrays.sum_of_squares(a)):
+        return True
+    xp = arrays.namespace_of(a)
+    return bool(xp.all(xp.isfinite(a)))
 
 
 class Monitor:
@@ -214,7 +218,7 @@ class Monitor:
         """Remember the current θ as the best so far (this epoch)."""
         h, theta = self.history, self.model.theta
         if h.best_theta is None or h.best_theta.shape != theta.shape:
-            h.best_theta = theta.copy()
+            h.best_theta = arrays.namespace_of(theta).asarray(theta, copy=True)
         else:
             h.best_theta[...] = theta
         h.best_epoch = h.n_iter

@@ -1,0 +1,498 @@
+"""Arrays beyond NumPy: the array library and device a network lives on.
+
+The network's math needs only what the Python array API standard has: matrix
+products, sums, exp, log, tanh, where, maximum. A :class:`~nnmath.Network` therefore
+runs on any library that implements the standard — NumPy (the default), PyTorch on CPU
+or CUDA, CuPy, ``array_api_strict`` — through the namespaces of ``array_api_compat``,
+the adapter scikit-learn uses. This module says which namespace and device an array
+or a request names, moves arrays between libraries, and provides the few operations
+the network writes into preallocated arrays: on NumPy they are the ufuncs with
+``out=`` (no temporary), elsewhere the result is computed and copied in (the array API
+has no ``out=``).
+
+The standard has no random numbers: weights and shuffling orders are drawn with NumPy
+from ``random_state`` and then moved to the device, so the same seed gives the same
+start on every library.
+
+Example
+-------
+>>> import numpy as np
+>>> namespace(None) is np
+True
+>>> name(np)
+'numpy'
+"""
+
+from __future__ import annotations
+
+import functools
+from types import ModuleType
+
+import numpy as np
+
+__all__ = [
+    "NUMPY_OPS",
+    "Ops",
+    "RandomStream",
+    "add_into",
+    "as_device_array",
+    "check_float_dtype",
+    "copy_into",
+    "default_device",
+    "describe",
+    "device_of",
+    "float_dtype",
+    "into",
+    "is_numpy",
+    "matmul_into",
+    "name",
+    "namespace",
+    "namespace_by_name",
+    "namespace_of",
+    "ops_by_name",
+    "ops_for",
+    "same_device",
+    "sum_of_squares",
+    "sum_rows_into",
+    "to_numpy",
+    "vdot",
+]
+
+
+def _compat():
+    import array_api_compat
+
+    return array_api_compat
+
+
+def namespace(xp=None):
+    """The array namespace for ``xp``: None or numpy → the numpy module itself; a library
+    module (``torch``, ``cupy``, ``array_api_strict``) or an ``array_api_compat``
+    namespace → its array-API namespace.
+
+    Raises ValueError for anything that is not an array library.
+
+    Examples
+    --------
+    >>> import array_api_strict
+    >>> namespace(array_api_strict) is array_api_strict
+    True
+    """
+    if xp is None or xp is np:
+        return np
+    if not isinstance(xp, ModuleType) or not hasattr(xp, "asarray"):
+        raise ValueError(
+            f"xp must be an array library such as torch, cupy or array_api_strict (the "
+            f"module), or None for NumPy; got {xp!r}"
+        )
+    compat = _compat()
+    if xp is getattr(compat, "numpy", None):
+        return np
+    try:
+        probe = xp.asarray([0.0])
+    except Exception as exc:  # noqa: BLE001 - any failure means: not an array library
+        raise ValueError(f"xp={xp.__name__!r} could not make an array: {exc}") from None
+    return namespace_of(probe)
+
+
+def namespace_of(x):
+    """The namespace of an array (numpy itself for a NumPy array).
+
+    Examples
+    --------
+    >>> namespace_of(np.zeros(2)) is np
+    True
+    """
+    if type(x) is np.ndarray:
+        return np
+    ns = _compat().array_namespace(x)
+    return np if getattr(ns, "__name__", "") == "array_api_compat.numpy" else ns
+
+
+def is_numpy(xp) -> bool:
+    """True for the numpy namespace.
+
+    Examples
+    --------
+    >>> is_numpy(np)
+    True
+    """
+    return xp is np
+
+
+def name(xp) -> str:
+    """The library's short name: "numpy", "torch", "cupy", "array_api_strict", …
+
+    Examples
+    --------
+    >>> name(namespace(None))
+    'numpy'
+    """
+    if xp is np:
+        return "numpy"
+    module = getattr(xp, "__name__", str(xp))
+    return module.removeprefix("array_api_compat.")
+
+
+def default_device(xp):
+    """The device new arrays of ``xp`` go to when none is named.
+
+    Examples
+    --------
+    >>> default_device(np)
+    'cpu'
+    """
+    if xp is np:
+        return "cpu"
+    return device_of(xp.asarray([0.0]))
+
+
+def device_of(x):
+    """The device an array lives on ("cpu" for NumPy).
+
+    Examples
+    --------
+    >>> device_of(np.zeros(1))
+    'cpu'
+    """
+    if type(x) is np.ndarray:
+        return "cpu"
+    return _compat().device(x)
+
+
+def same_device(a, b) -> bool:
+    """True when two devices are the same (compared by their text, so that "cpu" and
+    torch.device("cpu") agree).
+
+    Examples
+    --------
+    >>> same_device("cpu", "cpu")
+    True
+    """
+    return a is b or a == b or str(a) == str(b)
+
+
+def describe(xp, device) -> str:
+    """ "numpy", or the library and device, e.g. "torch on cuda:0", for messages.
+
+    Examples
+    --------
+    >>> describe(np, "cpu")
+    'numpy'
+    """
+    return "numpy" if xp is np else f"{name(xp)} on {device}"
+
+
+def float_dtype(xp, dtype: np.dtype):
+    """The float32/float64 dtype object of ``xp`` matching a NumPy dtype.
+
+    Examples
+    --------
+    >>> float_dtype(np, np.dtype("float32"))
+    dtype('float32')
+    """
+    if xp is np:
+        return dtype
+    return xp.float32 if dtype == np.float32 else xp.float64
+
+
+def check_float_dtype(x, xp, dtype, name: str = "X") -> None:
+    """Raise ValueError unless ``x`` (an array of ``xp``) is floating point of ``dtype``.
+
+    Examples
+    --------
+    >>> check_float_dtype(np.zeros(1), np, np.dtype("float64"))
+    """
+    want = float_dtype(xp, dtype)
+    if x.dtype != want:
+        kind = "an integer" if not xp.isdtype(x.dtype, "real floating") else f"a {x.dtype}"
+        raise ValueError(
+            f"{name} is {kind} {name_of_array(x)} array but the network computes in "
+            f"{np.dtype(dtype).name}; convert it first (e.g. {name}.to({name_of_array(x)}."
+            f"{np.dtype(dtype).name}) for torch, or xp.astype({name}, xp."
+            f"{np.dtype(dtype).name}))"
+        )
+
+
+def name_of_array(x) -> str:
+    """The short library name of an array."""
+    return name(namespace_of(x))
+
+
+def as_device_array(value, xp, device, dtype=None):
+    """``value`` (a NumPy array, list or scalar) as an array of ``xp`` on ``device``.
+
+    Examples
+    --------
+    >>> as_device_array([1, 2], np, "cpu", np.float64)
+    array([1., 2.])
+    """
+    if xp is np:
+        return np.asarray(value, dtype=dtype)
+    if dtype is not None:
+        try:
+            dtype = float_dtype(xp, np.dtype(dtype))
+        except TypeError:  # already one of the library's dtypes
+            pass
+    return xp.asarray(np.asarray(value), dtype=dtype, device=device)
+
+
+def to_numpy(x) -> np.ndarray:
+    """A NumPy copy (or the array itself, for NumPy) of an array of any library, on the
+    host.
+
+    Examples
+    --------
+    >>> to_numpy(np.ones(2))
+    array([1., 1.])
+    """
+    if isinstance(x, np.ndarray):
+        return x
+    if hasattr(x, "detach") and hasattr(x, "cpu"):  # torch
+        return x.detach().cpu().numpy()
+    if hasattr(x, "get") and type(x).__module__.startswith("cupy"):
+        return x.get()
+    try:
+        return np.from_dlpack(_compat().to_device(x, "cpu") if hasattr(x, "device") else x)
+    except (TypeError, ValueError, RuntimeError, BufferError, AttributeError):
+        return np.asarray(x)
+
+
+def into(value, out):
+    """``value``, written into ``out`` when one is given (returns ``out``).
+
+    Examples
+    --------
+    >>> out = np.zeros(2)
+    >>> into(np.ones(2), out) is out
+    True
+    """
+    if out is None:
+        return value
+    out[...] = value
+    return out
+
+
+def matmul_into(a, b, out):
+    """out = a @ b (NumPy: ``np.dot`` with ``out=``, no temporary). Returns ``out``.
+
+    Examples
+    --------
+    >>> out = np.empty((1, 1))
+    >>> matmul_into(np.ones((1, 2)), np.ones((2, 1)), out)
+    array([[2.]])
+    """
+    if type(out) is np.ndarray and type(a) is np.ndarray:
+        return np.dot(a, b, out=out)
+    out[...] = a @ b
+    return out
+
+
+def add_into(a, b, out):
+    """out = a + b (b broadcast). Returns ``out``.
+
+    Examples
+    --------
+    >>> z = np.zeros((2, 1))
+    >>> add_into(z, np.ones(1), z)
+    array([[1.],
+           [1.]])
+    """
+    if type(out) is np.ndarray:
+        return np.add(a, b, out=out)
+    out[...] = a + b
+    return out
+
+
+def sum_rows_into(a, out):
+    """out = Σᵢ aᵢ, the sum over the rows (axis 0). Returns ``out``.
+
+    Examples
+    --------
+    >>> sum_rows_into(np.ones((3, 2)), np.empty(2))
+    array([3., 3.])
+    """
+    if type(out) is np.ndarray:
+        return np.add.reduce(a, axis=0, out=out)
+    out[...] = namespace_of(a).sum(a, axis=0)
+    return out
+
+
+def copy_into(dst, src) -> None:
+    """dst[...] = src.
+
+    Examples
+    --------
+    >>> d = np.zeros(2); copy_into(d, np.ones(2)); d
+    array([1., 1.])
+    """
+    dst[...] = src
+
+
+def vdot(a, b) -> float:
+    """Σ aᵢ·bᵢ over all entries, as a Python float (one scalar crosses to the host).
+
+    Examples
+    --------
+    >>> vdot(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    11.0
+    """
+    if type(a) is np.ndarray:
+        return float(np.vdot(a, b))
+    xp = namespace_of(a)
+    return float(xp.sum(a * b))
+
+
+def sum_of_squares(a) -> float:
+    """Σ aᵢ², a Python float: infinite or NaN exactly when some entry is (or when the
+    sum overflows), which makes it a one-pass finiteness check.
+
+    Examples
+    --------
+    >>> import math
+    >>> math.isfinite(sum_of_squares(np.array([1.0, np.inf])))
+    False
+    """
+    return vdot(a, a)
+
+
+def namespace_by_name(library: str):
+    """The namespace of a library named by :func:`name` ("numpy", "torch", …), for a
+    network unpickled in a new process.
+
+    Examples
+    --------
+    >>> namespace_by_name("numpy") is np
+    True
+    """
+    if library == "numpy":
+        return np
+    import importlib
+
+    return namespace(importlib.import_module(library))
+
+
+class Ops:
+    """The operations the network and the optimizers write into preallocated arrays,
+    for one namespace: ``dot(a, b, out)``, ``add``, ``multiply``, ``divide`` (same
+    arguments), ``sqrt(a, out)`` and ``sum_rows(a, out=…)``; each returns ``out``.
+    :data:`NUMPY_OPS` are NumPy's own functions (``out=`` without a temporary);
+    ``Ops(xp)`` computes the result and copies it in.
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> out = xp.zeros((1, 1), dtype=xp.float64)
+    >>> Ops(xp).dot(xp.ones((1, 2), dtype=xp.float64), xp.ones((2, 1), dtype=xp.float64), out)
+    Array([[2.]], dtype=array_api_strict.float64)
+    """
+
+    def __init__(self, xp):
+        self.xp = xp
+
+    def __reduce__(self):  # a module does not pickle: the library by name
+        return ops_by_name, (name(self.xp),)
+
+    @staticmethod
+    def dot(a, b, out):
+        out[...] = a @ b
+        return out
+
+    @staticmethod
+    def add(a, b, out):
+        out[...] = a + b
+        return out
+
+    @staticmethod
+    def multiply(a, b, out):
+        out[...] = a * b
+        return out
+
+    @staticmethod
+    def divide(a, b, out):
+        out[...] = a / b
+        return out
+
+    def sqrt(self, a, out):
+        out[...] = self.xp.sqrt(a)
+        return out
+
+    def sum_rows(self, a, out):
+        out[...] = self.xp.sum(a, axis=0)
+        return out
+
+
+class _NumpyOps(Ops):
+    """NumPy's functions with ``out=``: the same calls as :class:`Ops`, no temporaries."""
+
+    xp = np
+    dot = staticmethod(np.dot)
+    add = staticmethod(np.add)
+    multiply = staticmethod(np.multiply)
+    divide = staticmethod(np.divide)
+    sqrt = staticmethod(np.sqrt)
+    sum_rows = staticmethod(functools.partial(np.add.reduce, axis=0))
+
+    def __init__(self):
+        pass
+
+
+#: NumPy's functions with ``out=``: the same calls as :class:`Ops`, no temporaries.
+NUMPY_OPS = _NumpyOps()
+
+
+def ops_for(xp):
+    """:data:`NUMPY_OPS` for NumPy, else ``Ops(xp)``.
+
+    Examples
+    --------
+    >>> ops_for(np) is NUMPY_OPS
+    True
+    """
+    return NUMPY_OPS if xp is np else Ops(xp)
+
+
+def ops_by_name(library: str):
+    """:func:`ops_for` the library named ``library`` (how :class:`Ops` unpickle)."""
+    return ops_for(namespace_by_name(library))
+
+
+class RandomStream:
+    """Uniform draws on a device, from a NumPy Generator: the library's own generator
+    (torch, cupy) seeded once from ``rng``, so that no draw crosses from the host;
+    NumPy draws directly, and other libraries draw on the host and move the result.
+
+    Examples
+    --------
+    >>> stream = RandomStream(np.random.default_rng(0), np, "cpu")
+    >>> stream.uniform((2,), np.dtype("float64")).shape
+    (2,)
+    """
+
+    def __init__(self, rng: np.random.Generator, xp, device):
+        self.rng, self.xp, self.device = rng, xp, device
+        self._native = None
+        library = name(xp)
+        seed = int(rng.integers(2**63 - 1)) if library in ("torch", "cupy") else None
+        if library == "torch":
+            import torch
+
+            self._native = torch.Generator(device=device).manual_seed(seed)
+        elif library == "cupy":
+            import cupy
+
+            self._native = cupy.random.default_rng(seed)
+
+    def uniform(self, shape, dtype: np.dtype):
+        """Uniform numbers in [0, 1) of ``shape``, in the stream's library and device."""
+        if self.xp is np:
+            return self.rng.random(shape, dtype=dtype)
+        library = name(self.xp)
+        want = float_dtype(self.xp, dtype)
+        if library == "torch":
+            import torch
+
+            return torch.rand(shape, generator=self._native, dtype=want, device=self.device)
+        if library == "cupy":
+            return self._native.random(shape, dtype=want)
+        return as_device_array(self.rng.random(shape, dtype=dtype), self.xp, self.device)
