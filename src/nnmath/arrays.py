@@ -45,6 +45,7 @@ __all__ = [
     "into",
     "is_numpy",
     "matmul_into",
+    "move_to",
     "name",
     "namespace",
     "namespace_by_name",
@@ -237,6 +238,28 @@ def as_device_array(value, xp, device, dtype=None):
     return xp.asarray(np.asarray(value), dtype=dtype, device=device)
 
 
+def move_to(x, xp, device):
+    """An array of any library as an array of ``xp`` on ``device``: x itself when it is
+    one already, else a copy through the host (for inputs that arrive in another
+    library, such as labels or weights beside a torch X).
+
+    Examples
+    --------
+    >>> move_to(np.ones(2), np, "cpu")
+    array([1., 1.])
+    """
+    if xp is np:
+        return to_numpy(x)
+    if type(x) is not np.ndarray:
+        try:
+            same = name(namespace_of(x)) == name(xp) and same_device(device_of(x), device)
+        except TypeError:
+            same = False
+        if same:
+            return x
+    return xp.asarray(to_numpy(x), device=device)
+
+
 def to_numpy(x) -> np.ndarray:
     """A NumPy copy (or the array itself, for NumPy) of an array of any library, on the
     host.
@@ -253,7 +276,14 @@ def to_numpy(x) -> np.ndarray:
     if hasattr(x, "get") and type(x).__module__.startswith("cupy"):
         return x.get()
     try:
-        return np.from_dlpack(_compat().to_device(x, "cpu") if hasattr(x, "device") else x)
+        xp = namespace_of(x)
+    except TypeError:  # a list, a scalar: not an array of any library
+        return np.asarray(x)
+    host = default_device(xp)
+    if not same_device(device_of(x), host):
+        x = xp.asarray(x, device=host)
+    try:
+        return np.from_dlpack(x)
     except (TypeError, ValueError, RuntimeError, BufferError, AttributeError):
         return np.asarray(x)
 

@@ -40,8 +40,16 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from nnmath import arrays, initializers
 from nnmath import document as doc
-from nnmath import initializers
+from nnmath.dispatch import (
+    as_float,
+    flat,
+    float_dtypes,
+    input_namespace,
+    labels_to,
+    same_namespace,
+)
 from nnmath.network import Network
 from nnmath.optimizers import SGD, Adam, Schedule, get_schedule
 from nnmath.rng import as_generator
@@ -238,8 +246,10 @@ class _BaseMLP(BaseEstimator):
         else:
             logistic = activation in ("logistic", "sigmoid")
         factor = 2.0 if logistic else 6.0
-        for W, b in zip(self.network_.W, self.network_.b, strict=True):
-            W[...], b[...] = initializers.sklearn_uniform(self._rng, *W.shape, W.dtype, factor)
+        net = self.network_
+        for W, b in zip(net.W, net.b, strict=True):
+            W_init, b_init = initializers.sklearn_uniform(self._rng, *W.shape, net.dtype, factor)
+            W[...], b[...] = net.asarray(W_init), net.asarray(b_init)
 
     # ------------------------------------------------------------------ fitted views
     @property
@@ -268,8 +278,12 @@ class _BaseMLP(BaseEstimator):
     def _fit(self, X, y, sample_weight=None, incremental=False, validation_data=None):
         hidden = self._check_params()
         first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
-        X, Y, y_original = self._validate_input(X, y, incremental, first_pass)
+        xp, device = input_namespace(X)
+        y = labels_to(y, xp, device)
+        X, Y, y_original = self._validate_input(X, y, incremental, first_pass, xp)
         if sample_weight is not None:
+            if xp is not np:  # weights of another library or device come to X's
+                sample_weight = arrays.move_to(sample_weight, xp, device)
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
         self.n_outputs_ = Y.shape[1]
         layer_sizes = [X.shape[1], *hidden, self.n_outputs_]
@@ -286,6 +300,8 @@ class _BaseMLP(BaseEstimator):
                 dropout=list(self.dropout)
                 if isinstance(self.dropout, (list, tuple))
                 else self.dropout,
+                xp=xp,
+                device=device,
             )
             self._initialize_like_sklearn()
             self._history = History()
@@ -298,9 +314,8 @@ class _BaseMLP(BaseEstimator):
                 f"fitted before has layer sizes {self.network_.layer_sizes}; refit with "
                 "warm_start=False"
             )
-        elif self.network_.dtype != X.dtype:
-            X = X.astype(self.network_.dtype)
-            Y = Y.astype(self.network_.dtype)
+        else:  # warm start or partial_fit: the data comes to the network's dtype
+            X, Y = self._adopt(X), self.network_.adopt(Y, "y")
         if self.solver == "lbfgs":
             history = self._fit_lbfgs(X, Y, y_original, sample_weight, validation_data)
         else:
@@ -457,7 +472,7 @@ class _BaseMLP(BaseEstimator):
         X, Y, sample_weight, X_val, y_val, w_val = self._validation_split(
             X, Y, y_original, sample_weight, validation_data
         )
-        Y_val = self._encode_validation_targets(y_val, X.dtype)
+        Y_val = self._encode_validation_targets(y_val, X)
         scorer = check_scoring(self, scoring=self.scoring)
 
         def score():
@@ -483,18 +498,21 @@ class _BaseMLP(BaseEstimator):
             X_val = validate_data(
                 self, X_val, accept_sparse=["csr", "csc"], dtype=X.dtype, reset=False
             )
-            y_val = np.asarray(y_val)
+            if not hasattr(y_val, "shape"):
+                y_val = np.asarray(y_val)
             if y_val.shape[0] != X_val.shape[0]:
                 raise ValueError(
                     f"validation_data: X_val has {X_val.shape[0]} samples but y_val has "
                     f"{y_val.shape[0]}"
                 )
             return X, Y, sample_weight, X_val, y_val, None
-        stratify = y_original if is_classifier(self) and self.n_outputs_ == 1 else None
+        stratify = None
+        if is_classifier(self) and self.n_outputs_ == 1:  # the labels, on the host
+            stratify = arrays.to_numpy(y_original)
         seed = int(self._rng.integers(np.iinfo(np.int32).max))
-        arrays = [X, Y, y_original] + ([sample_weight] if sample_weight is not None else [])
+        split = [X, Y, y_original] + ([sample_weight] if sample_weight is not None else [])
         parts = train_test_split(
-            *arrays, random_state=seed, test_size=self.validation_fraction, stratify=stratify
+            *split, random_state=seed, test_size=self.validation_fraction, stratify=stratify
         )
         X_tr, X_val, Y_tr, _, _, y_val = parts[:6]
         w_tr, w_val = (parts[6], parts[7]) if sample_weight is not None else (None, None)
@@ -517,15 +535,25 @@ class _BaseMLP(BaseEstimator):
             else getattr(self.scoring, "__name__", "score")
         )
 
-    def _forward(self, X) -> np.ndarray:
+    def _adopt(self, X):
+        """X in the network's dtype (and, for a network on another array library, checked
+        to be of that library and on its device)."""
+        net = self.network_
+        if net.xp is np and type(X) is np.ndarray:
+            return X if X.dtype == net.dtype else X.astype(net.dtype)
+        if net.xp is np:  # sparse
+            return X.astype(net.dtype)
+        return net.adopt(X)
+
+    def _forward(self, X, method: str = "predict") -> np.ndarray:
         check_is_fitted(self, "network_")
         if not getattr(self, "_input_checked", False):
+            same_namespace(self, X, method)
+            xp, _ = input_namespace(X)
             X = validate_data(
-                self, X, accept_sparse=["csr", "csc"], dtype=[np.float64, np.float32], reset=False
+                self, X, accept_sparse=["csr", "csc"], dtype=float_dtypes(xp), reset=False
             )
-        if X.dtype != self.network_.dtype:
-            X = X.astype(self.network_.dtype)
-        return self.network_.propagate(X)
+        return self.network_.propagate(self._adopt(X))
 
     # ------------------------------------------------------------------ description
     def to_document(self) -> tuple[doc.Document, doc.Tensors]:
@@ -591,6 +619,7 @@ class _BaseMLP(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.array_api_support = True
         return tags
 
 
@@ -726,14 +755,14 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             callbacks=callbacks,
         )
 
-    def _validate_input(self, X, y, incremental, reset):
+    def _validate_input(self, X, y, incremental, reset, xp=np):
         X, y = validate_data(
             self,
             X,
             y,
             accept_sparse=["csr", "csc"],
             multi_output=True,
-            dtype=(np.float64, np.float32),
+            dtype=float_dtypes(xp),
             reset=reset,
         )
         if y.ndim == 2 and y.shape[1] == 1:
@@ -743,15 +772,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             self._label_binarizer = LabelBinarizer()
             self._label_binarizer.fit(y)
             self.classes_ = self._label_binarizer.classes_
-            if len(self.classes_) < 2 and not type_of_target(y).startswith("multilabel"):
+            if self.classes_.shape[0] < 2 and not type_of_target(y).startswith("multilabel"):
                 raise ValueError(
                     f"y has only one class ({self.classes_[0]!r}); a classifier needs at "
                     "least two classes"
                 )
         else:
-            labels = np.unique(y) if y.ndim == 1 else self.classes_
-            unknown = np.setdiff1d(labels, self.classes_)
-            if self.warm_start and not incremental and set(labels) != set(self.classes_):
+            host_y, classes = arrays.to_numpy(y), arrays.to_numpy(self.classes_)
+            labels = np.unique(host_y) if host_y.ndim == 1 else classes
+            unknown = np.setdiff1d(labels, classes)
+            if self.warm_start and not incremental and set(labels) != set(classes):
                 raise ValueError(
                     f"warm_start can only be used where `y` has the same classes as in the "
                     f"previous call to fit. Previously got {self.classes_}, `y` has {labels}"
@@ -761,11 +791,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                     f"`y` has classes not in `self.classes_`. `self.classes_` has "
                     f"{self.classes_}. 'y' has {labels}."
                 )
-        Y = self._label_binarizer.transform(y).astype(X.dtype, copy=False)
-        return X, Y, y
+        return X, as_float(self._label_binarizer.transform(y), X), y
 
-    def _encode_validation_targets(self, y_val, dtype):
-        return self._label_binarizer.transform(y_val).astype(dtype, copy=False)
+    def _encode_validation_targets(self, y_val, like):
+        return as_float(self._label_binarizer.transform(y_val), like)
 
     def _output_and_loss(self, Y):
         multiclass = self._label_binarizer.y_type_ == "multiclass"
@@ -797,24 +826,34 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     def predict(self, X) -> np.ndarray:
-        """Predicted labels, shape (n_samples,) (or (n_samples, n_labels) multilabel)."""
-        y_hat = self._forward(X)
+        """Predicted labels, shape (n_samples,) (or (n_samples, n_labels) multilabel).
+
+        With array-API dispatch the labels are in ``classes_``'s library: the input's
+        when y was an array of it, NumPy when y held labels only NumPy has (strings).
+        """
+        y_hat = self._forward(X, "predict")
         if self.n_outputs_ == 1:
-            y_hat = y_hat.ravel()
+            y_hat = flat(y_hat)
+        if type(self.classes_) is np.ndarray and type(y_hat) is not np.ndarray:
+            y_hat = arrays.to_numpy(y_hat)  # labels live on the host
         return self._label_binarizer.inverse_transform(y_hat)
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_classes), in X's float dtype."""
-        y_hat = self._forward(X)
+        """Class probabilities, shape (n_samples, n_classes), in X's float dtype (and
+        library, with array-API dispatch)."""
+        return self._proba(X, "predict_proba")
+
+    def _proba(self, X, method: str):
+        y_hat = self._forward(X, method)
         if self.n_outputs_ == 1:
-            y_hat = y_hat.ravel()
-        if y_hat.ndim == 1:
-            return np.vstack([1 - y_hat, y_hat]).T
+            p = flat(y_hat)
+            return arrays.namespace_of(p).stack([1 - p, p], axis=1)
         return y_hat
 
     def predict_log_proba(self, X) -> np.ndarray:
         """log of :meth:`predict_proba`, shape (n_samples, n_classes)."""
-        return np.log(self.predict_proba(X))
+        proba = self._proba(X, "predict_log_proba")
+        return arrays.namespace_of(proba).log(proba)
 
     def _restore_labels(self, document: doc.Document) -> None:
         if "classes_" not in document:
@@ -826,7 +865,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             lambda v: v in ("binary", "multiclass", "multilabel-indicator"),
             "'binary', 'multiclass' or 'multilabel-indicator'",
         )
-        expected = 1 if label_type == "binary" else len(self.classes_)
+        expected = 1 if label_type == "binary" else self.classes_.shape[0]
         if self.n_outputs_ != expected:
             raise doc.ModelFileError(
                 f"{len(self.classes_)} {label_type} classes need {expected} output(s); "
@@ -965,7 +1004,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             callbacks=callbacks,
         )
 
-    def _validate_input(self, X, y, incremental, reset):
+    def _validate_input(self, X, y, incremental, reset, xp=np):
         X, y = validate_data(
             self,
             X,
@@ -973,22 +1012,22 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             accept_sparse=["csr", "csc"],
             multi_output=True,
             y_numeric=True,
-            dtype=(np.float64, np.float32),
+            dtype=float_dtypes(xp),
             reset=reset,
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
         y_original = y
-        Y = np.asarray(y, dtype=X.dtype)
+        Y = as_float(y, X)
         if Y.ndim == 1:
-            Y = Y.reshape(-1, 1)
-        if self.loss == "poisson" and (Y < 0).any():
+            Y = arrays.namespace_of(Y).reshape(Y, (-1, 1))
+        if self.loss == "poisson" and bool(arrays.namespace_of(Y).any(Y < 0)):
             raise ValueError("loss='poisson' needs non-negative targets y; some are negative")
         return X, Y, y_original
 
-    def _encode_validation_targets(self, y_val, dtype):
-        Y = np.asarray(y_val, dtype=dtype)
-        return Y.reshape(-1, 1) if Y.ndim == 1 else Y
+    def _encode_validation_targets(self, y_val, like):
+        Y = as_float(y_val, like)
+        return arrays.namespace_of(Y).reshape(Y, (-1, 1)) if Y.ndim == 1 else Y
 
     def _output_and_loss(self, Y):
         if self.loss == "poisson":
@@ -1009,4 +1048,4 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     def predict(self, X) -> np.ndarray:
         """Predictions, shape (n_samples,) or (n_samples, n_outputs)."""
         y_hat = self._forward(X)
-        return y_hat.ravel() if y_hat.shape[1] == 1 else y_hat
+        return flat(y_hat) if y_hat.shape[1] == 1 else y_hat

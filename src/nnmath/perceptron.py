@@ -29,7 +29,9 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from nnmath import arrays
 from nnmath import document as doc
+from nnmath.dispatch import as_float, float_dtypes, input_namespace, labels_to, same_namespace
 from nnmath.network import Network
 from nnmath.optimizers import SGD
 from nnmath.rng import as_generator
@@ -102,22 +104,28 @@ def rosenblatt_pass(network: Network, X, Y, learning_rate: float, record: bool =
     """
     W, b = network.W[0], network.b[0]
     step = network.activations[0]
-    alpha = X.dtype.type(learning_rate)
+    xp = arrays.namespace_of(W)
+    alpha = float(learning_rate)
     mistakes, records = 0, []
-    for x, y in zip(X, Y, strict=True):
+    for i in range(X.shape[0]):
+        x, y = X[i, ...], Y[i, ...]
         z = x @ W + b  # z = w·x + b
         y_hat = step(z)  # ŷ = step(z)
         error = y - y_hat  # (y − ŷ) ∈ {−1, 0, 1}
-        before = (W.copy(), b.copy()) if record else None
-        if error.any():  # a mistake: move the boundary towards the sample
+        before = (_copy(W), _copy(b)) if record else None
+        if bool(xp.any(error != 0)):  # a mistake: move the boundary towards the sample
             mistakes += 1
-            W += alpha * np.outer(x, error)  # w ← w + α(y − ŷ)x
+            W += alpha * (x[:, None] * error[None, :])  # w ← w + α(y − ŷ)x
             b += alpha * error  # b ← b + α(y − ŷ)
         if record:
             records.append(
-                RosenblattRecord(x.copy(), y.copy(), z, y_hat, error, *before, W.copy(), b.copy())
+                RosenblattRecord(_copy(x), _copy(y), z, y_hat, error, *before, _copy(W), _copy(b))
             )
     return (mistakes, records) if record else mistakes
+
+
+def _copy(a):
+    return a.copy() if type(a) is np.ndarray else arrays.namespace_of(a).asarray(a, copy=True)
 
 
 class Perceptron(ClassifierMixin, BaseEstimator):
@@ -190,12 +198,13 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         """Learn w and b from X of shape (n_samples, n_features) and labels y of
         shape (n_samples,) (at least two classes). Returns self."""
         self._validate_params()
-        X, y = validate_data(self, X, y, dtype=[np.float64, np.float32], reset=True)
+        xp, device = input_namespace(X)
+        X, y = validate_data(self, X, labels_to(y, xp, device), dtype=float_dtypes(xp), reset=True)
         check_classification_targets(y)
         binarizer = LabelBinarizer()
-        Y = binarizer.fit_transform(y).astype(X.dtype)
+        Y = as_float(binarizer.fit_transform(y), X)
         self.classes_ = binarizer.classes_
-        if len(self.classes_) < 2:
+        if self.classes_.shape[0] < 2:
             raise ValueError(
                 f"y has only one class ({self.classes_[0]!r}); a classifier needs at least two"
             )
@@ -206,6 +215,8 @@ class Perceptron(ClassifierMixin, BaseEstimator):
             loss="mse",
             dtype=X.dtype,
             random_state=as_generator(self.random_state),
+            xp=xp,
+            device=device,
         )
         if step:
             history = self._fit_rosenblatt(X, Y)
@@ -258,22 +269,28 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         """w: shape (n_features,) for two classes, (n_classes, n_features) otherwise."""
         check_is_fitted(self, "network_")
         W = self.network_.W[0]
-        return W[:, 0].copy() if W.shape[1] == 1 else W.T.copy()
+        return _copy(W[:, 0]) if W.shape[1] == 1 else _copy(W.T)
 
     @property
     def intercept_(self):
         """b: a float for two classes, shape (n_classes,) otherwise."""
         check_is_fitted(self, "network_")
         b = self.network_.b[0]
-        return float(b[0]) if b.shape[0] == 1 else b.copy()
+        return float(b[0]) if b.shape[0] == 1 else _copy(b)
 
-    def _check_X(self, X):
+    def _check_X(self, X, method: str):
         check_is_fitted(self, "network_")
-        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+        same_namespace(self, X, method)
+        xp, _ = input_namespace(X)
+        X = validate_data(self, X, dtype=float_dtypes(xp), reset=False)
+        return self.network_.adopt(X) if self.network_.xp is not np else X
 
     def decision_function(self, X) -> np.ndarray:
         """z = w·x + b: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
-        X = self._check_X(X)
+        return self._decision(X, "decision_function")
+
+    def _decision(self, X, method: str):
+        X = self._check_X(X, method)
         z = X @ self.network_.W[0] + self.network_.b[0]
         return z[:, 0] if z.shape[1] == 1 else z
 
@@ -294,10 +311,12 @@ class Perceptron(ClassifierMixin, BaseEstimator):
 
     def predict(self, X) -> np.ndarray:
         """The class of each sample: ŷ ≥ ½ (z ≥ 0) for two classes, argmax z otherwise."""
-        z = self.decision_function(X)
-        if z.ndim == 1:
-            return self.classes_[(z >= 0).astype(int)]
-        return self.classes_[np.argmax(z, axis=1)]
+        z = self._decision(X, "predict")
+        xp = arrays.namespace_of(z)
+        index = xp.astype(z >= 0, xp.int64) if z.ndim == 1 else xp.argmax(z, axis=1)
+        if type(self.classes_) is np.ndarray:  # labels only NumPy holds (strings): host
+            return self.classes_[arrays.to_numpy(index)]
+        return arrays.namespace_of(self.classes_).take(self.classes_, index, axis=0)
 
     def _has_proba(self):
         return self.activation != "step"
@@ -307,11 +326,12 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         """Class probabilities, shape (n_samples, n_classes): [1 − ŷ, ŷ] for two
         classes; one-vs-rest sigmoids normalized to sum to 1 otherwise. Only for
         ``activation="sigmoid"`` (a step outputs no probability)."""
-        X = self._check_X(X)
+        X = self._check_X(X, "predict_proba")
         y_hat = self.network_.propagate(X)
+        xp = arrays.namespace_of(y_hat)
         if y_hat.shape[1] == 1:
-            return np.hstack([1 - y_hat, y_hat])
-        return y_hat / y_hat.sum(axis=1, keepdims=True)
+            return xp.concat([1 - y_hat, y_hat], axis=1)
+        return y_hat / xp.sum(y_hat, axis=1, keepdims=True)
 
     # ------------------------------------------------------------------ description
     def to_document(self) -> tuple[doc.Document, doc.Tensors]:
@@ -373,4 +393,5 @@ class Perceptron(ClassifierMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
+        tags.array_api_support = True
         return tags
