@@ -22,6 +22,34 @@ def pytest_configure(config):
     )
 
 
+#: The array libraries the core tests run on: NumPy, array_api_strict (which refuses
+#: anything outside the array API standard, and whose "device1" catches arrays on the
+#: wrong device) and PyTorch on the CPU (a test extra).
+ARRAY_LIBRARIES = ["numpy", "array_api_strict", "torch"]
+
+
+def array_library_for(name: str):
+    """(xp, device) of a library named in :data:`ARRAY_LIBRARIES` (skips the test when
+    it is not installed); xp is what a user passes: None for NumPy, else the module."""
+    if name == "numpy":
+        return None, None
+    module = pytest.importorskip(name)
+    return module, None
+
+
+@pytest.fixture(params=ARRAY_LIBRARIES)
+def array_library(request):
+    """(xp, device) for each array library the core runs on (None, None is NumPy)."""
+    return array_library_for(request.param)
+
+
+def to_numpy(x) -> np.ndarray:
+    """An array of any library as NumPy (the tests compare on the host)."""
+    from nnmath.arrays import to_numpy as convert
+
+    return convert(x)
+
+
 def fit_quietly(estimator, *args, **kwargs):
     """``estimator.fit(...)``, ignoring only the ConvergenceWarning of a deliberately
     short run (every other warning is still an error)."""

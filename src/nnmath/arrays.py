@@ -235,7 +235,10 @@ def as_device_array(value, xp, device, dtype=None):
             dtype = float_dtype(xp, np.dtype(dtype))
         except TypeError:  # already one of the library's dtypes
             pass
-    return xp.asarray(np.asarray(value), dtype=dtype, device=device)
+    host = np.asarray(value)
+    if not host.flags.writeable:  # (a view of a file's bytes): libraries want their own
+        host = host.copy()
+    return xp.asarray(host, dtype=dtype, device=device)
 
 
 def move_to(x, xp, device):

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from nnmath.arrays import to_numpy
+
 __all__ = [
     "Document",
     "ModelFileError",
@@ -228,7 +230,7 @@ _CLASS_DTYPE = re.compile(r"^[<>|=]?(b1|[iu][1248]|f[248]|U\d{1,6}|O)$")
 _MAX_CLASSES_BYTES = 64 * 2**20  # a wide string dtype must not allocate gigabytes
 
 
-def classes_to_document(classes: np.ndarray) -> dict:
+def classes_to_document(classes) -> dict:
     """{"dtype": numpy dtype string, "values": [...]}: labels keep their type.
 
     Examples
@@ -236,7 +238,7 @@ def classes_to_document(classes: np.ndarray) -> dict:
     >>> classes_to_document(np.array(["no", "yes"]))
     {'dtype': '<U3', 'values': ['no', 'yes']}
     """
-    classes = np.asarray(classes)
+    classes = to_numpy(classes)  # classes of any array library, on the host
     if not _CLASS_DTYPE.match(classes.dtype.str) or classes.ndim != 1:
         raise ValueError(f"cannot save classes_ of dtype {classes.dtype} and shape {classes.shape}")
     values = classes.tolist()

@@ -578,9 +578,10 @@ class _BaseMLP(BaseEstimator):
         return document, tensors
 
     @classmethod
-    def from_document(cls, document: doc.Document, tensors: doc.Tensors):
+    def from_document(cls, document: doc.Document, tensors: doc.Tensors, xp=None, device=None):
         """Rebuild a fitted estimator from :meth:`to_document`'s description (no
-        ``__init__`` validation; every field is checked as it is read).
+        ``__init__`` validation; every field is checked as it is read), its network on
+        the array library ``xp`` and ``device`` (default NumPy).
 
         Examples
         --------
@@ -593,7 +594,7 @@ class _BaseMLP(BaseEstimator):
         True
         """
         model = cls.__new__(cls)  # no __init__: set attributes only
-        net = Network.from_document(document, tensors)
+        net = Network.from_document(document, tensors, xp=xp, device=device)
         doc.estimator_from_document(model, document, net.layer_sizes[0])
         if isinstance(model.hidden_layer_sizes, list):
             model.hidden_layer_sizes = tuple(model.hidden_layer_sizes)

@@ -648,6 +648,15 @@ class Network:
             )
         return x if x.dtype == want else xp.astype(x, want)
 
+    def _refuse_foreign(self, x, name: str) -> None:
+        """A NumPy network takes NumPy arrays, lists and tables, not another library's."""
+        if type(x) is not np.ndarray and not sp.issparse(x) and _is_array(x):
+            library = arrays.name(arrays.namespace_of(x))
+            raise ValueError(
+                f"{name} is a {library} array but the network lives on numpy; pass NumPy "
+                f"arrays, or move the network with network.to({library})"
+            )
+
     def check_X(self, X, name: str = "X"):
         """X as an array of the network's dtype, shape (n_samples, n_inputs), finite.
 
@@ -664,6 +673,7 @@ class Network:
             X = self.adopt(X, name)
             self._check_shape_and_values(X, name)
             return X
+        self._refuse_foreign(X, name)
         if sp.issparse(X):
             X = X.tocsr()
             if np.iscomplexobj(X.data):
@@ -716,6 +726,7 @@ class Network:
         if self.xp is not np:
             y = self.adopt(y, name)
         else:
+            self._refuse_foreign(y, name)
             try:
                 if np.iscomplexobj(y):
                     raise ValueError(f"{name} has complex values; targets must be real numbers")
@@ -750,25 +761,33 @@ class Network:
         """
         if sample_weight is None:
             return None
-        try:
-            if np.iscomplexobj(sample_weight):
-                raise TypeError("complex")
-            w = np.asarray(sample_weight, dtype=self.dtype)
-        except (TypeError, ValueError):
+        if self.xp is not np:
+            w = self.adopt(sample_weight, name)
+            if w.ndim == 0:
+                w = self.xp.full((n_samples,), float(w), dtype=w.dtype, device=self.device)
+        else:
+            self._refuse_foreign(sample_weight, name)
+            try:
+                if np.iscomplexobj(sample_weight):
+                    raise TypeError("complex")
+                w = np.asarray(sample_weight, dtype=self.dtype)
+            except (TypeError, ValueError):
+                raise ValueError(
+                    f"{name} must be real numbers; got {type(sample_weight).__name__}"
+                ) from None
+            if w.ndim == 0:
+                w = np.full(n_samples, w, dtype=self.dtype)
+        if tuple(w.shape) != (n_samples,):
             raise ValueError(
-                f"{name} must be real numbers; got {type(sample_weight).__name__}"
-            ) from None
-        if w.ndim == 0:
-            w = np.full(n_samples, w, dtype=self.dtype)
-        if w.shape != (n_samples,):
-            raise ValueError(
-                f"{name} must have shape ({n_samples},), one weight per sample; got shape {w.shape}"
+                f"{name} must have shape ({n_samples},), one weight per sample; got shape "
+                f"{tuple(w.shape)}"
             )
-        if not np.isfinite(w).all():
+        xp = arrays.namespace_of(w)
+        if not _all_finite(w):
             raise ValueError(f"{name} contains NaN or infinity")
-        if (w < 0).any():
+        if bool(xp.any(w < 0)):
             raise ValueError(f"{name} has negative weights; weights must be >= 0")
-        if not w.sum() > 0:
+        if not float(xp.sum(w)) > 0:
             raise ValueError(f"{name} sums to 0; at least one sample needs a positive weight")
         return w
 

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from nnmath.arrays import to_numpy
 from nnmath.estimators import MLPClassifier, MLPRegressor
 from nnmath.io.container import atomic_write, nnmath_version
 from nnmath.network import Network
@@ -130,8 +131,9 @@ def _layers(g: _Graph, network, last_activation: bool = True) -> tuple[str, str]
     for l, (W, b, act) in enumerate(
         zip(network.W, network.b, network.activations, strict=True), start=1
     ):
-        W_name = g.const(f"W{l}", np.ascontiguousarray(W, dtype=np.float32))
-        b_name = g.const(f"b{l}", np.ascontiguousarray(b, dtype=np.float32))
+        # weights brought to the host from any array library or device
+        W_name = g.const(f"W{l}", np.ascontiguousarray(to_numpy(W), dtype=np.float32))
+        b_name = g.const(f"b{l}", np.ascontiguousarray(to_numpy(b), dtype=np.float32))
         z = g.op("Add", [g.op("MatMul", [a, W_name], f"aW{l}"), b_name], f"z{l}")
         if l == L and not last_activation:
             return z, z
@@ -210,7 +212,7 @@ def _build(onnx, model):
         outputs.append((g.op("Identity", [y_hat], "variable"), F32, ["N", n_out]))
         return g, network, outputs
 
-    classes = np.asarray(model.classes_)
+    classes = to_numpy(model.classes_)
     if isinstance(model, Perceptron):
         # The label comes from z = w·x + b: z ≥ 0 for two classes (ŷ ≥ ½), argmax z
         # otherwise, exactly as Perceptron.predict decides.

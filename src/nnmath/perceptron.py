@@ -351,8 +351,11 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         return {**doc.estimator_to_document(self), **net_doc}, tensors
 
     @classmethod
-    def from_document(cls, document: doc.Document, tensors: doc.Tensors) -> Perceptron:
-        """Rebuild a fitted perceptron from :meth:`to_document`'s description, checking
+    def from_document(
+        cls, document: doc.Document, tensors: doc.Tensors, xp=None, device=None
+    ) -> Perceptron:
+        """Rebuild a fitted perceptron from :meth:`to_document`'s description (its
+        network on ``xp`` and ``device``, default NumPy), checking
         that its network is one layer of the neuron its activation names and that
         it has one output per class (one for two classes).
 
@@ -366,7 +369,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         [0, 0, 0, 1]
         """
         model = cls.__new__(cls)  # no __init__: set attributes only
-        net = Network.from_document(document, tensors)
+        net = Network.from_document(document, tensors, xp=xp, device=device)
         doc.estimator_from_document(model, document, net.layer_sizes[0])
         if net.n_layers != 1:
             raise doc.ModelFileError(

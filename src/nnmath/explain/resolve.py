@@ -23,6 +23,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_is_fitted
 
+from nnmath import arrays
 from nnmath.network import Network
 from nnmath.optimizers import SGD
 from nnmath.perceptron import Perceptron
@@ -105,28 +106,34 @@ def resolve(model, learning_rate, l2_penalty) -> Resolved:
         raise ValueError(f"l2_penalty must be a finite number >= 0; got {l2!r}")
     if any(net.dropout):
         notes.append("dropout is not applied: the trace is the deterministic step")
+    if not arrays.is_numpy(net.xp):
+        notes.append(
+            f"the network lives on {net.describe_placement()}; the trace is computed on a "
+            "NumPy copy of it (the same weights)"
+        )
+        net = net.to(None)
     rosenblatt = isinstance(model, Perceptron) and net.activations[0].name == "step"
 
     def targets(y, n: int, one: bool) -> np.ndarray:
         if encode is None:
+            y = arrays.to_numpy(y)
             Y = np.asarray(y, dtype=net.dtype) if _numeric(y) else np.asarray(y)
             if one:
                 Y = Y.reshape(1, -1)
             return net.check_y(Y, n, "y")
-        labels = np.asarray(y)
+        labels = arrays.to_numpy(y)
         labels = labels.reshape(1) if one and labels.ndim == 0 else labels
         if labels.ndim != 1:
             raise ValueError(
                 f"y must hold one class label per sample, shape ({n},); got shape {labels.shape}"
             )
-        known = set(model.classes_.tolist())
-        unknown = [v for v in labels.tolist() if v not in known]
+        classes = arrays.to_numpy(model.classes_).tolist()
+        unknown = [v for v in labels.tolist() if v not in set(classes)]
         if unknown:
             raise ValueError(
-                f"y has labels {unknown} the model was not fitted on; its classes_ are "
-                f"{model.classes_.tolist()}"
+                f"y has labels {unknown} the model was not fitted on; its classes_ are {classes}"
             )
-        return net.check_y(encode(labels).astype(net.dtype), n, "y")
+        return net.check_y(arrays.to_numpy(encode(labels)).astype(net.dtype), n, "y")
 
     return Resolved(net, targets, float(alpha), float(l2), notes, rosenblatt)
 
@@ -150,7 +157,7 @@ def check_x(net: Network, x) -> tuple[np.ndarray, bool]:
     """
     if sp.issparse(x):
         x = x.toarray()
-    arr = np.asarray(x)
+    arr = arrays.to_numpy(x)
     if arr.ndim not in (1, 2):
         raise ValueError(
             f"x must be one sample of shape (n_features,) or a batch of shape "

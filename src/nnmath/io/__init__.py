@@ -121,7 +121,7 @@ def save(model, path: str | os.PathLike) -> None:
     container.atomic_write(os.fspath(path), data)
 
 
-def load(path: str | os.PathLike):
+def load(path: str | os.PathLike, xp=None, device=None):
     """Read a model written by :func:`save`.
 
     Never unpickles and never runs code from the file. The loaded model predicts
@@ -130,6 +130,11 @@ def load(path: str | os.PathLike):
     Parameters
     ----------
     path : str or os.PathLike
+    xp : array library, optional
+        Place the model's network on this array library (``torch``, ``cupy``, …; see
+        :class:`nnmath.Network`); None is NumPy.
+    device : optional
+        A device of ``xp`` (e.g. ``"cuda"``); None is its default.
 
     Returns
     -------
@@ -158,7 +163,7 @@ def load(path: str | os.PathLike):
     document, tensors = container.read(path, MODEL_CLASSES)
     where = container.shown(path)
     try:
-        model = _rebuild(document, tensors)
+        model = _rebuild(document, tensors, xp, device)
     except ModelFileError as exc:
         raise ModelFileError(f"{where}: {exc}") from None
     except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
@@ -220,11 +225,11 @@ def _describe(model) -> tuple[Document, Tensors]:
     return document, tensors
 
 
-def _rebuild(document: Document, tensors: Tensors):
+def _rebuild(document: Document, tensors: Tensors, xp=None, device=None):
     cls = MODEL_CLASSES[document["class"]]
     if cls is Pipeline:
-        return _rebuild_pipeline(document, tensors)
-    return cls.from_document(document, tensors)
+        return _rebuild_pipeline(document, tensors, xp, device)
+    return cls.from_document(document, tensors, xp=xp, device=device)
 
 
 def _describe_pipeline(pipeline: Pipeline) -> tuple[Document, Tensors]:
@@ -246,12 +251,12 @@ def _describe_pipeline(pipeline: Pipeline) -> tuple[Document, Tensors]:
     return document, tensors
 
 
-def _rebuild_pipeline(document: Document, tensors: Tensors) -> Pipeline:
+def _rebuild_pipeline(document: Document, tensors: Tensors, xp=None, device=None) -> Pipeline:
     name = get(document, "model_class", lambda v: isinstance(v, str), "a class name")
     cls = MODEL_CLASSES.get(name)
     if cls is None or cls in (Pipeline, Network):
         raise ModelFileError(f"'model_class' {name!r} is not a model nnmath can load")
-    model = cls.from_document(document, tensors)
+    model = cls.from_document(document, tensors, xp=xp, device=device)
     try:
         pre = TabularPreprocessor.from_document(document.get("preprocessing"))
     except ValueError as exc:
