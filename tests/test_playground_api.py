@@ -148,6 +148,24 @@ def test_a_body_that_is_not_a_settings_object_is_refused(client, body, message):
     assert re.search(message, r.json()["error"])
 
 
+def test_the_loss_follows_the_problem_unless_given(client):
+    sid = new_session(client, dataset="plane")
+    assert client.get(f"/api/sessions/{sid}").json()["settings"]["loss"] == "mse"
+    r = client.post(f"/api/sessions/{sid}/settings", json={"dataset": "xor"})
+    assert r.json()["settings"]["loss"] == "cross_entropy"
+    r = client.post(f"/api/sessions/{sid}/settings", json={"loss": "mse"})
+    r = client.post(f"/api/sessions/{sid}/settings", json={"dataset": "spiral"})
+    assert r.json()["settings"]["loss"] == "mse"  # a classification set keeps its choice
+    rows = "\n".join(f"{i},{i % 7},{i * 0.37:.2f}" for i in range(60))
+    r = upload(client, sid, f"a,b,price\n{rows}\n".encode())
+    assert r.json()["kind"] == "regression" and r.json()["settings"]["loss"] == "mse"
+    sid = new_session(client)
+    upload(client, sid, f"a,b,price\n{rows}\n".encode())
+    r = client.post(f"/api/sessions/{sid}/settings", json={"loss": "cross_entropy"})
+    assert r.status_code == 400 and r.json()["setting"] == "loss"
+    assert "'price' is a regression target: use 'mse'" in r.json()["error"]
+
+
 def test_cross_entropy_does_not_go_with_regression(client):
     r = client.post("/api/sessions", json={"dataset": "plane", "loss": "cross_entropy"})
     assert r.status_code == 400
@@ -295,9 +313,17 @@ def test_the_math_is_nnmaths_own_trace():
     s.train(3)
     page = s.explain(7)
     trace = nnmath.explain(s.net, s.X_train[7], s.Y_train[7], learning_rate=0.3, l2_penalty=0.01)
-    assert [st["equation"] for st in page["steps"]] == [
-        st["latex"] for st in trace.to_dict()["steps"]
-    ]
+    steps = trace.to_dict()["steps"]
+    assert len(page["steps"]) == len(steps)
+    for shown, d in zip(page["steps"], steps, strict=True):
+        if r"\text{(" in shown["equation"]:  # a closing remark in words, set as text
+            assert d["latex"].startswith(shown["equation"].split(r"\quad\text{(")[0])
+        else:
+            assert shown["equation"] == d["latex"]
+    fused = next(st for st in page["steps"] if st["name"] == "output error δ (fused)")
+    assert fused["equation"].endswith(
+        r"\quad\text{(sigmoid output with binary\_cross\_entropy loss)}"
+    )
     assert page["cost"] == trace.cost
     assert page["sample"] == 7 and page["epoch"] == 3
     assert s.epoch == 3  # explaining does not train

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 import tempfile
 import threading
 import time
@@ -276,6 +277,26 @@ def _highlight(step, n_layers: int) -> dict:
     return {"neurons": [layer], "weights": []}
 
 
+_NOTE = re.compile(r"^(.*\S)\s+\(([A-Za-z_ ]+)\)$")  # "… (softmax Jacobian)"
+_E_NOTATION = re.compile(r"(\d)e([+-]?\d+)")
+
+
+def _equation_latex(equation: str) -> str:
+    """The trace's LaTeX of an equation, with a closing remark in words ("(sigmoid
+    output with binary_cross_entropy loss)") set as text rather than as math."""
+    m = _NOTE.match(equation)
+    if m is None:
+        return render.latex(equation)
+    note = m.group(2).replace("_", r"\_")
+    return rf"{render.latex(m.group(1))}\quad\text{{({note})}}"
+
+
+def _expanded_latex(expanded: str) -> str:
+    """The trace's LaTeX of written-out arithmetic; 6.3e-22 becomes 6.3 × 10⁻²²."""
+    latex = render.latex(expanded)
+    return _E_NOTATION.sub(lambda m: rf"{m.group(1)}\times 10^{{{int(m.group(2))}}}", latex)
+
+
 def trace_for_page(trace: nnmath.Trace, n_layers: int) -> dict:
     """A :class:`nnmath.Trace` as the page shows it: each step's LaTeX (the trace's own,
     from :func:`nnmath.explain.render.latex`), its numbers as LaTeX, and what it
@@ -288,9 +309,8 @@ def trace_for_page(trace: nnmath.Trace, n_layers: int) -> dict:
     >>> page["steps"][0]["equation"]
     'z = \\\\sum_i w_{i}x_{i} + b'
     """
-    as_dict = trace.to_dict()
     steps = []
-    for i, (step, d) in enumerate(zip(trace.steps, as_dict["steps"], strict=True), 1):
+    for i, step in enumerate(trace.steps, 1):
         steps.append(
             {
                 "n": i,
@@ -299,11 +319,11 @@ def trace_for_page(trace: nnmath.Trace, n_layers: int) -> dict:
                 "phase_title": PHASES.get(step.phase, step.phase),
                 "layer": step.layer,
                 "symbol": render.latex(step.symbol),
-                "equation": d["latex"],
+                "equation": _equation_latex(step.equation),
                 "given": [
                     [render.latex(k), render.latex_value(v)] for k, v in step.substituted.items()
                 ],
-                "expanded": None if step.expanded is None else render.latex(step.expanded),
+                "expanded": None if step.expanded is None else _expanded_latex(step.expanded),
                 "value": render.latex_value(step.value),
                 "highlight": _highlight(step, n_layers),
             }
@@ -380,9 +400,22 @@ class Session:
             new = check_settings(changes, self.settings)
             first = not hasattr(self, "data")
             redo_data = first or any(new[k] != self.settings[k] for k in DATA_SETTINGS)
+            # may raise: nothing has changed yet
+            data, n_train = self._make_data(new) if redo_data else (self.data, self.n_train)
+            regression = data.kind == "regression"
+            if regression and new["loss"] != "mse":
+                if "loss" in changes:
+                    raise SettingError(
+                        "loss",
+                        f"loss {new['loss']!r} is for classification; the target "
+                        f"{data.target_name!r} is a regression target: use 'mse'",
+                    )
+                new["loss"] = "mse"
+            was_regression = not first and self.data.kind == "regression"
+            if was_regression and not regression and "loss" not in changes:
+                new["loss"] = "cross_entropy"
             redo_net = redo_data or any(new[k] != self.settings[k] for k in NETWORK_SETTINGS)
             if redo_data:
-                data, n_train = self._make_data(new)  # may raise: nothing changed yet
                 self.data, self.n_train = data, n_train
                 if new["dataset"] == "csv":
                     new["x1_column"], new["x2_column"] = self._columns

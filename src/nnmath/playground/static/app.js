@@ -39,6 +39,7 @@
     stats: { received: 0, rendered: 0, fps: 0, eps: 0, t0: performance.now(), e0: 0, r0: 0 },
   };
   window.playgroundStats = state.stats;
+  window.playground = state;  // for a look from the browser's console (and the tests)
 
   // ------------------------------------------------------------------ messages
   let bannerTimer = null;
@@ -214,8 +215,9 @@
       fillColumns("x2_column", upload.numeric, s.x2_column);
       fillColumns("target_column", upload.columns, s.target_column);
     }
-    $("axis-x").textContent = `${config.axes[0]} →`;
-    $("axis-y").textContent = `↑ ${config.axes[1]}`;
+    const [x0, x1, y0, y1] = config.extent.map((v) => +v.toFixed(1));
+    $("axis-x").textContent = `→ x₁ = ${config.axes[0]}, from ${x0} to ${x1}`;
+    $("axis-y").textContent = `↑ x₂ = ${config.axes[1]}, from ${y0} to ${y1}`;
     history.replaceState(null, "", encodeHash(s));
     $("dl-model").href = at("/model.safetensors");
     $("dl-onnx").href = at("/model.onnx");
@@ -574,7 +576,7 @@
     if (!f || !c) return;
     state.stats.rendered++;
     $("epoch").textContent = f.epoch.toLocaleString("en-US");
-    const fmt = (v) => (v === null || v === undefined ? "–" : v.toFixed(4));
+    const fmt = (v) => (v === null || v === undefined ? "–" : v >= 1e-3 ? v.toFixed(4) : v.toExponential(2));
     $("train-loss").textContent = fmt(f.train_loss);
     $("test-loss").textContent = fmt(f.test_loss);
     const last = state.chart[state.chart.length - 1];
@@ -611,6 +613,7 @@
       s.t0 = now; s.r0 = s.rendered; s.e0 = f.epoch;
       $("stats").textContent = f.playing ? `${s.fps.toFixed(1)} frames/s · ${Math.round(s.eps)} epochs/s` : "";
     }
+    if (!f.playing) $("stats").textContent = "";
   }
 
   // ------------------------------------------------------------------ the math
