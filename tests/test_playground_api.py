@@ -279,6 +279,7 @@ def test_training_over_the_socket_moves_the_loss_down(client):
     sizes = config["layer_sizes"]
     assert [len(layer) for layer in msg["neurons"]] == sizes[1:]
     assert all(len(base64.b64decode(b)) == 50 * 50 for layer in msg["neurons"] for b in layer)
+    assert len(base64.b64decode(msg["output"])) == 100 * 100  # the finer decision heatmap
     assert [np.shape(W) for W in msg["weights"]] == [(2, 4), (4, 1)]
 
 
@@ -334,7 +335,9 @@ def test_clicking_a_sample_explains_it(client):
     m = client.post(f"/api/sessions/{sid}/explain", json={"sample": 4}).json()
     assert m["sample"] == 4
     assert m["target"] in ("0", "1", "2")
-    assert frame(client, sid)["sample"] == 4
+    f = frame(client, sid)
+    assert f["sample"] == 4
+    assert len(base64.b64decode(f["output"])) == 100 * 100 * 3  # each class's probability
     for body, message in [
         ({"sample": 10_000}, r"sample must be a training sample index from 0 to 249; got 10000"),
         ({"sample": -1}, r"from 0 to 249"),

@@ -144,6 +144,7 @@ def test_a_learner_trains_looks_at_the_math_uploads_data_and_stops(server, tmp_p
         # Step: one epoch, and the math of one sample's training step.
         page.click("#step")
         page.wait_for_selector("#math-body .eq")
+        wait_for_epoch(page, trained + 1)
         assert epoch(page) == trained + 1
         body = page.inner_text("#math-body")
         for heading in ("Forward propagation", "Loss and cost", "Backpropagation", "Gradient"):
@@ -235,7 +236,10 @@ def test_a_learner_trains_looks_at_the_math_uploads_data_and_stops(server, tmp_p
         csv = tmp_path / "pets.csv"
         csv.write_text("\n".join(lines) + "\n")
         page.set_input_files("#upload", str(csv))
-        page.wait_for_function("window.playground.config.settings.dataset === 'csv'")
+        page.wait_for_function(
+            "window.playground.config.settings.dataset === 'csv' && "
+            "document.querySelector('#epoch').textContent === '0'"
+        )
         assert page.is_visible("#csv-columns")
         assert page.input_value("#x1_column") == "height"
         assert page.input_value("#target_column") == "kind"
@@ -257,11 +261,16 @@ def test_a_learner_trains_looks_at_the_math_uploads_data_and_stops(server, tmp_p
 
         # (the browser logs the refused request, status 400; nothing else went wrong)
         assert [e for e in errors if "status of 400" not in e] == []
-        browser.close()
 
-    # Ctrl-C stops the server cleanly.
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+        # Ctrl-C stops the server cleanly, even while the page is training.
+        page.click("#banner-close")
+        page.click("#play")
+        page.wait_for_function("window.playground.frame.playing")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        page.wait_for_selector("#banner:not([hidden])")
+        assert "Lost the connection" in page.inner_text("#banner")
+        browser.close()
     assert proc.returncode in (0, 130), err
     assert "Traceback" not in err, err
     assert out.splitlines()[-1] == "nnmath playground: stopped"

@@ -50,14 +50,17 @@ __all__ = [
     "ACTIVATIONS",
     "DEFAULTS",
     "GRID",
+    "OUTPUT_GRID",
     "LIMITS",
     "Session",
     "SettingError",
     "check_settings",
 ]
 
-#: Points per side of the grid over which the output and every neuron are drawn.
+#: Points per side of the grid over which every neuron is drawn.
 GRID = 50
+#: Points per side of the finer grid of the output's picture, the decision heatmap.
+OUTPUT_GRID = 100
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu", "identity")
 LOSSES = ("cross_entropy", "mse")
 OPTIMIZERS = ("sgd", "adam")
@@ -501,11 +504,8 @@ class Session:
         else:
             lo, hi = np.array([-6.0, -6.0]), np.array([6.0, 6.0])
         self.extent = [float(lo[0]), float(hi[0]), float(lo[1]), float(hi[1])]
-        step = (hi - lo) / GRID
-        xs = lo[0] + step[0] * (np.arange(GRID) + 0.5)
-        ys = hi[1] - step[1] * (np.arange(GRID) + 0.5)  # row 0 is the top of the picture
-        gx, gy = np.meshgrid(xs, ys)
-        self.grid_points = np.column_stack([gx.ravel(), gy.ravel()])
+        self.grid_points = _grid(lo, hi, GRID)
+        self.output_points = _grid(lo, hi, OUTPUT_GRID)
 
     # ------------------------------------------------------------------ network
     def reset(self) -> None:
@@ -538,6 +538,7 @@ class Session:
             k = self.n_train
             self.X_train, self.Y_train, self.X_test, self.Y_test = X[:k], Y[:k], X[k:], Y[k:]
             self.grid_X = self.net.check_X(datasets.features(self.grid_points, names))
+            self.output_X = self.net.check_X(datasets.features(self.output_points, names))
             self.target_scale = (
                 max(float(np.abs(data.target).max()), 1e-9) if kind == "regression" else 1.0
             )
@@ -639,16 +640,19 @@ class Session:
         dict
             ``epoch``, ``train_loss``, ``test_loss``, ``neurons`` (per layer, per unit:
             GRID × GRID bytes in base64, row 0 at the top, 0 = −1, 255 = +1 on the
-            colour scale), ``output`` (multi-class: the class probabilities, GRID ×
-            GRID × k bytes of p·255; otherwise None: the output neuron is the picture),
+            colour scale), ``output`` (the output over the finer OUTPUT_GRID ×
+            OUTPUT_GRID grid: the output neuron on the same colour scale, or for
+            several classes their probabilities, OUTPUT_GRID² × k bytes of p·255),
             ``weights``, ``biases``, ``playing``, ``error``.
         """
         with self.lock, np.errstate(all="ignore"):
             record = self.net.propagate(self.grid_X, record=True)
             neurons = [self._encode_layer(l, rec.a) for l, rec in enumerate(record.layers, 1)]
-            output = None
+            y_hat = self.net.propagate(self.output_X)
             if self.data.kind == "multiclass":
-                output = _to_bytes(record.y_hat.ravel(), 0.0, 1.0)
+                output = _to_bytes(y_hat.ravel(), 0.0, 1.0)
+            else:
+                output = self._encode_layer(self.net.n_layers, y_hat)[0]
             train_loss, test_loss = self.losses()
             return {
                 "type": "frame",
@@ -683,6 +687,7 @@ class Session:
                 "target_scale": self.target_scale,
                 "extent": self.extent,
                 "grid": GRID,
+                "output_grid": OUTPUT_GRID,
                 "features": [
                     {
                         "name": f,
@@ -801,6 +806,15 @@ class Session:
             path = Path(tmp) / "model.onnx"
             nnmath.export_onnx(self.net, path)
             return path.read_bytes()
+
+
+def _grid(lo: np.ndarray, hi: np.ndarray, n: int) -> np.ndarray:
+    """The centres of n × n cells over [lo, hi], row by row from the top: shape (n², 2)."""
+    step = (hi - lo) / n
+    xs = lo[0] + step[0] * (np.arange(n) + 0.5)
+    ys = hi[1] - step[1] * (np.arange(n) + 0.5)  # row 0 is the top of the picture
+    gx, gy = np.meshgrid(xs, ys)
+    return np.column_stack([gx.ravel(), gy.ravel()])
 
 
 def _finite(v: float | None) -> float | None:

@@ -79,6 +79,23 @@
     return { settings, showTest };
   }
 
+  function writeHash(hash) {
+    state.writtenHash = hash;
+    history.replaceState(null, "", hash);
+  }
+  // A link pasted into this tab's address bar: start again with its settings.
+  window.addEventListener("hashchange", async () => {
+    if (location.hash === state.writtenHash) return;
+    const ws = state.ws;
+    state.ws = null;
+    if (ws) ws.close();  // which frees the old session
+    state.config = null;
+    state.frame = null;
+    state.chart = [];
+    openMath(false);
+    await start();
+  });
+
   // ------------------------------------------------------------------ the server
   async function api(path, { method = "POST", body = null, file = null, type = null } = {}) {
     const options = { method, headers: {} };
@@ -103,16 +120,18 @@
   const at = (path) => `/api/sessions/${state.id}${path}`;
 
   async function createSession(settings) {
-    const wanted = { ...settings };
+    const wanted = { ...settings }, refused = [];
     for (let tries = 0; tries < 20; tries++) {
       try {
-        return await api("/api/sessions", { body: wanted });
+        const config = await api("/api/sessions", { body: wanted });
+        if (refused.length) showError(refused.join(" "), true);
+        return config;
       } catch (err) {
         if (!err.setting || !(err.setting in wanted)) throw err;
         if (err.setting === "dataset" && wanted.dataset === "csv") {
-          showError("This link was made with an uploaded CSV file: upload the same file to train on it again.", true);
+          refused.push("This link was made with an uploaded CSV file: upload the same file to train on it again.");
         } else {
-          showError(`The link's setting ${err.setting} was not used: ${err.message}`, true);
+          refused.push(`The link's ${err.setting} was not used: ${err.message}.`);
         }
         delete wanted[err.setting];
       }
@@ -215,10 +234,11 @@
       fillColumns("x2_column", upload.numeric, s.x2_column);
       fillColumns("target_column", upload.columns, s.target_column);
     }
-    const [x0, x1, y0, y1] = config.extent.map((v) => +v.toFixed(1));
-    $("axis-x").textContent = `→ x₁ = ${config.axes[0]}, from ${x0} to ${x1}`;
-    $("axis-y").textContent = `↑ x₂ = ${config.axes[1]}, from ${y0} to ${y1}`;
-    history.replaceState(null, "", encodeHash(s));
+    const [x0, x1, y0, y1] = config.extent.map((v) => String(+v.toFixed(1)).replace("-", "−"));
+    const axis = (name, what, lo, hi) => `${name}${what === name ? "" : ` = ${what}`}, from ${lo} to ${hi}`;
+    $("axis-x").textContent = `→ ${axis("x₁", config.axes[0], x0, x1)}`;
+    $("axis-y").textContent = `↑ ${axis("x₂", config.axes[1], y0, y1)}`;
+    writeHash(encodeHash(s));
     $("dl-model").href = at("/model.safetensors");
     $("dl-onnx").href = at("/model.onnx");
     const inputs = config.features.filter((f) => f.enabled).map((f) => f.label).join(", ");
@@ -327,7 +347,7 @@
         minus.onclick = () => changeNeurons(l - 1, -1);
         pm.append(plus, minus);
         const label = document.createElement("span");
-        label.textContent = `${sizes[l]} neuron${sizes[l] === 1 ? "" : "s"}`;
+        label.innerHTML = `${sizes[l]}<span class="word"> neuron${sizes[l] === 1 ? "" : "s"}</span>`;
         head.append(pm, label);
       } else {
         head = document.createElement("span");
@@ -474,14 +494,18 @@
     if (!c) return;
     const dpr = window.devicePixelRatio || 1, size = canvas.clientWidth || 368;
     if (canvas.width !== Math.round(size * dpr)) { canvas.width = canvas.height = Math.round(size * dpr); }
-    const ctx = canvas.getContext("2d"), W = canvas.width, G = c.grid;
-    small.width = small.height = G;
-    const L = c.layer_sizes.length - 1;
+    const ctx = canvas.getContext("2d"), W = canvas.width;
     if (f && shapesMatch(f)) {
-      if (state.preview) paintBytes(small, decode(f.neurons[state.preview.layer - 1][state.preview.unit]), G);
-      else if (c.kind === "multiclass" && f.output) paintClasses(small, decode(f.output), G, c.classes.length);
-      else paintBytes(small, decode(f.neurons[L - 1][0]), G);
+      if (state.preview) {
+        small.width = small.height = c.grid;
+        paintBytes(small, decode(f.neurons[state.preview.layer - 1][state.preview.unit]), c.grid);
+      } else {
+        small.width = small.height = c.output_grid;
+        if (c.kind === "multiclass") paintClasses(small, decode(f.output), c.output_grid, c.classes.length);
+        else paintBytes(small, decode(f.output), c.output_grid);
+      }
       ctx.imageSmoothingEnabled = true;
+      ctx.imageSmoothingQuality = "high";
       ctx.drawImage(small, 0, 0, W, W);
     } else {
       ctx.fillStyle = rgb(MID);
@@ -759,7 +783,7 @@
   $("math-close").onclick = () => openMath(false);
   $("show-test").onchange = () => {
     state.showTest = $("show-test").checked;
-    history.replaceState(null, "", encodeHash(state.config.settings));
+    writeHash(encodeHash(state.config.settings));
     drawHeatmap();
   };
   $("share").onclick = async () => {
