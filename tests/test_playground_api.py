@@ -24,6 +24,7 @@ import numpy as np
 import onnxruntime as ort
 import pytest
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 import nnmath
 from nnmath.cli import main
@@ -465,6 +466,31 @@ def test_a_session_without_a_socket_is_freed_after_the_idle_timeout():
 def test_a_stream_for_an_unknown_session_says_so(client):
     with client.websocket_connect("/api/sessions/gone/stream") as ws:
         assert ws.receive_json()["type"] == "gone"
+
+
+def test_requests_from_another_site_are_refused(client):
+    sid = new_session(client)
+    evil = {"origin": "https://example.com"}
+    r = client.post(f"/api/sessions/{sid}/settings", json={"noise": 50}, headers=evil)
+    assert r.status_code == 403 and r.json()["error"] == "requests from other sites are refused"
+    assert client.post("/api/sessions", json={}, headers=evil).status_code == 403
+    with pytest.raises(WebSocketDisconnect):
+        with client.websocket_connect(f"/api/sessions/{sid}/stream", headers=evil) as ws:
+            ws.receive_json()
+    # the page itself (same host and port) is welcome
+    same = {"origin": "http://testserver"}
+    r = client.post(f"/api/sessions/{sid}/settings", json={"noise": 50}, headers=same)
+    assert r.status_code == 200
+
+
+def test_deleting_a_session_closes_its_socket(client):
+    sid = new_session(client)
+    with client.websocket_connect(f"/api/sessions/{sid}/stream") as ws:
+        ws.receive_json()
+        client.delete(f"/api/sessions/{sid}")
+        with pytest.raises(WebSocketDisconnect):
+            while True:
+                ws.receive_json()
 
 
 def test_too_many_sessions_are_refused():

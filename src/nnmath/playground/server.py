@@ -54,6 +54,7 @@ from pathlib import Path
 
 import numpy as np
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -63,7 +64,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from nnmath.playground.datasets import DATASETS, MAX_UPLOAD_BYTES, generate
 from nnmath.playground.session import Session, SettingError
 
-__all__ = ["Registry", "TRAIN_SLICE", "create_app", "serve"]
+__all__ = ["Registry", "SameOrigin", "TRAIN_SLICE", "create_app", "serve"]
 
 STATIC = Path(__file__).parent / "static"
 #: Seconds of training between two frames while a session plays.
@@ -421,6 +422,44 @@ async def stream(websocket: WebSocket) -> None:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await sender
         registry.disconnect(sid)
+        with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+            await websocket.close()
+
+
+class SameOrigin:
+    """Refuse requests that a page of another site sends (they carry its Origin): a
+    site open in the same browser cannot drive or read the playground's sessions.
+
+    Examples
+    --------
+    >>> SameOrigin.allowed({"origin": "http://127.0.0.1:8000", "host": "127.0.0.1:8000"})
+    True
+    >>> SameOrigin.allowed({"origin": "https://example.com", "host": "127.0.0.1:8000"})
+    False
+    """
+
+    def __init__(self, app):
+        self.app = app
+
+    @staticmethod
+    def allowed(headers: dict) -> bool:
+        """No Origin (not a browser's cross-site request), or the same host and port."""
+        origin = headers.get("origin")
+        if origin is None:
+            return True
+        return origin.split("://", 1)[-1].rstrip("/") == headers.get("host", "")
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] in ("http", "websocket"):
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            if not self.allowed(headers):
+                if scope["type"] == "websocket":
+                    await send({"type": "websocket.close", "code": 4403})
+                    return
+                response = _error("requests from other sites are refused", 403)
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 # ---------------------------------------------------------------------------- the app
@@ -481,7 +520,7 @@ def create_app(idle_timeout: float = 60.0, max_sessions: int = 64) -> Starlette:
         WebSocketRoute("/api/sessions/{id}/stream", stream),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SameOrigin)])
     app.state.registry = Registry(idle_timeout, max_sessions)
     return app
 
