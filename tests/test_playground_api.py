@@ -211,6 +211,7 @@ def test_defaults_and_the_network_they_build(client):
     assert len(body["train"]["points"]) == 250 and len(body["test"]["points"]) == 250
     assert [f["name"] for f in body["features"]] == list(datasets.FEATURES)
     assert [f["enabled"] for f in body["features"]] == [True, True] + [False] * 5
+    assert body["onnx"] is True  # the test extra has onnx: the page offers the download
 
 
 @pytest.mark.parametrize(
@@ -833,3 +834,12 @@ def test_datasets_module_noise_and_split():
     assert np.abs(noisy.points).max() > np.abs(clean.points).max()
     s = Session({"points": 100, "split": 30})
     assert s.n_train == 30 and len(s.X_test) == 70
+
+
+def test_a_target_with_too_many_labels_is_refused():
+    rows = "".join(f"{i},{i % 3},label{i % 25}\n" for i in range(50))
+    table = datasets.read_csv(f"a,b,name\n{rows}".encode(), "names.csv")
+    with pytest.raises(
+        ValueError, match=r"has 25 distinct labels; the playground draws at most 20"
+    ):
+        datasets.csv_data(table, "a", "b", "name")

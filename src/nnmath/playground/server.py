@@ -2,25 +2,17 @@
 
 Routes (``{id}`` is a session's id):
 
-=========================================  ============================================
-``GET /``                                   the page (``static/index.html``)
-``GET /static/…``                           its scripts, styles and KaTeX
-``GET /api/datasets``                       a small picture of every built-in data set
-``POST /api/sessions``                      a new session; body: settings (JSON object)
-``GET /api/sessions/{id}``                  its configuration (settings, data, layers)
-``DELETE /api/sessions/{id}``               free it
-``POST /api/sessions/{id}/settings``        change settings; body: a JSON object
-``POST /api/sessions/{id}/play|pause``      train continuously, or stop
-``POST /api/sessions/{id}/step``            one epoch, and the math of one sample's step
-``POST /api/sessions/{id}/reset``           start again from the seed's weights
-``POST /api/sessions/{id}/regenerate``      new data and weights (the seed + 1)
-``POST /api/sessions/{id}/explain``         the math of a step; body: {"sample": i}
-``POST /api/sessions/{id}/upload``          a CSV file as the body (``?name=file.csv``)
-``GET /api/sessions/{id}/frame``            the current frame
-``GET /api/sessions/{id}/model.safetensors`` the network as a nnmath model file
-``GET /api/sessions/{id}/model.onnx``       the network as ONNX
-``WS /api/sessions/{id}/stream``            configurations and frames, as JSON messages
-=========================================  ============================================
+- ``GET /``: the page (``static/index.html``); ``GET /static/…``: its scripts, styles
+  and KaTeX; ``GET /api/datasets``: a small picture of every built-in data set.
+- ``POST /api/sessions``: a new session, its settings as the JSON body;
+  ``GET /api/sessions/{id}``: its configuration (settings, data, layers);
+  ``DELETE /api/sessions/{id}``: free it.
+- ``POST /api/sessions/{id}/…``: ``settings`` (a JSON object of changes), ``play``,
+  ``pause``, ``step`` (one epoch, and the math of one sample's step), ``reset`` (the
+  seed's weights again), ``regenerate`` (the next seed), ``explain`` (``{"sample": i}``),
+  ``upload`` (a CSV file as the body, ``?name=file.csv``).
+- ``GET /api/sessions/{id}/…``: ``frame``, ``model.safetensors``, ``model.onnx``.
+- ``WS /api/sessions/{id}/stream``: configurations and frames, as JSON messages.
 
 A bad setting is answered with status 400 and ``{"error": message, "setting": name}``.
 A session lives while its page's WebSocket is open: when the tab closes, the socket

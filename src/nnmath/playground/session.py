@@ -29,6 +29,7 @@ Example
 from __future__ import annotations
 
 import base64
+import importlib.util
 import math
 import re
 import tempfile
@@ -709,6 +710,7 @@ class Session:
                     "points": np.round(data.points[k:], 4).tolist(),
                     "target": data.target[k:].tolist(),
                 },
+                "onnx": importlib.util.find_spec("onnx") is not None,
                 "upload": None
                 if table is None
                 else {"name": table.name, "columns": table.columns, "numeric": table.numeric},

@@ -240,7 +240,11 @@
     $("axis-y").textContent = `↑ ${axis("x₂", config.axes[1], y0, y1)}`;
     writeHash(encodeHash(s));
     $("dl-model").href = at("/model.safetensors");
-    $("dl-onnx").href = at("/model.onnx");
+    const onnx = $("dl-onnx");
+    onnx.href = config.onnx ? at("/model.onnx") : "#";
+    onnx.classList.toggle("off", !config.onnx);
+    onnx.title = config.onnx ? "The trained network as an ONNX graph"
+      : 'ONNX export needs the onnx package: pip install "nnmath[onnx]"';
     const inputs = config.features.filter((f) => f.enabled).map((f) => f.label).join(", ");
     const out = config.kind === "binary" ? `ŷ = P(${config.target_name} = ${config.classes[1]})`
       : config.kind === "multiclass" ? `ŷ = P(each of ${config.classes.length} classes)` : `ŷ ≈ ${config.target_name}`;
@@ -812,6 +816,12 @@
       showError(err.message, true);
     }
   };
+  $("dl-onnx").addEventListener("click", (event) => {
+    if (!state.config || !state.config.onnx) {
+      event.preventDefault();
+      showError('ONNX export needs the onnx package: pip install "nnmath[onnx]"');
+    }
+  });
   $("heatmap").addEventListener("click", async (event) => {
     const c = state.config;
     if (!c) return;
