@@ -545,6 +545,10 @@ def test_an_uploaded_csv_with_a_numeric_target_is_regression(client):
     sid = new_session(client)
     r = upload(client, sid, f"a,b,price\n{rows}\n".encode())
     assert r.json()["kind"] == "regression" and r.json()["loss"] == "mse"
+    assert r.json()["target_name"] == "price (standardized)"
+    assert r.json()["settings"]["target_column"] == "price"
+    y = np.array(r.json()["train"]["target"] + r.json()["test"]["target"])
+    np.testing.assert_allclose([y.mean(), y.std()], [0, 1], atol=1e-9)
     before = frame(client, sid)["train_loss"]
     for _ in range(20):
         client.post(f"/api/sessions/{sid}/step")

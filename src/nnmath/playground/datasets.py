@@ -369,7 +369,8 @@ def _task(values: np.ndarray) -> str:
 
 
 def csv_data(table: Table, x1: str, x2: str, target: str) -> Data:
-    """The plane and target of a checked table: x₁ and x₂ standardized, (x − μ)/s.
+    """The plane and target of a checked table: x₁ and x₂ standardized, (x − μ)/s, and
+    a numeric (regression) target too.
 
     Parameters
     ----------
@@ -431,7 +432,10 @@ def csv_data(table: Table, x1: str, x2: str, target: str) -> Data:
     points = (points - points.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
     axes = (f"{x1} (standardized)", f"{x2} (standardized)")
     if _task(values) == "regression":
-        return Data(points, values.astype(float), "regression", [], axes, target)
+        y = values.astype(float)
+        spread = y.std()
+        y = (y - y.mean()) / (spread if spread > 0 else 1.0)
+        return Data(points, y, "regression", [], axes, f"{target} (standardized)")
     if values.dtype.kind == "f":
         labels = values.astype(np.int64)  # 0.0 and 1.0 are the classes 0 and 1
     else:

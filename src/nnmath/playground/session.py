@@ -412,7 +412,8 @@ class Session:
                     raise SettingError(
                         "loss",
                         f"loss {new['loss']!r} is for classification; the target "
-                        f"{data.target_name!r} is a regression target: use 'mse'",
+                        f"{new['target_column'] or data.target_name!r} is a regression target: "
+                        "use 'mse'",
                     )
                 new["loss"] = "mse"
             was_regression = not first and self.data.kind == "regression"
@@ -422,8 +423,7 @@ class Session:
             if redo_data:
                 self.data, self.n_train = data, n_train
                 if new["dataset"] == "csv":
-                    new["x1_column"], new["x2_column"] = self._columns
-                    new["target_column"] = data.target_name
+                    new["x1_column"], new["x2_column"], new["target_column"] = self._columns
                 self._make_grid(new["dataset"])
             self.settings = new
             if redo_net:
@@ -487,7 +487,7 @@ class Session:
                 ) from None
             order = rng.permutation(data.n_samples)
             data.points, data.target = data.points[order], data.target[order]
-            self._columns = (x1, x2)
+            self._columns = (x1, x2, target)
         else:
             data = datasets.generate(s["dataset"], s["points"], s["noise"], rng)
         n = data.n_samples
@@ -540,9 +540,11 @@ class Session:
             self.X_train, self.Y_train, self.X_test, self.Y_test = X[:k], Y[:k], X[k:], Y[k:]
             self.grid_X = self.net.check_X(datasets.features(self.grid_points, names))
             self.output_X = self.net.check_X(datasets.features(self.output_points, names))
-            self.target_scale = (
-                max(float(np.abs(data.target).max()), 1e-9) if kind == "regression" else 1.0
-            )
+            # a regression target's range [lo, hi] maps to the colour scale's [−1, 1]
+            lo, hi = (float(data.target.min()), float(data.target.max()))
+            regression = kind == "regression"
+            self.target_center = (lo + hi) / 2 if regression else 0.0
+            self.target_scale = max((hi - lo) / 2, 1e-9) if regression else 1.0
             self.optimizer = self._optimizer_class()(s["learning_rate"])
             self.history = nnmath.History()
             self.rng = np.random.default_rng([s["seed"], 2])
@@ -629,7 +631,7 @@ class Session:
         if last and self.data.kind != "regression":
             a = 2 * a - 1
         elif last:
-            a = a / self.target_scale
+            a = (a - self.target_center) / self.target_scale
         return [_to_bytes(a[:, j], -1.0, 1.0) for j in range(a.shape[1])]
 
     def frame(self) -> dict:
@@ -685,6 +687,7 @@ class Session:
                 "classes": data.classes,
                 "axes": list(data.axes),
                 "target_name": data.target_name,
+                "target_center": self.target_center,
                 "target_scale": self.target_scale,
                 "extent": self.extent,
                 "grid": GRID,

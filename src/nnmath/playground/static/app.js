@@ -278,8 +278,9 @@
     const c = state.config, legend = $("legend");
     legend.innerHTML = "";
     if (c.kind === "regression") {
-      legend.innerHTML = `<span>${(-c.target_scale).toPrecision(2)}</span><span class="bar"></span>` +
-        `<span>${c.target_scale.toPrecision(2)}</span><span>${escapeHtml(c.target_name)}</span>`;
+      const lo = c.target_center - c.target_scale, hi = c.target_center + c.target_scale;
+      legend.innerHTML = `<span>${lo.toPrecision(2)}</span><span class="bar"></span>` +
+        `<span>${hi.toPrecision(2)}</span><span>${escapeHtml(c.target_name)}</span>`;
       return;
     }
     c.classes.forEach((name, k) => {
@@ -518,7 +519,7 @@
     const [x0, x1, y0, y1] = c.extent;
     const X = (x) => (x - x0) / (x1 - x0) * W, Y = (y) => (y1 - y) / (y1 - y0) * W;
     const r = 3.2 * dpr;
-    const color = (t) => c.kind === "regression" ? lutColor((t / c.target_scale + 1) * 127.5)
+    const color = (t) => c.kind === "regression" ? lutColor(((t - c.target_center) / c.target_scale + 1) * 127.5)
       : c.kind === "binary" ? rgb(t === 0 ? NEG : POS) : rgb(CLASS_COLORS[t % CLASS_COLORS.length]);
     const draw = (set, stroke) => {
       ctx.lineWidth = dpr;
