@@ -511,6 +511,28 @@ def cmd_explain(args) -> int:
     return 0
 
 
+def cmd_playground(args) -> int:
+    """`nnmath playground`: serve the playground page until Ctrl-C; returns 0."""
+    needed = ("starlette", "uvicorn", "websockets", "pandas")
+    try:
+        from nnmath.playground.server import serve
+    except ImportError as exc:
+        missing = (exc.name or "").split(".")[0]
+        if missing in needed:
+            raise UsageError(
+                f"the playground needs its web server ({missing} is not installed): "
+                'pip install "nnmath[playground]"'
+            ) from None
+        raise
+    try:
+        serve(args.host, args.port, open_browser=not args.no_browser)
+    except ValueError as exc:
+        raise UsageError(_one_line(exc)) from None
+    except KeyboardInterrupt:
+        print("nnmath playground: stopped", flush=True)
+    return 0
+
+
 # ---------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     """The command's argument parser, with one subparser per subcommand."""
@@ -637,6 +659,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--target", metavar="COLUMN", help="default: the model's target column")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     p.set_defaults(func=cmd_explain)
+
+    p = sub.add_parser(
+        "playground",
+        help="watch a network learn in the browser, and see the math of each step",
+        description="Start the playground's local web server and open it in the browser "
+        "(needs nnmath[playground]). Ctrl-C stops it.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument(
+        "--port",
+        type=_port,
+        default=8000,
+        help="port to listen on; 0 picks a free one (default 8000)",
+    )
+    p.add_argument("--no-browser", action="store_true", help="do not open the browser")
+    p.set_defaults(func=cmd_playground)
     return parser
 
 
@@ -657,6 +695,16 @@ def _positive_float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
     if not value > 0:
         raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {text!r}")
     return value
 
 
