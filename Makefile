@@ -25,8 +25,12 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
+# The second pass runs the tests of scikit-learn's array-API dispatch, which needs
+# SciPy's array-API support switched on before SciPy is imported.
 test: lint
 	$(BIN)/python -m pytest
+	SCIPY_ARRAY_API=1 $(BIN)/python -m pytest -q tests/test_array_api_estimators.py \
+		tests/test_conformance.py -k "array_api"
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/speed.py

@@ -21,12 +21,19 @@ Workloads
    of the hidden layers (w, w/2).
 4. Peak memory growth during nnmath's fit (tracemalloc, which sees numpy's
    allocations), next to the size of X.
+5. On a device (``--device cuda``, with ``--xp torch`` — the default — or ``--xp cupy``):
+   workload 1's network at batch 128 and 1024 with nnmath training on the device
+   (scikit-learn's array-API dispatch, the data as that library's arrays there) against
+   PyTorch's own training loop on the same device, and nnmath on this machine's CPU at
+   batch 1024 (NumPy) for the speed-up the device gives.
 
 Usage::
 
     python benchmarks/speed.py                 # everything (a few minutes)
     python benchmarks/speed.py --quick         # tiny sizes: a smoke test of the script
     python benchmarks/speed.py --workload 1 --workload 4 --skip-torch
+    python benchmarks/speed.py --device cuda   # workload 5 on a CUDA GPU (torch)
+    python benchmarks/speed.py --device cuda --xp cupy
 
 The floor counts multiply-adds only: per sample, forward 2 flops per weight, backward 4
 per weight (∂C/∂W and ∂C/∂a), less the input gradient of the first layer, which nobody
@@ -65,11 +72,15 @@ SETTLE = 0.5  # seconds between timed runs (see median_times)
 N_FEATURES = 784
 
 # The targets: (label, key in the results, comparison, bound). The W2 bounds are issue
-# "One source of the math"'s; the W4 bound is the memory target of the performance issue.
+# "One source of the math"'s; the W4 bound is the memory target of the performance issue;
+# the W5 bounds are the GPU issue's (meaningful on a GPU only).
 TARGETS = [
     ("W2 perceptron: torch / nnmath (speed-up)", ("w2", 0, "speedup"), ">=", 10.0),
     ("W2 perceptron: nnmath seconds", ("w2", 0, "nnmath"), "<", 0.2),
     ("W4 peak memory growth / X size", ("w4", 0, "ratio"), "<=", 0.25),
+    ("W5 device batch 128: nnmath / torch", ("w5", 128, "nn/torch"), "<=", 1.5),
+    ("W5 device batch 1024: nnmath / torch", ("w5", 1024, "nn/torch"), "<=", 1.1),
+    ("W5 device batch 1024: CPU / device", ("w5", 1024, "speedup"), ">=", 20.0),
 ]
 
 
@@ -272,7 +283,7 @@ def sklearn_fit(X: np.ndarray, y: np.ndarray, hidden, batch_size: int) -> None:
 
 
 def torch_fit(X_t, y_t, hidden, batch_size: int) -> float:
-    """One epoch of the PyTorch counterpart; returns the epoch's mean loss."""
+    """One epoch of the PyTorch counterpart, on X_t's device; returns the mean loss."""
     torch.manual_seed(0)
     sizes = [X_t.shape[1], *hidden, N_CLASSES]
     layers: list = []
@@ -280,11 +291,11 @@ def torch_fit(X_t, y_t, hidden, batch_size: int) -> float:
         layers.append(nn.Linear(n_in, n_out))
         if i < len(sizes) - 2:
             layers.append(nn.ReLU())
-    model = nn.Sequential(*layers)
+    model = nn.Sequential(*layers).to(X_t.device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     n = X_t.shape[0]
-    order = torch.randperm(n)  # shuffled each epoch
+    order = torch.randperm(n, device=X_t.device)  # shuffled each epoch
     total = 0.0
     for start in range(0, n, batch_size):
         idx = order[start : start + batch_size]
@@ -521,6 +532,58 @@ def print_targets(results: dict, quick: bool) -> None:
         print(f"{label:<44} {op + ' ' + str(bound):>8} {shown:>9}  {status}")
 
 
+def workload_5(X, y, sz: Sizes, library: str, device: str, results: dict) -> None:
+    """Workload 1's network trained on a device by nnmath and by PyTorch."""
+    import sklearn
+
+    if library == "torch":
+        if torch is None:
+            raise SystemExit("--xp torch needs PyTorch installed")
+        X_d, y_d = torch.tensor(X, device=device), torch.tensor(y, device=device)
+
+        def sync():
+            if str(device).startswith("cuda"):
+                torch.cuda.synchronize()
+
+    else:
+        import cupy
+
+        X_d, y_d = cupy.asarray(X), cupy.asarray(y)
+
+        def sync():
+            cupy.cuda.Device().synchronize()
+
+    def on_device(bs):
+        with sklearn.config_context(array_api_dispatch=True):
+            nnmath_fit(X_d, y_d, sz.hidden, bs)
+        sync()
+
+    def torch_on_device(bs):
+        torch_fit(X_t, y_t, sz.hidden, bs)
+        sync()
+
+    X_t = y_t = None
+    if torch is not None and (library == "torch" or torch.cuda.is_available()):
+        X_t = torch.tensor(X, device=device)
+        y_t = torch.tensor(y, dtype=torch.long, device=device)
+    for bs in (128, 1024):
+        fns = {"nnmath": lambda bs=bs: on_device(bs)}
+        if X_t is not None:
+            fns["torch"] = lambda bs=bs: torch_on_device(bs)
+        if bs == 1024:
+            fns["cpu"] = lambda: nnmath_fit(X, y, sz.hidden, 1024)
+        for fn in fns.values():
+            fn()  # warm-up: kernels compiled, memory pools filled
+        r = median_times(fns, sz.repeats)
+        r["nn/torch"] = ratio(r["nnmath"], r.get("torch"))
+        note = f"nnmath on {library} {device}"
+        if "cpu" in r:
+            r["speedup"] = ratio(r["cpu"], r["nnmath"])
+            note += f"; nnmath on the CPU (NumPy) {r['cpu']:.3f} s: {r['speedup']:.1f} x"
+        results[("w5", bs)] = r
+        print_row(f"5 MLP on {device} b={bs} s/epoch", r, note)
+
+
 # ---------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -530,7 +593,7 @@ def main(argv: list[str] | None = None) -> int:
         "--workload",
         type=int,
         action="append",
-        choices=[1, 2, 3, 4],
+        choices=[1, 2, 3, 4, 5],
         help="run only this workload (repeatable; default: all)",
     )
     parser.add_argument(
@@ -540,11 +603,31 @@ def main(argv: list[str] | None = None) -> int:
         help="BLAS/OpenMP threads for numpy, scikit-learn and PyTorch (default: the cores)",
     )
     parser.add_argument("--repeats", type=int, default=None, help="timings per figure (median)")
+    parser.add_argument(
+        "--device",
+        default=None,
+        help="run workload 5 on this device of the array library (e.g. cuda, cuda:1, cpu)",
+    )
+    parser.add_argument(
+        "--xp",
+        choices=("torch", "cupy"),
+        default="torch",
+        help="the array library of --device (default torch)",
+    )
     args = parser.parse_args(argv)
+    if args.device is not None:
+        if os.environ.get("SCIPY_ARRAY_API") != "1":
+            # scikit-learn's array-API dispatch needs SciPy's, which must be switched on
+            # before SciPy is imported: run this script again with it set.
+            os.environ["SCIPY_ARRAY_API"] = "1"
+            os.execv(sys.executable, [sys.executable, *sys.argv])
+        args.workload = [5]
     sz = QUICK if args.quick else FULL
     if args.repeats is not None:
         sz.repeats = max(1, args.repeats)
     workloads = sorted(set(args.workload or [1, 2, 3, 4]))
+    if 5 in workloads and args.device is None:
+        parser.error("workload 5 needs --device")
 
     use_torch = torch is not None and not args.skip_torch
     threads = args.threads or n_cores()
@@ -592,6 +675,8 @@ def main(argv: list[str] | None = None) -> int:
         workload_3(X, y, sz, rate, results)
     if 4 in workloads:
         workload_4(X, y, sz, results)
+    if 5 in workloads:
+        workload_5(X, y, sz, args.xp, args.device, results)
     print_targets(results, args.quick)
     return 0
 

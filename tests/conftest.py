@@ -43,6 +43,12 @@ def array_library(request):
     return array_library_for(request.param)
 
 
+@pytest.fixture(params=ARRAY_LIBRARIES[1:])
+def other_array_library(request):
+    """(xp, device) for each array library besides NumPy, for comparisons with it."""
+    return array_library_for(request.param)
+
+
 def to_numpy(x) -> np.ndarray:
     """An array of any library as NumPy (the tests compare on the host)."""
     from nnmath.arrays import to_numpy as convert

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from conftest import to_numpy
 from nnmath import activations
 
 ELEMENTWISE = ["sigmoid", "logistic", "step", "tanh", "relu", "leaky_relu", "identity", "exp"]
@@ -192,3 +193,40 @@ def test_finite_inputs_give_finite_outputs(name, z):
     assert np.isfinite(act(z)).all()
     if name != "softmax":  # derivatives of bounded-slope activations stay finite too
         assert np.isfinite(act.derivative(z)).all()
+
+
+# ---------------------------------------------------------------- every array library
+@pytest.mark.parametrize("name", activations.names())
+def test_values_and_derivatives_on_every_array_library(name, other_array_library, rng):
+    xp, _ = other_array_library
+    act = activations.get(name)
+    z = _z_clear_of_kinks(rng)
+    a = act(z)
+    got = act(xp.asarray(z))
+    assert type(got) is not np.ndarray
+    np.testing.assert_allclose(to_numpy(got), a, rtol=1e-13, atol=1e-300)
+    np.testing.assert_allclose(
+        to_numpy(act.derivative_from_output(xp.asarray(a))),
+        act.derivative_from_output(a),
+        rtol=1e-13,
+        atol=1e-300,
+    )
+    g = rng.normal(size=z.shape)
+    np.testing.assert_allclose(
+        to_numpy(act.backward(xp.asarray(g), xp.asarray(a))),
+        act.backward(g, a),
+        rtol=1e-12,
+        atol=1e-300,
+    )
+
+
+def test_sigmoid_of_any_library_never_overflows(array_library):
+    xp, _ = array_library
+    z = np.array([-1000.0, -30.0, 0.0, 30.0, 1000.0])
+    sigma = activations.get("sigmoid")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no overflow warning from e^(1000)
+        got = to_numpy(sigma(z if xp is None else xp.asarray(z)))
+    np.testing.assert_allclose(
+        got, [0.0, 1 / (1 + math.exp(30)), 0.5, 1 / (1 + math.exp(-30)), 1.0]
+    )

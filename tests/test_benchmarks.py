@@ -22,3 +22,18 @@ def test_speed_benchmark_quick_run_prints_its_table():
     out = result.stdout
     for expected in ("MLP", "perceptron", "floor", "memory", "PyTorch"):
         assert expected.lower() in out.lower(), f"{expected!r} missing from:\n{out}"
+
+
+def test_the_device_workload_runs_on_the_cpu():
+    # workload 5's code path (nnmath under array-API dispatch against PyTorch's loop),
+    # on the CPU device: what --device cuda runs on a GPU.
+    pytest.importorskip("torch")
+    result = subprocess.run(
+        [sys.executable, str(SPEED), "--quick", "--device", "cpu"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "5 MLP on cpu b=1024" in result.stdout
+    assert "W5 device batch 1024: nnmath / torch" in result.stdout

@@ -132,3 +132,20 @@ def test_gradcheck_detects_one_wrong_bias_gradient(monkeypatch):
     assert gradcheck(net, X, y) < 1e-6
     monkeypatch.setattr(net, "cost_and_gradients", wrong)
     assert gradcheck(net, X, y) > 1e-5  # far above the 1e-6 threshold and the 1e-9 noise
+
+
+def test_gradcheck_on_every_array_library(array_library):
+    xp, device = array_library
+    net = Network(
+        [3, 4, 2],
+        activation="tanh",
+        output_activation="softmax",
+        loss="cross_entropy",
+        random_state=0,
+        xp=xp,
+        device=device,
+    )
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(5, 3))
+    y = np.eye(2)[rng.integers(0, 2, 5)]
+    assert gradcheck(net, X, y, alpha=0.1) < 1e-6

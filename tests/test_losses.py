@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from conftest import to_numpy
 from nnmath import activations, losses
 
 ALL = ["mse", "squared_error", "binary_cross_entropy", "cross_entropy", "mae", "huber", "poisson"]
@@ -216,3 +217,20 @@ def test_loss_is_zero_at_the_target(name, data):
     L = losses.get(name).per_sample(y.copy(), y)
     # cross-entropies clip ŷ to [ε, 1 − ε], so they reach −log(1 − ε) ≈ 2.2e-16, not 0
     np.testing.assert_allclose(L, 0.0, atol=1e-12)
+
+
+# ---------------------------------------------------------------- every array library
+@pytest.mark.parametrize("name", losses.names())
+def test_cost_and_gradient_on_every_array_library(name, other_array_library, rng):
+    xp, _ = other_array_library
+    loss = losses.get(name)
+    y_hat, y = _data(name, rng)
+    w = rng.uniform(0.5, 2.0, y_hat.shape[0])
+    on = xp.asarray
+    assert loss(on(y_hat), on(y), on(w)) == pytest.approx(loss(y_hat, y, w), rel=1e-12)
+    np.testing.assert_allclose(
+        to_numpy(loss.gradient(on(y_hat), on(y), on(w))), loss.gradient(y_hat, y, w), rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        to_numpy(loss.per_sample(on(y_hat), on(y))), loss.per_sample(y_hat, y), rtol=1e-12
+    )

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from conftest import to_numpy
 from nnmath import Network
 
 # (output activation, loss, kind of target) pairs whose ∂C/∂z is c·(ŷ − y)
@@ -308,3 +309,22 @@ def test_unknown_loss_name():
 def test_bad_random_state():
     with pytest.raises(ValueError, match="random_state must be an int"):
         Network([2, 1], random_state="seed")
+
+
+# ---------------------------------------------------------------- every array library
+def test_forward_and_the_record_on_every_array_library(array_library, rng):
+    xp, device = array_library
+    kwargs = dict(activation="relu", output_activation="sigmoid", loss="binary_cross_entropy")
+    reference = Network([3, 4, 1], random_state=0, **kwargs)
+    net = Network([3, 4, 1], random_state=0, xp=xp, device=device, **kwargs)
+    X = rng.normal(size=(6, 3))
+    y = (X[:, 0] > 0).astype(float)
+    np.testing.assert_allclose(to_numpy(net.forward(X)), reference.forward(X), rtol=1e-14)
+    record = net.backprop(net.asarray(X), net.asarray(y.reshape(-1, 1)), record=True)
+    expected = reference.backprop(X, y.reshape(-1, 1), record=True)
+    assert record.cost == pytest.approx(expected.cost, rel=1e-14)
+    for got, want in zip(record.layers, expected.layers, strict=True):
+        for field in ("z", "a", "delta", "dC_dW", "dC_db"):
+            np.testing.assert_allclose(
+                to_numpy(getattr(got, field)), getattr(want, field), rtol=1e-13, atol=1e-15
+            )

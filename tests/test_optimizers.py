@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from conftest import to_numpy
 from nnmath.optimizers import (
     SGD,
     Adam,
@@ -201,3 +202,25 @@ def test_unknown_schedule_lists_valid_names():
 def test_bad_schedule_parameters(make, match):
     with pytest.raises(ValueError, match=match):
         make()
+
+
+# ---------------------------------------------------------------- every array library
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: SGD(learning_rate=0.1),
+        lambda: SGD(learning_rate=0.1, momentum=0.9, nesterov=True),
+        lambda: Adam(learning_rate=0.05),
+    ],
+    ids=["sgd", "nesterov", "adam"],
+)
+def test_steps_on_every_array_library_equal_numpys(make, other_array_library):
+    xp, _ = other_array_library
+    rng = np.random.default_rng(0)
+    theta, grads = rng.normal(size=6), [rng.normal(size=6) for _ in range(4)]
+    reference, on_library = theta.copy(), xp.asarray(theta.copy())
+    numpy_opt, library_opt = make(), make()
+    for g in grads:
+        numpy_opt.step([reference], [g])
+        library_opt.step([on_library], [xp.asarray(g)])
+    np.testing.assert_allclose(to_numpy(on_library), reference, rtol=1e-14)

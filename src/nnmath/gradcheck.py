@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnmath.arrays import to_numpy
 from nnmath.network import Network
 
 __all__ = ["gradcheck", "numerical_gradient"]
@@ -31,18 +32,18 @@ def numerical_gradient(network: Network, X, y, eps: float = 1e-6, sample_weight=
     y = network.check_y(y, X.shape[0])
     sample_weight = network.check_sample_weight(sample_weight, X.shape[0])
     theta = network.theta
-    saved = theta.copy()
-    out = np.empty(theta.size, dtype=np.float64)
+    saved = to_numpy(theta).copy()  # θ of any array library, its values on the host
+    out = np.empty(saved.size, dtype=np.float64)
     try:
-        for j in range(theta.size):
-            theta[j] = saved[j] + eps
+        for j in range(saved.size):
+            theta[j] = float(saved[j]) + eps
             c_plus = network.backprop(X, y, sample_weight, alpha=alpha)
-            theta[j] = saved[j] - eps
+            theta[j] = float(saved[j]) - eps
             c_minus = network.backprop(X, y, sample_weight, alpha=alpha)
-            theta[j] = saved[j]
+            theta[j] = float(saved[j])
             out[j] = (c_plus - c_minus) / (2 * eps)
     finally:
-        theta[...] = saved
+        theta[...] = network.asarray(saved)
     return out
 
 
@@ -79,7 +80,7 @@ def gradcheck(network: Network, X, y, eps: float = 1e-6, sample_weight=None, alp
     True
     """
     _, grads = network.cost_and_gradients(X, y, sample_weight=sample_weight, alpha=alpha)
-    analytic = np.concatenate([g.ravel() for g in grads]).astype(np.float64)
+    analytic = np.concatenate([to_numpy(g).ravel() for g in grads]).astype(np.float64)
     numeric = numerical_gradient(network, X, y, eps, sample_weight, alpha)
     scale = max(float(np.max(np.abs(analytic))) + float(np.max(np.abs(numeric))), 1e-12)
     return float(np.max(np.abs(analytic - numeric)) / scale)
