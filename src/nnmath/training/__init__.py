@@ -11,7 +11,7 @@ and gradient ``grad``, ``backprop`` and ``objective`` — so it sits below the n
 
 Modules: ``loop`` (the epochs), ``lbfgs``, ``monitor`` (the stopping rule and the best
 weights), ``history``, ``settings``, ``progress`` (the progress bar and lines),
-``interrupt`` (Ctrl-C).
+``interrupt`` (Ctrl-C), ``threads`` (how many BLAS threads a fit uses).
 
 Example
 -------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import nullcontext
 
 import numpy as np
 import scipy.optimize
@@ -13,6 +14,7 @@ from nnmath.training.history import DivergenceError, History
 from nnmath.training.monitor import Monitor
 from nnmath.training.progress import Progress
 from nnmath.training.settings import Settings, Validation
+from nnmath.training.threads import blas_threads
 
 __all__ = ["train_lbfgs"]
 
@@ -90,19 +92,21 @@ def train_lbfgs(
         if stop:  # a callback asked to stop: scipy ends the minimization
             raise StopIteration
 
+    limit = blas_threads(model.layer_sizes, X.shape[0]) if xp is np else nullcontext()
     try:
-        result = scipy.optimize.minimize(
-            cost_and_grad,
-            arrays.to_numpy(theta).astype(np.float64),
-            method="L-BFGS-B",
-            jac=True,
-            callback=on_iteration,
-            options={
-                "maxfun": settings.max_fun,
-                "maxiter": settings.max_epochs,
-                "gtol": settings.tol,
-            },
-        )
+        with limit:
+            result = scipy.optimize.minimize(
+                cost_and_grad,
+                arrays.to_numpy(theta).astype(np.float64),
+                method="L-BFGS-B",
+                jac=True,
+                callback=on_iteration,
+                options={
+                    "maxfun": settings.max_fun,
+                    "maxiter": settings.max_epochs,
+                    "gtol": settings.tol,
+                },
+            )
     except KeyboardInterrupt:
         monitor.interrupted(unit="iteration")
         return history

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import nullcontext
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,6 +25,7 @@ from nnmath.training.interrupt import InterruptFlag
 from nnmath.training.monitor import Monitor, all_finite
 from nnmath.training.progress import Progress
 from nnmath.training.settings import Settings, Validation
+from nnmath.training.threads import blas_threads
 
 __all__ = ["train"]
 
@@ -100,8 +102,9 @@ def train(
     model
         A :class:`nnmath.Network`, or any object with its training interface: the flat
         parameters ``theta`` and gradient ``grad``, ``backprop(X, Y, w, alpha=,
-        dropout_rng=)`` filling ``grad`` and returning the cost, and ``objective(X, Y,
-        w, alpha)`` for a validation set.
+        dropout_rng=)`` filling ``grad`` and returning the cost, ``objective(X, Y,
+        w, alpha)`` for a validation set, and ``layer_sizes`` (the BLAS threads of the
+        fit follow from them and the batch size: :mod:`nnmath.training.threads`).
     X : ndarray or sparse matrix of shape (n_samples, n_inputs), validated
     Y : ndarray of shape (n_samples, n_outputs), validated
     optimizer : Optimizer
@@ -154,8 +157,10 @@ def train(
     # scalar: free); a step that made θ infinite shows in the next batch's cost, or in
     # the check of θ after the epoch's last batch. Callbacks and the score function
     # run under the caller's own error settings (the monitor restores them).
+    limit = blas_threads(model.layer_sizes, bs) if type(theta) is np.ndarray else nullcontext()
     try:
         with (
+            limit,
             InterruptFlag() as interrupt,
             np.errstate(over="ignore", invalid="ignore", divide="ignore"),
         ):
