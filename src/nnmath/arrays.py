@@ -25,7 +25,6 @@ True
 
 from __future__ import annotations
 
-import functools
 from types import ModuleType
 
 import numpy as np
@@ -455,6 +454,9 @@ class Ops:
         return out
 
 
+_add_reduce = np.add.reduce
+
+
 class _NumpyOps(Ops):
     """NumPy's functions with ``out=``: the same calls as :class:`Ops`, no temporaries."""
 
@@ -464,10 +466,12 @@ class _NumpyOps(Ops):
     multiply = staticmethod(np.multiply)
     divide = staticmethod(np.divide)
     sqrt = staticmethod(np.sqrt)
-    sum_rows = staticmethod(functools.partial(np.add.reduce, axis=0))
-
     def __init__(self):
         pass
+
+    @staticmethod
+    def sum_rows(a, out):
+        return _add_reduce(a, 0, None, out)  # positional: NumPy's quickest call
 
 
 #: NumPy's functions with ``out=``: the same calls as :class:`Ops`, no temporaries.

@@ -84,10 +84,23 @@ def threads_for(layer_sizes, batch_size: int, cores: int) -> int:
     return 1 if largest_product(layer_sizes, batch_size) < ONE_THREAD_BELOW else cores
 
 
-def _current_blas_threads() -> int | None:
-    from threadpoolctl import threadpool_info
+_controller = None
 
-    counts = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+def _blas():
+    """threadpoolctl's controller of the BLAS libraries this process has loaded, found
+    once (finding them reads the process's memory map: milliseconds; asking and setting
+    their threads afterwards takes microseconds)."""
+    global _controller
+    if _controller is None:
+        from threadpoolctl import ThreadpoolController
+
+        _controller = ThreadpoolController().select(user_api="blas")
+    return _controller
+
+
+def _current_blas_threads() -> int | None:
+    counts = [info["num_threads"] for info in _blas().info()]
     return min(counts) if counts else None
 
 
@@ -122,7 +135,5 @@ def blas_threads(layer_sizes, batch_size: int):
     if wanted == _current_blas_threads():
         yield
         return
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=wanted, user_api="blas"):
+    with _blas().limit(limits=wanted):
         yield
