@@ -171,8 +171,25 @@ def _latex_symbols(s: str) -> str:
     return _SUBSCRIPTS.sub(lambda m: "_{" + m.group(0).translate(_SUB_PLAIN) + "}", s)
 
 
+_REMARK = re.compile(r"^(.*\S)\s+\(([A-Za-z_ ]+)\)$")  # "… (softmax Jacobian)"
+_E_NOTATION = re.compile(r"(\d)e([+-]?\d+)")
+
+
 def latex(s: str) -> str:
-    """The LaTeX of an equation written in the math's Unicode symbols."""
+    r"""The LaTeX of an equation written in the math's Unicode symbols.
+
+    A closing remark in words, "… (softmax Jacobian)", is set as text; numbers in
+    e-notation (6.3e-22) as 6.3 × 10⁻²².
+
+    Examples
+    --------
+    >>> print(latex("δ = ŷ − y  (softmax Jacobian)"))
+    \delta  = \hat{y} - y\quad\text{(softmax Jacobian)}
+    """
+    remark = _REMARK.match(s)
+    if remark is not None:
+        words = remark.group(2).replace("_", r"\_")
+        return rf"{latex(remark.group(1))}\quad\text{{({words})}}"
     out, last = [], 0
     for m in _FRACTION.finditer(s):
         out.append(_latex_symbols(s[last : m.start()]))
@@ -180,7 +197,8 @@ def latex(s: str) -> str:
         out.append(rf"\frac{{\partial {num}}}{{\partial {den}}}")
         last = m.end()
     out.append(_latex_symbols(s[last:]))
-    return "".join(out).strip()
+    text = "".join(out).strip()
+    return _E_NOTATION.sub(lambda m: rf"{m.group(1)}\times 10^{{{int(m.group(2))}}}", text)
 
 
 def expand_dot(w: np.ndarray, x: np.ndarray, b) -> str | None:

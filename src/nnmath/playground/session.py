@@ -31,7 +31,6 @@ from __future__ import annotations
 import base64
 import importlib.util
 import math
-import re
 import tempfile
 import threading
 import time
@@ -281,26 +280,6 @@ def _highlight(step, n_layers: int) -> dict:
     return {"neurons": [layer], "weights": []}
 
 
-_NOTE = re.compile(r"^(.*\S)\s+\(([A-Za-z_ ]+)\)$")  # "… (softmax Jacobian)"
-_E_NOTATION = re.compile(r"(\d)e([+-]?\d+)")
-
-
-def _equation_latex(equation: str) -> str:
-    """The trace's LaTeX of an equation, with a closing remark in words ("(sigmoid
-    output with binary_cross_entropy loss)") set as text rather than as math."""
-    m = _NOTE.match(equation)
-    if m is None:
-        return render.latex(equation)
-    note = m.group(2).replace("_", r"\_")
-    return rf"{render.latex(m.group(1))}\quad\text{{({note})}}"
-
-
-def _expanded_latex(expanded: str) -> str:
-    """The trace's LaTeX of written-out arithmetic; 6.3e-22 becomes 6.3 × 10⁻²²."""
-    latex = render.latex(expanded)
-    return _E_NOTATION.sub(lambda m: rf"{m.group(1)}\times 10^{{{int(m.group(2))}}}", latex)
-
-
 def trace_for_page(trace: nnmath.Trace, n_layers: int) -> dict:
     """A :class:`nnmath.Trace` as the page shows it: each step's LaTeX (the trace's own,
     from :func:`nnmath.explain.render.latex`), its numbers as LaTeX, and what it
@@ -323,11 +302,11 @@ def trace_for_page(trace: nnmath.Trace, n_layers: int) -> dict:
                 "phase_title": PHASES.get(step.phase, step.phase),
                 "layer": step.layer,
                 "symbol": render.latex(step.symbol),
-                "equation": _equation_latex(step.equation),
+                "equation": render.latex(step.equation),
                 "given": [
                     [render.latex(k), render.latex_value(v)] for k, v in step.substituted.items()
                 ],
-                "expanded": None if step.expanded is None else _expanded_latex(step.expanded),
+                "expanded": None if step.expanded is None else render.latex(step.expanded),
                 "value": render.latex_value(step.value),
                 "highlight": _highlight(step, n_layers),
             }
