@@ -35,6 +35,7 @@ __all__ = [
     "RandomStream",
     "add_into",
     "as_device_array",
+    "axpy_for",
     "check_float_dtype",
     "copy_into",
     "default_device",
@@ -408,8 +409,9 @@ class Ops:
     """The operations the network and the optimizers write into preallocated arrays,
     for one namespace: ``dot(a, b, out)``, ``add``, ``multiply``, ``divide`` (same
     arguments), ``sqrt(a, out)`` and ``sum_rows(a, out=…)``; each returns ``out``.
-    :data:`NUMPY_OPS` are NumPy's own functions (``out=`` without a temporary);
-    ``Ops(xp)`` computes the result and copies it in.
+    ``add_scaled(y, a, x, scratch)`` adds a·x to y in place. :data:`NUMPY_OPS` are
+    NumPy's own functions (``out=`` without a temporary; BLAS's axpy for
+    ``add_scaled``); ``Ops(xp)`` computes the result and copies it in.
 
     Examples
     --------
@@ -453,8 +455,38 @@ class Ops:
         out[...] = self.xp.sum(a, axis=0)
         return out
 
+    @staticmethod
+    def add_scaled(y, a: float, x, scratch):
+        """y += a·x (``scratch``, shaped as x, keeps NumPy free of a temporary)."""
+        y += x * a
+        return y
+
 
 _add_reduce = np.add.reduce
+
+
+def _blas_axpy():
+    from scipy.linalg import blas
+
+    return {np.dtype(np.float64): blas.daxpy, np.dtype(np.float32): blas.saxpy}
+
+
+_AXPY = _blas_axpy()
+
+
+def axpy_for(y):
+    """BLAS's axpy (y ← y + a·x in one pass, each entry rounded once) when it can update
+    ``y`` in place — a writeable, contiguous float32/float64 NumPy array — else None.
+
+    Examples
+    --------
+    >>> axpy = axpy_for(np.zeros(2))
+    >>> y = np.zeros(2); _ = axpy(np.ones(2), y, a=0.5); y
+    array([0.5, 0.5])
+    """
+    if type(y) is not np.ndarray or not (y.flags.c_contiguous and y.flags.writeable):
+        return None
+    return _AXPY.get(y.dtype)
 
 
 class _NumpyOps(Ops):
@@ -466,12 +498,22 @@ class _NumpyOps(Ops):
     multiply = staticmethod(np.multiply)
     divide = staticmethod(np.divide)
     sqrt = staticmethod(np.sqrt)
+
     def __init__(self):
         pass
 
     @staticmethod
     def sum_rows(a, out):
         return _add_reduce(a, 0, None, out)  # positional: NumPy's quickest call
+
+    @staticmethod
+    def add_scaled(y, a: float, x, scratch):
+        axpy = axpy_for(y)
+        if axpy is not None and x.dtype == y.dtype and x.flags.c_contiguous:
+            axpy(x.reshape(-1), y.reshape(-1), a=a)  # one pass, in place
+        else:
+            y += np.multiply(x, a, out=scratch)
+        return y
 
 
 #: NumPy's functions with ``out=``: the same calls as :class:`Ops`, no temporaries.

@@ -1054,8 +1054,8 @@ class Network:
             # ∂C/∂b_l = δ_l · ∂z_l/∂b_l, with ∂z_l/∂b_l = 1
             ops.sum_rows(delta, out=self.db[l])
             if alpha:
-                # ∂/∂W of the L2 term: dW += (α/Σw)·W, through a preallocated scratch
-                self.dW[l] += ops.multiply(self.W[l], alpha / w_sum, penalty[l])
+                # ∂/∂W of the L2 term: dW += (α/Σw)·W
+                ops.add_scaled(self.dW[l], alpha / w_sum, self.W[l], penalty[l])
             if record:
                 layers[l].delta = _copy(delta)
             if l > 0:

@@ -32,10 +32,9 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.linalg import blas
 
 from nnmath import kernels
-from nnmath.arrays import namespace_of, ops_for
+from nnmath.arrays import axpy_for, namespace_of, ops_for
 
 __all__ = [
     "SGD",
@@ -65,19 +64,6 @@ def _check_fraction(name: str, value, closed_right: bool = False) -> float:
         interval = "[0, 1]" if closed_right else "[0, 1)"
         raise ValueError(f"{name} must be in {interval}; got {value!r}")
     return float(value)
-
-
-_AXPY = {np.dtype(np.float64): blas.daxpy, np.dtype(np.float32): blas.saxpy}
-
-
-def _axpy_for(p) -> object:
-    """BLAS's axpy (y ← y + a·x in one pass, each entry rounded once) for a parameter it
-    can update in place — a writeable, contiguous float32/float64 vector — else None."""
-    if type(p) is not np.ndarray or p.ndim != 1:
-        return None
-    if not (p.flags.c_contiguous and p.flags.writeable):
-        return None
-    return _AXPY.get(p.dtype)
 
 
 class Optimizer:
@@ -177,7 +163,7 @@ class SGD(Optimizer):
         # scratch keeps the step free of allocations
         xp = namespace_of(p)
         velocity = xp.zeros_like(p) if self.momentum else None
-        return velocity, xp.empty_like(p), _axpy_for(p), ops_for(xp)
+        return velocity, xp.empty_like(p), axpy_for(p) if p.ndim == 1 else None, ops_for(xp)
 
     def update(self, params, grads) -> None:
         """One step on parameters laid out as :meth:`prepare` saw them (no check)."""
