@@ -315,6 +315,26 @@ def test_a_fitted_estimator_pickles_small(digits, solver, copies):
         np.testing.assert_array_equal(again.network_.theta, clf.network_.theta)
 
 
+@pytest.mark.parametrize("restore_best_weights", [True, False])
+def test_early_stopping_goes_on_after_a_pickle_as_without_one(digits, restore_best_weights):
+    # The best weights travel only when they are not the current ones.
+    X, y = digits
+    params = dict(
+        hidden_layer_sizes=(16,),
+        early_stopping=True,
+        restore_best_weights=restore_best_weights,
+        max_iter=12,
+        random_state=0,
+    )
+    clf = fit_quietly(MLPClassifier(**params), X, y)
+    again = pickle.loads(pickle.dumps(clf))
+    for model in (clf, again):
+        # a rate so large that no epoch beats the best: training ends on the old best
+        fit_quietly(model.set_params(warm_start=True, max_iter=3, learning_rate_init=0.5), X, y)
+    np.testing.assert_array_equal(again.network_.theta, clf.network_.theta)
+    assert again.stop_reason_ == clf.stop_reason_
+
+
 # ---------------------------------------------------------------------- bad input
 def test_unknown_chunk_sizes_are_refused_naming_x(client, digits):
     X, y = digits

@@ -600,7 +600,7 @@ class DaskChunks(Chunks):
 
 
 class _LocalChunks(Chunks):
-    """Chunks computed in this process, one at a time, by Dask's local scheduler."""
+    """Chunks that Dask computes each time one is needed (one at a time)."""
 
     def __init__(self, parts, rows, weights, weighted=False):
         import dask
@@ -613,13 +613,15 @@ class _LocalChunks(Chunks):
         self.weighted = weighted
 
 
-def chunk_data(parts: list, model, keep: int = 3) -> Chunks:
+def chunk_data(parts: list, model, keep: int = 3, persist: bool = True) -> Chunks:
     """The training data of prepared chunks (dask.delayed, e.g. from :func:`prepare`
     or :func:`split`), each cut to its first ``keep`` entries.
 
-    With a ``distributed.Client``: a :class:`DaskChunks`, the chunks computed and kept
-    on the workers in contiguous runs. Without one: :class:`~nnmath.training.Chunks`
-    that Dask's local scheduler computes in this process when they are needed.
+    With a ``distributed.Client`` (and ``persist``): a :class:`DaskChunks`, the chunks
+    computed and kept on the workers in contiguous runs. Otherwise
+    :class:`~nnmath.training.Chunks` that Dask computes (on the cluster, or in this
+    process) each time one is needed, keeping none: for data bigger than the
+    cluster's memory, read once per epoch.
 
     Examples
     --------
@@ -635,7 +637,7 @@ def chunk_data(parts: list, model, keep: int = 3) -> Chunks:
 
     cut = dask.delayed(_first, pure=True)
     parts = [cut(p, keep) for p in parts]
-    client = client_or_none()
+    client = client_or_none() if persist else None
     sizes = dask.delayed(_sizes, pure=True)
     if client is None:
         counted = dask.compute(*[sizes(p) for p in parts])

@@ -724,13 +724,14 @@ class _BaseMLP(BaseEstimator):
         # its scratch arrays) and the history's figures. Not the solver's raw result
         # (L-BFGS's inverse-Hessian memory) nor the copy of the best weights, unless
         # early stopping may still restore weights other than the current ones.
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # (scikit-learn's may be our own __dict__)
         history = state.get("_history")
         if history is not None and (
             history.optimizer_result is not None or history.best_theta is not None
         ):
-            best = history.best_theta
-            current = best is not None and bool((best == self.network_.theta).all())
+            best, theta = history.best_theta, self.network_.theta
+            same = best is not None and best.shape == theta.shape
+            current = same and bool(arrays.namespace_of(theta).all(best == theta))
             keep = self.early_stopping and best is not None and not current
             state["_history"] = dataclasses.replace(
                 history, optimizer_result=None, best_theta=best if keep else None
@@ -743,7 +744,8 @@ class _BaseMLP(BaseEstimator):
         best_is_current = state.pop("_best_is_current", False)
         super().__setstate__(state)
         if best_is_current:
-            self._history.best_theta = self.network_.theta.copy()
+            theta = self.network_.theta
+            self._history.best_theta = arrays.namespace_of(theta).asarray(theta, copy=True)
 
     def _check_solver(self):
         if self.solver not in ("sgd", "adam", "gd"):
