@@ -790,13 +790,15 @@ def _r2_stats(estimator, X, y, w) -> np.ndarray:
     pred, y = pred.reshape(pred.shape[0], -1), y.reshape(y.shape[0], -1)
     w = np.ones(y.shape[0]) if w is None else _as_numpy(w).astype(np.float64)
     total = w.sum()
-    mean = (w @ y) / total
+    mean = (w @ y) / total if total > 0 else np.zeros(y.shape[1])  # (an empty chunk)
     return np.stack([np.full(y.shape[1], total), mean, w @ (y - mean) ** 2, w @ (y - pred) ** 2])
 
 
 def _combine_r2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Two chunks' R² statistics as those of both (Chan et al.'s pairwise update)."""
     (na, ma, m2a, ra), (nb, mb, m2b, rb) = a, b
+    if not (na > 0).all() or not (nb > 0).all():  # an empty chunk adds nothing
+        return a if (na > 0).all() else b
     n = na + nb
     delta = mb - ma
     return np.stack([n, ma + delta * nb / n, m2a + m2b + delta**2 * na * nb / n, ra + rb])

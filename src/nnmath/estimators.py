@@ -6,6 +6,10 @@ the same fitted attributes, warnings and verbose lines. They translate parameter
 data, then hand the work to :mod:`nnmath.training` and :class:`nnmath.Network`; they
 hold no backpropagation and no optimizer of their own.
 
+X, y and sample_weight may also be Dask collections (``dask.array``, ``dask.dataframe``):
+the chunks stay on the cluster and predictions come back as lazy Dask arrays (see
+:mod:`nnmath.distributed`).
+
 On top of scikit-learn's behaviour, all off by default: per-layer activations,
 dropout, more losses, an explicit validation set with its loss curve, early stopping
 on any scorer, callbacks, a progress bar, ``stop_reason_``, a clean stop on Ctrl-C,
@@ -996,6 +1000,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         ``validation_data=(X_val, y_val)`` is a validation set used instead of
         ``validation_fraction``: its cost goes to ``validation_loss_curve_``, its score
         to ``validation_scores_``, and early stopping watches it.
+
+        X, y, sample_weight (and the validation set) may be Dask collections; see
+        :mod:`nnmath.distributed` for what is computed where.
         """
         return self._fit(X, y, sample_weight=sample_weight, validation_data=validation_data)
 
