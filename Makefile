@@ -35,6 +35,7 @@ test: lint
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/parity.py
+	$(BIN)/python benchmarks/scale.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache .hypothesis

@@ -9,6 +9,7 @@ import pytest
 pytestmark = pytest.mark.slow  # real processes: seconds each (make test runs them)
 
 SPEED = Path(__file__).resolve().parents[1] / "benchmarks" / "speed.py"
+SCALE = Path(__file__).resolve().parents[1] / "benchmarks" / "scale.py"
 
 
 def test_speed_benchmark_quick_run_prints_its_table():
@@ -37,3 +38,16 @@ def test_the_device_workload_runs_on_the_cpu():
     assert result.returncode == 0, result.stderr
     assert "5 MLP on cpu b=1024" in result.stdout
     assert "W5 device batch 1024: nnmath / torch" in result.stdout
+
+
+def test_the_scale_benchmark_quick_run_prints_its_table():
+    pytest.importorskip("distributed", reason="the dask extra is not installed")
+    result = subprocess.run(
+        [sys.executable, str(SCALE), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    for expected in ("in memory, 1 BLAS thread", "LocalCluster, 2 worker(s)", "s / iteration"):
+        assert expected in result.stdout, f"{expected!r} missing from:\n{result.stdout}"

@@ -370,3 +370,82 @@ def test_callbacks_run_under_the_callers_error_settings(linear_data):
     # ... while the overflow of a diverging run stays a DivergenceError, even so
     with np.errstate(all="raise"), pytest.raises(DivergenceError):
         net.fit(X * 1e3, y, optimizer=SGD(learning_rate=1e6), epochs=50, tol=None)
+
+
+# ---------------------------------------------------------------------- chunked data
+def _parts(X, Y, w, sizes):
+    edges = np.cumsum([0, *sizes])
+    return [
+        (X[a:b], Y[a:b], None if w is None else w[a:b])
+        for a, b in zip(edges[:-1], edges[1:], strict=True)
+    ]
+
+
+def _chunks(parts):
+    return training.Chunks(
+        [lambda p=p: p for p in parts],
+        n_samples=sum(p[0].shape[0] for p in parts),
+        total_weight=None if parts[0][2] is None else float(sum(p[2].sum() for p in parts)),
+    )
+
+
+def test_the_shares_of_chunks_add_up_to_the_full_batch(rng):
+    X, Y, w = rng.normal(size=(23, 3)), rng.normal(size=(23, 2)), rng.uniform(0.1, 2, 23)
+    net = Network([3, 4, 2], activation="tanh", output_activation="identity", random_state=0)
+    whole = net.backprop(X, Y, w, alpha=0.3)
+    grad = net.grad.copy()
+    data = _chunks(_parts(X, Y, w, [5, 10, 8]))
+    assert data.cost_and_gradient(net, alpha=0.3) == pytest.approx(whole, rel=1e-14)
+    np.testing.assert_allclose(net.grad, grad, rtol=1e-12, atol=1e-15)
+    assert data.objective(net, alpha=0.3) == pytest.approx(whole, rel=1e-14)
+
+
+def test_chunk_batches_visit_every_row_once_in_full_batches(rng):
+    X = np.arange(23.0).reshape(-1, 1)
+    parts = _parts(X, X, X[:, 0], [5, 10, 8])
+    batches = list(training.chunk_batches(parts, 4, rng))
+    assert [rows for *_, rows in batches] == [4] * 5 + [3]  # only the last one is short
+    seen = np.concatenate([Xb[:, 0] for Xb, *_ in batches])
+    assert sorted(seen) == list(range(23))
+    for Xb, Yb, wb, _ in batches:  # rows stay together
+        np.testing.assert_array_equal(Xb, Yb)
+        np.testing.assert_array_equal(Xb[:, 0], wb)
+    in_order = list(training.chunk_batches(parts, 4))
+    np.testing.assert_array_equal(np.concatenate([b[0] for b in in_order])[:, 0], np.arange(23))
+
+
+def test_an_epoch_visits_the_chunks_in_a_drawn_order():
+    X = np.arange(30.0).reshape(-1, 1)
+    data = _chunks(_parts(X, X, None, [10, 10, 10]))
+
+    def chunk_order(seed):
+        # batch size = chunk size: each batch holds the rows of one chunk
+        batches = [Xb[:, 0] // 10 for Xb, *_ in data.epoch(np.random.default_rng(seed), 10)]
+        assert all(len(set(b)) == 1 for b in batches)
+        return tuple(int(b[0]) for b in batches)
+
+    orders = {chunk_order(seed) for seed in range(8)}
+    assert len(orders) > 1 and all(sorted(o) == [0, 1, 2] for o in orders)
+    assert chunk_order(3) == chunk_order(3)  # same seed, same epoch
+
+
+def test_one_chunk_trains_like_arrays_in_memory(rng):
+    X, Y = rng.normal(size=(40, 3)), rng.normal(size=(40, 1))
+    settings = training.Settings(max_epochs=5, batch_size=8)
+    a = Network([3, 5, 1], activation="relu", output_activation="identity", random_state=0)
+    b = Network([3, 5, 1], activation="relu", output_activation="identity", random_state=0)
+    training.train(a, X, Y, Adam(0.01), settings, rng=np.random.default_rng(1))
+    training.train(
+        b, _chunks([(X, Y, None)]), None, Adam(0.01), settings, rng=np.random.default_rng(1)
+    )
+    np.testing.assert_array_equal(a.theta, b.theta)
+
+
+def test_lbfgs_on_chunks_equals_lbfgs_in_memory(rng):
+    X, Y = rng.normal(size=(40, 3)), rng.normal(size=(40, 1))
+    settings = training.Settings(max_epochs=20, alpha=0.01, tol=1e-12)
+    a = Network([3, 5, 1], activation="tanh", output_activation="identity", random_state=0)
+    b = Network([3, 5, 1], activation="tanh", output_activation="identity", random_state=0)
+    training.train_lbfgs(a, X, Y, settings)
+    training.train_lbfgs(b, _chunks(_parts(X, Y, None, [7, 20, 13])), None, settings)
+    np.testing.assert_allclose(b.theta, a.theta, rtol=1e-8, atol=1e-10)

@@ -6,6 +6,10 @@ the same fitted attributes, warnings and verbose lines. They translate parameter
 data, then hand the work to :mod:`nnmath.training` and :class:`nnmath.Network`; they
 hold no backpropagation and no optimizer of their own.
 
+X, y and sample_weight may also be Dask collections (``dask.array``, ``dask.dataframe``):
+the chunks stay on the cluster and predictions come back as lazy Dask arrays (see
+:mod:`nnmath.distributed`).
+
 On top of scikit-learn's behaviour, all off by default: per-layer activations,
 dropout, more losses, an explicit validation set with its loss curve, early stopping
 on any scorer, callbacks, a progress bar, ``stop_reason_``, a clean stop on Ctrl-C,
@@ -15,6 +19,7 @@ and "cosine" and "step" learning-rate schedules.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import time
 import warnings
 from numbers import Integral, Real
@@ -40,7 +45,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from nnmath import arrays, initializers
+from nnmath import arrays, distributed, initializers
 from nnmath import document as doc
 from nnmath.dispatch import (
     as_float,
@@ -53,7 +58,16 @@ from nnmath.dispatch import (
 from nnmath.network import Network
 from nnmath.optimizers import SGD, Adam, Schedule, get_schedule
 from nnmath.rng import as_generator
-from nnmath.training import History, Progress, Settings, Validation, train, train_lbfgs
+from nnmath.training import (
+    Data,
+    History,
+    InMemory,
+    Progress,
+    Settings,
+    Validation,
+    train,
+    train_lbfgs,
+)
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
@@ -278,6 +292,10 @@ class _BaseMLP(BaseEstimator):
     def _fit(self, X, y, sample_weight=None, incremental=False, validation_data=None):
         hidden = self._check_params()
         first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
+        if distributed.is_collection(X):
+            return self._fit_collection(
+                X, y, sample_weight, incremental, first_pass, hidden, validation_data
+            )
         xp, device = input_namespace(X)
         y = labels_to(y, xp, device)
         X, Y, y_original = self._validate_input(X, y, incremental, first_pass, xp)
@@ -285,17 +303,30 @@ class _BaseMLP(BaseEstimator):
             if xp is not np:  # weights of another library or device come to X's
                 sample_weight = arrays.move_to(sample_weight, xp, device)
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
-        self.n_outputs_ = Y.shape[1]
-        layer_sizes = [X.shape[1], *hidden, self.n_outputs_]
+        self._set_up_network(X.shape[1], Y.shape[1], hidden, X.dtype, xp, device, first_pass)
+        if not first_pass:  # warm start or partial_fit: the data comes to the network's dtype
+            X, Y = self._adopt(X), self.network_.adopt(Y, "y")
+        split = self._before_training(incremental)
+        validation = None
+        if validation_data is not None or split:
+            X, Y, sample_weight, validation = self._validation(
+                X, Y, y_original, sample_weight, validation_data
+            )
+        return self._train(InMemory(X, Y, sample_weight), validation, incremental)
+
+    def _set_up_network(self, n_features, n_outputs, hidden, dtype, xp, device, first_pass):
+        """A new network (first pass), or a check that the one fitted before fits."""
+        self.n_outputs_ = n_outputs
+        layer_sizes = [n_features, *hidden, n_outputs]
         if first_pass:
             self._rng = as_generator(self.random_state)
-            out_activation, loss = self._output_and_loss(Y)
+            out_activation, loss = self._output_and_loss()
             self.network_ = Network(
                 layer_sizes,
                 activation=self._hidden_activation_names(len(hidden)),
                 output_activation=out_activation,
                 loss=loss,
-                dtype=X.dtype,
+                dtype=dtype,
                 random_state=self._rng,
                 dropout=list(self.dropout)
                 if isinstance(self.dropout, (list, tuple))
@@ -310,29 +341,107 @@ class _BaseMLP(BaseEstimator):
             self.out_activation_ = _SKLEARN_NAME.get(out_activation, out_activation)
         elif self.network_.layer_sizes != layer_sizes:
             raise ValueError(
-                f"X has {X.shape[1]} features and y {Y.shape[1]} outputs, but the network "
+                f"X has {n_features} features and y {n_outputs} outputs, but the network "
                 f"fitted before has layer sizes {self.network_.layer_sizes}; refit with "
                 "warm_start=False"
             )
-        else:  # warm start or partial_fit: the data comes to the network's dtype
-            X, Y = self._adopt(X), self.network_.adopt(Y, "y")
-        if self.solver == "lbfgs":
-            history = self._fit_lbfgs(X, Y, y_original, sample_weight, validation_data)
-        else:
-            if self.early_stopping and incremental:
-                raise ValueError("partial_fit does not support early_stopping=True")
-            history = self._fit_stochastic(
-                X, Y, y_original, sample_weight, incremental, validation_data
-            )
+
+    def _before_training(self, incremental: bool) -> bool:
+        """Check what the solver allows; True when a validation set is split off."""
+        if self.solver == "lbfgs":  # like scikit-learn, lbfgs ignores early_stopping
+            return False
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        if getattr(self, "_rng", None) is None:  # a model loaded from a file
+            self._rng = as_generator(self.random_state)
+        return self.early_stopping
+
+    def _train(self, data: Data, validation: Validation | None, incremental: bool):
+        try:
+            if self.solver == "lbfgs":
+                history = self._fit_lbfgs(data, validation)
+            else:
+                history = self._fit_stochastic(data, validation, incremental)
+        finally:
+            data.close()
+            if validation is not None and isinstance(validation.X, Data):
+                validation.X.close()
         self._set_history_attributes(history)
         return self
 
-    def _fit_lbfgs(self, X, Y, y_original, sample_weight, validation_data):
-        validation = None
-        if validation_data is not None:  # like scikit-learn, lbfgs ignores early_stopping
-            X, Y, sample_weight, validation = self._validation(
-                X, Y, y_original, sample_weight, validation_data
+    # ------------------------------------------------------------------ Dask
+    def _fit_collection(
+        self, X, y, sample_weight, incremental, first_pass, hidden, validation_data
+    ):
+        """Fit on Dask collections: the chunks are checked, encoded and kept on the
+        cluster (see :mod:`nnmath.distributed`); the training loop is the same."""
+        if not first_pass and self.network_.xp is not np:
+            raise ValueError(
+                f"X is a Dask collection but the network lives on "
+                f"{self.network_.describe_placement()}; Dask collections train NumPy networks"
             )
+        blocks = distributed.row_blocks(X, y, sample_weight)
+        if first_pass:
+            self.n_features_in_ = blocks.n_features
+            if blocks.feature_names is not None:
+                self.feature_names_in_ = blocks.feature_names
+            elif hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        elif blocks.n_features != self.n_features_in_:
+            raise ValueError(
+                f"X has {blocks.n_features} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        n_outputs = self._targets_of(blocks, incremental, first_pass)
+        dtype = blocks.dtype if first_pass else self.network_.dtype
+        self._set_up_network(blocks.n_features, n_outputs, hidden, dtype, np, "cpu", first_pass)
+        checks = self._chunk_checks()
+        parts = distributed.prepare(blocks, checks)
+        val_parts, validation = None, None
+        split = self._before_training(incremental)
+        if validation_data is not None:
+            X_val, y_val = self._unpack_validation(validation_data)
+            if distributed.is_collection(X_val):
+                val_parts = distributed.prepare(distributed.row_blocks(X_val, y_val), checks)
+            else:
+                like = np.empty((0, blocks.n_features), self.network_.dtype)
+                validation = self._validation(like, None, None, None, validation_data)[3]
+        elif split:
+            parts, val_parts = distributed.split(parts, self.validation_fraction, self._rng)
+        data = distributed.chunk_data(parts, self.network_)
+        if val_parts is not None:
+            val_data = distributed.chunk_data(val_parts, self.network_, keep=4)
+            if val_data.n_samples < 2:
+                raise ValueError(
+                    "The validation set is too small. Increase 'validation_fraction' or the "
+                    "size of your dataset."
+                )
+            label_dtype = self._label_dtype(blocks)
+            X_val, y_val, w_val = distributed.chunk_arrays(
+                val_data, blocks.n_features, self.network_.dtype, label_dtype
+            )
+            validation = self._scored_validation(val_data, None, X_val, y_val, w_val)
+        return self._train(data, validation, incremental)
+
+    def _lazy(self, X, method: str):
+        """``method`` on a Dask X: a lazy Dask array computed chunk by chunk."""
+        check_is_fitted(self, "network_")
+        if self.network_.xp is not np:
+            raise ValueError(
+                f"X is a Dask collection but the network lives on "
+                f"{self.network_.describe_placement()}; Dask collections take NumPy networks"
+            )
+        checked = getattr(self, "_input_checked", False)  # (True while scoring in fit)
+        self._input_checked = True  # the probe below is already the network's input
+        try:
+            probe = getattr(self, method)(np.zeros((1, self.n_features_in_), self.network_.dtype))
+        finally:
+            if not checked:
+                del self._input_checked
+        n_columns = None if probe.ndim == 1 else probe.shape[1]
+        return distributed.predict_rows(self, X, method, n_columns, probe.dtype)
+
+    def _fit_lbfgs(self, data: Data, validation: Validation | None):
         history = self._history = History()
         progress = Progress(int(self.verbose), self.max_iter, self._score_name())
         started = time.perf_counter()
@@ -347,10 +456,9 @@ class _BaseMLP(BaseEstimator):
         try:
             train_lbfgs(
                 self.network_,
-                X,
-                Y,
+                data,
+                None,
                 settings,
-                sample_weight=sample_weight,
                 validation=validation,
                 progress=progress,
                 history=history,
@@ -371,24 +479,16 @@ class _BaseMLP(BaseEstimator):
         self.t_ = history.t
         return history
 
-    def _fit_stochastic(self, X, Y, y_original, sample_weight, incremental, validation_data):
+    def _fit_stochastic(self, data: Data, validation: Validation | None, incremental: bool):
         if not incremental or getattr(self, "_optimizer", None) is None:
             # A model loaded from a file has weights but no optimizer state or history.
             self._optimizer = self._make_optimizer()
             self._lr_schedule = self._schedule()
         if getattr(self, "_history", None) is None:
             self._history = History()
-        if getattr(self, "_rng", None) is None:
-            self._rng = as_generator(self.random_state)
         history = self._history
 
-        validation = None
-        if validation_data is not None or self.early_stopping:
-            X, Y, sample_weight, validation = self._validation(
-                X, Y, y_original, sample_weight, validation_data
-            )
-
-        n_samples = X.shape[0]
+        n_samples = data.n_samples
         if self.solver == "gd":
             batch_size = None
         elif self.batch_size == "auto":
@@ -423,12 +523,11 @@ class _BaseMLP(BaseEstimator):
         try:
             train(
                 self.network_,
-                X,
-                Y,
+                data,
+                None,
                 self._optimizer,
                 settings,
                 rng=self._rng,
-                sample_weight=sample_weight,
                 validation=validation,
                 progress=progress,
                 history=history,
@@ -473,6 +572,12 @@ class _BaseMLP(BaseEstimator):
             X, Y, y_original, sample_weight, validation_data
         )
         Y_val = self._encode_validation_targets(y_val, X)
+        return X, Y, sample_weight, self._scored_validation(X_val, Y_val, X_val, y_val, w_val)
+
+    def _scored_validation(self, source, Y_val, X_val, y_val, w_val) -> Validation:
+        """The validation set for the loop: its cost from ``source`` (arrays with
+        ``Y_val``, or a Data with ``Y_val`` None) and its score by the scorer on
+        (X_val, y_val, w_val)."""
         scorer = check_scoring(self, scoring=self.scoring)
 
         def score():
@@ -487,14 +592,20 @@ class _BaseMLP(BaseEstimator):
             finally:
                 del self._input_checked
 
-        return X, Y, sample_weight, Validation(X_val, Y_val, w_val, score, self._score_name())
+        weights = w_val if Y_val is not None else None
+        return Validation(source, Y_val, weights, score, self._score_name())
+
+    @staticmethod
+    def _unpack_validation(validation_data):
+        try:
+            X_val, y_val = validation_data
+        except (TypeError, ValueError):
+            raise ValueError("validation_data must be a pair (X_val, y_val)") from None
+        return X_val, y_val
 
     def _validation_split(self, X, Y, y_original, sample_weight, validation_data):
         if validation_data is not None:
-            try:
-                X_val, y_val = validation_data
-            except (TypeError, ValueError):
-                raise ValueError("validation_data must be a pair (X_val, y_val)") from None
+            X_val, y_val = self._unpack_validation(validation_data)
             X_val = validate_data(
                 self, X_val, accept_sparse=["csr", "csc"], dtype=X.dtype, reset=False
             )
@@ -608,6 +719,37 @@ class _BaseMLP(BaseEstimator):
 
     def _restore_labels(self, document: doc.Document) -> None:
         """A classifier's classes and label encoding from its description."""
+
+    # ------------------------------------------------------------------ pickling
+    def __getstate__(self) -> dict:
+        # What a fitted estimator needs to predict and to go on training (partial_fit,
+        # warm start): the network (its θ; the network drops its gradient and work
+        # arrays), the optimizer's running state (velocities, Adam's moments; it drops
+        # its scratch arrays) and the history's figures. Not the solver's raw result
+        # (L-BFGS's inverse-Hessian memory) nor the copy of the best weights, unless
+        # early stopping may still restore weights other than the current ones.
+        state = dict(super().__getstate__())  # (scikit-learn's may be our own __dict__)
+        history = state.get("_history")
+        if history is not None and (
+            history.optimizer_result is not None or history.best_theta is not None
+        ):
+            best, theta = history.best_theta, self.network_.theta
+            same = best is not None and best.shape == theta.shape
+            current = same and bool(arrays.namespace_of(theta).all(best == theta))
+            keep = self.early_stopping and best is not None and not current
+            state["_history"] = dataclasses.replace(
+                history, optimizer_result=None, best_theta=best if keep else None
+            )
+            state["_best_is_current"] = self.early_stopping and current
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = dict(state)
+        best_is_current = state.pop("_best_is_current", False)
+        super().__setstate__(state)
+        if best_is_current:
+            theta = self.network_.theta
+            self._history.best_theta = arrays.namespace_of(theta).asarray(theta, copy=True)
 
     def _check_solver(self):
         if self.solver not in ("sgd", "adam", "gd"):
@@ -797,7 +939,54 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     def _encode_validation_targets(self, y_val, like):
         return as_float(self._label_binarizer.transform(y_val), like)
 
-    def _output_and_loss(self, Y):
+    def _targets_of(self, blocks, incremental: bool, first_pass: bool) -> int:
+        """classes_ and the label encoding for a Dask y (its distinct labels are
+        computed on the cluster); returns the number of outputs."""
+        if blocks.y is None:
+            raise ValueError("y is required: the labels of X's rows")
+        fresh = not hasattr(self, "classes_") or (not self.warm_start and not incremental)
+        if blocks.y_width > 1:  # a multilabel indicator: one output per label
+            if fresh:
+                self._label_binarizer = LabelBinarizer().fit(np.eye(blocks.y_width, dtype=int))
+                self.classes_ = self._label_binarizer.classes_
+            return blocks.y_width
+        labels = distributed.unique_labels(blocks)
+        check_classification_targets(labels)
+        if fresh:
+            self._label_binarizer = LabelBinarizer().fit(labels)
+            self.classes_ = self._label_binarizer.classes_
+            if self.classes_.shape[0] < 2:
+                raise ValueError(
+                    f"y has only one class ({self.classes_[0]!r}); a classifier needs at "
+                    "least two classes"
+                )
+        else:
+            classes = arrays.to_numpy(self.classes_)
+            if self.warm_start and not incremental and set(labels) != set(classes):
+                raise ValueError(
+                    f"warm_start can only be used where `y` has the same classes as in the "
+                    f"previous call to fit. Previously got {self.classes_}, `y` has {labels}"
+                )
+            if len(np.setdiff1d(labels, classes)):
+                raise ValueError(
+                    f"`y` has classes not in `self.classes_`. `self.classes_` has "
+                    f"{self.classes_}. 'y' has {labels}."
+                )
+        return 1 if self._label_binarizer.y_type_ == "binary" else len(self.classes_)
+
+    def _chunk_checks(self) -> distributed.ChunkChecks:
+        multilabel = self._label_binarizer.y_type_ == "multilabel-indicator"
+        return distributed.ChunkChecks(
+            self.n_features_in_,
+            self.network_.dtype,
+            encode=self._label_binarizer.transform,
+            classes=None if multilabel else arrays.to_numpy(self.classes_),
+        )
+
+    def _label_dtype(self, blocks):
+        return np.asarray(self.classes_).dtype
+
+    def _output_and_loss(self):
         multiclass = self._label_binarizer.y_type_ == "multiclass"
         out = "softmax" if multiclass else "sigmoid"
         if self.loss == "mse":
@@ -811,6 +1000,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         ``validation_data=(X_val, y_val)`` is a validation set used instead of
         ``validation_fraction``: its cost goes to ``validation_loss_curve_``, its score
         to ``validation_scores_``, and early stopping watches it.
+
+        X, y, sample_weight (and the validation set) may be Dask collections; see
+        :mod:`nnmath.distributed` for what is computed where.
         """
         return self._fit(X, y, sample_weight=sample_weight, validation_data=validation_data)
 
@@ -820,7 +1012,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         ``classes`` (all labels) is required on the first call. Returns self."""
         if _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
-            if type_of_target(y).startswith("multilabel"):
+            if distributed.is_collection(y):
+                multilabel = getattr(y, "ndim", 1) == 2 and y.shape[1] > 1
+            else:
+                multilabel = type_of_target(y).startswith("multilabel")
+            if multilabel:
                 self._label_binarizer.fit(y)
             else:
                 self._label_binarizer.fit(classes)
@@ -832,6 +1028,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         With array-API dispatch the labels are in ``classes_``'s library: the input's
         when y was an array of it, NumPy when y held labels only NumPy has (strings).
         """
+        if distributed.is_collection(X):
+            return self._lazy(X, "predict")
         y_hat = self._forward(X, "predict")
         if self.n_outputs_ == 1:
             y_hat = flat(y_hat)
@@ -841,7 +1039,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes), in X's float dtype (and
-        library, with array-API dispatch)."""
+        library, with array-API dispatch). A Dask X gives a lazy Dask array."""
+        if distributed.is_collection(X):
+            return self._lazy(X, "predict_proba")
         return self._proba(X, "predict_proba")
 
     def _proba(self, X, method: str):
@@ -853,6 +1053,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     def predict_log_proba(self, X) -> np.ndarray:
         """log of :meth:`predict_proba`, shape (n_samples, n_classes)."""
+        if distributed.is_collection(X):
+            return self._lazy(X, "predict_log_proba")
         proba = self._proba(X, "predict_log_proba")
         return arrays.namespace_of(proba).log(proba)
 
@@ -879,6 +1081,17 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         else:
             binarizer.fit(self.classes_)
         self._label_binarizer = binarizer
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """The mean accuracy on (X, y), weighted by ``sample_weight`` (scikit-learn's).
+
+        On Dask collections it is computed chunk by chunk on the cluster (two numbers
+        per chunk come back) and returned as a float.
+        """
+        if distributed.is_collection(X):
+            check_is_fitted(self, "network_")
+            return distributed.score(self, X, y, sample_weight, kind="accuracy")
+        return super().score(X, y, sample_weight=sample_weight)
 
     @property
     def label_type_(self) -> str:
@@ -1030,7 +1243,20 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         Y = as_float(y_val, like)
         return arrays.namespace_of(Y).reshape(Y, (-1, 1)) if Y.ndim == 1 else Y
 
-    def _output_and_loss(self, Y):
+    def _targets_of(self, blocks, incremental: bool, first_pass: bool) -> int:
+        if blocks.y is None:
+            raise ValueError("y is required: the targets of X's rows")
+        return blocks.y_width
+
+    def _chunk_checks(self) -> distributed.ChunkChecks:
+        return distributed.ChunkChecks(
+            self.n_features_in_, self.network_.dtype, nonnegative=self.loss == "poisson"
+        )
+
+    def _label_dtype(self, blocks):
+        return self.network_.dtype
+
+    def _output_and_loss(self):
         if self.loss == "poisson":
             return "exp", "poisson"
         return "identity", self.loss
@@ -1047,6 +1273,20 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     def predict(self, X) -> np.ndarray:
-        """Predictions, shape (n_samples,) or (n_samples, n_outputs)."""
+        """Predictions, shape (n_samples,) or (n_samples, n_outputs); a lazy Dask array
+        for a Dask X."""
+        if distributed.is_collection(X):
+            return self._lazy(X, "predict")
         y_hat = self._forward(X)
         return flat(y_hat) if y_hat.shape[1] == 1 else y_hat
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """R² of the predictions on (X, y), weighted by ``sample_weight`` (scikit-learn's).
+
+        On Dask collections it is computed chunk by chunk on the cluster (a few numbers
+        per chunk come back) and returned as a float.
+        """
+        if distributed.is_collection(X):
+            check_is_fitted(self, "network_")
+            return distributed.score(self, X, y, sample_weight, kind="r2")
+        return super().score(X, y, sample_weight=sample_weight)

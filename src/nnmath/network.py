@@ -31,6 +31,7 @@ checked, which is how training calls them on every batch.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -38,7 +39,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from nnmath import activations as _activations
-from nnmath import arrays, initializers, training
+from nnmath import arrays, distributed, initializers, training
 from nnmath import document as doc
 from nnmath import losses as _losses
 from nnmath.optimizers import SGD, Optimizer
@@ -124,6 +125,13 @@ def _all_finite(x) -> bool:
 def _copy(x):
     """A copy of an array of any library."""
     return x.copy() if type(x) is np.ndarray else arrays.namespace_of(x).asarray(x, copy=True)
+
+
+def _checked_chunk(network: Network, X, y, sample_weight) -> tuple:
+    """One chunk of a Dask collection, checked as :meth:`Network.fit` checks its data."""
+    X = network.check_X(X)
+    n = X.shape[0]
+    return X, network.check_y(y, n), network.check_sample_weight(sample_weight, n)
 
 
 # ---------------------------------------------------------------------------- records
@@ -329,11 +337,13 @@ class Network:
 
     # ------------------------------------------------------------------ pickling
     def __getstate__(self) -> dict:
-        # The views W, b, dW, db and the work arrays are rebuilt from the two flat
-        # buffers on unpickling, so that they stay views (pickle would copy them); the
-        # array library is stored by name (a module does not pickle).
+        # The views W, b, dW, db and the work arrays are rebuilt from the flat
+        # parameter buffer on unpickling, so that they stay views (pickle would copy
+        # them); the gradient buffer, which every backprop overwrites, is not kept (a
+        # pickle holds θ once); the array library is stored by name (a module does not
+        # pickle).
         state = self.__dict__.copy()
-        for key in ("W", "b", "dW", "db", "_work", "_device_rng", "_ops"):
+        for key in ("W", "b", "dW", "db", "grad", "_work", "_device_rng", "_ops"):
             state.pop(key, None)
         state["xp"] = arrays.name(self.xp)
         return state
@@ -343,6 +353,8 @@ class Network:
         state["xp"] = arrays.namespace_by_name(state.get("xp", "numpy"))
         state.setdefault("device", arrays.default_device(state["xp"]))
         self.__dict__.update(state)
+        if "grad" not in state:
+            self.grad = self._zeros(self.theta.shape[0])
         self._bind_views()
 
     def _bind_views(self) -> None:
@@ -844,10 +856,14 @@ class Network:
         y = self.check_y(y, X.shape[0])
         return self.objective(X, y, self.check_sample_weight(sample_weight, X.shape[0]))
 
-    def objective(self, X, Y, sample_weight=None, alpha: float = 0.0) -> float:
+    def objective(
+        self, X, Y, sample_weight=None, alpha: float = 0.0, total_weight: float | None = None
+    ) -> float:
         """C on validated arrays, without gradients: Σᵢ wᵢ Lᵢ / Σw + (α / 2Σw) Σₗ ‖Wₗ‖².
 
-        What training records for a validation set after every epoch.
+        What training records for a validation set after every epoch. With
+        ``total_weight`` (Σw of a whole of which (X, Y) is one part), C is this part's
+        share, as in :meth:`backprop`.
 
         Examples
         --------
@@ -858,7 +874,10 @@ class Network:
         2.5
         """
         n = X.shape[0]
-        w_sum = float(n) if sample_weight is None else float(self.xp.sum(sample_weight))
+        if total_weight is not None:
+            w_sum = float(total_weight)
+        else:
+            w_sum = float(n) if sample_weight is None else float(self.xp.sum(sample_weight))
         w = None if sample_weight is None else _reshape(sample_weight, (-1, 1))
         cost = self.loss.cost_of(self.propagate(X), Y, w, w_sum)
         if alpha:
@@ -1117,6 +1136,11 @@ class Network:
         epoch, loss, val_loss, val_score, learning_rate, seconds); one returning True
         stops training.
 
+        X, y and sample_weight may be Dask collections (``dask.array``,
+        ``dask.dataframe``): their chunks are checked and kept on the cluster, full-batch
+        steps add up the chunks' shares computed there, and mini-batches come from one
+        chunk at a time (see :mod:`nnmath.distributed`).
+
         Examples
         --------
         >>> import numpy as np
@@ -1152,9 +1176,12 @@ class Network:
             raise ValueError(f"tol must be a number >= 0 or None; got {tol!r}")
         if not isinstance(n_iter_no_change, (int, np.integer)) or n_iter_no_change < 1:
             raise ValueError(f"n_iter_no_change must be an integer >= 1; got {n_iter_no_change!r}")
-        X = self.check_X(X)
-        y = self.check_y(y, X.shape[0])
-        sample_weight = self.check_sample_weight(sample_weight, X.shape[0])
+        if distributed.is_collection(X):
+            X, y, sample_weight = self._chunks_of_collection(X, y, sample_weight), None, None
+        else:
+            X = self.check_X(X)
+            y = self.check_y(y, X.shape[0])
+            sample_weight = self.check_sample_weight(sample_weight, X.shape[0])
         optimizer = optimizer if optimizer is not None else SGD(learning_rate=0.1)
         if not isinstance(optimizer, Optimizer):
             raise ValueError(f"optimizer must be an nnmath.optimizers.Optimizer; got {optimizer!r}")
@@ -1170,12 +1197,35 @@ class Network:
             n_iter_no_change=int(n_iter_no_change),
             callbacks=tuple(callbacks),
         )
-        return training.train(
-            self,
-            X,
-            y,
-            optimizer,
-            settings,
-            rng=as_generator(random_state),
-            sample_weight=sample_weight,
-        )
+        try:
+            return training.train(
+                self,
+                X,
+                y,
+                optimizer,
+                settings,
+                rng=as_generator(random_state),
+                sample_weight=sample_weight,
+            )
+        finally:
+            if isinstance(X, training.Data):
+                X.close()
+
+    def _chunks_of_collection(self, X, y, sample_weight) -> training.Chunks:
+        """Dask X, y and sample_weight as chunks checked on the cluster (see
+        :mod:`nnmath.distributed`)."""
+        if self.xp is not np:
+            raise ValueError(
+                f"X is a Dask collection but the network lives on {self.describe_placement()}; "
+                "Dask collections train NumPy networks"
+            )
+        if y is None:
+            raise ValueError("y is required: the targets of X's rows")
+        blocks = distributed.row_blocks(X, y, sample_weight)
+        if blocks.n_features != self.layer_sizes[0]:
+            raise ValueError(
+                f"X has {blocks.n_features} features but the network expects "
+                f"{self.layer_sizes[0]} (layer_sizes[0])"
+            )
+        checks = functools.partial(_checked_chunk, self)
+        return distributed.chunk_data(distributed.prepare(blocks, checks), self)

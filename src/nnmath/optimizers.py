@@ -76,14 +76,28 @@ class Optimizer:
     :meth:`step` itself is called through it instead.
     """
 
+    #: How many leading entries of a parameter's state are the optimizer's memory
+    #: (velocities, moments), kept in a pickle; the rest (scratch arrays, functions) are
+    #: made anew by ``_init_state`` when training goes on.
+    _n_kept = 0
+
     def __init__(self, learning_rate: float):
         self.learning_rate = _check_positive("learning_rate", learning_rate)
         self._state: list[tuple[np.ndarray, ...]] | None = None
         self._layout: list | None = None
+        self._kept: list[tuple] | None = None
 
     def reset(self) -> None:
         """Forget the running state (velocities, moments, step count)."""
         self._state = None
+        self._kept = None
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        if self._state is not None:
+            state["_kept"] = [entry[: self._n_kept] for entry in self._state]
+        state["_state"] = None
+        return state
 
     def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
         """Update every array in ``params`` in place from the matching ``grads``."""
@@ -97,6 +111,14 @@ class Optimizer:
         batch, which skips the layout check of :meth:`step`.
         """
         layout = [(p.shape, p.dtype) for p in params]
+        kept_state = getattr(self, "_kept", None)  # (absent in older pickles)
+        if self._state is None and kept_state is not None and layout == self._layout:
+            # Unpickled: the kept memory, with the scratch made anew.
+            self._state = [
+                (*kept, *self._init_state(p)[len(kept) :])
+                for p, kept in zip(params, kept_state, strict=True)
+            ]
+            self._kept = None
         if self._state is None or layout != self._layout:
             # New parameters (another network, or the first step): fresh state.
             self.reset()
@@ -157,6 +179,8 @@ class SGD(Optimizer):
     def reset(self) -> None:
         super().reset()
         self._first = True
+
+    _n_kept = 1  # the velocity
 
     def _init_state(self, p):
         # (velocity b, scratch, BLAS axpy or None, the namespace's operations); the
@@ -244,6 +268,8 @@ class Adam(Optimizer):
     def reset(self) -> None:
         super().reset()
         self.t = 0
+
+    _n_kept = 2  # the moments
 
     def _init_state(self, p):
         # m' = m/(1 − β₁), u = v/(1 − β₂), a scratch array (see _update), and the

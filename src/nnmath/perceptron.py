@@ -29,13 +29,13 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from nnmath import arrays
+from nnmath import arrays, distributed
 from nnmath import document as doc
 from nnmath.dispatch import as_float, float_dtypes, input_namespace, labels_to, same_namespace
 from nnmath.network import Network
 from nnmath.optimizers import SGD
 from nnmath.rng import as_generator
-from nnmath.training import History, Settings, train
+from nnmath.training import Data, History, InMemory, Settings, train
 
 __all__ = ["Perceptron", "RosenblattRecord", "rosenblatt_pass"]
 
@@ -196,46 +196,42 @@ class Perceptron(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ fitting
     def fit(self, X, y):
         """Learn w and b from X of shape (n_samples, n_features) and labels y of
-        shape (n_samples,) (at least two classes). Returns self."""
+        shape (n_samples,) (at least two classes). Returns self.
+
+        X and y may be Dask collections: the chunks stay on the cluster (see
+        :mod:`nnmath.distributed`); gradient descent adds up the chunks' shares of each
+        step, Rosenblatt's rule visits the chunks in order, one at a time."""
         self._validate_params()
-        xp, device = input_namespace(X)
-        X, y = validate_data(self, X, labels_to(y, xp, device), dtype=float_dtypes(xp), reset=True)
-        check_classification_targets(y)
-        binarizer = LabelBinarizer()
-        Y = as_float(binarizer.fit_transform(y), X)
-        self.classes_ = binarizer.classes_
-        if self.classes_.shape[0] < 2:
-            raise ValueError(
-                f"y has only one class ({self.classes_[0]!r}); a classifier needs at least two"
+        if distributed.is_collection(X):
+            blocks = distributed.row_blocks(X, y)
+            self.n_features_in_ = blocks.n_features
+            if blocks.feature_names is not None:
+                self.feature_names_in_ = blocks.feature_names
+            labels = distributed.unique_labels(blocks)
+            check_classification_targets(labels)
+            binarizer = self._binarizer(labels)
+            self._new_network(blocks.n_features, blocks.dtype, np, "cpu")
+            checks = distributed.ChunkChecks(
+                blocks.n_features,
+                self.network_.dtype,
+                encode=binarizer.transform,
+                classes=self.classes_,
             )
-        step = self.activation == "step"
-        self.network_ = Network(
-            [X.shape[1], Y.shape[1]],
-            activation="step" if step else "sigmoid",
-            loss="mse",
-            dtype=X.dtype,
-            random_state=as_generator(self.random_state),
-            xp=xp,
-            device=device,
-        )
-        if step:
-            history = self._fit_rosenblatt(X, Y)
+            data = distributed.chunk_data(distributed.prepare(blocks, checks), self.network_)
         else:
-            settings = Settings(
-                max_epochs=self.max_iter,
-                shuffle=False,
-                tol=self.tol,
-                n_iter_no_change=self.n_iter_no_change,
-                epochs_name="max_iter",
+            xp, device = input_namespace(X)
+            X, y = validate_data(
+                self, X, labels_to(y, xp, device), dtype=float_dtypes(xp), reset=True
             )
-            history = train(
-                self.network_,
-                X,
-                Y,
-                SGD(learning_rate=self.learning_rate),
-                settings,
-                rng=as_generator(self.random_state),
-            )
+            check_classification_targets(y)
+            binarizer = self._binarizer(y)
+            Y = as_float(binarizer.transform(y), X)
+            self._new_network(X.shape[1], X.dtype, xp, device)
+            data = InMemory(X, Y)
+        try:
+            history = self._train(data)
+        finally:
+            data.close()
         self.n_iter_ = history.n_iter
         self.loss_curve_ = history.loss_curve
         self.stop_reason_ = history.stop_reason
@@ -248,14 +244,56 @@ class Perceptron(ClassifierMixin, BaseEstimator):
             )
         return self
 
-    def _fit_rosenblatt(self, X, Y) -> History:
-        """Passes of Rosenblatt's rule (:func:`rosenblatt_pass`) until one makes no
-        mistake, recording the article's cost after each."""
+    def _binarizer(self, y) -> LabelBinarizer:
+        binarizer = LabelBinarizer().fit(y)
+        self.classes_ = binarizer.classes_
+        if self.classes_.shape[0] < 2:
+            raise ValueError(
+                f"y has only one class ({self.classes_[0]!r}); a classifier needs at least two"
+            )
+        return binarizer
+
+    def _new_network(self, n_features: int, dtype, xp, device) -> None:
+        n_outputs = 1 if self.classes_.shape[0] == 2 else self.classes_.shape[0]
+        self.network_ = Network(
+            [n_features, n_outputs],
+            activation="step" if self.activation == "step" else "sigmoid",
+            loss="mse",
+            dtype=dtype,
+            random_state=as_generator(self.random_state),
+            xp=xp,
+            device=device,
+        )
+
+    def _train(self, data: Data) -> History:
+        if self.activation == "step":
+            return self._fit_rosenblatt(data)
+        settings = Settings(
+            max_epochs=self.max_iter,
+            shuffle=False,
+            tol=self.tol,
+            n_iter_no_change=self.n_iter_no_change,
+            epochs_name="max_iter",
+        )
+        return train(
+            self.network_,
+            data,
+            None,
+            SGD(learning_rate=self.learning_rate),
+            settings,
+            rng=as_generator(self.random_state),
+        )
+
+    def _fit_rosenblatt(self, data: Data) -> History:
+        """Passes of Rosenblatt's rule (:func:`rosenblatt_pass`) over the data's chunks
+        in order until one makes no mistake, recording the article's cost after each."""
         history = History()
         for _ in range(self.max_iter):
-            mistakes = rosenblatt_pass(self.network_, X, Y, self.learning_rate)
+            mistakes = 0
+            for chunk in data.chunks():
+                mistakes += rosenblatt_pass(self.network_, chunk[0], chunk[1], self.learning_rate)
             history.n_iter += 1
-            history.loss_curve.append(self.network_.objective(X, Y))  # the article's cost
+            history.loss_curve.append(data.objective(self.network_))  # the article's cost
             if mistakes == 0:
                 history.converged = True
                 history.stop_reason = "no misclassified samples in a full pass (converged)"
@@ -285,8 +323,16 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         X = validate_data(self, X, dtype=float_dtypes(xp), reset=False)
         return self.network_.adopt(X) if self.network_.xp is not np else X
 
+    def _lazy(self, X, method: str, n_columns: int | None, dtype):
+        check_is_fitted(self, "network_")
+        return distributed.predict_rows(self, X, method, n_columns, dtype)
+
     def decision_function(self, X) -> np.ndarray:
-        """z = w·x + b: shape (n_samples,) for two classes, else (n_samples, n_classes)."""
+        """z = w·x + b: shape (n_samples,) for two classes, else (n_samples, n_classes).
+        A Dask X gives a lazy Dask array."""
+        if distributed.is_collection(X):
+            k = self.network_.layer_sizes[-1]
+            return self._lazy(X, "decision_function", None if k == 1 else k, self.network_.dtype)
         return self._decision(X, "decision_function")
 
     def _decision(self, X, method: str):
@@ -310,7 +356,10 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         return LabelBinarizer().fit(self.classes_).transform(y)
 
     def predict(self, X) -> np.ndarray:
-        """The class of each sample: ŷ ≥ ½ (z ≥ 0) for two classes, argmax z otherwise."""
+        """The class of each sample: ŷ ≥ ½ (z ≥ 0) for two classes, argmax z otherwise.
+        A Dask X gives a lazy Dask array."""
+        if distributed.is_collection(X):
+            return self._lazy(X, "predict", None, np.asarray(self.classes_).dtype)
         z = self._decision(X, "predict")
         xp = arrays.namespace_of(z)
         index = xp.astype(z >= 0, xp.int64) if z.ndim == 1 else xp.argmax(z, axis=1)
@@ -325,13 +374,24 @@ class Perceptron(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes): [1 − ŷ, ŷ] for two
         classes; one-vs-rest sigmoids normalized to sum to 1 otherwise. Only for
-        ``activation="sigmoid"`` (a step outputs no probability)."""
+        ``activation="sigmoid"`` (a step outputs no probability). A Dask X gives a lazy
+        Dask array."""
+        if distributed.is_collection(X):
+            return self._lazy(X, "predict_proba", len(self.classes_), self.network_.dtype)
         X = self._check_X(X, "predict_proba")
         y_hat = self.network_.propagate(X)
         xp = arrays.namespace_of(y_hat)
         if y_hat.shape[1] == 1:
             return xp.concat([1 - y_hat, y_hat], axis=1)
         return y_hat / xp.sum(y_hat, axis=1, keepdims=True)
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """The mean accuracy on (X, y) (scikit-learn's); on Dask collections computed
+        chunk by chunk on the cluster and returned as a float."""
+        if distributed.is_collection(X):
+            check_is_fitted(self, "network_")
+            return distributed.score(self, X, y, sample_weight, kind="accuracy")
+        return super().score(X, y, sample_weight=sample_weight)
 
     # ------------------------------------------------------------------ description
     def to_document(self) -> tuple[doc.Document, doc.Tensors]:

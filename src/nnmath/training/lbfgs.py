@@ -10,6 +10,7 @@ import numpy as np
 import scipy.optimize
 
 from nnmath import arrays
+from nnmath.training.data import Data, InMemory
 from nnmath.training.history import DivergenceError, History
 from nnmath.training.monitor import Monitor
 from nnmath.training.progress import Progress
@@ -22,7 +23,7 @@ __all__ = ["train_lbfgs"]
 def train_lbfgs(
     model,
     X,
-    Y: np.ndarray,
+    Y: np.ndarray | None,
     settings: Settings,
     *,
     sample_weight: np.ndarray | None = None,
@@ -44,7 +45,9 @@ def train_lbfgs(
     ----------
     model
         As for :func:`~nnmath.training.train`.
-    X, Y : validated arrays
+    X, Y : validated arrays, or a :class:`~nnmath.training.data.Data` and None
+        With a Data (chunks, a Dask collection's chunks), every evaluation adds up
+        the chunks' shares of the cost and gradient.
     settings : Settings
     sample_weight, validation, progress, history
         As for :func:`~nnmath.training.train`.
@@ -65,6 +68,7 @@ def train_lbfgs(
     (True, 2.0, 1.0)
     """
     history = history if history is not None else History()
+    data = X if isinstance(X, Data) else InMemory(X, Y, sample_weight)
     theta = model.theta
     xp, device = arrays.namespace_of(theta), arrays.device_of(theta)
     monitor = Monitor(model, history, settings, validation, progress, math.nan, tol_rule=False)
@@ -77,7 +81,7 @@ def train_lbfgs(
 
     def cost_and_grad(flat: np.ndarray):
         put(flat)
-        cost = model.backprop(X, Y, sample_weight, alpha=alpha)
+        cost = data.cost_and_gradient(model, alpha=alpha)
         return cost, arrays.to_numpy(model.grad).astype(np.float64)
 
     started = [time.perf_counter()]
@@ -116,7 +120,7 @@ def train_lbfgs(
         raise DivergenceError(
             f"L-BFGS diverged: the cost became {result.fun}. Standardize the inputs.", history
         )
-    history.t += X.shape[0] * max(int(result.nit), 1)
+    history.t += data.n_samples * max(int(result.nit), 1)
     if history.stop_reason == "stopped by callback":
         history.converged = False
     elif result.status == 0:

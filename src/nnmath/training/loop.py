@@ -7,6 +7,11 @@ One epoch visits every sample once:
 and records the epoch's cost, the batch costs averaged over the samples (as
 scikit-learn does). The full-batch case (``batch_size=None``) is the article's gradient
 descent: one step per epoch on the whole data.
+
+The loop reads its samples through a :class:`~nnmath.training.data.Data`: arrays in
+memory (:class:`~nnmath.training.data.InMemory`), or chunks loaded one at a time
+(:class:`~nnmath.training.data.Chunks`, which the Dask adapter extends to compute the
+full-batch cost on the workers that hold the chunks). The steps are the same.
 """
 
 from __future__ import annotations
@@ -16,10 +21,10 @@ import time
 from contextlib import nullcontext
 
 import numpy as np
-import scipy.sparse as sp
 
 from nnmath import arrays
 from nnmath.optimizers import Optimizer
+from nnmath.training.data import Data, InMemory
 from nnmath.training.history import History
 from nnmath.training.interrupt import InterruptFlag
 from nnmath.training.monitor import Monitor, all_finite
@@ -30,62 +35,10 @@ from nnmath.training.threads import blas_threads
 __all__ = ["train"]
 
 
-def _take(A, idx, buffer):
-    """Rows ``idx`` of A, into a preallocated buffer when A is a dense NumPy array."""
-    if sp.issparse(A):
-        return A[idx]
-    if buffer is None:  # another array library: its own take
-        return arrays.namespace_of(A).take(A, idx, axis=0)
-    out = buffer[: len(idx)]
-    # mode="clip" lets numpy write straight into `out` (the indices come from a
-    # permutation, so none is out of range); the default mode copies through a buffer.
-    np.take(A, idx, axis=0, out=out, mode="clip")
-    return out
-
-
-class _Batches:
-    """The batches of one epoch: slices in order, or rows gathered in a random order
-    into preallocated buffers. The order is drawn with NumPy; on another array library
-    it crosses to the device once per epoch, and the batches are gathered there."""
-
-    def __init__(self, X, Y, sample_weight, batch_size: int, shuffle: bool):
-        self.X, self.Y, self.w = X, Y, sample_weight
-        self.n = n = X.shape[0]
-        self.size = batch_size
-        self.shuffle = shuffle
-        self.xp = arrays.namespace_of(Y)
-        buffers = shuffle and self.xp is np
-        dense = not sp.issparse(X)
-        self.x_buf = np.empty((batch_size, X.shape[1]), X.dtype) if buffers and dense else None
-        self.y_buf = np.empty((batch_size, Y.shape[1]), Y.dtype) if buffers else None
-        self.w_buf = (
-            np.empty(batch_size, sample_weight.dtype)
-            if buffers and sample_weight is not None
-            else None
-        )
-        self.starts = range(0, n, batch_size)
-
-    def epoch(self, rng: np.random.Generator):
-        """Yield (X_B, Y_B, w_B, rows) for each batch of one epoch."""
-        n, size, X, Y, w = self.n, self.size, self.X, self.Y, self.w
-        order = rng.permutation(n) if self.shuffle else None
-        if order is not None and self.xp is not np:
-            order = arrays.as_device_array(order, self.xp, arrays.device_of(Y))
-        for start in self.starts:
-            stop = min(start + size, n)
-            if order is not None:
-                idx = order[start:stop]
-                wb = None if w is None else _take(w, idx, self.w_buf)
-                yield _take(X, idx, self.x_buf), _take(Y, idx, self.y_buf), wb, stop - start
-            else:
-                wb = None if w is None else w[start:stop]
-                yield X[start:stop], Y[start:stop], wb, stop - start
-
-
 def train(
     model,
     X,
-    Y: np.ndarray,
+    Y: np.ndarray | None,
     optimizer: Optimizer,
     settings: Settings,
     *,
@@ -102,11 +55,15 @@ def train(
     model
         A :class:`nnmath.Network`, or any object with its training interface: the flat
         parameters ``theta`` and gradient ``grad``, ``backprop(X, Y, w, alpha=,
-        dropout_rng=)`` filling ``grad`` and returning the cost, ``objective(X, Y,
-        w, alpha)`` for a validation set, and ``layer_sizes`` (the BLAS threads of the
-        fit follow from them and the batch size: :mod:`nnmath.training.threads`).
-    X : ndarray or sparse matrix of shape (n_samples, n_inputs), validated
-    Y : ndarray of shape (n_samples, n_outputs), validated
+        total_weight=, dropout_rng=)`` filling ``grad`` and returning the cost,
+        ``objective(X, Y, w, alpha, total_weight=)`` for a validation set
+        (``total_weight``: the chunk's share of the whole's cost, see
+        :mod:`nnmath.training.data`), and ``layer_sizes`` (the BLAS threads of the fit
+        follow from them and the batch size: :mod:`nnmath.training.threads`).
+    X : ndarray or sparse matrix of shape (n_samples, n_inputs), validated; or a Data
+        A :class:`~nnmath.training.data.Data` source (chunks, a Dask collection's
+        chunks) holds X, Y and the weights itself: Y and sample_weight are then None.
+    Y : ndarray of shape (n_samples, n_outputs), validated, or None with a Data
     optimizer : Optimizer
         Updates ``model.theta`` from ``model.grad`` after every batch.
     settings : Settings
@@ -136,11 +93,11 @@ def train(
     history = history if history is not None else History()
     s = settings
     lr0 = s.learning_rate_init if s.learning_rate_init is not None else optimizer.learning_rate
-    n = X.shape[0]
+    data = X if isinstance(X, Data) else InMemory(X, Y, sample_weight)
+    n = data.n_samples
     bs = n if s.batch_size is None else max(1, min(int(s.batch_size), n))
     # One batch of all samples is the same gradient in any order: no shuffling then.
     full_batch = bs == n
-    batches = None if full_batch else _Batches(X, Y, sample_weight, bs, s.shuffle)
     dropout_rng = rng if s.dropout else None
     theta = model.theta
     params, grads = [theta], [model.grad]
@@ -170,7 +127,7 @@ def train(
                 optimizer.learning_rate = history.learning_rate = lr
                 last_good[...] = theta
                 if full_batch:  # the article's gradient descent: one step on all data
-                    cost = model.backprop(X, Y, sample_weight, alpha=alpha, dropout_rng=dropout_rng)
+                    cost = data.cost_and_gradient(model, alpha=alpha, dropout_rng=dropout_rng)
                     finite = math.isfinite(cost)
                     if finite:
                         step(params, grads)  # θ was finite before the step
@@ -181,7 +138,7 @@ def train(
                     epoch_cost = cost
                 else:
                     epoch_cost = 0.0
-                    for Xb, Yb, wb, rows in batches.epoch(rng):
+                    for Xb, Yb, wb, rows in data.epoch(rng, bs, s.shuffle):
                         cost = model.backprop(Xb, Yb, wb, alpha=alpha, dropout_rng=dropout_rng)
                         if math.isfinite(cost):
                             step(params, grads)

@@ -170,7 +170,7 @@ class Monitor:
         """Append the validation cost (loss + the L2 term, as in the training cost) and
         score of the current weights to the history and ``info``."""
         v, h = self.validation, self.history
-        val_loss = float(self.model.objective(v.X, v.Y, v.sample_weight, self.settings.alpha))
+        val_loss = v.cost(self.model, self.settings.alpha)
         h.validation_loss_curve.append(val_loss)
         info["val_loss"] = val_loss
         if v.score is not None:

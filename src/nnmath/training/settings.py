@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nnmath.optimizers import Constant, Schedule
+from nnmath.training.data import Data
 
 __all__ = ["Settings", "Validation"]
 
@@ -85,6 +86,9 @@ class Validation:
     score_name : str
         What the score is, for progress lines and stop reasons.
 
+    ``X`` may also be a :class:`~nnmath.training.data.Data` (chunks, a Dask
+    collection's chunks), with Y None: its cost is then the sum of the chunks' shares.
+
     Examples
     --------
     >>> import numpy as np
@@ -93,7 +97,23 @@ class Validation:
     """
 
     X: object
-    Y: np.ndarray
+    Y: np.ndarray | None
     sample_weight: np.ndarray | None = None
     score: Callable[[], float] | None = None
     score_name: str = "score"
+
+    def cost(self, model, alpha: float = 0.0) -> float:
+        """The validation cost of the model's current weights (with the L2 term).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nnmath import Network
+        >>> net = Network([1, 1], activation="identity")
+        >>> net.W[0][:], net.b[0][:] = 1.0, 0.0
+        >>> Validation(np.array([[2.0]]), np.array([[1.0]])).cost(net)   # (2 − 1)²
+        1.0
+        """
+        if isinstance(self.X, Data):
+            return float(self.X.objective(model, alpha))
+        return float(model.objective(self.X, self.Y, self.sample_weight, alpha))
