@@ -96,7 +96,7 @@ def train_lbfgs(
         if stop:  # a callback asked to stop: scipy ends the minimization
             raise StopIteration
 
-    limit = blas_threads(model.layer_sizes, X.shape[0]) if xp is np else nullcontext()
+    limit = blas_threads(model.layer_sizes, data.n_samples) if xp is np else nullcontext()
     try:
         with limit:
             result = scipy.optimize.minimize(
