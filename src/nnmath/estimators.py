@@ -575,6 +575,16 @@ class _BaseMLP(BaseEstimator):
         out = net.activations[-1].name
         model.out_activation_ = _SKLEARN_NAME.get(out, out)
         model._restore_labels(document)
+        try:
+            expected = model._output_and_loss(None)
+        except (AttributeError, TypeError, ValueError):
+            expected = None
+        if expected != (out, net.loss.name):
+            raise doc.ModelFileError(
+                f"a {cls.__name__} with loss={getattr(model, 'loss', None)!r:.40} has "
+                + (f"a {expected[0]} output and the {expected[1]} loss" if expected else "?")
+                + f"; the file's network has a {out} output and the {net.loss.name} loss"
+            )
         return model
 
     def _restore_labels(self, document: doc.Document) -> None:
@@ -826,10 +836,24 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             lambda v: v in ("binary", "multiclass", "multilabel-indicator"),
             "'binary', 'multiclass' or 'multilabel-indicator'",
         )
-        expected = 1 if label_type == "binary" else len(self.classes_)
+        n = len(self.classes_)
+        # What LabelBinarizer makes of the labels: "binary" for one or two classes,
+        # "multiclass" for more, and for a multilabel indicator the labels 0 … n − 1.
+        fits = {
+            "binary": n <= 2,
+            "multiclass": n >= 3,
+            "multilabel-indicator": n >= 2
+            and self.classes_.dtype.kind in "iu"
+            and self.classes_.tolist() == list(range(n)),
+        }[label_type]
+        if not fits:
+            raise doc.ModelFileError(
+                f"'classes_' {self.classes_.tolist()!r:.200} cannot be {label_type} labels"
+            )
+        expected = 1 if label_type == "binary" else n
         if self.n_outputs_ != expected:
             raise doc.ModelFileError(
-                f"{len(self.classes_)} {label_type} classes need {expected} output(s); "
+                f"{n} {label_type} classes need {expected} output(s); "
                 f"the network has {self.n_outputs_}"
             )
         binarizer = LabelBinarizer()
