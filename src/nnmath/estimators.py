@@ -45,11 +45,25 @@ from nnmath import initializers
 from nnmath.network import Network
 from nnmath.optimizers import SGD, Adam, Schedule, get_schedule
 from nnmath.rng import as_generator
-from nnmath.training import History, Progress, Settings, Validation, train, train_lbfgs
+from nnmath.training import (
+    DivergenceError,
+    History,
+    Progress,
+    Settings,
+    Validation,
+    train,
+    train_lbfgs,
+)
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
 _HIDDEN_ACTIVATIONS = {"identity", "logistic", "sigmoid", "tanh", "relu", "leaky_relu"}
+# scikit-learn's message when training ends on weights that are not finite, word for word:
+# scripts match it.
+_NON_FINITE = (
+    "Solver produced non-finite parameter weights. The input data may contain large values "
+    "and need to be preprocessed."
+)
 # scikit-learn's name for each output activation (out_activation_).
 _SKLEARN_NAME = {"sigmoid": "logistic"}
 
@@ -63,6 +77,40 @@ def _check_activation_list(value):
             f"activation must be one of {sorted(_HIDDEN_ACTIVATIONS)} or a list of them, one "
             f"per hidden layer; got {value!r}"
         )
+
+
+class _Layers(list):
+    """A network's W (or b) list as ``coefs_`` (``intercepts_``) shows it: setting an item
+    copies the array into the network's parameter buffer, shape checked, where a plain
+    list would silently drop the view the network computes with."""
+
+    def __init__(self, views: list[np.ndarray], name: str):
+        super().__init__(views)
+        self.name = name
+
+    def __setitem__(self, index, value) -> None:
+        if not isinstance(index, (int, np.integer)):
+            raise TypeError(f"set {self.name} one layer at a time, or all of it at once")
+        self._copy(list.__getitem__(self, index), value, f"{self.name}[{index}]")
+
+    def _copy(self, view: np.ndarray, value, name: str) -> None:
+        try:
+            array = np.asarray(value, dtype=view.dtype)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be an array of numbers; got {value!r:.100}") from None
+        if array.shape != view.shape:
+            raise ValueError(f"{name} must have shape {view.shape}; got {array.shape}")
+        view[...] = array
+
+    def assign(self, values) -> None:
+        """Copy a whole list of arrays in, one per layer."""
+        values = list(values)
+        if len(values) != len(self):
+            raise ValueError(
+                f"{self.name} needs {len(self)} arrays, one per layer; got {len(values)}"
+            )
+        for l, (view, value) in enumerate(zip(self, values, strict=True)):
+            self._copy(view, value, f"{self.name}[{l}]")
 
 
 class _BaseMLP(BaseEstimator):
@@ -244,25 +292,62 @@ class _BaseMLP(BaseEstimator):
     # ------------------------------------------------------------------ fitted views
     @property
     def coefs_(self) -> list[np.ndarray]:
-        """Weight matrices W_l of shape (n_l, n_{l+1}): views into the network."""
+        """Weight matrices W_l of shape (n_l, n_{l+1}): views into the network.
+
+        Assigning the list, or one of its matrices (``coefs_[0] = W``), writes into the
+        network. Set on an estimator not fitted yet (with ``intercepts_``), the weights
+        are where the next ``partial_fit`` (or ``fit`` with ``warm_start=True``) starts,
+        as in scikit-learn.
+        """
+        if "network_" in vars(self):
+            return _Layers(self.network_.W, "coefs_")
+        given = vars(self).get("_given_coefs")
+        if given is not None:
+            return given
         check_is_fitted(self, "network_")
-        return self.network_.W
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @coefs_.setter
     def coefs_(self, values) -> None:
-        for W, v in zip(self.network_.W, values, strict=True):
-            W[...] = v
+        if "network_" in vars(self):
+            _Layers(self.network_.W, "coefs_").assign(values)
+        else:
+            self._given_coefs = values  # the list itself: its items may still be set
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
-        """Bias vectors b_l of shape (n_{l+1},): views into the network."""
+        """Bias vectors b_l of shape (n_{l+1},): views into the network (assignable like
+        :attr:`coefs_`)."""
+        if "network_" in vars(self):
+            return _Layers(self.network_.b, "intercepts_")
+        given = vars(self).get("_given_intercepts")
+        if given is not None:
+            return given
         check_is_fitted(self, "network_")
-        return self.network_.b
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @intercepts_.setter
     def intercepts_(self, values) -> None:
-        for b, v in zip(self.network_.b, values, strict=True):
-            b[...] = v
+        if "network_" in vars(self):
+            _Layers(self.network_.b, "intercepts_").assign(values)
+        else:
+            self._given_intercepts = values
+
+    def _start_from_given_weights(self) -> bool:
+        """Copy coefs_ and intercepts_ set before the first fit into the new network;
+        False when none were set."""
+        coefs = vars(self).pop("_given_coefs", None)
+        intercepts = vars(self).pop("_given_intercepts", None)
+        if coefs is None and intercepts is None:
+            return False
+        if coefs is None or intercepts is None:
+            raise ValueError(
+                "set both coefs_ and intercepts_ before fitting to start from given weights; "
+                f"only {'coefs_' if intercepts is None else 'intercepts_'} was set"
+            )
+        _Layers(self.network_.W, "coefs_").assign(coefs)
+        _Layers(self.network_.b, "intercepts_").assign(intercepts)
+        return True
 
     # ------------------------------------------------------------------ fitting
     def _fit(self, X, y, sample_weight=None, incremental=False, validation_data=None):
@@ -287,7 +372,13 @@ class _BaseMLP(BaseEstimator):
                 if isinstance(self.dropout, (list, tuple))
                 else self.dropout,
             )
-            self._initialize_like_sklearn()
+            # Weights set before a fit that keeps them (scikit-learn's hand-worked step
+            # sets them and calls partial_fit), else scikit-learn's initialization.
+            keep_given = self.warm_start or incremental
+            if not (keep_given and self._start_from_given_weights()):
+                vars(self).pop("_given_coefs", None)
+                vars(self).pop("_given_intercepts", None)
+                self._initialize_like_sklearn()
             self._history = History()
             self._optimizer = None
             self.n_layers_ = len(layer_sizes)
@@ -301,14 +392,21 @@ class _BaseMLP(BaseEstimator):
         elif self.network_.dtype != X.dtype:
             X = X.astype(self.network_.dtype)
             Y = Y.astype(self.network_.dtype)
-        if self.solver == "lbfgs":
-            history = self._fit_lbfgs(X, Y, y_original, sample_weight, validation_data)
-        else:
-            if self.early_stopping and incremental:
-                raise ValueError("partial_fit does not support early_stopping=True")
-            history = self._fit_stochastic(
-                X, Y, y_original, sample_weight, incremental, validation_data
-            )
+        if self.solver != "lbfgs" and self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True")
+        try:
+            if self.solver == "lbfgs":
+                history = self._fit_lbfgs(X, Y, y_original, sample_weight, validation_data)
+            else:
+                history = self._fit_stochastic(
+                    X, Y, y_original, sample_weight, incremental, validation_data
+                )
+        except DivergenceError as exc:
+            # A ValueError that starts as scikit-learn's; the network keeps its last
+            # finite weights, and the curves recorded so far are the fitted attributes.
+            if exc.history is not None:
+                self._set_history_attributes(exc.history)
+            raise DivergenceError(f"{_NON_FINITE} {exc}", exc.history) from None
         self._set_history_attributes(history)
         return self
 
@@ -469,6 +567,12 @@ class _BaseMLP(BaseEstimator):
                 if w_val is None:
                     return scorer(self, X_val, y_val)
                 return scorer(self, X_val, y_val, sample_weight=w_val)
+            except ValueError:
+                # Predictions that overflowed: scikit-learn scores them NaN (and the
+                # monitor ends a run whose validation score is NaN).
+                if not np.isfinite(self.network_.propagate(X_val)).all():
+                    return float("nan")
+                raise
             finally:
                 del self._input_checked
 
@@ -752,12 +856,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
             self._label_binarizer = LabelBinarizer()
             self._label_binarizer.fit(y)
+            # A single class is fitted as scikit-learn does: one sigmoid output trained
+            # towards 0 (LabelBinarizer's encoding of it); predict returns the class.
             self.classes_ = self._label_binarizer.classes_
-            if len(self.classes_) < 2 and not type_of_target(y).startswith("multilabel"):
-                raise ValueError(
-                    f"y has only one class ({self.classes_[0]!r}); a classifier needs at "
-                    "least two classes"
-                )
         else:
             labels = np.unique(y) if y.ndim == 1 else self.classes_
             unknown = np.setdiff1d(labels, self.classes_)
@@ -1011,8 +1112,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return X, Y, y_original
 
     def _encode_validation_targets(self, y_val, dtype):
-        Y = np.asarray(y_val, dtype=dtype)
-        return Y.reshape(-1, 1) if Y.ndim == 1 else Y
+        # numeric, finite, of the network's number of outputs, and targets its loss
+        # takes (no negative counts for the Poisson loss), as for y
+        Y = self.network_.check_y(y_val, len(y_val), name="validation_data's y_val")
+        return Y.astype(dtype, copy=False)
 
     def _output_and_loss(self, Y):
         if self.loss == "poisson":
