@@ -90,3 +90,59 @@ def _make_targets(kind: str, rng: np.random.Generator, n: int, k: int) -> np.nda
 def make_targets():
     """``make_targets(kind, rng, n, k)``: see :func:`_make_targets`."""
     return _make_targets
+
+
+def save_every_model_kind(directory) -> dict:
+    """One small model file of every kind nnmath saves, written into ``directory``:
+    {kind: path}. The seed files of the loader's fuzz tests (CI's seeded mutator and
+    ``make fuzz``'s longer campaign)."""
+    from pathlib import Path
+
+    from sklearn.pipeline import Pipeline
+
+    import nnmath
+    from nnmath.preprocessing import TabularPreprocessor
+
+    directory = Path(directory)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    labels = np.where(X[:, 0] > 0, "yes", "no")
+    three = np.digitize(X[:, 0], [-0.5, 0.5])
+    quiet = {"hidden_layer_sizes": (3,), "max_iter": 5, "random_state": 0}
+    table = {"size": X[:, 0], "color": np.where(X[:, 1] > 0, "red", "blue"), "label": labels}
+    pre = TabularPreprocessor(target="label").fit(table)
+    models = {
+        "network": nnmath.Network([3, 4, 2], activation="tanh", random_state=0),
+        "network-f32": nnmath.Network(
+            [3, 2], activation="leaky_relu", loss="huber", dtype=np.float32, random_state=0
+        ),
+        "perceptron-step": nnmath.Perceptron("step", max_iter=5, random_state=0),
+        "perceptron-3": nnmath.Perceptron(max_iter=5, tol=None, random_state=0),
+        "mlp-binary": nnmath.MLPClassifier(**quiet),
+        "mlp-multiclass": nnmath.MLPClassifier(**quiet),
+        "mlp-multilabel": nnmath.MLPClassifier(**quiet),
+        "mlp-one-class": nnmath.MLPClassifier(**quiet),
+        "mlp-regressor": nnmath.MLPRegressor(**quiet),
+        "mlp-poisson": nnmath.MLPRegressor(loss="poisson", **quiet),
+        "pipeline": nnmath.MLPClassifier(**quiet),
+    }
+    targets = {
+        "perceptron-step": labels,
+        "perceptron-3": three,
+        "mlp-binary": labels,
+        "mlp-multiclass": three,
+        "mlp-multilabel": (X[:, :2] > 0).astype(int),
+        "mlp-one-class": np.full(40, "only"),
+        "mlp-regressor": X @ [1.0, 2.0, 0.0],
+        "mlp-poisson": rng.poisson(1.0, 40),
+    }
+    paths = {}
+    for kind, model in models.items():
+        if kind == "pipeline":
+            fit_quietly(model, pre.transform(table), labels)
+            model = Pipeline([("preprocess", pre), ("model", model)])
+        elif kind in targets:
+            fit_quietly(model, X, targets[kind])
+        paths[kind] = directory / f"{kind}.safetensors"
+        nnmath.save(model, paths[kind])
+    return paths
