@@ -1,6 +1,7 @@
 """Shared fixtures and helpers of the tests: a seeded generator, central differences,
 targets of each kind a loss expects, a fit that ignores the ConvergenceWarning of a
-deliberately short run, and scikit-learn's stopping rule written out by hand.
+deliberately short run, scikit-learn's stopping rule written out by hand, a directory
+no file can be created in, and one model file of every kind (the fuzzers' seeds).
 
 The helpers are plain functions (``from conftest import fit_quietly, plateau_epoch``);
 the fixtures hand out the others.
@@ -9,6 +10,7 @@ the fixtures hand out the others.
 from __future__ import annotations
 
 import math
+import os
 import warnings
 
 import numpy as np
@@ -41,6 +43,22 @@ def plateau_epoch(curve, tol, n_iter_no_change):
         if count > n_iter_no_change:
             return epoch
     return None
+
+
+def unwritable_directory(tmp_path) -> str:
+    """A directory in which no file can be created: a read-only one, or for root (whom
+    the mode does not stop) sysfs, where no file can be created at all."""
+    directory = tmp_path / "read-only"
+    directory.mkdir()
+    directory.chmod(0o555)
+    if not os.access(directory, os.W_OK):
+        return str(directory)
+    try:
+        open("/sys/nnmath-probe", "wb").close()
+    except OSError:
+        return "/sys"
+    os.unlink("/sys/nnmath-probe")
+    pytest.skip("no directory that this user cannot write")
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ import safetensors.numpy
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 import nnmath
+from conftest import unwritable_directory
 from nnmath import activations
 from nnmath import document as nndoc
 from nnmath.io import container
@@ -947,22 +948,6 @@ def test_errors_while_writing_name_the_users_path(tmp_path, monkeypatch):
         nnmath.save(nnmath.Network([2, 1], random_state=0), path)
     assert info.value.filename == str(path)
     assert os.listdir(tmp_path) == []
-
-
-def unwritable_directory(tmp_path) -> str:
-    """A directory in which no file can be created: a read-only one, or for root (whom
-    the mode does not stop) sysfs, where no file can be created at all."""
-    directory = tmp_path / "read-only"
-    directory.mkdir()
-    directory.chmod(0o555)
-    if not os.access(directory, os.W_OK):
-        return str(directory)
-    try:
-        open("/sys/nnmath-probe", "wb").close()
-    except OSError:
-        return "/sys"
-    os.unlink("/sys/nnmath-probe")
-    pytest.skip("no directory that this user cannot write")
 
 
 def test_check_writable_finds_what_a_save_would_fail_on(tmp_path):
