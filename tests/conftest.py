@@ -110,6 +110,46 @@ def make_targets():
     return _make_targets
 
 
+def check_consistent(model) -> None:
+    """Assert what a loaded model owes its user, whatever its weights: it predicts, a
+    classifier's labels are among its classes, and each has the highest of its
+    probabilities (where those are numbers: finite weights of 1e300 overflow, as any
+    model's would on such inputs). ``model`` is one of :func:`save_every_model_kind`'s
+    kinds, loaded (maybe from a mutated file)."""
+    import warnings
+
+    import nnmath
+
+    estimator = model.steps[-1][1] if hasattr(model, "steps") else model
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the overflow of huge weights
+        warnings.simplefilter("ignore", UserWarning)  # feature names of a mutated file
+        if isinstance(estimator, nnmath.Network):
+            estimator.forward(np.zeros((2, estimator.layer_sizes[0])))
+            return
+        if hasattr(model, "steps"):  # a table the model's own preprocessing takes
+            pre = model.steps[0][1]
+            X = {
+                name: np.zeros(4)
+                if name in pre.numeric_
+                else np.array(pre.categories_[name] * 4)[:4]
+                for name in pre.feature_names_in_
+            }
+        else:
+            X = np.zeros((4, estimator.n_features_in_))
+        pred = model.predict(X)
+        if hasattr(estimator, "classes_") and pred.ndim == 1:
+            assert set(pred.tolist()) <= set(estimator.classes_.tolist())
+            if hasattr(model, "predict_proba") and len(estimator.classes_) > 1:
+                proba = model.predict_proba(X)
+                index = np.searchsorted(estimator.classes_, pred)  # classes_ are sorted
+                chosen = proba[np.arange(len(pred)), index]
+                finite = np.isfinite(proba).all(axis=1)
+                # the predicted class has the highest probability (ties, which rounding
+                # makes of nearly equal sigmoids, may go either way)
+                assert (chosen[finite] == proba[finite].max(axis=1)).all()
+
+
 def save_every_model_kind(directory) -> dict:
     """One small model file of every kind nnmath saves, written into ``directory``:
     {kind: path}. The seed files of the loader's fuzz tests (CI's seeded mutator and

@@ -20,13 +20,12 @@ import math
 import struct
 import sys
 import tracemalloc
-import warnings
 
 import numpy as np
 import pytest
 
 import nnmath
-from conftest import save_every_model_kind
+from conftest import check_consistent, save_every_model_kind
 from nnmath.document import MAX_CLASSES_BYTES, MAX_MESSAGE_CHARS
 from nnmath.io.container import CHECKSUM_KEYS
 
@@ -162,31 +161,6 @@ class _CallCounter:
         return False
 
 
-def _check_consistent(model, X) -> None:
-    """A loaded model predicts finite numbers; a classifier's labels are its classes and
-    agree with the argmax of its probabilities."""
-    estimator = model.steps[-1][1] if hasattr(model, "steps") else model
-    if isinstance(estimator, nnmath.Network):
-        out = estimator.forward(np.zeros((2, estimator.layer_sizes[0])))
-        assert np.isfinite(out).all()
-        return
-    if hasattr(model, "steps"):
-        X = {"size": X[:, 0], "color": np.array(["red", "blue", "red", "blue"])}
-    else:
-        X = np.zeros((4, estimator.n_features_in_))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # feature names of a damaged file
-        pred = model.predict(X)
-        if hasattr(estimator, "classes_") and pred.ndim == 1:
-            assert set(pred.tolist()) <= set(estimator.classes_.tolist())
-            if hasattr(model, "predict_proba") and len(estimator.classes_) > 1:
-                proba = model.predict_proba(X)
-                assert np.isfinite(proba).all()
-                assert (estimator.classes_[proba.argmax(axis=1)] == pred).all()
-        else:
-            assert np.isfinite(np.asarray(pred, dtype=float)).all()
-
-
 @pytest.fixture(scope="module")
 def seed_files(tmp_path_factory) -> dict[str, bytes]:
     paths = save_every_model_kind(tmp_path_factory.mktemp("seeds"))
@@ -195,7 +169,6 @@ def seed_files(tmp_path_factory) -> dict[str, bytes]:
 
 def test_mutated_model_files_load_consistently_or_raise_model_file_error(tmp_path, seed_files):
     rng = np.random.default_rng(SEED)
-    X = np.zeros((4, 3))
     path = tmp_path / "mutant.safetensors"
     counts = {"loaded": 0, "refused": 0}
     worst = {"memory": 0, "calls": 0, "message": 0}
@@ -214,7 +187,7 @@ def test_mutated_model_files_load_consistently_or_raise_model_file_error(tmp_pat
                 raise AssertionError(f"{kind} mutant {data[:300]!r}… raised {exc!r}") from exc
             else:
                 counts["loaded"] += 1
-                _check_consistent(model, X)
+                check_consistent(model)
             worst["memory"] = max(worst["memory"], tracemalloc.get_traced_memory()[1])
             worst["calls"] = max(worst["calls"], counter.calls)
     finally:
