@@ -111,7 +111,16 @@ def table_shape(path: Path, sep: str = ",") -> tuple[int, int] | None:
     """(rows, columns) of a data file, found without building the table: a Parquet
     file's metadata, or a CSV file's header line and its count of line ends (an upper
     bound: quoted line breaks count too). None when the file cannot tell (pandas then
-    says what is wrong with it)."""
+    says what is wrong with it).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = path.write_text("a,b,c\\n1,2,3\\n4,5,6")
+    >>> table_shape(path)
+    (2, 3)
+    """
     if path.suffix.lower() in (".parquet", ".pq"):
         try:
             import pyarrow.parquet as pq

@@ -44,6 +44,15 @@ def is_command(orig_argv: list[str], argv0: str, main_file: str | None) -> bool:
     ``python -m nnmath``: while Python imports the package to find its ``__main__``,
     ``sys.argv[0]`` is ``"-m"`` and the module named after ``-m`` is nnmath. The console
     script: the ``__main__`` file is the script called ``nnmath``.
+
+    Examples
+    --------
+    >>> is_command(["python", "-X", "importtime", "-m", "nnmath"], "-m", None)
+    True
+    >>> is_command(["/venv/bin/nnmath", "info", "m.safetensors"], "nnmath", "/venv/bin/nnmath")
+    True
+    >>> is_command(["python", "-m", "pytest"], "-m", None)
+    False
     """
     if main_file is not None:
         return os.path.splitext(os.path.basename(main_file))[0] in _SCRIPT_NAMES
@@ -63,7 +72,16 @@ def is_command(orig_argv: list[str], argv0: str, main_file: str | None) -> bool:
 
 
 def exit_interrupted(signum=None, frame=None) -> None:
-    """SIGINT handler: one line on stderr, then exit with status 130 (SystemExit)."""
+    """SIGINT handler: one line on stderr, then exit with status 130 (SystemExit).
+
+    Examples
+    --------
+    >>> try:
+    ...     exit_interrupted()
+    ... except SystemExit as exc:
+    ...     print(exc.code)
+    130
+    """
     try:
         sys.stderr.write("nnmath: interrupted\n")
         sys.stderr.flush()
@@ -74,7 +92,13 @@ def exit_interrupted(signum=None, frame=None) -> None:
 
 def guard() -> bool:
     """In the command's process (and the main thread), install :func:`exit_interrupted`
-    for SIGINT; returns whether it did."""
+    for SIGINT; returns whether it did.
+
+    Examples
+    --------
+    >>> guard()  # this process is not the command: nothing changes
+    False
+    """
     main = sys.modules.get("__main__")
     main_file = getattr(main, "__file__", None)
     if not is_command(getattr(sys, "orig_argv", []), sys.argv[0] if sys.argv else "", main_file):

@@ -363,6 +363,15 @@ def atomic_write(path: str, data: bytes) -> None:
     ``path`` is followed through symbolic links; an existing target must be a regular
     file and keeps its permissions. Temporary files of this target left by a killed
     writer are removed first. See the module's docstring.
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> (folder / "link").symlink_to(folder / "target.bin")
+    >>> atomic_write(str(folder / "link"), b"new")
+    >>> (folder / "target.bin").read_bytes(), (folder / "link").is_symlink()
+    (b'new', True)
     """
     target, directory, prefix, _ = _resolve(path)
     _remove_abandoned(directory, prefix)
@@ -545,6 +554,15 @@ def read(path, classes: Collection[str]) -> tuple[Document, Tensors, bool]:
     ``classes`` are the model class names the reader can build; another name in the
     document is a :class:`ModelFileError`. ``checksummed`` is True when the file holds
     checksums (and they matched: a mismatch raises), False for a file without them.
+
+    Examples
+    --------
+    >>> import nnmath, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "net.safetensors"
+    >>> nnmath.save(nnmath.Network([2, 1], random_state=0), path)
+    >>> document, tensors, checksummed = read(path, ["Network"])
+    >>> document["class"], sorted(tensors), checksummed
+    ('Network', ['W1', 'b1'], True)
     """
     where = shown(path)
     with _open_regular(path) as f:
