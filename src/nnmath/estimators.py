@@ -299,13 +299,11 @@ class _BaseMLP(BaseEstimator):
         are where the next ``partial_fit`` (or ``fit`` with ``warm_start=True``) starts,
         as in scikit-learn.
         """
-        if "network_" in vars(self):
-            return _Layers(self.network_.W, "coefs_")
         given = vars(self).get("_given_coefs")
-        if given is not None:
-            return given
+        if given is not None and "network_" not in vars(self):
+            return given  # set before any fit
         check_is_fitted(self, "network_")
-        raise AssertionError("unreachable")  # pragma: no cover
+        return _Layers(self.network_.W, "coefs_")
 
     @coefs_.setter
     def coefs_(self, values) -> None:
@@ -318,13 +316,11 @@ class _BaseMLP(BaseEstimator):
     def intercepts_(self) -> list[np.ndarray]:
         """Bias vectors b_l of shape (n_{l+1},): views into the network (assignable like
         :attr:`coefs_`)."""
-        if "network_" in vars(self):
-            return _Layers(self.network_.b, "intercepts_")
         given = vars(self).get("_given_intercepts")
-        if given is not None:
-            return given
+        if given is not None and "network_" not in vars(self):
+            return given  # set before any fit
         check_is_fitted(self, "network_")
-        raise AssertionError("unreachable")  # pragma: no cover
+        return _Layers(self.network_.b, "intercepts_")
 
     @intercepts_.setter
     def intercepts_(self, values) -> None:
