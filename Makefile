@@ -1,11 +1,14 @@
 # Two commands do all the set-up on a fresh machine that has only python3:
 #   make demo   creates .venv, installs nnmath and runs its main job
 #   make test   creates .venv, installs nnmath with its test extras, runs ruff and pytest
+# and by hand (not in CI):
+#   make fuzz   installs atheris, fuzzes nnmath.load for FUZZ_SECONDS (default 600)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+FUZZ_SECONDS ?= 600
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,12 +21,16 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-fuzz: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[fuzz]"
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed
+
 demo: $(VENV)/.installed
 	$(BIN)/nnmath train
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks fuzz
+	$(BIN)/ruff format --check src tests benchmarks fuzz
 
 # The second pass runs the tests of scikit-learn's array-API dispatch, which needs
 # SciPy's array-API support switched on before SciPy is imported.
@@ -37,5 +44,9 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/parity.py
 	$(BIN)/python benchmarks/scale.py
 
+fuzz: $(VENV)/.installed-fuzz
+	$(BIN)/python fuzz/load.py -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+		-max_len=65536
+
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache .hypothesis .fuzz-corpus

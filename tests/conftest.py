@@ -1,6 +1,7 @@
 """Shared fixtures and helpers of the tests: a seeded generator, central differences,
 targets of each kind a loss expects, a fit that ignores the ConvergenceWarning of a
-deliberately short run, and scikit-learn's stopping rule written out by hand.
+deliberately short run, scikit-learn's stopping rule written out by hand, a directory
+no file can be created in, and one model file of every kind (the fuzzers' seeds).
 
 The helpers are plain functions (``from conftest import fit_quietly, plateau_epoch``);
 the fixtures hand out the others.
@@ -9,6 +10,7 @@ the fixtures hand out the others.
 from __future__ import annotations
 
 import math
+import os
 import warnings
 
 import numpy as np
@@ -77,6 +79,22 @@ def plateau_epoch(curve, tol, n_iter_no_change):
     return None
 
 
+def unwritable_directory(tmp_path) -> str:
+    """A directory in which no file can be created: a read-only one, or for root (whom
+    the mode does not stop) sysfs, where no file can be created at all."""
+    directory = tmp_path / "read-only"
+    directory.mkdir()
+    directory.chmod(0o555)
+    if not os.access(directory, os.W_OK):
+        return str(directory)
+    try:
+        open("/sys/nnmath-probe", "wb").close()
+    except OSError:
+        return "/sys"
+    os.unlink("/sys/nnmath-probe")
+    pytest.skip("no directory that this user cannot write")
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     """A fresh, seeded generator for every test (never the global state)."""
@@ -124,3 +142,99 @@ def _make_targets(kind: str, rng: np.random.Generator, n: int, k: int) -> np.nda
 def make_targets():
     """``make_targets(kind, rng, n, k)``: see :func:`_make_targets`."""
     return _make_targets
+
+
+def check_consistent(model) -> None:
+    """Assert what a loaded model owes its user, whatever its weights: it predicts, a
+    classifier's labels are among its classes, and each has the highest of its
+    probabilities (where those are numbers: finite weights of 1e300 overflow, as any
+    model's would on such inputs). ``model`` is one of :func:`save_every_model_kind`'s
+    kinds, loaded (maybe from a mutated file)."""
+    import warnings
+
+    import nnmath
+
+    estimator = model.steps[-1][1] if hasattr(model, "steps") else model
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the overflow of huge weights
+        warnings.simplefilter("ignore", UserWarning)  # feature names of a mutated file
+        if isinstance(estimator, nnmath.Network):
+            estimator.forward(np.zeros((2, estimator.layer_sizes[0])))
+            return
+        if hasattr(model, "steps"):  # a table the model's own preprocessing takes
+            pre = model.steps[0][1]
+            X = {
+                name: np.zeros(4)
+                if name in pre.numeric_
+                else np.array(pre.categories_[name] * 4)[:4]
+                for name in pre.feature_names_in_
+            }
+        else:
+            X = np.zeros((4, estimator.n_features_in_))
+        pred = model.predict(X)
+        if hasattr(estimator, "classes_") and pred.ndim == 1:
+            assert set(pred.tolist()) <= set(estimator.classes_.tolist())
+            if hasattr(model, "predict_proba") and len(estimator.classes_) > 1:
+                proba = model.predict_proba(X)
+                index = np.searchsorted(estimator.classes_, pred)  # classes_ are sorted
+                chosen = proba[np.arange(len(pred)), index]
+                finite = np.isfinite(proba).all(axis=1)
+                # the predicted class has the highest probability (ties, which rounding
+                # makes of nearly equal sigmoids, may go either way)
+                assert (chosen[finite] == proba[finite].max(axis=1)).all()
+
+
+def save_every_model_kind(directory) -> dict:
+    """One small model file of every kind nnmath saves, written into ``directory``:
+    {kind: path}. The seed files of the loader's fuzz tests (CI's seeded mutator and
+    ``make fuzz``'s longer campaign)."""
+    from pathlib import Path
+
+    from sklearn.pipeline import Pipeline
+
+    import nnmath
+    from nnmath.preprocessing import TabularPreprocessor
+
+    directory = Path(directory)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    labels = np.where(X[:, 0] > 0, "yes", "no")
+    three = np.digitize(X[:, 0], [-0.5, 0.5])
+    quiet = {"hidden_layer_sizes": (3,), "max_iter": 5, "random_state": 0}
+    table = {"size": X[:, 0], "color": np.where(X[:, 1] > 0, "red", "blue"), "label": labels}
+    pre = TabularPreprocessor(target="label").fit(table)
+    models = {
+        "network": nnmath.Network([3, 4, 2], activation="tanh", random_state=0),
+        "network-f32": nnmath.Network(
+            [3, 2], activation="leaky_relu", loss="huber", dtype=np.float32, random_state=0
+        ),
+        "perceptron-step": nnmath.Perceptron("step", max_iter=5, random_state=0),
+        "perceptron-3": nnmath.Perceptron(max_iter=5, tol=None, random_state=0),
+        "mlp-binary": nnmath.MLPClassifier(**quiet),
+        "mlp-multiclass": nnmath.MLPClassifier(**quiet),
+        "mlp-multilabel": nnmath.MLPClassifier(**quiet),
+        "mlp-one-class": nnmath.MLPClassifier(**quiet),
+        "mlp-regressor": nnmath.MLPRegressor(**quiet),
+        "mlp-poisson": nnmath.MLPRegressor(loss="poisson", **quiet),
+        "pipeline": nnmath.MLPClassifier(**quiet),
+    }
+    targets = {
+        "perceptron-step": labels,
+        "perceptron-3": three,
+        "mlp-binary": labels,
+        "mlp-multiclass": three,
+        "mlp-multilabel": (X[:, :2] > 0).astype(int),
+        "mlp-one-class": np.full(40, "only"),
+        "mlp-regressor": X @ [1.0, 2.0, 0.0],
+        "mlp-poisson": rng.poisson(1.0, 40),
+    }
+    paths = {}
+    for kind, model in models.items():
+        if kind == "pipeline":
+            fit_quietly(model, pre.transform(table), labels)
+            model = Pipeline([("preprocess", pre), ("model", model)])
+        elif kind in targets:
+            fit_quietly(model, X, targets[kind])
+        paths[kind] = directory / f"{kind}.safetensors"
+        nnmath.save(model, paths[kind])
+    return paths

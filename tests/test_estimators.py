@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import inspect
 import io
+import math
 import pickle
 import re
 import warnings
@@ -917,3 +918,238 @@ def test_perceptron_invalid_parameters(name, value, iris):
     X, y = iris
     with pytest.raises(ValueError, match=name):
         Perceptron().set_params(**{name: value}).fit(X, y)
+
+
+# ======================================================================== failing like scikit-learn
+# Issue 13, points 13–18: where scripts rely on how scikit-learn's MLPs fail or behave.
+SKLEARN_NON_FINITE = (
+    "Solver produced non-finite parameter weights. The input data may contain large values "
+    "and need to be preprocessed."
+)
+
+
+def _exploding_data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 5)) * 1e3
+    return X, X @ rng.normal(size=5) * 1e3
+
+
+@pytest.mark.parametrize("solver", ["sgd", "gd"])
+def test_divergence_is_scikit_learns_value_error(solver):
+    X, y = _exploding_data()
+    reg = MLPRegressor(
+        hidden_layer_sizes=(8,), solver=solver, learning_rate_init=10.0, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the overflow, as in scikit-learn
+        with pytest.raises(ValueError) as info:
+            reg.fit(X, y)
+    assert str(info.value).startswith(SKLEARN_NON_FINITE + " training diverged in epoch")
+    assert type(info.value).__name__ == "DivergenceError"  # its own name…
+    assert isinstance(info.value, FloatingPointError)  # …and its old base
+    assert info.value.history.stop_reason.startswith("diverged")
+    assert np.isfinite(reg.network_.theta).all()  # the last finite weights are kept
+    assert reg.loss_curve_ == info.value.history.loss_curve
+
+
+def test_diverging_with_early_stopping_stops_and_keeps_the_best_weights():
+    # scikit-learn's issue #29504: with early_stopping=True a diverging loss must not
+    # raise; training ends on the best weights, validation_scores_ ending with NaN
+    X, y = _exploding_data()
+    reg = MLPRegressor(
+        hidden_layer_sizes=(8,),
+        solver="sgd",
+        learning_rate_init=10.0,
+        early_stopping=True,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        reg.fit(X, y)
+    assert reg.stop_reason_.startswith("diverged: the cost became")
+    assert "restored the weights of epoch" in reg.stop_reason_
+    last = reg.validation_scores_[-1]
+    assert type(last) is float and math.isnan(last)
+    assert all(math.isfinite(s) for s in reg.validation_scores_[:1])
+    assert np.isfinite(reg.predict(X)).all()
+    assert math.isfinite(reg.best_validation_score_)
+
+
+def test_a_validation_score_that_becomes_nan_ends_training_on_the_best_weights():
+    # predictions on the validation set overflow (float32) while the training cost stays
+    # finite: scikit-learn scores them NaN, and early stopping cannot go on watching it
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3)).astype(np.float32)
+    X_val = np.full((10, 3), 3e38, dtype=np.float32)
+    reg = MLPRegressor(
+        hidden_layer_sizes=(4,), activation="identity", early_stopping=True, random_state=0
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        reg.fit(X, X @ [1.0, 2.0, 3.0], validation_data=(X_val, np.arange(10.0)))
+    assert reg.stop_reason_.startswith("diverged: the validation r2 became NaN; restored")
+    assert math.isnan(reg.validation_scores_[-1]) and len(reg.validation_scores_) == reg.n_iter_
+    assert np.isfinite(reg.predict(X)).all()
+
+
+def test_a_nan_score_stops_early_stopping():
+    scores = iter([0.1, 0.2, math.nan, 0.9])
+    X, y = np.random.default_rng(0).normal(size=(40, 2)), np.arange(40.0)
+    reg = MLPRegressor(
+        hidden_layer_sizes=(3,), early_stopping=True, scoring=lambda *_: next(scores)
+    )
+    reg.fit(X, y, validation_data=(X, y))
+    assert (
+        reg.stop_reason_
+        == "diverged: the validation <lambda> became NaN; restored the weights of epoch 2"
+    )
+    assert reg.n_iter_ == 3 and reg.validation_scores_[:2] == [0.1, 0.2]
+
+
+def test_poisson_validation_targets_are_checked_like_the_training_targets():
+    X = np.random.default_rng(0).normal(size=(20, 2))
+    y = np.arange(20.0)
+    reg = MLPRegressor(loss="poisson", hidden_layer_sizes=(3,), max_iter=3)
+    with pytest.raises(ValueError, match="^validation_data's y_val has negative values; the poi"):
+        reg.fit(X, y, validation_data=(X, -y))
+    with pytest.raises(ValueError, match="validation_data's y_val contains NaN or infinity"):
+        reg.fit(X, y, validation_data=(X, np.full(20, np.nan)))
+    with pytest.raises(ValueError, match=r"validation_data's y_val must have shape \(n_samples, 1"):
+        reg.fit(X, y, validation_data=(X, np.zeros((20, 2))))
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
+@pytest.mark.parametrize("label", [7, "only"])
+def test_a_single_class_is_fitted_and_predicted_as_scikit_learn_does(solver, label):
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    y = [label] * 30
+    params = dict(hidden_layer_sizes=(4,), solver=solver, max_iter=20, random_state=0)
+    ours = fit_quietly(MLPClassifier(**params), X, y)
+    theirs = fit_quietly(sk_nn.MLPClassifier(**params), X, y)
+    assert ours.classes_.tolist() == theirs.classes_.tolist() == [label]
+    assert (ours.n_outputs_, ours.out_activation_) == (theirs.n_outputs_, theirs.out_activation_)
+    assert ours.predict(X).tolist() == theirs.predict(X).tolist() == y
+    proba = ours.predict_proba(X)
+    assert proba.shape == theirs.predict_proba(X).shape == (30, 2)  # scikit-learn's two columns
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert ours.score(X, y) == theirs.score(X, y) == 1.0
+
+
+def test_a_single_class_with_partial_fit_and_in_a_model_file(tmp_path):
+    import nnmath
+
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    clf = MLPClassifier(hidden_layer_sizes=(4,), random_state=0)
+    clf.partial_fit(X, ["only"] * 30, classes=["only"])
+    assert clf.predict(X[:2]).tolist() == ["only", "only"]
+    nnmath.save(clf, tmp_path / "one.safetensors")
+    loaded = nnmath.load(tmp_path / "one.safetensors")
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+@pytest.mark.parametrize("estimator", ["classifier", "regressor"])
+def test_lbfgs_stopping_on_max_fun_warns_as_scikit_learn_does(estimator):
+    # scikit-learn's own test_lbfgs_*_maxfun settings
+    X, y = load_iris(return_X_y=True)
+    ours_cls, theirs_cls = (
+        (MLPClassifier, sk_nn.MLPClassifier)
+        if estimator == "classifier"
+        else (MLPRegressor, sk_nn.MLPRegressor)
+    )
+    y = y if estimator == "classifier" else y.astype(float)
+    params = dict(solver="lbfgs", hidden_layer_sizes=50, max_iter=150, max_fun=10, random_state=1)
+    messages = []
+    for cls in (ours_cls, theirs_cls):
+        with pytest.warns(ConvergenceWarning) as record:
+            model = cls(**params).fit(X, y)
+        assert model.n_iter_ <= 10
+        (warning,) = [w for w in record if w.category is ConvergenceWarning]
+        messages.append(re.sub(r"after \d+ iteration", "after N iteration", str(warning.message)))
+    assert messages[0] == messages[1]
+    assert "TOTAL NO. OF F,G EVALUATIONS EXCEEDS LIMIT" in messages[0]
+
+
+def _hand_worked_step(cls):
+    """scikit-learn's test_fit (sklearn/neural_network/tests/test_mlp.py), line for line:
+    the weights are set on an estimator never fitted, then one partial_fit step."""
+    X = np.array([[0.6, 0.8, 0.7]])
+    y = np.array([0])
+    mlp = cls(
+        solver="sgd",
+        learning_rate_init=0.1,
+        alpha=0.1,
+        activation="logistic",
+        random_state=1,
+        max_iter=1,
+        hidden_layer_sizes=2,
+        momentum=0,
+    )
+    mlp.coefs_ = [0] * 2
+    mlp.intercepts_ = [0] * 2
+    mlp.n_outputs_ = 1
+    mlp.coefs_[0] = np.array([[0.1, 0.2], [0.3, 0.1], [0.5, 0]])
+    mlp.coefs_[1] = np.array([[0.1], [0.2]])
+    mlp.intercepts_[0] = np.array([0.1, 0.1])
+    mlp.intercepts_[1] = np.array([1.0])
+    mlp.n_features_in_ = 3
+    mlp.n_iter_ = 0
+    mlp.n_layers_ = 3
+    mlp.out_activation_ = "logistic"
+    mlp.t_ = 0
+    mlp.best_loss_ = np.inf
+    mlp.loss_curve_ = []
+    mlp.partial_fit(X, y, classes=[0, 1])
+    return mlp, X
+
+
+def test_the_hand_worked_sgd_step_starts_from_weights_set_before_any_fit():
+    # h1 = σ(0.6·0.1 + 0.8·0.3 + 0.7·0.5 + 0.1) = 0.679179, h2 = σ(0.6·0.2 + 0.8·0.1 + 0.1)
+    # = 0.574443; ŷ = σ(0.679·0.1 + 0.574·0.2 + 1) = 0.765433; δ_out = ŷ − y = 0.765433
+    # δ_h = h(1 − h)·δ_out·W2 = [0.016670, 0.037421]
+    # W1 ← W1 − 0.1·(xᵀδ_h + 0.1·W1); W2 ← W2 − 0.1·(hᵀδ_out + 0.1·W2); b ← b − 0.1·δ
+    ours, X = _hand_worked_step(MLPClassifier)
+    theirs, _ = _hand_worked_step(sk_nn.MLPClassifier)
+    np.testing.assert_allclose(
+        ours.coefs_[0],
+        [[0.098, 0.195756], [0.2956664, 0.096008], [0.4939998, -0.002244]],
+        atol=5e-4,
+    )
+    np.testing.assert_allclose(ours.coefs_[1], [[0.04706], [0.154089]], atol=5e-4)
+    np.testing.assert_allclose(ours.intercepts_[0], [0.098333, 0.09626], atol=5e-4)
+    np.testing.assert_allclose(ours.intercepts_[1], [0.9235], atol=5e-4)
+    assert ours.predict_proba(X)[0, 1] == pytest.approx(0.739, abs=5e-4)
+    for a, b in zip(
+        ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_, strict=True
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-12)  # scikit-learn's numbers, to rounding
+
+
+def test_weights_set_before_fit_are_dropped_by_a_fit_that_starts_afresh():
+    X, y = np.eye(3), [0, 1, 1]
+    clf = MLPClassifier(hidden_layer_sizes=(2,), max_iter=1, random_state=0)
+    clf.coefs_ = [np.full((3, 2), 5.0), np.full((2, 1), 5.0)]
+    clf.intercepts_ = [np.zeros(2), np.zeros(1)]
+    fresh = MLPClassifier(hidden_layer_sizes=(2,), max_iter=1, random_state=0)
+    fit_quietly(clf, X, y)  # warm_start=False: scikit-learn initializes anew
+    fit_quietly(fresh, X, y)
+    np.testing.assert_array_equal(clf.coefs_[0], fresh.coefs_[0])
+    with pytest.raises(ValueError, match="set both coefs_ and intercepts_"):
+        half = MLPClassifier(hidden_layer_sizes=(2,), warm_start=True)
+        half.coefs_ = [np.zeros((3, 2)), np.zeros((2, 1))]
+        half.fit(X, y)
+
+
+def test_setting_one_layer_of_a_fitted_estimator_writes_into_the_network():
+    X, y = np.eye(3), [0, 1, 1]
+    clf = fit_quietly(MLPClassifier(hidden_layer_sizes=(2,), max_iter=3, random_state=0), X, y)
+    clf.coefs_[0] = np.zeros((3, 2))  # a plain list once swapped out the network's view
+    clf.intercepts_[0] = np.ones(2)
+    assert (clf.network_.W[0] == 0).all() and (clf.network_.b[0] == 1).all()
+    assert np.shares_memory(clf.network_.W[0], clf.network_.theta)
+    np.testing.assert_allclose(
+        clf.predict_proba(X)[0], clf.predict_proba(X)[1]
+    )  # x no longer matters
+    with pytest.raises(ValueError, match=r"coefs_\[1\] must have shape \(2, 1\); got \(1, 2\)"):
+        clf.coefs_[1] = np.zeros((1, 2))
+    with pytest.raises(ValueError, match=r"intercepts_ needs 2 arrays, one per layer; got 1"):
+        clf.intercepts_ = [np.zeros(2)]

@@ -4,6 +4,7 @@ dropout, dtypes, seeds and bad input."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -328,3 +329,44 @@ def test_forward_and_the_record_on_every_array_library(array_library, rng):
             np.testing.assert_allclose(
                 to_numpy(getattr(got, field)), getattr(want, field), rtol=1e-13, atol=1e-15
             )
+
+
+# ---------------------------------------------------------------- issue 13, point 13
+@pytest.mark.parametrize("method", ["forward", "cost", "cost_and_gradients", "fit"])
+def test_complex_X_is_refused_not_cut_to_its_real_part(net, method):
+    # numpy's own conversion drops the imaginary part with only a ComplexWarning
+    X = np.ones((4, 3)) + 1j
+    args = {"forward": (X,), "fit": (X, np.zeros(4))}.get(method, (X, np.zeros(4)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ComplexWarning either
+        with pytest.raises(ValueError, match="^X has complex values; a network takes real"):
+            getattr(net, method)(*args)
+
+
+def test_complex_sparse_X_is_refused(net):
+    import scipy.sparse as sp
+
+    with pytest.raises(ValueError, match="X has complex values"):
+        net.forward(sp.csr_matrix(np.ones((2, 3)) * 1j))
+
+
+@pytest.mark.parametrize(
+    ("sample_weight", "message"),
+    [
+        ([1.0, math.nan, 1.0, 1.0], "sample_weight contains NaN or infinity"),
+        ([1.0, math.inf, 1.0, 1.0], "sample_weight contains NaN or infinity"),
+        ([1.0, -1.0, 1.0, 1.0], "sample_weight has negative weights"),
+        ([1.0, 1.0], r"sample_weight must have shape \(4,\), one weight per sample; got shape"),
+        ([[1.0] * 4], r"sample_weight must have shape \(4,\)"),
+        ([0.0] * 4, "sample_weight sums to 0"),
+        (["a"] * 4, "sample_weight must be real numbers"),
+        ([1j] * 4, "sample_weight must be real numbers"),
+    ],
+    ids=["nan", "inf", "negative", "short", "2-D", "zero", "text", "complex"],
+)
+@pytest.mark.parametrize("method", ["cost", "cost_and_gradients", "fit"])
+def test_bad_sample_weights_are_refused_by_name(net, method, sample_weight, message):
+    # a NaN weight once made the cost NaN; a wrong length gave a raw broadcast error
+    X, y = np.ones((4, 3)), np.zeros(4)
+    with pytest.raises(ValueError, match=message):
+        getattr(net, method)(X, y, sample_weight=sample_weight)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pandas as pd
 import pytest
 from sklearn.exceptions import NotFittedError
 
+from nnmath.document import ModelFileError
 from nnmath.preprocessing import TabularPreprocessor, missing_mask
 
 
@@ -172,20 +174,56 @@ def test_document_round_trip_is_json_and_transforms_identically(fitted):
 
 
 @pytest.mark.parametrize(
-    "damage",
+    ("damage", "message"),
     [
-        lambda d: d.pop("numeric"),
-        lambda d: d.update(numeric={"size": {"mean": "x", "scale": 1.0}}),
-        lambda d: d.update(categories=[1, 2]),
-        lambda d: d.update(feature_names_in=["size", "count", "color", "flag", "ghost"]),
+        (lambda d: d.pop("numeric"), "no 'numeric'"),
+        (lambda d: d["numeric"]["size"].update(mean="x"), "finite 'mean'"),
+        (lambda d: d.update(categories=[1, 2]), "'categories' must be an object"),
+        (
+            lambda d: d.update(feature_names_in=["size", "count", "color", "flag", "ghost"]),
+            "either numeric statistics or categories",
+        ),
+        (lambda d: d.update(target=3), "'target' must be a string or null"),
+        (lambda d: d.update(feature_names_in=["size"] * 4), "must be distinct columns"),
     ],
-    ids=["no-numeric", "bad-mean", "bad-categories", "columns-disagree"],
+    ids=["no-numeric", "bad-mean", "bad-categories", "columns-disagree", "target", "twice"],
 )
-def test_from_document_rejects_damaged_documents(fitted, damage):
+def test_from_document_rejects_damaged_documents(fitted, damage, message):
     document = fitted.to_document()
     damage(document)
-    with pytest.raises(ValueError, match="^invalid preprocessing document"):
+    with pytest.raises(ModelFileError, match=message):
         TabularPreprocessor.from_document(document)
+
+
+@pytest.mark.parametrize("scale", [0.0, -1.0, math.nan, math.inf])
+def test_a_scale_that_is_not_finite_and_positive_is_refused(fitted, scale):
+    # 0, NaN and inf once loaded and then blamed the user's data at predict time
+    document = fitted.to_document()
+    document["numeric"]["size"]["scale"] = scale
+    with pytest.raises(ModelFileError, match="'size' needs a finite 'mean' and a finite 'scale'"):
+        TabularPreprocessor.from_document(json.loads(json.dumps(document)))
+
+
+@pytest.mark.parametrize("mean", [math.nan, math.inf, True])
+def test_a_mean_that_is_not_a_finite_number_is_refused(fitted, mean):
+    document = fitted.to_document()
+    document["numeric"]["size"]["mean"] = mean
+    with pytest.raises(ModelFileError, match="finite 'mean'"):
+        TabularPreprocessor.from_document(document)
+
+
+@pytest.mark.parametrize("values", [["red", "blue"], ["blue", "blue"], [], ["blue", 1]])
+def test_categories_must_be_distinct_sorted_strings(fitted, values):
+    # their order is the order of the one-hot inputs: another order permutes the inputs
+    document = fitted.to_document()
+    document["categories"]["color"] = values
+    with pytest.raises(ModelFileError, match="distinct strings in sorted order"):
+        TabularPreprocessor.from_document(document)
+
+
+def test_fit_refuses_a_column_too_large_to_standardize():
+    with pytest.raises(ValueError, match="column 'x' has values too large to standardize"):
+        TabularPreprocessor().fit({"x": np.array([1e308, -1e308, 1e308])})
 
 
 # ============================================================================ errors

@@ -6,6 +6,7 @@ by the chain rule; gradient descent w ← w − α·∂C/∂w. From the article'
 compatible estimators.
 """
 
+import nnmath.startup  # noqa: F401  first: Ctrl-C while the command starts exits with 130
 from nnmath import activations, initializers, losses, optimizers, training
 from nnmath.estimators import MLPClassifier, MLPRegressor
 from nnmath.explain import Trace, explain

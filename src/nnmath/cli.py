@@ -1,15 +1,31 @@
 """The ``nnmath`` command: train, predict, evaluate, inspect, export and explain.
 
 A thin layer over the library: it reads tables, calls the estimators, the model files
-and the explanation, and prints. Every failure a user can cause prints one line to
-stderr and exits with status 2.
+and the explanation, and prints. Exit status 0 on success; every failure prints one line
+to stderr (``nnmath: error: …``) and exits with status 2, a traceback never; Ctrl-C
+exits with status 130 at any moment, from the first import on (see
+:mod:`nnmath.startup`). An interrupted ``train`` writes the best weights it has only
+when it trained at least one epoch, and says so.
+
+Resources are checked before they are spent: the outputs are checked writable before
+training, and a table whose size (rows × columns, read from the file's header or its
+Parquet metadata before the table is built; rows × inputs once encoded) or whose number
+of classes is beyond a limit is refused with a message that names the way out.
+
+Example
+-------
+>>> neutralize_formulas(np.array(["=1+2", "yes", "-x", 3], dtype=object)).tolist()
+["'=1+2", 'yes', "'-x", 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import os
+import signal
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -17,11 +33,26 @@ from pathlib import Path
 import numpy as np
 
 from nnmath.preprocessing import column, column_names
+from nnmath.startup import EXIT_INTERRUPTED
 
-__all__ = ["main"]
+__all__ = ["MAX_CELLS", "MAX_CLASSES", "MAX_COLUMNS", "main", "neutralize_formulas"]
 
 DATASETS = ("digits", "iris", "wine", "breast-cancer", "diabetes")
 EXIT_USAGE = 2
+
+#: The most values (rows × columns, and rows × inputs after encoding) a table may have
+#: before it is read; ``--max-cells`` sets another limit.
+MAX_CELLS = 50_000_000
+
+#: The most columns a data file may have (counted in its header line first).
+MAX_COLUMNS = 100_000
+
+#: The most classes ``train`` learns (``--max-classes`` sets another limit): a target with
+#: more is an identifier or a number, rarely a label.
+MAX_CLASSES = 1_000
+
+#: The longest header line of a CSV file that is read to count its columns.
+_MAX_HEADER_LINE = 64 * 2**20
 
 
 class UsageError(Exception):
@@ -39,8 +70,9 @@ def _require_pandas():
     return pd
 
 
-def read_table(path: str):
-    """Read a CSV (or .tsv) or Parquet file into a pandas DataFrame."""
+def read_table(path: str, max_cells: int = MAX_CELLS):
+    """Read a CSV (or .tsv) or Parquet file into a pandas DataFrame, after checking its
+    size (see :func:`table_shape`) against ``max_cells`` and :data:`MAX_COLUMNS`."""
     p = Path(path)
     if not p.exists():
         raise UsageError(f"no such file: {path}")
@@ -48,15 +80,19 @@ def read_table(path: str):
         raise UsageError(f"{path} is a directory, not a data file")
     pd = _require_pandas()
     suffix = p.suffix.lower()
+    if suffix not in (".parquet", ".pq", ".csv", ".tsv", ".txt"):
+        raise UsageError(
+            f"{path}: unsupported file type {suffix or '(none)'}; use .csv, .tsv or .parquet"
+        )
+    sep = "\t" if suffix == ".tsv" else ","
+    shape = table_shape(p, sep)
+    if shape is not None:
+        _check_size(path, *shape, max_cells)
     try:
         if suffix in (".parquet", ".pq"):
             table = pd.read_parquet(p)
-        elif suffix in (".csv", ".tsv", ".txt"):
-            table = pd.read_csv(p, sep="\t" if suffix == ".tsv" else ",")
         else:
-            raise UsageError(
-                f"{path}: unsupported file type {suffix or '(none)'}; use .csv, .tsv or .parquet"
-            )
+            table = pd.read_csv(p, sep=sep)
     except UsageError:
         raise
     except pd.errors.EmptyDataError:
@@ -69,6 +105,61 @@ def read_table(path: str):
         raise UsageError(f"{path} has no rows")
     table.columns = [str(c) for c in table.columns]
     return table
+
+
+def table_shape(path: Path, sep: str = ",") -> tuple[int, int] | None:
+    """(rows, columns) of a data file, found without building the table: a Parquet
+    file's metadata, or a CSV file's header line and its count of line ends (an upper
+    bound: quoted line breaks count too). None when the file cannot tell (pandas then
+    says what is wrong with it).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = path.write_text("a,b,c\\n1,2,3\\n4,5,6")
+    >>> table_shape(path)
+    (2, 3)
+    """
+    if path.suffix.lower() in (".parquet", ".pq"):
+        try:
+            import pyarrow.parquet as pq
+
+            metadata = pq.ParquetFile(path).metadata
+        except Exception:  # not Parquet, or no pyarrow: read_parquet reports it
+            return None
+        return metadata.num_rows, metadata.num_columns
+    try:
+        with open(path, "rb") as f:
+            first = f.readline(_MAX_HEADER_LINE + 1)
+            if len(first) > _MAX_HEADER_LINE:
+                raise UsageError(
+                    f"{path}: the first line is longer than {_MAX_HEADER_LINE // 2**20} MiB; "
+                    "is it a data file?"
+                )
+            rows, last = 0, b"\n"
+            while chunk := f.read(2**20):
+                rows += chunk.count(b"\n")
+                last = chunk[-1:]
+    except OSError:
+        return None
+    if not first.strip():
+        return None  # empty: read_csv says so
+    rows += last != b"\n"  # a last line without its line end
+    header = next(csv.reader([first.decode("utf-8", "replace").rstrip("\r\n")], delimiter=sep))
+    return rows, len(header)
+
+
+def _check_size(source: str, rows: int, columns: int, max_cells: int) -> None:
+    if rows == 0:
+        raise UsageError(f"{source} has no rows")
+    if columns > MAX_COLUMNS:
+        raise UsageError(f"{source} has {columns:,} columns; nnmath reads at most {MAX_COLUMNS:,}")
+    if max_cells and rows * columns > max_cells:
+        raise UsageError(
+            f"{source} has {rows:,} rows × {columns:,} columns = {rows * columns:,} values, "
+            f"more than the limit of {max_cells:,} (--max-cells N sets another; 0: none)"
+        )
 
 
 def builtin_table(name: str) -> tuple[dict, str]:
@@ -142,7 +233,7 @@ def cmd_train(args) -> int:
         _check_output(args.plot, "the plot")
         _check_plot_format(args.plot)
     if args.data is not None:
-        table, source = read_table(args.data), args.data
+        table, source = read_table(args.data, args.max_cells), args.data
         target_name = args.target
     else:
         table, target_name = builtin_table(args.dataset)
@@ -168,6 +259,13 @@ def cmd_train(args) -> int:
         labels, counts = np.unique(y.astype(str) if y.dtype.kind == "O" else y, return_counts=True)
         if len(labels) < 2:
             raise UsageError(f"target column {target_name!r} has one class only: {labels[0]!r}")
+        if args.max_classes and len(labels) > args.max_classes:
+            raise UsageError(
+                f"target column {target_name!r} has {len(labels):,} distinct values in {n:,} "
+                f"rows, too many classes to learn (the limit is {args.max_classes:,}); an "
+                "identifier? For a number to predict use --task regression; --max-classes N "
+                "sets another limit"
+            )
 
     idx = np.arange(n)
     val_idx = None
@@ -184,6 +282,7 @@ def cmd_train(args) -> int:
     # the validation rows is known, and messages give the file's row numbers.
     try:
         pre = TabularPreprocessor(target=target_name).fit(table)
+        _check_encoded_size(pre, n, source, args.max_cells)
         X_all = pre.transform(table)
     except ValueError as exc:
         raise UsageError(f"{source}: {_one_line(exc)}") from None
@@ -226,6 +325,8 @@ def cmd_train(args) -> int:
         warnings.simplefilter("always")
         try:
             model.fit(X_train, y_train, **fit_kwargs)
+        except nnmath.DivergenceError as exc:
+            raise UsageError(f"{_one_line(exc)} Nothing was written.") from None
         except ValueError as exc:
             raise UsageError(_one_line(exc)) from None
     seconds = time.perf_counter() - started
@@ -239,6 +340,15 @@ def cmd_train(args) -> int:
     acts = ", ".join(a.name for a in net.activations)
     print(f"Network: {sizes} ({acts}), {net.n_parameters:,} parameters, solver {args.solver}")
     print(f"Trained {model.n_iter_} epochs in {seconds:.2f} s; stopped: {model.stop_reason_}")
+    interrupted = model.stop_reason_.startswith("interrupted")
+    unit = "iteration" if args.solver == "lbfgs" else "epoch"
+    if model.n_iter_ == 0:  # an untrained model never replaces anything
+        what = "interrupted" if interrupted else f"stopped ({model.stop_reason_})"
+        message = f"{what} before the first {unit} ended; nothing written to {args.out}"
+        if interrupted:
+            print(f"nnmath: {message}", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        raise UsageError(message)
     metric = "accuracy" if classification else "R²"
     line = f"Training {metric}: {model.score(X_train, y_train):.4f}"
     if val_idx is not None:
@@ -250,17 +360,51 @@ def cmd_train(args) -> int:
     if args.plot:
         _plot_loss(model, args.plot)
         print(f"Wrote {args.plot}")
+    if interrupted:
+        print(
+            f"nnmath: interrupted after {model.n_iter_} {unit}{'s' * (model.n_iter_ > 1)}; "
+            f"wrote the best weights it had to {args.out}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
     return 0
 
 
+def _check_encoded_size(pre, rows: int, source: str, max_cells: int) -> None:
+    """Refuse, before encoding, a table whose one-hot encoding is too large; name the
+    column with the most categories (an identifier or free text, usually)."""
+    inputs = len(pre.get_feature_names_out())
+    if not max_cells or rows * inputs <= max_cells:
+        return
+    widest = max(pre.categories_, key=lambda c: len(pre.categories_[c]), default=None)
+    hint = (
+        f"; column {widest!r} alone has {len(pre.categories_[widest]):,} distinct values "
+        "(an identifier or free text? drop it)"
+        if widest is not None
+        else ""
+    )
+    raise UsageError(
+        f"{source}: encoding gives {rows:,} rows × {inputs:,} inputs = {rows * inputs:,} "
+        f"values, more than the limit of {max_cells:,} (--max-cells N sets another){hint}"
+    )
+
+
 def _check_output(path: str, what: str) -> None:
-    """Fail before training, not after, when an output cannot be written."""
-    p = Path(path)
-    if p.is_dir():
-        raise UsageError(f"cannot write {what} {path}: it is a directory")
-    parent = p.parent  # "." for a bare file name
-    if not parent.is_dir():
-        raise UsageError(f"cannot write {what} {path}: directory {str(parent)!r} does not exist")
+    """Fail before training, not after, when an output cannot be written: a directory or
+    a special file at the path, a missing or read-only directory, a name too long."""
+    from nnmath.io.container import check_writable
+
+    try:
+        check_writable(path)
+    except IsADirectoryError:
+        raise UsageError(f"cannot write {what} {path}: it is a directory") from None
+    except FileNotFoundError:
+        parent = str(Path(path).parent)  # "." for a bare file name
+        raise UsageError(
+            f"cannot write {what} {path}: directory {parent!r} does not exist"
+        ) from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
 
 
 def _check_plot_format(path: str) -> None:
@@ -320,7 +464,7 @@ def _save(model, path: str) -> None:
 def _load(path: str):
     import nnmath
 
-    if not os.path.exists(path):
+    if not os.path.lexists(path):
         raise UsageError(f"no such model file: {path}")
     try:
         return nnmath.load(path)
@@ -364,10 +508,10 @@ def cmd_predict(args) -> int:
     """`nnmath predict`: write a saved model's predictions as CSV; returns 0."""
     model = _load(args.model)
     pre, estimator = _split_model(model)
-    table = read_table(args.data)
+    table = read_table(args.data, args.max_cells)
     X = _features(pre, estimator, table, args.data, getattr(pre, "target", None))
     pd = _require_pandas()
-    out = pd.DataFrame({"prediction": estimator.predict(X)})
+    out = pd.DataFrame({"prediction": neutralize_formulas(estimator.predict(X))})
     if args.proba:
         if not hasattr(estimator, "predict_proba"):
             raise UsageError("--proba needs a classifier; this model is a regressor")
@@ -385,13 +529,39 @@ def cmd_predict(args) -> int:
     return 0
 
 
+#: What a spreadsheet takes for the start of a formula (OWASP's list for CSV injection).
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralize_formulas(values: np.ndarray) -> np.ndarray:
+    """Labels as they are written to a predictions CSV: a text label that begins with
+    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``, so that a
+    spreadsheet shows it as text instead of running it as a formula (OWASP's advice
+    against CSV injection). Numbers are written as numbers.
+
+    Examples
+    --------
+    >>> neutralize_formulas(np.array(["=HYPERLINK(1)", "ok"])).tolist()
+    ["'=HYPERLINK(1)", 'ok']
+    >>> neutralize_formulas(np.array([-1, 2])).tolist()
+    [-1, 2]
+    """
+    if values.dtype.kind not in "OUS":
+        return values
+    out = values.astype(object)
+    for i, v in enumerate(out):
+        if isinstance(v, str) and v.startswith(_FORMULA_STARTS):
+            out[i] = "'" + v
+    return out
+
+
 def cmd_evaluate(args) -> int:
     """`nnmath evaluate`: print accuracy/F1/confusion matrix or R²/MAE/RMSE; returns 0."""
     from sklearn import metrics
 
     model = _load(args.model)
     pre, estimator = _split_model(model)
-    table = read_table(args.data)
+    table = read_table(args.data, args.max_cells)
     y = _target(table, args.target, args.data)
     X = _features(pre, estimator, table, args.data, args.target)
     y_pred = estimator.predict(X)
@@ -431,10 +601,16 @@ def cmd_evaluate(args) -> int:
 
 def cmd_info(args) -> int:
     """`nnmath info`: print a model file's architecture and training summary; returns 0."""
+    import nnmath
+
     model = _load(args.model)
     pre, estimator = _split_model(model)
     net = getattr(estimator, "network_", estimator)
     print(f"{args.model}: {type(estimator).__name__}")
+    if nnmath.io.checksummed(args.model):
+        print("checksum: SHA-256 of the weights and of the description, verified")
+    else:
+        print("checksum: none (a file from before nnmath stored checksums; not verified)")
     if hasattr(net, "layer_sizes"):
         sizes = " → ".join(str(s) for s in net.layer_sizes)
         acts = ", ".join(a.name for a in net.activations)
@@ -494,7 +670,7 @@ def cmd_explain(args) -> int:
             raise UsageError("nnmath explain MODEL DATA --row N: DATA is missing")
         model = _load(args.model)
         pre, estimator = _split_model(model)
-        table = read_table(args.data)
+        table = read_table(args.data, args.max_cells)
         n = _n_rows(table)
         if not 0 <= args.row < n:
             raise UsageError(f"--row {args.row} is out of range: {args.data} has rows 0 to {n - 1}")
@@ -606,6 +782,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="model file to write (default model.safetensors)",
     )
     p.add_argument("--plot", metavar="FILE.png", help="also write the loss curve as an image")
+    p.add_argument(
+        "--max-classes",
+        type=_count,
+        default=MAX_CLASSES,
+        metavar="N",
+        help=f"refuse a classification target with more classes (default {MAX_CLASSES:,}; "
+        "0: no limit)",
+    )
+    _add_max_cells(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser(
@@ -617,6 +802,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("data", metavar="DATA")
     p.add_argument("--out", metavar="FILE.csv", help="write the predictions here instead of stdout")
     p.add_argument("--proba", action="store_true", help="add class probabilities")
+    _add_max_cells(p)
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser(
@@ -628,6 +814,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", metavar="MODEL")
     p.add_argument("data", metavar="DATA")
     p.add_argument("--target", required=True, metavar="COLUMN")
+    _add_max_cells(p)
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser(
@@ -658,6 +845,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--row", type=int, default=0, metavar="N", help="row number, from 0 (default 0)")
     p.add_argument("--target", metavar="COLUMN", help="default: the model's target column")
     p.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    _add_max_cells(p)
     p.set_defaults(func=cmd_explain)
 
     p = sub.add_parser(
@@ -676,6 +864,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-browser", action="store_true", help="do not open the browser")
     p.set_defaults(func=cmd_playground)
     return parser
+
+
+def _add_max_cells(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--max-cells",
+        type=_count,
+        default=MAX_CELLS,
+        metavar="N",
+        help=f"refuse a table of more values, rows × columns (default {MAX_CELLS:,}; 0: no limit)",
+    )
+
+
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
 
 
 def _positive_int(text: str) -> int:
@@ -723,31 +931,52 @@ def _one_line(exc) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the ``nnmath`` command; returns the exit status.
+    """Run the ``nnmath`` command; returns the exit status: 0, 2 for any failure (one
+    line on stderr), 130 when interrupted.
 
     Examples
     --------
     >>> main(["info", "missing.safetensors"])  # doctest: +SKIP
     2
     """
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_USAGE
+    previous = _raise_on_interrupt()
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return EXIT_USAGE
         return args.func(args)
     except UsageError as exc:
-        print(f"nnmath: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
+        return _fail(str(exc))
     except KeyboardInterrupt:
         print("nnmath: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except MemoryError:
+        return _fail("out of memory; try a smaller data set or a smaller network (--hidden)")
     except BrokenPipeError:
         # The reader of our output went away (e.g. `nnmath predict … | head`).
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 1
+    except Exception as exc:  # a failure nothing above foresaw: still one line, status 2
+        return _fail(f"{type(exc).__name__}: {_one_line(exc)}")
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _fail(message: str) -> int:
+    print(f"nnmath: error: {_one_line(message)}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _raise_on_interrupt():
+    """Make Ctrl-C a KeyboardInterrupt (which main turns into status 130) for the time of
+    the command; returns the handler to put back (None off the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,7 +8,10 @@ value with a message naming the key (:func:`get`), JSON conversion of hyperparam
 (never pickled), the activations and losses by name, ``classes_`` with their dtype, and
 the fitted attributes of an estimator.
 
-Every problem found in a document raises :class:`ModelFileError`.
+Every problem found in a document raises :class:`ModelFileError`, with a message of at
+most :data:`MAX_MESSAGE_CHARS` characters (:func:`shorten`). A real model never reaches
+the limits :data:`MAX_STRING_CHARS` and :data:`MAX_CLASSES_BYTES`; a file beyond them is
+refused before anything of that size is allocated.
 
 Example
 -------
@@ -23,6 +26,7 @@ nnmath.document.ModelFileError: 'dtype' must be 'float32'; got 'float16'
 from __future__ import annotations
 
 import inspect
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -32,10 +36,14 @@ import numpy as np
 from nnmath.arrays import to_numpy
 
 __all__ = [
+    "MAX_CLASSES_BYTES",
+    "MAX_MESSAGE_CHARS",
+    "MAX_STRING_CHARS",
     "Document",
     "ModelFileError",
     "Tensors",
     "TRAINING_ATTRIBUTES",
+    "check_strings",
     "classes_from_document",
     "classes_to_document",
     "component_from_document",
@@ -50,11 +58,22 @@ __all__ = [
     "list_of",
     "list_of_numbers_or_none",
     "set_hyperparameters",
+    "shorten",
     "to_json",
 ]
 
 Document = dict[str, Any]
 Tensors = dict[str, np.ndarray]
+
+#: The longest string a model document may hold (a class label, a column name, a
+#: category): far beyond any real one, and it bounds the width of a string dtype.
+MAX_STRING_CHARS = 65_536
+
+#: The most memory ``classes_`` may take once built (values × the dtype's item size).
+MAX_CLASSES_BYTES = 16 * 2**20
+
+#: Error messages about a file are cut to this many characters.
+MAX_MESSAGE_CHARS = 500
 
 
 class ModelFileError(ValueError):
@@ -71,6 +90,67 @@ class ModelFileError(ValueError):
     ...     print("not a model file")
     not a model file
     """
+
+
+def shorten(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` cut in the middle to at most ``limit`` characters, so that a message about
+    a hostile file stays short whatever the file holds.
+
+    Examples
+    --------
+    >>> shorten("a" * 30 + "b" * 30, limit=21)
+    'aaaaaaaaa … bbbbbbbbb'
+    """
+    if len(text) <= limit:
+        return text
+    keep = (limit - 3) // 2
+    return f"{text[:keep]} … {text[len(text) - keep :]}"
+
+
+def check_strings(value, what: str, max_chars: int | None = MAX_STRING_CHARS) -> None:
+    """Raise ModelFileError unless every string in a parsed JSON value (keys included)
+    is valid Unicode (no lone surrogate, which Python's ``json`` accepts as ``"\\ud800"``
+    but which no UTF-8 writer can write back) and at most ``max_chars`` long.
+
+    Walks the value without recursion, so any nesting ``json`` produced is checked.
+
+    Examples
+    --------
+    >>> check_strings({"classes": ["a", "b"]}, "the document")
+    >>> check_strings(["ok", chr(0xD800)], "the document")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    nnmath.document.ModelFileError: the document holds a string that is not valid Unicode...
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            strings: Any = (item,)
+        elif isinstance(item, dict):
+            strings = item.keys()
+            stack.extend(item.values())
+            if not strings:
+                continue
+        elif isinstance(item, list):
+            stack.extend(item)
+            continue
+        else:
+            continue
+        for s in strings:
+            if max_chars is not None and len(s) > max_chars:
+                raise ModelFileError(
+                    f"{what} holds a string of {len(s)} characters ({s[:40]!r}…); the limit "
+                    f"is {max_chars}"
+                )
+            if not s.isascii():
+                try:
+                    s.encode("utf-8")
+                except UnicodeEncodeError:
+                    raise ModelFileError(
+                        f"{what} holds a string that is not valid Unicode (a lone "
+                        f"surrogate): {s!r:.80}"
+                    ) from None
 
 
 def is_int(x) -> bool:
@@ -101,7 +181,7 @@ def get(doc: Document, key: str, check: Callable[[Any], bool], expected: str):
         raise ModelFileError(f"the model document has no {key!r}")
     value = doc[key]
     if not check(value):
-        raise ModelFileError(f"{key!r} must be {expected}; got {value!r:.200}")
+        raise ModelFileError(f"{key!r:.100} must be {expected}; got {value!r:.200}")
     return value
 
 
@@ -227,7 +307,6 @@ def component_from_document(doc, lookup, kind: str):
 
 # ---------------------------------------------------------------- fitted attributes
 _CLASS_DTYPE = re.compile(r"^[<>|=]?(b1|[iu][1248]|f[248]|U\d{1,6}|O)$")
-_MAX_CLASSES_BYTES = 64 * 2**20  # a wide string dtype must not allocate gigabytes
 
 
 def classes_to_document(classes) -> dict:
@@ -252,39 +331,63 @@ def classes_to_document(classes) -> dict:
 
 
 def classes_from_document(doc) -> np.ndarray:
-    """The ``classes_`` array a :func:`classes_to_document` description holds; checks
-    the dtype, the values' kinds and the size before anything is allocated."""
+    """The ``classes_`` array a :func:`classes_to_document` description holds.
+
+    Checks the dtype, the values' kinds and the size before anything is allocated, then
+    that the classes are distinct and in the order the model encodes them: sorted, as
+    scikit-learn's ``LabelBinarizer`` stores them (output j of the network is class j).
+
+    Examples
+    --------
+    >>> classes_from_document({"dtype": "<U3", "values": ["no", "yes"]})
+    array(['no', 'yes'], dtype='<U3')
+    """
     if not (isinstance(doc, dict) and set(doc) == {"dtype", "values"}):
         raise ModelFileError(f"'classes_' must be {{'dtype': …, 'values': […]}}; got {doc!r:.200}")
     dtype, values = doc["dtype"], doc["values"]
     if not (isinstance(dtype, str) and _CLASS_DTYPE.match(dtype)):
-        raise ModelFileError(f"'classes_' has unsupported dtype {dtype!r}")
+        raise ModelFileError(f"'classes_' has unsupported dtype {dtype!r:.100}")
     dt = np.dtype(dtype)
-    if isinstance(values, list) and len(values) * dt.itemsize > _MAX_CLASSES_BYTES:
+    if dt.kind == "U" and dt.itemsize // 4 > MAX_STRING_CHARS:
+        raise ModelFileError(
+            f"'classes_' has dtype {dtype!r}, strings of {dt.itemsize // 4} characters; the "
+            f"limit is {MAX_STRING_CHARS}"
+        )
+    if isinstance(values, list) and len(values) * dt.itemsize > MAX_CLASSES_BYTES:
         raise ModelFileError(
             f"'classes_' of {len(values)} values of dtype {dtype!r} would take "
-            f"{len(values) * dt.itemsize} bytes; the limit is {_MAX_CLASSES_BYTES}"
+            f"{len(values) * dt.itemsize} bytes; the limit is {MAX_CLASSES_BYTES}"
         )
     check = {
         "b": lambda v: type(v) is bool,
         "i": is_int,
         "u": is_int,
-        "f": is_number,
+        "f": lambda v: is_number(v) and math.isfinite(v),
         "U": lambda v: isinstance(v, str) and len(v) <= dt.itemsize // 4,
-        "O": lambda v: type(v) in (str, int, float, bool),
+        "O": lambda v: type(v) in (str, int, bool) or (type(v) is float and math.isfinite(v)),
     }[dt.kind]
     if not (isinstance(values, list) and all(check(v) for v in values)):
         raise ModelFileError(f"'classes_' values {values!r:.200} do not fit dtype {dtype!r}")
-    if len(values) < 2:
-        raise ModelFileError(f"'classes_' must hold at least two classes; got {values!r}")
+    if not values:
+        raise ModelFileError("'classes_' holds no class")
     try:
         if dt.kind == "O":
             out = np.empty(len(values), dtype=object)
             out[:] = values
-            return out
-        return np.array(values, dtype=dt)
+        else:
+            out = np.array(values, dtype=dt)
     except (OverflowError, ValueError) as exc:
         raise ModelFileError(f"'classes_' values do not fit dtype {dtype!r}: {exc}") from None
+    try:  # strictly increasing: distinct and sorted
+        ordered = all(a < b for a, b in zip(out[:-1], out[1:], strict=True))
+    except TypeError:  # labels of kinds that do not compare (a str and an int)
+        ordered = False
+    if not ordered:
+        raise ModelFileError(
+            f"'classes_' must be distinct and sorted, the order in which the model's outputs "
+            f"encode them; got {values!r:.200}"
+        )
+    return out
 
 
 #: Training-summary attributes and the check of each value.

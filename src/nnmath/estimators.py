@@ -60,6 +60,7 @@ from nnmath.optimizers import SGD, Adam, Schedule, get_schedule
 from nnmath.rng import as_generator
 from nnmath.training import (
     Data,
+    DivergenceError,
     History,
     InMemory,
     Progress,
@@ -68,10 +69,17 @@ from nnmath.training import (
     train,
     train_lbfgs,
 )
+from nnmath.training.monitor import all_finite
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
 _HIDDEN_ACTIVATIONS = {"identity", "logistic", "sigmoid", "tanh", "relu", "leaky_relu"}
+# scikit-learn's message when training ends on weights that are not finite, word for word:
+# scripts match it.
+_NON_FINITE = (
+    "Solver produced non-finite parameter weights. The input data may contain large values "
+    "and need to be preprocessed."
+)
 # scikit-learn's name for each output activation (out_activation_).
 _SKLEARN_NAME = {"sigmoid": "logistic"}
 
@@ -85,6 +93,40 @@ def _check_activation_list(value):
             f"activation must be one of {sorted(_HIDDEN_ACTIVATIONS)} or a list of them, one "
             f"per hidden layer; got {value!r}"
         )
+
+
+class _Layers(list):
+    """A network's W (or b) list as ``coefs_`` (``intercepts_``) shows it: setting an item
+    copies the array into the network's parameter buffer, shape checked, where a plain
+    list would silently drop the view the network computes with."""
+
+    def __init__(self, views: list[np.ndarray], name: str):
+        super().__init__(views)
+        self.name = name
+
+    def __setitem__(self, index, value) -> None:
+        if not isinstance(index, (int, np.integer)):
+            raise TypeError(f"set {self.name} one layer at a time, or all of it at once")
+        self._copy(list.__getitem__(self, index), value, f"{self.name}[{index}]")
+
+    def _copy(self, view: np.ndarray, value, name: str) -> None:
+        try:
+            array = np.asarray(value, dtype=view.dtype)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} must be an array of numbers; got {value!r:.100}") from None
+        if array.shape != view.shape:
+            raise ValueError(f"{name} must have shape {view.shape}; got {array.shape}")
+        view[...] = array
+
+    def assign(self, values) -> None:
+        """Copy a whole list of arrays in, one per layer."""
+        values = list(values)
+        if len(values) != len(self):
+            raise ValueError(
+                f"{self.name} needs {len(self)} arrays, one per layer; got {len(values)}"
+            )
+        for l, (view, value) in enumerate(zip(self, values, strict=True)):
+            self._copy(view, value, f"{self.name}[{l}]")
 
 
 class _BaseMLP(BaseEstimator):
@@ -268,25 +310,58 @@ class _BaseMLP(BaseEstimator):
     # ------------------------------------------------------------------ fitted views
     @property
     def coefs_(self) -> list[np.ndarray]:
-        """Weight matrices W_l of shape (n_l, n_{l+1}): views into the network."""
+        """Weight matrices W_l of shape (n_l, n_{l+1}): views into the network.
+
+        Assigning the list, or one of its matrices (``coefs_[0] = W``), writes into the
+        network. Set on an estimator not fitted yet (with ``intercepts_``), the weights
+        are where the next ``partial_fit`` (or ``fit`` with ``warm_start=True``) starts,
+        as in scikit-learn.
+        """
+        given = vars(self).get("_given_coefs")
+        if given is not None and "network_" not in vars(self):
+            return given  # set before any fit
         check_is_fitted(self, "network_")
-        return self.network_.W
+        return _Layers(self.network_.W, "coefs_")
 
     @coefs_.setter
     def coefs_(self, values) -> None:
-        for W, v in zip(self.network_.W, values, strict=True):
-            W[...] = v
+        if "network_" in vars(self):
+            _Layers(self.network_.W, "coefs_").assign(values)
+        else:
+            self._given_coefs = values  # the list itself: its items may still be set
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
-        """Bias vectors b_l of shape (n_{l+1},): views into the network."""
+        """Bias vectors b_l of shape (n_{l+1},): views into the network (assignable like
+        :attr:`coefs_`)."""
+        given = vars(self).get("_given_intercepts")
+        if given is not None and "network_" not in vars(self):
+            return given  # set before any fit
         check_is_fitted(self, "network_")
-        return self.network_.b
+        return _Layers(self.network_.b, "intercepts_")
 
     @intercepts_.setter
     def intercepts_(self, values) -> None:
-        for b, v in zip(self.network_.b, values, strict=True):
-            b[...] = v
+        if "network_" in vars(self):
+            _Layers(self.network_.b, "intercepts_").assign(values)
+        else:
+            self._given_intercepts = values
+
+    def _start_from_given_weights(self) -> bool:
+        """Copy coefs_ and intercepts_ set before the first fit into the new network;
+        False when none were set."""
+        coefs = vars(self).pop("_given_coefs", None)
+        intercepts = vars(self).pop("_given_intercepts", None)
+        if coefs is None and intercepts is None:
+            return False
+        if coefs is None or intercepts is None:
+            raise ValueError(
+                "set both coefs_ and intercepts_ before fitting to start from given weights; "
+                f"only {'coefs_' if intercepts is None else 'intercepts_'} was set"
+            )
+        _Layers(self.network_.W, "coefs_").assign(coefs)
+        _Layers(self.network_.b, "intercepts_").assign(intercepts)
+        return True
 
     # ------------------------------------------------------------------ fitting
     def _fit(self, X, y, sample_weight=None, incremental=False, validation_data=None):
@@ -303,7 +378,9 @@ class _BaseMLP(BaseEstimator):
             if xp is not np:  # weights of another library or device come to X's
                 sample_weight = arrays.move_to(sample_weight, xp, device)
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
-        self._set_up_network(X.shape[1], Y.shape[1], hidden, X.dtype, xp, device, first_pass)
+        self._set_up_network(
+            X.shape[1], Y.shape[1], hidden, X.dtype, xp, device, first_pass, incremental
+        )
         if not first_pass:  # warm start or partial_fit: the data comes to the network's dtype
             X, Y = self._adopt(X), self.network_.adopt(Y, "y")
         split = self._before_training(incremental)
@@ -314,7 +391,9 @@ class _BaseMLP(BaseEstimator):
             )
         return self._train(InMemory(X, Y, sample_weight), validation, incremental)
 
-    def _set_up_network(self, n_features, n_outputs, hidden, dtype, xp, device, first_pass):
+    def _set_up_network(
+        self, n_features, n_outputs, hidden, dtype, xp, device, first_pass, incremental
+    ):
         """A new network (first pass), or a check that the one fitted before fits."""
         self.n_outputs_ = n_outputs
         layer_sizes = [n_features, *hidden, n_outputs]
@@ -334,7 +413,13 @@ class _BaseMLP(BaseEstimator):
                 xp=xp,
                 device=device,
             )
-            self._initialize_like_sklearn()
+            # Weights set before a fit that keeps them (scikit-learn's hand-worked step
+            # sets them and calls partial_fit), else scikit-learn's initialization.
+            keep_given = self.warm_start or incremental
+            if not (keep_given and self._start_from_given_weights()):
+                vars(self).pop("_given_coefs", None)
+                vars(self).pop("_given_intercepts", None)
+                self._initialize_like_sklearn()
             self._history = History()
             self._optimizer = None
             self.n_layers_ = len(layer_sizes)
@@ -362,6 +447,12 @@ class _BaseMLP(BaseEstimator):
                 history = self._fit_lbfgs(data, validation)
             else:
                 history = self._fit_stochastic(data, validation, incremental)
+        except DivergenceError as exc:
+            # A ValueError that starts as scikit-learn's; the network keeps its last
+            # finite weights, and the curves recorded so far are the fitted attributes.
+            if exc.history is not None:
+                self._set_history_attributes(exc.history)
+            raise DivergenceError(f"{_NON_FINITE} {exc}", exc.history) from None
         finally:
             data.close()
             if validation is not None and isinstance(validation.X, Data):
@@ -394,7 +485,9 @@ class _BaseMLP(BaseEstimator):
             )
         n_outputs = self._targets_of(blocks, incremental, first_pass)
         dtype = blocks.dtype if first_pass else self.network_.dtype
-        self._set_up_network(blocks.n_features, n_outputs, hidden, dtype, np, "cpu", first_pass)
+        self._set_up_network(
+            blocks.n_features, n_outputs, hidden, dtype, np, "cpu", first_pass, incremental
+        )
         checks = self._chunk_checks()
         parts = distributed.prepare(blocks, checks)
         val_parts, validation = None, None
@@ -589,6 +682,12 @@ class _BaseMLP(BaseEstimator):
                 if w_val is None:
                     return scorer(self, X_val, y_val)
                 return scorer(self, X_val, y_val, sample_weight=w_val)
+            except ValueError:
+                # Predictions that overflowed: scikit-learn scores them NaN (and the
+                # monitor ends a run whose validation score is NaN).
+                if not all_finite(self.network_.propagate(X_val)):
+                    return float("nan")
+                raise
             finally:
                 del self._input_checked
 
@@ -715,6 +814,16 @@ class _BaseMLP(BaseEstimator):
         out = net.activations[-1].name
         model.out_activation_ = _SKLEARN_NAME.get(out, out)
         model._restore_labels(document)
+        try:
+            expected = model._output_and_loss()
+        except (AttributeError, TypeError, ValueError):
+            expected = None
+        if expected != (out, net.loss.name):
+            raise doc.ModelFileError(
+                f"a {cls.__name__} with loss={getattr(model, 'loss', None)!r:.40} has "
+                + (f"a {expected[0]} output and the {expected[1]} loss" if expected else "?")
+                + f"; the file's network has a {out} output and the {net.loss.name} loss"
+            )
         return model
 
     def _restore_labels(self, document: doc.Document) -> None:
@@ -914,12 +1023,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
             self._label_binarizer = LabelBinarizer()
             self._label_binarizer.fit(y)
+            # A single class is fitted as scikit-learn does: one sigmoid output trained
+            # towards 0 (LabelBinarizer's encoding of it); predict returns the class.
             self.classes_ = self._label_binarizer.classes_
-            if self.classes_.shape[0] < 2 and not type_of_target(y).startswith("multilabel"):
-                raise ValueError(
-                    f"y has only one class ({self.classes_[0]!r}); a classifier needs at "
-                    "least two classes"
-                )
         else:
             host_y, classes = arrays.to_numpy(y), arrays.to_numpy(self.classes_)
             labels = np.unique(host_y) if host_y.ndim == 1 else classes
@@ -1068,10 +1174,24 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             lambda v: v in ("binary", "multiclass", "multilabel-indicator"),
             "'binary', 'multiclass' or 'multilabel-indicator'",
         )
-        expected = 1 if label_type == "binary" else self.classes_.shape[0]
+        n = len(self.classes_)
+        # What LabelBinarizer makes of the labels: "binary" for one or two classes,
+        # "multiclass" for more, and for a multilabel indicator the labels 0 … n − 1.
+        fits = {
+            "binary": n <= 2,
+            "multiclass": n >= 3,
+            "multilabel-indicator": n >= 2
+            and self.classes_.dtype.kind in "iu"
+            and self.classes_.tolist() == list(range(n)),
+        }[label_type]
+        if not fits:
+            raise doc.ModelFileError(
+                f"'classes_' {self.classes_.tolist()!r:.200} cannot be {label_type} labels"
+            )
+        expected = 1 if label_type == "binary" else n
         if self.n_outputs_ != expected:
             raise doc.ModelFileError(
-                f"{len(self.classes_)} {label_type} classes need {expected} output(s); "
+                f"{n} {label_type} classes need {expected} output(s); "
                 f"the network has {self.n_outputs_}"
             )
         binarizer = LabelBinarizer()
@@ -1240,8 +1360,9 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return X, Y, y_original
 
     def _encode_validation_targets(self, y_val, like):
-        Y = as_float(y_val, like)
-        return arrays.namespace_of(Y).reshape(Y, (-1, 1)) if Y.ndim == 1 else Y
+        # numeric, finite, of the network's number of outputs, and targets its loss
+        # takes (no negative counts for the Poisson loss), as for y
+        return self.network_.check_y(y_val, y_val.shape[0], name="validation_data's y_val")
 
     def _targets_of(self, blocks, incremental: bool, first_pass: bool) -> int:
         if blocks.y is None:

@@ -494,6 +494,9 @@ class Network:
         """The network as a model-file description: its architecture as JSON-able
         fields and its weights as tensors ``W1, b1, …, WL, bL`` (views, not copies).
 
+        Raises ValueError for weights that are not finite: a model file holds a model
+        that predicts.
+
         Examples
         --------
         >>> document, tensors = Network([2, 1]).to_document()
@@ -510,6 +513,11 @@ class Network:
             "dtype": self.dtype.name,
             "dropout": [float(p) for p in self.dropout],
         }
+        if not _all_finite(self.theta):
+            raise ValueError(
+                "cannot describe a network whose weights hold NaN or infinity (a diverged "
+                "training run?); a model file holds finite weights"
+            )
         tensors = {}
         for l, (W, b) in enumerate(zip(self.W, self.b, strict=True), start=1):
             tensors[f"W{l}"], tensors[f"b{l}"] = arrays.to_numpy(W), arrays.to_numpy(b)
@@ -524,7 +532,8 @@ class Network:
         ``W1, b1, …`` from ``tensors``.
 
         Every shape is checked against ``layer_sizes`` before anything is allocated, so
-        the network is never larger than the file. Raises :class:`ModelFileError`.
+        the network is never larger than the file, and every weight must be finite.
+        Raises :class:`ModelFileError`.
 
         Examples
         --------
@@ -536,12 +545,19 @@ class Network:
         """
         sizes = doc.get(document, "layer_sizes", doc.list_of(doc.is_int), "a list of integers")
         if len(sizes) < 2 or min(sizes) < 1:
-            raise doc.ModelFileError(f"'layer_sizes' must have ≥ 2 entries, all ≥ 1; got {sizes}")
+            raise doc.ModelFileError(
+                f"'layer_sizes' must have ≥ 2 entries, all ≥ 1; got {sizes!r:.200}"
+            )
         n_layers = len(sizes) - 1
+        if n_layers > len(tensors):  # bounds the names listed below
+            raise doc.ModelFileError(
+                f"'layer_sizes' gives {n_layers} weight layers, which need {2 * n_layers} "
+                f"tensors (W1, b1, …); the file holds {len(tensors)}"
+            )
         acts = doc.get(document, "activations", lambda v: isinstance(v, list), "a list")
         if len(acts) != n_layers:
             raise doc.ModelFileError(
-                f"'activations' has {len(acts)} entries but layer_sizes {sizes} has "
+                f"'activations' has {len(acts)} entries but layer_sizes {sizes!r:.200} has "
                 f"{n_layers} weight layers"
             )
         dropout = doc.get(document, "dropout", doc.list_of(doc.is_number), "a list of numbers")
@@ -562,7 +578,10 @@ class Network:
         names = [f"{p}{l}" for l in range(1, n_layers + 1) for p in ("W", "b")]
         missing = [name for name in names if name not in tensors]
         if missing:
-            raise doc.ModelFileError(f"tensors {missing} are missing for layer_sizes {sizes}")
+            raise doc.ModelFileError(
+                f"tensors {missing[:10]}{' …' * (len(missing) > 10)} are missing for "
+                f"layer_sizes {sizes!r:.200}"
+            )
         weights = []
         for l in range(n_layers):
             for name, shape in (
@@ -577,7 +596,11 @@ class Network:
                 if tensors[name].shape != shape:
                     raise doc.ModelFileError(
                         f"tensor {name!r} has shape {tensors[name].shape} but layer_sizes "
-                        f"{sizes} needs {shape}"
+                        f"{sizes!r:.200} needs {shape}"
+                    )
+                if not np.isfinite(tensors[name]).all():
+                    raise doc.ModelFileError(
+                        f"tensor {name!r} holds NaN or infinity; a model's weights are finite"
                     )
                 weights.append(tensors[name])
         try:

@@ -444,6 +444,11 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         if "classes_" not in document:
             raise doc.ModelFileError("the model document has no 'classes_'")
         model.classes_ = doc.classes_from_document(document["classes_"])
+        if len(model.classes_) < 2:
+            raise doc.ModelFileError(
+                f"a Perceptron has at least two classes; 'classes_' holds "
+                f"{model.classes_.tolist()!r:.100}"
+            )
         n_out = 1 if len(model.classes_) == 2 else len(model.classes_)
         if net.layer_sizes[-1] != n_out:
             raise doc.ModelFileError(

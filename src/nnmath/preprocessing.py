@@ -9,11 +9,14 @@ A table is a pandas DataFrame, or a dict mapping column names to 1-D arrays.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
+
+from nnmath.document import ModelFileError, get, is_number, list_of
 
 __all__ = ["TabularPreprocessor"]
 
@@ -128,8 +131,14 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             _check_complete(name, values, "before training")
             if _is_numeric(values):
                 values = values.astype(np.float64)
-                scale = float(values.std())
-                self.numeric_[name] = {"mean": float(values.mean()), "scale": scale or 1.0}
+                with np.errstate(over="ignore", invalid="ignore"):
+                    mean, scale = float(values.mean()), float(values.std())
+                if not (math.isfinite(mean) and math.isfinite(scale)):
+                    raise ValueError(
+                        f"column {name!r} has values too large to standardize (its mean or "
+                        "standard deviation overflows); rescale it"
+                    )
+                self.numeric_[name] = {"mean": mean, "scale": scale or 1.0}
             else:
                 self.categories_[name] = sorted({str(v) for v in values})
         return self
@@ -198,21 +207,66 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         }
 
     @classmethod
-    def from_document(cls, document: dict) -> TabularPreprocessor:
-        """Rebuild a fitted preprocessor from :meth:`to_document`'s output."""
-        try:
-            pre = cls(target=document["target"])
-            pre.feature_names_in_ = [str(c) for c in document["feature_names_in"]]
-            pre.numeric_ = {
-                str(k): {"mean": float(v["mean"]), "scale": float(v["scale"])}
-                for k, v in document["numeric"].items()
-            }
-            pre.categories_ = {
-                str(k): [str(c) for c in v] for k, v in document["categories"].items()
-            }
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise ValueError(f"invalid preprocessing document: {exc!r}") from None
-        known = set(pre.numeric_) | set(pre.categories_)
-        if set(pre.feature_names_in_) != known:
-            raise ValueError("invalid preprocessing document: columns and statistics disagree")
+    def from_document(cls, document) -> TabularPreprocessor:
+        """Rebuild a fitted preprocessor from :meth:`to_document`'s output.
+
+        Every field is checked as :meth:`fit` would have made it: the target a string
+        or null, distinct column names, for each numeric column a finite mean and a
+        finite scale > 0 (x' = (x − μ) / s must be a number), for each other column its
+        distinct categories in sorted order (the order of the one-hot columns). Raises
+        :class:`nnmath.document.ModelFileError`.
+
+        Examples
+        --------
+        >>> pre = TabularPreprocessor().fit({"size": np.array([1.0, 3.0])})
+        >>> TabularPreprocessor.from_document(pre.to_document()).numeric_
+        {'size': {'mean': 2.0, 'scale': 1.0}}
+        """
+        if not isinstance(document, dict):
+            raise ModelFileError(f"'preprocessing' must be an object; got {document!r:.200}")
+
+        def is_name(v):
+            return isinstance(v, str)
+
+        target = get(document, "target", lambda v: v is None or is_name(v), "a string or null")
+        names = get(document, "feature_names_in", list_of(is_name), "a list of column names")
+        numeric = get(document, "numeric", lambda v: isinstance(v, dict), "an object")
+        categories = get(document, "categories", lambda v: isinstance(v, dict), "an object")
+        if len(set(names)) != len(names) or target in names:
+            raise ModelFileError(
+                f"'feature_names_in' must be distinct columns other than the target; got "
+                f"{names!r:.200}"
+            )
+        if set(names) != set(numeric) | set(categories) or set(numeric) & set(categories):
+            raise ModelFileError(
+                "invalid preprocessing document: each column must have either numeric "
+                "statistics or categories"
+            )
+        for name, stats in numeric.items():
+            if not (
+                isinstance(stats, dict)
+                and set(stats) == {"mean", "scale"}
+                and all(is_number(v) and math.isfinite(v) for v in stats.values())
+                and stats["scale"] > 0
+            ):
+                raise ModelFileError(
+                    f"numeric column {name!r:.100} needs a finite 'mean' and a finite "
+                    f"'scale' > 0; got {stats!r:.200}"
+                )
+        for name, values in categories.items():
+            if not (
+                list_of(is_name)(values)
+                and values
+                and all(a < b for a, b in zip(values[:-1], values[1:], strict=True))
+            ):
+                raise ModelFileError(
+                    f"column {name!r:.100} needs its categories as distinct strings in sorted "
+                    f"order; got {values!r:.200}"
+                )
+        pre = cls(target=target)
+        pre.feature_names_in_ = list(names)
+        pre.numeric_ = {
+            k: {"mean": float(v["mean"]), "scale": float(v["scale"])} for k, v in numeric.items()
+        }
+        pre.categories_ = {k: list(v) for k, v in categories.items()}
         return pre

@@ -6,8 +6,14 @@ Layout of a model file (``format_version`` 1)::
     N bytes       the header, a JSON object:
                     {"W1": {"dtype": "F64", "shape": [n0, n1], "data_offsets": [0, e1]},
                      "b1": {...}, ..., "WL": {...}, "bL": {...},
-                     "__metadata__": {"nnmath": "<the model document, JSON text>"}}
+                     "__metadata__": {"nnmath": "<the model document, JSON text>",
+                                      "nnmath_sha256_document": "<64 hex digits>",
+                                      "nnmath_sha256_weights": "<64 hex digits>"}}
     the rest      the tensors' bytes, little-endian, in the order of their offsets
+
+The two checksums (see :mod:`nnmath.io.container`) make a damaged file fail to load
+instead of predicting something else; a file written before they existed loads without
+them (:func:`checksummed` says which kind a file is).
 
 Tensors are named after the math: layer l's weights ``Wl`` of shape (n_{l−1}, n_l) and
 biases ``bl`` of shape (n_l,), l = 1 … L. The model document is a JSON object::
@@ -38,8 +44,10 @@ Non-finite floats (a best loss of inf) are written as Python's ``json`` writes t
 
 Loading never unpickles and never runs anything taken from the file: the header is
 JSON, the tensors are raw floats, and the model is rebuilt from nnmath's own classes
-by name. Every way a file can fail to be a model raises :class:`ModelFileError`, before
-any model is returned, and nothing past the file's size is ever read.
+by name. Every way a file can fail to be a model raises :class:`ModelFileError` (with
+a message of at most a few hundred characters), before any model is returned; nothing
+past the file's size is ever read, and the work a file can cause is bounded by the
+limits of :mod:`nnmath.io.container` and :mod:`nnmath.document`.
 
 Each model class describes itself: ``model.to_document()`` returns its fields and its
 tensors, ``cls.from_document(document, tensors)`` rebuilds it (the checks they share
@@ -54,12 +62,13 @@ from __future__ import annotations
 
 import json
 import os
+import struct
 
 import numpy as np
 import safetensors.numpy
 from sklearn.pipeline import Pipeline
 
-from nnmath.document import Document, ModelFileError, Tensors, get
+from nnmath.document import Document, ModelFileError, Tensors, check_strings, get, shorten
 from nnmath.estimators import MLPClassifier, MLPRegressor
 from nnmath.io import container
 from nnmath.io.container import FORMAT_VERSION
@@ -67,7 +76,15 @@ from nnmath.network import Network
 from nnmath.perceptron import Perceptron
 from nnmath.preprocessing import TabularPreprocessor
 
-__all__ = ["FORMAT_VERSION", "MODEL_CLASSES", "ModelFileError", "load", "read_metadata", "save"]
+__all__ = [
+    "FORMAT_VERSION",
+    "MODEL_CLASSES",
+    "ModelFileError",
+    "checksummed",
+    "load",
+    "read_metadata",
+    "save",
+]
 
 
 # ============================================================================ public API
@@ -76,16 +93,19 @@ def save(model, path: str | os.PathLike) -> None:
 
     The weights are stored as tensors ``W1, b1, …`` and everything else needed to
     rebuild the model (class, hyperparameters, architecture, classes, training summary)
-    as a JSON document in the file's metadata. The file is written to a temporary file
-    in the same directory, flushed to disk and renamed over ``path``: an interrupted
-    save leaves any existing file at ``path`` untouched.
+    as a JSON document in the file's metadata, with a SHA-256 checksum of each. The
+    file is written to a temporary file in the same directory, flushed to disk and
+    renamed over ``path``: an interrupted save leaves any existing file at ``path``
+    untouched, and no temporary file outlives the next save.
 
     Parameters
     ----------
-    model : Network or Perceptron (fitted)
+    model : Network, Perceptron, MLPClassifier, MLPRegressor (fitted), or the command's
+        Pipeline
     path : str or os.PathLike
-        Destination file, conventionally ending in ``.safetensors``; an existing file
-        is replaced.
+        Destination file, conventionally ending in ``.safetensors``. An existing regular
+        file is replaced; a symbolic link is followed and its target replaced (the link
+        stays, as when an editor saves through it).
 
     Raises
     ------
@@ -94,9 +114,14 @@ def save(model, path: str | os.PathLike) -> None:
     sklearn.exceptions.NotFittedError
         An estimator that was never fitted.
     ValueError
-        The model uses a custom (non built-in) activation or loss.
-    IsADirectoryError, FileNotFoundError
-        ``path`` is a directory, or its directory does not exist.
+        The model uses a custom (non built-in) activation or loss, has weights that are
+        not finite, or exceeds a limit of the format (a string of more than
+        :data:`nnmath.document.MAX_STRING_CHARS` characters…): a file :func:`load`
+        would refuse is never written.
+    OSError
+        ``IsADirectoryError`` (``path`` is a directory), ``FileExistsError`` (a FIFO,
+        device or socket is there: never replaced), ``FileNotFoundError`` (no such
+        directory), a name too long, no permission…; the message names ``path``.
 
     Examples
     --------
@@ -115,9 +140,23 @@ def save(model, path: str | os.PathLike) -> None:
         "class": type(model).__name__,
         **body,
     }
+    try:
+        check_strings(document, "the model's description")
+    except ModelFileError as exc:
+        raise ValueError(f"cannot save this model: {exc}") from None
     text = json.dumps(document, allow_nan=True)
     arrays = {name: np.ascontiguousarray(t) for name, t in tensors.items()}  # must be dense
-    data = safetensors.numpy.save(arrays, metadata={"nnmath": text})
+    metadata = {
+        "nnmath": text,
+        "nnmath_sha256_document": container.document_digest(text),
+        "nnmath_sha256_weights": container.weights_digest(arrays),
+    }
+    data = safetensors.numpy.save(arrays, metadata=metadata)
+    (n,) = struct.unpack("<Q", data[:8])
+    try:
+        container.check_header(data[8 : 8 + n], "the model's description")
+    except ModelFileError as exc:
+        raise ValueError(f"cannot save this model: {exc}") from None
     container.atomic_write(os.fspath(path), data)
 
 
@@ -146,7 +185,8 @@ def load(path: str | os.PathLike, xp=None, device=None):
     ModelFileError
         The file is not a valid nnmath model file (empty, truncated, another format,
         garbled or missing metadata, a newer format version, weights that disagree
-        with the architecture…); the message says what is wrong.
+        with the architecture or their checksum, a FIFO or a device…); the message says
+        what is wrong, in at most a few hundred characters.
     FileNotFoundError, IsADirectoryError
         Nothing at ``path``, or a directory.
 
@@ -160,20 +200,32 @@ def load(path: str | os.PathLike, xp=None, device=None):
     >>> bool((loaded.forward(np.ones((1, 2))) == net.forward(np.ones((1, 2)))).all())
     True
     """
-    document, tensors = container.read(path, MODEL_CLASSES)
+    document, tensors, _ = _read(path)
     where = container.shown(path)
     try:
         model = _rebuild(document, tensors, xp, device)
     except ModelFileError as exc:
-        raise ModelFileError(f"{where}: {exc}") from None
-    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
-        raise ModelFileError(f"{where}: invalid model description: {exc}") from exc
-    if tensors:
+        raise ModelFileError(shorten(f"{where}: {exc}")) from None
+    except (ValueError, TypeError, LookupError, ArithmeticError, AttributeError) as exc:
+        # Every field is checked as it is read; this is the net under those checks.
         raise ModelFileError(
-            f"{where}: unexpected tensors {sorted(tensors)} that a "
+            shorten(f"{where}: invalid model description: {type(exc).__name__}: {exc}")
+        ) from exc
+    if tensors:
+        names = sorted(tensors)
+        raise ModelFileError(
+            f"{where}: unexpected tensors {names[:10]}{' …' * (len(names) > 10)} that a "
             f"{document['class']} does not have"
         )
     return model
+
+
+def _read(path):
+    """container.read, its messages cut to length."""
+    try:
+        return container.read(path, MODEL_CLASSES)
+    except ModelFileError as exc:
+        raise ModelFileError(shorten(str(exc))) from None
 
 
 def read_metadata(path: str | os.PathLike) -> dict:
@@ -199,7 +251,38 @@ def read_metadata(path: str | os.PathLike) -> dict:
     >>> nnmath.io.read_metadata(path)["layer_sizes"]
     [4, 2]
     """
-    return container.read(path, MODEL_CLASSES)[0]
+    return _read(path)[0]
+
+
+def checksummed(path: str | os.PathLike) -> bool:
+    """Whether a model file carries checksums (and they match: a damaged file raises).
+
+    Files written by nnmath since checksums exist carry them; older files do not, and
+    still load (``nnmath info`` notes it).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    ModelFileError
+        As :func:`load`, for the container, the checksums and the document's version and
+        class.
+
+    Examples
+    --------
+    >>> import nnmath, pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "net.safetensors"
+    >>> nnmath.save(nnmath.Network([4, 2], random_state=0), path)
+    >>> nnmath.io.checksummed(path)
+    True
+    """
+    return _read(path)[2]
 
 
 # ============================================================================ by class
@@ -257,10 +340,7 @@ def _rebuild_pipeline(document: Document, tensors: Tensors, xp=None, device=None
     if cls is None or cls in (Pipeline, Network):
         raise ModelFileError(f"'model_class' {name!r} is not a model nnmath can load")
     model = cls.from_document(document, tensors, xp=xp, device=device)
-    try:
-        pre = TabularPreprocessor.from_document(document.get("preprocessing"))
-    except ValueError as exc:
-        raise ModelFileError(str(exc)) from None
+    pre = TabularPreprocessor.from_document(document.get("preprocessing"))
     n_inputs = len(pre.get_feature_names_out())
     if n_inputs != model.n_features_in_:
         raise ModelFileError(

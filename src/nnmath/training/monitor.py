@@ -136,6 +136,8 @@ class Monitor:
         # scikit-learn's convergence rule on the monitored figure.
         if s.early_stopping:
             current = info["val_score"]
+            if current is not None and math.isnan(current):
+                return self._validation_diverged()
             if self.tol is not None and current < h.best_validation_score + self.tol:
                 h.no_improvement_count += 1
             else:
@@ -177,6 +179,16 @@ class Monitor:
             score = float(v.score())
             h.validation_scores.append(score)
             info["val_score"] = score
+
+    def _validation_diverged(self) -> bool:
+        """The validation score became NaN (predictions that overflowed): early stopping
+        cannot go on watching it, so training ends on the best weights (scikit-learn's
+        issue #29504: a diverging run with early stopping stops, it does not raise)."""
+        h = self.history
+        h.stop_reason = f"diverged: the validation {self.score_name} became NaN"
+        h.converged = False
+        self.restore_best()
+        return True
 
     def _plateau(self, learning_rate) -> bool:
         """The monitored figure stopped improving: adapt α and go on (False), or stop."""
