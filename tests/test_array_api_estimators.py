@@ -126,3 +126,17 @@ def test_without_dispatch_torch_input_becomes_numpy_as_in_scikit_learn():
     )
     assert isinstance(clf.coefs_[0], np.ndarray)
     assert isinstance(clf.predict_proba(torch.tensor(X_IRIS)), np.ndarray)
+
+
+def test_weights_set_on_a_torch_model_go_to_its_network():
+    with config_context(array_api_dispatch=True):
+        clf = fit_quietly(
+            MLPClassifier((4,), max_iter=5, random_state=0),
+            torch.tensor(X_IRIS),
+            torch.tensor(Y_IRIS),
+        )
+        clf.coefs_[0] = np.ones((4, 4))  # a NumPy array comes to the network's device
+        assert isinstance(clf.coefs_[0], torch.Tensor)
+        assert float(clf.network_.W[0].sum()) == 16.0
+        with pytest.raises(ValueError, match=r"coefs_\[0\] must have shape \(4, 4\)"):
+            clf.coefs_[0] = torch.ones((3, 4), dtype=torch.float64)

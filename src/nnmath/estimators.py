@@ -110,12 +110,18 @@ class _Layers(list):
         self._copy(list.__getitem__(self, index), value, f"{self.name}[{index}]")
 
     def _copy(self, view: np.ndarray, value, name: str) -> None:
+        xp = arrays.namespace_of(view)
         try:
-            array = np.asarray(value, dtype=view.dtype)
-        except (TypeError, ValueError):
+            if xp is np:
+                array = np.asarray(value, dtype=view.dtype)
+            else:  # the network's library and device (a NumPy value crosses once)
+                array = xp.astype(arrays.move_to(value, xp, arrays.device_of(view)), view.dtype)
+        except (TypeError, ValueError, RuntimeError):
             raise ValueError(f"{name} must be an array of numbers; got {value!r:.100}") from None
-        if array.shape != view.shape:
-            raise ValueError(f"{name} must have shape {view.shape}; got {array.shape}")
+        if tuple(array.shape) != tuple(view.shape):
+            raise ValueError(
+                f"{name} must have shape {tuple(view.shape)}; got {tuple(array.shape)}"
+            )
         view[...] = array
 
     def assign(self, values) -> None:
