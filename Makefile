@@ -1,6 +1,7 @@
 # Two commands do all the set-up on a fresh machine that has only python3:
 #   make demo   creates .venv, installs nnmath and runs its main job
-#   make test   creates .venv, installs nnmath with its test extras, runs ruff and pytest
+#   make test   creates .venv, installs nnmath with its test extras, runs ruff, mypy
+#               and pytest
 # and by hand (not in CI):
 #   make fuzz   installs atheris, fuzzes nnmath.load for FUZZ_SECONDS (default 600)
 PYTHON ?= python3
@@ -8,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 FUZZ_SECONDS ?= 600
 
-.PHONY: demo test lint bench fuzz clean
+.PHONY: demo test lint typecheck bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +33,12 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks fuzz
 	$(BIN)/ruff format --check src tests benchmarks fuzz
 
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
+
 # The second pass runs the tests of scikit-learn's array-API dispatch, which needs
 # SciPy's array-API support switched on before SciPy is imported.
-test: lint
+test: lint typecheck
 	$(BIN)/python -m pytest
 	SCIPY_ARRAY_API=1 $(BIN)/python -m pytest -q tests/test_array_api_estimators.py \
 		tests/test_conformance.py -k "array_api"
@@ -49,4 +53,5 @@ fuzz: $(VENV)/.installed-fuzz
 		-max_len=65536
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache .hypothesis .fuzz-corpus
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis \
+		.fuzz-corpus
