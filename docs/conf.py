@@ -43,7 +43,7 @@ extensions = [
 ]
 
 root_doc = "index"
-exclude_patterns = ["_build", "**/sg_execution_times.rst"]
+exclude_patterns = ["_build", "sg_execution_times.rst", "**/sg_execution_times.rst"]
 templates_path = ["_templates"]
 language = "en"
 pygments_style = "sphinx"
@@ -71,6 +71,7 @@ sphinx_gallery_conf = {
     "show_signature": False,
     "download_all_examples": False,
     "min_reported_time": 1,
+    "write_computation_times": False,  # its page loads scripts from CDNs
     "capture_repr": (),
     "matplotlib_animations": False,
 }

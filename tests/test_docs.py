@@ -1,8 +1,9 @@
-"""The documentation site's API reference lists every public name.
+"""The documentation site: its API reference lists every public name, and its pages'
+Python examples are blocks that the build runs.
 
 The site itself is built by ``make docs`` (part of ``make test``), which runs every
-example of its pages and gallery and fails on any warning; this test keeps the
-reference complete as modules gain names.
+example of its pages and gallery and fails on any warning; these tests keep the
+reference complete as modules gain names, and every example under that build.
 """
 
 import importlib
@@ -80,3 +81,18 @@ def test_every_public_name_is_in_the_reference(module_name):
             continue
         missing.append(name)
     assert missing == [], f"{module_name}: add {missing} to docs/api/{module_name}.rst"
+
+
+def test_the_pages_python_examples_run_while_the_site_builds():
+    # A Python example on a page is an ``.. nnmath-run::`` block, which the build runs
+    # and whose printed output it shows; a plain code block would be checked by nothing.
+    pages = (API.parent).rglob("*.rst")
+    plain = [
+        str(page.relative_to(API.parent))
+        for page in pages
+        if not {"_build", "auto_examples", "generated"} & set(page.parts)
+        and re.search(
+            r"^\.\. (code-block|code|sourcecode):: (python|pycon)", page.read_text(), re.M
+        )
+    ]
+    assert plain == []
