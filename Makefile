@@ -1,14 +1,17 @@
 # Two commands do all the set-up on a fresh machine that has only python3:
 #   make demo   creates .venv, installs nnmath and runs its main job
-#   make test   creates .venv, installs nnmath with its test extras, runs ruff and pytest
-# and by hand (not in CI):
+#   make test   creates .venv, installs nnmath with its test extras, runs ruff, mypy,
+#               pytest and the docs build
+# and by hand:
+#   make docs   builds the documentation site into docs/_build/html
+#   make bench  runs the benchmarks
 #   make fuzz   installs atheris, fuzzes nnmath.load for FUZZ_SECONDS (default 600)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 FUZZ_SECONDS ?= 600
 
-.PHONY: demo test lint bench fuzz clean
+.PHONY: demo test lint typecheck docs bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,15 +32,23 @@ demo: $(VENV)/.installed
 	$(BIN)/nnmath train
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests benchmarks fuzz
-	$(BIN)/ruff format --check src tests benchmarks fuzz
+	$(BIN)/ruff check src tests benchmarks fuzz examples docs
+	$(BIN)/ruff format --check src tests benchmarks fuzz examples docs
+
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
+
+# Every warning is an error; the pages' examples and the gallery's scripts run here.
+docs: $(VENV)/.installed-test
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 # The second pass runs the tests of scikit-learn's array-API dispatch, which needs
 # SciPy's array-API support switched on before SciPy is imported.
-test: lint
+test: lint typecheck
 	$(BIN)/python -m pytest
 	SCIPY_ARRAY_API=1 $(BIN)/python -m pytest -q tests/test_array_api_estimators.py \
 		tests/test_conformance.py -k "array_api"
+	$(MAKE) docs
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/speed.py
@@ -49,4 +60,6 @@ fuzz: $(VENV)/.installed-fuzz
 		-max_len=65536
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache .hypothesis .fuzz-corpus
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis \
+		.fuzz-corpus docs/_build docs/_generated docs/api/generated docs/auto_examples \
+		docs/sg_execution_times.rst

@@ -25,7 +25,9 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -494,9 +496,9 @@ class _NumpyOps(Ops):
 
     xp = np
     dot = staticmethod(np.dot)
-    add = staticmethod(np.add)
-    multiply = staticmethod(np.multiply)
-    divide = staticmethod(np.divide)
+    add: Callable[..., Any] = staticmethod(np.add)
+    multiply: Callable[..., Any] = staticmethod(np.multiply)
+    divide: Callable[..., Any] = staticmethod(np.divide)
     sqrt = staticmethod(np.sqrt)
 
     def __init__(self):
@@ -550,17 +552,18 @@ class RandomStream:
 
     def __init__(self, rng: np.random.Generator, xp, device):
         self.rng, self.xp, self.device = rng, xp, device
-        self._native = None
+        self._native: Any = None
         library = name(xp)
-        seed = int(rng.integers(2**63 - 1)) if library in ("torch", "cupy") else None
-        if library == "torch":
-            import torch
+        if library in ("torch", "cupy"):
+            seed = int(rng.integers(2**63 - 1))
+            if library == "torch":
+                import torch
 
-            self._native = torch.Generator(device=device).manual_seed(seed)
-        elif library == "cupy":
-            import cupy
+                self._native = torch.Generator(device=device).manual_seed(seed)
+            else:
+                import cupy
 
-            self._native = cupy.random.default_rng(seed)
+                self._native = cupy.random.default_rng(seed)
 
     def uniform(self, shape, dtype: np.dtype):
         """Uniform numbers in [0, 1) of ``shape``, in the stream's library and device."""

@@ -290,7 +290,7 @@ def unique_labels(blocks: RowBlocks) -> np.ndarray:
     """
     import dask
 
-    parts = dask.compute(*[dask.delayed(_unique)(b) for b in blocks.y])
+    parts = dask.compute(*[dask.delayed(_unique)(b) for b in blocks.y or ()])
     return np.unique(np.concatenate(parts))
 
 
@@ -544,7 +544,7 @@ class DaskChunks(Chunks):
         one task per worker, which adds up its chunks' shares; the client adds the
         workers' sums in order."""
         theta = self._theta(model)
-        seeds = [None] * self.n_chunks
+        seeds: list[int | None] = [None] * self.n_chunks
         if dropout_rng is not None:
             drawn = dropout_rng.integers(np.iinfo(np.int64).max, size=self.n_chunks)
             seeds = [int(seed) for seed in drawn]
@@ -668,7 +668,7 @@ def chunk_data(parts: list, model, keep: int = 3, persist: bool = True) -> Chunk
     return DaskChunks(futures, workers, client, model, rows, weights, weighted)
 
 
-def chunk_arrays(data: Chunks, n_features: int, dtype, label_dtype) -> tuple:
+def chunk_arrays(data: DaskChunks | _LocalChunks, n_features: int, dtype, label_dtype) -> tuple:
     """The chunks ``(X, Y, w, y)`` of :func:`chunk_data` (``keep=4``) as the Dask arrays
     (X, y, sample_weight) that a scorer takes; they read the chunks where they are.
 
@@ -829,7 +829,7 @@ def score(estimator, X, y, sample_weight=None, *, kind: str = "accuracy") -> flo
     stats = dask.delayed(_accuracy_stats if kind == "accuracy" else _r2_stats, pure=True)
     ws = blocks.sample_weight or [None] * blocks.n_chunks
     parts = dask.compute(
-        *[stats(snapshot, x, yb, w) for x, yb, w in zip(blocks.X, blocks.y, ws, strict=True)]
+        *[stats(snapshot, x, yb, w) for x, yb, w in zip(blocks.X, blocks.y or [], ws, strict=True)]
     )
     if kind == "accuracy":
         right, total = np.sum(parts, axis=0)

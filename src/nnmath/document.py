@@ -218,9 +218,9 @@ def to_json(value) -> tuple[bool, Any]:
             return True, [v for _, v in items]
         return False, None
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
-        items = {k: to_json(v) for k, v in value.items()}
-        if all(ok for ok, _ in items.values()):
-            return True, {k: v for k, (_, v) in items.items()}
+        entries = {k: to_json(v) for k, v in value.items()}
+        if all(ok for ok, _ in entries.values()):
+            return True, {k: v for k, (_, v) in entries.items()}
     return False, None
 
 

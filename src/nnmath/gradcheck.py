@@ -51,7 +51,7 @@ def gradcheck(network: Network, X, y, eps: float = 1e-6, sample_weight=None, alp
     """Largest relative error between backpropagation and central finite differences.
 
     The error of each parameter is taken relative to the size of the whole gradient:
-    maxⱼ |gⱼ − ĝⱼ| / (maxⱼ |gⱼ| + maxⱼ |ĝⱼ|), g from backpropagation, ĝ from
+    ``maxⱼ |gⱼ − ĝⱼ| / (maxⱼ |gⱼ| + maxⱼ |ĝⱼ|)``, g from backpropagation, ĝ from
     differences. NOTE: a central difference carries a rounding error of about
     ε_machine·C/ε ≈ 1e-10·C whatever the parameter, so a parameter-by-parameter
     relative error blows up on gradients near 0 (a ReLU unit that is off, an MAE whose

@@ -343,7 +343,7 @@ class CrossEntropy(Loss):
 
 
 class MAE(Loss):
-    """Absolute error: L = Σₖ |yₖ − ŷₖ|; ∂L/∂ŷ = sign(ŷ − y) (0 at ŷ = y)."""
+    """Absolute error: ``L = Σₖ |yₖ − ŷₖ|``; ∂L/∂ŷ = sign(ŷ − y) (0 at ŷ = y)."""
 
     name = "mae"
     formula = "L = Σₖ |yₖ − ŷₖ|"
@@ -357,7 +357,7 @@ class MAE(Loss):
 
 
 class Huber(Loss):
-    """Huber loss with threshold δ: per output h(r) = ½r² if |r| ≤ δ else δ(|r| − ½δ),
+    """Huber loss with threshold δ: per output ``h(r) = ½r² if |r| ≤ δ else δ(|r| − ½δ)``,
     r = ŷ − y, L = Σₖ h(rₖ); ∂L/∂ŷ = clip(ŷ − y, −δ, δ)."""
 
     name = "huber"

@@ -34,6 +34,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -226,10 +227,10 @@ class Network:
     ----------
     layer_sizes : sequence of int
         [n_inputs, hidden..., n_outputs]; every entry ≥ 1.
-    activation : str or list of str, default "sigmoid"
-        Hidden-layer activation, or one name per hidden layer (see
+    activation : str, Activation or list of them, default "sigmoid"
+        Hidden-layer activation, or one per hidden layer (see
         :func:`nnmath.activations.names`).
-    output_activation : str, optional
+    output_activation : str or Activation, optional
         Output activation; defaults to ``activation`` when that is one name.
     loss : str or Loss, default "mse"
         The per-sample loss whose mean is the cost C (see :func:`nnmath.losses.names`).
@@ -274,8 +275,10 @@ class Network:
     def __init__(
         self,
         layer_sizes: Sequence[int],
-        activation: str | Sequence[str] = "sigmoid",
-        output_activation: str | None = None,
+        activation: str | _activations.Activation | Sequence[str | _activations.Activation] = (
+            "sigmoid"
+        ),
+        output_activation: str | _activations.Activation | None = None,
         loss: str | _losses.Loss = "mse",
         dtype=np.float64,
         random_state=None,
@@ -294,7 +297,7 @@ class Network:
                     "output_activation is required when activation is a list of per-layer "
                     "names; pass e.g. output_activation='sigmoid'"
                 )
-            output_activation = activation
+            output_activation = cast("str | _activations.Activation", activation)
         hidden = _per_layer(activation, n_hidden, "activation", _activations.get)
         self.activations: list[_activations.Activation] = hidden + [
             _activations.get(output_activation)
@@ -858,15 +861,15 @@ class Network:
         array([[7.]])
         """
         a = X
-        layers = []
+        layers: list[LayerRecord] = []
         for W, b, act in zip(self.W, self.b, self.activations, strict=True):
             z = a @ W  # z = a W
             z += b  # + b
             if record:
-                layers.append(LayerRecord(z=_copy(z), a=None))
+                z_seen = _copy(z)
             a = act(z, out=z)  # a = σ(z)
             if record:
-                layers[-1].a = _copy(a)
+                layers.append(LayerRecord(z=z_seen, a=_copy(a)))
         if self.xp is np:
             a = np.asarray(a)  # (a sparse X times W can be a matrix)
         if record:
@@ -1032,7 +1035,7 @@ class Network:
             work = self._work_arrays(n, use_dropout)
         _, a_out, dC_da, dropped, penalty = work
         ops = self._ops
-        masks: list | None = [None] * (L - 1)
+        masks: list = [None] * (L - 1)
         layers: list[LayerRecord] = []
         # only X can be sparse: every a_l is a dense array
         sparse_X = type(X) is not np.ndarray and sp.issparse(X)
@@ -1047,14 +1050,15 @@ class Network:
                 ops.dot(a, self.W[l], z)  # z = a W
             ops.add(z, self.b[l], z)  # + b
             if record:
-                layers.append(LayerRecord(z=_copy(z), a=None))
+                z_seen = _copy(z)
             self.activations[l](z, out=z)  # a = σ(z), in place of z
             a = z
-            if l < L - 1 and use_dropout and self.dropout[l] > 0:
+            if l < L - 1 and dropout_rng is not None and use_dropout and self.dropout[l] > 0:
                 masks[l] = self._dropout_mask(dropout_rng, tuple(z.shape), self.dropout[l])
                 a = ops.multiply(z, masks[l], dropped[l])  # inverted dropout
             if record:
-                layers[l].a, layers[l].mask = _copy(z), masks[l] if l < L - 1 else None
+                mask = masks[l] if l < L - 1 else None
+                layers.append(LayerRecord(z=z_seen, a=_copy(z), mask=mask))
         y_hat = a
 
         # The cost C = Σᵢ wᵢ Lᵢ / Σw (+ the L2 term) and the output error δ_L.

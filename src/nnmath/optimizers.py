@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any, cast
 
 import numpy as np
 
@@ -83,7 +84,7 @@ class Optimizer:
 
     def __init__(self, learning_rate: float):
         self.learning_rate = _check_positive("learning_rate", learning_rate)
-        self._state: list[tuple[np.ndarray, ...]] | None = None
+        self._state: list[tuple[Any, ...]] | None = None
         self._layout: list | None = None
         self._kept: list[tuple] | None = None
 
@@ -127,14 +128,19 @@ class Optimizer:
 
     def update(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
         """One step on parameters laid out as :meth:`prepare` saw them (no check)."""
-        if self._state is None:  # reset() since prepare (a callback may call it)
-            self.prepare(params)
+        states = self._prepared(params)
         self._begin_step()
-        for p, g, state in zip(params, grads, self._state, strict=True):
+        for p, g, state in zip(params, grads, states, strict=True):
             self._update(p, g, *state)
         self._end_step()
 
-    def _init_state(self, p: np.ndarray) -> tuple[np.ndarray, ...]:
+    def _prepared(self, params: Sequence[np.ndarray]) -> list[tuple[Any, ...]]:
+        """The state, made anew when reset() cleared it since prepare (a callback may)."""
+        if self._state is None:
+            self.prepare(params)
+        return cast("list[tuple[Any, ...]]", self._state)
+
+    def _init_state(self, p: np.ndarray) -> tuple[Any, ...]:
         raise NotImplementedError
 
     def _begin_step(self) -> None:
@@ -191,15 +197,14 @@ class SGD(Optimizer):
 
     def update(self, params, grads) -> None:
         """One step on parameters laid out as :meth:`prepare` saw them (no check)."""
-        if self._state is None:  # reset() since prepare (a callback may call it)
-            self.prepare(params)
+        state = self._prepared(params)
         if self.momentum:
-            for p, g, (b, tmp, _, ops) in zip(params, grads, self._state, strict=True):
+            for p, g, (b, tmp, _, ops) in zip(params, grads, state, strict=True):
                 self._momentum_update(p, g, b, tmp, ops)
             self._first = False
             return
         lr = self.learning_rate
-        for p, g, (_, tmp, axpy, ops) in zip(params, grads, self._state, strict=True):
+        for p, g, (_, tmp, axpy, ops) in zip(params, grads, state, strict=True):
             if (
                 axpy is not None
                 and type(g) is np.ndarray

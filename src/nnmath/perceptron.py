@@ -112,14 +112,17 @@ def rosenblatt_pass(network: Network, X, Y, learning_rate: float, record: bool =
         z = x @ W + b  # z = w·x + b
         y_hat = step(z)  # ŷ = step(z)
         error = y - y_hat  # (y − ŷ) ∈ {−1, 0, 1}
-        before = (_copy(W), _copy(b)) if record else None
+        if record:
+            W_before, b_before = _copy(W), _copy(b)
         if bool(xp.any(error != 0)):  # a mistake: move the boundary towards the sample
             mistakes += 1
             W += alpha * (x[:, None] * error[None, :])  # w ← w + α(y − ŷ)x
             b += alpha * error  # b ← b + α(y − ŷ)
         if record:
             records.append(
-                RosenblattRecord(_copy(x), _copy(y), z, y_hat, error, *before, _copy(W), _copy(b))
+                RosenblattRecord(
+                    _copy(x), _copy(y), z, y_hat, error, W_before, b_before, _copy(W), _copy(b)
+                )
             )
     return (mistakes, records) if record else mistakes
 

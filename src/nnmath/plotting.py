@@ -11,6 +11,8 @@ figure's, and returns that Axes.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from nnmath.network import Network
@@ -250,7 +252,7 @@ def plot_decision_boundary(
         raise ValueError(f"grid_resolution must be an integer ≥ 2; got {grid_resolution!r}")
     if not np.isfinite(margin) or margin < 0:
         raise ValueError(f"margin must be a finite number ≥ 0; got {margin!r}")
-    classes = getattr(model, "classes_", None)
+    classes: Any = getattr(model, "classes_", None)
     index_of: dict = {}
     if classes is not None:
         classes = np.asarray(classes)
@@ -285,7 +287,7 @@ def plot_decision_boundary(
         n = len(classes)
         cmap_obj = plt.get_cmap(cmap or ("tab10" if n <= 10 else "tab20"))
         # One region per class k: the contour levels are the borders k − ½.
-        levels = np.arange(n + 1) - 0.5
+        levels: Any = np.arange(n + 1) - 0.5
         Z = np.array([index_of[v] for v in surface.tolist()], dtype=float)
         if isinstance(cmap_obj, ListedColormap) and cmap_obj.N >= n:
             colors = [cmap_obj(k) for k in range(n)]  # an integer picks the k-th colour

@@ -2,7 +2,7 @@
 
 :func:`explain` walks one step of training for one sample (or a small batch) and
 records each equation of the math with the numbers that go into it and the number
-that comes out:
+that comes out::
 
     forward      z = Σᵢ wᵢxᵢ + b          ŷ = σ(z)
     cost         L = (y − ŷ)²             C = (1/n) Σᵢ Lᵢ

@@ -34,6 +34,14 @@ __all__ = ["Names", "gradient_descent_steps", "layer_summary", "rosenblatt_steps
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
+def _full(value: np.ndarray | None) -> np.ndarray:
+    """A value of the record that a backward pass fills in (a forward-only record, from
+    ``Network.forward(X, record=True)``, leaves it None and has nothing to explain)."""
+    if value is None:
+        raise ValueError("the record has no backward pass: use Network.backprop(..., record=True)")
+    return value
+
+
 class Names:
     """Symbols of one network: the article's w, x, z, ŷ for a single neuron, else
     numbered layers W₁, a₁, z₁, δ₁ (a₀ = x, a_L = ŷ)."""
@@ -124,7 +132,7 @@ class _Writer:
     def cost(self) -> None:
         """The loss of each sample and C = (1/n) Σᵢ Lᵢ (+ the L2 term training adds)."""
         net, N, n, record, loss = self.net, self.N, self.n, self.record, self.net.loss
-        Y, y_hat, per_sample = record.Y, record.y_hat, record.losses
+        Y, y_hat, per_sample = _full(record.Y), record.y_hat, _full(record.losses)
         expanded = None
         if loss.name == "mse" and y_hat.size == 1:
             expanded = f"({render.number(Y.item())} − {render.number(y_hat.item())})²"
@@ -146,9 +154,9 @@ class _Writer:
     def output_error(self) -> None:
         """δ_L = ∂C/∂z_L = ∂C/∂ŷ · ∂ŷ/∂z_L, fused for a canonical output/loss pair."""
         net, N, n, record, loss = self.net, self.N, self.n, self.record, self.net.loss
-        L, Y, y_hat = net.n_layers, record.Y, record.y_hat
+        L, Y, y_hat = net.n_layers, _full(record.Y), record.y_hat
         output, zL, dL = net.activations[-1], N.z(L), N.delta(L)
-        delta = record.layers[-1].delta
+        delta = _full(record.layers[-1].delta)
         if record.fused:
             c = loss.canonical_factor(Y.shape[1])
             self.add(
@@ -162,7 +170,7 @@ class _Writer:
                 "backward",
             )
             return
-        dC_dyhat, dyhat_dz = record.dC_dyhat, record.layers[-1].da_dz
+        dC_dyhat, dyhat_dz = _full(record.dC_dyhat), _full(record.layers[-1].da_dz)
         expanded = None
         if loss.name == "mse" and y_hat.size == 1:
             expanded = f"2·({render.number(y_hat.item())} − {render.number(Y.item())})/1"
@@ -211,7 +219,7 @@ class _Writer:
     def gradients_of(self, l: int) -> None:
         """∂z/∂W, ∂z/∂b, ∂C/∂W and ∂C/∂b of layer l."""
         net, N, n, rec = self.net, self.N, self.n, self.record.layers[l - 1]
-        W, a_prev, delta = net.W[l - 1], self.a_of(l - 1), rec.delta
+        W, a_prev, delta = net.W[l - 1], self.a_of(l - 1), _full(rec.delta)
         Wn, bn, zn, dn, an = N.W(l), N.b(l), N.z(l), N.delta(l), N.a(l - 1)
         w = "w" if N.single else "W"
         self.add(
@@ -314,8 +322,8 @@ def update_steps(net: Network, old, gradients, new, alpha: float) -> list[Step]:
 def layer_summary(net: Network, record: PassRecord, l: int) -> LayerSummary:
     """The gradient health of layer l (1-based) in ``record``."""
     rec = record.layers[l - 1]
-    nW = float(np.linalg.norm(rec.dC_dW.astype(np.float64).ravel()))
-    nb = float(np.linalg.norm(rec.dC_db.astype(np.float64).ravel()))
+    nW = float(np.linalg.norm(_full(rec.dC_dW).astype(np.float64).ravel()))
+    nb = float(np.linalg.norm(_full(rec.dC_db).astype(np.float64).ravel()))
     norm = math.hypot(nW, nb)
     act = net.activations[l - 1]
     dead = None

@@ -63,6 +63,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+from typing import Any
 
 import numpy as np
 import safetensors.numpy
@@ -287,7 +288,7 @@ def checksummed(path: str | os.PathLike) -> bool:
 
 # ============================================================================ by class
 #: The classes a model file can hold, by the name stored in its "class" field.
-MODEL_CLASSES: dict[str, type] = {
+MODEL_CLASSES: dict[str, Any] = {
     cls.__name__: cls for cls in (Network, Perceptron, MLPClassifier, MLPRegressor, Pipeline)
 }
 
@@ -316,7 +317,7 @@ def _rebuild(document: Document, tensors: Tensors, xp=None, device=None):
 
 
 def _describe_pipeline(pipeline: Pipeline) -> tuple[Document, Tensors]:
-    steps = dict(pipeline.steps)
+    steps: dict[str, Any] = dict(pipeline.steps)
     pre, model = steps.get("preprocess"), steps.get("model")
     if len(steps) != 2 or not isinstance(pre, TabularPreprocessor) or model is None:
         raise TypeError(

@@ -60,7 +60,7 @@ from nnmath.document import Document, ModelFileError, Tensors, check_strings, is
 try:  # file locks mark a temporary file whose writer is alive (POSIX)
     import fcntl
 except ImportError:  # pragma: no cover - Windows
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "CHECKSUM_KEYS",
@@ -99,7 +99,7 @@ MAX_TENSORS = 2_048
 #: The ``__metadata__`` keys of the checksums, beside "nnmath".
 CHECKSUM_KEYS = ("nnmath_sha256_document", "nnmath_sha256_weights")
 
-_TENSOR_DTYPES = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
+_TENSOR_DTYPES: dict[str, np.dtype] = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
 _TENSOR_NAME = re.compile(r"[Wb][1-9][0-9]{0,4}")
 _HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 _TEMPORARY_SUFFIX = re.compile(r"[a-z0-9_]{8}\.tmp")  # also what older versions wrote

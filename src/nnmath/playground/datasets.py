@@ -29,6 +29,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -263,7 +264,7 @@ class Table:
     """
 
     name: str
-    frame: object
+    frame: Any
     numeric: list[str]
 
     @property

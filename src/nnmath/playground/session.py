@@ -97,7 +97,15 @@ LIMITS = {
     "neurons": (1, 8),
 }
 
-DATA_SETTINGS = ("dataset", "points", "noise", "split", "seed", "x1_column", "x2_column")
+DATA_SETTINGS: tuple[str, ...] = (
+    "dataset",
+    "points",
+    "noise",
+    "split",
+    "seed",
+    "x1_column",
+    "x2_column",
+)
 DATA_SETTINGS += ("target_column",)
 NETWORK_SETTINGS = ("features", "hidden", "activation", "loss")
 
@@ -356,6 +364,11 @@ class Session:
     >>> [len(layer) for layer in s.frame()["neurons"]]   # each output unit's picture
     [3]
     """
+
+    # Set by the first update(): the data, its training rows, the optimizer.
+    data: Data
+    n_train: int
+    optimizer: nnmath.optimizers.Optimizer
 
     def __init__(self, settings: Mapping | None = None, table: Table | None = None):
         self.lock = threading.RLock()

@@ -37,6 +37,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -120,7 +121,6 @@ class Data:
     """
 
     n_samples: int
-    total_weight: float
 
     def cost_and_gradient(self, model, *, alpha: float = 0.0, dropout_rng=None) -> float:
         """C over all the data at the model's θ; fills ``model.grad`` with ∂C/∂θ."""
@@ -210,7 +210,7 @@ def _rows(A, idx):
 
 def _joined(pieces: list[tuple]) -> tuple:
     """(X, Y, w) pieces of one batch as one (X, Y, w), rows in turn."""
-    out = []
+    out: list = []
     for parts in zip(*pieces, strict=True):
         if parts[0] is None:
             out.append(None)
@@ -340,7 +340,7 @@ class Chunks(Data):
         self.loaders = list(loaders)
         self.n_samples = int(n_samples)
         self.total_weight = float(n_samples if total_weight is None else total_weight)
-        self._grad_sum = None
+        self._grad_sum: Any = None
 
     @property
     def n_chunks(self) -> int:

@@ -127,10 +127,10 @@ def train_lbfgs(
         history.stop_reason, history.converged = f"L-BFGS converged: {result.message}", True
     elif result.status == 1:  # an iteration or evaluation limit
         if result.nit >= settings.max_epochs:
-            limit = f"{settings.epochs_name}={settings.max_epochs}"
+            reached = f"{settings.epochs_name}={settings.max_epochs}"
         else:
-            limit = f"max_fun={settings.max_fun}"
-        history.stop_reason, history.converged = f"{limit} reached", False
+            reached = f"max_fun={settings.max_fun}"
+        history.stop_reason, history.converged = f"{reached} reached", False
     else:
         history.stop_reason = f"L-BFGS stopped: {result.message}"
         history.converged = False

@@ -12,6 +12,7 @@ best weights are kept and restored in one place.
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import numpy as np
 
@@ -172,6 +173,8 @@ class Monitor:
         """Append the validation cost (loss + the L2 term, as in the training cost) and
         score of the current weights to the history and ``info``."""
         v, h = self.validation, self.history
+        if v is None:
+            return
         val_loss = v.cost(self.model, self.settings.alpha)
         h.validation_loss_curve.append(val_loss)
         info["val_loss"] = val_loss
@@ -196,7 +199,7 @@ class Monitor:
         # What verbose output prints here is scikit-learn's text, word for word.
         said = "%s did not improve more than tol=%f for %d consecutive epochs." % (
             "Validation score" if s.early_stopping else "Training loss",
-            self.tol,
+            cast(float, self.tol),  # a plateau is counted under the tol rule only
             s.n_iter_no_change,
         )
         if s.schedule.on_plateau(learning_rate):
