@@ -33,6 +33,7 @@ from nnmath.preprocessing import (
 
 __all__ = [
     "check_encoded_size",
+    "check_training_options",
     "check_output",
     "column_options",
     "finish_target",
@@ -41,6 +42,7 @@ __all__ = [
     "say_decisions",
     "statistics_error",
     "target_rows",
+    "warn_missing_target",
 ]
 
 
@@ -115,16 +117,30 @@ def row_subset(table, rows: np.ndarray):
     return {k: np.asarray(v)[rows] for k, v in table.items()}
 
 
-def target_rows(values: np.ndarray, target: str, source: Source, console, first_row: int = 0):
-    """The rows (of this batch) that have a target value; warns about the others."""
-    missing = missing_mask(values)
-    if missing.any():
-        rows = np.flatnonzero(missing)
+def target_rows(values: np.ndarray) -> np.ndarray:
+    """The rows (numbered from 0) that have a target value."""
+    return np.flatnonzero(~missing_mask(values))
+
+
+def warn_missing_target(n_rows: int, keep, target: str, source: Source, console) -> None:
+    """Warn about the rows left out for want of a target value (their lines in the file)."""
+    missing = np.setdiff1d(np.arange(n_rows), keep)
+    if len(missing):
         console.warn(
-            f"{plural(len(rows), 'row')} without a value of the target {target!r} "
-            f"({source.where_text(rows + first_row, count=len(rows))}) left out"
+            f"{plural(len(missing), 'row')} without a value of the target {target!r} "
+            f"({source.where_text(missing, count=len(missing))}) left out"
         )
-    return np.flatnonzero(~missing)
+
+
+def check_training_options(args) -> None:
+    """The options that need no data, checked before any is read: --hidden, --dropout
+    (and lbfgs with dropout)."""
+    from nnmath.cli.learn import dropout_rates, hidden_sizes
+
+    hidden = hidden_sizes(args.hidden) if getattr(args, "hidden", None) is not None else (100,)
+    rates = dropout_rates(args.dropout, len(hidden))
+    if args.solver == "lbfgs" and any(rates if isinstance(rates, list) else [rates]):
+        raise UsageError("--dropout needs a stochastic solver (adam, sgd or gd), not lbfgs")
 
 
 def finish_target(stats: TargetStatistics, target: str, n: int, max_classes: int) -> str:

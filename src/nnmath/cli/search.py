@@ -32,6 +32,7 @@ from nnmath.cli.learn import TableModel, check_loss, hidden_sizes
 from nnmath.cli.messages import Console, UsageError, one_line, plural
 from nnmath.cli.prepare import (
     check_output,
+    check_training_options,
     column_options,
     finish_target,
     require_target,
@@ -39,6 +40,7 @@ from nnmath.cli.prepare import (
     say_decisions,
     statistics_error,
     target_rows,
+    warn_missing_target,
 )
 from nnmath.cli.tables import is_dataset, parse_sep, read_table
 from nnmath.preprocessing import TableStatistics, TargetStatistics, column, column_names
@@ -70,6 +72,7 @@ _METRICS = {
 def _table_for_search(args, console: Console):
     """(table, y, task, model options) for cv and tune: the table read whole, its rows
     without a target left out, its columns' kinds decided once."""
+    check_training_options(args)
     if args.data == "-" or not is_dataset(args.data):
         table, source = read_table(args.data, args.max_cells, parse_sep(args.sep))
     else:
@@ -80,13 +83,15 @@ def _table_for_search(args, console: Console):
     names = column_names(table)
     target = require_target(args.target, names, source)
     options = column_options(args, names, target)
-    keep = target_rows(column(table, target), target, source, console)
+    n_rows = len(column(table, target))
+    keep = target_rows(column(table, target))
     table = row_subset(table, keep)
     y_raw = column(table, target)
     target_stats = TargetStatistics(args.task, args.max_classes)
     target_stats.update(y_raw)
     task = finish_target(target_stats, target, len(y_raw), args.max_classes)
     check_loss(args.loss, task)
+    warn_missing_target(n_rows, keep, target, source, console)
     stats = TableStatistics(target, **options, impute=args.impute != "none", seed=args.seed)
     try:
         stats.update(table, rows=keep)

@@ -397,14 +397,13 @@ def _statistics(args, console, dataset, target, options, holdout, copy):
             writer.close()
     seconds = progress.close()
     console.info(f"Read {source.name}: {describe_rows(progress.rows, seconds)}")
+    task = finish_target(target_stats, target, target_stats.n, args.max_classes)
+    check_loss(args.loss, task)
     if missing_target:
         console.warn(
             f"{plural(missing_target, 'row')} without a value of the target {target!r} "
             f"({source.where_text(missing_rows, count=missing_target)}) left out"
         )
-    n = target_stats.n
-    task = finish_target(target_stats, target, n, args.max_classes)
-    check_loss(args.loss, task)
     try:
         pre = stats.finish()
     except ValueError as exc:

@@ -43,6 +43,7 @@ from nnmath.cli.messages import (
 from nnmath.cli.prepare import (
     check_encoded_size,
     check_output,
+    check_training_options,
     column_options,
     finish_target,
     require_target,
@@ -50,6 +51,7 @@ from nnmath.cli.prepare import (
     say_decisions,
     statistics_error,
     target_rows,
+    warn_missing_target,
 )
 from nnmath.cli.tables import Source, builtin_table, is_dataset, parse_sep, read_table
 from nnmath.preprocessing import TableStatistics, TargetStatistics, column, column_names
@@ -74,6 +76,7 @@ DEFAULT_LEARNING_RATE = 0.001  # the estimators' learning_rate_init
 def cmd_train(args) -> int:
     """`nnmath train`: fit an MLP on a table or a built-in data set, save it; returns 0."""
     console = Console(args.quiet)
+    check_training_options(args)
     check_output(args.out, "the model file")
     if args.plot:
         check_output(args.plot, "the plot")
@@ -94,8 +97,9 @@ def cmd_train(args) -> int:
     names = column_names(table)
     target = require_target(target, names, source)
     options = column_options(args, names, target)
-    keep = target_rows(column(table, target), target, source, console)
-    if len(keep) < len(column(table, target)):
+    n_rows = len(column(table, target))
+    keep = target_rows(column(table, target))
+    if len(keep) < n_rows:
         table = row_subset(table, keep)
     y_raw = column(table, target)
     n = len(y_raw)
@@ -105,6 +109,7 @@ def cmd_train(args) -> int:
     target_stats.update(y_raw)
     task = finish_target(target_stats, target, n, args.max_classes)
     check_loss(args.loss, task)
+    warn_missing_target(n_rows, keep, target, source, console)
     stats = TableStatistics(target, **options, impute=args.impute != "none", seed=args.seed)
     try:
         stats.update(table, rows=keep)

@@ -31,7 +31,7 @@ from nnmath.cli.messages import (
     shown,
     suggestion,
 )
-from nnmath.cli.prepare import require_target, target_rows
+from nnmath.cli.prepare import require_target, target_rows, warn_missing_target
 from nnmath.cli.tables import Source, parse_sep, read_table, require_pandas
 from nnmath.preprocessing import column, column_names
 from nnmath.preprocessing.cells import texts
@@ -211,7 +211,8 @@ def cmd_evaluate(args) -> int:
     if target is None:
         raise UsageError("--target COLUMN is required: the model file does not name its target")
     target = require_target(target, column_names(table), source)
-    keep = target_rows(column(table, target), target, source, console)
+    keep = target_rows(column(table, target))
+    warn_missing_target(len(table), keep, target, source, console)
     if len(keep) == 0:
         raise UsageError(f"{source.name} has no row with a value of {target!r}")
     if len(keep) < len(column(table, target)):
