@@ -119,7 +119,7 @@ class Holdout:
         self.frames.append(row_subset(frame, chosen))
         self.draws_kept = np.concatenate([self.draws_kept, d[chosen]])
         self.rows_kept = np.concatenate([self.rows_kept, rows[chosen]])
-        if len(self.draws_kept) > 2 * self.cap:
+        if len(self.draws_kept) > self.cap + self.cap // 4:
             self._prune()
 
     def _prune(self) -> None:
@@ -465,10 +465,11 @@ def encode_inputs(frame, pre, target):
     import pandas as pd
 
     keep = np.flatnonzero(~missing_mask(column(frame, target)))
-    names = pre.get_feature_names_out()
+    # columns numbered, not named: the network takes inputs, the preprocessing has names
+    width = len(pre.get_feature_names_out())
     if not len(keep):
-        return pd.DataFrame(np.empty((0, len(names))), columns=names)
-    return pd.DataFrame(pre.transform(row_subset(frame, keep)), columns=names)
+        return pd.DataFrame(np.empty((0, width)))
+    return pd.DataFrame(pre.transform(row_subset(frame, keep)))
 
 
 def encode_target(frame, target_stats, target, scaling):
@@ -489,9 +490,12 @@ def _fit_on_cluster(model, dataset, pre, target_stats, target, scaling, progress
         frame = dd.read_parquet(dataset.files)
     else:
         frame = dd.read_csv(dataset.files, sep=dataset.sep, dtype=str, blocksize="64MB")
-    names = pre.get_feature_names_out()
+    width = len(pre.get_feature_names_out())
     X = frame.map_partitions(
-        encode_inputs, pre, target, meta=pd.DataFrame({n: pd.Series(dtype="f8") for n in names})
+        encode_inputs,
+        pre,
+        target,
+        meta=pd.DataFrame({k: pd.Series(dtype="f8") for k in range(width)}),
     )
     if target_stats.task == "classification":
         meta = pd.Series(target_stats.classes[:0], name=target)

@@ -449,7 +449,7 @@ class Dataset:
     [(2, 0), (2, 2)]
     """
 
-    def __init__(self, path: str, sep: str | None = None, batch_rows: int = 65_536):
+    def __init__(self, path: str, sep: str | None = None, batch_rows: int = 16_384):
         try:
             import pyarrow  # noqa: F401
             import pyarrow.dataset  # noqa: F401
@@ -507,7 +507,11 @@ class Dataset:
 
         try:
             if self.format == "parquet":
-                return ds.dataset(self.files, format="parquet")
+                # pre_buffer reads ahead whole stretches of a file: memory then grows
+                # with the files' size
+                options = ds.ParquetFragmentScanOptions(pre_buffer=False)
+                parquet = ds.ParquetFileFormat(default_fragment_scan_options=options)
+                return ds.dataset(self.files, format=parquet)
             with open(self.files[0], newline="", encoding="utf-8", errors="replace") as f:
                 header = next(csv.reader(f, delimiter=self.sep), None)
             if not header:
@@ -518,7 +522,7 @@ class Dataset:
                     column_types={name: pa.string() for name in header},
                     strings_can_be_null=True,
                 ),
-                read_options=pacsv.ReadOptions(block_size=4 * 2**20),
+                read_options=pacsv.ReadOptions(block_size=2**20),
             )
             return ds.dataset(self.files, format=csv_format)
         except UsageError:
@@ -550,6 +554,7 @@ class Dataset:
                     batch_size=self.batch_rows,
                     batch_readahead=1,
                     fragment_readahead=1,
+                    use_threads=False,
                 ):
                     if batch.num_rows:
                         frame = batch.to_pandas()
