@@ -357,7 +357,7 @@ def test_info_describes_the_model(workdir, clf_model):
     )
     assert re.search(r"color +category +missing → '\w+'; 3 categories: blue, green, red", out)
     assert f"final training loss: {model.loss_curve_[-1]:.6g}" in out
-    assert f"best validation score: {model.best_validation_score_:.6g}" in out
+    assert f"best validation log loss: {-model.best_validation_score_:.6g}" in out
 
 
 def test_export_onnx_runs_in_onnxruntime_on_the_table_columns(workdir, clf_model):

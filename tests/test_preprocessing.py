@@ -206,7 +206,7 @@ def test_identifiers_dates_and_counters_are_decided_in_the_open():
     frame = _messy()
     stats = TableStatistics(target="y")
     stats.update(frame)
-    pre = stats.finish()
+    pre = TabularPreprocessor.from_statistics(stats)
     decided = {d.column: (d.kind, d.note) for d in stats.decisions}
     assert decided["row"] == ("drop", "counts the rows (1, 2, 3, …): an identifier; dropped")
     assert decided["id"] == ("drop", "a distinct value in every row: an identifier; dropped")
@@ -279,7 +279,7 @@ def test_a_column_of_numbers_with_a_few_cells_that_are_not_is_reported():
 def test_a_column_with_no_values_is_dropped():
     stats = TableStatistics()
     stats.update({"empty": np.full(5, np.nan), "x": np.arange(5.0) ** 2})
-    pre = stats.finish()
+    pre = TabularPreprocessor.from_statistics(stats)
     assert pre.dropped_ == {"empty": "no values: dropped"}
     with pytest.raises(ValueError, match="no column is left to learn from"):
         TabularPreprocessor().fit({"empty": np.full(5, np.nan)})
@@ -326,11 +326,11 @@ def test_statistics_in_batches_equal_those_of_the_whole_table():
     frame = _messy(1000)
     whole = TableStatistics(target="y")
     whole.update(frame)
-    expected = whole.finish().to_document()
+    expected = whole.finish()
     parts = TableStatistics(target="y")
     for start in range(0, 1000, 137):
         parts.update(frame.iloc[start : start + 137].reset_index(drop=True))
-    got = parts.finish().to_document()
+    got = parts.finish()
     assert got["categories"] == expected["categories"] and got["fill"] == expected["fill"]
     assert got["dropped"] == expected["dropped"]
     for kind in ("numeric", "dates"):
@@ -347,7 +347,7 @@ def test_the_median_of_a_long_column_is_that_of_a_seeded_sample(monkeypatch):
         stats = TableStatistics(seed=3)
         for start in range(0, 50_000, 7_000):
             stats.update({"x": x[start : start + 7_000]})
-        fills.append(stats.finish().fill_["x"])
+        fills.append(stats.finish()["fill"]["x"])
     assert fills[0] == fills[1]  # the same seed, the same sample
     assert abs(np.mean(x < fills[0]) - 0.5) < 0.03  # a median to within 3 percentiles
 

@@ -64,7 +64,13 @@ from nnmath.cli.train import (
     report_training,
     say_warnings,
 )
-from nnmath.preprocessing import TableStatistics, TargetStatistics, column, missing_mask
+from nnmath.preprocessing import (
+    TableStatistics,
+    TabularPreprocessor,
+    TargetStatistics,
+    column,
+    missing_mask,
+)
 
 __all__ = [
     "MAX_VALIDATION_ROWS",
@@ -405,7 +411,7 @@ def _statistics(args, console, dataset, target, options, holdout, copy):
             f"({source.where_text(missing_rows, count=missing_target)}) left out"
         )
     try:
-        pre = stats.finish()
+        pre = TabularPreprocessor.from_statistics(stats)
     except ValueError as exc:
         raise statistics_error(exc, source) from None
     say_decisions(stats, console)

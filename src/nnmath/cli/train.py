@@ -54,7 +54,13 @@ from nnmath.cli.prepare import (
     warn_missing_target,
 )
 from nnmath.cli.tables import Source, builtin_table, is_dataset, parse_sep, read_table
-from nnmath.preprocessing import TableStatistics, TargetStatistics, column, column_names
+from nnmath.preprocessing import (
+    TableStatistics,
+    TabularPreprocessor,
+    TargetStatistics,
+    column,
+    column_names,
+)
 from nnmath.startup import EXIT_INTERRUPTED
 
 __all__ = [
@@ -113,7 +119,7 @@ def cmd_train(args) -> int:
     stats = TableStatistics(target, **options, impute=args.impute != "none", seed=args.seed)
     try:
         stats.update(table, rows=keep)
-        pre = stats.finish()
+        pre = TabularPreprocessor.from_statistics(stats)
     except ValueError as exc:
         raise statistics_error(exc, source) from None
     say_decisions(stats, console)

@@ -358,8 +358,14 @@ def cmd_info(args) -> int:
         if getattr(estimator, "loss_curve_", None):
             of = " (of the standardized target)" if scaling is not None else ""
             print(f"final training loss: {estimator.loss_curve_[-1]:.6g}{of}")
-        if getattr(estimator, "best_validation_score_", None) is not None:
-            print(f"best validation score: {estimator.best_validation_score_:.6g}")
+        best = getattr(estimator, "best_validation_score_", None)
+        if best is not None:
+            scoring = getattr(estimator, "scoring", None)
+            if scoring == "neg_log_loss":
+                print(f"best validation log loss: {-best:.6g}")
+            else:
+                name = scoring or ("accuracy" if hasattr(estimator, "classes_") else "R²")
+                print(f"best validation {name}: {best:.6g}")
     return 0
 
 

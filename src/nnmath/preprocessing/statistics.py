@@ -13,7 +13,7 @@ grow with the number of rows:
   that, else of a uniform random sample drawn from the seed);
 * for categories, each value's count.
 
-From these, :meth:`TableStatistics.finish` builds the fitted
+From these, :meth:`TableStatistics.finish` gives the fitted state of a
 :class:`~nnmath.preprocessing.TabularPreprocessor`: missing cells are filled with the
 median (numbers, dates) or the most frequent value (categories, the smallest on a tie),
 as scikit-learn's ``SimpleImputer`` fills them; each number is then standardized with
@@ -29,8 +29,8 @@ Example
 >>> import numpy as np
 >>> stats = TableStatistics(target="y")
 >>> stats.update({"x": np.array([1.0, np.nan, 3.0, 10.0]), "y": np.array([0, 1, 0, 1])})
->>> pre = stats.finish()
->>> pre.fill_["x"], pre.numeric_["x"]["mean"]
+>>> state = stats.finish()
+>>> state["fill"]["x"], state["numeric"]["x"]["mean"]
 (3.0, 4.25)
 """
 
@@ -269,7 +269,7 @@ class TableStatistics:
     >>> import numpy as np
     >>> stats = TableStatistics(target="y", drop=["id"])
     >>> stats.update({"id": np.arange(3), "c": np.array(["a", "b", "a"]), "y": np.zeros(3)})
-    >>> stats.finish().categories_
+    >>> stats.finish()["categories"]
     {'c': ['a', 'b']}
     >>> [(d.column, d.kind) for d in stats.decisions]
     [('id', 'drop'), ('c', 'category')]
@@ -394,39 +394,44 @@ class TableStatistics:
             c.overflow = True
 
     # ---------------------------------------------------------------- the result
-    def finish(self):
-        """The fitted :class:`~nnmath.preprocessing.TabularPreprocessor`; sets
+    def finish(self) -> dict:
+        """The fitted state, as :meth:`TabularPreprocessor.to_document
+        <nnmath.preprocessing.TabularPreprocessor.to_document>` writes it (build the
+        preprocessor with :meth:`TabularPreprocessor.from_statistics
+        <nnmath.preprocessing.TabularPreprocessor.from_statistics>`); sets
         :attr:`decisions`. Raises :class:`BadCellsError` for a column of numbers with
         cells that are not numbers (unless given in ``numeric``), and ValueError when no
         column is left to learn from."""
-        from nnmath.preprocessing.transformer import TabularPreprocessor
-
         if self.columns is None or self.n_rows == 0:
             raise ValueError("the data has no rows")
-        pre = TabularPreprocessor(target=self.target, impute=self.impute)
-        pre.feature_names_in_, pre.numeric_, pre.categories_ = [], {}, {}
-        pre.dates_, pre.fill_, pre.dropped_, pre.text_as_missing_ = {}, {}, {}, []
-        pre.target_scaling_ = None
+        state: dict = {
+            "target": self.target,
+            "feature_names_in": [],
+            "numeric": {},
+            "categories": {},
+            "dates": {},
+            "fill": {},
+            "dropped": {},
+            "text_as_missing": [],
+        }
         self.decisions = []
         self.missing = {}
         for name, c in self.columns.items():
             decision = self._decide(c)
             self.decisions.append(decision)
-            if decision.kind != "drop":
-                self.missing[name] = c.missing
             if decision.kind == "drop":
-                pre.dropped_[name] = decision.note or "dropped"
+                state["dropped"][name] = decision.note or "dropped"
                 continue
-            pre.feature_names_in_.append(name)
+            self.missing[name] = c.missing
+            state["feature_names_in"].append(name)
             if decision.kind == "category":
-                categories = sorted(c.counts)
-                pre.categories_[name] = categories
+                state["categories"][name] = sorted(c.counts)
                 if self.impute:  # the most frequent value; on a tie the smallest
                     top = max(c.counts.values())
-                    pre.fill_[name] = min(v for v, k in c.counts.items() if k == top)
+                    state["fill"][name] = min(v for v, k in c.counts.items() if k == top)
                 continue
             if c.bad and c.forced:
-                pre.text_as_missing_.append(name)
+                state["text_as_missing"].append(name)
             m = c.moments
             fill = c.sample.median()
             # the mean and variance of the column once filled: the observed cells and,
@@ -443,17 +448,17 @@ class TableStatistics:
                 )
             stats = {"mean": filled.mean, "scale": scale if scale > 0 else 1.0}
             if decision.kind == "numeric":
-                pre.numeric_[name] = stats
+                state["numeric"][name] = stats
             else:
-                pre.dates_[name] = {**stats, "format": c.date_format, "daily": c.daily}
+                state["dates"][name] = {**stats, "format": c.date_format, "daily": c.daily}
             if self.impute:
-                pre.fill_[name] = fill
-        if not pre.feature_names_in_:
+                state["fill"][name] = fill
+        if not state["feature_names_in"]:
             raise ValueError(
                 "no column is left to learn from: "
                 + "; ".join(f"{d.column!r}: {d.note}" for d in self.decisions)
             )
-        return pre
+        return state
 
     def _decide(self, c: _Column) -> Decision:
         if c.kind == "drop":

@@ -35,6 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from nnmath.document import ModelFileError, get, is_number, list_of
 from nnmath.preprocessing.cells import column, column_names, days, missing_mask, numbers, texts
+from nnmath.preprocessing.statistics import TableStatistics
 
 __all__ = ["YEAR_DAYS", "InputReport", "TabularPreprocessor"]
 
@@ -137,8 +138,6 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     def fit(self, table, y=None):
         """Learn each column's kind and statistics (one pass: see
         :class:`~nnmath.preprocessing.TableStatistics`)."""
-        from nnmath.preprocessing.statistics import TableStatistics
-
         stats = TableStatistics(
             self.target,
             drop=self.drop,
@@ -147,7 +146,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             impute=self.impute,
         )
         stats.update(table)
-        fitted = stats.finish()
+        fitted = type(self).from_statistics(stats)
         for name in (
             "feature_names_in_",
             "numeric_",
@@ -156,10 +155,28 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             "fill_",
             "dropped_",
             "text_as_missing_",
+            "target_scaling_",
         ):
             setattr(self, name, getattr(fitted, name))
-        self.target_scaling_ = None
         return self
+
+    @classmethod
+    def from_statistics(cls, stats: TableStatistics) -> TabularPreprocessor:
+        """The preprocessor fitted from a finished pass of statistics (of a table read in
+        batches, say).
+
+        Examples
+        --------
+        >>> stats = TableStatistics()
+        >>> stats.update({"x": np.array([1.0, 3.0])})
+        >>> TabularPreprocessor.from_statistics(stats).numeric_
+        {'x': {'mean': 2.0, 'scale': 1.0}}
+        """
+        pre = cls.from_document(stats.finish())
+        pre.impute = stats.impute
+        pre.drop, pre.categorical = tuple(sorted(stats.drop)), tuple(sorted(stats.categorical))
+        pre.numeric = tuple(sorted(stats.numeric))
+        return pre
 
     # ---------------------------------------------------------------- the inputs
     def kind(self, name: str) -> str:
