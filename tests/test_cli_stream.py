@@ -190,3 +190,36 @@ def test_a_local_dask_cluster_trains_the_model(tmp_path):
     assert re.findall(r"^epoch \d: loss .*rows/s\) seen$", result.stdout, re.M)
     table = pd.concat([_part(1_000, k) for k in range(4)], ignore_index=True)
     assert nnmath.load(tmp_path / "dask.safetensors").score(table, table["label"]) > 0.8
+
+
+@pytest.mark.slow
+def test_without_a_scheduler_nothing_distributed_starts(tmp_path):
+    _write_parts(tmp_path / "parts", 2_000, 2, "parquet")
+    code = (
+        "import sys; from nnmath.cli import main; "
+        "status = main(['train', 'parts', '--target', 'label', '--epochs', '2', '--quiet']); "
+        "print(status, sorted(m for m in ('dask', 'distributed') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT
+    )
+    assert result.stdout.split("\n")[-2] == "0 []", result.stderr
+
+
+def test_a_scheduler_out_of_reach_is_one_line(tmp_path, capsys, monkeypatch):
+    pytest.importorskip("distributed")
+    import socket
+
+    from nnmath.cli import stream
+
+    monkeypatch.setattr(stream, "CONNECT_TIMEOUT", "1s")
+    with socket.socket() as closed:  # a port nobody listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    _write_parts(tmp_path / "parts", 1_000, 1, "parquet")
+    argv = ["train", "parts", "--target", "label", "--scheduler", f"tcp://127.0.0.1:{port}"]
+    status, out, err = _run(argv, capsys, tmp_path, monkeypatch)
+    assert status == 2 and len(err.splitlines()) == 1
+    assert err.startswith(
+        f"nnmath: error: --scheduler tcp://127.0.0.1:{port}: could not reach the Dask scheduler"
+    )

@@ -73,6 +73,7 @@ from nnmath.preprocessing import (
 )
 
 __all__ = [
+    "CONNECT_TIMEOUT",
     "MAX_VALIDATION_ROWS",
     "Holdout",
     "RowProgress",
@@ -82,6 +83,9 @@ __all__ = [
 
 #: The most rows the validation set of a data set read in batches holds (in memory).
 MAX_VALIDATION_ROWS = 20_000
+
+#: How long ``--scheduler ADDRESS`` tries to reach the scheduler.
+CONNECT_TIMEOUT = "20s"
 
 
 class Holdout:
@@ -222,7 +226,7 @@ def connect(address: str, console: Console):
     else:
         cluster = None
         try:
-            client = Client(address, timeout="20s")
+            client = Client(address, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError, ValueError) as exc:
             raise UsageError(
                 f"--scheduler {address}: could not reach the Dask scheduler: {one_line(exc)}"
