@@ -56,6 +56,7 @@ __all__ = sorted(
 
 def __getattr__(name: str):
     """Import a public name on first use, and keep it in the package's namespace."""
+    value: object
     if name == "__version__":
         from importlib.metadata import PackageNotFoundError, version
 

@@ -516,7 +516,8 @@ class _BaseMLP(BaseEstimator):
         first_pass = not hasattr(self, "network_") or not self.warm_start
         if first_pass:
             self.n_features_in_ = X0.shape[1]
-            vars(self).pop("feature_names_in_", None)
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
         n_outputs = self._targets_of_source(first[1], classes, first_pass)
         if not first_pass:
             dtype = self.network_.dtype
@@ -531,11 +532,15 @@ class _BaseMLP(BaseEstimator):
                 return np.empty((0, self.n_features_in_), self.network_.dtype), Y, None
             return checks(X, y, w)[:3]
 
+        encoded: Data
         if isinstance(data, Chunks):
+            source = data
+
+            def loader(k: int):
+                return lambda: checked(source.load(k))
+
             encoded = Chunks(
-                [lambda k=k: checked(data.load(k)) for k in range(data.n_chunks)],
-                data.n_samples,
-                data.total_weight,
+                [loader(k) for k in range(data.n_chunks)], data.n_samples, data.total_weight
             )
         else:
             encoded = InMemory(*checked((data.X, data.Y, data.sample_weight)))

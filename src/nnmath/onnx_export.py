@@ -351,9 +351,7 @@ def _build(onnx, model, inputs=("X",), x: str = "X"):
     # MLPClassifier: sigmoid output for binary and multilabel targets, softmax otherwise.
     _, y_hat = _layers(g, network, x=x)
     y_type = model.label_type_
-    half = None
-    if y_type != "multiclass":
-        half = g.const("threshold", np.array(0.5, np.float32))
+    half = g.const("threshold", np.array(0.5, np.float32)) if y_type != "multiclass" else ""
     if y_type == "multilabel-indicator":
         mask = g.op("Greater", [y_hat, half], "y_hat_gt_half")
         label = g.op("Cast", [mask], "label", to=TP.INT64)

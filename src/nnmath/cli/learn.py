@@ -158,7 +158,9 @@ def make_estimator(
     return nnmath.MLPRegressor(loss=loss or "squared_error", **params)
 
 
-def target_scaling(task: str, loss: str | None, mean: float, scale: float) -> dict | None:
+def target_scaling(
+    task: str, loss: str | None, mean: float | None, scale: float | None
+) -> dict | None:
     """How a regression target is scaled for training: {"mean": μ, "scale": s} (μ = 0
     for the Poisson loss); None for classification.
 
@@ -167,7 +169,7 @@ def target_scaling(task: str, loss: str | None, mean: float, scale: float) -> di
     >>> target_scaling("regression", None, 23.4, 7.8)
     {'mean': 23.4, 'scale': 7.8}
     """
-    if task != "regression":
+    if task != "regression" or mean is None:
         return None
     scale = float(scale) if scale and math.isfinite(scale) else 1.0
     return {"mean": 0.0 if loss == "poisson" else float(mean), "scale": scale}

@@ -154,7 +154,7 @@ def finish_target(stats: TargetStatistics, target: str, n: int, max_classes: int
                 "--task classification for labels."
             ) from None
         raise UsageError(f"target column {target!r}: {exc}") from None
-    if task == "classification":
+    if task == "classification" and stats.classes is not None:
         if stats.too_many or (max_classes and len(stats.classes) > max_classes):
             raise UsageError(
                 f"target column {target!r} has more than {max_classes:,} distinct values in "

@@ -99,7 +99,7 @@ def _table_for_search(args, console: Console):
     except ValueError as exc:
         raise statistics_error(exc, source) from None
     say_decisions(stats, console)
-    kinds = {"drop": [], "categorical": [], "numeric": []}
+    kinds: dict[str, list[str]] = {"drop": [], "categorical": [], "numeric": []}
     for d in stats.decisions:
         if d.kind in ("drop", "numeric"):
             kinds[d.kind].append(d.column)

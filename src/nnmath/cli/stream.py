@@ -362,7 +362,7 @@ def _train(args, console, dataset: Dataset, target, options, client, scratch) ->
             f"Read {describe_rows(progress.rows, seconds)} while training "
             f"({plural(len(epochs), 'epoch')} of {n_train:,} rows)"
         )
-    if validation is not None:
+    if validation is not None and holdout is not None:
         validation = (validation[0], target_stats.encode(column(holdout.frame(), target)))
     return report_training(args, console, pre, model, seconds, None, validation)
 

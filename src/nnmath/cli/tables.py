@@ -186,11 +186,12 @@ class Source:
         csv module as pandas reads the file: blank lines skipped, quoted line breaks kept."""
         if n in self._lines or any(k >= n for k in self._lines):
             return next(v for k, v in self._lines.items() if k >= n)
-        stream = (
-            io.StringIO(self.data.decode("utf-8", "replace"), newline="")
-            if self.data is not None
-            else open(self.path, newline="", encoding="utf-8", errors="replace")
-        )
+        if self.data is not None:
+            stream: io.TextIOBase = io.StringIO(self.data.decode("utf-8", "replace"), newline="")
+        elif self.path is not None:
+            stream = open(self.path, newline="", encoding="utf-8", errors="replace")
+        else:
+            return []
         starts: list[int] = []
         with stream:
             reader = csv.reader(stream, delimiter=self.sep or ",")
@@ -321,7 +322,10 @@ def read_table(path: str, max_cells: int = 50_000_000, sep: str | None = None):
             if suffix == ".tsv":
                 sep = "\t"
             else:
-                head = data[:_SNIFF_BYTES] if data is not None else _head(p)
+                if data is not None:
+                    head = data[:_SNIFF_BYTES]
+                else:
+                    head = _head(p) if p is not None else b""
                 sep = detect_sep(head)
         source = Source(name, "csv", sep, path=p, data=data)
     shape = table_shape(p or Path(name), sep or ",", data if suffix not in _PARQUET else None)

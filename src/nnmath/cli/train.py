@@ -178,7 +178,7 @@ def cmd_train(args) -> int:
 
 def describe_task(task: str, target: str, stats: TargetStatistics) -> str:
     """The "Task: …" line."""
-    if task == "classification":
+    if task == "classification" and stats.classes is not None:
         labels = [str(c) for c in stats.classes]
         shown = ", ".join(labels[:12]) + (" …" if len(labels) > 12 else "")
         return f"Task: classification of {target!r}, {len(labels)} classes: {shown}"

@@ -241,7 +241,8 @@ def days(values: np.ndarray, format: str | None = None) -> tuple[np.ndarray, np.
     import pandas as pd
 
     missing = missing_mask(values)
-    text = np.where(missing, None, values).astype(object)
+    text = values.astype(object)
+    text[missing] = None
     with np.errstate(invalid="ignore"):
         parsed = pd.to_datetime(
             pd.Series(text, dtype=object), format=format, errors="coerce", utc=True

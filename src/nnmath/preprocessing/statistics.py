@@ -221,13 +221,13 @@ class _Column:
     """What one pass gathers about one column."""
 
     name: str
+    sample: _Sample
     kind: str | None = None  # None until a batch with values decides it
     forced: bool = False
     rows: int = 0
     missing: int = 0
     moments: _Moments = field(default_factory=_Moments)
-    sample: _Sample | None = None
-    counts: Counter | None = None
+    counts: Counter = field(default_factory=Counter)
     overflow: bool = False  # more than COUNTED_VALUES distinct values
     counter_next: float | None = None  # the next value of a count of the rows 1, 2, 3, …
     counter: bool = True
@@ -317,8 +317,7 @@ class TableStatistics:
             rng = np.random.SeedSequence(self.seed)
             self.columns = {}
             for name, seed in zip(names, rng.spawn(len(names)), strict=True):
-                c = _Column(name)
-                c.sample = _Sample(MEDIAN_SAMPLE, np.random.default_rng(seed))
+                c = _Column(name, _Sample(MEDIAN_SAMPLE, np.random.default_rng(seed)))
                 if name in self.drop:
                     c.kind, c.forced = "drop", True
                 elif name in self.categorical:
@@ -385,8 +384,6 @@ class TableStatistics:
                 c.counter = False
 
     def _add_categories(self, c: _Column, values, missing) -> None:
-        if c.counts is None:
-            c.counts = Counter()
         if c.overflow:
             return
         c.counts.update(texts(values[~missing]).tolist())
