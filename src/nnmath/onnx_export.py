@@ -54,17 +54,17 @@ from nnmath.perceptron import Perceptron
 from nnmath.preprocessing import TabularPreprocessor
 from nnmath.preprocessing.transformer import YEAR_DAYS
 
-__all__ = ["ML_OPSET", "OPSET", "OUTPUT_NAMES", "export_onnx", "to_onnx"]
+__all__ = ["OPSET", "export_onnx", "to_onnx"]
 
 #: The ONNX operator set the exported graphs use (Softmax over the last axis and
 #: ReduceSum with its axes as an input both need ≥ 13).
 OPSET = 13
 
 #: The ai.onnx.ml operator set of a command model's graph (its OneHotEncoder).
-ML_OPSET = 1
+_ML_OPSET = 1
 
 #: The graphs' output names; a command model's column may not have one of them.
-OUTPUT_NAMES = ("label", "probabilities", "variable", "y_hat")
+_OUTPUT_NAMES = ("label", "probabilities", "variable", "y_hat")
 # IR version 8 (ONNX ≥ 1.10) carries opset 13 and is read by every onnxruntime ≥ 1.10;
 # onnx's own default follows its newest release, which older runtimes refuse.
 _IR_VERSION = 8
@@ -88,7 +88,7 @@ class _Graph:
         self.helper = onnx.helper
         self.nodes: list = []
         self.initializers: list = []
-        self._names: set[str] = set(inputs) | set(OUTPUT_NAMES)
+        self._names: set[str] = set(inputs) | set(_OUTPUT_NAMES)
 
     def name(self, base: str) -> str:
         name, k = base, 1
@@ -117,7 +117,7 @@ class _Graph:
     def op(self, op_type: str, inputs: list[str], base: str, domain: str = "", **attributes):
         """Append one node with a single output called ``base`` (made unique, except
         for the graph's output names)."""
-        out = base if base in OUTPUT_NAMES else self.name(base)
+        out = base if base in _OUTPUT_NAMES else self.name(base)
         self.nodes.append(
             self.helper.make_node(
                 op_type, inputs, [out], name=f"{op_type}_{out}", domain=domain, **attributes
@@ -391,11 +391,11 @@ def to_onnx(model):
         g, network, outputs = _build(onnx, model)
         inputs = [helper.make_tensor_value_info("X", TP.FLOAT, ["N", network.layer_sizes[0]])]
     else:
-        clash = sorted(set(pre.feature_names_in_) & set(OUTPUT_NAMES))
+        clash = sorted(set(pre.feature_names_in_) & set(_OUTPUT_NAMES))
         if clash:
             raise ValueError(
                 f"column {clash[0]!r} has the name of an output of the ONNX graph "
-                f"({', '.join(OUTPUT_NAMES)}); rename it before training"
+                f"({', '.join(_OUTPUT_NAMES)}); rename it before training"
             )
         g, network, outputs = _build(onnx, model, inputs=pre.feature_names_in_)
         types = {"numeric": TP.DOUBLE, "date": TP.DOUBLE, "category": TP.STRING}
@@ -412,7 +412,7 @@ def to_onnx(model):
     )
     opsets = [helper.make_opsetid("", OPSET)]
     if pre is not None:
-        opsets.append(helper.make_opsetid("ai.onnx.ml", ML_OPSET))
+        opsets.append(helper.make_opsetid("ai.onnx.ml", _ML_OPSET))
     proto = helper.make_model(
         graph,
         opset_imports=opsets,
