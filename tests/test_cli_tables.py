@@ -217,6 +217,7 @@ def test_onnx_takes_the_raw_columns_and_matches_predict(trained, capsys, monkeyp
     assert table["island"].eq("Atlantis").sum() == 2 and table.isna().any(axis=1).sum() == 2
 
 
+@pytest.mark.slow
 def test_predictions_from_standard_input_to_standard_output(trained):
     cwd = trained[3].parent
     result = subprocess.run(

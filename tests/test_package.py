@@ -38,6 +38,7 @@ def test_importing_a_module_named_like_a_function_keeps_the_function():
     assert not isinstance(nnmath.explain, type(nnmath))
 
 
+@pytest.mark.slow
 def test_import_nnmath_loads_neither_numpy_nor_scikit_learn():
     code = (
         "import sys, nnmath; "

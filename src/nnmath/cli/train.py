@@ -122,8 +122,8 @@ def cmd_train(args) -> int:
         pre = TabularPreprocessor.from_statistics(stats)
     except ValueError as exc:
         raise statistics_error(exc, source) from None
-    say_decisions(stats, console)
     check_encoded_size(pre, n, source, args.max_cells)
+    say_decisions(stats, console)
     X = pre.transform(table)
     y = target_stats.encode(y_raw)
     classification = task == "classification"
