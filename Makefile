@@ -1,5 +1,6 @@
 # Two commands do all the set-up on a fresh machine that has only python3:
-#   make demo   creates .venv, installs nnmath and runs its main job
+#   make demo   creates .venv, installs nnmath with what the README's command-line
+#               examples need (CSV/Parquet files, ONNX, plots) and runs its main job
 #   make test   creates .venv, installs nnmath with its test extras, runs ruff, mypy,
 #               pytest and the docs build
 # and by hand:
@@ -20,16 +21,21 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
+$(VENV)/.installed-demo: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[data,onnx,plot]"
+	touch $@ $(VENV)/.installed
+
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
-	touch $@ $(VENV)/.installed
+	touch $@ $(VENV)/.installed-demo $(VENV)/.installed
 
 $(VENV)/.installed-fuzz: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[fuzz]"
-	touch $@ $(VENV)/.installed-test $(VENV)/.installed
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed-demo $(VENV)/.installed
 
-demo: $(VENV)/.installed
+demo: $(VENV)/.installed-demo
 	$(BIN)/nnmath train
+	@echo "The nnmath command is $(BIN)/nnmath; 'source $(BIN)/activate' puts it on your PATH."
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks fuzz examples docs

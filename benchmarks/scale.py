@@ -1,4 +1,5 @@
-"""Scale benchmark: an L-BFGS iteration in memory and on a Dask cluster.
+"""Scale benchmark: an L-BFGS iteration in memory and on a Dask cluster; the command
+on a folder of files bigger than a batch, at 1 × and 8 × the rows.
 
 The same fit — ``MLPClassifier(hidden_layer_sizes=(256, 128), solver="lbfgs")`` on
 60,000 × 784 float32 random inputs and 10 classes (the data of benchmarks/speed.py) —
@@ -13,10 +14,17 @@ On a cluster, every iteration sends θ to each worker and gets one gradient back
 each (each worker adds up its chunks' shares first): the table's last column gives
 those bytes. Ratios from one run are what to read; the machine may be shared.
 
+The streaming part runs ``nnmath train FOLDER`` as a real process on a folder of Parquet
+files (8 numeric columns, a category, a label; row groups of 16,384 rows), at 1 × and
+8 × the rows, and reports the rows per second of its two passes (the statistics, and
+training with adam, batches of 256, 2 epochs) and the process's peak resident memory
+(``wait4``'s ru_maxrss).
+
 Usage::
 
-    python benchmarks/scale.py            # 60,000 × 784 (about two minutes)
-    python benchmarks/scale.py --quick    # tiny sizes: a smoke test of the script
+    python benchmarks/scale.py                    # both parts (about four minutes)
+    python benchmarks/scale.py --only streaming   # one part: lbfgs or streaming
+    python benchmarks/scale.py --quick            # tiny sizes: a smoke test of the script
 """
 
 from __future__ import annotations
@@ -25,10 +33,14 @@ import argparse
 import logging
 import os
 import platform
+import re
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
@@ -109,15 +121,93 @@ def blas() -> str:
     return "unknown"
 
 
+def write_parts(folder: Path, rows: int, files: int = 4) -> int:
+    """A folder of Parquet files: 8 numbers, a category and a label; returns its bytes."""
+    import pandas as pd
+
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for k in range(files):
+        n = rows // files
+        X = rng.standard_normal((n, 8))
+        kind = rng.choice(["a", "b", "c", "d"], n)
+        label = np.where(X[:, 0] - X[:, 1] + (kind == "a") > 0, "yes", "no")
+        frame = pd.DataFrame(X, columns=[f"x{i}" for i in range(8)]).assign(kind=kind, y=label)
+        frame.to_parquet(folder / f"part-{k}.parquet", row_group_size=16_384, index=False)
+    return sum(f.stat().st_size for f in folder.iterdir())
+
+
+# NOTE: a child's peak memory (ru_maxrss) starts from its parent's at the fork: Linux
+# keeps the high-water mark of the memory the child had before exec. This small process
+# starts the command, so that the figure is the command's own.
+_MEASURE = (
+    "import os, subprocess, sys; child = subprocess.Popen(sys.argv[1:]); "
+    "_, status, usage = os.wait4(child.pid, 0); "
+    "print(os.waitstatus_to_exitcode(status), usage.ru_maxrss, file=sys.stderr)"
+)
+
+
+def streaming_run(folder: Path, epochs: int) -> dict:
+    """``nnmath train FOLDER`` in a real process: its rates and peak memory."""
+    command = [sys.executable, "-m", "nnmath", "train", str(folder), "--target", "y"]
+    command += ["--hidden", "32", "--epochs", str(epochs), "--batch-size", "256"]
+    command += ["--out", str(folder.parent / "model.safetensors")]
+    started = time.perf_counter()
+    result = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *command], capture_output=True, text=True
+    )
+    status, kilobytes = map(int, result.stderr.splitlines()[-1].split())
+    if status != 0:
+        raise RuntimeError(f"nnmath train failed:\n{result.stderr}")
+    text = result.stdout
+    read = re.search(r"^Read \S+: ([\d,]+) rows \(([\d,]+) rows/s\)$", text, re.M)
+    trained = re.search(r"^Read ([\d,]+) rows \(([\d,]+) rows/s\) while training", text, re.M)
+    return {
+        "rows": int(read[1].replace(",", "")),
+        "read_rate": int(read[2].replace(",", "")),
+        "train_rate": int(trained[2].replace(",", "")),
+        "seconds": time.perf_counter() - started,
+        "peak_mb": kilobytes / 1024,  # kilobytes on Linux
+    }
+
+
+def streaming(rows: int, epochs: int) -> None:
+    print(
+        f"\nnnmath train FOLDER (4 Parquet files, row groups of 16,384 rows; adam, batch 256, "
+        f"{epochs} epoch{'s' * (epochs > 1)}, 32 hidden units): 1 × = {rows:,} rows"
+    )
+    print("| rows | files | s | read (pass 1) | training | peak RSS |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    peaks = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for scale in (1, 8):
+            folder = Path(scratch) / f"x{scale}" / "data"
+            size = write_parts(folder, rows * scale)
+            run = streaming_run(folder, epochs)
+            peaks.append(run["peak_mb"])
+            print(
+                f"| {run['rows']:,} ({scale} ×) | {size / 1e6:.0f} MB | {run['seconds']:.1f} "
+                f"| {run['read_rate']:,} rows/s | {run['train_rate']:,} rows/s "
+                f"| {run['peak_mb']:.0f} MB |"
+            )
+    print(f"\npeak RSS at 8 × / at 1 ×: {peaks[1] / peaks[0]:.2f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes (a smoke test)")
+    parser.add_argument("--only", choices=("lbfgs", "streaming"), help="run one part")
     args = parser.parse_args(argv)
     n, n_features, hidden, iterations = (
         (1_200, 64, (16,), 3) if args.quick else (60_000, N_FEATURES, (256, 128), 10)
     )
     print(f"nnmath {nnmath.__version__}, Python {platform.python_version()}, {sys.platform}")
     print(f"cores: {os.cpu_count()}; BLAS: {blas()}")
+    if args.only != "lbfgs":
+        streaming(20_000 if args.quick else 250_000, 1 if args.quick else 2)
+    if args.only == "streaming":
+        return 0
+    print()
     print(
         f"L-BFGS, MLPClassifier(hidden_layer_sizes={hidden}), {n:,} × {n_features} float32, "
         f"{N_CLASSES} classes, {N_CHUNKS} chunks on a cluster; median of {iterations} iterations"

@@ -49,5 +49,11 @@ def test_the_scale_benchmark_quick_run_prints_its_table():
         timeout=600,
     )
     assert result.returncode == 0, result.stderr
-    for expected in ("in memory, 1 BLAS thread", "LocalCluster, 2 worker(s)", "s / iteration"):
+    for expected in (
+        "in memory, 1 BLAS thread",
+        "LocalCluster, 2 worker(s)",
+        "s / iteration",
+        "| 160,000 (8 ×) |",
+        "peak RSS at 8 × / at 1 ×:",
+    ):
         assert expected in result.stdout, f"{expected!r} missing from:\n{result.stdout}"

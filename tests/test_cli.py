@@ -26,7 +26,8 @@ from sklearn.model_selection import train_test_split
 from sklearn.pipeline import Pipeline
 
 import nnmath
-from nnmath.cli import infer_task, main
+from nnmath.cli import main
+from nnmath.cli.messages import in_command_terms
 from nnmath.preprocessing import TabularPreprocessor
 
 pytestmark = pytest.mark.slow  # real processes: seconds each (make test runs them)
@@ -35,13 +36,18 @@ TIMEOUT = 300  # seconds per command: generous, the test machine may be busy
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SUBCOMMANDS = {
     "train": ["--target", "--task", "--hidden", "--activation", "--solver", "--epochs",
-              "--batch-size", "--learning-rate", "--validation-fraction", "--seed", "--out",
-              "--plot", "--dataset"],
-    "predict": ["MODEL", "DATA", "--out", "--proba"],
-    "evaluate": ["MODEL", "DATA", "--target"],
+              "--batch-size", "--learning-rate", "--alpha", "--dropout", "--loss", "--patience",
+              "--validation-fraction", "--seed", "--out", "--plot", "--dataset", "--drop",
+              "--categorical", "--numeric", "--impute", "--sep", "--force", "--stream",
+              "--scheduler", "--quiet"],
+    "predict": ["MODEL", "DATA", "--out", "--proba", "--id", "--sep", "--quiet"],
+    "evaluate": ["MODEL", "DATA", "--target", "--json", "--sep"],
+    "cv": ["DATA", "--target", "--folds", "--hidden", "--alpha", "--json"],
+    "tune": ["DATA", "--target", "--budget", "--folds", "--out", "--top"],
     "info": ["MODEL"],
     "export-onnx": ["MODEL", "OUT"],
     "explain": ["MODEL", "DATA", "--row", "--target", "--format"],
+    "playground": ["--host", "--port", "--no-browser"],
 }  # fmt: skip
 
 
@@ -59,8 +65,10 @@ def nnmath_command(*args: str, cwd: Path) -> subprocess.CompletedProcess:
 def assert_ok(result: subprocess.CompletedProcess) -> None:
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
-    # the only thing a successful run may say on stderr is a warning
-    assert all(line.startswith("warning: ") for line in result.stderr.splitlines()), result.stderr
+    # the only things a successful run may say on stderr are warnings and notes
+    assert all(line.startswith(("warning: ", "note: ")) for line in result.stderr.splitlines()), (
+        result.stderr
+    )
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, pattern: str) -> None:
@@ -151,7 +159,7 @@ def test_train_on_csv_prints_the_summary(workdir, clf_run, clf_model):
     epochs = re.search(r"^Trained (\d+) epochs in (\d+\.\d\d) s; stopped: (.+)$", out, re.M)
     assert epochs, out
     assert int(epochs[1]) == model.n_iter_ <= 40
-    assert epochs[3] == model.stop_reason_
+    assert epochs[3] == in_command_terms(model.stop_reason_)
     # The scores printed are those of the rows the command held out (seed 3, stratified).
     table = pd.read_csv(workdir / "clf.csv")
     train_idx, val_idx = train_test_split(
@@ -252,21 +260,6 @@ def test_train_without_data_uses_a_built_in_data_set(tmp_path, args, expected):
     assert (tmp_path / "model.safetensors").exists()  # the default --out
 
 
-@pytest.mark.parametrize(
-    ("values", "task"),
-    [
-        (np.array(["a", "b", "a"], dtype=object), "classification"),
-        (np.array([True, False, True]), "classification"),
-        (np.array([0, 1, 2, 1, 0]), "classification"),
-        (np.array([1.0, 0.0, 1.0]), "classification"),  # whole numbers: labels
-        (np.arange(50), "regression"),  # many integers: a quantity
-        (np.array([0.5, 1.25, 3.0]), "regression"),
-    ],
-)
-def test_the_task_is_inferred_from_the_target(values, task):
-    assert infer_task(values) == task
-
-
 # ============================================================================ predict
 def test_predict_to_stdout_matches_the_library(workdir, clf_model):
     result = nnmath_command("predict", "clf.safetensors", "clf_test.csv", cwd=workdir)
@@ -353,26 +346,40 @@ def test_info_describes_the_model(workdir, clf_model):
     assert model.network_.n_parameters == 5 * 8 + 8 + 8 * 3 + 3
     assert "classes: high, low, mid" in out
     assert "input columns: x1, x2, color (target 'label')" in out
-    assert f"training: {model.n_iter_} epochs; stopped: {model.stop_reason_}" in out
+    assert (
+        f"training: {model.n_iter_} epochs; stopped: {in_command_terms(model.stop_reason_)}" in out
+    )
+    assert "preprocessing (column, kind, fill value, transformation):" in out
+    pre = nnmath.load(clf_model).named_steps["preprocess"]
+    mean, scale = pre.numeric_["x1"]["mean"], pre.numeric_["x1"]["scale"]
+    assert re.search(
+        rf"x1 +number +missing → {pre.fill_['x1']:.6g}; \(x − {mean:.6g}\) / {scale:.6g}", out
+    )
+    assert re.search(r"color +category +missing → '\w+'; 3 categories: blue, green, red", out)
     assert f"final training loss: {model.loss_curve_[-1]:.6g}" in out
-    assert f"best validation score: {model.best_validation_score_:.6g}" in out
+    assert f"best validation log loss: {-model.best_validation_score_:.6g}" in out
 
 
-def test_export_onnx_runs_in_onnxruntime_on_the_encoded_inputs(workdir, clf_model):
+def test_export_onnx_runs_in_onnxruntime_on_the_table_columns(workdir, clf_model):
     ort = pytest.importorskip("onnxruntime")
     result = nnmath_command("export-onnx", "clf.safetensors", "clf.onnx", cwd=workdir)
     assert_ok(result)
     assert "Wrote clf.onnx" in result.stdout
-    assert "in this order: x1, x2, color=blue, color=green, color=red" in result.stdout
-    pipeline, X, _ = _encoded(clf_model, workdir / "clf_test.csv")
+    assert "x1 (double); x2 (double); color (string ('' when missing))" in result.stdout
+    pipeline = nnmath.load(clf_model)
+    table = pd.read_csv(workdir / "clf_test.csv")
     session = ort.InferenceSession(str(workdir / "clf.onnx"), providers=["CPUExecutionProvider"])
-    label, proba = session.run(["label", "probabilities"], {"X": X.astype(np.float32)})
-    model = pipeline.named_steps["model"]
-    expected = model.predict_proba(X)
+    feeds = {
+        "x1": table["x1"].to_numpy(np.float64),
+        "x2": table["x2"].to_numpy(np.float64),
+        "color": table["color"].to_numpy(object),
+    }
+    label, proba = session.run(["label", "probabilities"], feeds)
+    expected = pipeline.predict_proba(table)
     np.testing.assert_allclose(proba, expected, atol=1e-5)
     top2 = np.sort(expected, axis=1)[:, -2:]
     clear = top2[:, 1] - top2[:, 0] > 1e-4  # float32 may break a near tie differently
-    np.testing.assert_array_equal(label[clear], model.predict(X)[clear])
+    np.testing.assert_array_equal(label[clear], pipeline.predict(table)[clear])
 
 
 # ============================================================================ explain
@@ -450,6 +457,13 @@ def test_help_on_every_subcommand(command, capsys):
     assert out.startswith(f"usage: nnmath {command}")
     for option in SUBCOMMANDS[command]:
         assert option in out
+    # every argument and option has its help text: on its line, or on the next one
+    lines = out.split("options:")[0].splitlines() + out.split("options:")[1].splitlines()
+    entries = [i for i, line in enumerate(lines) if re.match(r"^  \S", line)]
+    for i in entries:
+        parts = re.split(r"\s{2,}", lines[i].strip(), maxsplit=1)
+        follows = i + 1 < len(lines) and re.match(r"^ {6,}\S", lines[i + 1])
+        assert len(parts) == 2 or follows, f"no help for {lines[i].strip()!r} in {command}"
 
 
 def test_no_subcommand_prints_the_help_and_exits_2(capsys):
@@ -540,11 +554,13 @@ USER_MISTAKES = {
     ),
     "text target for regression": (
         ["train", "clf.csv", "--target", "label", "--task", "regression"],
-        r"target column 'label' is not numeric .*Use --task classification",
+        r"target column 'label' is not numeric; regression needs numbers\. Use --task "
+        r"classification",
     ),
     "float target for classification": (
         ["train", "reg.parquet", "--target", "price", "--task", "classification", "--epochs", "1"],
-        r"[Uu]nknown label type|continuous",
+        r"target column 'price' holds numbers that are not whole: classes are labels or whole "
+        r"numbers\. Use --task regression",
     ),
     "text model file": (
         ["info", "text.safetensors"],
@@ -579,34 +595,17 @@ USER_MISTAKES = {
         r"--row -1 is out of range",
     ),
     "explain without DATA": (["explain", "clf.safetensors"], r"DATA is missing"),
-    "unseen category": (
-        ["predict", "clf.safetensors", "unseen.csv"],
-        r"unseen\.csv: column 'color' has values not seen in training: \['purple'\]$",
-    ),
-    "missing number at predict": (
-        ["predict", "clf.safetensors", "missing_x1.csv"],
-        r"missing_x1\.csv: column 'x1' has 1 missing value \(first at row 3\)",
-    ),
-    "missing category at predict": (
-        ["predict", "clf.safetensors", "missing_color.csv"],
-        r"column 'color' has 1 missing value \(first at row 5\)",
-    ),
-    "missing number at train": (
-        ["train", "missing_x1.csv", "--target", "label"],
-        r"column 'x1' has 1 missing value \(first at row 3\); fill or drop them before training",
-    ),
-    "missing target": (
-        ["train", "missing_label.csv", "--target", "label"],
-        r"target column 'label' has 1 missing value \(first at row 6\); drop those rows$",
+    "missing number with --impute none": (
+        ["train", "missing_x1.csv", "--target", "label", "--impute", "none"],
+        r"missing_x1\.csv: column 'x1' has 1 missing value \(line 5\); --impute none refuses them",
     ),
     "numeric column became text": (
         ["predict", "clf.safetensors", "text_x1.csv"],
-        r"column 'x1' was numeric in training but holds non-numeric values",
+        r"text_x1\.csv: column 'x1' holds numbers, but 1 cell is not: line 4 'two'$",
     ),
     "columns differ": (
         ["predict", "clf.safetensors", "other_columns.csv"],
-        r"other_columns\.csv: the data's columns differ from the model's: "
-        r"missing columns \['x2'\]; unexpected columns \['x2b', 'extra'\]$",
+        r"other_columns\.csv: the data lacks the model's input columns x2; did you mean 'x2b'\?$",
     ),
     "label the model never saw": (
         ["evaluate", "clf.safetensors", "long_label.csv", "--target", "label"],
@@ -676,7 +675,10 @@ def test_usage_errors_exit_2(tmp_path, argv, message):
         (["train", "--batch-size", "x"], "expected an integer >= 1, got 'x'"),
         (["train", "--activation", "swish"], "invalid choice: 'swish'"),
         (["explain", "--format", "html"], "invalid choice: 'html'"),
-        (["evaluate", "m.safetensors", "d.csv"], "the following arguments are required: --target"),
+        (["cv", "d.csv"], "the following arguments are required: --target"),
+        (["cv", "d.csv", "--target", "y", "--folds", "1"], "expected an integer >= 2, got '1'"),
+        (["trian"], "invalid choice: 'trian'; did you mean 'train'?"),
+        (["train", "--solver", "adm"], "invalid choice: 'adm'; did you mean 'adam'?"),
         (["predict", "m.safetensors"], "the following arguments are required: DATA"),
     ],
 )
@@ -705,3 +707,23 @@ def test_a_category_seen_only_in_the_validation_rows_is_known(tmp_path, monkeypa
     assert main(argv) == 0, capsys.readouterr().err
     pre = nnmath.load(tmp_path / "rare.safetensors").named_steps["preprocess"]
     assert pre.categories_["color"] == ["blue", "green", "red", "violet"]
+
+
+def test_cells_the_model_can_fill_or_ignore_are_said_not_refused(bad_files, monkeypatch, capsys):
+    monkeypatch.chdir(bad_files)
+    assert main(["predict", "clf.safetensors", "unseen.csv"]) == 0
+    err = capsys.readouterr().err
+    assert err == (
+        "warning: 1 value never seen in training read as none of the known categories: "
+        "color 'purple' (1 row)\n"
+    )
+    assert main(["predict", "clf.safetensors", "missing_x1.csv", "--out", "p.csv"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "note: 1 missing cell filled with the training median or most frequent value (x1 1)\n"
+    )
+    assert captured.out == "Wrote 60 predictions to p.csv\n"
+    argv = ["train", "missing_label.csv", "--target", "label", "--epochs", "3", "--hidden", "3"]
+    assert main([*argv, "--out", "m.safetensors"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert "warning: 1 row without a value of the target 'label' (line 8) left out" in err

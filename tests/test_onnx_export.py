@@ -298,3 +298,102 @@ def test_importing_nnmath_imports_neither_onnx_nor_matplotlib():
 def test_export_onnx_is_public():
     assert "export_onnx" in nnmath.__all__
     assert nnmath.export_onnx is export_onnx
+
+
+# ============================================================================ with preprocessing
+def _table_model(task: str, rng):
+    """A command model (preprocessing + network) on a table with numbers, categories, a
+    date with times of day, and missing cells."""
+    import pandas as pd
+    from sklearn.pipeline import Pipeline
+
+    from nnmath.preprocessing import TabularPreprocessor
+
+    n = 200
+    table = pd.DataFrame(
+        {
+            "bill length (mm)": rng.normal(44, 5, n),
+            "island": rng.choice(["Biscoe", "Dream", "Torgersen"], n),
+            "when": (
+                pd.Timestamp("2008-01-01") + pd.to_timedelta(rng.uniform(0, 900, n), unit="D")
+            ).strftime("%Y-%m-%d %H:%M"),
+        }
+    )
+    table.loc[[3, 9], "bill length (mm)"] = np.nan
+    table.loc[[4, 11], "island"] = np.nan
+    table.loc[[5], "when"] = np.nan
+    pre = TabularPreprocessor().fit(table)
+    X = pre.transform(table)
+    score = X[:, 0] + X[:, 1] - X[:, 3] + 0.5 * X[:, 4]
+    if task == "classification":
+        model = fit_quietly(MLPClassifier((8,), max_iter=200, random_state=0), X, score > 0)
+    else:
+        model = fit_quietly(
+            MLPRegressor(hidden_layer_sizes=(8,), max_iter=200, random_state=0),
+            X,
+            1000 + 50 * score,
+        )
+    new = table.head(30).copy()
+    new.loc[0, "island"], new.loc[1, "bill length (mm)"] = "Atlantis", np.nan
+    new.loc[2, "when"] = np.nan
+    return Pipeline([("preprocess", pre), ("model", model)]), new
+
+
+def _columns(table) -> dict[str, np.ndarray]:
+    """The table as the graph's inputs: numbers as float64 (NaN missing), text ("" when
+    missing), dates as seconds since 1970-01-01."""
+    import pandas as pd
+
+    seconds = (pd.to_datetime(table["when"]) - pd.Timestamp("1970-01-01")) / pd.Timedelta("1s")
+    return {
+        "bill length (mm)": table["bill length (mm)"].to_numpy(np.float64),
+        "island": table["island"].fillna("").to_numpy(object),
+        "when": seconds.to_numpy(np.float64),
+    }
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_a_command_model_takes_the_raw_columns(task, rng, tmp_path):
+    pipeline, table = _table_model(task, rng)
+    path = export_onnx(pipeline, tmp_path / "table.onnx")
+    session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    inputs = {i.name: i.type for i in session.get_inputs()}
+    assert inputs == {
+        "bill length (mm)": "tensor(double)",
+        "island": "tensor(string)",
+        "when": "tensor(double)",
+    }
+    outputs = dict(
+        zip(
+            [o.name for o in session.get_outputs()],
+            session.run(None, _columns(table)),
+            strict=True,
+        )
+    )
+    if task == "classification":
+        np.testing.assert_allclose(
+            outputs["probabilities"], pipeline.predict_proba(table), atol=ATOL
+        )
+        np.testing.assert_array_equal(outputs["label"], pipeline.predict(table))
+    else:
+        expected = pipeline.predict(table)
+        np.testing.assert_allclose(outputs["variable"][:, 0], expected, rtol=1e-5)
+    props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    assert props["inputs"] == (
+        '{"bill length (mm)": "numeric", "island": "category", "when": "date"}'
+    )
+
+
+def test_a_column_named_like_an_output_is_refused(rng, tmp_path):
+    import pandas as pd
+    from sklearn.pipeline import Pipeline
+
+    from nnmath.preprocessing import TabularPreprocessor
+
+    table = pd.DataFrame({"label": rng.normal(size=20), "x": rng.normal(size=20)})
+    pre = TabularPreprocessor().fit(table)
+    model = fit_quietly(
+        MLPRegressor(hidden_layer_sizes=(2,), max_iter=5), pre.transform(table), table["x"]
+    )
+    with pytest.raises(ValueError, match="column 'label' has the name of an output"):
+        export_onnx(Pipeline([("preprocess", pre), ("model", model)]), tmp_path / "m.onnx")

@@ -54,3 +54,31 @@ def test_readme_example_runs(index, tmp_path, monkeypatch):
         warnings.simplefilter("default")
         warnings.simplefilter("error", ConvergenceWarning)
         exec(compile(BLOCKS[index], f"README.md example {index}", "exec"), {"__name__": "readme"})
+
+
+COMMAND_SECTION = re.search(
+    r"^## The nnmath command\n(.*?)^## ", README.read_text(encoding="utf-8"), re.S | re.M
+)[1]
+COMMAND_BLOCKS = re.findall(r"```bash\n(.*?)```", COMMAND_SECTION, re.S)
+
+
+@pytest.mark.slow
+def test_the_command_line_walkthrough_runs_as_written(tmp_path):
+    # As after `make demo` and `source .venv/bin/activate`: this environment's nnmath and
+    # python first on the PATH.
+    assert len(COMMAND_BLOCKS) >= 7
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    for block in COMMAND_BLOCKS:
+        result = subprocess.run(
+            ["bash", "-e", "-c", block],  # (a pipe into head may end its writer early)
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+            timeout=600,
+        )
+        assert result.returncode == 0, f"{block}\n{result.stdout}\n{result.stderr}"
+        assert "Traceback" not in result.stderr
+    assert result.stdout.splitlines()[-1].startswith("True ")  # ONNX gives predict's labels
+    for name in ("model.safetensors", "predictions.csv", "tuned.safetensors", "penguins.onnx"):
+        assert (tmp_path / name).exists()

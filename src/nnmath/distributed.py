@@ -210,6 +210,14 @@ def _blocks_of(v, name: str, X_rows: tuple | None, n_chunks: int, ndim_max: int)
     return list(blocks[:, 0] if v.ndim == 2 else blocks)
 
 
+def _numpy_dtype(t) -> np.dtype:
+    """A column's dtype as NumPy's; object for pandas' own (text, categories)."""
+    try:
+        return np.dtype(t)
+    except TypeError:
+        return np.dtype(object)
+
+
 def row_blocks(X, y=None, sample_weight=None) -> RowBlocks:
     """Check a Dask X, y and sample_weight and split them into aligned row chunks.
 
@@ -227,7 +235,7 @@ def row_blocks(X, y=None, sample_weight=None) -> RowBlocks:
     (3, 3, (4, 4, 2))
     """
     if _is_frame(X):
-        dtypes = {np.dtype(t) if hasattr(t, "kind") else np.dtype("O") for t in X.dtypes}
+        dtypes = {_numpy_dtype(t) for t in X.dtypes}
         dtype = np.dtype(np.float32) if dtypes == {np.dtype(np.float32)} else np.dtype(np.float64)
         columns = list(X.columns)
         names = (
@@ -256,12 +264,10 @@ def row_blocks(X, y=None, sample_weight=None) -> RowBlocks:
         y_blocks = _blocks_of(y, "y", rows, n, 2)
         if _is_frame(y):
             y_width = len(y.columns)
-            y_dtype = np.result_type(
-                *[np.dtype(t) if hasattr(t, "kind") else object for t in y.dtypes]
-            )
+            y_dtype = np.result_type(*[_numpy_dtype(t) for t in y.dtypes])
         else:
             y_width = int(y.shape[1]) if getattr(y, "ndim", 1) == 2 else 1
-            y_dtype = np.dtype(y.dtype) if hasattr(y.dtype, "kind") else np.dtype(object)
+            y_dtype = _numpy_dtype(y.dtype)
     if sample_weight is not None:
         w_blocks = _blocks_of(sample_weight, "sample_weight", rows, n, 1)
     return RowBlocks(x_blocks, y_blocks, w_blocks, n_features, dtype, names, y_width, y_dtype, rows)

@@ -59,6 +59,7 @@ from nnmath.network import Network
 from nnmath.optimizers import SGD, Adam, Schedule, get_schedule
 from nnmath.rng import as_generator
 from nnmath.training import (
+    Chunks,
     Data,
     DivergenceError,
     History,
@@ -465,6 +466,95 @@ class _BaseMLP(BaseEstimator):
                 validation.X.close()
         self._set_history_attributes(history)
         return self
+
+    # ------------------------------------------------------------------ Data sources
+    def fit_data(self, data: Data, *, classes=None, validation_data=None):
+        """Fit on a data source read chunk by chunk, for data bigger than memory.
+
+        Parameters
+        ----------
+        data : nnmath.training.Chunks or nnmath.training.InMemory
+            Chunks whose loaders return ``(X, y, sample_weight)``: X of shape
+            (n_k, n_features), y the labels (classifier) or targets (regressor) of the
+            chunk's rows as :meth:`fit` takes them, sample_weight None or of shape
+            (n_k,). Each chunk is loaded when the loop needs it, checked and encoded,
+            and dropped after: memory holds one chunk (and one batch). The first chunk
+            is loaded once more at the start, for the number of features. An epoch of
+            "sgd" or "adam" visits the chunks in a random order and shuffles the rows
+            within each (see :class:`nnmath.training.Chunks`).
+        classes : array-like, optional
+            Every label (classifier: required, as for ``partial_fit``); a chunk with
+            another label is an error.
+        validation_data : (X_val, y_val), optional
+            A validation set in memory, for ``validation_scores_`` and early stopping
+            (a data source has no ``validation_fraction`` split: early_stopping=True
+            needs it).
+
+        Returns
+        -------
+        self
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from nnmath.training import Chunks
+        >>> X = np.linspace(-1, 1, 40).reshape(-1, 1); y = np.where(X[:, 0] > 0, "+", "-")
+        >>> parts = [(X[:25], y[:25], None), (X[25:], y[25:], None)]
+        >>> data = Chunks([lambda p=p: p for p in parts], n_samples=40)
+        >>> clf = MLPClassifier((4,), solver="lbfgs", random_state=0)
+        >>> clf.fit_data(data, classes=["-", "+"]).score(X, y)
+        1.0
+        """
+        hidden = self._check_params()
+        if not isinstance(data, (Chunks, InMemory)):
+            raise TypeError(
+                f"data must be a nnmath.training.Chunks or InMemory; got {type(data).__name__}"
+            )
+        if self.early_stopping and self.solver != "lbfgs" and validation_data is None:
+            raise ValueError(
+                "early_stopping=True on a data source needs validation_data=(X_val, y_val)"
+            )
+        first = data.load(0) if isinstance(data, Chunks) else next(data.chunks())
+        X0 = np.asarray(first[0])
+        if X0.ndim != 2:
+            raise ValueError(f"a chunk's X must be 2-D; got shape {X0.shape}")
+        dtype = X0.dtype if X0.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+        first_pass = not hasattr(self, "network_") or not self.warm_start
+        if first_pass:
+            self.n_features_in_ = X0.shape[1]
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+        n_outputs = self._targets_of_source(first[1], classes, first_pass)
+        if not first_pass:
+            dtype = self.network_.dtype
+        self._set_up_network(X0.shape[1], n_outputs, hidden, dtype, np, "cpu", first_pass, False)
+        checks = self._chunk_checks()
+        self._before_training(False)
+
+        def checked(chunk):
+            X, y, w = chunk[:3]
+            if np.shape(X)[0] == 0:  # a chunk with no rows (all held out, say): nothing
+                Y = np.empty((0, self.network_.layer_sizes[-1]), self.network_.dtype)
+                return np.empty((0, self.n_features_in_), self.network_.dtype), Y, None
+            return checks(X, y, w)[:3]
+
+        encoded: Data
+        if isinstance(data, Chunks):
+            source = data
+
+            def loader(k: int):
+                return lambda: checked(source.load(k))
+
+            encoded = Chunks(
+                [loader(k) for k in range(data.n_chunks)], data.n_samples, data.total_weight
+            )
+        else:
+            encoded = InMemory(*checked((data.X, data.Y, data.sample_weight)))
+        validation = None
+        if validation_data is not None:
+            like = np.empty((0, self.n_features_in_), self.network_.dtype)
+            validation = self._validation(like, None, None, None, validation_data)[3]
+        return self._train(encoded, validation, incremental=False)
 
     # ------------------------------------------------------------------ Dask
     def _fit_collection(
@@ -1086,6 +1176,18 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 )
         return 1 if self._label_binarizer.y_type_ == "binary" else len(self.classes_)
 
+    def _targets_of_source(self, y0, classes, first_pass: bool) -> int:
+        """classes_ and the label encoding for :meth:`fit_data`; returns the number of
+        outputs."""
+        if first_pass:
+            if classes is None:
+                raise ValueError("fit_data needs classes=: every label of the data")
+            self._label_binarizer = LabelBinarizer().fit(np.asarray(classes))
+            self.classes_ = self._label_binarizer.classes_
+            if self.classes_.shape[0] < 2:
+                raise ValueError("a classifier needs at least two classes")
+        return 1 if self._label_binarizer.y_type_ == "binary" else len(self.classes_)
+
     def _chunk_checks(self) -> distributed.ChunkChecks:
         multilabel = self._label_binarizer.y_type_ == "multilabel-indicator"
         return distributed.ChunkChecks(
@@ -1374,6 +1476,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         if blocks.y is None:
             raise ValueError("y is required: the targets of X's rows")
         return blocks.y_width
+
+    def _targets_of_source(self, y0, classes, first_pass: bool) -> int:
+        y0 = np.asarray(y0)
+        return int(y0.shape[1]) if y0.ndim == 2 else 1
 
     def _chunk_checks(self) -> distributed.ChunkChecks:
         return distributed.ChunkChecks(

@@ -11,8 +11,30 @@ ONNX has no step operator; σ(z) = 1 if z ≥ 0 else 0 is written
 
 On top of the network, classifiers turn ŷ into labels and probabilities the way
 :meth:`MLPClassifier.predict` and ``predict_proba`` do, and regressors return ŷ.
+
+A model trained by the ``nnmath`` command (its table preprocessing and the network)
+becomes one graph that takes the table's columns, one named input each, and spells out
+:class:`~nnmath.preprocessing.TabularPreprocessor`'s rules before the network:
+
+    number     x' = (x − μ) / s, a missing x (NaN) filled first
+                                   →   Where(IsNaN(x), m, x), Sub, Div
+    category   one-hot over the known categories, a missing one ("") filled, an
+               unseen one all zeros
+                                   →   ai.onnx.ml OneHotEncoder(zeros=1) over the
+                                       categories and "", then MatMul by [I; e_fill]
+    date       t = seconds / 86400; (t − μ) / s, sin and cos of 2π·fmod(t, P)/P
+                                   →   Div, Sub, Div, Mod(fmod=1), Mul, Sin, Cos
+
 ``onnx`` is needed only here (``pip install "nnmath[onnx]"``); importing nnmath never
 imports it.
+
+Example
+-------
+>>> import numpy as np
+>>> net = Network([2, 1], activation="sigmoid", random_state=0)
+>>> proto = to_onnx(net)
+>>> [i.name for i in proto.graph.input], [o.name for o in proto.graph.output]
+(['X'], ['y_hat'])
 """
 
 from __future__ import annotations
@@ -29,12 +51,20 @@ from nnmath.estimators import MLPClassifier, MLPRegressor
 from nnmath.io.container import atomic_write, nnmath_version
 from nnmath.network import Network
 from nnmath.perceptron import Perceptron
+from nnmath.preprocessing import TabularPreprocessor
+from nnmath.preprocessing.transformer import YEAR_DAYS
 
 __all__ = ["OPSET", "export_onnx", "to_onnx"]
 
 #: The ONNX operator set the exported graphs use (Softmax over the last axis and
 #: ReduceSum with its axes as an input both need ≥ 13).
 OPSET = 13
+
+#: The ai.onnx.ml operator set of a command model's graph (its OneHotEncoder).
+_ML_OPSET = 1
+
+#: The graphs' output names; a command model's column may not have one of them.
+_OUTPUT_NAMES = ("label", "probabilities", "variable", "y_hat")
 # IR version 8 (ONNX ≥ 1.10) carries opset 13 and is read by every onnxruntime ≥ 1.10;
 # onnx's own default follows its newest release, which older runtimes refuse.
 _IR_VERSION = 8
@@ -53,12 +83,12 @@ def _import_onnx():
 class _Graph:
     """Collects nodes and initializers, naming intermediate values uniquely."""
 
-    def __init__(self, onnx):
+    def __init__(self, onnx, inputs=("X",)):
         self.onnx = onnx
         self.helper = onnx.helper
         self.nodes: list = []
         self.initializers: list = []
-        self._names: set[str] = {"X"}
+        self._names: set[str] = set(inputs) | set(_OUTPUT_NAMES)
 
     def name(self, base: str) -> str:
         name, k = base, 1
@@ -84,11 +114,14 @@ class _Graph:
         self.initializers.append(tensor)
         return name
 
-    def op(self, op_type: str, inputs: list[str], base: str, **attributes) -> str:
-        """Append one node with a single output called ``base`` (made unique)."""
-        out = self.name(base)
+    def op(self, op_type: str, inputs: list[str], base: str, domain: str = "", **attributes):
+        """Append one node with a single output called ``base`` (made unique, except
+        for the graph's output names)."""
+        out = base if base in _OUTPUT_NAMES else self.name(base)
         self.nodes.append(
-            self.helper.make_node(op_type, inputs, [out], name=f"{op_type}_{out}", **attributes)
+            self.helper.make_node(
+                op_type, inputs, [out], name=f"{op_type}_{out}", domain=domain, **attributes
+            )
         )
         return out
 
@@ -119,13 +152,14 @@ def _activation(g: _Graph, act, z: str, out: str) -> str:
     )
 
 
-def _layers(g: _Graph, network, last_activation: bool = True) -> tuple[str, str]:
-    """z_l = a_{l−1} W_l + b_l and a_l = σ_l(z_l) for every layer, weights as float32.
+def _layers(g: _Graph, network, last_activation: bool = True, x: str = "X") -> tuple[str, str]:
+    """z_l = a_{l−1} W_l + b_l and a_l = σ_l(z_l) for every layer from the input ``x``,
+    weights as float32.
 
     Returns the names of the last weighted sum z_L and of ŷ = a_L (z_L itself when
     ``last_activation`` is False).
     """
-    a = "X"
+    a = x
     z = a
     L = network.n_layers
     for l, (W, b, act) in enumerate(
@@ -184,16 +218,94 @@ def _flat_index(g: _Graph, mask: str) -> str:
     return g.op("Reshape", [index, flat], "class_index")
 
 
-def _build(onnx, model):
-    """The graph's nodes, initializers and output descriptions for ``model``."""
+def _column(g: _Graph, pre: TabularPreprocessor, name: str) -> str:
+    """The nodes that turn the input of one column into its float32 inputs (N, k)."""
+    TP = g.onnx.TensorProto
+    kind = pre.kind(name)
+    fill = pre.fill_.get(name)
+    if kind == "category":
+        categories = pre.categories_[name]
+        # OneHotEncoder over the categories and "" (missing): unseen text is all zeros;
+        # the product by [I; e_fill] sends a missing cell to its fill category.
+        one_hot = g.op(
+            "OneHotEncoder",
+            [name],
+            f"{name}_one_hot",
+            domain="ai.onnx.ml",
+            cats_strings=[*categories, ""],
+            zeros=1,
+        )
+        select = np.vstack([np.eye(len(categories)), np.zeros((1, len(categories)))])
+        if fill is not None:
+            select[-1, categories.index(fill)] = 1.0
+        return g.op("MatMul", [one_hot, g.const(f"{name}_fill", select.astype(np.float32))], name)
+    x = name
+    if kind == "date":  # seconds since 1970-01-01 → days
+        x = g.op("Div", [x, g.const("seconds_per_day", np.array(86400.0))], f"{name}_days")
+    if fill is not None:
+        missing = g.op("IsNaN", [x], f"{name}_missing")
+        x = g.op(
+            "Where", [missing, g.const(f"{name}_fill", np.array(float(fill))), x], f"{name}_filled"
+        )
+    stats = pre.numeric_[name] if kind == "numeric" else pre.dates_[name]
+    centered = g.op(
+        "Sub", [x, g.const(f"{name}_mean", np.array(stats["mean"]))], f"{name}_centered"
+    )
+    scaled = g.op(
+        "Div", [centered, g.const(f"{name}_scale", np.array(stats["scale"]))], f"{name}_scaled"
+    )
+    columns = [g.op("Cast", [scaled], f"{name}_f32", to=TP.FLOAT)]
+    if kind == "date":
+        cycles = [("year", YEAR_DAYS)] + ([("day", 1.0)] if pre.dates_[name]["daily"] else [])
+        for cycle, period in cycles:
+            # the phase reduced in float64 first, so that float32 keeps its precision
+            reduced = g.op(
+                "Mod",
+                [x, g.const(f"{cycle}_period", np.array(period))],
+                f"{name}_{cycle}_mod",
+                fmod=1,
+            )
+            phase = g.op(
+                "Mul",
+                [reduced, g.const(f"{cycle}_radians", np.array(2 * np.pi / period))],
+                f"{name}_{cycle}_phase",
+            )
+            phase32 = g.op("Cast", [phase], f"{name}_{cycle}_phase_f32", to=TP.FLOAT)
+            columns += [
+                g.op("Sin", [phase32], f"{name}_{cycle}_sin"),
+                g.op("Cos", [phase32], f"{name}_{cycle}_cos"),
+            ]
+    to_2d = g.const("shape_column", np.array([-1, 1], np.int64))
+    columns = [g.op("Reshape", [c, to_2d], f"{c}_2d") for c in columns]
+    return columns[0] if len(columns) == 1 else g.op("Concat", columns, f"{name}_inputs", axis=1)
+
+
+def _preprocessing(g: _Graph, pre: TabularPreprocessor) -> str:
+    """The nodes from the columns' inputs to the network's input X (N, n_inputs)."""
+    blocks = [_column(g, pre, name) for name in pre.feature_names_in_]
+    return blocks[0] if len(blocks) == 1 else g.op("Concat", blocks, "X", axis=1)
+
+
+def _build(onnx, model, inputs=("X",), x: str = "X"):
+    """The graph's nodes, initializers and output descriptions for ``model``, whose
+    network reads ``x``."""
     TP = onnx.TensorProto
     F32 = TP.FLOAT
-    g = _Graph(onnx)
+    g = _Graph(onnx, inputs)
     outputs: list[tuple[str, int, list]] = []  # (name, element type, shape)
+    pre = None
+    if hasattr(model, "named_steps"):
+        pre, model = model.named_steps.get("preprocess"), model.named_steps.get("model")
+        if not isinstance(pre, TabularPreprocessor):
+            raise TypeError(
+                "export_onnx takes a Pipeline only in the form the nnmath command builds: "
+                "[('preprocess', TabularPreprocessor), ('model', an nnmath model)]"
+            )
+        x = _preprocessing(g, pre)
 
     if isinstance(model, Network):
         network = model
-        _, y_hat = _layers(g, network)
+        _, y_hat = _layers(g, network, x=x)
         out = g.op("Identity", [y_hat], "y_hat")
         outputs.append((out, F32, ["N", network.layer_sizes[-1]]))
         return g, network, outputs
@@ -208,7 +320,7 @@ def _build(onnx, model):
     n_out = network.layer_sizes[-1]
 
     if isinstance(model, MLPRegressor):
-        _, y_hat = _layers(g, network)
+        _, y_hat = _layers(g, network, x=x)
         outputs.append((g.op("Identity", [y_hat], "variable"), F32, ["N", n_out]))
         return g, network, outputs
 
@@ -217,7 +329,7 @@ def _build(onnx, model):
         # The label comes from z = w·x + b: z ≥ 0 for two classes (ŷ ≥ ½), argmax z
         # otherwise, exactly as Perceptron.predict decides.
         sigmoid = model.network_.activations[-1].name == "sigmoid"
-        z, _ = _layers(g, network, last_activation=False)
+        z, _ = _layers(g, network, last_activation=False, x=x)
         if n_out == 1:
             zero = g.const("zero", np.array(0.0, np.float32))
             index = _flat_index(g, g.op("GreaterOrEqual", [z, zero], "z_ge0"))
@@ -237,11 +349,9 @@ def _build(onnx, model):
         return g, network, outputs
 
     # MLPClassifier: sigmoid output for binary and multilabel targets, softmax otherwise.
-    _, y_hat = _layers(g, network)
+    _, y_hat = _layers(g, network, x=x)
     y_type = model.label_type_
-    half = None
-    if y_type != "multiclass":
-        half = g.const("threshold", np.array(0.5, np.float32))
+    half = g.const("threshold", np.array(0.5, np.float32)) if y_type != "multiclass" else ""
     if y_type == "multilabel-indicator":
         mask = g.op("Greater", [y_hat, half], "y_hat_gt_half")
         label = g.op("Cast", [mask], "label", to=TP.INT64)
@@ -260,6 +370,11 @@ def _build(onnx, model):
     return g, network, outputs
 
 
+def _preprocessor(model) -> TabularPreprocessor | None:
+    steps = getattr(model, "named_steps", None)
+    return None if steps is None else steps.get("preprocess")
+
+
 def to_onnx(model):
     """Build the ONNX model of ``model`` in memory (see :func:`export_onnx`).
 
@@ -270,32 +385,51 @@ def to_onnx(model):
     """
     onnx = _import_onnx()
     helper = onnx.helper
-    g, network, outputs = _build(onnx, model)
-    X = helper.make_tensor_value_info("X", onnx.TensorProto.FLOAT, ["N", network.layer_sizes[0]])
+    TP = onnx.TensorProto
+    pre = _preprocessor(model)
+    if pre is None:
+        g, network, outputs = _build(onnx, model)
+        inputs = [helper.make_tensor_value_info("X", TP.FLOAT, ["N", network.layer_sizes[0]])]
+    else:
+        clash = sorted(set(pre.feature_names_in_) & set(_OUTPUT_NAMES))
+        if clash:
+            raise ValueError(
+                f"column {clash[0]!r} has the name of an output of the ONNX graph "
+                f"({', '.join(_OUTPUT_NAMES)}); rename it before training"
+            )
+        g, network, outputs = _build(onnx, model, inputs=pre.feature_names_in_)
+        types = {"numeric": TP.DOUBLE, "date": TP.DOUBLE, "category": TP.STRING}
+        inputs = [
+            helper.make_tensor_value_info(name, types[pre.kind(name)], ["N"])
+            for name in pre.feature_names_in_
+        ]
     graph = helper.make_graph(
         g.nodes,
         f"nnmath_{type(model).__name__}",
-        [X],
+        inputs,
         [helper.make_tensor_value_info(name, elem, shape) for name, elem, shape in outputs],
         initializer=g.initializers,
     )
-
+    opsets = [helper.make_opsetid("", OPSET)]
+    if pre is not None:
+        opsets.append(helper.make_opsetid("ai.onnx.ml", _ML_OPSET))
     proto = helper.make_model(
         graph,
-        opset_imports=[helper.make_opsetid("", OPSET)],
+        opset_imports=opsets,
         ir_version=_IR_VERSION,
         producer_name="nnmath",
         producer_version=nnmath_version(),
         doc_string=f"{type(model).__name__} exported by nnmath {nnmath_version()}",
     )
-    helper.set_model_props(
-        proto,
-        {
-            "model_class": type(model).__name__,
-            "layer_sizes": json.dumps(network.layer_sizes),
-            "activations": json.dumps([a.name for a in network.activations]),
-        },
-    )
+    props = {
+        "model_class": type(model).__name__,
+        "layer_sizes": json.dumps(network.layer_sizes),
+        "activations": json.dumps([a.name for a in network.activations]),
+    }
+    if pre is not None:
+        props["inputs"] = json.dumps({name: pre.kind(name) for name in pre.feature_names_in_})
+        props["target"] = json.dumps(pre.target)
+    helper.set_model_props(proto, props)
     onnx.checker.check_model(proto, full_check=True)
     return proto
 

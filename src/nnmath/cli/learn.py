@@ -1,0 +1,402 @@
+"""The model the command trains on a table: preprocessing, a network, a scaled target.
+
+``train``, ``cv`` and ``tune`` build the same thing from the same options:
+
+* the estimator (:func:`make_estimator`) with early stopping on a held-out validation
+  split (:func:`validation_split`, stratified for classes);
+* for regression, the target standardized while training, y' = (y − μ) / s (y' = y / s
+  for the Poisson loss, whose targets stay ≥ 0), so that the learning rate means the
+  same whatever the target's units; after training, the scaling is folded into the
+  output layer (:func:`fold_target_scaling`), W_L ← s·W_L and b_L ← s·b_L + μ (for an
+  exp output, b_L ← b_L + ln s), so the model predicts in the target's units and its
+  ONNX graph needs nothing more;
+* the check that training did not fail (:func:`training_failure`).
+
+:class:`TableModel` wraps them as a scikit-learn estimator over a table, for
+``cross_validate`` and the successive-halving search.
+
+Example
+-------
+>>> import numpy as np
+>>> from nnmath import MLPRegressor
+>>> X = np.linspace(0, 1, 20).reshape(-1, 1); y = 1000 + 50 * X.ravel()
+>>> scaling = {"mean": y.mean(), "scale": y.std()}
+>>> reg = MLPRegressor(hidden_layer_sizes=(4,), solver="lbfgs", random_state=0)
+>>> reg = reg.fit(X, scale_target(y, scaling))
+>>> fold_target_scaling(reg, scaling)
+>>> bool(np.abs(reg.predict(X) - y).max() < 1)
+True
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+
+from nnmath.cli.messages import UsageError
+
+__all__ = [
+    "CLASSIFICATION_LOSSES",
+    "REGRESSION_LOSSES",
+    "TableModel",
+    "dropout_rates",
+    "fold_target_scaling",
+    "hidden_sizes",
+    "loss_rose",
+    "make_estimator",
+    "scale_target",
+    "target_scaling",
+    "training_failure",
+    "validation_split",
+]
+
+CLASSIFICATION_LOSSES = ("log_loss", "mse")
+REGRESSION_LOSSES = ("squared_error", "mae", "huber", "poisson")
+
+
+def hidden_sizes(text: str) -> tuple[int, ...]:
+    """--hidden as layer sizes.
+
+    Examples
+    --------
+    >>> hidden_sizes("64,32")
+    (64, 32)
+    """
+    try:
+        sizes = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        raise UsageError(
+            f"--hidden must be comma-separated integers like 64,32; got {text!r}"
+        ) from None
+    if not sizes or any(s < 1 for s in sizes):
+        raise UsageError(f"--hidden must be comma-separated integers >= 1; got {text!r}")
+    return sizes
+
+
+def dropout_rates(text: str, n_hidden: int) -> float | list[float]:
+    """--dropout as one rate, or one per hidden layer.
+
+    Examples
+    --------
+    >>> dropout_rates("0.2", 2), dropout_rates("0.2,0.1", 2)
+    (0.2, [0.2, 0.1])
+    """
+    try:
+        rates = [float(s) for s in str(text).split(",") if s.strip()]
+    except ValueError:
+        raise UsageError(f"--dropout must be a rate like 0.2, or 0.2,0.1; got {text!r}") from None
+    if not rates or any(not 0 <= r < 1 for r in rates):
+        raise UsageError(f"--dropout rates must be in [0, 1); got {text!r}")
+    if len(rates) == 1:
+        return rates[0]
+    if len(rates) != n_hidden:
+        raise UsageError(
+            f"--dropout has {len(rates)} rates but --hidden has {n_hidden} layers; give one "
+            "rate, or one per hidden layer"
+        )
+    return rates
+
+
+def check_loss(loss: str | None, task: str) -> None:
+    """Refuse a --loss that does not fit the task."""
+    allowed = CLASSIFICATION_LOSSES if task == "classification" else REGRESSION_LOSSES
+    if loss is not None and loss not in allowed:
+        raise UsageError(f"--loss {loss} is not for {task}; use one of {', '.join(allowed)}")
+
+
+def make_estimator(
+    task: str,
+    *,
+    hidden=(100,),
+    activation="relu",
+    solver="adam",
+    alpha=1e-4,
+    learning_rate=None,
+    batch_size=None,
+    epochs=200,
+    dropout=0.0,
+    loss=None,
+    patience=10,
+    seed=0,
+    early_stopping=False,
+    verbose=0,
+    callbacks=None,
+):
+    """The MLPClassifier or MLPRegressor for the command's options."""
+    import nnmath
+
+    check_loss(loss, task)
+    rates = dropout_rates(dropout, len(hidden)) if isinstance(dropout, str) else dropout
+    if solver == "lbfgs" and any(rates if isinstance(rates, list) else [rates]):
+        raise UsageError("--dropout needs a stochastic solver (adam, sgd or gd), not lbfgs")
+    params = {
+        "hidden_layer_sizes": tuple(hidden),
+        "activation": activation,
+        "solver": solver,
+        "alpha": alpha,
+        "max_iter": epochs,
+        "random_state": seed,
+        "dropout": rates,
+        "n_iter_no_change": patience,
+        "early_stopping": early_stopping,
+        "verbose": verbose,
+        "callbacks": callbacks,
+    }
+    if batch_size is not None:
+        params["batch_size"] = batch_size
+    if learning_rate is not None:
+        params["learning_rate_init"] = learning_rate
+    if task == "classification":
+        # Early stopping watches the validation log loss: on a small validation set,
+        # accuracy moves in steps and stalls too soon.
+        params["scoring"] = "neg_log_loss" if early_stopping else None
+        return nnmath.MLPClassifier(loss=loss or "log_loss", **params)
+    return nnmath.MLPRegressor(loss=loss or "squared_error", **params)
+
+
+def target_scaling(
+    task: str, loss: str | None, mean: float | None, scale: float | None
+) -> dict | None:
+    """How a regression target is scaled for training: {"mean": μ, "scale": s} (μ = 0
+    for the Poisson loss); None for classification.
+
+    Examples
+    --------
+    >>> target_scaling("regression", None, 23.4, 7.8)
+    {'mean': 23.4, 'scale': 7.8}
+    """
+    if task != "regression" or mean is None:
+        return None
+    scale = float(scale) if scale and math.isfinite(scale) else 1.0
+    return {"mean": 0.0 if loss == "poisson" else float(mean), "scale": scale}
+
+
+def scale_target(y: np.ndarray, scaling: dict | None) -> np.ndarray:
+    """y' = (y − μ) / s."""
+    if scaling is None:
+        return y
+    return (np.asarray(y, dtype=np.float64) - scaling["mean"]) / scaling["scale"]
+
+
+def fold_target_scaling(model, scaling: dict | None) -> None:
+    """Make a network trained on y' = (y − μ)/s predict y: W_L ← s·W_L, b_L ← s·b_L + μ
+    for an identity output; b_L ← b_L + ln s for an exp output (μ = 0)."""
+    if scaling is None:
+        return
+    W, b = model.coefs_[-1], model.intercepts_[-1]
+    s, mu = scaling["scale"], scaling["mean"]
+    if model.out_activation_ == "exp":
+        b[...] = b + math.log(s)
+        return
+    W[...] = W * s
+    b[...] = b * s + mu
+
+
+def validation_split(n: int, fraction: float, y, classification: bool, seed: int):
+    """(training rows, validation rows or None): a random split, stratified for classes
+    when every class has two rows."""
+    from sklearn.model_selection import train_test_split
+
+    idx = np.arange(n)
+    if not fraction:
+        return idx, None
+    stratify = None
+    if classification:
+        _, counts = np.unique(np.asarray(y).astype(str), return_counts=True)
+        stratify = y if counts.min() >= 2 else None
+    try:
+        return tuple(
+            train_test_split(idx, test_size=fraction, random_state=seed, stratify=stratify)
+        )
+    except ValueError as exc:
+        raise UsageError(
+            f"--validation-fraction {fraction}: {' '.join(str(exc).split())}"
+        ) from None
+
+
+def loss_rose(model) -> str | None:
+    """The words "the training loss ended at …, far above where it started (…)" when the last
+    epoch's loss is more than twice the first's, else None."""
+    curve = list(getattr(model, "loss_curve_", None) or [])
+    if len(curve) >= 2 and curve[-1] > 2 * curve[0]:
+        return (
+            f"the training loss ended at {curve[-1]:.4g}, far above where it started "
+            f"({curve[0]:.4g})"
+        )
+    return None
+
+
+def training_failure(model, X: np.ndarray, y: np.ndarray) -> str | None:
+    """Why training failed, in words, or None: a loss that ended far above where it
+    started (more than twice the first epoch's), a regressor far worse than predicting
+    the mean (training R² < −1 on y as trained), a classifier far worse than predicting
+    the class frequencies (twice their log loss)."""
+    rose = loss_rose(model)
+    if rose:
+        return rose
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if hasattr(model, "classes_"):
+            from sklearn.metrics import log_loss
+
+            proba = model.predict_proba(X)
+            if not np.isfinite(proba).all():
+                return "the predicted probabilities are not numbers"
+            _, counts = np.unique(np.asarray(y).astype(str), return_counts=True)
+            share = counts / counts.sum()
+            baseline = float(-(share * np.log(share)).sum())
+            loss = log_loss(y, proba, labels=model.classes_)
+            if baseline > 0 and loss > 2 * baseline:
+                return (
+                    f"the training log loss is {loss:.4g}, worse than predicting the class "
+                    f"frequencies ({baseline:.4g})"
+                )
+            return None
+        r2 = model.score(X, y)
+    if not math.isfinite(r2) or r2 < -1:
+        return f"the training R² is {r2:.4g}, far worse than predicting the mean"
+    return None
+
+
+class TableModel(BaseEstimator):
+    """The command's model as a scikit-learn estimator: fitted on a table (a DataFrame)
+    and its target, it builds the preprocessing, trains the network on the scaled
+    target with early stopping on a validation split, and predicts in the target's
+    units. ``pipeline_`` is what a model file holds.
+
+    The parameters are the command's options; ``task`` is "classification" or
+    "regression"; ``on_fit``, when given, is called with the model after each fit (a
+    search's progress).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> table = pd.DataFrame({"x": np.linspace(0, 1, 40), "c": ["a", "b"] * 20})
+    >>> model = TableModel(task="regression", hidden=(4,), solver="lbfgs")
+    >>> model.fit(table, 100 + 10 * table["x"].to_numpy()).score(table, 100 + 10 * table["x"])
+    0.99...
+    """
+
+    def __init__(
+        self,
+        task="classification",
+        target=None,
+        drop=(),
+        categorical=(),
+        numeric=(),
+        impute=True,
+        hidden=(100,),
+        activation="relu",
+        solver="adam",
+        alpha=1e-4,
+        learning_rate=None,
+        batch_size=None,
+        epochs=200,
+        dropout=0.0,
+        loss=None,
+        patience=10,
+        validation_fraction=0.1,
+        seed=0,
+        on_fit=None,
+    ):
+        self.task = task
+        self.target = target
+        self.drop = drop
+        self.categorical = categorical
+        self.numeric = numeric
+        self.impute = impute
+        self.hidden = hidden
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.dropout = dropout
+        self.loss = loss
+        self.patience = patience
+        self.validation_fraction = validation_fraction
+        self.seed = seed
+        self.on_fit = on_fit
+
+    def fit(self, table, y):
+        """Fit the preprocessing on the table and the network on its inputs."""
+        from sklearn.pipeline import Pipeline
+
+        from nnmath.preprocessing import TabularPreprocessor
+
+        y = np.asarray(y)
+        pre = TabularPreprocessor(
+            self.target, self.impute, tuple(self.drop), tuple(self.categorical), tuple(self.numeric)
+        )
+        X = pre.fit(table).transform(table)
+        classification = self.task == "classification"
+        scaling = None
+        if not classification:
+            y = y.astype(np.float64)
+            scaling = target_scaling(self.task, self.loss, y.mean(), y.std())
+        train, val = validation_split(
+            len(y), self.validation_fraction, y, classification, self.seed
+        )
+        estimator = make_estimator(
+            self.task,
+            hidden=self.hidden,
+            activation=self.activation,
+            solver=self.solver,
+            alpha=self.alpha,
+            learning_rate=self.learning_rate,
+            batch_size=self.batch_size,
+            epochs=self.epochs,
+            dropout=self.dropout,
+            loss=self.loss,
+            patience=self.patience,
+            seed=self.seed,
+            early_stopping=val is not None and self.solver != "lbfgs",
+        )
+        y_fit = scale_target(y, scaling)
+        kwargs = {}
+        if val is not None:
+            kwargs["validation_data"] = (X[val], y_fit[val])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            estimator.fit(X[train], y_fit[train], **kwargs)
+        self.reached_epochs_ = any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        fold_target_scaling(estimator, scaling)
+        pre.target_scaling_ = scaling
+        self.pipeline_ = Pipeline([("preprocess", pre), ("model", estimator)])
+        if classification:
+            self.classes_ = estimator.classes_
+        if self.on_fit is not None:
+            self.on_fit(self)
+        return self
+
+    def predict(self, table) -> np.ndarray:
+        """Labels, or values in the target's units."""
+        return self.pipeline_.predict(table)
+
+    def predict_proba(self, table) -> np.ndarray:
+        """Class probabilities (classification)."""
+        return self.pipeline_.predict_proba(table)
+
+    def score(self, table, y) -> float:
+        """Accuracy (classification) or R² (regression)."""
+        from sklearn.metrics import accuracy_score, r2_score
+
+        y_pred = self.predict(table)
+        if self.task == "classification":
+            return float(accuracy_score(np.asarray(y), y_pred))
+        return float(r2_score(np.asarray(y, dtype=np.float64), y_pred))
+
+    def __sklearn_tags__(self):
+        from sklearn.utils import ClassifierTags, RegressorTags
+
+        tags = super().__sklearn_tags__()
+        if self.task == "classification":
+            tags.estimator_type, tags.classifier_tags = "classifier", ClassifierTags()
+        else:
+            tags.estimator_type, tags.regressor_tags = "regressor", RegressorTags()
+        return tags

@@ -1,0 +1,238 @@
+"""A table made ready for training, with every decision said out loud.
+
+``train``, ``cv`` and ``tune`` (and ``train`` on a folder, batch by batch) check the
+target and the column options against the table's columns (suggesting the nearest
+name for a mistyped one), leave out the rows without a target and say how many,
+infer the task, and run the one-pass statistics (:class:`~nnmath.preprocessing.
+TableStatistics`), turning their findings into the command's messages: a column of
+numbers with a few cells that are not (listed by their line in the file), missing
+cells refused with ``--impute none``, identifiers, free text and dates named in a
+warning that says what was done.
+
+Example
+-------
+>>> column_options({"drop": ["id,date"], "categorical": [], "numeric": []}, ["id", "date", "x"])
+{'drop': ['id', 'date'], 'categorical': [], 'numeric': []}
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from nnmath.cli.messages import UsageError, listed, nearest, plural, shown, suggestion
+from nnmath.cli.tables import Source
+from nnmath.preprocessing import (
+    BadCellsError,
+    MissingCellsError,
+    TableStatistics,
+    TargetStatistics,
+    missing_mask,
+)
+
+__all__ = [
+    "check_encoded_size",
+    "check_training_options",
+    "check_output",
+    "column_options",
+    "finish_target",
+    "require_target",
+    "row_subset",
+    "say_decisions",
+    "statistics_error",
+    "target_rows",
+    "warn_missing_target",
+]
+
+
+def check_output(path: str, what: str) -> None:
+    """Fail before training, not after, when an output cannot be written: a directory or
+    a special file at the path, a missing or read-only directory, a name too long."""
+    from nnmath.io.container import check_writable
+
+    try:
+        check_writable(path)
+    except IsADirectoryError:
+        raise UsageError(f"cannot write {what} {path}: it is a directory") from None
+    except FileNotFoundError:
+        parent = str(Path(path).parent)  # "." for a bare file name
+        raise UsageError(
+            f"cannot write {what} {path}: directory {parent!r} does not exist"
+        ) from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+
+
+def require_target(target: str | None, names: list[str], source: Source) -> str:
+    """The target column's name, checked: given and one of the table's columns."""
+    if target is None:
+        raise UsageError(
+            f"--target COLUMN is required: name the column to predict (the columns of "
+            f"{source.name}: {listed(names)})"
+        )
+    if target not in names:
+        close = nearest(target, names)
+        maybe = f"; did you mean {close!r}? Its columns are" if close else "; its columns are"
+        raise UsageError(
+            f"{source.name} has no column {target!r}{maybe} {listed(names, 20)}"
+            f"{source.delimiter_hint(names)}"
+        )
+    return target
+
+
+def column_options(args, names: list[str], target: str | None = None) -> dict:
+    """--drop, --categorical and --numeric as lists of the table's columns (a value may
+    name several, separated by commas); a name that is not a column is an error with the
+    nearest one suggested."""
+    options = {}
+    get = args.get if isinstance(args, dict) else lambda key: getattr(args, key)
+    for option in ("drop", "categorical", "numeric"):
+        chosen = []
+        for given in get(option) or []:
+            parts = [given] if given in names else [p.strip() for p in given.split(",")]
+            for part in filter(None, parts):
+                if part not in names:
+                    raise UsageError(
+                        f"--{option} {part}: the data has no column {part!r}"
+                        f"{suggestion(part, names)}"
+                    )
+                if part == target:
+                    raise UsageError(f"--{option} {part}: that is the target column")
+                chosen.append(part)
+        options[option] = chosen
+    seen: dict[str, str] = {}
+    for option, chosen in options.items():
+        for name in chosen:
+            if name in seen and seen[name] != option:
+                raise UsageError(f"column {name!r} is given to both --{seen[name]} and --{option}")
+            seen[name] = option
+    return options
+
+
+def row_subset(table, rows: np.ndarray):
+    """The rows of a table (a DataFrame or a dict of columns), renumbered from 0."""
+    if hasattr(table, "iloc"):
+        return table.iloc[rows].reset_index(drop=True)
+    return {k: np.asarray(v)[rows] for k, v in table.items()}
+
+
+def target_rows(values: np.ndarray) -> np.ndarray:
+    """The rows (numbered from 0) that have a target value."""
+    return np.flatnonzero(~missing_mask(values))
+
+
+def warn_missing_target(n_rows: int, keep, target: str, source: Source, console) -> None:
+    """Warn about the rows left out for want of a target value (their lines in the file)."""
+    missing = np.setdiff1d(np.arange(n_rows), keep)
+    if len(missing):
+        console.warn(
+            f"{plural(len(missing), 'row')} without a value of the target {target!r} "
+            f"({source.where_text(missing, count=len(missing))}) left out"
+        )
+
+
+def check_training_options(args) -> None:
+    """The options that need no data, checked before any is read: --hidden, --dropout
+    (and lbfgs with dropout)."""
+    from nnmath.cli.learn import dropout_rates, hidden_sizes
+
+    hidden = hidden_sizes(args.hidden) if getattr(args, "hidden", None) is not None else (100,)
+    rates = dropout_rates(args.dropout, len(hidden))
+    if args.solver == "lbfgs" and any(rates if isinstance(rates, list) else [rates]):
+        raise UsageError("--dropout needs a stochastic solver (adam, sgd or gd), not lbfgs")
+
+
+def finish_target(stats: TargetStatistics, target: str, n: int, max_classes: int) -> str:
+    """The task, from the target's statistics, or the error that says why not."""
+    try:
+        task = stats.finish()
+    except ValueError as exc:
+        if "regression needs numbers" in str(exc):
+            raise UsageError(
+                f"target column {target!r} is not numeric; regression needs numbers. Use "
+                "--task classification for labels."
+            ) from None
+        raise UsageError(f"target column {target!r}: {exc}") from None
+    if task == "classification" and stats.classes is not None:
+        if stats.too_many or (max_classes and len(stats.classes) > max_classes):
+            raise UsageError(
+                f"target column {target!r} has more than {max_classes:,} distinct values in "
+                f"{n:,} rows, too many classes to learn; an identifier? For a number to "
+                "predict use --task regression; --max-classes N sets another limit"
+            )
+        if len(stats.classes) < 2:
+            raise UsageError(
+                f"target column {target!r} has one class only: {shown(stats.classes[0])}"
+            )
+        if stats.numeric and not stats.whole:
+            raise UsageError(
+                f"target column {target!r} holds numbers that are not whole: classes are "
+                "labels or whole numbers. Use --task regression to predict the numbers."
+            )
+    return task
+
+
+def statistics_error(exc: Exception, source: Source) -> UsageError:
+    """The one-line message of a statistics pass's error, with lines for rows."""
+    if isinstance(exc, BadCellsError):
+        cells = ", ".join(
+            f"{place} {cell!r}"
+            for place, cell in zip(source.where(exc.rows), exc.cells, strict=True)
+        )
+        more = f" and {exc.count - len(exc.cells):,} more" if exc.count > len(exc.cells) else ""
+        if exc.thousands:
+            way = f"remove the thousands separators from {plural(exc.count, 'cell')}"
+        else:
+            way = "fix or empty those cells"
+        what = "numbers" if exc.kind == "numbers" else "dates"
+        return UsageError(
+            f"{source.name}: column {exc.column!r} holds {what}, but "
+            f"{plural(exc.count, 'cell is', 'cells are')} not: {cells}{more}. To go on, {way}; "
+            f"--numeric {exc.column} reads them as missing; --categorical {exc.column} makes "
+            f"the column categories; --drop {exc.column} leaves it out"
+        )
+    if isinstance(exc, MissingCellsError):
+        return UsageError(
+            f"{source.name}: column {exc.column!r} has {plural(exc.count, 'missing value')} "
+            f"({source.where_text(exc.rows, count=exc.count)}); --impute none refuses them "
+            "(the default, --impute median, fills them)"
+        )
+    return UsageError(f"{source.name}: {' '.join(str(exc).split())}")
+
+
+def say_decisions(stats: TableStatistics, console) -> None:
+    """Warn about each column not used as it reads (identifiers, free text, dates,
+    columns without values, cells read as missing), and note the filled cells."""
+    for d in stats.decisions:
+        if d.note and d.note != "dropped (--drop)":
+            console.warn(f"column {d.column!r}: {d.note}")
+    filled = {
+        name: count
+        for name, count in stats.missing.items()
+        if count and any(d.column == name and d.kind != "drop" for d in stats.decisions)
+    }
+    if filled:
+        counts = ", ".join(f"{name} {count:,}" for name, count in filled.items())
+        console.note(
+            f"{plural(sum(filled.values()), 'missing cell')} filled with the training median or "
+            f"most frequent value ({counts})"
+        )
+
+
+def check_encoded_size(pre, rows: int, source: Source, max_cells: int) -> None:
+    """Refuse, before encoding, a table whose inputs would be too many values."""
+    inputs = len(pre.get_feature_names_out())
+    if not max_cells or rows * inputs <= max_cells:
+        return
+    widest = max(pre.categories_, key=lambda c: len(pre.categories_[c]), default=None)
+    hint = (
+        f"; column {widest!r} alone has {len(pre.categories_[widest]):,} categories "
+        f"(--drop {widest} leaves it out)"
+        if widest is not None
+        else ""
+    )
+    raise UsageError(
+        f"{source.name}: encoding gives {rows:,} rows × {inputs:,} inputs = {rows * inputs:,} "
+        f"values, more than the limit of {max_cells:,} (--max-cells N sets another){hint}"
+    )

@@ -1,0 +1,309 @@
+"""``nnmath cv`` and ``nnmath tune``: how well the options generalize, and better ones.
+
+Both read one table whole and decide its columns' kinds once, on all of it (each fold
+and candidate then fits its own statistics on its own rows, with those kinds).
+
+* ``cv`` trains on all folds but one and scores on that one (stratified folds for
+  classes), and prints each metric's mean ± standard deviation over the folds.
+* ``tune`` runs scikit-learn's successive halving (``HalvingRandomSearchCV``) over the
+  hidden layer sizes, alpha, the learning rate and the batch size: many candidates on
+  few rows, the best third on three times as many, and so on until the last round on
+  every row. ``--budget`` sets the number of candidates from a timed pilot fit: each
+  round costs about three fits on all rows per fold, so a budget of B seconds affords
+  about B / (3 · folds · pilot) rounds, 3^rounds candidates. It prints the leaderboard
+  and writes the best candidate, trained again on every row.
+
+Example
+-------
+>>> rounds_for(budget=60.0, pilot=1.0, folds=3, n=10_000, min_rows=100)  # 6 affordable
+5
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import warnings
+
+import numpy as np
+
+from nnmath.cli.learn import TableModel, check_loss, hidden_sizes
+from nnmath.cli.messages import Console, UsageError, one_line, plural
+from nnmath.cli.prepare import (
+    check_output,
+    check_training_options,
+    column_options,
+    finish_target,
+    require_target,
+    row_subset,
+    say_decisions,
+    statistics_error,
+    target_rows,
+    warn_missing_target,
+)
+from nnmath.cli.tables import is_dataset, parse_sep, read_table
+from nnmath.preprocessing import TableStatistics, TargetStatistics, column, column_names
+
+__all__ = ["SEARCH_SPACE", "cmd_cv", "cmd_tune", "rounds_for"]
+
+#: What ``tune`` searches (continuous values drawn log-uniformly).
+SEARCH_SPACE = {
+    "hidden": [(16,), (32,), (64,), (128,), (256,), (32, 16), (64, 32), (128, 64)],
+    "alpha": (1e-6, 1e-1),
+    "learning_rate": (1e-4, 3e-2),
+    "batch_size": [16, 32, 64, 128, 256],
+}
+
+_METRICS = {
+    "classification": {
+        "accuracy": "accuracy",
+        "F1 (macro)": "f1_macro",
+        "log loss": "neg_log_loss",
+    },
+    "regression": {
+        "R²": "r2",
+        "MAE": "neg_mean_absolute_error",
+        "RMSE": "neg_root_mean_squared_error",
+    },
+}
+
+
+def _table_for_search(args, console: Console):
+    """(table, y, task, model options) for cv and tune: the table read whole, its rows
+    without a target left out, its columns' kinds decided once."""
+    check_training_options(args)
+    if args.data == "-" or not is_dataset(args.data):
+        table, source = read_table(args.data, args.max_cells, parse_sep(args.sep))
+    else:
+        raise UsageError(
+            f"nnmath {args.command} reads one file whole; a folder or a glob trains with "
+            "nnmath train"
+        )
+    names = column_names(table)
+    target = require_target(args.target, names, source)
+    options = column_options(args, names, target)
+    n_rows = len(column(table, target))
+    keep = target_rows(column(table, target))
+    table = row_subset(table, keep)
+    y_raw = column(table, target)
+    target_stats = TargetStatistics(args.task, args.max_classes)
+    target_stats.update(y_raw)
+    task = finish_target(target_stats, target, len(y_raw), args.max_classes)
+    check_loss(args.loss, task)
+    warn_missing_target(n_rows, keep, target, source, console)
+    stats = TableStatistics(target, **options, impute=args.impute != "none", seed=args.seed)
+    try:
+        stats.update(table, rows=keep)
+        stats.finish()
+    except ValueError as exc:
+        raise statistics_error(exc, source) from None
+    say_decisions(stats, console)
+    kinds: dict[str, list[str]] = {"drop": [], "categorical": [], "numeric": []}
+    for d in stats.decisions:
+        if d.kind in ("drop", "numeric"):
+            kinds[d.kind].append(d.column)
+        elif d.kind == "category":
+            kinds["categorical"].append(d.column)
+    y = target_stats.encode(y_raw)
+    base = {
+        "task": task,
+        "target": target,
+        "drop": tuple(kinds["drop"]),
+        "categorical": tuple(kinds["categorical"]),
+        "numeric": tuple(kinds["numeric"]),
+        "impute": args.impute != "none",
+        "activation": args.activation,
+        "solver": args.solver,
+        "epochs": args.epochs,
+        "dropout": args.dropout,
+        "loss": args.loss,
+        "patience": args.patience,
+        "validation_fraction": args.validation_fraction,
+        "seed": args.seed,
+    }
+    return table, y, task, base, source
+
+
+def _splitter(task: str, y, folds: int, seed: int):
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    if task == "classification":
+        _, counts = np.unique(np.asarray(y).astype(str), return_counts=True)
+        if counts.min() >= folds:
+            return StratifiedKFold(folds, shuffle=True, random_state=seed)
+    return KFold(folds, shuffle=True, random_state=seed)
+
+
+def _quietly(function, *args):
+    """Call a fit or a scorer with its warnings (a short run's ConvergenceWarning)
+    silenced."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return function(*args)
+
+
+def cmd_cv(args) -> int:
+    """`nnmath cv`: cross-validate the training options; returns 0."""
+    from sklearn.base import clone
+    from sklearn.metrics import get_scorer
+
+    console = Console(args.quiet or args.json)
+    table, y, task, base, source = _table_for_search(args, console)
+    model = TableModel(
+        **base,
+        hidden=hidden_sizes(args.hidden),
+        alpha=args.alpha,
+        learning_rate=args.learning_rate,
+        batch_size=args.batch_size,
+    )
+    if len(y) < 2 * args.folds:
+        raise UsageError(
+            f"{source.name} has {plural(len(y), 'row')}: too few for {args.folds} folds"
+        )
+    metrics = _METRICS[task]
+    scores: dict[str, list[float]] = {name: [] for name in metrics}
+    console.info(
+        f"Cross-validation: {args.folds} folds of {source.name} ({plural(len(y), 'row')}), "
+        f"{task} of {base['target']!r}"
+    )
+    for k, (train, test) in enumerate(_splitter(task, y, args.folds, args.seed).split(table, y)):
+        started = time.perf_counter()
+        fitted = _quietly(clone(model).fit, row_subset(table, train), y[train])
+        test_table = row_subset(table, test)
+        for name, scorer in metrics.items():
+            value = _quietly(get_scorer(scorer), fitted, test_table, y[test])
+            scores[name].append(-value if scorer.startswith("neg_") else value)
+        shown = ", ".join(f"{name} {values[-1]:.4f}" for name, values in scores.items())
+        console.info(f"fold {k + 1}/{args.folds}: {shown} ({time.perf_counter() - started:.1f} s)")
+    summary = {
+        name: {"mean": float(np.mean(v)), "std": float(np.std(v)), "folds": [float(x) for x in v]}
+        for name, v in scores.items()
+    }
+    if args.json:
+        print(
+            json.dumps(
+                {"data": source.name, "rows": len(y), "folds": args.folds, "metrics": summary}
+            )
+        )
+        return 0
+    print(f"{source.name}: {args.folds}-fold cross-validation, {plural(len(y), 'row')}")
+    for name, s in summary.items():
+        print(f"{name}: {s['mean']:.4f} ± {s['std']:.4f}")
+    return 0
+
+
+def rounds_for(budget: float, pilot: float, folds: int, n: int, min_rows: int) -> int:
+    """How many rounds of successive halving (factor 3) fit in ``budget`` seconds, when
+    a fit on all ``n`` rows takes ``pilot`` seconds: each round costs about 3 · folds
+    such fits; at least 1, and no more than the rows allow (the first round's rows,
+    n / 3^(rounds − 1), at least ``min_rows``)."""
+    affordable = int(budget // max(3 * folds * pilot, 1e-9))
+    possible = 1 + int(math.floor(math.log(max(n / max(min_rows, 1), 1.0), 3)))
+    return max(1, min(affordable, possible))
+
+
+def cmd_tune(args) -> int:
+    """`nnmath tune`: successive-halving search; prints the leaderboard, saves the best;
+    returns 0."""
+    from scipy.stats import loguniform
+    from sklearn.base import clone
+    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+    from sklearn.model_selection import HalvingRandomSearchCV
+
+    from nnmath.cli.train import save_model
+
+    console = Console(args.quiet)
+    check_output(args.out, "the model file")
+    table, y, task, base, source = _table_for_search(args, console)
+    n = len(y)
+    classes = len(np.unique(np.asarray(y).astype(str))) if task == "classification" else 1
+    min_rows = max(30, 10 * classes * args.folds)
+    if n < min_rows:
+        raise UsageError(
+            f"{source.name} has {plural(n, 'row')}: too few to tune (at least {min_rows})"
+        )
+    started = time.perf_counter()
+    pilot_model = TableModel(**base, hidden=(64,))
+    _quietly(clone(pilot_model).fit, table, y)
+    pilot = time.perf_counter() - started
+    budget = args.budget * 60 - pilot
+    rounds = rounds_for(budget, pilot * (args.folds - 1) / args.folds, args.folds, n, min_rows)
+    candidates = 3**rounds
+    first_rows = max(min_rows, n // 3 ** (rounds - 1))
+    console.info(
+        f"Tuning on {source.name} ({plural(n, 'row')}): a fit on every row took {pilot:.1f} s; "
+        f"{rounds} round{'s' * (rounds > 1)} of successive halving, {candidates} candidates "
+        f"on {first_rows:,} rows first, {args.folds} folds each"
+    )
+    total_fits = sum((candidates // 3**i) * args.folds for i in range(rounds))
+    done = [0]
+
+    def count(model):
+        done[0] += 1
+        elapsed = time.perf_counter() - started
+        if done[0] % args.folds == 0 or done[0] == total_fits:
+            console.info(f"tune: {done[0]}/{total_fits} fits, {elapsed:.0f} s")
+
+    space = {
+        "hidden": SEARCH_SPACE["hidden"],
+        "alpha": loguniform(*SEARCH_SPACE["alpha"]),
+        "learning_rate": loguniform(*SEARCH_SPACE["learning_rate"]),
+        "batch_size": SEARCH_SPACE["batch_size"],
+    }
+    scoring = "accuracy" if task == "classification" else "r2"
+    search = HalvingRandomSearchCV(
+        TableModel(**base, on_fit=count),
+        space,
+        n_candidates=candidates,
+        factor=3,
+        resource="n_samples",
+        min_resources=first_rows,
+        max_resources=n,
+        cv=_splitter(task, y, args.folds, args.seed),
+        scoring=scoring,
+        random_state=args.seed,
+        refit=True,
+        error_score=np.nan,
+    )
+    try:
+        _quietly(search.fit, table, y)
+    except ValueError as exc:
+        raise UsageError(f"tune: {one_line(exc)}") from None
+    for line in leaderboard(search, args.top, "accuracy" if scoring == "accuracy" else "R²"):
+        print(line)
+    best = search.best_estimator_.pipeline_
+    save_model(best.named_steps["preprocess"], best.named_steps["model"], args.out)
+    params = search.best_params_
+    console.info(
+        f"Wrote {args.out}: the best candidate (hidden {_sizes(params['hidden'])}, alpha "
+        f"{params['alpha']:.3g}, learning rate {params['learning_rate']:.3g}, batch size "
+        f"{params['batch_size']}) trained on every row, in {time.perf_counter() - started:.0f} s"
+    )
+    return 0
+
+
+def _sizes(hidden) -> str:
+    return ",".join(str(h) for h in hidden)
+
+
+def leaderboard(search, top: int, metric: str) -> list[str]:
+    """The best candidates, the last round's first: rank, score ± std over the folds,
+    rows, and the options."""
+    r = search.cv_results_
+    order = sorted(
+        range(len(r["params"])),
+        key=lambda i: (-r["iter"][i], -np.nan_to_num(r["mean_test_score"][i], nan=-np.inf)),
+    )
+    lines = [
+        f"{'rank':>4}  {metric + ' (± std)':>18}  {'rows':>7}  {'hidden':>8}  {'alpha':>8}  "
+        f"{'rate':>8}  {'batch':>5}"
+    ]
+    for rank, i in enumerate(order[:top], start=1):
+        p = r["params"][i]
+        score = f"{r['mean_test_score'][i]:.4f} ± {r['std_test_score'][i]:.4f}"
+        lines.append(
+            f"{rank:>4}  {score:>18}  {r['n_resources'][i]:>7,}  {_sizes(p['hidden']):>8}  "
+            f"{p['alpha']:>8.2g}  {p['learning_rate']:>8.2g}  {p['batch_size']:>5}"
+        )
+    return lines

@@ -1,0 +1,478 @@
+"""The fitted table preprocessing: from a table's columns to the network's inputs.
+
+:class:`TabularPreprocessor` turns each column into inputs, one rule per kind:
+
+* numbers: a missing cell takes the fill value m (the median), then x' = (x − μ) / s;
+* categories: one input per category known from training, 1 for the row's category
+  and 0 for the others; a missing cell takes the fill value (the most frequent
+  category); a category never seen in training is none of the known ones (all 0);
+* dates and times: t, the days since 1970-01-01 (a missing cell takes the median),
+  gives (t − μ) / s and the yearly cycle sin(2πt/P), cos(2πt/P) with P = 365.2425
+  days, plus the daily cycle sin(2πt), cos(2πt) when the training dates had times.
+
+Its fitted state is plain numbers and strings, so a model file holds it as JSON, never
+a pickle; :class:`~nnmath.preprocessing.TableStatistics` computes it in one pass.
+
+Example
+-------
+>>> import numpy as np
+>>> table = {"size": np.array([1.0, 2.0, np.nan]), "color": np.array(["red", "blue", "red"])}
+>>> pre = TabularPreprocessor().fit(table)
+>>> pre.get_feature_names_out()
+['size', 'color=blue', 'color=red']
+>>> pre.transform({"size": np.array([np.nan]), "color": np.array(["green"])}).round(3)
+array([[0., 0., 0.]])
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
+
+from nnmath.document import ModelFileError, get, is_number, list_of
+from nnmath.preprocessing.cells import column, column_names, days, missing_mask, numbers, texts
+from nnmath.preprocessing.statistics import TableStatistics
+
+__all__ = ["YEAR_DAYS", "InputReport", "TabularPreprocessor"]
+
+#: The period of the yearly cycle of a date feature, in days (the mean Gregorian year).
+YEAR_DAYS = 365.2425
+
+
+@dataclass
+class InputReport:
+    """What a table holds that the preprocessing fills, ignores or cannot read.
+
+    Attributes
+    ----------
+    missing_columns : list of str
+        Input columns the table lacks.
+    extra_columns : list of str
+        Columns the model does not use (ignored).
+    missing : dict
+        Column → rows (from 0) of its missing cells, which are filled.
+    unseen : dict
+        Column → {category never seen in training: rows}.
+    bad : dict
+        Column → rows of the cells that are not numbers (or dates) where the model
+        reads numbers (or dates).
+
+    Examples
+    --------
+    >>> InputReport().unseen
+    {}
+    """
+
+    missing_columns: list = field(default_factory=list)
+    extra_columns: list = field(default_factory=list)
+    missing: dict = field(default_factory=dict)
+    unseen: dict = field(default_factory=dict)
+    bad: dict = field(default_factory=dict)
+
+
+class TabularPreprocessor(TransformerMixin, BaseEstimator):
+    """Fill, standardize and one-hot encode a table's columns (see the module's
+    docstring for the rules).
+
+    Parameters
+    ----------
+    target : str or None
+        Name of the target column; it is left out of the features (and ignored when
+        present at transform time).
+    impute : bool, default True
+        Fill missing cells; False refuses them.
+    drop, categorical, numeric : tuple of str
+        Columns to drop, to one-hot encode or to read as numbers, whatever they hold
+        (see :class:`~nnmath.preprocessing.TableStatistics`).
+
+    Attributes
+    ----------
+    feature_names_in_ : list of str
+        The input columns, in order.
+    numeric_ : dict
+        For each numeric column, its mean μ and scale s (the standard deviation, 1 when
+        that is 0).
+    categories_ : dict
+        For each category column, its sorted categories (as text).
+    dates_ : dict
+        For each date column: "mean" and "scale" of its days, the "format" its text was
+        written in (None for date values), "daily" (whether the daily cycle is used).
+    fill_ : dict
+        Each column's fill value for a missing cell (empty when ``impute=False``).
+    dropped_ : dict
+        The columns left out, with why.
+    text_as_missing_ : list of str
+        Numeric columns whose cells that are not numbers count as missing.
+    target_scaling_ : dict or None
+        For a regression target standardized while training ("mean", "scale"); the
+        network's output is already in the target's units.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> table = {"size": np.array([1.0, 2.0, 3.0]), "color": np.array(["red", "blue", "red"])}
+    >>> TabularPreprocessor().fit(table).transform(table).round(3)
+    array([[-1.225,  0.   ,  1.   ],
+           [ 0.   ,  1.   ,  0.   ],
+           [ 1.225,  0.   ,  1.   ]])
+    """
+
+    def __init__(
+        self,
+        target: str | None = None,
+        impute: bool = True,
+        drop: tuple = (),
+        categorical: tuple = (),
+        numeric: tuple = (),
+    ):
+        self.target = target
+        self.impute = impute
+        self.drop = drop
+        self.categorical = categorical
+        self.numeric = numeric
+
+    def fit(self, table, y=None):
+        """Learn each column's kind and statistics (one pass: see
+        :class:`~nnmath.preprocessing.TableStatistics`)."""
+        stats = TableStatistics(
+            self.target,
+            drop=self.drop,
+            categorical=self.categorical,
+            numeric=self.numeric,
+            impute=self.impute,
+        )
+        stats.update(table)
+        fitted = type(self).from_statistics(stats)
+        for name in (
+            "feature_names_in_",
+            "numeric_",
+            "categories_",
+            "dates_",
+            "fill_",
+            "dropped_",
+            "text_as_missing_",
+            "target_scaling_",
+        ):
+            setattr(self, name, getattr(fitted, name))
+        return self
+
+    @classmethod
+    def from_statistics(cls, stats: TableStatistics) -> TabularPreprocessor:
+        """The preprocessor fitted from a finished pass of statistics (of a table read in
+        batches, say).
+
+        Examples
+        --------
+        >>> stats = TableStatistics()
+        >>> stats.update({"x": np.array([1.0, 3.0])})
+        >>> TabularPreprocessor.from_statistics(stats).numeric_
+        {'x': {'mean': 2.0, 'scale': 1.0}}
+        """
+        pre = cls.from_document(stats.finish())
+        pre.impute = stats.impute
+        pre.drop, pre.categorical = tuple(sorted(stats.drop)), tuple(sorted(stats.categorical))
+        pre.numeric = tuple(sorted(stats.numeric))
+        return pre
+
+    # ---------------------------------------------------------------- the inputs
+    def kind(self, name: str) -> str:
+        """The kind of an input column: "numeric", "category" or "date".
+
+        Examples
+        --------
+        >>> TabularPreprocessor().fit({"x": np.array([1.0, 2.0])}).kind("x")
+        'numeric'
+        """
+        check_is_fitted(self, "feature_names_in_")
+        if name in self.numeric_:
+            return "numeric"
+        if name in self.categories_:
+            return "category"
+        if name in self.dates_:
+            return "date"
+        raise KeyError(name)
+
+    def get_feature_names_out(self, input_features=None) -> list[str]:
+        """Names of the inputs: a number's column name, "column=category" for each
+        category, and for a date its name, "name:year_sin", "name:year_cos" (and
+        ":day_sin", ":day_cos")."""
+        check_is_fitted(self, "feature_names_in_")
+        out = []
+        for name in self.feature_names_in_:
+            kind = self.kind(name)
+            if kind == "numeric":
+                out.append(name)
+            elif kind == "category":
+                out += [f"{name}={c}" for c in self.categories_[name]]
+            else:
+                out += [name, f"{name}:year_sin", f"{name}:year_cos"]
+                if self.dates_[name]["daily"]:
+                    out += [f"{name}:day_sin", f"{name}:day_cos"]
+        return out
+
+    def check_columns(self, table) -> None:
+        """Raise ValueError naming the input columns the table lacks, if any (columns
+        the model does not use are ignored)."""
+        report = self.report(table, cells=False)
+        if report.missing_columns:
+            raise ValueError(f"the data lacks the model's input columns {report.missing_columns}")
+
+    def report(self, table, cells: bool = True) -> InputReport:
+        """What the table holds that :meth:`transform` fills, ignores or refuses
+        (``cells=False``: the columns only).
+
+        Examples
+        --------
+        >>> pre = TabularPreprocessor().fit({"c": np.array(["a", "b"])})
+        >>> pre.report({"c": np.array(["a", "z"]), "id": np.arange(2)}).unseen
+        {'c': {'z': [1]}}
+        """
+        check_is_fitted(self, "feature_names_in_")
+        given = column_names(table)
+        known = set(self.feature_names_in_) | set(self.dropped_) | {self.target}
+        report = InputReport(
+            missing_columns=[c for c in self.feature_names_in_ if c not in given],
+            extra_columns=[c for c in given if c not in known],
+        )
+        if not cells or report.missing_columns:
+            return report
+        for name in self.feature_names_in_:
+            values = column(table, name)
+            kind = self.kind(name)
+            missing = missing_mask(values)
+            if kind == "category":
+                text = texts(values)
+                known_values = set(self.categories_[name])
+                unseen: dict = {}
+                for i in np.flatnonzero(~missing):
+                    if text[i] not in known_values:
+                        unseen.setdefault(text[i], []).append(int(i))
+                if unseen:
+                    report.unseen[name] = unseen
+            else:
+                bad = self._read(name, values)[1]
+                if bad.any() and name not in self.text_as_missing_:
+                    report.bad[name] = np.flatnonzero(bad).tolist()
+                missing |= bad
+            if missing.any():
+                report.missing[name] = np.flatnonzero(missing).tolist()
+        return report
+
+    def _read(self, name: str, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """A numeric or date column's values as numbers (days for dates), and the cells
+        that are not."""
+        if name in self.numeric_:
+            return numbers(values)
+        return days(values, self.dates_[name]["format"])
+
+    def transform(self, table) -> np.ndarray:
+        """The inputs, shape (n_samples, len(get_feature_names_out())), float64.
+
+        Missing cells are filled (or refused with ``impute=False``), categories never
+        seen in training are none of the known ones, and columns the model does not use
+        are ignored. A cell that is not a number (or a date) in a numeric (date) column
+        is a ValueError, as are a missing input column and an infinite number.
+        """
+        self.check_columns(table)
+        blocks = []
+        for name in self.feature_names_in_:
+            values = column(table, name)
+            missing = missing_mask(values)
+            fill = self.fill_.get(name)
+            if missing.any() and fill is None:
+                rows = np.flatnonzero(missing)
+                raise ValueError(
+                    f"column {name!r} has {len(rows)} missing value{'s' * (len(rows) > 1)} "
+                    f"(first at row {rows[0]}); fill or drop them before predicting"
+                )
+            kind = self.kind(name)
+            if kind == "category":
+                blocks.append(self._one_hot(name, texts(values), fill))
+                continue
+            x, bad = self._read(name, values)
+            if bad.any() and name not in self.text_as_missing_:
+                row = int(np.flatnonzero(bad)[0])
+                what = "numbers" if kind == "numeric" else "dates"
+                raise ValueError(f"column {name!r} holds {what}, but row {row} has {values[row]!r}")
+            if fill is not None:
+                x = np.where(np.isnan(x), fill, x)
+            if not np.isfinite(x).all():
+                row = int(np.flatnonzero(~np.isfinite(x))[0])
+                raise ValueError(f"column {name!r} has an infinite value at row {row}")
+            if kind == "numeric":
+                stats = self.numeric_[name]
+                blocks.append(((x - stats["mean"]) / stats["scale"])[:, None])
+            else:
+                blocks.append(self._date_features(name, x))
+        return np.hstack(blocks)
+
+    def _one_hot(self, name: str, text: np.ndarray, fill) -> np.ndarray:
+        categories = np.array(self.categories_[name])
+        if fill is not None:
+            text = np.where(text == None, fill, text)  # noqa: E711  (None: a missing cell)
+        text = np.where(text == None, "", text).astype(str)  # noqa: E711
+        position = np.searchsorted(categories, text).clip(0, len(categories) - 1)
+        known = categories[position] == text
+        out = np.zeros((len(text), len(categories)))
+        out[np.flatnonzero(known), position[known]] = 1.0
+        return out
+
+    def _date_features(self, name: str, t: np.ndarray) -> np.ndarray:
+        stats = self.dates_[name]
+        # the phase of t in the year, reduced first so that float32 keeps its precision
+        year = 2 * math.pi * np.fmod(t, YEAR_DAYS) / YEAR_DAYS
+        columns = [(t - stats["mean"]) / stats["scale"], np.sin(year), np.cos(year)]
+        if stats["daily"]:
+            day = 2 * math.pi * np.fmod(t, 1.0)
+            columns += [np.sin(day), np.cos(day)]
+        return np.column_stack(columns)
+
+    # ---------------------------------------------------------------- model files
+    def to_document(self) -> dict:
+        """The fitted state as JSON-compatible data."""
+        check_is_fitted(self, "feature_names_in_")
+        document = {
+            "target": self.target,
+            "feature_names_in": list(self.feature_names_in_),
+            "numeric": self.numeric_,
+            "categories": self.categories_,
+            "dates": self.dates_,
+            "fill": self.fill_,
+            "dropped": self.dropped_,
+            "text_as_missing": list(self.text_as_missing_),
+        }
+        if self.target_scaling_ is not None:
+            document["target_scaling"] = dict(self.target_scaling_)
+        return document
+
+    @classmethod
+    def from_document(cls, document) -> TabularPreprocessor:
+        """Rebuild a fitted preprocessor from :meth:`to_document`'s output.
+
+        Every field is checked as :meth:`fit` would have made it: the target a string
+        or null, distinct column names, for each numeric (date) column a finite mean
+        and a finite scale > 0 (x' = (x − μ) / s must be a number), for each category
+        column its distinct categories in sorted order (the order of the one-hot
+        inputs), fill values of the column's kind. Files written before missing
+        values were filled have no "fill" (missing cells are then refused), nor
+        dates. Raises :class:`nnmath.document.ModelFileError`.
+
+        Examples
+        --------
+        >>> pre = TabularPreprocessor().fit({"size": np.array([1.0, 3.0])})
+        >>> TabularPreprocessor.from_document(pre.to_document()).numeric_
+        {'size': {'mean': 2.0, 'scale': 1.0}}
+        """
+        if not isinstance(document, dict):
+            raise ModelFileError(f"'preprocessing' must be an object; got {document!r:.200}")
+
+        def is_name(v):
+            return isinstance(v, str)
+
+        def is_object(v):
+            return isinstance(v, dict)
+
+        target = get(document, "target", lambda v: v is None or is_name(v), "a string or null")
+        names = get(document, "feature_names_in", list_of(is_name), "a list of column names")
+        numeric = get(document, "numeric", is_object, "an object")
+        categories = get(document, "categories", is_object, "an object")
+        dates = document.get("dates", {})
+        fill = document.get("fill", {})
+        dropped = document.get("dropped", {})
+        as_missing = document.get("text_as_missing", [])
+        scaling = document.get("target_scaling")
+        for key, value, check in (
+            ("dates", dates, is_object),
+            ("fill", fill, is_object),
+            ("dropped", dropped, lambda v: is_object(v) and all(map(is_name, v.values()))),
+            ("text_as_missing", as_missing, list_of(is_name)),
+            ("target_scaling", scaling, lambda v: v is None or is_object(v)),
+        ):
+            if not check(value):
+                raise ModelFileError(f"invalid preprocessing document: {key!r} is {value!r:.200}")
+        if len(set(names)) != len(names) or target in names:
+            raise ModelFileError(
+                f"'feature_names_in' must be distinct columns other than the target; got "
+                f"{names!r:.200}"
+            )
+        kinds = [set(numeric), set(categories), set(dates)]
+        if set(names) != set().union(*kinds) or sum(map(len, kinds)) != len(names):
+            raise ModelFileError(
+                "invalid preprocessing document: each column must have one kind: numeric "
+                "statistics, categories or date statistics"
+            )
+
+        def finite(v):
+            return is_number(v) and math.isfinite(v)
+
+        def standardization(name, stats, keys):
+            if not (
+                isinstance(stats, dict)
+                and set(stats) == keys
+                and finite(stats["mean"])
+                and finite(stats["scale"])
+                and stats["scale"] > 0
+            ):
+                raise ModelFileError(
+                    f"column {name!r:.100} needs a finite 'mean' and a finite 'scale' > 0"
+                    f"{' and a format' if 'format' in keys else ''}; got {stats!r:.200}"
+                )
+
+        for name, stats in numeric.items():
+            standardization(name, stats, {"mean", "scale"})
+        for name, stats in dates.items():
+            standardization(name, stats, {"mean", "scale", "format", "daily"})
+            if not (stats["format"] is None or is_name(stats["format"])) or not isinstance(
+                stats["daily"], bool
+            ):
+                raise ModelFileError(f"date column {name!r:.100} has an invalid format or daily")
+        if scaling is not None:
+            standardization("the target", scaling, {"mean", "scale"})
+        for name, values in categories.items():
+            if not (
+                list_of(is_name)(values)
+                and values
+                and all(a < b for a, b in zip(values[:-1], values[1:], strict=True))
+            ):
+                raise ModelFileError(
+                    f"column {name!r:.100} needs its categories as distinct strings in sorted "
+                    f"order; got {values!r:.200}"
+                )
+        for name, value in fill.items():
+            ok = (
+                name in categories and is_name(value)
+                if name in categories
+                else name in names and finite(value)
+            )
+            if not ok:
+                raise ModelFileError(f"invalid fill value for column {name!r:.100}: {value!r:.100}")
+        if not set(as_missing) <= set(numeric) | set(dates):
+            raise ModelFileError("'text_as_missing' names a column that is not numeric")
+        pre = cls(target=target, impute=bool(fill) or not names)
+        pre.feature_names_in_ = list(names)
+        pre.numeric_ = {
+            k: {"mean": float(v["mean"]), "scale": float(v["scale"])} for k, v in numeric.items()
+        }
+        pre.categories_ = {k: list(v) for k, v in categories.items()}
+        pre.dates_ = {
+            k: {
+                "mean": float(v["mean"]),
+                "scale": float(v["scale"]),
+                "format": v["format"],
+                "daily": v["daily"],
+            }
+            for k, v in dates.items()
+        }
+        pre.fill_ = {k: v if isinstance(v, str) else float(v) for k, v in fill.items()}
+        pre.dropped_ = dict(dropped)
+        pre.text_as_missing_ = list(as_missing)
+        pre.target_scaling_ = (
+            None
+            if scaling is None
+            else {"mean": float(scaling["mean"]), "scale": float(scaling["scale"])}
+        )
+        return pre
