@@ -36,6 +36,7 @@ __all__ = [
     "Ops",
     "RandomStream",
     "add_into",
+    "AXPY_MAX_SIZE",
     "as_device_array",
     "axpy_for",
     "check_float_dtype",
@@ -476,17 +477,29 @@ def _blas_axpy():
 _AXPY = _blas_axpy()
 
 
+#: axpy is used for vectors up to this long. OpenBLAS runs shorter ones on one thread;
+#: a longer one wakes the thread pool of SciPy's BLAS, a second OpenBLAS beside NumPy's,
+#: and two pools spinning between each other's calls fight for the cores (epochs 10 ×
+#: slower measured on 2 cores, ``benchmarks/threads.py``).
+AXPY_MAX_SIZE = 8192
+
+
 def axpy_for(y):
     """BLAS's axpy (y ← y + a·x in one pass, each entry rounded once) when it can update
-    ``y`` in place — a writeable, contiguous float32/float64 NumPy array — else None.
+    ``y`` in place — a writeable, contiguous float32/float64 NumPy array of at most
+    :data:`AXPY_MAX_SIZE` entries — else None (the caller takes NumPy's two passes).
 
     Examples
     --------
     >>> axpy = axpy_for(np.zeros(2))
     >>> y = np.zeros(2); _ = axpy(np.ones(2), y, a=0.5); y
     array([0.5, 0.5])
+    >>> axpy_for(np.zeros(AXPY_MAX_SIZE + 1)) is None
+    True
     """
-    if type(y) is not np.ndarray or not (y.flags.c_contiguous and y.flags.writeable):
+    if type(y) is not np.ndarray or y.size > AXPY_MAX_SIZE:
+        return None
+    if not (y.flags.c_contiguous and y.flags.writeable):
         return None
     return _AXPY.get(y.dtype)
 

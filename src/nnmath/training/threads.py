@@ -1,15 +1,18 @@
 """How many BLAS threads a fit runs with: a rule on the shapes of its matrix products.
 
-A training step's matrix products are small when the batch is small: a batch of 32 rows
-through a 784 → 256 layer is 6.4 million multiply-adds, which one core finishes in about
-a millisecond, and a BLAS that splits such a product across threads spends more on
-waking and synchronizing them than it gains. Larger products gain from every core. So
-for each fit the number of BLAS threads comes from the size of the step's largest
-product, batch × n_in × n_out (:func:`threads_for`): below :data:`ONE_THREAD_BELOW`
-multiply-adds one thread, else every core. The threshold comes from measurements on a
-2-core machine (``benchmarks/threads.py``; the README gives the table). The rule looks
-at the call alone, never at timings, so the same call always runs with the same threads
-and gives the same bits.
+A training step's matrix products are small when the batch and the layers are small: a
+batch of 32 rows through a 784 → 64 layer is 1.6 million multiply-adds, which one core
+finishes in a fraction of a millisecond, and a BLAS that splits such a product across
+threads spends more on waking and synchronizing them than it gains. Larger products gain
+from every core. So for each fit the number of BLAS threads comes from the size of the
+step's largest product, batch × n_in × n_out (:func:`threads_for`): below
+:data:`ONE_THREAD_BELOW` multiply-adds one thread, else every core. The threshold comes
+from measurements on a quiet 2-core machine (``benchmarks/threads.py``; the table is on
+the documentation's Performance page). The rule looks at the call alone, never at
+timings or the machine's load, so the same call always runs with the same threads and
+gives the same bits. On a machine whose cores are busy with other work, extra BLAS
+threads wait for cores and a fit can be several times slower: there, set
+``NNMATH_BLAS_THREADS=1`` (or ``OMP_NUM_THREADS=1``).
 
 The limit holds for the fit only (threadpoolctl) and is restored after. A user's own
 limit always wins: an environment variable (``OMP_NUM_THREADS``,
@@ -20,9 +23,9 @@ to those libraries.
 
 Example
 -------
->>> threads_for([784, 256, 128, 10], batch_size=32, cores=2)
+>>> threads_for([784, 64, 32, 10], batch_size=32, cores=2)
 1
->>> threads_for([784, 256, 128, 10], batch_size=512, cores=2)
+>>> threads_for([784, 256, 128, 10], batch_size=32, cores=2)
 2
 """
 
@@ -41,7 +44,7 @@ __all__ = [
 
 #: A step whose largest matrix product has fewer multiply-adds than this runs its BLAS
 #: on one thread (see the module's docstring and ``benchmarks/threads.py``).
-ONE_THREAD_BELOW = 16_000_000
+ONE_THREAD_BELOW = 4_000_000
 
 _USER_LIMITS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
