@@ -263,7 +263,8 @@ class _SquaredResidual(Loss):
         r = y_hat - y  # r = ŷ − y
         wr = r if w is None else r * w
         scale = self.output_scale(y_hat.shape[1]) / w_sum
-        cost = vdot(wr, r) * scale  # C = c Σ wᵢ rᵢ² / Σw
+        total = float(np.vdot(wr, r)) if type(r) is np.ndarray else vdot(wr, r)
+        cost = total * scale  # C = c Σ wᵢ rᵢ² / Σw
         wr *= 2 * scale  # ∂C/∂ŷ = 2c wᵢ rᵢ / Σw (in wr's dtype)
         return cost, wr
 

@@ -197,7 +197,7 @@ class SGD(Optimizer):
 
     def update(self, params, grads) -> None:
         """One step on parameters laid out as :meth:`prepare` saw them (no check)."""
-        state = self._prepared(params)
+        state = self._state if self._state is not None else self._prepared(params)
         if self.momentum:
             for p, g, (b, tmp, _, ops) in zip(params, grads, state, strict=True):
                 self._momentum_update(p, g, b, tmp, ops)

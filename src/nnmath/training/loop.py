@@ -105,8 +105,11 @@ def train(
     # The update without the layout check, unless a subclass has a step() of its own.
     step = optimizer.update if type(optimizer).step is Optimizer.step else optimizer.step
     monitor = Monitor(model, history, s, validation, progress, lr0)
+    timed = monitor.timed
     alpha, schedule = s.alpha, s.schedule
     last_good = arrays.namespace_of(theta).empty_like(theta)
+    # (X, Y, w) of data held in memory: the full batch goes to backprop directly
+    arrays_in_memory = (data.X, data.Y, data.sample_weight) if isinstance(data, InMemory) else None
     stopped = False
     # NOTE: a diverging run overflows inside the cost and backpropagation; numpy's
     # overflow/invalid warnings are silenced while training, because the finiteness
@@ -122,12 +125,17 @@ def train(
             np.errstate(over="ignore", invalid="ignore", divide="ignore"),
         ):
             for _ in range(s.max_epochs):
-                started = time.perf_counter()
+                started = time.perf_counter() if timed else 0.0
                 lr = schedule.rate(lr0, history.n_iter, history.t)
                 optimizer.learning_rate = history.learning_rate = lr
                 last_good[...] = theta
                 if full_batch:  # the article's gradient descent: one step on all data
-                    cost = data.cost_and_gradient(model, alpha=alpha, dropout_rng=dropout_rng)
+                    if arrays_in_memory is not None:
+                        cost = model.backprop(
+                            *arrays_in_memory, alpha=alpha, dropout_rng=dropout_rng
+                        )
+                    else:
+                        cost = data.cost_and_gradient(model, alpha=alpha, dropout_rng=dropout_rng)
                     finite = math.isfinite(cost)
                     if finite:
                         step(params, grads)  # θ was finite before the step
@@ -154,7 +162,8 @@ def train(
                     epoch_cost /= n
                 if interrupt.set:
                     raise KeyboardInterrupt
-                if monitor.end_epoch(epoch_cost, n, lr, time.perf_counter() - started):
+                seconds = time.perf_counter() - started if timed else 0.0
+                if monitor.end_epoch(epoch_cost, n, lr, seconds):
                     stopped = True
                     break
     except KeyboardInterrupt:

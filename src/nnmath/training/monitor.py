@@ -36,6 +36,8 @@ def all_finite(a: np.ndarray) -> bool:
     >>> all_finite(np.array([1.0, np.inf]))
     False
     """
+    if type(a) is np.ndarray:  # (checked every epoch: the quickest calls for NumPy)
+        return math.isfinite(np.vdot(a, a)) or bool(np.isfinite(a).all())
     if math.isfinite(arrays.sum_of_squares(a)):
         return True
     xp = arrays.namespace_of(a)
@@ -93,6 +95,8 @@ class Monitor:
         self.callers_errors = np.geterr()
         # Nothing to report after an epoch: skip building the figures' dict.
         self._quiet = progress is None and not settings.callbacks and validation is None
+        #: Whether anything reads an epoch's duration (progress lines, callbacks).
+        self.timed = not self._quiet
 
     # ------------------------------------------------------------------ every epoch
     def end_epoch(self, loss: float, n: int, learning_rate: float | None, seconds: float) -> bool:
