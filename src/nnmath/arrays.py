@@ -35,19 +35,15 @@ __all__ = [
     "NUMPY_OPS",
     "Ops",
     "RandomStream",
-    "add_into",
     "AXPY_MAX_SIZE",
     "as_device_array",
     "axpy_for",
-    "check_float_dtype",
-    "copy_into",
     "default_device",
     "describe",
     "device_of",
     "float_dtype",
     "into",
     "is_numpy",
-    "matmul_into",
     "move_to",
     "name",
     "namespace",
@@ -57,7 +53,6 @@ __all__ = [
     "ops_for",
     "same_device",
     "sum_of_squares",
-    "sum_rows_into",
     "to_numpy",
     "vdot",
 ]
@@ -200,29 +195,6 @@ def float_dtype(xp, dtype: np.dtype):
     return xp.float32 if dtype == np.float32 else xp.float64
 
 
-def check_float_dtype(x, xp, dtype, name: str = "X") -> None:
-    """Raise ValueError unless ``x`` (an array of ``xp``) is floating point of ``dtype``.
-
-    Examples
-    --------
-    >>> check_float_dtype(np.zeros(1), np, np.dtype("float64"))
-    """
-    want = float_dtype(xp, dtype)
-    if x.dtype != want:
-        kind = "an integer" if not xp.isdtype(x.dtype, "real floating") else f"a {x.dtype}"
-        raise ValueError(
-            f"{name} is {kind} {name_of_array(x)} array but the network computes in "
-            f"{np.dtype(dtype).name}; convert it first (e.g. {name}.to({name_of_array(x)}."
-            f"{np.dtype(dtype).name}) for torch, or xp.astype({name}, xp."
-            f"{np.dtype(dtype).name}))"
-        )
-
-
-def name_of_array(x) -> str:
-    """The short library name of an array."""
-    return name(namespace_of(x))
-
-
 def as_device_array(value, xp, device, dtype=None):
     """``value`` (a NumPy array, list or scalar) as an array of ``xp`` on ``device``.
 
@@ -307,62 +279,6 @@ def into(value, out):
         return value
     out[...] = value
     return out
-
-
-def matmul_into(a, b, out):
-    """out = a @ b (NumPy: ``np.dot`` with ``out=``, no temporary). Returns ``out``.
-
-    Examples
-    --------
-    >>> out = np.empty((1, 1))
-    >>> matmul_into(np.ones((1, 2)), np.ones((2, 1)), out)
-    array([[2.]])
-    """
-    if type(out) is np.ndarray and type(a) is np.ndarray:
-        return np.dot(a, b, out=out)
-    out[...] = a @ b
-    return out
-
-
-def add_into(a, b, out):
-    """out = a + b (b broadcast). Returns ``out``.
-
-    Examples
-    --------
-    >>> z = np.zeros((2, 1))
-    >>> add_into(z, np.ones(1), z)
-    array([[1.],
-           [1.]])
-    """
-    if type(out) is np.ndarray:
-        return np.add(a, b, out=out)
-    out[...] = a + b
-    return out
-
-
-def sum_rows_into(a, out):
-    """out = Σᵢ aᵢ, the sum over the rows (axis 0). Returns ``out``.
-
-    Examples
-    --------
-    >>> sum_rows_into(np.ones((3, 2)), np.empty(2))
-    array([3., 3.])
-    """
-    if type(out) is np.ndarray:
-        return np.add.reduce(a, axis=0, out=out)
-    out[...] = namespace_of(a).sum(a, axis=0)
-    return out
-
-
-def copy_into(dst, src) -> None:
-    """dst[...] = src.
-
-    Examples
-    --------
-    >>> d = np.zeros(2); copy_into(d, np.ones(2)); d
-    array([1., 1.])
-    """
-    dst[...] = src
 
 
 def vdot(a, b) -> float:

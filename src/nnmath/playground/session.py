@@ -41,7 +41,7 @@ import numpy as np
 
 import nnmath
 from nnmath import training
-from nnmath.explain import render
+from nnmath.explain import explain, render
 from nnmath.explain.trace import PHASES
 from nnmath.playground import datasets
 from nnmath.playground.datasets import Data, Table
@@ -735,7 +735,7 @@ class Session:
             self.sample = int(sample)
             s = self.settings
             with np.errstate(all="ignore"):
-                trace = nnmath.explain(
+                trace = explain(
                     self.net,
                     self.X_train[sample],
                     self.Y_train[sample],
