@@ -79,6 +79,24 @@ def build_parser() -> Parser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
+    for add in (
+        _train_command,
+        _predict_command,
+        _evaluate_command,
+        _cv_command,
+        _tune_command,
+        _info_command,
+        _export_onnx_command,
+        _explain_command,
+        _playground_command,
+    ):
+        add(sub)
+    return parser
+
+
+# ---------------------------------------------------------------------- subcommands
+def _train_command(sub) -> None:
+    """``nnmath train``'s options."""
     p = sub.add_parser(
         "train",
         help="train a network on a CSV/Parquet file, a folder of them, or a built-in data set",
@@ -130,6 +148,9 @@ def build_parser() -> Parser:
     _add_quiet(p)
     p.set_defaults(func="nnmath.cli.train:cmd_train")
 
+
+def _predict_command(sub) -> None:
+    """``nnmath predict``'s options."""
     p = sub.add_parser(
         "predict",
         help="predict with a saved model",
@@ -155,6 +176,9 @@ def build_parser() -> Parser:
     _add_quiet(p)
     p.set_defaults(func="nnmath.cli.use:cmd_predict")
 
+
+def _evaluate_command(sub) -> None:
+    """``nnmath evaluate``'s options."""
     p = sub.add_parser(
         "evaluate",
         help="score a saved model on labelled data",
@@ -174,6 +198,9 @@ def build_parser() -> Parser:
     _add_quiet(p)
     p.set_defaults(func="nnmath.cli.use:cmd_evaluate")
 
+
+def _cv_command(sub) -> None:
+    """``nnmath cv``'s options."""
     p = sub.add_parser(
         "cv",
         help="cross-validate the training options on a table",
@@ -190,6 +217,9 @@ def build_parser() -> Parser:
     _add_quiet(p)
     p.set_defaults(func="nnmath.cli.search:cmd_cv")
 
+
+def _tune_command(sub) -> None:
+    """``nnmath tune``'s options."""
     p = sub.add_parser(
         "tune",
         help="search hidden sizes, alpha, learning rate and batch size; save the best",
@@ -223,6 +253,9 @@ def build_parser() -> Parser:
     _add_quiet(p)
     p.set_defaults(func="nnmath.cli.search:cmd_tune")
 
+
+def _info_command(sub) -> None:
+    """``nnmath info``'s options."""
     p = sub.add_parser(
         "info",
         help="describe a saved model",
@@ -232,6 +265,9 @@ def build_parser() -> Parser:
     _add_model(p)
     p.set_defaults(func="nnmath.cli.use:cmd_info")
 
+
+def _export_onnx_command(sub) -> None:
+    """``nnmath export-onnx``'s options."""
     p = sub.add_parser(
         "export-onnx",
         help="convert a saved model to ONNX",
@@ -243,6 +279,9 @@ def build_parser() -> Parser:
     p.add_argument("out", metavar="OUT", help="the ONNX file to write")
     p.set_defaults(func="nnmath.cli.use:cmd_export_onnx")
 
+
+def _explain_command(sub) -> None:
+    """``nnmath explain``'s options."""
     p = sub.add_parser(
         "explain",
         help="show every equation of one training step with its numbers",
@@ -265,6 +304,9 @@ def build_parser() -> Parser:
     _add_max_cells(p)
     p.set_defaults(func="nnmath.cli.use:cmd_explain")
 
+
+def _playground_command(sub) -> None:
+    """``nnmath playground``'s options."""
     p = sub.add_parser(
         "playground",
         help="watch a network learn in the browser, and see the math of each step",
@@ -280,7 +322,6 @@ def build_parser() -> Parser:
     )
     p.add_argument("--no-browser", action="store_true", help="do not open the browser")
     p.set_defaults(func="nnmath.cli.serve:cmd_playground")
-    return parser
 
 
 # ---------------------------------------------------------------------- option groups

@@ -211,7 +211,7 @@ def cmd_tune(args) -> int:
     from sklearn.experimental import enable_halving_search_cv  # noqa: F401
     from sklearn.model_selection import HalvingRandomSearchCV
 
-    from nnmath.cli.train import save_model
+    from nnmath.cli.report import save_model
 
     console = Console(args.quiet)
     check_output(args.out, "the model file")

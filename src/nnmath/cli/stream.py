@@ -57,13 +57,13 @@ from nnmath.cli.prepare import (
     say_decisions,
     statistics_error,
 )
-from nnmath.cli.tables import Dataset, describe_rows, parse_sep
-from nnmath.cli.train import (
+from nnmath.cli.report import (
     describe_task,
     divergence_message,
     report_training,
     say_warnings,
 )
+from nnmath.cli.tables import Dataset, describe_rows, parse_sep
 from nnmath.preprocessing import (
     TableStatistics,
     TabularPreprocessor,

@@ -1,0 +1,222 @@
+"""What a training run of the command says and writes: its summary lines, its failure
+check, the model file and the loss plot, shared by ``nnmath train`` on a table read
+whole and on data read in batches.
+
+Example
+-------
+>>> learning_rate_hint(0.1)
+'--learning-rate 0.1 is likely too large for this data; try --learning-rate 0.01'
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from nnmath.cli.learn import loss_rose, training_failure
+from nnmath.cli.messages import UsageError, in_command_terms, number, one_line, plural
+from nnmath.preprocessing import TargetStatistics
+from nnmath.startup import EXIT_INTERRUPTED
+
+__all__ = [
+    "check_plot_format",
+    "describe_loss",
+    "describe_task",
+    "divergence_message",
+    "learning_rate_hint",
+    "plot_loss",
+    "report_training",
+    "save_model",
+    "say_warnings",
+    "summary_lines",
+]
+
+DEFAULT_LEARNING_RATE = 0.001  # the estimators' learning_rate_init
+
+
+def describe_task(task: str, target: str, stats: TargetStatistics) -> str:
+    """The "Task: …" line."""
+    if task == "classification" and stats.classes is not None:
+        labels = [str(c) for c in stats.classes]
+        shown = ", ".join(labels[:12]) + (" …" if len(labels) > 12 else "")
+        return f"Task: classification of {target!r}, {len(labels)} classes: {shown}"
+    return (
+        f"Task: regression of {target!r} (mean {stats.mean:.4g}, standard deviation "
+        f"{stats.scale:.4g}; trained standardized, predicted in its units)"
+    )
+
+
+def learning_rate_hint(rate: float | None, solver: str = "adam") -> str:
+    """What to try after a failed run, in the command's options."""
+    if solver == "lbfgs":
+        return "L-BFGS has no learning rate: try --solver adam, or rescale huge values"
+    rate = DEFAULT_LEARNING_RATE if rate is None else rate
+    return (
+        f"--learning-rate {rate:g} is likely too large for this data; "
+        f"try --learning-rate {rate / 10:g}"
+    )
+
+
+def divergence_message(exc: Exception, args) -> str:
+    """A failed fit's one line: a divergence (naming --learning-rate) or another error."""
+    history = getattr(exc, "history", None)
+    if type(exc).__name__ == "DivergenceError":
+        epoch = (history.n_iter + 1) if history is not None else None
+        when = f" in epoch {epoch}" if epoch else ""
+        return (
+            f"training diverged: the loss became infinite or NaN{when}; "
+            f"{learning_rate_hint(args.learning_rate, args.solver)}. Nothing was written."
+        )
+    text = one_line(exc)
+    if "validation set is too small" in text:
+        return (
+            f"--validation-fraction {args.validation_fraction} leaves fewer than 2 rows for "
+            "validation; raise it, or 0 for no validation set"
+        )
+    return in_command_terms(text)
+
+
+def say_warnings(caught, console, epochs: int) -> None:
+    """The warnings of a fit, in the command's terms."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    for w in caught:
+        if issubclass(w.category, ConvergenceWarning):
+            console.warn(
+                f"training reached --epochs {epochs} before the loss settled; a larger "
+                "--epochs trains longer"
+            )
+        elif issubclass(w.category, UserWarning):
+            console.warn(in_command_terms(one_line(w.message)))
+
+
+def describe_loss(model, scaling) -> str:
+    """The final training loss, saying what it is the loss of."""
+    curve = getattr(model, "loss_curve_", None) or []
+    if not curve:
+        return ""
+    loss = model.loss_curve_[-1]
+    name = {
+        "log_loss": "log loss",
+        "mse": "squared error of the probabilities",
+        "squared_error": "half squared error",
+        "mae": "absolute error",
+        "huber": "Huber loss",
+        "poisson": "half Poisson deviance",
+    }[model.loss]
+    if scaling is not None:
+        name += " of the standardized target" if scaling["mean"] else " of the target / its scale"
+    return f"Final training loss: {loss:.4g} ({name}, with the L2 term)"
+
+
+def summary_lines(model, seconds: float, solver: str) -> list[str]:
+    """The network and how training went."""
+    net = model.network_
+    sizes = " → ".join(str(s) for s in net.layer_sizes)
+    acts = ", ".join(a.name for a in net.activations)
+    unit = "iterations" if solver == "lbfgs" else "epochs"
+    return [
+        f"Network: {sizes} ({acts}), {net.n_parameters:,} parameters, solver {solver}",
+        f"Trained {model.n_iter_} {unit} in {seconds:.2f} s; stopped: "
+        f"{in_command_terms(model.stop_reason_)}",
+    ]
+
+
+def report_training(args, console, pre, model, seconds, train, validation) -> int:
+    """After a fit: the summary, the failure check, the model file and the plot; returns
+    the exit status."""
+    for line in summary_lines(model, seconds, args.solver):
+        console.info(line)
+    interrupted = model.stop_reason_.startswith("interrupted")
+    unit = "iteration" if args.solver == "lbfgs" else "epoch"
+    if model.n_iter_ == 0:  # an untrained model never replaces anything
+        what = "interrupted" if interrupted else f"stopped ({model.stop_reason_})"
+        message = f"{what} before the first {unit} ended; nothing written to {args.out}"
+        if interrupted:
+            print(f"nnmath: {message}", file=sys.stderr)
+            return EXIT_INTERRUPTED
+        raise UsageError(message)
+    classification = hasattr(model, "classes_")
+    metric = "accuracy" if classification else "R²"
+    line = ""
+    if train is not None:
+        line = f"Training {metric}: {number(model.score(*train))}"
+    if validation is not None:
+        score = f"validation {metric}: {number(model.score(*validation))}"
+        line = f"{line}; {score}" if line else score[0].upper() + score[1:]
+    if line:
+        console.info(line)
+    loss = describe_loss(model, pre.target_scaling_)
+    if loss:
+        console.info(loss)
+    failure = None
+    if not interrupted:
+        failure = training_failure(model, *train) if train is not None else loss_rose(model)
+    if failure:
+        hint = learning_rate_hint(args.learning_rate, args.solver)
+        if not args.force:
+            raise UsageError(
+                f"training failed: {failure}; {hint}. Nothing was written (--force writes the "
+                "model anyway)"
+            )
+        console.warn(f"training failed: {failure}; {hint}. Writing the model (--force)")
+    save_model(pre, model, args.out)
+    console.info(f"Wrote {args.out}")
+    if args.plot:
+        plot_loss(model, args.plot)
+        console.info(f"Wrote {args.plot}")
+    if interrupted:
+        print(
+            f"nnmath: interrupted after {plural(model.n_iter_, unit)}; "
+            f"wrote the best weights it had to {args.out}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    return 0
+
+
+def save_model(pre, model, path: str) -> None:
+    """Write the preprocessing and the network as one model file."""
+    from sklearn.pipeline import Pipeline
+
+    import nnmath
+
+    try:
+        nnmath.save(Pipeline([("preprocess", pre), ("model", model)]), path)
+    except OSError as exc:
+        raise UsageError(f"could not write the model file {path}: {one_line(exc)}") from None
+
+
+def check_plot_format(path: str) -> None:
+    """Refuse a --plot file type matplotlib cannot write, before training."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise UsageError('--plot needs matplotlib: pip install "nnmath[plot]"') from None
+    formats = Figure().canvas.get_supported_filetypes()
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in formats:
+        raise UsageError(
+            f"--plot {path}: unsupported image type {suffix or '(none)'!r}; use .png, .svg or .pdf"
+        )
+
+
+def plot_loss(model, path: str) -> None:
+    """Write the loss curve as an image."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        from nnmath.plotting import plot_loss_curve
+    except ImportError:
+        raise UsageError('--plot needs matplotlib: pip install "nnmath[plot]"') from None
+    fig, ax = plt.subplots(figsize=(6, 4))
+    plot_loss_curve(model, ax=ax)
+    try:
+        fig.savefig(path, dpi=120, bbox_inches="tight")
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"could not write the plot {path}: {one_line(exc)}") from None
+    finally:
+        plt.close(fig)
