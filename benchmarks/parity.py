@@ -95,7 +95,7 @@ class Row:
 
 
 def split(dataset: str, seed: int):
-    """The fixed, standardized split of one data set for one seed."""
+    """Make the fixed, standardized split of one data set for one seed."""
     X, y = LOADERS[dataset](return_X_y=True)
     regression = dataset in REGRESSION
     X_tr, X_te, y_tr, y_te = train_test_split(
@@ -159,7 +159,7 @@ def _figure(row: Row, value: float, signed: bool = False) -> str:
 
 
 def markdown(rows: list[Row]) -> str:
-    """The side-by-side table in markdown."""
+    """Write the side-by-side table in markdown."""
     lines = [
         "| data set | metric | solver | scikit-learn | nnmath | difference | target "
         "| s/fit sklearn | s/fit nnmath | time ratio |",
