@@ -33,7 +33,8 @@ def _one_error_line(capsys, status: int, pattern: str) -> str:
     captured = capsys.readouterr()
     assert status == 2, captured
     lines = captured.err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("nnmath: error: "), captured.err
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("nnmath: error: "), captured.err
     assert re.search(pattern, lines[0]), lines[0]
     assert "Trained" not in captured.out  # found before training
     return lines[0]
@@ -91,12 +92,14 @@ def test_ctrl_c_while_the_command_starts_exits_130_in_one_line(tmp_path, kind):
     maps = Path(f"/proc/{child.pid}/maps")
     deadline = time.monotonic() + TIMEOUT
     while "_multiarray_umath" not in maps.read_text():  # numpy is loading: start-up
-        assert child.poll() is None and time.monotonic() < deadline
+        assert child.poll() is None
+        assert time.monotonic() < deadline
         time.sleep(0.002)
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=TIMEOUT)
     assert child.returncode == 130
-    assert err == "nnmath: interrupted\n" and out == ""
+    assert err == "nnmath: interrupted\n"
+    assert out == ""
     assert (tmp_path / "model.safetensors").read_bytes() == good
 
 
@@ -124,12 +127,14 @@ def test_ctrl_c_after_some_epochs_writes_the_best_weights_says_so_and_exits_130(
     child.send_signal(signal.SIGINT)
     out, err = child.communicate(timeout=TIMEOUT)
     assert child.returncode == 130, err
-    assert "stopped: interrupted (KeyboardInterrupt)" in out and "Wrote model.safetensors" in out
+    assert "stopped: interrupted (KeyboardInterrupt)" in out
+    assert "Wrote model.safetensors" in out
     (line,) = err.splitlines()
     assert line.startswith("nnmath: interrupted after ")
     assert line.endswith("epochs; wrote the best weights it had to model.safetensors")
     model = nnmath.load(tmp_path / "model.safetensors").named_steps["model"]
-    assert model.n_iter_ >= 1 and model.stop_reason_.startswith("interrupted")
+    assert model.n_iter_ >= 1
+    assert model.stop_reason_.startswith("interrupted")
 
 
 @pytest.mark.slow
@@ -204,7 +209,8 @@ def test_an_info_on_a_fifo_is_one_line_and_does_not_block(table, capsys):
     os.mkfifo(table.parent / "model.safetensors")
     status = main(["info", "model.safetensors"])
     captured = capsys.readouterr()
-    assert status == 2 and "it is a FIFO (named pipe), not a model file" in captured.err
+    assert status == 2
+    assert "it is a FIFO (named pipe), not a model file" in captured.err
 
 
 def test_info_notes_a_file_without_checksums(table, capsys):

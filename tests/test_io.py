@@ -99,7 +99,8 @@ def test_network_round_trip_is_bit_identical(tmp_path, config, dtype):
     loaded = nnmath.load(path)
     assert type(loaded) is nnmath.Network
     X = RNG.normal(size=(20, 3))
-    assert loaded.dtype == net.dtype and loaded.theta.dtype == dtype
+    assert loaded.dtype == net.dtype
+    assert loaded.theta.dtype == dtype
     assert np.array_equal(loaded.theta, net.theta)
     out, expected = loaded.forward(X), net.forward(X)
     assert out.dtype == expected.dtype == dtype
@@ -136,7 +137,8 @@ def test_perceptron_round_trip_is_bit_identical(tmp_path, activation, y):
     assert np.array_equal(loaded.classes_, clf.classes_)
     assert [type(c) for c in loaded.classes_.tolist()] == [type(c) for c in clf.classes_.tolist()]
     pred = loaded.predict(X)
-    assert pred.dtype == clf.predict(X).dtype and np.array_equal(pred, clf.predict(X))
+    assert pred.dtype == clf.predict(X).dtype
+    assert np.array_equal(pred, clf.predict(X))
     assert np.array_equal(loaded.decision_function(X), clf.decision_function(X))
     if activation == "sigmoid":
         assert np.array_equal(loaded.predict_proba(X), clf.predict_proba(X))
@@ -261,13 +263,15 @@ def test_network_document_names_activation_parameters(tmp_path):
     )
     nnmath.save(net, tmp_path / "n.safetensors")
     doc = nnmath.io.read_metadata(tmp_path / "n.safetensors")
-    assert doc["class"] == "Network" and doc["hyperparameters"] == {}
+    assert doc["class"] == "Network"
+    assert doc["hyperparameters"] == {}
     assert doc["activations"] == [
         {"name": "leaky_relu", "negative_slope": 0.3},
         {"name": "identity"},
     ]
     assert doc["loss"] == {"name": "huber", "delta": 0.5}
-    assert doc["dtype"] == "float32" and doc["dropout"] == [0.25]
+    assert doc["dtype"] == "float32"
+    assert doc["dropout"] == [0.25]
     header, _ = _split((tmp_path / "n.safetensors").read_bytes())
     assert {header[k]["dtype"] for k in ("W1", "b1", "W2", "b2")} == {"F32"}
 
@@ -611,7 +615,8 @@ def test_invalid_tensors(tmp_path, network_bytes, name):
     edit, message = TENSOR_EDITS[name]
     header, buffer = _split(network_bytes)
     header = _without_checksums(header)  # the checks below the checksums, on their own
-    assert len(buffer) == 104 and header["b2"]["data_offsets"] == [96, 104]
+    assert len(buffer) == 104
+    assert header["b2"]["data_offsets"] == [96, 104]
     path = tmp_path / "bad.safetensors"
     path.write_bytes(_join(*edit(header, buffer)))
     with pytest.raises(nnmath.ModelFileError, match=message):
@@ -719,7 +724,8 @@ def test_mlp_round_trip_is_bit_identical(tmp_path, case, dtype):
         np.testing.assert_array_equal(loaded.classes_, model.classes_)
     assert loaded.get_params() == {**model.get_params(), "hidden_layer_sizes": (5,)}
     assert loaded.out_activation_ == model.out_activation_
-    assert loaded.n_iter_ == model.n_iter_ and loaded.stop_reason_ == model.stop_reason_
+    assert loaded.n_iter_ == model.n_iter_
+    assert loaded.stop_reason_ == model.stop_reason_
 
 
 @contextlib.contextmanager
@@ -780,7 +786,8 @@ def test_pipeline_with_preprocessing_round_trip(tmp_path):
     np.testing.assert_array_equal(loaded.predict(table), pipeline.predict(table))
     assert loaded.named_steps["preprocess"].to_document() == pre.to_document()
     meta = nnmath.io.read_metadata(tmp_path / "pipe.safetensors")
-    assert meta["class"] == "Pipeline" and meta["model_class"] == "MLPClassifier"
+    assert meta["class"] == "Pipeline"
+    assert meta["model_class"] == "MLPClassifier"
 
 
 def test_pipeline_of_other_steps_is_refused(tmp_path):
@@ -827,9 +834,9 @@ def test_save_never_replaces_a_fifo_a_socket_or_a_device(tmp_path):
             before.st_ino,
             before.st_rdev,
         )
+        link = tmp_path / f"link-to-{path.name}"
+        link.symlink_to(path)
         with pytest.raises(FileExistsError):  # a link to it is no way round
-            link = tmp_path / f"link-to-{path.name}"
-            link.symlink_to(path)
             nnmath.save(net, link)
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
 
@@ -842,7 +849,8 @@ def test_save_writes_through_a_symlink_to_its_target(tmp_path):
     link = tmp_path / "latest.safetensors"
     link.symlink_to(target)
     nnmath.save(nnmath.Network([3, 1], random_state=0), link)
-    assert link.is_symlink() and link.resolve() == target
+    assert link.is_symlink()
+    assert link.resolve() == target
     assert nnmath.load(target).layer_sizes == [3, 1]
     assert sorted(os.listdir(tmp_path / "runs")) == ["model-1.safetensors"]  # no litter
 
@@ -934,7 +942,8 @@ def test_a_long_file_name_saves_and_a_too_long_one_names_the_users_path(tmp_path
     path = tmp_path / ("é" * 128 + ".safetensors")  # 268 bytes
     with pytest.raises(OSError, match=r"file name too long \(268 bytes") as info:
         nnmath.save(net, path)
-    assert info.value.errno == errno.ENAMETOOLONG and info.value.filename == str(path)
+    assert info.value.errno == errno.ENAMETOOLONG
+    assert info.value.filename == str(path)
     assert os.listdir(tmp_path) == []
 
 
@@ -988,7 +997,8 @@ def test_a_fifo_or_a_device_as_the_model_path_is_refused_without_blocking(tmp_pa
     assert not thread.is_alive(), "loading a special file blocked"
     assert len(outcome) == 6
     for (kind, _), message in outcome.items():
-        assert f"it is a {kind}" in message and "not a model file" in message
+        assert f"it is a {kind}" in message
+        assert "not a model file" in message
 
 
 def _edited(data: bytes, edit_header=None, edit_document=None, checksums=False) -> bytes:
@@ -1314,7 +1324,8 @@ def test_a_header_over_the_limit_is_never_read(tmp_path):
         f.write(struct.pack("<Q", container.MAX_HEADER_BYTES + 1))
         f.truncate(container.MAX_HEADER_BYTES + 100)  # sparse: no disk used
     exc, peak = _peak_while(lambda: nnmath.load(path))
-    assert "over the 64 MiB limit" in str(exc) and peak < 2**20
+    assert "over the 64 MiB limit" in str(exc)
+    assert peak < 2**20
 
 
 def test_a_long_json_list_is_refused_before_it_is_parsed(tmp_path, network_bytes):
