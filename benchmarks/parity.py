@@ -16,7 +16,7 @@ hyperparameters on the same train/test splits, over several seeds:
   samples (L-BFGS interpolates them) and both libraries score R² < 0, which compares
   nothing.
 
-The target (issue 3): nnmath's mean test accuracy ≥ scikit-learn's − 1 point
+The target: nnmath's mean test accuracy ≥ scikit-learn's − 1 point
 (R² ≥ scikit-learn's − 0.02). The table also gives the mean seconds per fit of each
 library and their ratio (nnmath / scikit-learn; below 1 means nnmath is faster).
 

@@ -1,4 +1,4 @@
-"""nnmath's additions to scikit-learn's MLPs (issue 5), each checked against an
+"""nnmath's additions to scikit-learn's MLPs, each checked against an
 independent computation: dropout, per-layer activations, losses, an explicit validation
 set, scoring and early stopping, callbacks, verbose output, stop_reason_, Ctrl-C and
 learning-rate schedules.

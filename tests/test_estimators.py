@@ -1,4 +1,4 @@
-"""MLPClassifier, MLPRegressor and Perceptron as drop-ins for scikit-learn's (issue 3).
+"""MLPClassifier, MLPRegressor and Perceptron as drop-ins for scikit-learn's.
 
 What scikit-learn's conformance suite (tests/test_conformance.py) does not cover: the
 constructor and fitted attributes side by side with scikit-learn's, every solver and
@@ -934,7 +934,7 @@ def test_perceptron_invalid_parameters(name, value, iris):
 
 
 # ======================================================================== failing like scikit-learn
-# Issue 13, points 13–18: where scripts rely on how scikit-learn's MLPs fail or behave.
+# Where scripts rely on how scikit-learn's MLPs fail or behave.
 SKLEARN_NON_FINITE = (
     "Solver produced non-finite parameter weights. The input data may contain large values "
     "and need to be preprocessed."

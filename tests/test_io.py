@@ -644,8 +644,8 @@ def test_every_truncation_is_rejected(tmp_path, network_bytes, perceptron_bytes)
 
 
 def test_every_single_byte_change_is_refused(tmp_path, perceptron_bytes):
-    # Issue 13, point 7: 842 of 948 changes inside the tensor data once loaded silently,
-    # predicting something else. The checksums leave no byte that can change unseen.
+    # A change inside the tensor data would load and predict something else; the
+    # checksums leave no byte that can change unseen.
     path = tmp_path / "flip.safetensors"
     path.write_bytes(perceptron_bytes)
     (n,) = struct.unpack("<Q", perceptron_bytes[:8])
@@ -821,7 +821,7 @@ def _special_files(tmp_path) -> dict:
 
 
 def test_save_never_replaces_a_fifo_a_socket_or_a_device(tmp_path):
-    # Issue 13, point 2: as root, save(net, "/dev/null") turned /dev/null into a file.
+    # Even as root, save(net, "/dev/null") must not turn /dev/null into a file.
     net = nnmath.Network([2, 1], random_state=0)
     for kind, path in _special_files(tmp_path).items():
         before = path.lstat()
@@ -866,8 +866,8 @@ def _temporaries(directory) -> list[str]:
 
 
 def test_a_temporary_file_left_by_a_killed_save_is_removed_by_the_next(tmp_path):
-    # Issue 13, point 3: kill -9 during saves left .model.safetensors.*.tmp files that
-    # nothing removed. Their writer's lock dies with it; the next save removes them.
+    # kill -9 during a save leaves a .model.safetensors.*.tmp file. Its writer's lock
+    # dies with it; the next save removes it.
     path = tmp_path / "model.safetensors"
     left = [
         tmp_path / ".model.safetensors.0f1e2d3c.tmp",  # this version's names
@@ -931,8 +931,8 @@ def test_without_o_tmpfile_the_temporary_is_named_and_locked(tmp_path, monkeypat
 
 
 def test_a_long_file_name_saves_and_a_too_long_one_names_the_users_path(tmp_path):
-    # Issue 13, point 4: a name of 242–255 bytes failed with "File name too long",
-    # naming the temporary file instead of the user's path.
+    # A name of 242–255 bytes saves (its temporary's name is cut to fit), and a name
+    # too long is reported with the user's path, not the temporary file's.
     net = nnmath.Network([2, 1], random_state=0)
     for length in (242, 250, 255):
         path = tmp_path / ("m" * (length - len(".safetensors")) + ".safetensors")
@@ -976,7 +976,7 @@ def test_check_writable_finds_what_a_save_would_fail_on(tmp_path):
 
 # ============================================================================ loading never lies
 def test_a_fifo_or_a_device_as_the_model_path_is_refused_without_blocking(tmp_path):
-    # Issue 13, point 8: load() of a FIFO waited forever for a writer.
+    # load() of a FIFO must not wait forever for a writer.
     import threading
 
     os.mkfifo(tmp_path / "fifo")
@@ -1029,7 +1029,7 @@ def _load_bytes(tmp_path, data):
 
 
 LOAD_ESCAPES = {
-    # Issue 13, point 5: each once escaped as another exception (noted) than ModelFileError
+    # Each is a ModelFileError, not the other exception (noted) it would otherwise raise
     "dtype as a list (TypeError)": (
         lambda h: h["W1"].update(dtype=["F64"]),
         None,
@@ -1109,7 +1109,7 @@ def _three_classes():
 
 
 INCONSISTENT = {
-    # Issue 13, point 6: each loaded, and then predicted nonsense
+    # Each would load, and then predict nonsense
     "classes reversed": (
         lambda tmp: _classifier_bytes(tmp, _three_classes()),
         lambda d: d["classes_"]["values"].reverse(),
@@ -1305,8 +1305,8 @@ def _peak_while(function):
 
 
 def test_a_million_zero_size_tensors_cost_nothing(tmp_path):
-    # Issue 13, point 9: a 71 MB file of 10⁶ zero-size tensors took 11.6 s, +1 GB and
-    # printed a 10.9 MB message. Now its header is refused before it is parsed.
+    # A header of 10⁶ zero-size tensors is refused before it is parsed, and the message
+    # stays short.
     entry = b'"x%07d":{"dtype":"F64","shape":[0],"data_offsets":[0,0]},'
     body = b"".join(entry % i for i in range(300_000))
     raw = b'{"__metadata__":{"nnmath":"{}"},' + body[:-1] + b"}"
@@ -1412,7 +1412,8 @@ while True:
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["unnamed", "named"])
 def test_kill_9_during_saves_keeps_the_file_and_leaves_no_litter(tmp_path, mode):
-    # Issue 13, point 3: 15 of 50 kills left temporary files (428 MB) that nothing removed.
+    # kill -9 at any moment of a save: the model file stays whole, and no temporary file
+    # is left behind.
     import signal
     import subprocess
     import sys

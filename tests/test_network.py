@@ -332,7 +332,7 @@ def test_forward_and_the_record_on_every_array_library(array_library, rng):
             )
 
 
-# ---------------------------------------------------------------- issue 13, point 13
+# ---------------------------------------------------------------- complex inputs
 @pytest.mark.parametrize("method", ["forward", "cost", "cost_and_gradients", "fit"])
 def test_complex_X_is_refused_not_cut_to_its_real_part(net, method):
     # numpy's own conversion drops the imaginary part with only a ComplexWarning

@@ -1,4 +1,4 @@
-"""Parity with scikit-learn's accuracy on its bundled data sets (issue 3).
+"""Parity with scikit-learn's accuracy on its bundled data sets.
 
 A fast subset of benchmarks/parity.py, through the script's own functions (same
 splits, scaling and hyperparameters): iris, breast cancer and diabetes, solvers adam
