@@ -16,7 +16,7 @@ hyperparameters on the same train/test splits, over several seeds:
   samples (L-BFGS interpolates them) and both libraries score R² < 0, which compares
   nothing.
 
-The target (issue 3): nnmath's mean test accuracy ≥ scikit-learn's − 1 point
+The target: nnmath's mean test accuracy ≥ scikit-learn's − 1 point
 (R² ≥ scikit-learn's − 0.02). The table also gives the mean seconds per fit of each
 library and their ratio (nnmath / scikit-learn; below 1 means nnmath is faster).
 
@@ -95,7 +95,7 @@ class Row:
 
 
 def split(dataset: str, seed: int):
-    """The fixed, standardized split of one data set for one seed."""
+    """Make the fixed, standardized split of one data set for one seed."""
     X, y = LOADERS[dataset](return_X_y=True)
     regression = dataset in REGRESSION
     X_tr, X_te, y_tr, y_te = train_test_split(
@@ -159,7 +159,7 @@ def _figure(row: Row, value: float, signed: bool = False) -> str:
 
 
 def markdown(rows: list[Row]) -> str:
-    """The side-by-side table in markdown."""
+    """Write the side-by-side table in markdown."""
     lines = [
         "| data set | metric | solver | scikit-learn | nnmath | difference | target "
         "| s/fit sklearn | s/fit nnmath | time ratio |",

@@ -1,5 +1,6 @@
-"""Scale benchmark: an L-BFGS iteration in memory and on a Dask cluster; the command
-on a folder of files bigger than a batch, at 1 × and 8 × the rows.
+"""Scale benchmark: an L-BFGS iteration in memory and on a Dask cluster; the command on folders.
+
+The command runs on a folder of files bigger than a batch, at 1 × and 8 × the rows.
 
 The same fit — ``MLPClassifier(hidden_layer_sizes=(256, 128), solver="lbfgs")`` on
 60,000 × 784 float32 random inputs and 10 classes (the data of benchmarks/speed.py) —
@@ -122,7 +123,7 @@ def blas() -> str:
 
 
 def write_parts(folder: Path, rows: int, files: int = 4) -> int:
-    """A folder of Parquet files: 8 numbers, a category and a label; returns its bytes."""
+    """Write a folder of Parquet files: 8 numbers, a category and a label; return its bytes."""
     import pandas as pd
 
     folder.mkdir(parents=True)

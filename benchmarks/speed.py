@@ -205,11 +205,13 @@ def flops_per_sample(sizes: list[int]) -> int:
 
 
 def epoch_products(X: np.ndarray, sizes: list[int], batch_size: int) -> None:
-    """The matrix products of one training epoch: per batch, z = aW for each layer,
-    ∂C/∂W = aᵀδ for each layer and δWᵀ for all but the first, in float32 on contiguous
-    whole batches (a partial last batch is left out), with random W and δ drawn once.
-    Its time is what this BLAS takes for the epoch's products at these shapes: a bound
-    for any NumPy implementation, beside the floor."""
+    """Run the matrix products of one training epoch, as a bound for any NumPy implementation.
+
+    Per batch, z = aW for each layer, ∂C/∂W = aᵀδ for each layer and δWᵀ for all but the
+    first, in float32 on contiguous whole batches (a partial last batch is left out), with
+    random W and δ drawn once. Its time is what this BLAS takes for the epoch's products
+    at these shapes: a bound for any NumPy implementation, beside the floor.
+    """
     rng = np.random.default_rng(2)
     pairs = zip(sizes[:-1], sizes[1:], strict=True)
     Ws = [rng.standard_normal(shape, dtype=np.float32) for shape in pairs]
@@ -246,12 +248,15 @@ def median_time(fn: Callable[[], object], repeats: int) -> float:
 
 
 def median_times(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Median time of each function, the repeats interleaved (a, b, c, a, b, c, …) so
-    that a change of load on a shared machine hits every contender alike.
+    """Time each function and return its median time, the repeats interleaved.
+
+    The repeats are interleaved (a, b, c, a, b, c, …) so that a change of load on a shared
+    machine hits every contender alike.
 
     Each run starts after a pause of SETTLE seconds: thread pools keep spinning for a
     while after their last task (Intel OpenMP, under PyTorch, for 200 ms by default),
-    and a contender timed in that window would share the cores with them."""
+    and a contender timed in that window would share the cores with them.
+    """
     times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():

@@ -1,9 +1,9 @@
-"""
+r"""
 Learning rates
 ==============
 
-Gradient descent moves :math:`w \\leftarrow w - \\alpha \\, \\partial C/\\partial w`. Too
-small an :math:`\\alpha` crawls; a larger one gets there in fewer epochs; too large a one
+Gradient descent moves :math:`w \leftarrow w - \alpha \, \partial C/\partial w`. Too
+small an :math:`\alpha` crawls; a larger one gets there in fewer epochs; too large a one
 overshoots the minimum, and the cost grows instead of falling. The article's full-batch
 gradient descent (``solver="gd"``) on the standardized breast-cancer data, with the
 same network and starting weights, and four learning rates:

@@ -1,10 +1,10 @@
-"""
+r"""
 The perceptron on AND, OR and XOR
 =================================
 
 The article's single neuron, :class:`nnmath.Perceptron`, computes
-:math:`\\hat y = \\sigma(w \\cdot x + b)`: its decision boundary
-:math:`w \\cdot x + b = 0` is a straight line. AND and OR are separable by a line, and
+:math:`\hat y = \sigma(w \cdot x + b)`: its decision boundary
+:math:`w \cdot x + b = 0` is a straight line. AND and OR are separable by a line, and
 the perceptron learns both. XOR is not: no line puts (0, 1) and (1, 0) on one side and
 (0, 0) and (1, 1) on the other, and a single neuron cannot get all four right. One hidden
 layer bends the boundary and solves it.

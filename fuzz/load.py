@@ -50,8 +50,11 @@ def test_one_input(data: bytes) -> None:
 
 
 def without_checksums(data: bytes) -> bytes:
-    """The file as written before checksums existed: mutations of it reach the checks
-    behind the checksums, which mutations of a checksummed file rarely pass."""
+    """Rewrite a model file as written before checksums existed.
+
+    Mutations of it reach the checks behind the checksums, which mutations of a
+    checksummed file rarely pass.
+    """
     (n,) = struct.unpack("<Q", data[:8])
     header = json.loads(data[8 : 8 + n])
     header["__metadata__"] = {"nnmath": header["__metadata__"]["nnmath"]}

@@ -49,7 +49,8 @@ def test_a_classifier_on_torch_gives_numpys_probabilities(solver):
     with config_context(array_api_dispatch=True):
         proba = on_torch.predict_proba(X_t)
         labels = on_torch.predict(X_t)
-    assert isinstance(proba, torch.Tensor) and proba.device == X_t.device
+    assert isinstance(proba, torch.Tensor)
+    assert proba.device == X_t.device
     assert isinstance(on_torch.coefs_[0], torch.Tensor)
     assert isinstance(on_torch.classes_, torch.Tensor)
     np.testing.assert_allclose(proba.numpy(), on_numpy.predict_proba(X_IRIS), rtol=1e-8, atol=1e-10)

@@ -170,25 +170,32 @@ def test_train_on_csv_prints_the_summary(workdir, clf_run, clf_model):
     val_score = pipeline.score(table.iloc[val_idx], table["label"].iloc[val_idx])
     assert f"Training accuracy: {train_score:.4f}; validation accuracy: {val_score:.4f}" in out
     assert train_score > 0.6  # it learned something
-    assert "Wrote clf.safetensors" in out and "Wrote loss.png" in out
+    assert "Wrote clf.safetensors" in out
+    assert "Wrote loss.png" in out
 
 
 def test_train_writes_the_loss_curve_as_a_png(workdir, clf_model):
     data = (workdir / "loss.png").read_bytes()
-    assert data.startswith(PNG_SIGNATURE) and len(data) > 1000
+    assert data.startswith(PNG_SIGNATURE)
+    assert len(data) > 1000
 
 
 def test_the_model_file_loads_as_a_pipeline_with_the_options_given(workdir, clf_model):
     pipeline = nnmath.load(clf_model)
     assert isinstance(pipeline, Pipeline)
     pre, model = pipeline.named_steps["preprocess"], pipeline.named_steps["model"]
-    assert isinstance(pre, TabularPreprocessor) and isinstance(model, nnmath.MLPClassifier)
-    assert pre.target == "label" and pre.feature_names_in_ == ["x1", "x2", "color"]
+    assert isinstance(pre, TabularPreprocessor)
+    assert isinstance(model, nnmath.MLPClassifier)
+    assert pre.target == "label"
+    assert pre.feature_names_in_ == ["x1", "x2", "color"]
     params = model.get_params()
     assert params["hidden_layer_sizes"] == (8,)
-    assert params["activation"] == "tanh" and params["solver"] == "adam"
-    assert params["max_iter"] == 40 and params["batch_size"] == 32
-    assert params["learning_rate_init"] == 0.01 and params["random_state"] == 3
+    assert params["activation"] == "tanh"
+    assert params["solver"] == "adam"
+    assert params["max_iter"] == 40
+    assert params["batch_size"] == 32
+    assert params["learning_rate_init"] == 0.01
+    assert params["random_state"] == 3
     assert list(model.classes_) == ["high", "low", "mid"]
     # it predicts on a DataFrame, with or without the target column
     table = pd.read_csv(workdir / "clf_test.csv")
@@ -206,7 +213,8 @@ def test_same_seed_gives_an_identical_model_file(workdir, clf_model):
     assert "Task: classification of 'label'" in again.stdout
     first = safetensors.numpy.load_file(clf_model)
     second = safetensors.numpy.load_file(workdir / "clf2.safetensors")
-    assert first.keys() == second.keys() and first
+    assert first.keys() == second.keys()
+    assert first
     for name in first:
         np.testing.assert_array_equal(first[name], second[name], err_msg=name)
 
@@ -388,10 +396,12 @@ def test_explain_without_arguments_shows_the_article_perceptron(tmp_path):
     assert_ok(result)
     out = result.stdout
     assert out.startswith("The article's perceptron (sigmoid): one step of gradient descent")
-    assert "z = Σᵢ wᵢxᵢ + b" in out and "ŷ = σ(z)" in out
+    assert "z = Σᵢ wᵢxᵢ + b" in out
+    assert "ŷ = σ(z)" in out
     # w = [0.5, −0.4, 0.2], b = 0.1 on x = [0,0,1], [0,1,1], [1,0,1], [1,1,1]
     assert "→ z = [0.3, -0.1, 0.8, 0.4]ᵀ" in out
-    assert "∂C/∂ŷ" in out and "α = 0.5" in out
+    assert "∂C/∂ŷ" in out
+    assert "α = 0.5" in out
 
 
 def _explained_row(model_path: Path, data: Path, row: int, target: str):
@@ -429,10 +439,12 @@ def test_explain_one_row_of_a_data_file(workdir, clf_model, reg_model, model, da
         assert document["cost"] == trace.cost
     elif fmt == "markdown":
         assert out.rstrip("\n") == trace.to_markdown().rstrip("\n")
-        assert "$" in out and "#### Backpropagation" in out
+        assert "$" in out
+        assert "#### Backpropagation" in out
     else:
         assert out.rstrip("\n") == str(trace).rstrip("\n")
-        assert "Forward propagation" in out and "∂C/∂W" in out
+        assert "Forward propagation" in out
+        assert "∂C/∂W" in out
 
 
 # ============================================================================ help

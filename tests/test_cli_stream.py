@@ -65,7 +65,8 @@ def test_a_folder_has_the_preprocessing_of_the_table_read_whole(
         ["train", pattern, *common, "--out", "parts.safetensors"], capsys, tmp_path, monkeypatch
     )
     assert status == 0, err
-    assert "Data: " in out and "4 files, 8,000 rows × 5 feature columns → 7 inputs" in out
+    assert "Data: " in out
+    assert "4 files, 8,000 rows × 5 feature columns → 7 inputs" in out
     status, _, err = _run(
         ["train", "whole.parquet", *common, "--out", "whole.safetensors"], capsys, tmp_path,
         monkeypatch,
@@ -96,8 +97,10 @@ def test_progress_shows_rows_seen_and_rows_per_second(tmp_path, capsys, monkeypa
     )
     assert [int(e) for e, _ in epochs] == [1, 2, 3]
     rows = [int(r.replace(",", "")) for _, r in epochs]
-    assert rows[1] == 2 * rows[0] and 5_300 < rows[0] < 5_700  # about 10% held out
-    assert "Task: regression of 'value'" in out and "Validation R²: " in out
+    assert rows[1] == 2 * rows[0]
+    assert 5_300 < rows[0] < 5_700  # about 10% held out
+    assert "Task: regression of 'value'" in out
+    assert "Validation R²: " in out
 
 
 def test_a_bad_cell_is_named_by_its_file_and_line(tmp_path, capsys, monkeypatch):
@@ -131,7 +134,9 @@ def test_a_bad_cell_is_named_by_its_file_and_line(tmp_path, capsys, monkeypatch)
 def test_mistakes_with_folders_are_one_line(argv, message, tmp_path, capsys, monkeypatch):
     _write_parts(tmp_path / "parts", 1_000, 2, "parquet")
     status, out, err = _run(argv, capsys, tmp_path, monkeypatch)
-    assert status == 2 and len(err.splitlines()) == 1 and message in err, err
+    assert status == 2, err
+    assert len(err.splitlines()) == 1, err
+    assert message in err, err
 
 
 def test_one_big_file_streams_with_the_stream_option(tmp_path, capsys, monkeypatch):
@@ -219,7 +224,8 @@ def test_a_scheduler_out_of_reach_is_one_line(tmp_path, capsys, monkeypatch):
     _write_parts(tmp_path / "parts", 1_000, 1, "parquet")
     argv = ["train", "parts", "--target", "label", "--scheduler", f"tcp://127.0.0.1:{port}"]
     status, out, err = _run(argv, capsys, tmp_path, monkeypatch)
-    assert status == 2 and len(err.splitlines()) == 1
+    assert status == 2
+    assert len(err.splitlines()) == 1
     assert err.startswith(
         f"nnmath: error: --scheduler tcp://127.0.0.1:{port}: could not reach the Dask scheduler"
     )

@@ -109,7 +109,8 @@ def _run(argv, capsys, cwd, monkeypatch):
 def _one_error(status, err, pattern):
     assert status == 2, err
     lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("nnmath: error: "), err
+    assert len(lines) == 1, err
+    assert lines[0].startswith("nnmath: error: "), err
     assert re.search(pattern, lines[0]), lines[0]
 
 
@@ -214,7 +215,8 @@ def test_onnx_takes_the_raw_columns_and_matches_predict(trained, capsys, monkeyp
     np.testing.assert_allclose(proba, predicted[columns].to_numpy(), atol=1e-5)
     np.testing.assert_array_equal(label, predicted["prediction"])
     # the rows with an unseen island and with missing cells are among them
-    assert table["island"].eq("Atlantis").sum() == 2 and table.isna().any(axis=1).sum() == 2
+    assert table["island"].eq("Atlantis").sum() == 2
+    assert table.isna().any(axis=1).sum() == 2
 
 
 @pytest.mark.slow
@@ -246,7 +248,8 @@ def test_evaluate_defaults_to_the_stored_target_and_prints_json(trained, capsys,
     result = json.loads(out)
     table = pd.read_csv(cwd / "new.csv")
     expected = (nnmath.load(trained[3]).predict(table) == table["species"]).mean()
-    assert result["target"] == "species" and result["rows"] == 40
+    assert result["target"] == "species"
+    assert result["rows"] == 40
     assert result["accuracy"] == pytest.approx(expected)
     assert result["confusion_matrix"]["labels"] == ["Adelie", "Chinstrap", "Gentoo"]
     assert np.sum(result["confusion_matrix"]["counts"]) == 40
@@ -349,7 +352,8 @@ def test_an_unscaled_target_trains_with_sgd_at_learning_rate_0_1(tmp_path, capsy
     assert scaling["mean"] == pytest.approx(table["Miles_per_Gallon"].mean())
     status, out, err = _run(["info", "cars.safetensors"], capsys, tmp_path, monkeypatch)
     assert "target 'Miles_per_Gallon': standardized while training, (y − " in out
-    assert "final training loss: " in out and "(of the standardized target)" in out
+    assert "final training loss: " in out
+    assert "(of the standardized target)" in out
 
 
 def test_a_learning_rate_far_too_large_fails_unless_forced(tmp_path, capsys, monkeypatch):
@@ -366,7 +370,8 @@ def test_a_learning_rate_far_too_large_fails_unless_forced(tmp_path, capsys, mon
     )  # fmt: skip
     assert not (tmp_path / "model.safetensors").exists()
     status, out, err = _run([*argv, "--force"], capsys, tmp_path, monkeypatch)
-    assert status == 0 and (tmp_path / "model.safetensors").exists()
+    assert status == 0
+    assert (tmp_path / "model.safetensors").exists()
     assert "Writing the model (--force)" in err
 
 
@@ -374,7 +379,8 @@ def test_quiet_prints_only_warnings(tmp_path, capsys, monkeypatch):
     _cars().to_csv(tmp_path / "cars.csv", index=False)
     argv = ["train", "cars.csv", "--target", "Miles_per_Gallon", "--epochs", "5", "--quiet"]
     status, out, err = _run(argv, capsys, tmp_path, monkeypatch)
-    assert status == 0 and out == ""
+    assert status == 0
+    assert out == ""
     assert all(line.startswith("warning: ") for line in err.splitlines()), err
 
 
@@ -397,9 +403,8 @@ def test_cv_prints_each_metric_mean_and_std_over_the_folds(penguins, capsys, mon
     status, out, err = _run([*argv, "--json"], capsys, penguins, monkeypatch)
     result = json.loads(out)
     folds = result["metrics"]["accuracy"]["folds"]
-    assert len(folds) == 3 and result["metrics"]["accuracy"]["mean"] == pytest.approx(
-        np.mean(folds)
-    )
+    assert len(folds) == 3
+    assert result["metrics"]["accuracy"]["mean"] == pytest.approx(np.mean(folds))
     assert result["metrics"]["accuracy"]["std"] == pytest.approx(np.std(folds))
 
 
@@ -433,7 +438,8 @@ def test_help_and_version_import_neither_numpy_nor_scikit_learn(argv, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if "|" in line}
-    assert "nnmath.cli" in imported and "nnmath.startup" in imported
+    assert "nnmath.cli" in imported
+    assert "nnmath.startup" in imported
     heavy = sorted(
         m for m in imported if m.split(".")[0] in ("numpy", "sklearn", "scipy", "pandas")
     )

@@ -208,7 +208,8 @@ def test_partial_fit_on_chunks(client, digits):
     clf = MLPClassifier(hidden_layer_sizes=(16,), random_state=0)
     clf.partial_fit(chunked(X, 500), chunked(y, 500), classes=np.arange(10))
     clf.partial_fit(chunked(X, 500), chunked(y, 500))
-    assert clf.n_iter_ == 1 and len(clf.loss_curve_) == 2
+    assert clf.n_iter_ == 1
+    assert len(clf.loss_curve_) == 2
     with pytest.raises(ValueError, match="classes not in"):
         clf.partial_fit(chunked(X, 500), chunked(y + 10, 500))
 
@@ -227,7 +228,8 @@ def test_predictions_are_lazy_and_equal_the_in_memory_ones(client, digits):
     frame = dd.from_pandas(pd.DataFrame(X), npartitions=3)
     np.testing.assert_array_equal(clf.predict(frame).compute(), clf.predict(X))
     score = clf.score(Xd, chunked(y, 500))
-    assert type(score) is float and score == pytest.approx(clf.score(X, y), rel=1e-12)
+    assert type(score) is float
+    assert score == pytest.approx(clf.score(X, y), rel=1e-12)
 
 
 # ---------------------------------------------------------------------- early stopping
@@ -254,7 +256,8 @@ def test_early_stopping_splits_each_chunk(client, digits):
         chunked(y.astype(float), 400),
         validation_data=(X_val, y_val.astype(float)),
     )
-    assert len(given.validation_scores_) == 5 and max(given.validation_scores_) < 0
+    assert len(given.validation_scores_) == 5
+    assert max(given.validation_scores_) < 0
 
 
 # ---------------------------------------------------------------------- search

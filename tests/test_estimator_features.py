@@ -1,4 +1,4 @@
-"""nnmath's additions to scikit-learn's MLPs (issue 5), each checked against an
+"""nnmath's additions to scikit-learn's MLPs, each checked against an
 independent computation: dropout, per-layer activations, losses, an explicit validation
 set, scoring and early stopping, callbacks, verbose output, stop_reason_, Ctrl-C and
 learning-rate schedules.
@@ -140,7 +140,7 @@ def test_dropout_per_layer_list():
 
 
 @pytest.mark.parametrize(
-    "dropout, hidden",
+    ("dropout", "hidden"),
     [
         (1.0, (4,)),
         (-0.1, (4,)),
@@ -271,7 +271,8 @@ def test_loss_is_the_cost_by_hand(case):
     assert est.loss_curve_[-1] == pytest.approx(est.loss_, rel=1e-12)
     if loss == "huber":  # the data do reach both pieces of the Huber loss
         r = np.abs(est.predict(X) - y)
-        assert (r < 1).any() and (r > 1).any()
+        assert (r < 1).any()
+        assert (r > 1).any()
 
 
 def test_poisson_rejects_negative_targets():
@@ -522,7 +523,8 @@ def _split_by_result(text):
 
 def _assert_plain(*texts):
     for text in texts:
-        assert "\r" not in text and "\x1b" not in text, repr(text)
+        assert "\r" not in text, repr(text)
+        assert "\x1b" not in text, repr(text)
 
 
 @pytest.fixture(scope="module")
@@ -554,7 +556,8 @@ def test_verbose_2_writes_one_line_per_epoch_to_a_pipe(piped_output):
             f"val_accuracy = {val_scores[i]:.6f}, learning_rate = 0.001, "
         )
         assert line.startswith(prefix), line
-        assert line.endswith("s") and float(line[len(prefix) : -1]) >= 0
+        assert line.endswith("s")
+        assert float(line[len(prefix) : -1]) >= 0
 
 
 def _run_in_terminal(*args, stderr_too=True):
@@ -603,7 +606,9 @@ def _run_in_terminal(*args, stderr_too=True):
 def test_verbose_1_draws_a_progress_bar_on_a_terminal():
     out, _ = _run_in_terminal("1")
     assert "\r" in out  # the bar redraws itself in place
-    assert "3/3" in out and "epoch" in out and "loss=" in out
+    assert "3/3" in out
+    assert "epoch" in out
+    assert "loss=" in out
     assert "Iteration 1, loss" not in out
     assert "RESULT " in out
 
@@ -825,7 +830,9 @@ def test_sigint_in_the_first_epoch_leaves_a_usable_model(monkeypatch):
     assert guard.received == 0
     assert len(calls) == 1
     assert clf.stop_reason_ == "interrupted (KeyboardInterrupt)"
-    assert clf.n_iter_ == 0 and clf.loss_curve_ == [] and math.isnan(clf.loss_)
+    assert clf.n_iter_ == 0
+    assert clf.loss_curve_ == []
+    assert math.isnan(clf.loss_)
     assert np.isfinite(clf.predict_proba(X_CLS)).all()
 
 

@@ -1,4 +1,4 @@
-"""MLPClassifier, MLPRegressor and Perceptron as drop-ins for scikit-learn's (issue 3).
+"""MLPClassifier, MLPRegressor and Perceptron as drop-ins for scikit-learn's.
 
 What scikit-learn's conformance suite (tests/test_conformance.py) does not cover: the
 constructor and fitted attributes side by side with scikit-learn's, every solver and
@@ -71,7 +71,7 @@ def regression():
 # ---------------------------------------------------------------------- constructor
 
 
-@pytest.mark.parametrize("ours, theirs", PAIRS, ids=["classifier", "regressor"])
+@pytest.mark.parametrize(("ours", "theirs"), PAIRS, ids=["classifier", "regressor"])
 def test_constructor_names_defaults_and_order_match_sklearn(ours, theirs):
     sk_params = inspect.signature(theirs).parameters
     nn_params = inspect.signature(ours).parameters
@@ -146,7 +146,7 @@ def _kind(value):
 
 @pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
 @pytest.mark.parametrize("early_stopping", [False, True])
-@pytest.mark.parametrize("ours, theirs", PAIRS, ids=["classifier", "regressor"])
+@pytest.mark.parametrize(("ours", "theirs"), PAIRS, ids=["classifier", "regressor"])
 def test_fitted_attributes_match_sklearn(ours, theirs, solver, early_stopping, iris):
     pd = pytest.importorskip("pandas")
     X, y = iris
@@ -180,7 +180,8 @@ def test_fitted_attributes_match_sklearn(ours, theirs, solver, early_stopping, i
     if solver != "lbfgs":
         assert len(nn.loss_curve_) == nn.n_iter_
         n_train = 150 - 15 if early_stopping else 150  # validation_fraction=0.1
-        assert nn.t_ == nn.n_iter_ * n_train and sk.t_ == sk.n_iter_ * n_train
+        assert nn.t_ == nn.n_iter_ * n_train
+        assert sk.t_ == sk.n_iter_ * n_train
         if early_stopping:
             assert len(nn.validation_scores_) == nn.n_iter_
             assert nn.best_validation_score_ == max(nn.validation_scores_)
@@ -195,7 +196,7 @@ def test_fitted_attributes_match_sklearn(ours, theirs, solver, early_stopping, i
 
 
 @pytest.mark.parametrize(
-    "y, expected",
+    ("y", "expected"),
     [
         (np.array([0, 1] * 20), ("logistic", 1)),
         (np.array([0, 1, 2, 3] * 10), ("softmax", 4)),
@@ -221,7 +222,9 @@ def test_regressor_output_layer():
 # ---------------------------------------------------------------------- initialization
 
 
-@pytest.mark.parametrize("activation, factor", [("relu", 6.0), ("tanh", 6.0), ("logistic", 2.0)])
+@pytest.mark.parametrize(
+    ("activation", "factor"), [("relu", 6.0), ("tanh", 6.0), ("logistic", 2.0)]
+)
 def test_initial_weights_are_drawn_like_sklearns(activation, factor, iris):
     # scikit-learn: W and b from U(−r, r), r = √(factor / (n_in + n_out)). A step of
     # α = 1e-12 leaves the initial draw in place to within 1e-10.
@@ -385,7 +388,8 @@ def test_partial_fit_regressor(solver, regression):
     )
     for _ in range(5):
         reg.partial_fit(X, y)
-    assert len(reg.loss_curve_) == 5 and reg.loss_curve_[-1] < reg.loss_curve_[0]
+    assert len(reg.loss_curve_) == 5
+    assert reg.loss_curve_[-1] < reg.loss_curve_[0]
 
 
 @pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor, sk_nn.MLPClassifier])
@@ -411,8 +415,10 @@ def test_multilabel_targets():
     assert clf.predict(X).shape == Y.shape
     assert set(np.unique(clf.predict(X))) <= {0, 1}
     proba = clf.predict_proba(X)
-    assert proba.shape == Y.shape and ((0 <= proba) & (proba <= 1)).all()
-    assert clf.out_activation_ == "logistic" and clf.n_outputs_ == 4
+    assert proba.shape == Y.shape
+    assert ((0 <= proba) & (proba <= 1)).all()
+    assert clf.out_activation_ == "logistic"
+    assert clf.n_outputs_ == 4
     np.testing.assert_array_equal(clf.classes_, [0, 1, 2, 3])
     # partial_fit takes a multilabel indicator too
     pf = MLPClassifier((4,), solver="sgd", random_state=0).partial_fit(X, Y, classes=[0, 1, 2, 3])
@@ -426,7 +432,8 @@ def test_multi_output_regression():
         X, Y
     )
     assert reg.predict(X).shape == (60, 3)
-    assert reg.n_outputs_ == 3 and reg.coefs_[-1].shape == (16, 3)
+    assert reg.n_outputs_ == 3
+    assert reg.coefs_[-1].shape == (16, 3)
     assert reg.score(X, Y) > 0.9
 
 
@@ -473,7 +480,7 @@ def test_float32_trains_in_float32(solver, iris):
 
 
 @pytest.mark.parametrize("solver", STOCHASTIC)
-@pytest.mark.parametrize("tol, n_iter_no_change", [(1e-2, 3), (1e-3, 5)])
+@pytest.mark.parametrize(("tol", "n_iter_no_change"), [(1e-2, 3), (1e-3, 5)])
 def test_stopping_rule_is_sklearns(solver, tol, n_iter_no_change, iris):
     X, y = iris
     clf = MLPClassifier(
@@ -612,7 +619,8 @@ def test_early_stopping_restores_the_best_epochs_weights(max_iter):
     best = int(np.argmax(scores))
     assert clf.best_validation_score_ == scores[best]
     if max_iter == 300:
-        assert clf.n_iter_ < 300 and best < len(scores) - 1  # it went past its best
+        assert clf.n_iter_ < 300
+        assert best < len(scores) - 1  # it went past its best
     # the final weights are the best epoch's: recomputing their validation score
     # gives exactly the best score, not the last epoch's
     X_val, y_val = scorer.calls[0]
@@ -676,7 +684,8 @@ def test_clone_gridsearch_and_pipeline(iris):
     X, y = iris
     clf = MLPClassifier((5,), max_iter=20, random_state=0)
     cloned = clone(clf)
-    assert cloned.get_params() == clf.get_params() and cloned is not clf
+    assert cloned.get_params() == clf.get_params()
+    assert cloned is not clf
     pipe = make_pipeline(
         StandardScaler(), MLPClassifier((4,), solver="lbfgs", max_iter=60, random_state=0)
     )
@@ -746,8 +755,8 @@ NNMATH_BAD_PARAMS = [
 ]
 
 
-@pytest.mark.parametrize("cls, sk_cls", PAIRS, ids=["classifier", "regressor"])
-@pytest.mark.parametrize("name, value", BAD_PARAMS, ids=[f"{n}={v!r}" for n, v in BAD_PARAMS])
+@pytest.mark.parametrize(("cls", "sk_cls"), PAIRS, ids=["classifier", "regressor"])
+@pytest.mark.parametrize(("name", "value"), BAD_PARAMS, ids=[f"{n}={v!r}" for n, v in BAD_PARAMS])
 def test_invalid_hyperparameter_raises_at_fit_naming_it(cls, sk_cls, name, value):
     X, y = np.random.default_rng(0).normal(size=(20, 3)), np.array([0, 1] * 10)
     est = cls(hidden_layer_sizes=(3,), max_iter=2).set_params(**{name: value})  # stored as given
@@ -760,7 +769,7 @@ def test_invalid_hyperparameter_raises_at_fit_naming_it(cls, sk_cls, name, value
 
 @pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
 @pytest.mark.parametrize(
-    "name, value", NNMATH_BAD_PARAMS, ids=[f"{n}={v!r}" for n, v in NNMATH_BAD_PARAMS]
+    ("name", "value"), NNMATH_BAD_PARAMS, ids=[f"{n}={v!r}" for n, v in NNMATH_BAD_PARAMS]
 )
 def test_invalid_nnmath_parameter_raises_naming_it(cls, name, value):
     X, y = np.random.default_rng(0).normal(size=(20, 3)), np.array([0, 1] * 10)
@@ -791,7 +800,9 @@ def test_warm_start_continues_from_previous_weights(iris):
     for a, b in zip(warm.coefs_ + warm.intercepts_, five.coefs_ + five.intercepts_, strict=True):
         np.testing.assert_array_equal(a, b)
     assert warm.loss_curve_ == five.loss_curve_
-    assert warm.n_iter_ == 2 and warm.t_ == five.t_  # like scikit-learn's
+    # like scikit-learn's
+    assert warm.n_iter_ == 2
+    assert warm.t_ == five.t_
 
 
 def test_warm_start_false_starts_over(iris):
@@ -799,7 +810,8 @@ def test_warm_start_false_starts_over(iris):
     clf = fit_quietly(MLPClassifier((6,), max_iter=20, random_state=0), X, y)
     first = clf.loss_curve_[0]
     fit_quietly(clf, X, y)
-    assert clf.loss_curve_[0] == first and len(clf.loss_curve_) == 20
+    assert clf.loss_curve_[0] == first
+    assert len(clf.loss_curve_) == 20
 
 
 def test_warm_start_rejects_new_classes(iris):
@@ -871,7 +883,8 @@ def test_perceptron_one_vs_rest_with_string_labels(iris):
     labels = np.array(["setosa", "versicolor", "virginica"])[y]
     clf = fit_quietly(Perceptron(learning_rate=0.5, random_state=0), X, labels)
     np.testing.assert_array_equal(clf.classes_, ["setosa", "versicolor", "virginica"])
-    assert clf.coef_.shape == (3, 4) and clf.intercept_.shape == (3,)
+    assert clf.coef_.shape == (3, 4)
+    assert clf.intercept_.shape == (3,)
     assert clf.decision_function(X).shape == (150, 3)
     assert clf.predict(X).dtype == labels.dtype
     assert clf.score(X, labels) > 0.8
@@ -911,7 +924,7 @@ def test_perceptron_clone_pickle_and_gridsearch(iris):
 
 
 @pytest.mark.parametrize(
-    "name, value",
+    ("name", "value"),
     [("activation", "relu"), ("learning_rate", 0), ("max_iter", 0), ("tol", -1.0)],
 )
 def test_perceptron_invalid_parameters(name, value, iris):
@@ -921,7 +934,7 @@ def test_perceptron_invalid_parameters(name, value, iris):
 
 
 # ======================================================================== failing like scikit-learn
-# Issue 13, points 13–18: where scripts rely on how scikit-learn's MLPs fail or behave.
+# Where scripts rely on how scikit-learn's MLPs fail or behave.
 SKLEARN_NON_FINITE = (
     "Solver produced non-finite parameter weights. The input data may contain large values "
     "and need to be preprocessed."
@@ -942,7 +955,7 @@ def test_divergence_is_scikit_learns_value_error(solver):
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # the overflow, as in scikit-learn
-        with pytest.raises(ValueError) as info:
+        with pytest.raises(ValueError, match=re.escape(SKLEARN_NON_FINITE)) as info:
             reg.fit(X, y)
     assert str(info.value).startswith(SKLEARN_NON_FINITE + " training diverged in epoch")
     assert type(info.value).__name__ == "DivergenceError"  # its own name…
@@ -969,7 +982,8 @@ def test_diverging_with_early_stopping_stops_and_keeps_the_best_weights():
     assert reg.stop_reason_.startswith("diverged: the cost became")
     assert "restored the weights of epoch" in reg.stop_reason_
     last = reg.validation_scores_[-1]
-    assert type(last) is float and math.isnan(last)
+    assert type(last) is float
+    assert math.isnan(last)
     assert all(math.isfinite(s) for s in reg.validation_scores_[:1])
     assert np.isfinite(reg.predict(X)).all()
     assert math.isfinite(reg.best_validation_score_)
@@ -988,7 +1002,8 @@ def test_a_validation_score_that_becomes_nan_ends_training_on_the_best_weights()
         warnings.simplefilter("ignore", RuntimeWarning)
         reg.fit(X, X @ [1.0, 2.0, 3.0], validation_data=(X_val, np.arange(10.0)))
     assert reg.stop_reason_.startswith("diverged: the validation r2 became NaN; restored")
-    assert math.isnan(reg.validation_scores_[-1]) and len(reg.validation_scores_) == reg.n_iter_
+    assert math.isnan(reg.validation_scores_[-1])
+    assert len(reg.validation_scores_) == reg.n_iter_
     assert np.isfinite(reg.predict(X)).all()
 
 
@@ -1003,7 +1018,8 @@ def test_a_nan_score_stops_early_stopping():
         reg.stop_reason_
         == "diverged: the validation <lambda> became NaN; restored the weights of epoch 2"
     )
-    assert reg.n_iter_ == 3 and reg.validation_scores_[:2] == [0.1, 0.2]
+    assert reg.n_iter_ == 3
+    assert reg.validation_scores_[:2] == [0.1, 0.2]
 
 
 def test_poisson_validation_targets_are_checked_like_the_training_targets():
@@ -1133,9 +1149,9 @@ def test_weights_set_before_fit_are_dropped_by_a_fit_that_starts_afresh():
     fit_quietly(clf, X, y)  # warm_start=False: scikit-learn initializes anew
     fit_quietly(fresh, X, y)
     np.testing.assert_array_equal(clf.coefs_[0], fresh.coefs_[0])
+    half = MLPClassifier(hidden_layer_sizes=(2,), warm_start=True)
+    half.coefs_ = [np.zeros((3, 2)), np.zeros((2, 1))]
     with pytest.raises(ValueError, match="set both coefs_ and intercepts_"):
-        half = MLPClassifier(hidden_layer_sizes=(2,), warm_start=True)
-        half.coefs_ = [np.zeros((3, 2)), np.zeros((2, 1))]
         half.fit(X, y)
 
 
@@ -1144,7 +1160,8 @@ def test_setting_one_layer_of_a_fitted_estimator_writes_into_the_network():
     clf = fit_quietly(MLPClassifier(hidden_layer_sizes=(2,), max_iter=3, random_state=0), X, y)
     clf.coefs_[0] = np.zeros((3, 2))  # a plain list once swapped out the network's view
     clf.intercepts_[0] = np.ones(2)
-    assert (clf.network_.W[0] == 0).all() and (clf.network_.b[0] == 1).all()
+    assert (clf.network_.W[0] == 0).all()
+    assert (clf.network_.b[0] == 1).all()
     assert np.shares_memory(clf.network_.W[0], clf.network_.theta)
     np.testing.assert_allclose(
         clf.predict_proba(X)[0], clf.predict_proba(X)[1]

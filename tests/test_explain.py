@@ -141,7 +141,8 @@ def test_step_perceptron_shows_rosenblatts_rule():
     # w ← w + α(y − ŷ)x = [0.5, −0.4, 0.2] + 0.5·(−1)·[0, 0, 1] = [0.5, −0.4, −0.3]
     # b ← b + α(y − ŷ) = 0.1 + 0.5·(−1) = −0.4
     assert trace.rule == "rosenblatt"
-    assert trace.gradients is None and trace.summary == []
+    assert trace.gradients is None
+    assert trace.summary == []
     assert [s.equation for s in trace][3] == "w ← w + α(y − ŷ)x"
     assert [s.equation for s in trace][4] == "b ← b + α(y − ŷ)"
     v = [s.value for s in trace]
@@ -250,7 +251,8 @@ def test_the_model_is_left_unchanged(rng):
     net.cost_and_gradients(X, Y)
     theta, grad = net.theta.tobytes(), net.grad.tobytes()
     explain(net, X, Y)
-    assert net.theta.tobytes() == theta and net.grad.tobytes() == grad
+    assert net.theta.tobytes() == theta
+    assert net.grad.tobytes() == grad
     for p in (_article_perceptron(), Perceptron(activation="step", random_state=0).fit(X4, Y4)):
         before = p.network_.theta.tobytes()
         explain(p, X4, Y4)
@@ -282,7 +284,8 @@ def test_mlp_estimator_trace_is_its_next_training_step(cls, kind, rng):
     before = one.network_.theta.tobytes()
     trace = explain(one, X, y)
     assert one.network_.theta.tobytes() == before
-    assert trace.learning_rate == 0.05 and trace.l2_penalty == 0.01
+    assert trace.learning_rate == 0.05
+    assert trace.l2_penalty == 0.01
     # The cost training recorded (L2 term included); the loop records Σ C·n_batch / n,
     # which may round in the last bit.
     assert trace.cost == pytest.approx(two.loss_curve_[1], rel=1e-15, abs=0)
@@ -313,7 +316,8 @@ def test_text_rendering_uses_the_math_symbols():
     # Aligned: every equation of a step starts in the same column.
     lines = [ln for ln in text.splitlines() if re.match(r"\s*\d+\. ", ln)]
     columns = {ln.index(step.equation) for ln, step in zip(lines, trace, strict=True)}
-    assert len(lines) == 13 and len(columns) == 1
+    assert len(lines) == 13
+    assert len(columns) == 1
 
 
 def test_markdown_rendering_writes_latex_math():
@@ -339,7 +343,8 @@ def test_to_dict_is_json_and_round_trips_at_full_precision(rng):
     assert len(d["steps"]) == len(trace)
     for step, loaded in zip(trace, d["steps"], strict=True):
         assert {"name", "equation", "substituted", "value"} <= set(loaded)
-        assert loaded["name"] == step.name and loaded["equation"] == step.equation
+        assert loaded["name"] == step.name
+        assert loaded["equation"] == step.equation
         np.testing.assert_array_equal(np.array(loaded["value"]), step.value)
         for k, v in step.substituted.items():
             np.testing.assert_array_equal(np.array(loaded["substituted"][k]), v)
@@ -357,14 +362,16 @@ def test_large_arrays_are_summarized_in_text_but_not_in_dict(rng):
     x = rng.random(784)
     trace = explain(net, x, np.eye(10)[3])
     text, md = str(trace), trace.to_markdown()
-    assert "(784, 16) array: ‖·‖ = " in text and ", first [" in text
+    assert "(784, 16) array: ‖·‖ = " in text
+    assert ", first [" in text
     assert max(len(line) for line in text.splitlines()) < 400
     assert max(len(line) for line in md.splitlines()) < 400
     assert r"\text{(784, 16) array: }" in md
     W1 = trace.find("W₁")  # the update step
     assert np.array(trace.to_dict()["steps"][trace.steps.index(W1)]["value"]).shape == (784, 16)
     # Twelve numbers or fewer are written out in full.
-    assert "b₃" not in text and "[0, 0, 0, 0, 0, 0, 0, 0, 0, 0]" in text
+    assert "b₃" not in text
+    assert "[0, 0, 0, 0, 0, 0, 0, 0, 0, 0]" in text
 
 
 # ---------------------------------------------------------------------------- summary
@@ -374,7 +381,8 @@ def test_summary_flags_vanishing_gradients(rng):
     X = np.abs(rng.normal(size=(4, 3))) + 0.5
     trace = explain(net, X, np.ones(4))
     first = trace.summary[0]
-    assert first.vanishing and first.grad_norm < VANISHING
+    assert first.vanishing
+    assert first.grad_norm < VANISHING
     assert "vanishing gradient" in first.flags[0]
     assert not trace.summary[-1].vanishing
     assert "vanishing gradient" in str(trace)
@@ -437,6 +445,8 @@ def test_bad_input_messages(rng):
 
 
 def test_public_names():
-    assert nnmath.explain is explain and nnmath.Trace is Trace
+    assert nnmath.explain is explain
+    assert nnmath.Trace is Trace
     assert {"explain", "Trace"} <= set(nnmath.__all__)
-    assert isinstance(explain_demo(), Trace) and len(explain_demo()) == 13
+    assert isinstance(explain_demo(), Trace)
+    assert len(explain_demo()) == 13

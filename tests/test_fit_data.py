@@ -69,7 +69,8 @@ def test_adam_on_chunks_learns_with_early_stopping_on_a_validation_set():
     assert len(reg.validation_scores_) == reg.n_iter_
     # every chunk read once per epoch (and the first once more, for the width)
     assert len(calls) == 1 + reg.n_iter_ * 8
-    assert sorted(calls[1:9]) == list(range(8)) and calls[1:9] != list(range(8))
+    assert sorted(calls[1:9]) == list(range(8))
+    assert calls[1:9] != list(range(8))
 
 
 def test_an_empty_chunk_adds_nothing():

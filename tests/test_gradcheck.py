@@ -22,7 +22,9 @@ OUTPUTS = [
 ]
 
 
-@pytest.mark.parametrize("output,loss,kind", OUTPUTS, ids=[f"{o}+{l}" for o, l, _ in OUTPUTS])
+@pytest.mark.parametrize(
+    ("output", "loss", "kind"), OUTPUTS, ids=[f"{o}+{l}" for o, l, _ in OUTPUTS]
+)
 @pytest.mark.parametrize("hidden", HIDDEN)
 def test_network_gradients(hidden, output, loss, kind, make_targets):
     # A fixed seed whose data and weights are clear of the relu / leaky_relu kinks:

@@ -99,7 +99,8 @@ def test_network_round_trip_is_bit_identical(tmp_path, config, dtype):
     loaded = nnmath.load(path)
     assert type(loaded) is nnmath.Network
     X = RNG.normal(size=(20, 3))
-    assert loaded.dtype == net.dtype and loaded.theta.dtype == dtype
+    assert loaded.dtype == net.dtype
+    assert loaded.theta.dtype == dtype
     assert np.array_equal(loaded.theta, net.theta)
     out, expected = loaded.forward(X), net.forward(X)
     assert out.dtype == expected.dtype == dtype
@@ -136,7 +137,8 @@ def test_perceptron_round_trip_is_bit_identical(tmp_path, activation, y):
     assert np.array_equal(loaded.classes_, clf.classes_)
     assert [type(c) for c in loaded.classes_.tolist()] == [type(c) for c in clf.classes_.tolist()]
     pred = loaded.predict(X)
-    assert pred.dtype == clf.predict(X).dtype and np.array_equal(pred, clf.predict(X))
+    assert pred.dtype == clf.predict(X).dtype
+    assert np.array_equal(pred, clf.predict(X))
     assert np.array_equal(loaded.decision_function(X), clf.decision_function(X))
     if activation == "sigmoid":
         assert np.array_equal(loaded.predict_proba(X), clf.predict_proba(X))
@@ -261,13 +263,15 @@ def test_network_document_names_activation_parameters(tmp_path):
     )
     nnmath.save(net, tmp_path / "n.safetensors")
     doc = nnmath.io.read_metadata(tmp_path / "n.safetensors")
-    assert doc["class"] == "Network" and doc["hyperparameters"] == {}
+    assert doc["class"] == "Network"
+    assert doc["hyperparameters"] == {}
     assert doc["activations"] == [
         {"name": "leaky_relu", "negative_slope": 0.3},
         {"name": "identity"},
     ]
     assert doc["loss"] == {"name": "huber", "delta": 0.5}
-    assert doc["dtype"] == "float32" and doc["dropout"] == [0.25]
+    assert doc["dtype"] == "float32"
+    assert doc["dropout"] == [0.25]
     header, _ = _split((tmp_path / "n.safetensors").read_bytes())
     assert {header[k]["dtype"] for k in ("W1", "b1", "W2", "b2")} == {"F32"}
 
@@ -611,7 +615,8 @@ def test_invalid_tensors(tmp_path, network_bytes, name):
     edit, message = TENSOR_EDITS[name]
     header, buffer = _split(network_bytes)
     header = _without_checksums(header)  # the checks below the checksums, on their own
-    assert len(buffer) == 104 and header["b2"]["data_offsets"] == [96, 104]
+    assert len(buffer) == 104
+    assert header["b2"]["data_offsets"] == [96, 104]
     path = tmp_path / "bad.safetensors"
     path.write_bytes(_join(*edit(header, buffer)))
     with pytest.raises(nnmath.ModelFileError, match=message):
@@ -639,8 +644,8 @@ def test_every_truncation_is_rejected(tmp_path, network_bytes, perceptron_bytes)
 
 
 def test_every_single_byte_change_is_refused(tmp_path, perceptron_bytes):
-    # Issue 13, point 7: 842 of 948 changes inside the tensor data once loaded silently,
-    # predicting something else. The checksums leave no byte that can change unseen.
+    # A change inside the tensor data would load and predict something else; the
+    # checksums leave no byte that can change unseen.
     path = tmp_path / "flip.safetensors"
     path.write_bytes(perceptron_bytes)
     (n,) = struct.unpack("<Q", perceptron_bytes[:8])
@@ -719,7 +724,8 @@ def test_mlp_round_trip_is_bit_identical(tmp_path, case, dtype):
         np.testing.assert_array_equal(loaded.classes_, model.classes_)
     assert loaded.get_params() == {**model.get_params(), "hidden_layer_sizes": (5,)}
     assert loaded.out_activation_ == model.out_activation_
-    assert loaded.n_iter_ == model.n_iter_ and loaded.stop_reason_ == model.stop_reason_
+    assert loaded.n_iter_ == model.n_iter_
+    assert loaded.stop_reason_ == model.stop_reason_
 
 
 @contextlib.contextmanager
@@ -780,7 +786,8 @@ def test_pipeline_with_preprocessing_round_trip(tmp_path):
     np.testing.assert_array_equal(loaded.predict(table), pipeline.predict(table))
     assert loaded.named_steps["preprocess"].to_document() == pre.to_document()
     meta = nnmath.io.read_metadata(tmp_path / "pipe.safetensors")
-    assert meta["class"] == "Pipeline" and meta["model_class"] == "MLPClassifier"
+    assert meta["class"] == "Pipeline"
+    assert meta["model_class"] == "MLPClassifier"
 
 
 def test_pipeline_of_other_steps_is_refused(tmp_path):
@@ -814,7 +821,7 @@ def _special_files(tmp_path) -> dict:
 
 
 def test_save_never_replaces_a_fifo_a_socket_or_a_device(tmp_path):
-    # Issue 13, point 2: as root, save(net, "/dev/null") turned /dev/null into a file.
+    # Even as root, save(net, "/dev/null") must not turn /dev/null into a file.
     net = nnmath.Network([2, 1], random_state=0)
     for kind, path in _special_files(tmp_path).items():
         before = path.lstat()
@@ -827,9 +834,9 @@ def test_save_never_replaces_a_fifo_a_socket_or_a_device(tmp_path):
             before.st_ino,
             before.st_rdev,
         )
+        link = tmp_path / f"link-to-{path.name}"
+        link.symlink_to(path)
         with pytest.raises(FileExistsError):  # a link to it is no way round
-            link = tmp_path / f"link-to-{path.name}"
-            link.symlink_to(path)
             nnmath.save(net, link)
     assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
 
@@ -842,7 +849,8 @@ def test_save_writes_through_a_symlink_to_its_target(tmp_path):
     link = tmp_path / "latest.safetensors"
     link.symlink_to(target)
     nnmath.save(nnmath.Network([3, 1], random_state=0), link)
-    assert link.is_symlink() and link.resolve() == target
+    assert link.is_symlink()
+    assert link.resolve() == target
     assert nnmath.load(target).layer_sizes == [3, 1]
     assert sorted(os.listdir(tmp_path / "runs")) == ["model-1.safetensors"]  # no litter
 
@@ -858,8 +866,8 @@ def _temporaries(directory) -> list[str]:
 
 
 def test_a_temporary_file_left_by_a_killed_save_is_removed_by_the_next(tmp_path):
-    # Issue 13, point 3: kill -9 during saves left .model.safetensors.*.tmp files that
-    # nothing removed. Their writer's lock dies with it; the next save removes them.
+    # kill -9 during a save leaves a .model.safetensors.*.tmp file. Its writer's lock
+    # dies with it; the next save removes it.
     path = tmp_path / "model.safetensors"
     left = [
         tmp_path / ".model.safetensors.0f1e2d3c.tmp",  # this version's names
@@ -923,8 +931,8 @@ def test_without_o_tmpfile_the_temporary_is_named_and_locked(tmp_path, monkeypat
 
 
 def test_a_long_file_name_saves_and_a_too_long_one_names_the_users_path(tmp_path):
-    # Issue 13, point 4: a name of 242–255 bytes failed with "File name too long",
-    # naming the temporary file instead of the user's path.
+    # A name of 242–255 bytes saves (its temporary's name is cut to fit), and a name
+    # too long is reported with the user's path, not the temporary file's.
     net = nnmath.Network([2, 1], random_state=0)
     for length in (242, 250, 255):
         path = tmp_path / ("m" * (length - len(".safetensors")) + ".safetensors")
@@ -934,7 +942,8 @@ def test_a_long_file_name_saves_and_a_too_long_one_names_the_users_path(tmp_path
     path = tmp_path / ("é" * 128 + ".safetensors")  # 268 bytes
     with pytest.raises(OSError, match=r"file name too long \(268 bytes") as info:
         nnmath.save(net, path)
-    assert info.value.errno == errno.ENAMETOOLONG and info.value.filename == str(path)
+    assert info.value.errno == errno.ENAMETOOLONG
+    assert info.value.filename == str(path)
     assert os.listdir(tmp_path) == []
 
 
@@ -967,7 +976,7 @@ def test_check_writable_finds_what_a_save_would_fail_on(tmp_path):
 
 # ============================================================================ loading never lies
 def test_a_fifo_or_a_device_as_the_model_path_is_refused_without_blocking(tmp_path):
-    # Issue 13, point 8: load() of a FIFO waited forever for a writer.
+    # load() of a FIFO must not wait forever for a writer.
     import threading
 
     os.mkfifo(tmp_path / "fifo")
@@ -988,7 +997,8 @@ def test_a_fifo_or_a_device_as_the_model_path_is_refused_without_blocking(tmp_pa
     assert not thread.is_alive(), "loading a special file blocked"
     assert len(outcome) == 6
     for (kind, _), message in outcome.items():
-        assert f"it is a {kind}" in message and "not a model file" in message
+        assert f"it is a {kind}" in message
+        assert "not a model file" in message
 
 
 def _edited(data: bytes, edit_header=None, edit_document=None, checksums=False) -> bytes:
@@ -1019,7 +1029,7 @@ def _load_bytes(tmp_path, data):
 
 
 LOAD_ESCAPES = {
-    # Issue 13, point 5: each once escaped as another exception (noted) than ModelFileError
+    # Each is a ModelFileError, not the other exception (noted) it would otherwise raise
     "dtype as a list (TypeError)": (
         lambda h: h["W1"].update(dtype=["F64"]),
         None,
@@ -1099,7 +1109,7 @@ def _three_classes():
 
 
 INCONSISTENT = {
-    # Issue 13, point 6: each loaded, and then predicted nonsense
+    # Each would load, and then predict nonsense
     "classes reversed": (
         lambda tmp: _classifier_bytes(tmp, _three_classes()),
         lambda d: d["classes_"]["values"].reverse(),
@@ -1295,8 +1305,8 @@ def _peak_while(function):
 
 
 def test_a_million_zero_size_tensors_cost_nothing(tmp_path):
-    # Issue 13, point 9: a 71 MB file of 10⁶ zero-size tensors took 11.6 s, +1 GB and
-    # printed a 10.9 MB message. Now its header is refused before it is parsed.
+    # A header of 10⁶ zero-size tensors is refused before it is parsed, and the message
+    # stays short.
     entry = b'"x%07d":{"dtype":"F64","shape":[0],"data_offsets":[0,0]},'
     body = b"".join(entry % i for i in range(300_000))
     raw = b'{"__metadata__":{"nnmath":"{}"},' + body[:-1] + b"}"
@@ -1314,7 +1324,8 @@ def test_a_header_over_the_limit_is_never_read(tmp_path):
         f.write(struct.pack("<Q", container.MAX_HEADER_BYTES + 1))
         f.truncate(container.MAX_HEADER_BYTES + 100)  # sparse: no disk used
     exc, peak = _peak_while(lambda: nnmath.load(path))
-    assert "over the 64 MiB limit" in str(exc) and peak < 2**20
+    assert "over the 64 MiB limit" in str(exc)
+    assert peak < 2**20
 
 
 def test_a_long_json_list_is_refused_before_it_is_parsed(tmp_path, network_bytes):
@@ -1401,7 +1412,8 @@ while True:
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["unnamed", "named"])
 def test_kill_9_during_saves_keeps_the_file_and_leaves_no_litter(tmp_path, mode):
-    # Issue 13, point 3: 15 of 50 kills left temporary files (428 MB) that nothing removed.
+    # kill -9 at any moment of a save: the model file stays whole, and no temporary file
+    # is left behind.
     import signal
     import subprocess
     import sys

@@ -206,7 +206,8 @@ def test_other_dtypes_are_left_to_numpy(p_dtype, g_dtype, numpy_only):
         Adam(learning_rate=0.1).step([q], [g])
         runs.append(q)
     np.testing.assert_array_equal(runs[0], runs[1])
-    assert runs[0].dtype == p_dtype and np.allclose(runs[0], -0.1, rtol=1e-2)
+    assert runs[0].dtype == p_dtype
+    assert np.allclose(runs[0], -0.1, rtol=1e-2)
 
 
 @needs_numba

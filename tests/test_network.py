@@ -27,7 +27,7 @@ def _sigmoid(z):
 
 
 # ---------------------------------------------------------------- fused path
-@pytest.mark.parametrize("output,loss,kind", CANONICAL)
+@pytest.mark.parametrize(("output", "loss", "kind"), CANONICAL)
 def test_fused_delta_equals_general_chain_rule(output, loss, kind, rng, make_targets):
     net = Network([3, 4, 3], activation="tanh", output_activation=output, loss=loss, random_state=0)
     X = rng.normal(size=(7, 3))
@@ -226,7 +226,8 @@ def test_glorot_and_he_initialization():
     W2 = draws.uniform(-1.0, 1.0, size=(4, 2))
     np.testing.assert_array_equal(net.W[0], W1)
     np.testing.assert_array_equal(net.W[1], W2)
-    assert not net.b[0].any() and not net.b[1].any()
+    assert not net.b[0].any()
+    assert not net.b[1].any()
 
 
 def test_y_may_be_1d_with_one_output(rng):
@@ -331,7 +332,7 @@ def test_forward_and_the_record_on_every_array_library(array_library, rng):
             )
 
 
-# ---------------------------------------------------------------- issue 13, point 13
+# ---------------------------------------------------------------- complex inputs
 @pytest.mark.parametrize("method", ["forward", "cost", "cost_and_gradients", "fit"])
 def test_complex_X_is_refused_not_cut_to_its_real_part(net, method):
     # numpy's own conversion drops the imaginary part with only a ComplexWarning

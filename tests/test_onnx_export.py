@@ -150,7 +150,7 @@ def test_perceptron_integer_labels_keep_their_values(X, tmp_path):
 
 # ============================================================================ network
 @pytest.mark.parametrize(
-    "hidden, output",
+    ("hidden", "output"),
     [
         ("sigmoid", "sigmoid"),
         ("tanh", "identity"),
@@ -210,13 +210,19 @@ def test_graph_layout(X, rng, tmp_path):
     assert inp.name == "X"
     assert inp.type.tensor_type.elem_type == onnx.TensorProto.FLOAT
     dims = inp.type.tensor_type.shape.dim
-    assert dims[0].dim_param and dims[1].dim_value == 4  # free batch, 4 features
+    # free batch, 4 features
+    assert dims[0].dim_param
+    assert dims[1].dim_value == 4
     outputs = {o.name: o.type.tensor_type.elem_type for o in model.graph.output}
     assert outputs == {"label": onnx.TensorProto.INT64, "probabilities": onnx.TensorProto.FLOAT}
     ops = [n.op_type for n in model.graph.node]
-    assert ops.count("MatMul") == 3 and ops.count("Add") == 3  # one per layer
-    assert ops.count("Relu") == 2 and ops.count("Softmax") == 1
-    assert "ArgMax" in ops and "Gather" in ops
+    # one per layer
+    assert ops.count("MatMul") == 3
+    assert ops.count("Add") == 3
+    assert ops.count("Relu") == 2
+    assert ops.count("Softmax") == 1
+    assert "ArgMax" in ops
+    assert "Gather" in ops
     assert model.producer_name == "nnmath"
 
 

@@ -192,7 +192,7 @@ def test_unknown_schedule_lists_valid_names():
 
 
 @pytest.mark.parametrize(
-    "make,match",
+    ("make", "match"),
     [
         (lambda: StepDecay(step_size=0), "step_size must be an integer >= 1"),
         (lambda: StepDecay(gamma=0.0), r"gamma must be in \(0, 1\]"),

@@ -24,7 +24,8 @@ def test_the_public_names_are_what_they_were():
     from nnmath.gradcheck import gradcheck
 
     assert nnmath.MLPClassifier is MLPClassifier
-    assert nnmath.explain is explain and nnmath.gradcheck is gradcheck
+    assert nnmath.explain is explain
+    assert nnmath.gradcheck is gradcheck
     assert nnmath.activations is importlib.import_module("nnmath.activations")
     assert nnmath.__version__ == nnmath.io.container.nnmath_version()
     with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
@@ -34,7 +35,8 @@ def test_the_public_names_are_what_they_were():
 def test_importing_a_module_named_like_a_function_keeps_the_function():
     importlib.import_module("nnmath.explain.render")
     importlib.import_module("nnmath.gradcheck")
-    assert callable(nnmath.explain) and callable(nnmath.gradcheck)
+    assert callable(nnmath.explain)
+    assert callable(nnmath.gradcheck)
     assert not isinstance(nnmath.explain, type(nnmath))
 
 

@@ -159,11 +159,13 @@ def test_the_loss_follows_the_problem_unless_given(client):
     assert r.json()["settings"]["loss"] == "mse"  # a classification set keeps its choice
     rows = "\n".join(f"{i},{i % 7},{i * 0.37:.2f}" for i in range(60))
     r = upload(client, sid, f"a,b,price\n{rows}\n".encode())
-    assert r.json()["kind"] == "regression" and r.json()["settings"]["loss"] == "mse"
+    assert r.json()["kind"] == "regression"
+    assert r.json()["settings"]["loss"] == "mse"
     sid = new_session(client)
     upload(client, sid, f"a,b,price\n{rows}\n".encode())
     r = client.post(f"/api/sessions/{sid}/settings", json={"loss": "cross_entropy"})
-    assert r.status_code == 400 and r.json()["setting"] == "loss"
+    assert r.status_code == 400
+    assert r.json()["setting"] == "loss"
     assert "'price' is a regression target: use 'mse'" in r.json()["error"]
 
 
@@ -208,7 +210,8 @@ def test_defaults_and_the_network_they_build(client):
     assert body["activations"] == ["tanh", "tanh", "sigmoid"]
     assert body["loss"] == "binary_cross_entropy"
     assert body["kind"] == "binary"
-    assert len(body["train"]["points"]) == 250 and len(body["test"]["points"]) == 250
+    assert len(body["train"]["points"]) == 250
+    assert len(body["test"]["points"]) == 250
     assert [f["name"] for f in body["features"]] == list(datasets.FEATURES)
     assert [f["enabled"] for f in body["features"]] == [True, True] + [False] * 5
     assert body["onnx"] is True  # the test extra has onnx: the page offers the download
@@ -241,7 +244,8 @@ def test_every_data_set_trains_and_its_loss_goes_down(dataset, kind, outputs, lo
 
 def test_mse_loss_for_classification_is_the_articles_cost():
     s = Session({"dataset": "three", "loss": "mse", "hidden": []})
-    assert s.net.loss.name == "mse" and s.net.activations[-1].name == "softmax"
+    assert s.net.loss.name == "mse"
+    assert s.net.activations[-1].name == "softmax"
     s.train(5)
     assert s.epoch == 5
 
@@ -262,9 +266,11 @@ def test_training_over_the_socket_moves_the_loss_down(client):
     sid = new_session(client, dataset="xor", hidden=[4], learning_rate=0.1)
     with client.websocket_connect(f"/api/sessions/{sid}/stream") as ws:
         config = ws.receive_json()
-        assert config["type"] == "config" and config["layer_sizes"] == [2, 4, 1]
+        assert config["type"] == "config"
+        assert config["layer_sizes"] == [2, 4, 1]
         first = ws.receive_json()
-        assert first["type"] == "frame" and first["epoch"] == 0
+        assert first["type"] == "frame"
+        assert first["epoch"] == 0
         assert client.post(f"/api/sessions/{sid}/play").json() == {"playing": True}
         frames = 0
         while True:
@@ -288,18 +294,22 @@ def test_training_over_the_socket_moves_the_loss_down(client):
 def test_step_trains_one_epoch_and_shows_the_math_of_one_sample(client):
     sid = new_session(client, hidden=[3], learning_rate=0.5)
     m = client.post(f"/api/sessions/{sid}/step").json()
-    assert m["type"] == "math" and m["epoch"] == 0 and m["trained"] == 1
+    assert m["type"] == "math"
+    assert m["epoch"] == 0
+    assert m["trained"] == 1
     assert frame(client, sid)["epoch"] == 1
     assert 0 <= m["sample"] < m["n_train"]
     phases = [s["phase"] for s in m["steps"]]
-    assert phases[0] == "forward" and phases[-1] == "update"
+    assert phases[0] == "forward"
+    assert phases[-1] == "update"
     assert sorted(set(phases)) == ["backward", "cost", "forward", "update"]
     first = m["steps"][0]
     assert first["name"] == "weighted sum, layer 1"
     assert first["equation"] == r"z_{1} = x\cdot W_{1} + b_{1}"
     assert first["highlight"] == {"neurons": [0, 1], "weights": [1]}
     names = [s["name"] for s in m["steps"]]
-    assert "update W₂, layer 2" in names and "chain rule: δ, layer 1" in names
+    assert "update W₂, layer 2" in names
+    assert "chain rule: δ, layer 1" in names
     update = next(s for s in m["steps"] if s["name"] == "update W₁, layer 1")
     assert (
         update["equation"]
@@ -308,7 +318,8 @@ def test_step_trains_one_epoch_and_shows_the_math_of_one_sample(client):
     assert update["highlight"] == {"neurons": [], "weights": [1]}
     # A second step explains the same sample, from the weights after the first.
     m2 = client.post(f"/api/sessions/{sid}/step").json()
-    assert m2["sample"] == m["sample"] and m2["epoch"] == 1
+    assert m2["sample"] == m["sample"]
+    assert m2["epoch"] == 1
 
 
 def test_the_math_is_nnmaths_own_trace():
@@ -328,7 +339,8 @@ def test_the_math_is_nnmaths_own_trace():
         r"\quad\text{(sigmoid output with binary\_cross\_entropy loss)}"
     )
     assert page["cost"] == trace.cost
-    assert page["sample"] == 7 and page["epoch"] == 3
+    assert page["sample"] == 7
+    assert page["epoch"] == 3
     assert s.epoch == 3  # explaining does not train
 
 
@@ -347,7 +359,8 @@ def test_clicking_a_sample_explains_it(client):
         ({}, r'the body must be \{"sample"'),
     ]:
         r = client.post(f"/api/sessions/{sid}/explain", json=body)
-        assert r.status_code == 400 and r.json()["setting"] == "sample"
+        assert r.status_code == 400
+        assert r.json()["setting"] == "sample"
         assert re.search(message, r.json()["error"]), r.json()["error"]
 
 
@@ -373,7 +386,8 @@ def test_reset_and_regenerate(client):
     client.post(f"/api/sessions/{sid}/step")
     assert frame(client, sid)["weights"] != w0
     client.post(f"/api/sessions/{sid}/reset")
-    assert frame(client, sid)["weights"] == w0 and frame(client, sid)["epoch"] == 0
+    assert frame(client, sid)["weights"] == w0
+    assert frame(client, sid)["epoch"] == 0
     r = client.post(f"/api/sessions/{sid}/regenerate").json()
     assert r["settings"]["seed"] == 8
     assert r["train"]["points"] != points0
@@ -393,7 +407,8 @@ def test_a_diverging_run_stops_with_a_message_until_reset(client):
     assert f["error"].startswith("training diverged in epoch 1")
     assert "Lower the learning rate" in f["error"]
     r = client.post(f"/api/sessions/{sid}/play")
-    assert r.status_code == 409 and "Press reset to start again" in r.json()["error"]
+    assert r.status_code == 409
+    assert "Press reset to start again" in r.json()["error"]
     client.post(f"/api/sessions/{sid}/reset")
     assert frame(client, sid)["error"] is None
 
@@ -420,9 +435,11 @@ def test_two_sessions_are_independent(client):
         client.post(f"/api/sessions/{a}/step")
     client.post(f"/api/sessions/{a}/settings", json={"learning_rate": 1, "hidden": [2, 2]})
     fb = frame(client, b)
-    assert fb["epoch"] == 0 and fb["weights"] == wb
+    assert fb["epoch"] == 0
+    assert fb["weights"] == wb
     body = client.get(f"/api/sessions/{b}").json()
-    assert body["settings"]["learning_rate"] == 0.03 and body["layer_sizes"] == [2, 4, 1]
+    assert body["settings"]["learning_rate"] == 0.03
+    assert body["layer_sizes"] == [2, 4, 1]
     # an upload goes to its own session only
     r = client.post(
         f"/api/sessions/{a}/upload?name=pets.csv", content=csv_bytes(60, np.random.default_rng(0))
@@ -459,7 +476,8 @@ def test_a_session_without_a_socket_is_freed_after_the_idle_timeout():
     now = time.monotonic()
     assert registry.reap(now + 10) == []
     assert registry.reap(now + 31) == [idle]
-    assert idle not in registry and connected in registry
+    assert idle not in registry
+    assert connected in registry
     registry.disconnect(connected)
     assert connected not in registry
 
@@ -473,7 +491,8 @@ def test_requests_from_another_site_are_refused(client):
     sid = new_session(client)
     evil = {"origin": "https://example.com"}
     r = client.post(f"/api/sessions/{sid}/settings", json={"noise": 50}, headers=evil)
-    assert r.status_code == 403 and r.json()["error"] == "requests from other sites are refused"
+    assert r.status_code == 403
+    assert r.json()["error"] == "requests from other sites are refused"
     assert client.post("/api/sessions", json={}, headers=evil).status_code == 403
     with pytest.raises(WebSocketDisconnect):
         with client.websocket_connect(f"/api/sessions/{sid}/stream", headers=evil) as ws:
@@ -484,14 +503,18 @@ def test_requests_from_another_site_are_refused(client):
     assert r.status_code == 200
 
 
+def _receive_until_closed(ws) -> None:
+    while True:
+        ws.receive_json()
+
+
 def test_deleting_a_session_closes_its_socket(client):
     sid = new_session(client)
     with client.websocket_connect(f"/api/sessions/{sid}/stream") as ws:
         ws.receive_json()
         client.delete(f"/api/sessions/{sid}")
         with pytest.raises(WebSocketDisconnect):
-            while True:
-                ws.receive_json()
+            _receive_until_closed(ws)
 
 
 def test_too_many_sessions_are_refused():
@@ -499,7 +522,8 @@ def test_too_many_sessions_are_refused():
         new_session(c)
         new_session(c)
         r = c.post("/api/sessions", json={})
-        assert r.status_code == 503 and "close a tab" in r.json()["error"]
+        assert r.status_code == 503
+        assert "close a tab" in r.json()["error"]
 
 
 # ---------------------------------------------------------------------------- uploads
@@ -517,9 +541,11 @@ def test_an_uploaded_csv_trains_with_any_number_of_classes(client):
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["settings"]["dataset"] == "csv"
-    assert body["settings"]["x1_column"] == "height" and body["settings"]["x2_column"] == "weight"
+    assert body["settings"]["x1_column"] == "height"
+    assert body["settings"]["x2_column"] == "weight"
     assert body["settings"]["target_column"] == "kind"
-    assert body["kind"] == "multiclass" and body["classes"] == ["cat", "dog", "owl"]
+    assert body["kind"] == "multiclass"
+    assert body["classes"] == ["cat", "dog", "owl"]
     assert body["upload"] == {
         "name": "pets.csv",
         "columns": ["height", "weight", "note", "kind"],
@@ -544,7 +570,8 @@ def test_an_uploaded_csv_with_a_numeric_target_is_regression(client):
     rows = "\n".join(f"{a:.4f},{b:.4f},{a + 2 * b:.4f}" for a, b in x)
     sid = new_session(client)
     r = upload(client, sid, f"a,b,price\n{rows}\n".encode())
-    assert r.json()["kind"] == "regression" and r.json()["loss"] == "mse"
+    assert r.json()["kind"] == "regression"
+    assert r.json()["loss"] == "mse"
     assert r.json()["target_name"] == "price (standardized)"
     assert r.json()["settings"]["target_column"] == "price"
     y = np.array(r.json()["train"]["target"] + r.json()["test"]["target"])
@@ -558,7 +585,8 @@ def test_an_uploaded_csv_with_a_numeric_target_is_regression(client):
 def test_an_uploaded_csv_with_integer_labels_is_classification():
     t = datasets.read_csv(b"a,b,y\n0,1,0\n1,0,1\n2,2,1\n1,1,0\n", "t.csv")
     d = datasets.csv_data(t, "a", "b", "y")
-    assert d.kind == "binary" and d.classes == ["0", "1"]
+    assert d.kind == "binary"
+    assert d.classes == ["0", "1"]
 
 
 def test_an_upload_that_is_too_big_is_refused(client):
@@ -572,7 +600,8 @@ def test_an_upload_that_is_too_big_is_refused(client):
     # without a Content-Length (chunked), the stream is cut at the limit
     chunks = (big[i : i + 65536] for i in range(0, len(big), 65536))
     r = client.post(f"/api/sessions/{sid}/upload?name=big.csv", content=chunks)
-    assert r.status_code == 413 and "too big" in r.json()["error"]
+    assert r.status_code == 413
+    assert "too big" in r.json()["error"]
     assert client.get(f"/api/sessions/{sid}").json()["settings"]["dataset"] == "circle"
 
 
@@ -587,7 +616,8 @@ def test_an_upload_that_is_too_big_is_refused(client):
 def test_an_empty_upload_is_refused(client, content, message):
     sid = new_session(client)
     r = upload(client, sid, content, name="empty.csv")
-    assert r.status_code == 400 and r.json()["setting"] == "upload"
+    assert r.status_code == 400
+    assert r.json()["setting"] == "upload"
     assert re.search(message, r.json()["error"]), r.json()["error"]
 
 
@@ -693,12 +723,14 @@ def test_the_onnx_file_computes_what_the_network_does(client):
 # ---------------------------------------------------------------------------- the page
 def test_the_page_and_its_files_are_served(client):
     r = client.get("/")
-    assert r.status_code == 200 and "<title>nnmath playground</title>" in r.text
+    assert r.status_code == 200
+    assert "<title>nnmath playground</title>" in r.text
     for src in re.findall(r'(?:src|href)="(/static/[^"]+)"', r.text):
         assert client.get(src).status_code == 200, src
     css = client.get("/static/vendor/katex/katex.min.css").text
     fonts = set(re.findall(r"url\((fonts/[^)]+\.woff2)\)", css))
-    assert fonts and all((STATIC / "vendor" / "katex" / f).is_file() for f in fonts)
+    assert fonts
+    assert all((STATIC / "vendor" / "katex" / f).is_file() for f in fonts)
     assert "http://" not in client.get("/static/app.js").text.replace("http://www.w3.org", "")
     previews = client.get("/api/datasets").json()
     assert sorted(previews) == sorted(datasets.DATASETS)
@@ -723,7 +755,8 @@ def test_check_settings_keeps_a_valid_link():
     s = check_settings(
         {"dataset": "spiral", "hidden": [8, 8, 8], "features": ["x1", "x2", "sinx1"]}
     )
-    assert s["hidden"] == [8, 8, 8] and s["loss"] == "cross_entropy"
+    assert s["hidden"] == [8, 8, 8]
+    assert s["loss"] == "cross_entropy"
     assert json.loads(json.dumps(s)) == s
 
 
@@ -802,7 +835,8 @@ def test_the_command_serves_until_ctrl_c():
         url = m.group(1)
         assert int(m.group(2)) != 0
         page = httpx2.get(url, timeout=30)
-        assert page.status_code == 200 and "nnmath playground" in page.text
+        assert page.status_code == 200
+        assert "nnmath playground" in page.text
         r = httpx2.post(url + "api/sessions", json={"hidden": [2]}, timeout=30)
         assert r.status_code == 201
         proc.send_signal(signal.SIGINT)
@@ -812,7 +846,8 @@ def test_the_command_serves_until_ctrl_c():
             proc.kill()
             proc.communicate()
     assert proc.returncode in (0, 130)
-    assert "Traceback" not in err and err == "", err
+    assert "Traceback" not in err, err
+    assert err == "", err
     assert out.splitlines()[-1] == "nnmath playground: stopped"
 
 
@@ -837,7 +872,8 @@ def test_datasets_module_noise_and_split():
     noisy = datasets.generate("circle", 300, 50, np.random.default_rng(0))
     assert np.abs(noisy.points).max() > np.abs(clean.points).max()
     s = Session({"points": 100, "split": 30})
-    assert s.n_train == 30 and len(s.X_test) == 70
+    assert s.n_train == 30
+    assert len(s.X_test) == 70
 
 
 def test_a_target_with_too_many_labels_is_refused():

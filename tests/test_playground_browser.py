@@ -118,8 +118,10 @@ def test_a_learner_trains_looks_at_the_math_uploads_data_and_stops(server, tmp_p
         ]:  # fmt: skip
             box = page.locator(selector).bounding_box()
             assert box is not None, selector
-            assert box["x"] >= 0 and box["x"] + box["width"] <= 1280, (selector, box)
-            assert box["y"] >= 0 and box["y"] + box["height"] <= 800, (selector, box)
+            assert box["x"] >= 0, (selector, box)
+            assert box["x"] + box["width"] <= 1280, (selector, box)
+            assert box["y"] >= 0, (selector, box)
+            assert box["y"] + box["height"] <= 800, (selector, box)
         assert page.evaluate("document.documentElement.scrollHeight") <= 800
 
         # The link's settings are in force.
@@ -156,7 +158,8 @@ def test_a_learner_trains_looks_at_the_math_uploads_data_and_stops(server, tmp_p
         assert page.locator("#math-body .katex").count() >= 3 * len(names)
         assert page.locator("#math-body .katex-error").count() == 0
         caption = page.inner_text("#math-caption")
-        assert f"start of epoch {trained + 1}" in caption and "Training sample" in caption
+        assert f"start of epoch {trained + 1}" in caption
+        assert "Training sample" in caption
         # its lines point at the network: z₁ = x·W₁ + b₁ is about the inputs, W₁ and layer 1
         page.hover("#math-body .eq >> nth=0")
         assert page.locator("#net.dim").count() == 1

@@ -65,7 +65,8 @@ def test_loss_curve_of_estimator_with_validation(blobs, tmp_path):
         "training cost",
         "validation cost",
     ]
-    assert ax.get_xlabel() == "epoch" and ax.get_ylabel() == "cost C"
+    assert ax.get_xlabel() == "epoch"
+    assert ax.get_ylabel() == "cost C"
     assert "MLPClassifier" in ax.get_title()
     ax.figure.savefig(tmp_path / "loss.png")
 
@@ -118,7 +119,8 @@ def test_loss_curve_draws_on_the_given_axes():
     fig, (left, right) = plt.subplots(1, 2)
     ax = plotting.plot_loss_curve(History(loss_curve=[2.0, 1.0]), ax=right)
     assert ax is right
-    assert len(right.get_lines()) == 1 and not left.get_lines()
+    assert len(right.get_lines()) == 1
+    assert not left.get_lines()
 
 
 @pytest.mark.parametrize("model", [MLPClassifier(), MLPRegressor(), Perceptron()])
@@ -156,7 +158,10 @@ def test_decision_boundary_multiclass(fitted_multiclass, blobs, tmp_path):
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["ant", "bee", "cat"]
     # The grid spans X with a margin on every side.
     (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
-    assert x0 < X[:, 0].min() and x1 > X[:, 0].max() and y0 < X[:, 1].min() and y1 > X[:, 1].max()
+    assert x0 < X[:, 0].min()
+    assert x1 > X[:, 0].max()
+    assert y0 < X[:, 1].min()
+    assert y1 > X[:, 1].max()
     assert "MLPClassifier" in ax.get_title()
     ax.figure.savefig(tmp_path / "boundary.png")
 
@@ -262,9 +267,10 @@ def test_decision_boundary_multilabel_raises(rng):
 def test_without_matplotlib_the_error_says_how_to_install(monkeypatch, blobs, call):
     X, y = blobs
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)  # import now fails
+    if call == "loss":
+        plot, args = plotting.plot_loss_curve, (History(loss_curve=[1.0]),)
+    else:
+        net = Network([2, 1], random_state=0)
+        plot, args = plotting.plot_decision_boundary, (net, X, np.zeros(len(X)))
     with pytest.raises(ImportError, match=r'pip install "nnmath\[plot\]"'):
-        if call == "loss":
-            plotting.plot_loss_curve(History(loss_curve=[1.0]))
-        else:
-            net = Network([2, 1], random_state=0)
-            plotting.plot_decision_boundary(net, X, np.zeros(len(X)))
+        plot(*args)

@@ -105,7 +105,8 @@ def test_other_columns_are_one_hot_with_sorted_categories_and_names(fitted):
         "flag=True",
     ]
     X = fitted.transform(_table())
-    assert X.shape == (4, 7) and X.dtype == np.float64
+    assert X.shape == (4, 7)
+    assert X.dtype == np.float64
     np.testing.assert_array_equal(
         X[:, 2:],
         [
@@ -210,8 +211,10 @@ def test_identifiers_dates_and_counters_are_decided_in_the_open():
     decided = {d.column: (d.kind, d.note) for d in stats.decisions}
     assert decided["row"] == ("drop", "counts the rows (1, 2, 3, …): an identifier; dropped")
     assert decided["id"] == ("drop", "a distinct value in every row: an identifier; dropped")
-    assert decided["seen"][0] == "date" and "days" in decided["seen"][1]
-    assert decided["mass"] == ("numeric", None) and decided["island"] == ("category", None)
+    assert decided["seen"][0] == "date"
+    assert "days" in decided["seen"][1]
+    assert decided["mass"] == ("numeric", None)
+    assert decided["island"] == ("category", None)
     assert pre.feature_names_in_ == ["mass", "bill", "island", "sex", "seen"]
     assert pre.dropped_ == {"row": decided["row"][1], "id": decided["id"][1]}
     assert stats.missing == {"mass": 7, "bill": 3, "island": 5, "sex": 11, "seen": 4}
@@ -247,8 +250,10 @@ def test_the_overrides_keep_drop_or_read_a_column_as_numbers():
     pre = TabularPreprocessor(
         target="y", drop=("island",), categorical=("id",), numeric=("mass", "row")
     ).fit(frame)
-    assert "island" not in pre.feature_names_in_ and len(pre.categories_["id"]) == 300
-    assert "row" in pre.numeric_ and pre.text_as_missing_ == ["mass"]
+    assert "island" not in pre.feature_names_in_
+    assert len(pre.categories_["id"]) == 300
+    assert "row" in pre.numeric_
+    assert pre.text_as_missing_ == ["mass"]
     X = pre.transform(frame.head(6))  # "forty" is missing: the median
     assert X[5, pre.get_feature_names_out().index("mass")] == pytest.approx(
         (pre.fill_["mass"] - pre.numeric_["mass"]["mean"]) / pre.numeric_["mass"]["scale"]
@@ -266,7 +271,8 @@ def test_a_column_of_numbers_with_a_few_cells_that_are_not_is_reported():
     with pytest.raises(BadCellsError) as error:
         TabularPreprocessor(target="y").fit(frame.assign(mass=text))
     assert (error.value.column, error.value.rows) == ("mass", [10, 147, 200])
-    assert error.value.cells == ["forty", "3,825", "1,204"] and error.value.count == 3
+    assert error.value.cells == ["forty", "3,825", "1,204"]
+    assert error.value.count == 3
     assert not error.value.thousands  # "forty" is not a number with a separator
     only_thousands = text.copy()
     only_thousands[10] = "4,000"
@@ -289,7 +295,8 @@ def test_a_column_with_no_values_is_dropped():
 def test_dates_become_days_and_the_yearly_cycle():
     t = np.array(["2020-01-01", "2020-07-01", None, "2021-01-01"], dtype=object)
     pre = TabularPreprocessor().fit({"when": t})
-    assert pre.kind("when") == "date" and pre.dates_["when"]["format"] == "%Y-%m-%d"
+    assert pre.kind("when") == "date"
+    assert pre.dates_["when"]["format"] == "%Y-%m-%d"
     d = np.array([18262.0, 18444.0, 18628.0])  # days since 1970-01-01
     assert pre.fill_["when"] == 18444.0  # the median date fills the missing one
     filled = np.array([18262.0, 18444.0, 18444.0, 18628.0])
@@ -306,7 +313,8 @@ def test_dates_become_days_and_the_yearly_cycle():
 def test_times_of_day_add_the_daily_cycle_and_timestamps_are_dates():
     stamps = pd.Series(pd.to_datetime(["2020-01-01 06:00", "2020-01-02 18:00", "2020-01-05 00:00"]))
     pre = TabularPreprocessor().fit(pd.DataFrame({"t": stamps}))
-    assert pre.dates_["t"]["daily"] and pre.dates_["t"]["format"] is None
+    assert pre.dates_["t"]["daily"]
+    assert pre.dates_["t"]["format"] is None
     X = pre.transform(pd.DataFrame({"t": stamps}))
     np.testing.assert_allclose(X[0, 3:], [np.sin(np.pi / 2), np.cos(np.pi / 2)], atol=1e-12)
     aware = pd.DataFrame({"t": stamps.dt.tz_localize("Europe/Paris")})  # 1 hour ahead of UTC
@@ -318,7 +326,8 @@ def test_a_date_cell_that_is_not_a_date_is_reported():
     values = np.array(["2020-01-01"] * 30 + ["someday"], dtype=object)
     with pytest.raises(BadCellsError) as error:
         TabularPreprocessor().fit({"when": values})
-    assert error.value.kind == "dates" and error.value.rows == [30]
+    assert error.value.kind == "dates"
+    assert error.value.rows == [30]
 
 
 # ============================================================================ in batches
@@ -331,7 +340,8 @@ def test_statistics_in_batches_equal_those_of_the_whole_table():
     for start in range(0, 1000, 137):
         parts.update(frame.iloc[start : start + 137].reset_index(drop=True))
     got = parts.finish()
-    assert got["categories"] == expected["categories"] and got["fill"] == expected["fill"]
+    assert got["categories"] == expected["categories"]
+    assert got["fill"] == expected["fill"]
     assert got["dropped"] == expected["dropped"]
     for kind in ("numeric", "dates"):
         for name, stats in expected[kind].items():
@@ -392,17 +402,19 @@ def test_the_task_is_inferred_from_the_target(values, task, classes):
     if classes is not None:
         assert stats.classes.tolist() == classes
     else:
-        assert stats.mean == pytest.approx(values.mean()) and stats.scale > 0
+        assert stats.mean == pytest.approx(values.mean())
+        assert stats.scale > 0
 
 
 def test_the_target_in_batches_and_too_many_classes():
     stats = TargetStatistics(max_classes=5)
     for k in range(3):
         stats.update(np.array([f"id{3 * k + i}" for i in range(3)], dtype=object))
-    assert stats.finish() == "classification" and stats.too_many
+    assert stats.finish() == "classification"
+    assert stats.too_many
+    text = TargetStatistics(task="regression")
+    text.update(np.array(["a", "b"], dtype=object))
     with pytest.raises(ValueError, match="regression needs numbers"):
-        text = TargetStatistics(task="regression")
-        text.update(np.array(["a", "b"], dtype=object))
         text.finish()
 
 
@@ -427,7 +439,8 @@ def test_the_report_says_what_is_filled_unseen_or_unreadable(fitted):
     }
     report = fitted.report(table)
     assert report.missing == {"size": [1, 2], "color": [2]}
-    assert report.unseen == {"color": {"purple": [1, 3]}} and report.bad == {"size": [2]}
+    assert report.unseen == {"color": {"purple": [1, 3]}}
+    assert report.bad == {"size": [2]}
     with pytest.raises(ValueError, match=r"^column 'size' holds numbers, but row 2 has 'two'$"):
         fitted.transform(table)
 
@@ -574,7 +587,8 @@ def test_missing_mask_finds_every_kind_of_missing_value():
     )
     assert not missing_mask(np.array([1, 2, 3])).any()
     x, bad = numbers(np.array(["1e3", " 2 ", "x", None], dtype=object))
-    assert x[:2].tolist() == [1000.0, 2.0] and bad.tolist() == [False, False, True, False]
+    assert x[:2].tolist() == [1000.0, 2.0]
+    assert bad.tolist() == [False, False, True, False]
 
 
 def test_a_table_with_only_the_target_or_no_rows_is_refused():

@@ -227,7 +227,7 @@ def test_adaptive_schedule_in_training(linear_data):
 
 # ---------------------------------------------------------------- bad input
 @pytest.mark.parametrize(
-    "kwargs,match",
+    ("kwargs", "match"),
     [
         ({"epochs": 0}, "epochs must be an integer >= 1"),
         ({"batch_size": 0}, r"batch_size must be None \(full batch\) or an integer >= 1"),
@@ -425,7 +425,8 @@ def test_an_epoch_visits_the_chunks_in_a_drawn_order():
         return tuple(int(b[0]) for b in batches)
 
     orders = {chunk_order(seed) for seed in range(8)}
-    assert len(orders) > 1 and all(sorted(o) == [0, 1, 2] for o in orders)
+    assert len(orders) > 1
+    assert all(sorted(o) == [0, 1, 2] for o in orders)
     assert chunk_order(3) == chunk_order(3)  # same seed, same epoch
 
 

@@ -85,8 +85,11 @@ _SHADOWED = ("explain", "gradcheck")
 
 
 class _Package(types.ModuleType):
-    """The package's module type: keeps ``nnmath.explain`` and ``nnmath.gradcheck`` the
-    functions when their modules are imported."""
+    """The package's module type, which keeps ``nnmath.explain`` a function.
+
+    It keeps ``nnmath.explain`` and ``nnmath.gradcheck`` the functions when their modules
+    are imported.
+    """
 
     def __setattr__(self, name: str, value) -> None:
         # NOTE: importing the submodule nnmath.explain (or nnmath.gradcheck) makes Python

@@ -59,6 +59,7 @@ class Activation:
     derivative_formula: str = ""
 
     def __call__(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """Return σ(z), elementwise, written into ``out`` when it is given."""
         raise NotImplementedError
 
     def derivative(self, z: np.ndarray) -> np.ndarray:
@@ -66,8 +67,10 @@ class Activation:
         return self.derivative_from_output(self(_as_array(z)))
 
     def derivative_from_output(self, a: np.ndarray) -> np.ndarray:
-        """da/dz computed from the output a = σ(z), the way backpropagation uses it
-        (elementwise, same shape as ``a``; softmax: its Jacobian)."""
+        """Compute da/dz from the output a = σ(z), the way backpropagation uses it.
+
+        Elementwise, same shape as ``a``; for softmax, its Jacobian.
+        """
         raise NotImplementedError
 
     def backward(self, dC_da: np.ndarray, a: np.ndarray, inplace: bool = False) -> np.ndarray:
@@ -87,12 +90,15 @@ class Activation:
         return dC_da * da_dz
 
     def __repr__(self) -> str:
+        """Return the class's name with its parameters."""
         return f"{type(self).__name__}()"
 
     def __eq__(self, other: object) -> bool:
+        """Compare by class and parameters."""
         return type(self) is type(other) and vars(self) == vars(other)
 
     def __hash__(self) -> int:
+        """Hash the class's name and parameters, consistently with ``__eq__``."""
         return hash((type(self).__name__, tuple(sorted(vars(self).items()))))
 
 
@@ -108,6 +114,7 @@ class Sigmoid(Activation):
     derivative_formula = "σ'(z) = σ(z)·(1 − σ(z))"
 
     def __call__(self, z, out=None):
+        """Return σ(z) = 1 / (1 + e^(−z)), without overflow for large ``|z|``."""
         if type(z) is np.ndarray:
             return expit(z, out=out)
         xp = namespace_of(z)
@@ -117,9 +124,11 @@ class Sigmoid(Activation):
         return into(xp.where(z >= 0, 1 / (1 + e), e / (1 + e)), out)
 
     def derivative_from_output(self, a):
+        """Return σ'(z) = a(1 − a) from a = σ(z)."""
         return a * (1 - a)
 
     def backward(self, dC_da, a, inplace=False):
+        """Return ∂C/∂z = ∂C/∂a · a(1 − a)."""
         if inplace:
             dC_da *= a
             dC_dz = dC_da
@@ -141,16 +150,18 @@ class Step(Activation):
     derivative_formula = "σ'(z) = 0"
 
     def __call__(self, z, out=None):
+        """Return 1 where z ≥ 0, else 0."""
         z = _as_array(z)
         xp = namespace_of(z)
         return into(xp.astype(z >= 0, z.dtype), out)
 
     def derivative_from_output(self, a):
+        """Return zeros: the step's derivative is 0 wherever it is defined."""
         return namespace_of(a).zeros_like(a)
 
 
 def _as_array(z):
-    """z itself when it is an array of any library; a NumPy array otherwise."""
+    """Return ``z`` itself when it is an array of any library; a NumPy array otherwise."""
     return z if hasattr(z, "__array_namespace__") or hasattr(z, "device") else np.asarray(z)
 
 
@@ -162,11 +173,13 @@ class Tanh(Activation):
     derivative_formula = "σ'(z) = 1 − tanh²(z)"
 
     def __call__(self, z, out=None):
+        """Return tanh(z)."""
         if type(z) is np.ndarray:
             return np.tanh(z, out=out)
         return into(namespace_of(z).tanh(z), out)
 
     def derivative_from_output(self, a):
+        """Return 1 − a² from a = tanh(z)."""
         return 1 - a * a
 
 
@@ -182,15 +195,18 @@ class ReLU(Activation):
     derivative_formula = "σ'(z) = 1 if z > 0 else 0"
 
     def __call__(self, z, out=None):
+        """Return max(0, z)."""
         if type(z) is np.ndarray:
             return np.maximum(z, 0, out=out)
         return into(namespace_of(z).maximum(z, 0.0), out)
 
     def derivative_from_output(self, a):
+        """Return 1 where a > 0, else 0."""
         xp = namespace_of(a)
         return xp.astype(a > 0, a.dtype)
 
     def backward(self, dC_da, a, inplace=False):
+        """Return ∂C/∂z = ∂C/∂a · 1[a > 0]."""
         # ∂C/∂a · 1[a > 0]; on NumPy a multiply by the mask is several times faster than
         # a masked assignment.
         if type(dC_da) is np.ndarray:
@@ -218,16 +234,19 @@ class LeakyReLU(Activation):
         self.negative_slope = float(negative_slope)
 
     def __call__(self, z, out=None):
+        """Return z where z > 0, else ``negative_slope`` · z."""
         z = _as_array(z)
         xp = namespace_of(z)
         return into(xp.where(z > 0, z, z * self.negative_slope), out)
 
     def derivative_from_output(self, a):
+        """Return 1 where a > 0, else ``negative_slope``."""
         # a > 0 exactly when z > 0, since the slope is positive.
         xp = namespace_of(a)
         return xp.where(a > 0, xp.ones_like(a), xp.full_like(a, self.negative_slope))
 
     def __repr__(self):
+        """Return ``LeakyReLU(negative_slope=…)``."""
         return f"LeakyReLU(negative_slope={self.negative_slope})"
 
 
@@ -239,6 +258,7 @@ class Identity(Activation):
     derivative_formula = "σ'(z) = 1"
 
     def __call__(self, z, out=None):
+        """Return a copy of z (or z written into ``out``)."""
         z = _as_array(z)
         if out is None:
             return namespace_of(z).asarray(z, copy=True)
@@ -247,9 +267,11 @@ class Identity(Activation):
         return out
 
     def derivative_from_output(self, a):
+        """Return ones, the identity's derivative."""
         return namespace_of(a).ones_like(a)
 
     def backward(self, dC_da, a, inplace=False):
+        """Return ∂C/∂a unchanged (a copy unless ``inplace``)."""
         return dC_da if inplace else namespace_of(dC_da).asarray(dC_da, copy=True)
 
 
@@ -261,11 +283,13 @@ class Exp(Activation):
     derivative_formula = "σ'(z) = e^z"
 
     def __call__(self, z, out=None):
+        """Return e^z."""
         if type(z) is np.ndarray:
             return np.exp(z, out=out)
         return into(namespace_of(z).exp(z), out)
 
     def derivative_from_output(self, a):
+        """Return e^z itself (a copy of ``a``), the exponential's derivative."""
         return namespace_of(a).asarray(a, copy=True)
 
 
@@ -286,6 +310,7 @@ class Softmax(Activation):
     derivative_formula = "∂σₖ/∂zⱼ = σₖ(δₖⱼ − σⱼ)"
 
     def __call__(self, z, out=None):
+        """Return the softmax over the last axis, from z − max(z) so that e^z cannot overflow."""
         z = _as_array(z)
         if type(z) is np.ndarray:
             shifted = np.subtract(z, z.max(axis=-1, keepdims=True), out=out)
@@ -297,11 +322,11 @@ class Softmax(Activation):
         return into(e / xp.sum(e, axis=-1, keepdims=True), out)
 
     def derivative(self, z):
-        """The Jacobian ∂σₖ/∂zⱼ = σₖ(δₖⱼ − σⱼ), shape ``z.shape + (k,)``."""
+        """Return the Jacobian ∂σₖ/∂zⱼ = σₖ(δₖⱼ − σⱼ), shape ``z.shape + (k,)``."""
         return self.derivative_from_output(self(_as_array(z)))
 
     def derivative_from_output(self, a):
-        """The Jacobian ∂σₖ/∂zⱼ = σₖ(δₖⱼ − σⱼ) from σ = ``a``, shape ``a.shape + (k,)``."""
+        """Return the Jacobian ∂σₖ/∂zⱼ = σₖ(δₖⱼ − σⱼ) from σ = ``a``, shape ``a.shape + (k,)``."""
         if type(a) is np.ndarray:
             eye = np.eye(a.shape[-1], dtype=a.dtype)
         else:
@@ -309,6 +334,7 @@ class Softmax(Activation):
         return a[..., :, None] * (eye - a[..., None, :])
 
     def backward(self, dC_da, a, inplace=False):
+        """Return ∂C/∂z = σ ⊙ (∂C/∂a − Σⱼ ∂C/∂aⱼ σⱼ), the Jacobian product without the Jacobian."""
         xp = namespace_of(dC_da)
         weighted = xp.sum(dC_da * a, axis=-1, keepdims=True)
         if inplace:
@@ -334,7 +360,7 @@ _REGISTRY: dict[str, type[Activation]] = {
 
 
 def names() -> list[str]:
-    """The activation names :func:`get` accepts, sorted."""
+    """Return the activation names :func:`get` accepts, sorted."""
     return sorted(_REGISTRY)
 
 

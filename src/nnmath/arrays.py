@@ -65,9 +65,10 @@ def _compat():
 
 
 def namespace(xp=None):
-    """The array namespace for ``xp``: None or numpy → the numpy module itself; a library
-    module (``torch``, ``cupy``, ``array_api_strict``) or an ``array_api_compat``
-    namespace → its array-API namespace.
+    """Return the array namespace for ``xp``.
+
+    None or numpy → the numpy module itself; a library module (``torch``, ``cupy``,
+    ``array_api_strict``) or an ``array_api_compat`` namespace → its array-API namespace.
 
     Raises ValueError for anything that is not an array library.
 
@@ -95,7 +96,7 @@ def namespace(xp=None):
 
 
 def namespace_of(x):
-    """The namespace of an array (numpy itself for a NumPy array).
+    """Return the namespace of an array (numpy itself for a NumPy array).
 
     Examples
     --------
@@ -109,7 +110,7 @@ def namespace_of(x):
 
 
 def is_numpy(xp) -> bool:
-    """True for the numpy namespace.
+    """Return True for the numpy namespace.
 
     Examples
     --------
@@ -120,7 +121,7 @@ def is_numpy(xp) -> bool:
 
 
 def name(xp) -> str:
-    """The library's short name: "numpy", "torch", "cupy", "array_api_strict", …
+    """Return the library's short name: "numpy", "torch", "cupy", "array_api_strict", ….
 
     Examples
     --------
@@ -134,7 +135,7 @@ def name(xp) -> str:
 
 
 def default_device(xp):
-    """The device new arrays of ``xp`` go to when none is named.
+    """Return the device new arrays of ``xp`` go to when none is named.
 
     Examples
     --------
@@ -147,7 +148,7 @@ def default_device(xp):
 
 
 def device_of(x):
-    """The device an array lives on ("cpu" for NumPy).
+    """Return the device an array lives on ("cpu" for NumPy).
 
     Examples
     --------
@@ -160,8 +161,9 @@ def device_of(x):
 
 
 def same_device(a, b) -> bool:
-    """True when two devices are the same (compared by their text, so that "cpu" and
-    torch.device("cpu") agree).
+    """Return True when two devices are the same.
+
+    They are compared by their text, so that "cpu" and torch.device("cpu") agree.
 
     Examples
     --------
@@ -172,7 +174,7 @@ def same_device(a, b) -> bool:
 
 
 def describe(xp, device) -> str:
-    """ "numpy", or the library and device, e.g. "torch on cuda:0", for messages.
+    """Describe a namespace and device for messages: "numpy", or e.g. "torch on cuda:0".
 
     Examples
     --------
@@ -183,7 +185,7 @@ def describe(xp, device) -> str:
 
 
 def float_dtype(xp, dtype: np.dtype):
-    """The float32/float64 dtype object of ``xp`` matching a NumPy dtype.
+    """Return the float32/float64 dtype object of ``xp`` matching a NumPy dtype.
 
     Examples
     --------
@@ -217,9 +219,10 @@ def as_device_array(value, xp, device, dtype=None):
 
 
 def move_to(x, xp, device):
-    """An array of any library as an array of ``xp`` on ``device``: x itself when it is
-    one already, else a copy through the host (for inputs that arrive in another
-    library, such as labels or weights beside a torch X).
+    """Return an array of any library as an array of ``xp`` on ``device``.
+
+    It is x itself when it is one already, else a copy through the host (for inputs that
+    arrive in another library, such as labels or weights beside a torch X).
 
     Examples
     --------
@@ -239,8 +242,7 @@ def move_to(x, xp, device):
 
 
 def to_numpy(x) -> np.ndarray:
-    """A NumPy copy (or the array itself, for NumPy) of an array of any library, on the
-    host.
+    """Return a NumPy copy of an array of any library, on the host (a NumPy array as is).
 
     Examples
     --------
@@ -296,8 +298,10 @@ def vdot(a, b) -> float:
 
 
 def sum_of_squares(a) -> float:
-    """Σ aᵢ², a Python float: infinite or NaN exactly when some entry is (or when the
-    sum overflows), which makes it a one-pass finiteness check.
+    """Return Σ aᵢ² as a Python float.
+
+    It is infinite or NaN exactly when some entry is (or when the sum overflows), which
+    makes it a one-pass finiteness check.
 
     Examples
     --------
@@ -309,8 +313,9 @@ def sum_of_squares(a) -> float:
 
 
 def namespace_by_name(library: str):
-    """The namespace of a library named by :func:`name` ("numpy", "torch", …), for a
-    network unpickled in a new process.
+    """Return the namespace of a library named by :func:`name` ("numpy", "torch", …).
+
+    For a network unpickled in a new process.
 
     Examples
     --------
@@ -325,11 +330,12 @@ def namespace_by_name(library: str):
 
 
 class Ops:
-    """The operations the network and the optimizers write into preallocated arrays,
-    for one namespace: ``dot(a, b, out)``, ``add``, ``multiply``, ``divide`` (same
-    arguments), ``sqrt(a, out)`` and ``sum_rows(a, out=…)``; each returns ``out``.
-    ``add_scaled(y, a, x, scratch)`` adds a·x to y in place. :data:`NUMPY_OPS` are
-    NumPy's own functions (``out=`` without a temporary; BLAS's axpy for
+    """Operations that write into preallocated arrays, for one namespace.
+
+    The network and the optimizers use ``dot(a, b, out)``, ``add``, ``multiply``,
+    ``divide`` (same arguments), ``sqrt(a, out)`` and ``sum_rows(a, out=…)``; each returns
+    ``out``. ``add_scaled(y, a, x, scratch)`` adds a·x to y in place. :data:`NUMPY_OPS`
+    are NumPy's own functions (``out=`` without a temporary; BLAS's axpy for
     ``add_scaled``); ``Ops(xp)`` computes the result and copies it in.
 
     Examples
@@ -344,39 +350,46 @@ class Ops:
         self.xp = xp
 
     def __reduce__(self):  # a module does not pickle: the library by name
+        """Pickle by the library's name, since a module does not pickle."""
         return ops_by_name, (name(self.xp),)
 
     @staticmethod
     def dot(a, b, out):
+        """Write the matrix product a @ b into ``out``."""
         out[...] = a @ b
         return out
 
     @staticmethod
     def add(a, b, out):
+        """Write a + b into ``out``."""
         out[...] = a + b
         return out
 
     @staticmethod
     def multiply(a, b, out):
+        """Write a * b into ``out``."""
         out[...] = a * b
         return out
 
     @staticmethod
     def divide(a, b, out):
+        """Write a / b into ``out``."""
         out[...] = a / b
         return out
 
     def sqrt(self, a, out):
+        """Write √a into ``out``."""
         out[...] = self.xp.sqrt(a)
         return out
 
     def sum_rows(self, a, out):
+        """Write the sum of a's rows into ``out``."""
         out[...] = self.xp.sum(a, axis=0)
         return out
 
     @staticmethod
     def add_scaled(y, a: float, x, scratch):
-        """y += a·x (``scratch``, shaped as x, keeps NumPy free of a temporary)."""
+        """Add a·x to y in place (``scratch``, shaped as x, keeps NumPy free of a temporary)."""
         y += x * a
         return y
 
@@ -401,9 +414,11 @@ AXPY_MAX_SIZE = 8192
 
 
 def axpy_for(y):
-    """BLAS's axpy (y ← y + a·x in one pass, each entry rounded once) when it can update
-    ``y`` in place — a writeable, contiguous float32/float64 NumPy array of at most
-    :data:`AXPY_MAX_SIZE` entries — else None (the caller takes NumPy's two passes).
+    """Return BLAS's axpy for ``y`` when it can update it in place, else None.
+
+    Axpy computes y ← y + a·x in one pass, each entry rounded once. It applies to a
+    writeable, contiguous float32/float64 NumPy array of at most :data:`AXPY_MAX_SIZE`
+    entries; for any other the caller takes NumPy's two passes.
 
     Examples
     --------
@@ -468,9 +483,11 @@ def ops_by_name(library: str):
 
 
 class RandomStream:
-    """Uniform draws on a device, from a NumPy Generator: the library's own generator
-    (torch, cupy) seeded once from ``rng``, so that no draw crosses from the host;
-    NumPy draws directly, and other libraries draw on the host and move the result.
+    """Uniform draws on a device, from a NumPy Generator.
+
+    The library's own generator (torch, cupy) is seeded once from ``rng``, so that no draw
+    crosses from the host; NumPy draws directly, and other libraries draw on the host and
+    move the result.
 
     Examples
     --------

@@ -32,9 +32,11 @@ __all__ = [
 
 
 def input_namespace(X):
-    """(xp, device) an estimator trains and predicts in for X: the namespace and device
-    of X when scikit-learn's ``array_api_dispatch`` is on and X is an array of another
-    library (PyTorch, CuPy, …); NumPy otherwise, as scikit-learn does.
+    """Return the (xp, device) an estimator trains and predicts in for X.
+
+    They are the namespace and device of X when scikit-learn's ``array_api_dispatch`` is
+    on and X is an array of another library (PyTorch, CuPy, …); NumPy otherwise, as
+    scikit-learn does.
 
     Examples
     --------
@@ -51,8 +53,10 @@ def input_namespace(X):
 
 
 def same_namespace(estimator, X, method: str) -> None:
-    """With array-API dispatch, raise ValueError unless X is of the library and on the
-    device the estimator was fitted on (scikit-learn's check and message).
+    """Check that X is of the library and on the device the estimator was fitted on.
+
+    With array-API dispatch, raise ValueError unless it is (scikit-learn's check and
+    message).
 
     Examples
     --------
@@ -78,7 +82,7 @@ def same_namespace(estimator, X, method: str) -> None:
 
 
 def flat(a):
-    """A column as a 1-D array, in its own library.
+    """Return a column as a 1-D array, in its own library.
 
     Examples
     --------
@@ -89,7 +93,7 @@ def flat(a):
 
 
 def float_dtypes(xp) -> tuple:
-    """The float dtypes validate_data may return, float64 first, in ``xp``.
+    """Return the float dtypes validate_data may return, float64 first, in ``xp``.
 
     Examples
     --------
@@ -100,8 +104,10 @@ def float_dtypes(xp) -> tuple:
 
 
 def as_float(Y, like):
-    """Targets Y (labels encoded by a binarizer, or numbers) as floats of ``like``'s
-    library, dtype and device (a NumPy Y crosses to the device once, at fit).
+    """Return targets Y as floats of ``like``'s library, dtype and device.
+
+    Y holds labels encoded by a binarizer, or numbers; a NumPy Y crosses to the device
+    once, at fit.
 
     Examples
     --------
@@ -115,9 +121,10 @@ def as_float(Y, like):
 
 
 def labels_to(y, xp, device):
-    """y in X's library and device when it is an array of another library or device
-    (scikit-learn's array-API estimators move y to X's namespace); NumPy arrays and
-    lists stay on the host (they may hold strings, which other libraries cannot).
+    """Move y to X's library and device when it is an array of another library or device.
+
+    scikit-learn's array-API estimators move y to X's namespace; NumPy arrays and lists
+    stay on the host (they may hold strings, which other libraries cannot).
 
     Examples
     --------

@@ -68,7 +68,7 @@ __all__ = [
 
 
 def is_collection(*objects) -> bool:
-    """True when any of ``objects`` is a Dask collection (array, dataframe, …).
+    """Return True when any of ``objects`` is a Dask collection (array, dataframe, …).
 
     Never imports dask: a program that has not imported it holds no collection.
 
@@ -84,8 +84,9 @@ def is_collection(*objects) -> bool:
 
 
 def client_or_none():
-    """The ``distributed.Client`` that ``dask.compute`` would use now, or None (no
-    client, or dask's config names a local scheduler).
+    """Return the ``distributed.Client`` that ``dask.compute`` would use now, or None.
+
+    None means no client, or dask's config names a local scheduler.
 
     Examples
     --------
@@ -150,7 +151,7 @@ class RowBlocks:
 
 
 def _is_frame(x) -> bool:
-    """A dask DataFrame (dask arrays have no divisions)."""
+    """Return True for a dask DataFrame (dask arrays have no divisions)."""
     return hasattr(x, "divisions") and getattr(x, "ndim", 0) == 2
 
 
@@ -211,7 +212,7 @@ def _blocks_of(v, name: str, X_rows: tuple | None, n_chunks: int, ndim_max: int)
 
 
 def _numpy_dtype(t) -> np.dtype:
-    """A column's dtype as NumPy's; object for pandas' own (text, categories)."""
+    """Return a column's dtype as NumPy's; object for pandas' own (text, categories)."""
     try:
         return np.dtype(t)
     except TypeError:
@@ -274,7 +275,7 @@ def row_blocks(X, y=None, sample_weight=None) -> RowBlocks:
 
 
 def _as_numpy(v):
-    """A chunk (NumPy array, pandas frame or series) as a NumPy array."""
+    """Return a chunk (NumPy array, pandas frame or series) as a NumPy array."""
     return v.to_numpy() if hasattr(v, "to_numpy") else np.asarray(v)
 
 
@@ -284,8 +285,9 @@ def _unique(y) -> np.ndarray:
 
 
 def unique_labels(blocks: RowBlocks) -> np.ndarray:
-    """The sorted distinct labels of a 1-D y, computed chunk by chunk on the cluster
-    (only the labels come back).
+    """Return the sorted distinct labels of a 1-D y, computed chunk by chunk on the cluster.
+
+    Only the labels come back.
 
     Examples
     --------
@@ -302,8 +304,10 @@ def unique_labels(blocks: RowBlocks) -> np.ndarray:
 
 # ---------------------------------------------------------------------------- chunks
 class ChunkChecks:
-    """What an estimator's fit does to one chunk: X checked and converted, the targets
-    encoded as the network's outputs, the weights checked. Called on the workers.
+    """What an estimator's fit does to one chunk, called on the workers.
+
+    X is checked and converted, the targets encoded as the network's outputs, the weights
+    checked.
 
     Parameters
     ----------
@@ -338,6 +342,7 @@ class ChunkChecks:
         self.nonnegative = nonnegative
 
     def __call__(self, X, y=None, sample_weight=None):
+        """Return the chunk (X, Y, sample_weight) checked, encoded and converted."""
         from sklearn.utils import check_array
         from sklearn.utils.validation import _check_sample_weight
 
@@ -385,8 +390,10 @@ def _apply(fn, *args):
 
 
 def prepare(blocks: RowBlocks, checks: Callable) -> list:
-    """Each chunk as ``checks(X_k, y_k, w_k)`` (e.g. a :class:`ChunkChecks`), as
-    dask.delayed objects: nothing is computed yet; ``checks`` travels once.
+    """Return each chunk as ``checks(X_k, y_k, w_k)``, as dask.delayed objects.
+
+    ``checks`` is e.g. a :class:`ChunkChecks`. Nothing is computed yet; ``checks`` travels
+    once.
 
     Examples
     --------
@@ -413,8 +420,10 @@ def _split_chunk(chunk: tuple, seed: int, fraction: float, validation: bool) -> 
 
 
 def split(prepared: list, fraction: float, rng: np.random.Generator) -> tuple[list, list]:
-    """(training, validation) chunks: in each chunk, every row goes to the validation
-    set with probability ``fraction``, drawn from a seed per chunk taken from ``rng``.
+    """Split chunks into (training, validation) chunks.
+
+    In each chunk, every row goes to the validation set with probability ``fraction``,
+    drawn from a seed per chunk taken from ``rng``.
 
     Not scikit-learn's ``train_test_split`` of the whole data (a shuffle of all rows,
     stratified by class): the validation set is a random ``fraction`` of each chunk,
@@ -454,9 +463,11 @@ _LOCAL = threading.local()
 
 
 def _worker_model(template, token: str):
-    """This thread's own copy of the model (a copy per fit, kept between iterations):
-    backprop writes into the model's gradient and work arrays, so threads and the
-    client never share one."""
+    """Return the thread's own copy of the model (a copy per fit, kept between iterations).
+
+    Backprop writes into the model's gradient and work arrays, so threads and the client
+    never share one.
+    """
     models = getattr(_LOCAL, "models", None)
     if models is None:
         models = _LOCAL.models = {}
@@ -469,8 +480,11 @@ def _worker_model(template, token: str):
 
 
 def _shares(template, token, theta, total_weight, alphas, seeds, *chunks):
-    """The sum of the shares of one worker's chunks at θ, added in chunk order: each is
-    backprop(chunk, total_weight=Σw), its part of the whole's cost and gradient."""
+    """Return the sum of the shares of one worker's chunks at θ, added in chunk order.
+
+    Each share is backprop(chunk, total_weight=Σw), its part of the whole's cost and
+    gradient.
+    """
     model = _worker_model(template, token)
     model.theta[...] = theta
     cost, grad = 0.0, None
@@ -546,9 +560,11 @@ class DaskChunks(Chunks):
         )
 
     def cost_and_gradient(self, model, *, alpha: float = 0.0, dropout_rng=None) -> float:
-        """Σ of the chunks' shares at the model's θ, computed where the chunks live:
-        one task per worker, which adds up its chunks' shares; the client adds the
-        workers' sums in order."""
+        """Compute Σ of the chunks' shares at the model's θ, where the chunks live.
+
+        One task per worker adds up its chunks' shares; the client adds the workers' sums
+        in order.
+        """
         theta = self._theta(model)
         seeds: list[int | None] = [None] * self.n_chunks
         if dropout_rng is not None:
@@ -620,8 +636,9 @@ class _LocalChunks(Chunks):
 
 
 def chunk_data(parts: list, model, keep: int = 3, persist: bool = True) -> Chunks:
-    """The training data of prepared chunks (dask.delayed, e.g. from :func:`prepare`
-    or :func:`split`), each cut to its first ``keep`` entries.
+    """Return the training data of prepared chunks, each cut to its first ``keep`` entries.
+
+    The chunks are dask.delayed, e.g. from :func:`prepare` or :func:`split`.
 
     With a ``distributed.Client`` (and ``persist``): a :class:`DaskChunks`, the chunks
     computed and kept on the workers in contiguous runs. Otherwise
@@ -675,8 +692,10 @@ def chunk_data(parts: list, model, keep: int = 3, persist: bool = True) -> Chunk
 
 
 def chunk_arrays(data: DaskChunks | _LocalChunks, n_features: int, dtype, label_dtype) -> tuple:
-    """The chunks ``(X, Y, w, y)`` of :func:`chunk_data` (``keep=4``) as the Dask arrays
-    (X, y, sample_weight) that a scorer takes; they read the chunks where they are.
+    """Return the chunks of :func:`chunk_data` as the Dask arrays that a scorer takes.
+
+    The chunks ``(X, Y, w, y)`` (``keep=4``) become (X, y, sample_weight), arrays that
+    read the chunks where they are.
 
     Examples
     --------
@@ -713,7 +732,7 @@ def _call_block(X, estimator, method: str):
 
 
 def _snapshot(estimator):
-    """The estimator as it is now, as one dask.delayed value (it travels once)."""
+    """Return the estimator as it is now, as one dask.delayed value (it travels once)."""
     import dask
 
     return dask.delayed(
@@ -722,9 +741,11 @@ def _snapshot(estimator):
 
 
 def predict_rows(estimator, X, method: str, n_columns: int | None, dtype) -> object:
-    """``estimator.<method>(X)`` for a Dask X, as a lazy Dask array computed chunk by
-    chunk on the cluster (X's row chunks; unknown chunk sizes for a dataframe). The
-    estimator is copied as it is now: a later fit does not change the result.
+    """Return ``estimator.<method>(X)`` for a Dask X, as a lazy Dask array.
+
+    It is computed chunk by chunk on the cluster (X's row chunks; unknown chunk sizes for
+    a dataframe). The estimator is copied as it is now: a later fit does not change the
+    result.
 
     Parameters
     ----------
@@ -777,8 +798,10 @@ def predict_rows(estimator, X, method: str, n_columns: int | None, dtype) -> obj
 
 
 def _accuracy_stats(estimator, X, y, w) -> np.ndarray:
-    """[Σ wᵢ·(ŷᵢ = yᵢ), Σ wᵢ] of one chunk (a row of a multilabel y is right when all
-    its labels are)."""
+    """Return [Σ wᵢ·(ŷᵢ = yᵢ), Σ wᵢ] of one chunk.
+
+    A row of a multilabel y is right when all its labels are.
+    """
     pred, y = np.asarray(estimator.predict(X)), _as_numpy(y)
     if y.ndim == 2 and y.shape[1] == 1 and pred.ndim == 1:
         y = y.ravel()
@@ -790,8 +813,11 @@ def _accuracy_stats(estimator, X, y, w) -> np.ndarray:
 
 
 def _r2_stats(estimator, X, y, w) -> np.ndarray:
-    """One chunk's [Σw, mean of y, Σw(y − mean)², Σw(y − ŷ)²] for each output, rows of
-    shape (4, n_outputs); chunks combine by Chan's parallel update (:func:`_combine_r2`)."""
+    """Return one chunk's [Σw, mean of y, Σw(y − mean)², Σw(y − ŷ)²] for each output.
+
+    The rows have shape (4, n_outputs); chunks combine by Chan's parallel update
+    (:func:`_combine_r2`).
+    """
     pred, y = np.asarray(estimator.predict(X), dtype=np.float64), _as_numpy(y).astype(np.float64)
     pred, y = pred.reshape(pred.shape[0], -1), y.reshape(y.shape[0], -1)
     w = np.ones(y.shape[0]) if w is None else _as_numpy(w).astype(np.float64)
@@ -811,8 +837,9 @@ def _combine_r2(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def score(estimator, X, y, sample_weight=None, *, kind: str = "accuracy") -> float:
-    """The estimator's score on Dask collections, computed chunk by chunk on the
-    cluster; only a few numbers per chunk come back.
+    """Return the estimator's score on Dask collections, computed chunk by chunk on the cluster.
+
+    Only a few numbers per chunk come back.
 
     ``kind="accuracy"``: Σ w·(ŷ = y) / Σ w (scikit-learn's ``accuracy_score``);
     ``kind="r2"``: 1 − Σw(y − ŷ)² / Σw(y − ȳ)² per output, averaged over the outputs

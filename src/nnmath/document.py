@@ -93,8 +93,9 @@ class ModelFileError(ValueError):
 
 
 def shorten(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
-    """``text`` cut in the middle to at most ``limit`` characters, so that a message about
-    a hostile file stays short whatever the file holds.
+    """Cut ``text`` in the middle to at most ``limit`` characters.
+
+    A message about a hostile file then stays short whatever the file holds.
 
     Examples
     --------
@@ -108,9 +109,11 @@ def shorten(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
 
 
 def check_strings(value, what: str, max_chars: int | None = MAX_STRING_CHARS) -> None:
-    """Raise ModelFileError unless every string in a parsed JSON value (keys included)
-    is valid Unicode (no lone surrogate, which Python's ``json`` accepts as ``"\\ud800"``
-    but which no UTF-8 writer can write back) and at most ``max_chars`` long.
+    r"""Raise ModelFileError unless every string in a parsed JSON value is valid and short enough.
+
+    Every string, keys included, must be valid Unicode (no lone surrogate, which Python's
+    ``json`` accepts as ``"\ud800"`` but which no UTF-8 writer can write back) and at most
+    ``max_chars`` long.
 
     Walks the value without recursion, so any nesting ``json`` produced is checked.
 
@@ -154,7 +157,7 @@ def check_strings(value, what: str, max_chars: int | None = MAX_STRING_CHARS) ->
 
 
 def is_int(x) -> bool:
-    """True for a JSON integer (a Python int, not a bool or a float).
+    """Return True for a JSON integer (a Python int, not a bool or a float).
 
     Examples
     --------
@@ -165,7 +168,7 @@ def is_int(x) -> bool:
 
 
 def is_number(x) -> bool:
-    """True for a JSON number (int or float, not bool)."""
+    """Return True for a JSON number (int or float, not bool)."""
     return type(x) in (int, float)
 
 
@@ -186,22 +189,22 @@ def get(doc: Document, key: str, check: Callable[[Any], bool], expected: str):
 
 
 def list_of(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
-    """A check for a JSON list whose items all pass ``check``."""
+    """Return a check for a JSON list whose items all pass ``check``."""
     return lambda v: isinstance(v, list) and all(check(x) for x in v)
 
 
 def is_number_or_none(x) -> bool:
-    """True for a JSON number or null."""
+    """Return True for a JSON number or null."""
     return x is None or is_number(x)
 
 
 def list_of_numbers_or_none(x) -> bool:
-    """True for a list of JSON numbers, or null."""
+    """Return True for a list of JSON numbers, or null."""
     return x is None or list_of(is_number)(x)
 
 
 def to_json(value) -> tuple[bool, Any]:
-    """(True, a JSON-able copy of ``value``) or (False, None)."""
+    """Return (True, a JSON-able copy of ``value``) or (False, None)."""
     if value is None or isinstance(value, (bool, str)):
         return True, value
     if isinstance(value, (int, np.integer)) and not isinstance(value, np.bool_):
@@ -331,7 +334,7 @@ def classes_to_document(classes) -> dict:
 
 
 def classes_from_document(doc) -> np.ndarray:
-    """The ``classes_`` array a :func:`classes_to_document` description holds.
+    """Return the ``classes_`` array a :func:`classes_to_document` description holds.
 
     Checks the dtype, the values' kinds and the size before anything is allocated, then
     that the classes are distinct and in the order the model encodes them: sorted, as

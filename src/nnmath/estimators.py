@@ -97,9 +97,11 @@ def _check_activation_list(value):
 
 
 class _Layers(list):
-    """A network's W (or b) list as ``coefs_`` (``intercepts_``) shows it: setting an item
-    copies the array into the network's parameter buffer, shape checked, where a plain
-    list would silently drop the view the network computes with."""
+    """A network's W (or b) list as ``coefs_`` (``intercepts_``) shows it.
+
+    Setting an item copies the array into the network's parameter buffer, shape checked,
+    where a plain list would silently drop the view the network computes with.
+    """
 
     def __init__(self, views: list[np.ndarray], name: str):
         super().__init__(views)
@@ -298,11 +300,13 @@ class _BaseMLP(BaseEstimator):
         )
 
     def _initialize_like_sklearn(self) -> None:
-        """Draw the initial weights and biases as scikit-learn does: W and b from
-        U(−r, r), r = √(factor / (n_in + n_out)), factor 6, or 2 for logistic layers.
-        A drop-in then starts from scikit-learn's distribution; with the Network's own
-        He init and zero biases it trailed scikit-learn's accuracy on some data sets
-        (see benchmarks/parity.py)."""
+        """Draw the initial weights and biases as scikit-learn does.
+
+        W and b come from U(−r, r), r = √(factor / (n_in + n_out)), factor 6, or 2 for
+        logistic layers. A drop-in then starts from scikit-learn's distribution; with the
+        Network's own He init and zero biases it trailed scikit-learn's accuracy on some
+        data sets (see benchmarks/parity.py).
+        """
         activation = self.activation if isinstance(self.activation, str) else None
         if activation is None:  # one per layer: logistic's factor when all are logistic
             logistic = all(a in ("logistic", "sigmoid") for a in self.activation)
@@ -339,8 +343,10 @@ class _BaseMLP(BaseEstimator):
 
     @property
     def intercepts_(self) -> list[np.ndarray]:
-        """Bias vectors b_l of shape (n_{l+1},): views into the network (assignable like
-        :attr:`coefs_`)."""
+        """Bias vectors b_l of shape (n_{l+1},).
+
+        They are views into the network (assignable like :attr:`coefs_`).
+        """
         given = vars(self).get("_given_intercepts")
         if given is not None and "network_" not in vars(self):
             return given  # set before any fit
@@ -355,8 +361,10 @@ class _BaseMLP(BaseEstimator):
             self._given_intercepts = values
 
     def _start_from_given_weights(self) -> bool:
-        """Copy coefs_ and intercepts_ set before the first fit into the new network;
-        False when none were set."""
+        """Copy coefs_ and intercepts_ set before the first fit into the new network.
+
+        Returns False when none were set.
+        """
         coefs = vars(self).pop("_given_coefs", None)
         intercepts = vars(self).pop("_given_intercepts", None)
         if coefs is None and intercepts is None:
@@ -401,7 +409,7 @@ class _BaseMLP(BaseEstimator):
     def _set_up_network(
         self, n_features, n_outputs, hidden, dtype, xp, device, first_pass, incremental
     ):
-        """A new network (first pass), or a check that the one fitted before fits."""
+        """Make a new network (first pass), or check that the one fitted before fits."""
         self.n_outputs_ = n_outputs
         layer_sizes = [n_features, *hidden, n_outputs]
         if first_pass:
@@ -560,8 +568,11 @@ class _BaseMLP(BaseEstimator):
     def _fit_collection(
         self, X, y, sample_weight, incremental, first_pass, hidden, validation_data
     ):
-        """Fit on Dask collections: the chunks are checked, encoded and kept on the
-        cluster (see :mod:`nnmath.distributed`); the training loop is the same."""
+        """Fit on Dask collections.
+
+        The chunks are checked, encoded and kept on the cluster (see
+        :mod:`nnmath.distributed`); the training loop is the same.
+        """
         if not first_pass and self.network_.xp is not np:
             raise ValueError(
                 f"X is a Dask collection but the network lives on "
@@ -613,7 +624,7 @@ class _BaseMLP(BaseEstimator):
         return self._train(data, validation, incremental)
 
     def _lazy(self, X, method: str):
-        """``method`` on a Dask X: a lazy Dask array computed chunk by chunk."""
+        """Call ``method`` on a Dask X: a lazy Dask array computed chunk by chunk."""
         check_is_fitted(self, "network_")
         if self.network_.xp is not np:
             raise ValueError(
@@ -755,8 +766,11 @@ class _BaseMLP(BaseEstimator):
             self.best_validation_score_ = max(history.validation_scores)
 
     def _validation(self, X, Y, y_original, sample_weight, validation_data):
-        """(X, Y, sample_weight) left for training, and the validation set for the loop
-        with the function that scores the current weights on it."""
+        """Split off the validation set.
+
+        Returns (X, Y, sample_weight) left for training, and the validation set for the
+        loop with the function that scores the current weights on it.
+        """
         X, Y, sample_weight, X_val, y_val, w_val = self._validation_split(
             X, Y, y_original, sample_weight, validation_data
         )
@@ -764,9 +778,11 @@ class _BaseMLP(BaseEstimator):
         return X, Y, sample_weight, self._scored_validation(X_val, Y_val, X_val, y_val, w_val)
 
     def _scored_validation(self, source, Y_val, X_val, y_val, w_val) -> Validation:
-        """The validation set for the loop: its cost from ``source`` (arrays with
-        ``Y_val``, or a Data with ``Y_val`` None) and its score by the scorer on
-        (X_val, y_val, w_val)."""
+        """Return the validation set for the loop.
+
+        Its cost comes from ``source`` (arrays with ``Y_val``, or a Data with ``Y_val``
+        None) and its score from the scorer on (X_val, y_val, w_val).
+        """
         scorer = check_scoring(self, scoring=self.scoring)
 
         def score():
@@ -842,8 +858,11 @@ class _BaseMLP(BaseEstimator):
         )
 
     def _adopt(self, X):
-        """X in the network's dtype (and, for a network on another array library, checked
-        to be of that library and on its device)."""
+        """Return X in the network's dtype.
+
+        For a network on another array library, X is also checked to be of that library
+        and on its device.
+        """
         net = self.network_
         if net.xp is np and type(X) is np.ndarray:
             return X if X.dtype == net.dtype else X.astype(net.dtype)
@@ -863,9 +882,10 @@ class _BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------------ description
     def to_document(self) -> tuple[doc.Document, doc.Tensors]:
-        """The fitted estimator as a model-file description: hyperparameters, fitted
-        attributes, the network's architecture and its weights as tensors (see
-        :mod:`nnmath.io`).
+        """Describe the fitted estimator for a model file.
+
+        The description holds the hyperparameters, fitted attributes, the network's
+        architecture and its weights as tensors (see :mod:`nnmath.io`).
 
         Examples
         --------
@@ -885,9 +905,10 @@ class _BaseMLP(BaseEstimator):
 
     @classmethod
     def from_document(cls, document: doc.Document, tensors: doc.Tensors, xp=None, device=None):
-        """Rebuild a fitted estimator from :meth:`to_document`'s description (no
-        ``__init__`` validation; every field is checked as it is read), its network on
-        the array library ``xp`` and ``device`` (default NumPy).
+        """Rebuild a fitted estimator from :meth:`to_document`'s description.
+
+        There is no ``__init__`` validation; every field is checked as it is read. The
+        network is put on the array library ``xp`` and ``device`` (default NumPy).
 
         Examples
         --------
@@ -923,7 +944,7 @@ class _BaseMLP(BaseEstimator):
         return model
 
     def _restore_labels(self, document: doc.Document) -> None:
-        """A classifier's classes and label encoding from its description."""
+        """Restore a classifier's classes and label encoding from its description."""
 
     # ------------------------------------------------------------------ pickling
     def __getstate__(self) -> dict:
@@ -1142,8 +1163,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return as_float(self._label_binarizer.transform(y_val), like)
 
     def _targets_of(self, blocks, incremental: bool, first_pass: bool) -> int:
-        """classes_ and the label encoding for a Dask y (its distinct labels are
-        computed on the cluster); returns the number of outputs."""
+        """Set classes_ and the label encoding for a Dask y; return the number of outputs.
+
+        The distinct labels are computed on the cluster.
+        """
         if blocks.y is None:
             raise ValueError("y is required: the labels of X's rows")
         fresh = not hasattr(self, "classes_") or (not self.warm_start and not incremental)
@@ -1177,8 +1200,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return 1 if self._label_binarizer.y_type_ == "binary" else len(self.classes_)
 
     def _targets_of_source(self, y0, classes, first_pass: bool) -> int:
-        """classes_ and the label encoding for :meth:`fit_data`; returns the number of
-        outputs."""
+        """Set classes_ and the label encoding for :meth:`fit_data`; return the outputs' count."""
         if first_pass:
             if classes is None:
                 raise ValueError("fit_data needs classes=: every label of the data")
@@ -1208,8 +1230,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return out, "cross_entropy" if multiclass else "binary_cross_entropy"
 
     def fit(self, X, y, sample_weight=None, validation_data=None):
-        """Fit the network to X of shape (n_samples, n_features) and labels y of shape
-        (n_samples,) or a multilabel indicator (n_samples, n_labels). Returns self.
+        """Fit the network to X and labels y.
+
+        X has shape (n_samples, n_features), y shape (n_samples,) or is a multilabel
+        indicator (n_samples, n_labels). Returns self.
 
         ``validation_data=(X_val, y_val)`` is a validation set used instead of
         ``validation_fraction``: its cost goes to ``validation_loss_curve_``, its score
@@ -1222,8 +1246,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None, classes=None):
-        """One epoch over (X, y), keeping the optimizer's state between calls.
-        ``classes`` (all labels) is required on the first call. Returns self."""
+        """Train one epoch over (X, y), keeping the optimizer's state between calls.
+
+        ``classes`` (all labels) is required on the first call. Returns self.
+        """
         if _check_partial_fit_first_call(self, classes):
             self._label_binarizer = LabelBinarizer()
             if distributed.is_collection(y):
@@ -1252,8 +1278,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self._label_binarizer.inverse_transform(y_hat)
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_classes), in X's float dtype (and
-        library, with array-API dispatch). A Dask X gives a lazy Dask array."""
+        """Return class probabilities, shape (n_samples, n_classes).
+
+        They are in X's float dtype (and library, with array-API dispatch). A Dask X gives
+        a lazy Dask array.
+        """
         if distributed.is_collection(X):
             return self._lazy(X, "predict_proba")
         return self._proba(X, "predict_proba")
@@ -1266,7 +1295,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return y_hat
 
     def predict_log_proba(self, X) -> np.ndarray:
-        """log of :meth:`predict_proba`, shape (n_samples, n_classes)."""
+        """Return the log of :meth:`predict_proba`, shape (n_samples, n_classes)."""
         if distributed.is_collection(X):
             return self._lazy(X, "predict_log_proba")
         proba = self._proba(X, "predict_log_proba")
@@ -1311,7 +1340,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         self._label_binarizer = binarizer
 
     def score(self, X, y, sample_weight=None) -> float:
-        """The mean accuracy on (X, y), weighted by ``sample_weight`` (scikit-learn's).
+        """Return the mean accuracy on (X, y), weighted by ``sample_weight`` (scikit-learn's).
 
         On Dask collections it is computed chunk by chunk on the cluster (two numbers
         per chunk come back) and returned as a float.
@@ -1323,15 +1352,19 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     @property
     def label_type_(self) -> str:
-        """How the labels were encoded for the network: "binary" (one sigmoid output),
-        "multiclass" (one softmax output per class) or "multilabel-indicator" (one
-        sigmoid output per label)."""
+        """How the labels were encoded for the network.
+
+        "binary" (one sigmoid output), "multiclass" (one softmax output per class) or
+        "multilabel-indicator" (one sigmoid output per label).
+        """
         check_is_fitted(self, "classes_")
         return self._label_binarizer.y_type_
 
     def encode_labels(self, y) -> np.ndarray:
-        """The network's targets for labels y: shape (n_samples, n_outputs) of 0 and 1
-        (one column for two classes, one-hot rows for more).
+        """Encode labels y as the network's targets.
+
+        The targets have shape (n_samples, n_outputs) of 0 and 1 (one column for two
+        classes, one-hot rows for more).
 
         Examples
         --------
@@ -1345,6 +1378,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self._label_binarizer.transform(y)
 
     def __sklearn_tags__(self):
+        """Return scikit-learn's tags, with multilabel support."""
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
@@ -1495,9 +1529,11 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return "identity", self.loss
 
     def fit(self, X, y, sample_weight=None, validation_data=None):
-        """Fit the network to X of shape (n_samples, n_features) and targets y of shape
-        (n_samples,) or (n_samples, n_outputs). Returns self. See
-        :meth:`MLPClassifier.fit` for ``validation_data``."""
+        """Fit the network to X and targets y.
+
+        X has shape (n_samples, n_features), y shape (n_samples,) or (n_samples,
+        n_outputs). Returns self. See :meth:`MLPClassifier.fit` for ``validation_data``.
+        """
         return self._fit(X, y, sample_weight=sample_weight, validation_data=validation_data)
 
     @available_if(lambda est: est._check_solver())
@@ -1506,8 +1542,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
     def predict(self, X) -> np.ndarray:
-        """Predictions, shape (n_samples,) or (n_samples, n_outputs); a lazy Dask array
-        for a Dask X."""
+        """Predict, shape (n_samples,) or (n_samples, n_outputs).
+
+        A Dask X gives a lazy Dask array.
+        """
         if distributed.is_collection(X):
             return self._lazy(X, "predict")
         y_hat = self._forward(X)

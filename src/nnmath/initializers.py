@@ -38,16 +38,19 @@ def he_uniform(rng: np.random.Generator, n_in: int, n_out: int, dtype) -> np.nda
 
 
 def for_activation(name: str):
-    """The initializer suited to an activation: He for ReLU-like, Glorot otherwise."""
+    """Return the initializer suited to an activation: He for ReLU-like, Glorot otherwise."""
     return he_uniform if name in ("relu", "leaky_relu") else glorot_uniform
 
 
 def sklearn_uniform(
     rng: np.random.Generator, n_in: int, n_out: int, dtype, factor: float = 6.0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """scikit-learn's MLP initialization: W of shape (n_in, n_out) and b of shape
-    (n_out,) both from U(−r, r), r = √(factor / (n_in + n_out)); scikit-learn takes
-    factor 6 (Glorot's), or 2 when the hidden activation is the logistic sigmoid."""
+    """Draw W and b as scikit-learn's MLPs initialize them.
+
+    W of shape (n_in, n_out) and b of shape (n_out,) both come from U(−r, r),
+    r = √(factor / (n_in + n_out)); scikit-learn takes factor 6 (Glorot's), or 2 when the
+    hidden activation is the logistic sigmoid.
+    """
     r = np.sqrt(factor / (n_in + n_out))
     W = rng.uniform(-r, r, size=(n_in, n_out)).astype(dtype, copy=False)
     b = rng.uniform(-r, r, size=n_out).astype(dtype, copy=False)

@@ -78,7 +78,7 @@ _FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def _applies(p, *others) -> bool:
-    """A kernel takes 1-D float32/float64 vectors of one dtype and MIN_SIZE entries."""
+    """Tell whether a kernel applies: 1-D float32/float64 vectors of one dtype, MIN_SIZE entries."""
     return (
         enabled
         and p.ndim == 1
@@ -89,7 +89,7 @@ def _applies(p, *others) -> bool:
 
 
 def available() -> bool:
-    """True when the compiled kernels can be used (numba installed and ``enabled``).
+    """Return True when the compiled kernels can be used (numba installed and ``enabled``).
 
     Examples
     --------

@@ -45,8 +45,10 @@ __all__ = [
 
 
 def _array(x, like=None):
-    """x as an array: arrays of any library pass through; the rest become NumPy
-    arrays (or arrays of ``like``'s library)."""
+    """Return ``x`` as an array: arrays of any library pass through.
+
+    The rest become NumPy arrays (or arrays of ``like``'s library).
+    """
     if hasattr(x, "__array_namespace__") or type(x) is np.ndarray:
         return x
     if like is not None and type(like) is not np.ndarray:
@@ -93,9 +95,12 @@ def _xlogy(y, p):
 
 
 class Loss:
-    """Base class. Subclasses define ``_elementwise`` (the loss of each output of each
-    sample) and ``_elementwise_gradient`` (its derivative by ŷ); the per-sample loss is
-    their sum over outputs (times ``output_scale``)."""
+    """Base class of the losses.
+
+    Subclasses define ``_elementwise`` (the loss of each output of each sample) and
+    ``_elementwise_gradient`` (its derivative by ŷ); the per-sample loss is their sum over
+    outputs (times ``output_scale``).
+    """
 
     name: str = ""
     formula: str = ""
@@ -123,7 +128,7 @@ class Loss:
         return namespace_of(L).sum(L, axis=1) * self.output_scale(y_hat.shape[1])
 
     def __call__(self, y_hat: np.ndarray, y: np.ndarray, sample_weight=None) -> float:
-        """The cost C = Σᵢ wᵢ Lᵢ / Σᵢ wᵢ (the mean of Lᵢ without weights), a float."""
+        """Return the cost C = Σᵢ wᵢ Lᵢ / Σᵢ wᵢ (the mean of Lᵢ without weights), a float."""
         y_hat = _as_2d(y_hat)
         y = _as_2d_like(y, y_hat)
         return self.cost_of(y_hat, y, *_weights(sample_weight, y_hat))
@@ -153,8 +158,9 @@ class Loss:
     # w_sum is the whole set's Σw: the parts' costs and gradients then add up to the
     # whole's.
     def cost_of(self, y_hat, y, w, w_sum: float) -> float:
-        """C = c · Σᵢₖ wᵢ Lᵢₖ / Σw on validated arrays (c = ``output_scale``): the sum
-        over all entries at once is the sum of the per-sample losses.
+        """Compute C = c · Σᵢₖ wᵢ Lᵢₖ / Σw on validated arrays (c = ``output_scale``).
+
+        The sum over all entries at once is the sum of the per-sample losses.
 
         Examples
         --------
@@ -184,8 +190,10 @@ class Loss:
         return g
 
     def cost_and_gradient_of(self, y_hat, y, w, w_sum: float):
-        """(C, ∂C/∂ŷ) on validated arrays, in one call so that a loss can share the work
-        of the two (the squared errors compute the residual ŷ − y once).
+        """Compute (C, ∂C/∂ŷ) on validated arrays, in one call.
+
+        A loss can then share the work of the two (the squared errors compute the residual
+        ŷ − y once).
 
         Examples
         --------
@@ -196,8 +204,9 @@ class Loss:
         return self.cost_of(y_hat, y, w, w_sum), self.gradient_of(y_hat, y, w, w_sum)
 
     def check_targets(self, y, name: str = "y") -> None:
-        """Raise ValueError, naming ``name``, when y holds targets this loss cannot
-        take (the Poisson loss: negative counts). Most losses take any real y.
+        """Raise ValueError, naming ``name``, when y holds targets this loss cannot take.
+
+        Such targets are the Poisson loss's negative counts. Most losses take any real y.
 
         Examples
         --------
@@ -209,8 +218,9 @@ class Loss:
         """
 
     def canonical_delta_of(self, y_hat, y, w, w_sum: float):
-        """∂C/∂z at an output using ``canonical_activation``, c·(ŷ − y)·wᵢ/Σw, on
-        validated arrays (c = :meth:`canonical_factor`).
+        """Compute ∂C/∂z at an output using ``canonical_activation``, on validated arrays.
+
+        ∂C/∂z = c·(ŷ − y)·wᵢ/Σw, with c = :meth:`canonical_factor`.
 
         Examples
         --------
@@ -226,23 +236,31 @@ class Loss:
         return delta
 
     def canonical_factor(self, n_outputs: int) -> float:
-        """c of δ = c·(ŷ − y)/n at the canonical output (1 for most losses, 2 for the
-        article's MSE, 1/k for scikit-learn's squared error over k outputs)."""
+        """Return c of δ = c·(ŷ − y)/n at the canonical output.
+
+        It is 1 for most losses, 2 for the article's MSE, 1/k for scikit-learn's squared
+        error over k outputs.
+        """
         return self.output_scale(n_outputs)
 
     def __repr__(self) -> str:
+        """Return the class's name with its parameters."""
         return f"{type(self).__name__}()"
 
     def __eq__(self, other: object) -> bool:
+        """Compare by class and parameters."""
         return type(self) is type(other) and vars(self) == vars(other)
 
     def __hash__(self) -> int:
+        """Hash the class's name and parameters, consistently with ``__eq__``."""
         return hash((type(self).__name__, tuple(sorted(vars(self).items()))))
 
 
 class _SquaredResidual(Loss):
-    """The squared errors: L = c Σₖ rₖ² of the residual r = ŷ − y, ∂L/∂ŷ = 2c·r, with
-    c = ``output_scale``. C and ∂C/∂ŷ share r (:meth:`cost_and_gradient_of`)."""
+    """The squared errors: L = c Σₖ rₖ² of the residual r = ŷ − y, ∂L/∂ŷ = 2c·r.
+
+    Here c = ``output_scale``. C and ∂C/∂ŷ share r (:meth:`cost_and_gradient_of`).
+    """
 
     canonical_activation = "identity"
 
@@ -270,20 +288,25 @@ class _SquaredResidual(Loss):
 
 
 class MSE(_SquaredResidual):
-    """The article's squared error: L = Σₖ (yₖ − ŷₖ)² (one output: (y − ŷ)²);
-    ∂L/∂ŷₖ = 2(ŷₖ − yₖ). C = (1/n) Σᵢ Lᵢ."""
+    """The article's squared error: L = Σₖ (yₖ − ŷₖ)² (one output: (y − ŷ)²).
+
+    ∂L/∂ŷₖ = 2(ŷₖ − yₖ). C = (1/n) Σᵢ Lᵢ.
+    """
 
     name = "mse"
     formula = "L = Σₖ (yₖ − ŷₖ)²"
     gradient_formula = "∂L/∂ŷ = 2(ŷ − y)"
 
     def canonical_factor(self, n_outputs):
+        """Return 2, the factor of δ = 2(ŷ − y)/n."""
         return 2.0
 
 
 class SquaredError(_SquaredResidual):
-    """scikit-learn's regression loss: L = ½ · (1/k) Σₖ (yₖ − ŷₖ)² over k outputs;
-    ∂L/∂ŷₖ = (ŷₖ − yₖ)/k. Half the article's MSE for one output."""
+    """scikit-learn's regression loss: L = ½ · (1/k) Σₖ (yₖ − ŷₖ)² over k outputs.
+
+    ∂L/∂ŷₖ = (ŷₖ − yₖ)/k. Half the article's MSE for one output.
+    """
 
     name = "squared_error"
     formula = "L = ½·(1/k) Σₖ (yₖ − ŷₖ)²"
@@ -294,6 +317,7 @@ class SquaredError(_SquaredResidual):
         return 0.5 / n_outputs
 
     def canonical_factor(self, n_outputs):
+        """Return 1/k for k outputs, the factor of δ = (ŷ − y)/(kn)."""
         return 1.0 / n_outputs
 
 
@@ -307,9 +331,11 @@ def _clip_probability(p: np.ndarray) -> np.ndarray:
 
 
 class BinaryCrossEntropy(Loss):
-    """Binary cross-entropy (log loss) of independent outputs:
-    L = −Σₖ [yₖ log ŷₖ + (1 − yₖ) log(1 − ŷₖ)]; ∂L/∂ŷ = (ŷ − y) / (ŷ(1 − ŷ)).
-    With a sigmoid output, ∂C/∂z = ŷ − y."""
+    """Binary cross-entropy (log loss) of independent outputs.
+
+    L = −Σₖ [yₖ log ŷₖ + (1 − yₖ) log(1 − ŷₖ)]; ∂L/∂ŷ = (ŷ − y) / (ŷ(1 − ŷ)). With a
+    sigmoid output, ∂C/∂z = ŷ − y.
+    """
 
     name = "binary_cross_entropy"
     formula = "L = −Σₖ [yₖ log ŷₖ + (1 − yₖ) log(1 − ŷₖ)]"
@@ -326,8 +352,10 @@ class BinaryCrossEntropy(Loss):
 
 
 class CrossEntropy(Loss):
-    """Categorical cross-entropy: L = −Σₖ yₖ log ŷₖ (one-hot or probability targets);
-    ∂L/∂ŷₖ = −yₖ/ŷₖ. With a softmax output and rows of y summing to 1, ∂C/∂z = ŷ − y."""
+    """Categorical cross-entropy: L = −Σₖ yₖ log ŷₖ (one-hot or probability targets).
+
+    ∂L/∂ŷₖ = −yₖ/ŷₖ. With a softmax output and rows of y summing to 1, ∂C/∂z = ŷ − y.
+    """
 
     name = "cross_entropy"
     formula = "L = −Σₖ yₖ log ŷₖ"
@@ -358,8 +386,11 @@ class MAE(Loss):
 
 
 class Huber(Loss):
-    """Huber loss with threshold δ: per output ``h(r) = ½r² if |r| ≤ δ else δ(|r| − ½δ)``,
-    r = ŷ − y, L = Σₖ h(rₖ); ∂L/∂ŷ = clip(ŷ − y, −δ, δ)."""
+    """Huber loss with threshold δ, quadratic near 0 and linear beyond δ.
+
+    Per output ``h(r) = ½r² if |r| ≤ δ else δ(|r| − ½δ)``, r = ŷ − y, L = Σₖ h(rₖ);
+    ∂L/∂ŷ = clip(ŷ − y, −δ, δ).
+    """
 
     name = "huber"
     formula = "L = Σₖ [½r² if |r| ≤ δ else δ(|r| − ½δ)], r = ŷ − y"
@@ -380,12 +411,16 @@ class Huber(Loss):
         return namespace_of(y_hat).clip(y_hat - y, -self.delta, self.delta)
 
     def __repr__(self):
+        """Return ``Huber(delta=…)``."""
         return f"Huber(delta={self.delta})"
 
 
 class Poisson(Loss):
-    """Half Poisson deviance (scikit-learn's): L = Σₖ [yₖ log(yₖ/ŷₖ) − yₖ + ŷₖ] for
-    ŷ > 0; ∂L/∂ŷ = 1 − y/ŷ. With an exp output (log link), ∂C/∂z = ŷ − y."""
+    """Half Poisson deviance (scikit-learn's), for counts and rates.
+
+    L = Σₖ [yₖ log(yₖ/ŷₖ) − yₖ + ŷₖ] for ŷ > 0; ∂L/∂ŷ = 1 − y/ŷ. With an exp output (log
+    link), ∂C/∂z = ŷ − y.
+    """
 
     name = "poisson"
     formula = "L = Σₖ [yₖ log(yₖ/ŷₖ) − yₖ + ŷₖ]"
@@ -403,6 +438,7 @@ class Poisson(Loss):
         return 1 - y / y_hat
 
     def check_targets(self, y, name: str = "y") -> None:
+        """Raise ValueError, naming ``name``, when y has negative values."""
         y = _array(y)
         if bool(namespace_of(y).any(y < 0)):
             raise ValueError(
@@ -422,7 +458,7 @@ _REGISTRY: dict[str, type[Loss]] = {
 
 
 def names() -> list[str]:
-    """The loss names :func:`get` accepts, sorted."""
+    """Return the loss names :func:`get` accepts, sorted."""
     return sorted(_REGISTRY)
 
 

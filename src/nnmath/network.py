@@ -50,8 +50,11 @@ __all__ = ["LayerRecord", "Network", "PassRecord"]
 
 
 def _check_dtype(dtype) -> np.dtype:
-    """float32 or float64 as a NumPy dtype, from a NumPy dtype, a name ("float32") or
-    another library's dtype object (torch.float32)."""
+    """Return float32 or float64 as a NumPy dtype.
+
+    The dtype may be given as a NumPy dtype, a name ("float32") or another library's dtype
+    object (torch.float32).
+    """
     try:
         dt = np.dtype(dtype)
     except TypeError:
@@ -103,7 +106,7 @@ def _check_rate(p) -> float:
 
 
 def _is_array(x) -> bool:
-    """True for an array of an array-API library (NumPy, torch, cupy, …)."""
+    """Return True for an array of an array-API library (NumPy, torch, cupy, …)."""
     if hasattr(x, "__array_namespace__"):
         return True
     import array_api_compat
@@ -116,7 +119,7 @@ def _reshape(x, shape):
 
 
 def _all_finite(x) -> bool:
-    """True when no entry is NaN or infinite (one scalar crosses to the host)."""
+    """Return True when no entry is NaN or infinite (one scalar crosses to the host)."""
     if type(x) is np.ndarray:
         return bool(np.isfinite(x).all())
     xp = arrays.namespace_of(x)
@@ -124,7 +127,7 @@ def _all_finite(x) -> bool:
 
 
 def _copy(x):
-    """A copy of an array of any library."""
+    """Return a copy of an array of any library."""
     return x.copy() if type(x) is np.ndarray else arrays.namespace_of(x).asarray(x, copy=True)
 
 
@@ -340,6 +343,7 @@ class Network:
 
     # ------------------------------------------------------------------ pickling
     def __getstate__(self) -> dict:
+        """Return the state to pickle: θ once, without views, gradients or the library module."""
         # The views W, b, dW, db and the work arrays are rebuilt from the flat
         # parameter buffer on unpickling, so that they stay views (pickle would copy
         # them); the gradient buffer, which every backprop overwrites, is not kept (a
@@ -352,6 +356,7 @@ class Network:
         return state
 
     def __setstate__(self, state: dict) -> None:
+        """Restore a pickled network, its views and work arrays rebuilt on the flat buffer."""
         state = dict(state)
         state["xp"] = arrays.namespace_by_name(state.get("xp", "numpy"))
         state.setdefault("device", arrays.default_device(state["xp"]))
@@ -369,8 +374,11 @@ class Network:
         self._device_rng: tuple | None = None
 
     def _dropout_mask(self, rng: np.random.Generator, shape: tuple, rate: float):
-        """The inverted-dropout factor of one layer: 0 for a dropped unit, 1/(1 − p)
-        for a kept one (so that the expected activation is unchanged)."""
+        """Return the inverted-dropout factor of one layer.
+
+        It is 0 for a dropped unit, 1/(1 − p) for a kept one (so that the expected
+        activation is unchanged).
+        """
         keep = 1.0 - rate
         if self.xp is np:
             mask = rng.random(shape, dtype=self.dtype) < keep
@@ -436,8 +444,9 @@ class Network:
             b[...] = 0
 
     def asarray(self, value):
-        """``value`` (a NumPy array, list or scalar) as an array of the network's
-        library, dtype and device.
+        """Return ``value`` (a NumPy array, list or scalar) as an array of the network's kind.
+
+        The array has the network's library, dtype and device.
 
         Examples
         --------
@@ -447,8 +456,9 @@ class Network:
         return arrays.as_device_array(value, self.xp, self.device, self.dtype)
 
     def to(self, xp=None, device=None) -> Network:
-        """A copy of the network living on another array library or device, with the
-        weights copied exactly (through the host).
+        """Return a copy of the network living on another array library or device.
+
+        The weights are copied exactly (through the host).
 
         Examples
         --------
@@ -485,6 +495,7 @@ class Network:
         return arrays.describe(self.xp, self.device)
 
     def __repr__(self) -> str:
+        """Show the architecture, loss and dtype (and the library and device, if not NumPy)."""
         acts = [a.name for a in self.activations]
         where = "" if self.xp is np else f", xp={arrays.name(self.xp)}, device={self.device!r}"
         return (
@@ -494,8 +505,10 @@ class Network:
 
     # ------------------------------------------------------------------ description
     def to_document(self) -> tuple[doc.Document, doc.Tensors]:
-        """The network as a model-file description: its architecture as JSON-able
-        fields and its weights as tensors ``W1, b1, …, WL, bL`` (views, not copies).
+        """Describe the network for a model file.
+
+        Its architecture goes in JSON-able fields and its weights in tensors
+        ``W1, b1, …, WL, bL`` (views, not copies).
 
         Raises ValueError for weights that are not finite: a model file holds a model
         that predicts.
@@ -530,9 +543,10 @@ class Network:
     def from_document(
         cls, document: doc.Document, tensors: doc.Tensors, xp=None, device=None
     ) -> Network:
-        """Build the network a :meth:`to_document` description gives, weights copied
-        in exactly, on the array library ``xp`` and ``device`` (default NumPy); pops
-        ``W1, b1, …`` from ``tensors``.
+        """Build the network a :meth:`to_document` description gives, weights copied in exactly.
+
+        The network is on the array library ``xp`` and ``device`` (default NumPy);
+        ``W1, b1, …`` are popped from ``tensors``.
 
         Every shape is checked against ``layer_sizes`` before anything is allocated, so
         the network is never larger than the file, and every weight must be finite.
@@ -628,8 +642,10 @@ class Network:
 
     # ------------------------------------------------------------------ input checks
     def adopt(self, x, name: str = "X"):
-        """``x`` as an array of the network's library and device: a NumPy array, list or
-        scalar is converted (once); an array of the network's library is checked.
+        """Return ``x`` as an array of the network's library and device.
+
+        A NumPy array, list or scalar is converted (once); an array of the network's
+        library is checked.
 
         Raises ValueError naming ``name`` for an array of another library or on
         another device, an integer array, a complex one, or a tensor that requires
@@ -687,7 +703,7 @@ class Network:
         return x if x.dtype == want else xp.astype(x, want)
 
     def _refuse_foreign(self, x, name: str) -> None:
-        """A NumPy network takes NumPy arrays, lists and tables, not another library's."""
+        """Refuse another library's array: a NumPy network takes NumPy arrays, lists and tables."""
         if type(x) is not np.ndarray and not sp.issparse(x) and _is_array(x):
             library = arrays.name(arrays.namespace_of(x))
             raise ValueError(
@@ -749,7 +765,7 @@ class Network:
             raise ValueError(f"{name} contains NaN or infinity")
 
     def check_y(self, y, n_samples: int, name: str = "y") -> np.ndarray:
-        """y as an array of shape (n_samples, n_outputs) in the network's dtype.
+        """Return y as an array of shape (n_samples, n_outputs) in the network's dtype.
 
         A 1-D y is taken as one column when the network has one output. Raises
         ValueError naming ``name``: not numeric, complex, the wrong shape or length,
@@ -789,8 +805,9 @@ class Network:
         return y
 
     def check_sample_weight(self, sample_weight, n_samples: int, name: str = "sample_weight"):
-        """Sample weights as a 1-D array of n_samples finite numbers ≥ 0 with a positive
-        total, in the network's dtype; None stays None (every weight 1).
+        """Check sample weights: a 1-D array of n_samples finite numbers ≥ 0, positive in total.
+
+        The weights are returned in the network's dtype; None stays None (every weight 1).
 
         Examples
         --------
@@ -877,7 +894,7 @@ class Network:
         return a
 
     def cost(self, X, y, sample_weight=None) -> float:
-        """The cost C = Σᵢ wᵢ L(ŷᵢ, yᵢ) / Σᵢ wᵢ of the network on (X, y)."""
+        """Return the cost C = Σᵢ wᵢ L(ŷᵢ, yᵢ) / Σᵢ wᵢ of the network on (X, y)."""
         X = self.check_X(X)
         y = self.check_y(y, X.shape[0])
         return self.objective(X, y, self.check_sample_weight(sample_weight, X.shape[0]))
@@ -911,8 +928,10 @@ class Network:
         return cost
 
     def l2_penalty(self, alpha: float, w_sum: float) -> float:
-        """The L2 term of the cost, (α / 2Σw) Σₗ ‖Wₗ‖² (scikit-learn's scaling; Σw = n
-        without sample weights). Biases are not penalized.
+        """Return the L2 term of the cost, (α / 2Σw) Σₗ ‖Wₗ‖².
+
+        This is scikit-learn's scaling; Σw = n without sample weights. Biases are not
+        penalized.
 
         Examples
         --------
@@ -967,9 +986,11 @@ class Network:
         return cost, self.gradients()
 
     def _work_arrays(self, n: int, dropout: bool) -> tuple:
-        """Preallocated arrays for a batch of n rows (those of the last size are kept):
-        each layer's σ(z), each hidden layer's ∂C/∂a and dropped-out a, the L2 term's
-        (α/Σw)·W."""
+        """Return preallocated arrays for a batch of n rows (those of the last size are kept).
+
+        They are each layer's σ(z), each hidden layer's ∂C/∂a and dropped-out a, and the
+        L2 term's (α/Σw)·W.
+        """
         key = n * 2 + int(dropout)
         if self._work is not None and self._work[0] == key:
             return self._work
@@ -1239,8 +1260,10 @@ class Network:
                 X.close()
 
     def _chunks_of_collection(self, X, y, sample_weight) -> training.Chunks:
-        """Dask X, y and sample_weight as chunks checked on the cluster (see
-        :mod:`nnmath.distributed`)."""
+        """Check Dask X, y and sample_weight as chunks on the cluster.
+
+        See :mod:`nnmath.distributed`.
+        """
         if self.xp is not np:
             raise ValueError(
                 f"X is a Dask collection but the network lives on {self.describe_placement()}; "

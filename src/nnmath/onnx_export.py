@@ -99,7 +99,7 @@ class _Graph:
         return name
 
     def const(self, base: str, value: np.ndarray) -> str:
-        """An initializer holding ``value`` (string arrays become STRING tensors)."""
+        """Add an initializer holding ``value`` (string arrays become STRING tensors)."""
         name = self.name(base)
         value = np.asarray(value)
         if value.dtype.kind in "USO":
@@ -115,8 +115,10 @@ class _Graph:
         return name
 
     def op(self, op_type: str, inputs: list[str], base: str, domain: str = "", **attributes):
-        """Append one node with a single output called ``base`` (made unique, except
-        for the graph's output names)."""
+        """Append one node with a single output called ``base``.
+
+        The name is made unique, except for the graph's output names.
+        """
         out = base if base in _OUTPUT_NAMES else self.name(base)
         self.nodes.append(
             self.helper.make_node(
@@ -153,8 +155,9 @@ def _activation(g: _Graph, act, z: str, out: str) -> str:
 
 
 def _layers(g: _Graph, network, last_activation: bool = True, x: str = "X") -> tuple[str, str]:
-    """z_l = a_{l−1} W_l + b_l and a_l = σ_l(z_l) for every layer from the input ``x``,
-    weights as float32.
+    """Add z_l = a_{l−1} W_l + b_l and a_l = σ_l(z_l) for every layer from the input ``x``.
+
+    The weights are float32.
 
     Returns the names of the last weighted sum z_L and of ŷ = a_L (z_L itself when
     ``last_activation`` is False).
@@ -206,20 +209,20 @@ def _binary_probabilities(g: _Graph, p: str) -> str:
 
 
 def _gather_labels(g: _Graph, classes: np.ndarray, index: str) -> tuple[str, int]:
-    """label = classes_[index] for an int64 index of shape (N,)."""
+    """Add label = classes_[index] for an int64 index of shape (N,)."""
     classes_name, elem = _classes_constant(g, classes)
     return g.op("Gather", [classes_name, index], "label", axis=0), elem
 
 
 def _flat_index(g: _Graph, mask: str) -> str:
-    """A boolean (N, 1) mask as an int64 class index of shape (N,)."""
+    """Turn a boolean (N, 1) mask into an int64 class index of shape (N,)."""
     index = g.op("Cast", [mask], "class_index_2d", to=g.onnx.TensorProto.INT64)
     flat = g.const("shape_flat", np.array([-1], np.int64))
     return g.op("Reshape", [index, flat], "class_index")
 
 
 def _column(g: _Graph, pre: TabularPreprocessor, name: str) -> str:
-    """The nodes that turn the input of one column into its float32 inputs (N, k)."""
+    """Add the nodes that turn the input of one column into its float32 inputs (N, k)."""
     TP = g.onnx.TensorProto
     kind = pre.kind(name)
     fill = pre.fill_.get(name)
@@ -281,14 +284,16 @@ def _column(g: _Graph, pre: TabularPreprocessor, name: str) -> str:
 
 
 def _preprocessing(g: _Graph, pre: TabularPreprocessor) -> str:
-    """The nodes from the columns' inputs to the network's input X (N, n_inputs)."""
+    """Add the nodes from the columns' inputs to the network's input X (N, n_inputs)."""
     blocks = [_column(g, pre, name) for name in pre.feature_names_in_]
     return blocks[0] if len(blocks) == 1 else g.op("Concat", blocks, "X", axis=1)
 
 
 def _build(onnx, model, inputs=("X",), x: str = "X"):
-    """The graph's nodes, initializers and output descriptions for ``model``, whose
-    network reads ``x``."""
+    """Build the graph's nodes, initializers and output descriptions for ``model``.
+
+    The model's network reads ``x``.
+    """
     TP = onnx.TensorProto
     F32 = TP.FLOAT
     g = _Graph(onnx, inputs)

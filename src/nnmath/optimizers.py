@@ -94,6 +94,7 @@ class Optimizer:
         self._kept = None
 
     def __getstate__(self) -> dict:
+        """Return the state to pickle: what the optimizer keeps, not its work arrays."""
         state = self.__dict__.copy()
         if self._state is not None:
             state["_kept"] = [entry[: self._n_kept] for entry in self._state]
@@ -135,7 +136,7 @@ class Optimizer:
         self._end_step()
 
     def _prepared(self, params: Sequence[np.ndarray]) -> list[tuple[Any, ...]]:
-        """The state, made anew when reset() cleared it since prepare (a callback may)."""
+        """Return the state, made anew when reset() cleared it since prepare (a callback may)."""
         if self._state is None:
             self.prepare(params)
         return cast("list[tuple[Any, ...]]", self._state)
@@ -183,6 +184,7 @@ class SGD(Optimizer):
         self._first = True
 
     def reset(self) -> None:
+        """Forget the velocity: the next step starts from rest."""
         super().reset()
         self._first = True
 
@@ -231,6 +233,7 @@ class SGD(Optimizer):
         p -= tmp  # θ ← θ − α (…)
 
     def __repr__(self):
+        """Return ``SGD(…)`` with the hyperparameters."""
         return (
             f"SGD(learning_rate={self.learning_rate}, momentum={self.momentum}, "
             f"nesterov={self.nesterov})"
@@ -271,6 +274,7 @@ class Adam(Optimizer):
         self.t = 0
 
     def reset(self) -> None:
+        """Forget the moments and the step count."""
         super().reset()
         self.t = 0
 
@@ -315,6 +319,7 @@ class Adam(Optimizer):
         p -= tmp  # θ ← θ − (m' / (√u + ε/k))·s
 
     def __repr__(self):
+        """Return ``Adam(…)`` with the hyperparameters."""
         return (
             f"Adam(learning_rate={self.learning_rate}, beta_1={self.beta_1}, "
             f"beta_2={self.beta_2}, epsilon={self.epsilon})"
@@ -323,8 +328,11 @@ class Adam(Optimizer):
 
 # ---------------------------------------------------------------------- schedules
 class Schedule:
-    """A learning-rate schedule: ``rate(α₀, epoch, samples_seen)`` gives α for the
-    next epoch (``epoch`` counts completed epochs from 0)."""
+    """A learning-rate schedule.
+
+    ``rate(α₀, epoch, samples_seen)`` gives α for the next epoch (``epoch`` counts
+    completed epochs from 0).
+    """
 
     name = ""
 
@@ -333,10 +341,11 @@ class Schedule:
         raise NotImplementedError
 
     def on_plateau(self, current_rate: float) -> bool:
-        """Called when training stops improving; True means "keep going, α adapted"."""
+        """Handle a plateau: training stopped improving; True means "keep going, α adapted"."""
         return False
 
     def __repr__(self):
+        """Return the schedule's class name with its parameters."""
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({params})"
 
@@ -347,12 +356,15 @@ class Constant(Schedule):
     name = "constant"
 
     def rate(self, initial, epoch, samples_seen):
+        """Return α₀, whatever the epoch."""
         return initial
 
 
 class InverseScaling(Schedule):
-    """α_t = α₀ / (t + 1)^p, with t the number of samples seen (scikit-learn's
-    "invscaling")."""
+    """α_t = α₀ / (t + 1)^p, with t the number of samples seen.
+
+    This is scikit-learn's "invscaling".
+    """
 
     name = "invscaling"
 
@@ -360,6 +372,7 @@ class InverseScaling(Schedule):
         self.power_t = float(power_t)
 
     def rate(self, initial, epoch, samples_seen):
+        """Return α₀ / (t + 1)^p for t samples seen."""
         return initial / (samples_seen + 1) ** self.power_t
 
 
@@ -376,6 +389,7 @@ class StepDecay(Schedule):
         self.step_size, self.gamma = int(step_size), float(gamma)
 
     def rate(self, initial, epoch, samples_seen):
+        """Return α₀ · γ^⌊e / step_size⌋."""
         return initial * self.gamma ** (epoch // self.step_size)
 
 
@@ -390,14 +404,18 @@ class Cosine(Schedule):
         self.total_epochs, self.min_learning_rate = int(total_epochs), float(min_learning_rate)
 
     def rate(self, initial, epoch, samples_seen):
+        """Return α_min + ½(α₀ − α_min)(1 + cos(π e / T)), α_min after T epochs."""
         e = min(epoch, self.total_epochs)
         lo = self.min_learning_rate
         return lo + 0.5 * (initial - lo) * (1 + math.cos(math.pi * e / self.total_epochs))
 
 
 class Adaptive(Schedule):
-    """scikit-learn's "adaptive": keep α while training improves; each time it stalls
-    divide α by ``factor`` (5), and stop once α would fall below ``min_learning_rate``."""
+    """scikit-learn's "adaptive": keep α while training improves.
+
+    Each time it stalls, divide α by ``factor`` (5), and stop once α would fall below
+    ``min_learning_rate``.
+    """
 
     name = "adaptive"
 
@@ -406,6 +424,7 @@ class Adaptive(Schedule):
         self._divisions = 0
 
     def rate(self, initial, epoch, samples_seen):
+        """Return α₀ divided by ``factor`` once per plateau so far."""
         return initial / self.factor**self._divisions
 
     def on_plateau(self, current_rate: float) -> bool:
@@ -418,8 +437,9 @@ class Adaptive(Schedule):
 
 
 def get_schedule(name: str | Schedule, *, power_t: float = 0.5, max_epochs: int = 200):
-    """The schedule named ``name``: "constant", "invscaling", "adaptive", "step",
-    "cosine" (a :class:`Schedule` passes through).
+    """Return the schedule named ``name`` (a :class:`Schedule` passes through).
+
+    The names are "constant", "invscaling", "adaptive", "step" and "cosine".
 
     Examples
     --------

@@ -73,7 +73,8 @@ class RosenblattRecord:
 
 
 def rosenblatt_pass(network: Network, X, Y, learning_rate: float, record: bool = False):
-    """One pass of Rosenblatt's rule over (X, Y), one sample at a time, in place:
+    """Make one pass of Rosenblatt's rule over (X, Y), one sample at a time, in place.
+
     ŷ = step(w·x + b), then w ← w + α(y − ŷ)x and b ← b + α(y − ŷ).
 
     Parameters
@@ -198,12 +199,15 @@ class Perceptron(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X, y):
-        """Learn w and b from X of shape (n_samples, n_features) and labels y of
-        shape (n_samples,) (at least two classes). Returns self.
+        """Learn w and b from X and labels y.
+
+        X has shape (n_samples, n_features) and y shape (n_samples,), with at least two
+        classes. Returns self.
 
         X and y may be Dask collections: the chunks stay on the cluster (see
         :mod:`nnmath.distributed`); gradient descent adds up the chunks' shares of each
-        step, Rosenblatt's rule visits the chunks in order, one at a time."""
+        step, Rosenblatt's rule visits the chunks in order, one at a time.
+        """
         self._validate_params()
         if distributed.is_collection(X):
             blocks = distributed.row_blocks(X, y)
@@ -288,8 +292,11 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         )
 
     def _fit_rosenblatt(self, data: Data) -> History:
-        """Passes of Rosenblatt's rule (:func:`rosenblatt_pass`) over the data's chunks
-        in order until one makes no mistake, recording the article's cost after each."""
+        """Make passes of Rosenblatt's rule over the data's chunks, in order, until one is right.
+
+        The passes (:func:`rosenblatt_pass`) go on until one makes no mistake, recording
+        the article's cost after each.
+        """
         history = History()
         for _ in range(self.max_iter):
             mistakes = 0
@@ -331,8 +338,11 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         return distributed.predict_rows(self, X, method, n_columns, dtype)
 
     def decision_function(self, X) -> np.ndarray:
-        """z = w·x + b: shape (n_samples,) for two classes, else (n_samples, n_classes).
-        A Dask X gives a lazy Dask array."""
+        """Return z = w·x + b.
+
+        The shape is (n_samples,) for two classes, else (n_samples, n_classes). A Dask X
+        gives a lazy Dask array.
+        """
         if distributed.is_collection(X):
             k = self.network_.layer_sizes[-1]
             return self._lazy(X, "decision_function", None if k == 1 else k, self.network_.dtype)
@@ -344,8 +354,10 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         return z[:, 0] if z.shape[1] == 1 else z
 
     def encode_labels(self, y) -> np.ndarray:
-        """The network's targets for labels y: shape (n_samples, 1) of 0 and 1 for two
-        classes, one-hot rows of shape (n_samples, n_classes) for more (one-vs-rest).
+        """Encode labels y as the network's targets.
+
+        The targets have shape (n_samples, 1) of 0 and 1 for two classes, one-hot rows of
+        shape (n_samples, n_classes) for more (one-vs-rest).
 
         Examples
         --------
@@ -359,8 +371,11 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         return LabelBinarizer().fit(self.classes_).transform(y)
 
     def predict(self, X) -> np.ndarray:
-        """The class of each sample: ŷ ≥ ½ (z ≥ 0) for two classes, argmax z otherwise.
-        A Dask X gives a lazy Dask array."""
+        """Predict the class of each sample.
+
+        It is ŷ ≥ ½ (z ≥ 0) for two classes, argmax z otherwise. A Dask X gives a lazy
+        Dask array.
+        """
         if distributed.is_collection(X):
             return self._lazy(X, "predict", None, np.asarray(self.classes_).dtype)
         z = self._decision(X, "predict")
@@ -375,10 +390,12 @@ class Perceptron(ClassifierMixin, BaseEstimator):
 
     @available_if(_has_proba)
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities, shape (n_samples, n_classes): [1 − ŷ, ŷ] for two
-        classes; one-vs-rest sigmoids normalized to sum to 1 otherwise. Only for
-        ``activation="sigmoid"`` (a step outputs no probability). A Dask X gives a lazy
-        Dask array."""
+        """Return class probabilities, shape (n_samples, n_classes).
+
+        They are [1 − ŷ, ŷ] for two classes; one-vs-rest sigmoids normalized to sum to 1
+        otherwise. Only for ``activation="sigmoid"`` (a step outputs no probability). A
+        Dask X gives a lazy Dask array.
+        """
         if distributed.is_collection(X):
             return self._lazy(X, "predict_proba", len(self.classes_), self.network_.dtype)
         X = self._check_X(X, "predict_proba")
@@ -389,8 +406,11 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         return y_hat / xp.sum(y_hat, axis=1, keepdims=True)
 
     def score(self, X, y, sample_weight=None) -> float:
-        """The mean accuracy on (X, y) (scikit-learn's); on Dask collections computed
-        chunk by chunk on the cluster and returned as a float."""
+        """Return the mean accuracy on (X, y) (scikit-learn's).
+
+        On Dask collections it is computed chunk by chunk on the cluster and returned as a
+        float.
+        """
         if distributed.is_collection(X):
             check_is_fitted(self, "network_")
             return distributed.score(self, X, y, sample_weight, kind="accuracy")
@@ -398,8 +418,10 @@ class Perceptron(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ description
     def to_document(self) -> tuple[doc.Document, doc.Tensors]:
-        """The fitted perceptron as a model-file description (JSON-able fields and the
-        tensors W1, b1); see :mod:`nnmath.io`.
+        """Describe the fitted perceptron for a model file.
+
+        The description holds JSON-able fields and the tensors W1, b1; see
+        :mod:`nnmath.io`.
 
         Examples
         --------
@@ -417,10 +439,11 @@ class Perceptron(ClassifierMixin, BaseEstimator):
     def from_document(
         cls, document: doc.Document, tensors: doc.Tensors, xp=None, device=None
     ) -> Perceptron:
-        """Rebuild a fitted perceptron from :meth:`to_document`'s description (its
-        network on ``xp`` and ``device``, default NumPy), checking
-        that its network is one layer of the neuron its activation names and that
-        it has one output per class (one for two classes).
+        """Rebuild a fitted perceptron from :meth:`to_document`'s description.
+
+        Its network is put on ``xp`` and ``device`` (default NumPy). The description is
+        checked: its network is one layer of the neuron its activation names, with one
+        output per class (one for two classes).
 
         Examples
         --------
@@ -462,6 +485,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         return model
 
     def __sklearn_tags__(self):
+        """Return scikit-learn's tags: no NaN in X, array-API support."""
         tags = super().__sklearn_tags__()
         tags.input_tags.allow_nan = False
         tags.array_api_support = True

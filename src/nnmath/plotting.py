@@ -39,8 +39,10 @@ def _axes(ax):
 
 
 def _curves(model) -> tuple[list[float], list[float] | None, str]:
-    """(training curve, validation curve or None, name) of an estimator, a History or a
-    Perceptron."""
+    """Return (training curve, validation curve or None, name) of a model.
+
+    The model is an estimator, a History or a Perceptron.
+    """
     if isinstance(model, History):
         return list(model.loss_curve), list(model.validation_loss_curve) or None, "History"
     name = type(model).__name__
@@ -141,7 +143,7 @@ def _check_two_features(X) -> tuple[np.ndarray, list[str]]:
 
 
 def _predict_surface(model, grid: np.ndarray, response: str) -> np.ndarray:
-    """The model's response at every grid point: one value per row."""
+    """Return the model's response at every grid point: one value per row."""
     if isinstance(model, Network):
         values = model.forward(grid)
     else:

@@ -18,8 +18,10 @@ __all__ = ["as_generator"]
 
 
 def as_generator(random_state) -> np.random.Generator:
-    """A Generator from an int seed, a Generator (returned as is), a legacy RandomState
-    (one draw seeds a new Generator) or None (fresh entropy).
+    """Return a NumPy Generator for ``random_state``.
+
+    It comes from an int seed, a Generator (returned as is), a legacy RandomState (one
+    draw seeds a new Generator) or None (fresh entropy).
 
     Parameters
     ----------

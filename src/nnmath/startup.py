@@ -37,9 +37,10 @@ _OPTIONS_WITH_VALUE = ("-W", "-X", "--check-hash-based-pycs")
 
 
 def is_command(orig_argv: list[str], argv0: str, main_file: str | None) -> bool:
-    """Whether a process started as ``orig_argv`` (``sys.orig_argv``), whose
-    ``sys.argv[0]`` is ``argv0`` and whose ``__main__`` file is ``main_file``, is the
-    nnmath command.
+    """Tell whether a process is the nnmath command.
+
+    The process started as ``orig_argv`` (``sys.orig_argv``), its ``sys.argv[0]`` is
+    ``argv0`` and its ``__main__`` file is ``main_file``.
 
     ``python -m nnmath``: while Python imports the package to find its ``__main__``,
     ``sys.argv[0]`` is ``"-m"`` and the module named after ``-m`` is nnmath. The console
@@ -91,8 +92,9 @@ def exit_interrupted(signum=None, frame=None) -> None:
 
 
 def guard() -> bool:
-    """In the command's process (and the main thread), install :func:`exit_interrupted`
-    for SIGINT; returns whether it did.
+    """Install :func:`exit_interrupted` for SIGINT in the command's process (main thread).
+
+    Returns whether it did.
 
     Examples
     --------

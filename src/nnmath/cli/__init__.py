@@ -1,5 +1,4 @@
-"""The ``nnmath`` command: train, predict, evaluate, cross-validate, tune, inspect,
-export and explain.
+"""The ``nnmath`` command: train, predict, evaluate, cross-validate, tune, inspect, export, explain.
 
 A thin layer over the library, one module per job: the arguments (:mod:`.parser`), what
 the command says (:mod:`.messages`), reading tables and folders of them
@@ -48,8 +47,10 @@ EXIT_USAGE = 2
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the ``nnmath`` command; returns the exit status: 0, 2 for any failure (one
-    line on stderr), 130 when interrupted.
+    """Run the ``nnmath`` command and return its exit status.
+
+    The status is 0 on success, 2 for any failure (one line on stderr), 130 when
+    interrupted.
 
     Examples
     --------
@@ -90,8 +91,11 @@ def _fail(message: str) -> int:
 
 
 def _raise_on_interrupt():
-    """Make Ctrl-C a KeyboardInterrupt (which main turns into status 130) for the time of
-    the command; returns the handler to put back (None off the main thread)."""
+    """Make Ctrl-C a KeyboardInterrupt for the time of the command.
+
+    main turns the KeyboardInterrupt into status 130. Returns the handler to put back
+    (None off the main thread).
+    """
     if threading.current_thread() is not threading.main_thread():
         return None
     return signal.signal(signal.SIGINT, signal.default_int_handler)

@@ -126,7 +126,7 @@ def make_estimator(
     verbose=0,
     callbacks=None,
 ):
-    """The MLPClassifier or MLPRegressor for the command's options."""
+    """Build the MLPClassifier or MLPRegressor for the command's options."""
     import nnmath
 
     check_loss(loss, task)
@@ -161,8 +161,10 @@ def make_estimator(
 def target_scaling(
     task: str, loss: str | None, mean: float | None, scale: float | None
 ) -> dict | None:
-    """How a regression target is scaled for training: {"mean": μ, "scale": s} (μ = 0
-    for the Poisson loss); None for classification.
+    """Say how a regression target is scaled for training.
+
+    The scaling is {"mean": μ, "scale": s} (μ = 0 for the Poisson loss); None for
+    classification.
 
     Examples
     --------
@@ -176,15 +178,18 @@ def target_scaling(
 
 
 def scale_target(y: np.ndarray, scaling: dict | None) -> np.ndarray:
-    """y' = (y − μ) / s."""
+    """Scale a regression target: y' = (y − μ) / s."""
     if scaling is None:
         return y
     return (np.asarray(y, dtype=np.float64) - scaling["mean"]) / scaling["scale"]
 
 
 def fold_target_scaling(model, scaling: dict | None) -> None:
-    """Make a network trained on y' = (y − μ)/s predict y: W_L ← s·W_L, b_L ← s·b_L + μ
-    for an identity output; b_L ← b_L + ln s for an exp output (μ = 0)."""
+    """Make a network trained on y' = (y − μ)/s predict y.
+
+    W_L ← s·W_L, b_L ← s·b_L + μ for an identity output; b_L ← b_L + ln s for an exp
+    output (μ = 0).
+    """
     if scaling is None:
         return
     W, b = model.coefs_[-1], model.intercepts_[-1]
@@ -197,8 +202,10 @@ def fold_target_scaling(model, scaling: dict | None) -> None:
 
 
 def validation_split(n: int, fraction: float, y, classification: bool, seed: int):
-    """(training rows, validation rows or None): a random split, stratified for classes
-    when every class has two rows."""
+    """Split the rows into (training rows, validation rows or None).
+
+    The split is random, stratified for classes when every class has two rows.
+    """
     from sklearn.model_selection import train_test_split
 
     idx = np.arange(n)
@@ -219,8 +226,11 @@ def validation_split(n: int, fraction: float, y, classification: bool, seed: int
 
 
 def loss_rose(model) -> str | None:
-    """The words "the training loss ended at …, far above where it started (…)" when the last
-    epoch's loss is more than twice the first's, else None."""
+    """Say how far the training loss rose, when the last epoch's is over twice the first's.
+
+    The words are "the training loss ended at …, far above where it started (…)"; None
+    when the loss did not rise so.
+    """
     curve = list(getattr(model, "loss_curve_", None) or [])
     if len(curve) >= 2 and curve[-1] > 2 * curve[0]:
         return (
@@ -231,10 +241,13 @@ def loss_rose(model) -> str | None:
 
 
 def training_failure(model, X: np.ndarray, y: np.ndarray) -> str | None:
-    """Why training failed, in words, or None: a loss that ended far above where it
-    started (more than twice the first epoch's), a regressor far worse than predicting
-    the mean (training R² < −1 on y as trained), a classifier far worse than predicting
-    the class frequencies (twice their log loss)."""
+    """Say why training failed, in words, or return None.
+
+    Training failed with a loss that ended far above where it started (more than twice the
+    first epoch's), a regressor far worse than predicting the mean (training R² < −1 on y
+    as trained), a classifier far worse than predicting the class frequencies (twice their
+    log loss).
+    """
     rose = loss_rose(model)
     if rose:
         return rose
@@ -263,10 +276,11 @@ def training_failure(model, X: np.ndarray, y: np.ndarray) -> str | None:
 
 
 class TableModel(BaseEstimator):
-    """The command's model as a scikit-learn estimator: fitted on a table (a DataFrame)
-    and its target, it builds the preprocessing, trains the network on the scaled
-    target with early stopping on a validation split, and predicts in the target's
-    units. ``pipeline_`` is what a model file holds.
+    """The command's model as a scikit-learn estimator, fitted on a table and its target.
+
+    Fitted on a table (a DataFrame) and its target, it builds the preprocessing, trains
+    the network on the scaled target with early stopping on a validation split, and
+    predicts in the target's units. ``pipeline_`` is what a model file holds.
 
     The parameters are the command's options; ``task`` is "classification" or
     "regression"; ``on_fit``, when given, is called with the model after each fit (a
@@ -392,6 +406,7 @@ class TableModel(BaseEstimator):
         return float(r2_score(np.asarray(y, dtype=np.float64), y_pred))
 
     def __sklearn_tags__(self):
+        """Return scikit-learn's tags, of a classifier or a regressor as the task is."""
         from sklearn.utils import ClassifierTags, RegressorTags
 
         tags = super().__sklearn_tags__()

@@ -40,11 +40,11 @@ class UsageError(Exception):
 
 
 def one_line(text) -> str:
-    """``text`` (an exception or a string) on one line, its whitespace collapsed.
+    r"""Put ``text`` (an exception or a string) on one line, its whitespace collapsed.
 
     Examples
     --------
-    >>> one_line(ValueError("a\\n  b"))
+    >>> one_line(ValueError("a\n  b"))
     'a b'
     """
     return " ".join(str(text).split())
@@ -62,7 +62,7 @@ def plural(count: int, word: str, words: str | None = None) -> str:
 
 
 def shown(value) -> str:
-    """A label or a cell as the user wrote it, quoted: 'Adelie', never np.str_('Adelie').
+    """Show a label or a cell as the user wrote it, quoted: 'Adelie', never np.str_('Adelie').
 
     Examples
     --------
@@ -78,7 +78,7 @@ def shown(value) -> str:
 
 
 def number(x: float) -> str:
-    """A score or loss for a summary line: 4 decimals, or 4 significant digits when huge.
+    """Format a score or loss for a summary line: 4 decimals, or 4 significant digits when huge.
 
     Examples
     --------
@@ -101,8 +101,9 @@ def listed(values, limit: int = 10) -> str:
 
 
 def nearest(name: str, choices, cutoff: float = 0.6) -> str | None:
-    """The choice nearest to a mistyped name (difflib; a match ignoring case first), or
-    None.
+    """Return the choice nearest to a mistyped name, or None.
+
+    difflib finds it, after a match that ignores case.
 
     Examples
     --------
@@ -118,7 +119,7 @@ def nearest(name: str, choices, cutoff: float = 0.6) -> str | None:
 
 
 def suggestion(name: str, choices) -> str:
-    """The text "; did you mean 'x'?" for the nearest of ``choices``, or "".
+    """Return the text "; did you mean 'x'?" for the nearest of ``choices``, or "".
 
     Examples
     --------
@@ -141,7 +142,7 @@ _TERMS = [
 
 
 def in_command_terms(text: str) -> str:
-    """A stop reason or message of the library, in the command's terms.
+    """Put a stop reason or message of the library in the command's terms.
 
     Examples
     --------
@@ -154,8 +155,10 @@ def in_command_terms(text: str) -> str:
 
 
 class Console:
-    """Where the command's lines go: information on stdout (none when ``quiet``, and on
-    stderr when stdout carries data), warnings and notes on stderr.
+    """Where the command's lines go.
+
+    Information goes to stdout (none when ``quiet``, and to stderr when stdout carries
+    data), warnings and notes to stderr.
 
     Examples
     --------
@@ -168,7 +171,7 @@ class Console:
         self.data_on_stdout = data_on_stdout
 
     def info(self, text: str) -> None:
-        """A line of information (progress, summaries)."""
+        """Write a line of information (progress, summaries)."""
         if not self.quiet:
             print(text, file=sys.stderr if self.data_on_stdout else sys.stdout, flush=True)
 

@@ -45,7 +45,7 @@ _INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
 
 
 def version() -> str:
-    """The installed nnmath's version ("0.0.0" in a source tree without installation)."""
+    """Return the installed nnmath's version ("0.0.0" in a source tree without installation)."""
     from importlib.metadata import PackageNotFoundError
     from importlib.metadata import version as installed
 
@@ -59,6 +59,7 @@ class Parser(argparse.ArgumentParser):
     """argparse's parser, whose "invalid choice" errors suggest the nearest choice."""
 
     def error(self, message: str):
+        """Exit with argparse's message, a mistyped choice's nearest one suggested."""
         match = _INVALID_CHOICE.search(message)
         if match:
             choices = re.findall(r"'([^']*)'", match[2])
@@ -68,7 +69,7 @@ class Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> Parser:
-    """The command's argument parser, with one subparser per subcommand."""
+    """Build the command's argument parser, with one subparser per subcommand."""
     parser = Parser(
         prog="nnmath",
         description="Train, use and explain neural networks from the command line.",

@@ -47,8 +47,11 @@ __all__ = [
 
 
 def check_output(path: str, what: str) -> None:
-    """Fail before training, not after, when an output cannot be written: a directory or
-    a special file at the path, a missing or read-only directory, a name too long."""
+    """Fail before training, not after, when an output cannot be written.
+
+    The output cannot be written for a directory or a special file at the path, a missing
+    or read-only directory, a name too long.
+    """
     from nnmath.io.container import check_writable
 
     try:
@@ -65,7 +68,7 @@ def check_output(path: str, what: str) -> None:
 
 
 def require_target(target: str | None, names: list[str], source: Source) -> str:
-    """The target column's name, checked: given and one of the table's columns."""
+    """Return the target column's name, checked: given and one of the table's columns."""
     if target is None:
         raise UsageError(
             f"--target COLUMN is required: name the column to predict (the columns of "
@@ -82,9 +85,11 @@ def require_target(target: str | None, names: list[str], source: Source) -> str:
 
 
 def column_options(args, names: list[str], target: str | None = None) -> dict:
-    """--drop, --categorical and --numeric as lists of the table's columns (a value may
-    name several, separated by commas); a name that is not a column is an error with the
-    nearest one suggested."""
+    """Return --drop, --categorical and --numeric as lists of the table's columns.
+
+    A value may name several, separated by commas; a name that is not a column is an error
+    with the nearest one suggested.
+    """
     options = {}
     get = args.get if isinstance(args, dict) else lambda key: getattr(args, key)
     for option in ("drop", "categorical", "numeric"):
@@ -111,14 +116,14 @@ def column_options(args, names: list[str], target: str | None = None) -> dict:
 
 
 def row_subset(table, rows: np.ndarray):
-    """The rows of a table (a DataFrame or a dict of columns), renumbered from 0."""
+    """Return the rows of a table (a DataFrame or a dict of columns), renumbered from 0."""
     if hasattr(table, "iloc"):
         return table.iloc[rows].reset_index(drop=True)
     return {k: np.asarray(v)[rows] for k, v in table.items()}
 
 
 def target_rows(values: np.ndarray) -> np.ndarray:
-    """The rows (numbered from 0) that have a target value."""
+    """Return the rows (numbered from 0) that have a target value."""
     return np.flatnonzero(~missing_mask(values))
 
 
@@ -133,8 +138,10 @@ def warn_missing_target(n_rows: int, keep, target: str, source: Source, console)
 
 
 def check_training_options(args) -> None:
-    """The options that need no data, checked before any is read: --hidden, --dropout
-    (and lbfgs with dropout)."""
+    """Check the options that need no data, before any is read.
+
+    These are --hidden, --dropout (and lbfgs with dropout).
+    """
     from nnmath.cli.learn import dropout_rates, hidden_sizes
 
     hidden = hidden_sizes(args.hidden) if getattr(args, "hidden", None) is not None else (100,)
@@ -144,7 +151,7 @@ def check_training_options(args) -> None:
 
 
 def finish_target(stats: TargetStatistics, target: str, n: int, max_classes: int) -> str:
-    """The task, from the target's statistics, or the error that says why not."""
+    """Decide the task from the target's statistics, or raise the error that says why not."""
     try:
         task = stats.finish()
     except ValueError as exc:
@@ -174,7 +181,7 @@ def finish_target(stats: TargetStatistics, target: str, n: int, max_classes: int
 
 
 def statistics_error(exc: Exception, source: Source) -> UsageError:
-    """The one-line message of a statistics pass's error, with lines for rows."""
+    """Return the one-line message of a statistics pass's error, with lines for rows."""
     if isinstance(exc, BadCellsError):
         cells = ", ".join(
             f"{place} {cell!r}"
@@ -202,8 +209,11 @@ def statistics_error(exc: Exception, source: Source) -> UsageError:
 
 
 def say_decisions(stats: TableStatistics, console) -> None:
-    """Warn about each column not used as it reads (identifiers, free text, dates,
-    columns without values, cells read as missing), and note the filled cells."""
+    """Warn about each column not used as it reads, and note the filled cells.
+
+    Such columns are identifiers, free text, dates, columns without values, and cells read
+    as missing.
+    """
     for d in stats.decisions:
         if d.note and d.note != "dropped (--drop)":
             console.warn(f"column {d.column!r}: {d.note}")

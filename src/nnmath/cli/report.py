@@ -1,6 +1,7 @@
-"""What a training run of the command says and writes: its summary lines, its failure
-check, the model file and the loss plot, shared by ``nnmath train`` on a table read
-whole and on data read in batches.
+"""What a training run of the command says and writes.
+
+Its summary lines, its failure check, the model file and the loss plot, shared by
+``nnmath train`` on a table read whole and on data read in batches.
 
 Example
 -------
@@ -35,7 +36,7 @@ DEFAULT_LEARNING_RATE = 0.001  # the estimators' learning_rate_init
 
 
 def describe_task(task: str, target: str, stats: TargetStatistics) -> str:
-    """The "Task: …" line."""
+    """Write the "Task: …" line."""
     if task == "classification" and stats.classes is not None:
         labels = [str(c) for c in stats.classes]
         shown = ", ".join(labels[:12]) + (" …" if len(labels) > 12 else "")
@@ -47,7 +48,7 @@ def describe_task(task: str, target: str, stats: TargetStatistics) -> str:
 
 
 def learning_rate_hint(rate: float | None, solver: str = "adam") -> str:
-    """What to try after a failed run, in the command's options."""
+    """Say what to try after a failed run, in the command's options."""
     if solver == "lbfgs":
         return "L-BFGS has no learning rate: try --solver adam, or rescale huge values"
     rate = DEFAULT_LEARNING_RATE if rate is None else rate
@@ -58,7 +59,7 @@ def learning_rate_hint(rate: float | None, solver: str = "adam") -> str:
 
 
 def divergence_message(exc: Exception, args) -> str:
-    """A failed fit's one line: a divergence (naming --learning-rate) or another error."""
+    """Return a failed fit's one line: a divergence (naming --learning-rate) or another error."""
     history = getattr(exc, "history", None)
     if type(exc).__name__ == "DivergenceError":
         epoch = (history.n_iter + 1) if history is not None else None
@@ -77,7 +78,7 @@ def divergence_message(exc: Exception, args) -> str:
 
 
 def say_warnings(caught, console, epochs: int) -> None:
-    """The warnings of a fit, in the command's terms."""
+    """Say the warnings of a fit, in the command's terms."""
     from sklearn.exceptions import ConvergenceWarning
 
     for w in caught:
@@ -91,7 +92,7 @@ def say_warnings(caught, console, epochs: int) -> None:
 
 
 def describe_loss(model, scaling) -> str:
-    """The final training loss, saying what it is the loss of."""
+    """Describe the final training loss, saying what it is the loss of."""
     curve = getattr(model, "loss_curve_", None) or []
     if not curve:
         return ""
@@ -110,7 +111,7 @@ def describe_loss(model, scaling) -> str:
 
 
 def summary_lines(model, seconds: float, solver: str) -> list[str]:
-    """The network and how training went."""
+    """Describe the network and how training went."""
     net = model.network_
     sizes = " → ".join(str(s) for s in net.layer_sizes)
     acts = ", ".join(a.name for a in net.activations)
@@ -123,8 +124,10 @@ def summary_lines(model, seconds: float, solver: str) -> list[str]:
 
 
 def report_training(args, console, pre, model, seconds, train, validation) -> int:
-    """After a fit: the summary, the failure check, the model file and the plot; returns
-    the exit status."""
+    """Report a fit: the summary, the failure check, the model file and the plot.
+
+    Returns the exit status.
+    """
     for line in summary_lines(model, seconds, args.solver):
         console.info(line)
     interrupted = model.stop_reason_.startswith("interrupted")

@@ -70,8 +70,11 @@ _METRICS = {
 
 
 def _table_for_search(args, console: Console):
-    """(table, y, task, model options) for cv and tune: the table read whole, its rows
-    without a target left out, its columns' kinds decided once."""
+    """Return (table, y, task, model options) for cv and tune.
+
+    The table is read whole, its rows without a target left out, its columns' kinds
+    decided once.
+    """
     check_training_options(args)
     if args.data == "-" or not is_dataset(args.data):
         table, source = read_table(args.data, args.max_cells, parse_sep(args.sep))
@@ -136,8 +139,7 @@ def _splitter(task: str, y, folds: int, seed: int):
 
 
 def _quietly(function, *args):
-    """Call a fit or a scorer with its warnings (a short run's ConvergenceWarning)
-    silenced."""
+    """Call a fit or a scorer with its warnings (a short run's ConvergenceWarning) silenced."""
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         return function(*args)
@@ -194,18 +196,22 @@ def cmd_cv(args) -> int:
 
 
 def rounds_for(budget: float, pilot: float, folds: int, n: int, min_rows: int) -> int:
-    """How many rounds of successive halving (factor 3) fit in ``budget`` seconds, when
-    a fit on all ``n`` rows takes ``pilot`` seconds: each round costs about 3 · folds
-    such fits; at least 1, and no more than the rows allow (the first round's rows,
-    n / 3^(rounds − 1), at least ``min_rows``)."""
+    """Return how many rounds of successive halving (factor 3) fit in ``budget`` seconds.
+
+    A fit on all ``n`` rows takes ``pilot`` seconds, and each round costs about 3 · folds
+    such fits. The result is at least 1, and no more than the rows allow (the first
+    round's rows, n / 3^(rounds − 1), at least ``min_rows``).
+    """
     affordable = int(budget // max(3 * folds * pilot, 1e-9))
     possible = 1 + int(math.floor(math.log(max(n / max(min_rows, 1), 1.0), 3)))
     return max(1, min(affordable, possible))
 
 
 def cmd_tune(args) -> int:
-    """`nnmath tune`: successive-halving search; prints the leaderboard, saves the best;
-    returns 0."""
+    """Run `nnmath tune`: a successive-halving search.
+
+    It prints the leaderboard and saves the best; returns 0.
+    """
     from scipy.stats import loguniform
     from sklearn.base import clone
     from sklearn.experimental import enable_halving_search_cv  # noqa: F401
@@ -288,8 +294,10 @@ def _sizes(hidden) -> str:
 
 
 def leaderboard(search, top: int, metric: str) -> list[str]:
-    """The best candidates, the last round's first: rank, score ± std over the folds,
-    rows, and the options."""
+    """Return the leaderboard's lines: the best candidates, the last round's first.
+
+    Each line has the rank, the score ± std over the folds, the rows, and the options.
+    """
     r = search.cv_results_
     order = sorted(
         range(len(r["params"])),

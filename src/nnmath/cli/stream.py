@@ -89,9 +89,10 @@ CONNECT_TIMEOUT = "20s"
 
 
 class Holdout:
-    """The validation rows of a data set read in batches: a uniform sample of the rows
-    whose draw (a hash of the row's number and the seed, uniform in [0, 1)) is below
-    ``fraction``, at most ``cap`` of them, kept in memory as the batches pass.
+    """The validation rows of a data set read in batches, kept in memory as the batches pass.
+
+    They are a uniform sample of the rows whose draw (a hash of the row's number and the
+    seed, uniform in [0, 1)) is below ``fraction``, at most ``cap`` of them.
 
     Examples
     --------
@@ -146,7 +147,7 @@ class Holdout:
         self.threshold = float(np.nextafter(self.draws_kept.max(), 1.0))
 
     def frame(self):
-        """The validation rows as one DataFrame (None when there are none)."""
+        """Return the validation rows as one DataFrame (None when there are none)."""
         import pandas as pd
 
         self._prune()
@@ -155,7 +156,7 @@ class Holdout:
         return pd.concat(self.frames, ignore_index=True) if len(self.frames) > 1 else self.frames[0]
 
     def rows(self) -> np.ndarray:
-        """The validation rows' numbers."""
+        """Return the validation rows' numbers."""
         self._prune()
         return self.rows_kept
 
@@ -165,8 +166,10 @@ class Holdout:
 
 
 class RowProgress:
-    """Rows seen and rows per second: a bar on a terminal (tqdm, on stderr), else a line
-    every ``every`` seconds; nothing when the console is quiet.
+    """Show rows seen and rows per second.
+
+    On a terminal a bar (tqdm, on stderr), else a line every ``every`` seconds; nothing
+    when the console is quiet.
 
     Examples
     --------
@@ -197,7 +200,7 @@ class RowProgress:
             self.console.info(f"{self.what}: {describe_rows(self.rows, now - self.started)}")
 
     def line(self, text: str) -> None:
-        """A line that does not break the bar."""
+        """Write a line that does not break the bar."""
         if self.console.quiet:
             return
         if self.bar is not None:
@@ -214,8 +217,11 @@ class RowProgress:
 
 
 def connect(address: str, console: Console):
-    """A ``distributed.Client`` of the scheduler at ``address``, or of a new
-    ``LocalCluster`` sized to this machine for "local"; returns (client, cluster or None)."""
+    """Connect to a Dask scheduler; return (client, cluster or None).
+
+    The client is a ``distributed.Client`` of the scheduler at ``address``, or of a new
+    ``LocalCluster`` sized to this machine for "local".
+    """
     try:
         from distributed import Client, LocalCluster
     except ImportError:
@@ -242,8 +248,10 @@ def connect(address: str, console: Console):
 
 
 def train_in_batches(args, console: Console) -> int:
-    """``nnmath train`` on a folder, a glob, ``--stream`` or ``--scheduler``; returns the
-    exit status."""
+    """Run ``nnmath train`` on a folder, a glob, ``--stream`` or ``--scheduler``.
+
+    Returns the exit status.
+    """
     if args.data is None or args.data == "-":
         raise UsageError(
             "a folder, a glob, --stream or --scheduler needs DATA files (standard input and "
@@ -368,8 +376,11 @@ def _train(args, console, dataset: Dataset, target, options, client, scratch) ->
 
 
 def _statistics(args, console, dataset, target, options, holdout, copy):
-    """Pass 1: the statistics, the validation sample, and (for CSV files) the copy to
-    Parquet; returns (the fitted preprocessing, the target's statistics, the chunks)."""
+    """Make pass 1 over the data: the statistics, the validation sample, the copy to Parquet.
+
+    The copy is made for CSV files. Returns (the fitted preprocessing, the target's
+    statistics, the chunks).
+    """
     source = dataset.source
     stats = TableStatistics(target, **options, impute=args.impute != "none", seed=args.seed)
     target_stats = TargetStatistics(args.task, args.max_classes)
@@ -471,7 +482,7 @@ def _fit_chunks(
 
 
 def encode_inputs(frame, pre, target):
-    """A partition's inputs (the rows with a target), as a DataFrame (on a Dask worker)."""
+    """Encode a partition's inputs (the rows with a target) as a DataFrame, on a Dask worker."""
     import pandas as pd
 
     keep = np.flatnonzero(~missing_mask(column(frame, target)))
@@ -483,7 +494,7 @@ def encode_inputs(frame, pre, target):
 
 
 def encode_target(frame, target_stats, target, scaling):
-    """A partition's targets (the rows with one), scaled, as a Series (on a Dask worker)."""
+    """Encode a partition's targets (the rows with one), scaled, as a Series, on a Dask worker."""
     import pandas as pd
 
     y_raw = column(frame, target)

@@ -1,4 +1,4 @@
-"""Reading the command's tables: a CSV or Parquet file, standard input, or a folder.
+r"""Reading the command's tables: a CSV or Parquet file, standard input, or a folder.
 
 * :func:`read_table` reads one file (or ``-``, standard input) whole, after sizing it
   from its Parquet metadata or its CSV header and line count (:func:`table_shape`); a
@@ -13,7 +13,7 @@ Example
 -------
 >>> import tempfile
 >>> path = Path(tempfile.mkdtemp()) / "t.csv"
->>> _ = path.write_text("a;b\\n1;2\\n3;4\\n")
+>>> _ = path.write_text("a;b\n1;2\n3;4\n")
 >>> table, source = read_table(str(path))
 >>> list(table.columns), source.sep, source.where([1])
 (['a', 'b'], ';', ['line 3'])
@@ -71,12 +71,12 @@ def require_pandas():
 
 
 def parse_sep(text: str | None) -> str | None:
-    """A --sep value as a one-character delimiter ("\\t" and "tab" are a tab).
+    r"""Read a --sep value as a one-character delimiter ("\t" and "tab" are a tab).
 
     Examples
     --------
-    >>> parse_sep("\\\\t"), parse_sep(";"), parse_sep(None)
-    ('\\t', ';', None)
+    >>> parse_sep("\\t"), parse_sep(";"), parse_sep(None)
+    ('\t', ';', None)
     """
     if text is None:
         return None
@@ -87,14 +87,16 @@ def parse_sep(text: str | None) -> str | None:
 
 
 def detect_sep(head: bytes) -> str:
-    """The delimiter of a CSV file from its first bytes: the one of :data:`DELIMITERS`
-    that ``csv.Sniffer`` finds splitting every line alike, else ",".
+    r"""Detect the delimiter of a CSV file from its first bytes.
+
+    It is the one of :data:`DELIMITERS` that ``csv.Sniffer`` finds splitting every line
+    alike, else ",".
 
     Examples
     --------
-    >>> detect_sep(b"species;island;mass\\nAdelie;Dream;3750\\n")
+    >>> detect_sep(b"species;island;mass\nAdelie;Dream;3750\n")
     ';'
-    >>> detect_sep(b"just one column\\n1\\n")
+    >>> detect_sep(b"just one column\n1\n")
     ','
     """
     text = head.decode("utf-8", "replace")
@@ -144,8 +146,11 @@ class Source:
     _lines: dict = field(default_factory=dict, repr=False)
 
     def where(self, rows) -> list[str]:
-        """Each row (numbered from 0 among the table's rows) as "line N" of a CSV file
-        (the header is line 1) or "row N" (from 1) of another table."""
+        """Name each row (numbered from 0 among the table's rows) as the user finds it.
+
+        A row is "line N" of a CSV file (the header is line 1) or "row N" (from 1) of
+        another table.
+        """
         rows = [int(r) for r in rows]
         if self.files:
             starts = [start for _, start in self.files]
@@ -162,7 +167,7 @@ class Source:
         return [f"line {lines[r + 1]}" if r + 1 < len(lines) else f"row {r + 1}" for r in rows]
 
     def where_text(self, rows, count: int | None = None, limit: int = 5) -> str:
-        """The rows as places: "lines 5, 9, 12" (with "…" when there are more than shown).
+        """Name the rows as places: "lines 5, 9, 12" (with "…" when there are more than shown).
 
         Examples
         --------
@@ -182,8 +187,11 @@ class Source:
         return f"{prefixes.pop()}s {numbers}{', …' if more else ''}"
 
     def _record_lines(self, n: int) -> list[int]:
-        """The line each of the first n records (header first) starts on, read with the
-        csv module as pandas reads the file: blank lines skipped, quoted line breaks kept."""
+        """Return the line each of the first n records (header first) starts on.
+
+        The file is read with the csv module as pandas reads it: blank lines skipped,
+        quoted line breaks kept.
+        """
         if n in self._lines or any(k >= n for k in self._lines):
             return next(v for k, v in self._lines.items() if k >= n)
         if self.data is not None:
@@ -206,8 +214,10 @@ class Source:
         return starts
 
     def delimiter_hint(self, names) -> str:
-        """A hint " (… looks separated by ';': --sep ';' reads it so)"
-        when a column's name holds another delimiter, else ""."""
+        """Return a hint when a column's name holds another delimiter, else "".
+
+        The hint reads " (… looks separated by ';': --sep ';' reads it so)".
+        """
         if self.format != "csv":
             return ""
         for name in names:
@@ -229,16 +239,17 @@ class Source:
 
 # ---------------------------------------------------------------------- one table
 def table_shape(path, sep: str = ",", data: bytes | None = None) -> tuple[int, int] | None:
-    """(rows, columns) of a data file, found without building the table: a Parquet
-    file's metadata, or a CSV file's header line and its count of line ends (an upper
-    bound: quoted line breaks count too). None when the file cannot tell (pandas then
-    says what is wrong with it).
+    r"""Return (rows, columns) of a data file, found without building the table.
+
+    They come from a Parquet file's metadata, or a CSV file's header line and its count of
+    line ends (an upper bound: quoted line breaks count too). None when the file cannot
+    tell (pandas then says what is wrong with it).
 
     Examples
     --------
     >>> import tempfile
     >>> path = Path(tempfile.mkdtemp()) / "t.csv"
-    >>> _ = path.write_text("a,b,c\\n1,2,3\\n4,5,6")
+    >>> _ = path.write_text("a,b,c\n1,2,3\n4,5,6")
     >>> table_shape(path)
     (2, 3)
     """
@@ -274,8 +285,10 @@ def table_shape(path, sep: str = ",", data: bytes | None = None) -> tuple[int, i
 
 
 def check_size(source: str, rows: int, columns: int, max_cells: int) -> None:
-    """Refuse a table of no rows, of more than :data:`MAX_COLUMNS` columns, or of more
-    than ``max_cells`` values (0: no limit).
+    """Refuse a table too small or too big.
+
+    That is a table of no rows, of more than :data:`MAX_COLUMNS` columns, or of more than
+    ``max_cells`` values (0: no limit).
 
     Examples
     --------
@@ -294,9 +307,11 @@ def check_size(source: str, rows: int, columns: int, max_cells: int) -> None:
 
 
 def read_table(path: str, max_cells: int = 50_000_000, sep: str | None = None):
-    """Read a CSV (or .tsv) or Parquet file, or ``-`` (standard input: CSV, or Parquet by
-    its first bytes), into a pandas DataFrame after checking its size; returns
-    ``(table, Source)``."""
+    """Read a CSV (or .tsv) or Parquet file, or ``-``, into a pandas DataFrame.
+
+    ``-`` is standard input: CSV, or Parquet by its first bytes. The size is checked
+    before the table is built. Returns ``(table, Source)``.
+    """
     data = None
     if path == "-":
         data = sys.stdin.buffer.read()
@@ -364,7 +379,7 @@ def _head(path: Path) -> bytes:
 
 
 def _nearby(path: str) -> str:
-    """A hint "; did you mean 'x'?" for a file of a similar name in the same folder."""
+    """Return a hint "; did you mean 'x'?" for a file of a similar name in the same folder."""
     folder = Path(path).parent
     try:
         names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
@@ -377,7 +392,7 @@ def _nearby(path: str) -> str:
 
 
 def builtin_table(name: str) -> tuple[dict, str]:
-    """A scikit-learn bundled data set as a dict of columns, and the target column.
+    """Return a scikit-learn bundled data set as a dict of columns, and the target column.
 
     Examples
     --------
@@ -419,8 +434,9 @@ def is_dataset(path: str | None) -> bool:
 
 
 class Dataset:
-    """A folder or a glob of Parquet or CSV files (or one file), read one batch at a time
-    with ``pyarrow.dataset``.
+    r"""A folder or a glob of Parquet or CSV files (or one file), read one batch at a time.
+
+    The files are read with ``pyarrow.dataset``.
 
     CSV cells are read as text (numbers are recognized by the preprocessing, as in a file
     read whole), with the delimiter detected from the first file.
@@ -447,7 +463,7 @@ class Dataset:
     >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp())
     >>> for k in range(2):
-    ...     _ = (folder / f"part-{k}.csv").write_text(f"x,y\\n{k},1\\n{k},2\\n")
+    ...     _ = (folder / f"part-{k}.csv").write_text(f"x,y\n{k},1\n{k},2\n")
     >>> data = Dataset(str(folder))
     >>> [(len(frame), first) for frame, first in data.batches()]
     [(2, 0), (2, 2)]
@@ -535,7 +551,7 @@ class Dataset:
             raise UsageError(f"{self.path}: could not read the data: {one_line(exc)}") from None
 
     def count_rows(self) -> int | None:
-        """The number of rows, when the files' metadata tell it (Parquet), else None."""
+        """Return the number of rows, when the files' metadata tell it (Parquet), else None."""
         if self.format != "parquet":
             return None
         return int(sum(f.metadata.num_rows for f in self._fragments()))
@@ -544,10 +560,13 @@ class Dataset:
         return list(self.dataset.get_fragments())
 
     def batches(self, columns=None, with_arrow: bool = False):
-        """Yield ``(frame, first)``: a pandas DataFrame of at most ``batch_rows`` rows and
-        the number of its first row in the data set (from 0), file after file (and the
-        Arrow batch too, third, ``with_arrow``); sets :attr:`n_rows` at the end and the
-        source's files as they are read (for messages)."""
+        """Yield ``(frame, first)``, batch after batch, file after file.
+
+        ``frame`` is a pandas DataFrame of at most ``batch_rows`` rows and ``first`` the
+        number of its first row in the data set (from 0); the Arrow batch comes too,
+        third, ``with_arrow``. Sets :attr:`n_rows` at the end and the source's files as
+        they are read (for messages).
+        """
         first = 0
         self.source.files = []
         try:
@@ -571,7 +590,7 @@ class Dataset:
             raise UsageError(f"{self.path} has no rows")
 
     def row_groups(self) -> list[tuple[str, int, int, int]]:
-        """The Parquet files' row groups as (file, group, first row, rows), in order."""
+        """Return the Parquet files' row groups as (file, group, first row, rows), in order."""
         out, first = [], 0
         for fragment in self._fragments():
             for k, group in enumerate(fragment.metadata.to_dict()["row_groups"]):
@@ -582,7 +601,7 @@ class Dataset:
 
 
 def describe_rows(count: int, seconds: float) -> str:
-    """A count of rows and its rate: "1,200 rows (340,000 rows/s)".
+    """Describe a count of rows and its rate: "1,200 rows (340,000 rows/s)".
 
     Examples
     --------

@@ -70,9 +70,11 @@ def load_model(path: str):
 
 
 def features(pre, model, table, source: Source, console: Console, target=None) -> np.ndarray:
-    """The model's inputs from a table: columns matched by name, missing cells filled,
-    unseen categories none of the known ones; what was done is said, what cannot be
-    done is a UsageError."""
+    """Return the model's inputs from a table.
+
+    Columns are matched by name, missing cells filled, unseen categories none of the known
+    ones; what was done is said, what cannot be done is a UsageError.
+    """
     if pre is None:
         return _plain_features(model, table, source, target)
     report = pre.report(table)
@@ -128,8 +130,11 @@ def features(pre, model, table, source: Source, console: Console, target=None) -
 
 
 def _plain_features(model, table, source: Source, target) -> np.ndarray:
-    """The feature matrix of a table for a model saved by the library (no preprocessing):
-    its columns by the names it was fitted with, numbers only."""
+    """Return the feature matrix of a table for a model saved by the library.
+
+    Such a model has no preprocessing: its columns are taken by the names it was fitted
+    with, numbers only.
+    """
     names = getattr(model, "feature_names_in_", None)
     given = [c for c in column_names(table) if c != target]
     if names is not None:
@@ -144,10 +149,11 @@ def _plain_features(model, table, source: Source, target) -> np.ndarray:
 
 
 def neutralize_formulas(values: np.ndarray) -> np.ndarray:
-    """Labels as they are written to a predictions CSV: a text label that begins with
-    ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'``, so that a
-    spreadsheet shows it as text instead of running it as a formula (OWASP's advice
-    against CSV injection). Numbers are written as numbers.
+    """Write labels as they go to a predictions CSV, safe from spreadsheet formulas.
+
+    A text label that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
+    gets a leading ``'``, so that a spreadsheet shows it as text instead of running it as
+    a formula (OWASP's advice against CSV injection). Numbers are written as numbers.
 
     Examples
     --------
@@ -284,7 +290,7 @@ def _day(days: float) -> str:
 
 
 def preprocessing_lines(pre) -> list[str]:
-    """What the preprocessing does to each column, one line each."""
+    """Say what the preprocessing does to each column, one line each."""
     names = list(pre.feature_names_in_) + list(pre.dropped_)
     width = max(len(n) for n in names)
     lines = []
@@ -317,8 +323,10 @@ def preprocessing_lines(pre) -> list[str]:
 
 
 def cmd_info(args) -> int:
-    """`nnmath info`: print a model file's architecture, preprocessing and training
-    summary; returns 0."""
+    """Run `nnmath info`: print a model file's architecture, preprocessing and training summary.
+
+    Returns 0.
+    """
     import nnmath
 
     pre, estimator = load_model(args.model)

@@ -113,8 +113,10 @@ def _describe(model, net: Network) -> str:
 
 
 def _gradient_descent(net: Network, X, Y, alpha: float, l2: float, title: str) -> Trace:
-    """One recorded pass of a copy of ``net`` and the update of gradient descent (the
-    optimizer training uses) on that copy: the model itself is left unchanged."""
+    """Record one pass and one gradient-descent update of a copy of ``net``.
+
+    Gradient descent is the optimizer training uses; the model itself is left unchanged.
+    """
     net = copy.deepcopy(net)
     record = net.backprop(X, Y, alpha=l2, record=True)
     steps = gradient_descent_steps(net, record, l2)
@@ -165,7 +167,7 @@ _DEMO_B = 0.1
 def explain_demo(
     activation: str = "sigmoid", learning_rate: float = 0.5, sample: int | None = None
 ) -> Trace:
-    """The article's perceptron, one step on a built-in example, shown in full.
+    """Explain the article's perceptron: one step on a built-in example, shown in full.
 
     Four samples of three features, X = [[0,0,1], [0,1,1], [1,0,1], [1,1,1]], target
     y = [0, 0, 1, 1] (the first feature), starting from w = [0.5, −0.4, 0.2], b = 0.1.

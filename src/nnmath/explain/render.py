@@ -35,6 +35,7 @@ FIRST = 6  # entries shown of a summarized array
 
 
 def jsonable(v):
+    """Return ``v`` as JSON-able data: arrays as nested lists, NumPy scalars as Python ones."""
     if isinstance(v, np.ndarray):
         return v.tolist()
     if isinstance(v, np.generic):
@@ -43,6 +44,7 @@ def jsonable(v):
 
 
 def number(v) -> str:
+    """Format a number to 6 significant digits ("0", never "-0")."""
     v = float(v)
     if v == 0:
         return "0"  # never "-0"
@@ -50,6 +52,7 @@ def number(v) -> str:
 
 
 def paren(v) -> str:
+    """Format a number, in parentheses when it is negative."""
     s = number(v)
     return f"({s})" if s.startswith("-") else s
 
@@ -59,7 +62,7 @@ def row(values) -> str:
 
 
 def text(v) -> str:
-    """A value for plain text: numbers to 6 digits, big arrays summarized."""
+    """Format a value for plain text: numbers to 6 digits, big arrays summarized."""
     if not isinstance(v, np.ndarray):
         return number(v) if isinstance(v, (float, np.floating)) else str(v)
     if v.size > MAX_SHOWN:
@@ -104,6 +107,7 @@ def _bmatrix(rows) -> str:
 
 
 def latex_value(v) -> str:
+    """Format a value as LaTeX: a number, a matrix, or a summary of a big array."""
     if not isinstance(v, np.ndarray):
         return _latex_num(v) if isinstance(v, (int, float, np.number)) else rf"\text{{{v}}}"
     if v.size > MAX_SHOWN:
@@ -176,7 +180,7 @@ _E_NOTATION = re.compile(r"(\d)e([+-]?\d+)")
 
 
 def latex(s: str) -> str:
-    r"""The LaTeX of an equation written in the math's Unicode symbols.
+    r"""Return the LaTeX of an equation written in the math's Unicode symbols.
 
     A closing remark in words, "… (softmax Jacobian)", is set as text; numbers in
     e-notation (6.3e-22) as 6.3 × 10⁻²².
@@ -202,6 +206,7 @@ def latex(s: str) -> str:
 
 
 def expand_dot(w: np.ndarray, x: np.ndarray, b) -> str | None:
+    """Write out w·x + b term by term, or return None for a long vector."""
     if w.size > MAX_SHOWN:
         return None
     terms = [f"{paren(wi)}·{paren(xi)}" for wi, xi in zip(w, x, strict=True)]
@@ -209,6 +214,7 @@ def expand_dot(w: np.ndarray, x: np.ndarray, b) -> str | None:
 
 
 def expand_sigmoid_derivative(act, a: np.ndarray) -> str | None:
+    """Write out a(1 − a) for the sigmoid of one unit, or return None."""
     if act.name != "sigmoid" or a.size != 1:
         return None
     v = number(a.item())

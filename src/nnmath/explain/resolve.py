@@ -147,8 +147,9 @@ def _numeric(y) -> bool:
 
 
 def check_x(net: Network, x) -> tuple[np.ndarray, bool]:
-    """``x`` as a validated copy of shape (n_samples, n_inputs), and whether it was one
-    sample of shape (n_inputs,).
+    """Return ``x`` as a validated copy of shape (n_samples, n_inputs).
+
+    Also returns whether it was one sample of shape (n_inputs,).
 
     Examples
     --------

@@ -35,16 +35,22 @@ _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 
 def _full(value: np.ndarray | None) -> np.ndarray:
-    """A value of the record that a backward pass fills in (a forward-only record, from
-    ``Network.forward(X, record=True)``, leaves it None and has nothing to explain)."""
+    """Return a value of the record that a backward pass fills in.
+
+    A forward-only record, from ``Network.forward(X, record=True)``, leaves it None and
+    has nothing to explain.
+    """
     if value is None:
         raise ValueError("the record has no backward pass: use Network.backprop(..., record=True)")
     return value
 
 
 class Names:
-    """Symbols of one network: the article's w, x, z, ŷ for a single neuron, else
-    numbered layers W₁, a₁, z₁, δ₁ (a₀ = x, a_L = ŷ)."""
+    """Symbols of one network.
+
+    The article's w, x, z, ŷ for a single neuron, else numbered layers W₁, a₁, z₁, δ₁
+    (a₀ = x, a_L = ŷ).
+    """
 
     def __init__(self, net: Network):
         self.L = net.n_layers
@@ -74,13 +80,16 @@ class Names:
         return self._n("δ", l)
 
     def layer(self, name: str, l: int) -> str:
-        """A step's name, with its layer unless the network is a single neuron."""
+        """Name a step, with its layer unless the network is a single neuron."""
         return name if self.single else f"{name}, layer {l}"
 
 
 def gradient_descent_steps(net: Network, record: PassRecord, l2: float) -> list[Step]:
-    """The forward, cost and backward steps of ``record``, a pass of ``net`` with the
-    L2 penalty ``l2`` (the update steps come from :func:`update_steps`)."""
+    """Return the forward, cost and backward steps of ``record``.
+
+    ``record`` is a pass of ``net`` with the L2 penalty ``l2`` (the update steps come from
+    :func:`update_steps`).
+    """
     writer = _Writer(net, record, l2)
     writer.forward()
     writer.cost()
@@ -106,7 +115,7 @@ class _Writer:
         return self.record.X if l == 0 else self.record.layers[l - 1].a
 
     def forward(self) -> None:
-        """z = a W + b, a = σ(z), layer by layer."""
+        """Add the forward steps: z = a W + b, a = σ(z), layer by layer."""
         net, N, n = self.net, self.N, self.n
         for l in range(1, net.n_layers + 1):
             W, b, act, a_prev = net.W[l - 1], net.b[l - 1], net.activations[l - 1], self.a_of(l - 1)
@@ -130,7 +139,7 @@ class _Writer:
             )
 
     def cost(self) -> None:
-        """The loss of each sample and C = (1/n) Σᵢ Lᵢ (+ the L2 term training adds)."""
+        """Add the loss of each sample and C = (1/n) Σᵢ Lᵢ (+ the L2 term training adds)."""
         net, N, n, record, loss = self.net, self.N, self.n, self.record, self.net.loss
         Y, y_hat, per_sample = _full(record.Y), record.y_hat, _full(record.losses)
         expanded = None
@@ -290,8 +299,11 @@ class _Writer:
 
 
 def update_steps(net: Network, old, gradients, new, alpha: float) -> list[Step]:
-    """The steps θ ← θ − α·∂C/∂θ of every parameter, from the parameters before
-    (``old``), the gradients and the parameters after (``new``), each [W₁, b₁, …]."""
+    """Return the steps θ ← θ − α·∂C/∂θ of every parameter.
+
+    They come from the parameters before (``old``), the gradients and the parameters after
+    (``new``), each [W₁, b₁, …].
+    """
     N = Names(net)
     steps = []
     for k, (before, g, after) in enumerate(zip(old, gradients, new, strict=True)):
@@ -320,7 +332,7 @@ def update_steps(net: Network, old, gradients, new, alpha: float) -> list[Step]:
 
 
 def layer_summary(net: Network, record: PassRecord, l: int) -> LayerSummary:
-    """The gradient health of layer l (1-based) in ``record``."""
+    """Summarize the gradient health of layer l (1-based) in ``record``."""
     rec = record.layers[l - 1]
     nW = float(np.linalg.norm(_full(rec.dC_dW).astype(np.float64).ravel()))
     nb = float(np.linalg.norm(_full(rec.dC_db).astype(np.float64).ravel()))
@@ -342,7 +354,7 @@ def layer_summary(net: Network, record: PassRecord, l: int) -> LayerSummary:
 
 
 def rosenblatt_steps(net: Network, records: list[RosenblattRecord], alpha: float) -> list[Step]:
-    """The steps of Rosenblatt's rule, one sample after another, from its records."""
+    """Return the steps of Rosenblatt's rule, one sample after another, from its records."""
     vec = net.layer_sizes[-1] == 1  # one neuron: show w as the article's vector
 
     def w_of(W):

@@ -1,6 +1,7 @@
-"""The records of a trace: :class:`Step` (one equation with its numbers),
-:class:`LayerSummary` (a layer's gradient health) and :class:`Trace` (all of one
-training step, with its renderings as text, markdown and JSON).
+"""The records of a trace and their renderings as text, markdown and JSON.
+
+:class:`Step` is one equation with its numbers, :class:`LayerSummary` a layer's gradient
+health and :class:`Trace` all of one training step.
 
 Example
 -------
@@ -87,6 +88,7 @@ class Step:
         }
 
     def __repr__(self) -> str:
+        """Show the step's name, equation and value."""
         return f"Step({self.name!r}: {self.equation} → {self.symbol} = {render.text(self.value)})"
 
 
@@ -135,7 +137,7 @@ class LayerSummary:
         return out
 
     def to_dict(self) -> dict:
-        """The summary as JSON-compatible data."""
+        """Return the summary as JSON-compatible data."""
         return {
             "layer": self.layer,
             "activation": self.activation,
@@ -210,16 +212,19 @@ class Trace(Sequence[Step]):
 
     # ------------------------------------------------------------------ sequence
     def __getitem__(self, index):
+        """Return the step (or steps, for a slice) at ``index``."""
         return self.steps[index]
 
     def __len__(self) -> int:
+        """Return the number of steps."""
         return len(self.steps)
 
     def __iter__(self) -> Iterator[Step]:
+        """Iterate over the steps in order."""
         return iter(self.steps)
 
     def find(self, symbol: str) -> Step:
-        """The first step whose result is ``symbol`` (e.g. "ŷ", "∂C/∂W₂", "δ₁").
+        """Return the first step whose result is ``symbol`` (e.g. "ŷ", "∂C/∂W₂", "δ₁").
 
         Raises
         ------
@@ -235,6 +240,7 @@ class Trace(Sequence[Step]):
         )
 
     def __repr__(self) -> str:
+        """Show the title and the number of steps."""
         return f"Trace({self.title!r}, {len(self)} steps)"
 
     # ------------------------------------------------------------------ renderings
@@ -247,6 +253,7 @@ class Trace(Sequence[Step]):
         return lines
 
     def __str__(self) -> str:
+        """Return the trace as aligned plain text (:meth:`to_text`)."""
         return self.to_text()
 
     def to_text(self) -> str:
@@ -329,9 +336,12 @@ class Trace(Sequence[Step]):
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
-        """A JSON-serializable dict: ``{"steps": [{"name", "equation", "substituted",
-        "value", …}, …], "cost", "gradients", "summary", …}``, every value a number or
-        nested lists at full precision (never summarized)."""
+        """Return the trace as a JSON-serializable dict.
+
+        It is ``{"steps": [{"name", "equation", "substituted", "value", …}, …], "cost",
+        "gradients", "summary", …}``, every value a number or nested lists at full precision
+        (never summarized).
+        """
         return {
             "title": self.title,
             "rule": self.rule,
@@ -350,7 +360,7 @@ class Trace(Sequence[Step]):
         }
 
     def render(self, format: str = "text") -> str:
-        """The trace as ``"text"`` (``str(trace)``), ``"markdown"`` or ``"json"``."""
+        """Render the trace as ``"text"`` (``str(trace)``), ``"markdown"`` or ``"json"``."""
         if format == "text":
             return self.to_text()
         if format == "markdown":

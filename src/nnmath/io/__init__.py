@@ -230,7 +230,7 @@ def _read(path):
 
 
 def read_metadata(path: str | os.PathLike) -> dict:
-    """The model document of a model file, without building the model.
+    """Read the model document of a model file, without building the model.
 
     The container, the tensors' offsets, the format version and the class are checked
     as by :func:`load`; the rest of the document is returned as stored.
@@ -294,7 +294,7 @@ MODEL_CLASSES: dict[str, Any] = {
 
 
 def _describe(model) -> tuple[Document, Tensors]:
-    """(the class's fields, its tensors) of a model of one of :data:`MODEL_CLASSES`."""
+    """Return (the class's fields, its tensors) of a model of one of :data:`MODEL_CLASSES`."""
     cls = MODEL_CLASSES.get(type(model).__name__)
     if cls is None or type(model) is not cls:
         raise TypeError(

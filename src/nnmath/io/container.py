@@ -109,7 +109,7 @@ _O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 
 
 def nnmath_version() -> str:
-    """The installed nnmath's version ("0.0.0" in a source tree without installation)."""
+    """Return the installed nnmath's version ("0.0.0" in a source tree without installation)."""
     try:
         return version("nnmath")
     except PackageNotFoundError:
@@ -117,12 +117,12 @@ def nnmath_version() -> str:
 
 
 def shown(path) -> str:
-    """The path as shown in messages."""
+    """Show the path as messages show it."""
     return f"{os.fspath(path)!s}"
 
 
 def _kind(mode: int) -> str:
-    """What a file that is not a regular file is, in words."""
+    """Say what a file that is not a regular file is, in words."""
     for test, name in (
         (stat.S_ISDIR, "directory"),
         (stat.S_ISFIFO, "FIFO (named pipe)"),
@@ -148,8 +148,10 @@ def document_digest(text: str) -> str:
 
 
 def weights_digest(tensors: Mapping[str, np.ndarray]) -> str:
-    """SHA-256 (hex) of the weights: for each tensor in name order, the JSON text
-    ``[name, dtype, shape]`` then its bytes (little-endian, C order).
+    """Return the SHA-256 (hex) of the weights.
+
+    For each tensor in name order, the JSON text ``[name, dtype, shape]`` then its bytes
+    (little-endian, C order) are hashed.
 
     Independent of where the tensors lie in the file, and of the byte order of the
     machine.
@@ -178,8 +180,11 @@ def _name_max(directory: str) -> int:
 
 
 def _resolve(path) -> tuple[str, str, str, int]:
-    """(target, its directory, the temporary files' prefix, the longest name the
-    directory takes) for a save to ``path``, with every check a save makes first."""
+    """Check a save to ``path`` with every check a save makes first.
+
+    Returns (target, its directory, the temporary files' prefix, the longest name the
+    directory takes).
+    """
     given = os.fsdecode(os.fspath(path))
     target = os.path.realpath(given)  # through symbolic links: the link stays
     directory, name = os.path.split(target)
@@ -216,8 +221,11 @@ def _resolve(path) -> tuple[str, str, str, int]:
 
 
 def _temporary_prefix(name: str, name_max: int) -> str:
-    """'.<name>.', the name cut (at a character) so that the temporary's whole name,
-    '.<name>.<8 characters>.tmp', fits in ``name_max`` bytes."""
+    """Return the temporary files' prefix '.<name>.', the name cut to fit ``name_max`` bytes.
+
+    The name is cut at a character, so that the temporary's whole name, '.<name>.<8
+    characters>.tmp', fits.
+    """
     room = name_max - len(".") - len(".xxxxxxxx.tmp")
     while len(os.fsencode(name)) > room:
         name = name[:-1]
@@ -236,8 +244,11 @@ def _lock(fd: int) -> bool:
 
 
 def _remove_abandoned(directory: str, prefix: str) -> None:
-    """Remove the temporary files of this target whose writer died (its lock is gone:
-    the OS releases it with the process, even after kill -9)."""
+    """Remove the temporary files of this target whose writer died.
+
+    A writer died when its lock is gone: the OS releases it with the process, even after
+    kill -9.
+    """
     if fcntl is None:
         return
     try:
@@ -264,8 +275,11 @@ def _remove_abandoned(directory: str, prefix: str) -> None:
 
 
 def _create_temporary(directory: str, prefix: str, unnamed: bool) -> tuple[int, str | None]:
-    """(fd, name) of a new, locked temporary file in ``directory``; name None for an
-    unnamed one (``O_TMPFILE``), when ``unnamed`` and the system offers it."""
+    """Create a new, locked temporary file in ``directory``; return (fd, name).
+
+    The name is None for an unnamed one (``O_TMPFILE``), when ``unnamed`` and the system
+    offers it.
+    """
     if unnamed and _O_TMPFILE:
         try:
             fd = os.open(directory, _O_TMPFILE | os.O_WRONLY | _O_CLOEXEC, 0o600)
@@ -292,8 +306,10 @@ def _create_temporary(directory: str, prefix: str, unnamed: bool) -> tuple[int, 
 
 
 def _give_name(fd: int, directory: str, prefix: str) -> str | None:
-    """A name in ``directory`` for an unnamed (O_TMPFILE) file: linkat through
-    /proc/self/fd. None where that is not possible."""
+    """Give an unnamed (O_TMPFILE) file a name in ``directory``, or return None.
+
+    The name is made by linkat through /proc/self/fd; None where that is not possible.
+    """
     dir_fd = os.open(directory, os.O_RDONLY | _O_CLOEXEC)
     try:
         for _ in range(100):
@@ -324,8 +340,9 @@ def _new_file_mode() -> int:
 
 
 def check_writable(path) -> str:
-    """Check, without writing anything there, that :func:`atomic_write` can write
-    ``path``; returns the file it would replace (``path`` through its symbolic links).
+    """Check, without writing anything there, that :func:`atomic_write` can write ``path``.
+
+    Returns the file it would replace (``path`` through its symbolic links).
 
     Refuses a directory, a FIFO, a device or a socket at ``path``, a missing directory,
     a name the file system cannot hold, and a directory where no file can be created
@@ -427,7 +444,7 @@ def _write_through_temporary(target, directory, prefix, data, mode, unnamed: boo
 
 # ============================================================================ reading
 def _sniff(head: bytes) -> str:
-    """A hint at what a file that is not a model file might be."""
+    """Guess what a file that is not a model file might be."""
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return " (it looks like a zip archive)"
     if len(head) >= 2 and head[0] == 0x80 and 2 <= head[1] <= 5:
@@ -475,8 +492,11 @@ def _parse_json(text: str | bytes, what: str, path) -> Any:
 
 
 def _open_regular(path):
-    """Open ``path`` for reading only if it is a regular file: a FIFO or a device is
-    refused before it is opened (opening one could block, or consume its data)."""
+    """Open ``path`` for reading only if it is a regular file.
+
+    A FIFO or a device is refused before it is opened (opening one could block, or consume
+    its data).
+    """
     where = shown(path)
     mode = os.stat(path).st_mode  # FileNotFoundError for a missing path
     if stat.S_ISDIR(mode):
@@ -504,10 +524,12 @@ def _open_regular(path):
 
 
 def check_header(raw: bytes, path="the model file") -> dict:
-    """Parse a safetensors header within this module's limits: the size, the number of
-    JSON values and containers (counted before parsing), every string (valid Unicode,
-    at most :data:`nnmath.document.MAX_STRING_CHARS` long outside ``__metadata__``) and
-    the number of tensors. Returns the header as a dict.
+    """Parse a safetensors header within this module's limits.
+
+    The limits are on the size, the number of JSON values and containers (counted before
+    parsing), every string (valid Unicode, at most
+    :data:`nnmath.document.MAX_STRING_CHARS` long outside ``__metadata__``) and the number
+    of tensors. Returns the header as a dict.
 
     What :func:`read` runs on every file, and :func:`nnmath.save` on every file it
     writes, so that a saved file is one that loads.
@@ -607,8 +629,10 @@ def read(path, classes: Collection[str]) -> tuple[Document, Tensors, bool]:
 
 
 def _document(metadata, path, classes) -> tuple[Document, tuple[str, str] | None]:
-    """Check the ``__metadata__``, its checksums and the model document it holds:
-    (document, (document digest, weights digest) or None)."""
+    """Check the ``__metadata__``, its checksums and the model document it holds.
+
+    Returns (document, (document digest, weights digest) or None).
+    """
     where = shown(path)
     if metadata is None:
         raise ModelFileError(

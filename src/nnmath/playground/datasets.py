@@ -108,7 +108,7 @@ class Data:
 
 
 def features(points: np.ndarray, names: list[str]) -> np.ndarray:
-    """The network's input matrix: one column per feature name, in the given order.
+    """Return the network's input matrix: one column per feature name, in the given order.
 
     Parameters
     ----------
@@ -208,7 +208,7 @@ _GENERATORS = {
 
 
 def generate(name: str, n: int, noise: float, rng: np.random.Generator) -> Data:
-    """A built-in data set of ``n`` points in random order.
+    """Generate a built-in data set of ``n`` points in random order.
 
     Parameters
     ----------
@@ -246,7 +246,7 @@ def generate(name: str, n: int, noise: float, rng: np.random.Generator) -> Data:
 # ---------------------------------------------------------------------------- CSV
 @dataclass
 class Table:
-    """An uploaded CSV file, checked: its columns and which of them are numeric.
+    r"""An uploaded CSV file, checked: its columns and which of them are numeric.
 
     Attributes
     ----------
@@ -258,7 +258,7 @@ class Table:
 
     Examples
     --------
-    >>> t = read_csv(b"a,b,c\\n1,2,x\\n3,4,y\\n", "t.csv")
+    >>> t = read_csv(b"a,b,c\n1,2,x\n3,4,y\n", "t.csv")
     >>> t.numeric, t.columns
     (['a', 'b'], ['a', 'b', 'c'])
     """
@@ -359,7 +359,7 @@ def read_csv(data: bytes, name: str = "upload.csv") -> Table:
 
 
 def _task(values: np.ndarray) -> str:
-    """classification for text, booleans and few distinct integers; else regression."""
+    """Choose classification for text, booleans and few distinct integers; else regression."""
     if values.dtype.kind in "iub":
         return "classification" if len(np.unique(values)) <= MAX_CLASSES else "regression"
     if values.dtype.kind == "f":
@@ -370,8 +370,9 @@ def _task(values: np.ndarray) -> str:
 
 
 def csv_data(table: Table, x1: str, x2: str, target: str) -> Data:
-    """The plane and target of a checked table: x₁ and x₂ standardized, (x − μ)/s, and
-    a numeric (regression) target too.
+    r"""Return the plane and target of a checked table.
+
+    x₁ and x₂ are standardized, (x − μ)/s, and a numeric (regression) target too.
 
     Parameters
     ----------
@@ -394,7 +395,7 @@ def csv_data(table: Table, x1: str, x2: str, target: str) -> Data:
 
     Examples
     --------
-    >>> t = read_csv(b"a,b,label\\n0,0,no\\n1,2,yes\\n2,4,yes\\n", "t.csv")
+    >>> t = read_csv(b"a,b,label\n0,0,no\n1,2,yes\n2,4,yes\n", "t.csv")
     >>> d = csv_data(t, "a", "b", "label")
     >>> d.kind, d.classes, d.target.tolist()
     ('binary', ['no', 'yes'], [0, 1, 1])

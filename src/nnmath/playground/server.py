@@ -96,13 +96,15 @@ class Registry:
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
+        """Return the number of open sessions."""
         return len(self._sessions)
 
     def __contains__(self, sid: str) -> bool:
+        """Return True when a session ``sid`` is open."""
         return sid in self._sessions
 
     def create(self, settings=None) -> str:
-        """A new session with these settings; returns its id.
+        """Create a session with these settings; return its id.
 
         Raises
         ------
@@ -124,20 +126,20 @@ class Registry:
         return sid
 
     def get(self, sid: str) -> Session:
-        """The session ``sid`` (and note that it was used); KeyError when there is none."""
+        """Return the session ``sid`` (and note that it was used); KeyError when there is none."""
         session = self._sessions[sid]
         session.last_seen = time.monotonic()
         return session
 
     def connect(self, sid: str) -> Session:
-        """A socket opened for ``sid``."""
+        """Count a socket opened for ``sid``."""
         with self._lock:
             session = self.get(sid)
             self._sockets[sid] = self._sockets.get(sid, 0) + 1
         return session
 
     def disconnect(self, sid: str) -> None:
-        """A socket of ``sid`` closed: the last one frees the session."""
+        """Count a socket of ``sid`` closed: the last one frees the session."""
         with self._lock:
             left = self._sockets.get(sid, 1) - 1
             if left > 0:
@@ -156,8 +158,10 @@ class Registry:
             session.closed = True
 
     def reap(self, now: float | None = None) -> list[str]:
-        """Free the sessions without a socket idle for longer than ``idle_timeout``;
-        returns their ids."""
+        """Free the sessions without a socket idle for longer than ``idle_timeout``.
+
+        Returns their ids.
+        """
         now = time.monotonic() if now is None else now
         with self._lock:
             stale = [
@@ -192,9 +196,11 @@ def _json_body(raw: bytes):
 
 
 def _session_route(handler, body: bool = False):
-    """An endpoint on one session: 404 when it is gone, 400 for a bad setting. The
-    handler, ``handler(session, body)``, runs in a worker thread, so that training and
-    drawing never block the server's loop; ``body`` is the request's JSON (or None)."""
+    """Make an endpoint on one session: 404 when it is gone, 400 for a bad setting.
+
+    The handler, ``handler(session, body)``, runs in a worker thread, so that training and
+    drawing never block the server's loop; ``body`` is the request's JSON (or None).
+    """
 
     async def endpoint(request: Request) -> Response:
         registry: Registry = request.app.state.registry
@@ -232,7 +238,7 @@ async def create_session(request: Request) -> Response:
 
 @functools.lru_cache(maxsize=1)
 def _previews() -> dict:
-    """A small picture of every built-in data set (200 points, no noise)."""
+    """Draw a small picture of every built-in data set (200 points, no noise)."""
     out = {}
     for name in DATASETS:
         data = generate(name, 200, 0, np.random.default_rng(0))
@@ -368,8 +374,11 @@ async def upload(request: Request) -> Response:
 
 
 async def stream(websocket: WebSocket) -> None:
-    """Send the session's configuration whenever it changes, and a frame whenever the
-    network changes (while it plays: after every slice of training)."""
+    """Send the session's configuration and frames over a socket.
+
+    The configuration goes whenever it changes, and a frame whenever the network changes
+    (while it plays: after every slice of training).
+    """
     registry: Registry = websocket.app.state.registry
     sid = websocket.path_params["id"]
     await websocket.accept()
@@ -419,8 +428,9 @@ async def stream(websocket: WebSocket) -> None:
 
 
 class SameOrigin:
-    """Refuse requests that a page of another site sends (they carry its Origin): a
-    site open in the same browser cannot drive or read the playground's sessions.
+    """Refuse requests that a page of another site sends (they carry its Origin).
+
+    A site open in the same browser then cannot drive or read the playground's sessions.
 
     Examples
     --------
@@ -442,6 +452,7 @@ class SameOrigin:
         return origin.split("://", 1)[-1].rstrip("/") == headers.get("host", "")
 
     async def __call__(self, scope, receive, send):
+        """Pass a request on, or refuse it (403, or a closed socket) from another site."""
         if scope["type"] in ("http", "websocket"):
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
             if not self.allowed(headers):
@@ -456,7 +467,7 @@ class SameOrigin:
 
 # ---------------------------------------------------------------------------- the app
 def create_app(idle_timeout: float = 60.0, max_sessions: int = 64) -> Starlette:
-    """The playground's Starlette application, with its own session registry.
+    """Build the playground's Starlette application, with its own session registry.
 
     Parameters
     ----------
@@ -518,7 +529,7 @@ def create_app(idle_timeout: float = 60.0, max_sessions: int = 64) -> Starlette:
 
 
 def _listen(host: str, port: int) -> socket.socket:
-    """A listening socket on (host, port); port 0 picks a free port."""
+    """Open a listening socket on (host, port); port 0 picks a free port."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except socket.gaierror as exc:
@@ -543,8 +554,9 @@ def _listen(host: str, port: int) -> socket.socket:
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True, out=None) -> None:
-    """Run the playground until Ctrl-C (which raises KeyboardInterrupt once the server
-    has shut down).
+    """Run the playground until Ctrl-C.
+
+    Ctrl-C raises KeyboardInterrupt once the server has shut down.
 
     Prints ``nnmath playground: http://HOST:PORT/`` as its first line (the port that
     ``port=0`` picked), then opens the default browser there unless ``open_browser``

@@ -212,7 +212,7 @@ _CHECKS = {
 
 
 def check_settings(changes: Mapping, base: Mapping | None = None) -> dict:
-    """``base`` (default :data:`DEFAULTS`) updated with ``changes``, every value checked.
+    """Return ``base`` (default :data:`DEFAULTS`) updated with ``changes``, every value checked.
 
     A change of ``dataset`` to a regression data set without a ``loss`` of its own
     takes the loss regression uses ("mse").
@@ -274,8 +274,11 @@ def _to_bytes(values: np.ndarray, lo: float, hi: float) -> str:
 
 
 def _highlight(step, n_layers: int) -> dict:
-    """Which neurons (by layer; 0 is the inputs) and which weights (by layer) a step of
-    the trace is about, read from its symbol and layer."""
+    """Find which neurons and weights a step of the trace is about.
+
+    Neurons are given by layer (0 is the inputs), weights by layer, read from the step's
+    symbol and layer.
+    """
     layer = step.layer if step.layer is not None else n_layers
     symbol = step.symbol
     stem = symbol.rstrip("₀₁₂₃₄₅₆₇₈₉")
@@ -289,16 +292,17 @@ def _highlight(step, n_layers: int) -> dict:
 
 
 def trace_for_page(trace: nnmath.Trace, n_layers: int) -> dict:
-    """A :class:`nnmath.Trace` as the page shows it: each step's LaTeX (the trace's own,
-    from :func:`nnmath.explain.render.latex`), its numbers as LaTeX, and what it
-    highlights in the network.
+    r"""Return a :class:`nnmath.Trace` as the page shows it.
+
+    Each step has its LaTeX (the trace's own, from :func:`nnmath.explain.render.latex`),
+    its numbers as LaTeX, and what it highlights in the network.
 
     Examples
     --------
     >>> net = nnmath.Network([2, 1], activation="sigmoid", random_state=0)
     >>> page = trace_for_page(nnmath.explain(net, np.array([1.0, 2.0]), 1.0), 1)
     >>> page["steps"][0]["equation"]
-    'z = \\\\sum_i w_{i}x_{i} + b'
+    'z = \\sum_i w_{i}x_{i} + b'
     """
     steps = []
     for i, step in enumerate(trace.steps, 1):
@@ -428,8 +432,10 @@ class Session:
             self.config_version += 1
 
     def upload(self, data: bytes, name: str = "upload.csv") -> None:
-        """Use an uploaded CSV file: its first two numeric columns on the plane and its
-        last other column as the target, until the settings choose others.
+        """Use an uploaded CSV file.
+
+        Its first two numeric columns go on the plane and its last other column is the
+        target, until the settings choose others.
 
         Raises
         ------
@@ -487,8 +493,11 @@ class Session:
         return data, n_train
 
     def _make_grid(self, dataset: str) -> None:
-        """The grid over the plane: [−6, 6]² for a built-in data set, the points' range
-        and a margin for a CSV file."""
+        """Make the grid over the plane.
+
+        It is [−6, 6]² for a built-in data set, the points' range and a margin for a CSV
+        file.
+        """
         if dataset == "csv":
             p = self.data.points
             lo, hi = p.min(axis=0), p.max(axis=0)
@@ -609,16 +618,18 @@ class Session:
 
     # ------------------------------------------------------------------ frames
     def losses(self) -> tuple[float, float | None]:
-        """The cost C on the training set and on the test set (without the L2 term)."""
+        """Return the cost C on the training set and on the test set (without the L2 term)."""
         with self.lock, np.errstate(all="ignore"):
             train = float(self.net.objective(self.X_train, self.Y_train))
             test = float(self.net.objective(self.X_test, self.Y_test)) if len(self.X_test) else None
         return train, test
 
     def _encode_layer(self, l: int, a: np.ndarray) -> list[str]:
-        """Each unit of layer l (1-based) on the grid, mapped to one colour scale: −1
-        to 1 for hidden units, a probability p as 2p − 1, a regression output by the
-        targets' scale."""
+        """Encode each unit of layer l (1-based) on the grid, mapped to one colour scale.
+
+        The scale is −1 to 1 for hidden units, a probability p as 2p − 1, a regression
+        output by the targets' scale.
+        """
         last = l == self.net.n_layers
         if last and self.data.kind != "regression":
             a = 2 * a - 1
@@ -627,8 +638,10 @@ class Session:
         return [_to_bytes(a[:, j], -1.0, 1.0) for j in range(a.shape[1])]
 
     def frame(self) -> dict:
-        """What the page draws: epoch, costs, the output and every neuron on the grid,
-        the weights and biases.
+        """Return what the page draws.
+
+        That is the epoch, costs, the output and every neuron on the grid, the weights and
+        biases.
 
         Returns
         -------
@@ -664,7 +677,7 @@ class Session:
             }
 
     def config(self) -> dict:
-        """What the page needs to draw the session: settings, data, features, layers."""
+        """Return what the page needs to draw the session: settings, data, features, layers."""
         with self.lock:
             data, names, k = self.data, self.settings["features"], self.n_train
             every = list(datasets.FEATURES)
@@ -713,8 +726,9 @@ class Session:
 
     # ------------------------------------------------------------------ the math
     def explain(self, sample: int) -> dict:
-        """The equations of one gradient-descent step on training sample ``sample``
-        alone, from the current weights (the network is left unchanged).
+        """Explain one gradient-descent step on training sample ``sample`` alone.
+
+        The step starts from the current weights; the network is left unchanged.
 
         Raises
         ------
@@ -762,9 +776,10 @@ class Session:
             return page
 
     def step(self) -> dict:
-        """One epoch of training, and the math of a gradient-descent step on the chosen
-        sample (a random training sample until one is chosen) from the weights the
-        epoch started with.
+        """Train one epoch, and explain a gradient-descent step on the chosen sample.
+
+        The sample is a random training sample until one is chosen; the step starts from
+        the weights the epoch started with.
 
         Examples
         --------
@@ -785,14 +800,14 @@ class Session:
 
     # ------------------------------------------------------------------ keep it
     def model_file(self) -> bytes:
-        """The network as a nnmath model file (safetensors; :func:`nnmath.load` reads it)."""
+        """Return the network as a nnmath model file (safetensors; :func:`nnmath.load` reads it)."""
         with self.lock, tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "model.safetensors"
             nnmath.save(self.net, path)
             return path.read_bytes()
 
     def onnx_file(self) -> bytes:
-        """The network as an ONNX graph (input ``X``: the features, output ``y_hat``).
+        """Return the network as an ONNX graph (input ``X``: the features, output ``y_hat``).
 
         Raises
         ------
@@ -806,7 +821,7 @@ class Session:
 
 
 def _grid(lo: np.ndarray, hi: np.ndarray, n: int) -> np.ndarray:
-    """The centres of n × n cells over [lo, hi], row by row from the top: shape (n², 2)."""
+    """Return the centres of n × n cells over [lo, hi], row by row from the top: shape (n², 2)."""
     step = (hi - lo) / n
     xs = lo[0] + step[0] * (np.arange(n) + 0.5)
     ys = hi[1] - step[1] * (np.arange(n) + 0.5)  # row 0 is the top of the picture

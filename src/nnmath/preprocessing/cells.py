@@ -49,7 +49,7 @@ _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:([,.' \u00a0\u202f])\d{3})(?:\1\d{3})*(
 
 
 def column_names(table) -> list[str]:
-    """The column names of a table (a DataFrame or a dict of 1-D arrays), as strings.
+    """Return the column names of a table (a DataFrame or a dict of 1-D arrays), as strings.
 
     Examples
     --------
@@ -64,7 +64,7 @@ def column_names(table) -> list[str]:
 
 
 def column(table, name: str) -> np.ndarray:
-    """The column ``name`` of a table as a 1-D NumPy array, shape (n_rows,).
+    """Return the column ``name`` of a table as a 1-D NumPy array, shape (n_rows,).
 
     A pandas column of text becomes an object array; one of time-zone aware
     timestamps becomes datetime64 in UTC.
@@ -133,8 +133,10 @@ def missing_mask(values: np.ndarray) -> np.ndarray:
 
 
 def numbers(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The cells as float64 (NaN where missing or not a number), and the mask of the
-    cells that hold something other than a number.
+    """Read the cells as float64 numbers.
+
+    Returns the numbers (NaN where missing or not a number), and the mask of the cells
+    that hold something other than a number.
 
     Numbers may be written as text ("1.5", " 2 ", "1e3"); booleans count as 1 and 0.
 
@@ -178,9 +180,10 @@ def _text(v) -> str:
 
 
 def texts(values: np.ndarray) -> np.ndarray:
-    """The text of each cell (an object array), None where missing. Whole numbers are
-    written without a decimal point, so a category column reads the same whether a
-    missing cell made it float or not.
+    """Return the text of each cell (an object array), None where missing.
+
+    Whole numbers are written without a decimal point, so a category column reads the same
+    whether a missing cell made it float or not.
 
     Examples
     --------
@@ -199,7 +202,8 @@ def texts(values: np.ndarray) -> np.ndarray:
 
 
 def guess_date_format(text: str) -> str | None:
-    """The strftime format a text of a date or time is written in (pandas' guess), or
+    """Guess the strftime format a text of a date or time is written in (pandas' guess).
+
     None when it is not a date.
 
     Examples
@@ -218,8 +222,9 @@ def guess_date_format(text: str) -> str | None:
 
 
 def days(values: np.ndarray, format: str | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Dates and times as days since 1970-01-01 UTC (float64, NaN where missing), and the
-    mask of the cells that are not dates.
+    """Read dates and times as days since 1970-01-01 UTC (float64, NaN where missing).
+
+    Also returns the mask of the cells that are not dates.
 
     ``values`` are datetime64 values, or text in ``format`` (strftime codes; text with
     a time-zone offset is converted to UTC). Reading text needs pandas.

@@ -240,8 +240,10 @@ class _Column:
 
 
 class TableStatistics:
-    """One pass over a table's batches: column kinds, means, variances, medians and
-    categories (see the module's docstring).
+    """One pass over a table's batches.
+
+    It gathers column kinds, means, variances, medians and categories (see the module's
+    docstring).
 
     Parameters
     ----------
@@ -392,13 +394,15 @@ class TableStatistics:
 
     # ---------------------------------------------------------------- the result
     def finish(self) -> dict:
-        """The fitted state, as :meth:`TabularPreprocessor.to_document
-        <nnmath.preprocessing.TabularPreprocessor.to_document>` writes it (build the
+        """Return the fitted state, the preprocessor's as its ``to_document`` writes it.
+
+        The state is as :meth:`TabularPreprocessor.to_document
+        <nnmath.preprocessing.TabularPreprocessor.to_document>` writes it; build the
         preprocessor with :meth:`TabularPreprocessor.from_statistics
-        <nnmath.preprocessing.TabularPreprocessor.from_statistics>`); sets
-        :attr:`decisions`. Raises :class:`BadCellsError` for a column of numbers with
-        cells that are not numbers (unless given in ``numeric``), and ValueError when no
-        column is left to learn from."""
+        <nnmath.preprocessing.TabularPreprocessor.from_statistics>`. Sets :attr:`decisions`.
+        Raises :class:`BadCellsError` for a column of numbers with cells that are not numbers
+        (unless given in ``numeric``), and ValueError when no column is left to learn from.
+        """
         if self.columns is None or self.n_rows == 0:
             raise ValueError("the data has no rows")
         state: dict = {
@@ -505,7 +509,7 @@ class TableStatistics:
 
 
 def _kind_of(present: np.ndarray) -> str:
-    """The kind of a column from its present cells: numbers, dates or categories."""
+    """Decide the kind of a column from its present cells: numbers, dates or categories."""
     kind = present.dtype.kind
     if kind == "b" or (kind == "O" and all(isinstance(v, (bool, np.bool_)) for v in present)):
         return "category"
@@ -606,8 +610,10 @@ class TargetStatistics:
                 self.too_many = True
 
     def finish(self) -> str:
-        """The task; sets :attr:`classes` or :attr:`mean` and :attr:`scale`. Raises
-        ValueError for regression on labels that are not numbers."""
+        """Decide the task; set :attr:`classes` or :attr:`mean` and :attr:`scale`.
+
+        Raises ValueError for regression on labels that are not numbers.
+        """
         if self.n == 0:
             raise ValueError("the target has no values")
         task = self.task
@@ -627,8 +633,10 @@ class TargetStatistics:
         return task
 
     def encode(self, values: np.ndarray) -> np.ndarray:
-        """Target values as the model takes them (after :meth:`finish`): labels as
-        int64 when they are whole numbers, else as text; a regression target as float64.
+        """Encode target values as the model takes them (after :meth:`finish`).
+
+        Labels become int64 when they are whole numbers, else text; a regression target
+        float64.
 
         Examples
         --------

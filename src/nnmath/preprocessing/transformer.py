@@ -75,8 +75,9 @@ class InputReport:
 
 
 class TabularPreprocessor(TransformerMixin, BaseEstimator):
-    """Fill, standardize and one-hot encode a table's columns (see the module's
-    docstring for the rules).
+    """Fill, standardize and one-hot encode a table's columns.
+
+    See the module's docstring for the rules.
 
     Parameters
     ----------
@@ -136,8 +137,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         self.numeric = numeric
 
     def fit(self, table, y=None):
-        """Learn each column's kind and statistics (one pass: see
-        :class:`~nnmath.preprocessing.TableStatistics`)."""
+        """Learn each column's kind and statistics.
+
+        This is one pass: see :class:`~nnmath.preprocessing.TableStatistics`.
+        """
         stats = TableStatistics(
             self.target,
             drop=self.drop,
@@ -162,8 +165,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
     @classmethod
     def from_statistics(cls, stats: TableStatistics) -> TabularPreprocessor:
-        """The preprocessor fitted from a finished pass of statistics (of a table read in
-        batches, say).
+        """Return the preprocessor fitted from a finished pass of statistics.
+
+        The statistics may come from a table read in batches, say.
 
         Examples
         --------
@@ -180,7 +184,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
     # ---------------------------------------------------------------- the inputs
     def kind(self, name: str) -> str:
-        """The kind of an input column: "numeric", "category" or "date".
+        """Return the kind of an input column: "numeric", "category" or "date".
 
         Examples
         --------
@@ -197,9 +201,11 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         raise KeyError(name)
 
     def get_feature_names_out(self, input_features=None) -> list[str]:
-        """Names of the inputs: a number's column name, "column=category" for each
-        category, and for a date its name, "name:year_sin", "name:year_cos" (and
-        ":day_sin", ":day_cos")."""
+        """Return the names of the inputs.
+
+        They are a number's column name, "column=category" for each category, and for a
+        date its name, "name:year_sin", "name:year_cos" (and ":day_sin", ":day_cos").
+        """
         check_is_fitted(self, "feature_names_in_")
         out = []
         for name in self.feature_names_in_:
@@ -215,15 +221,18 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         return out
 
     def check_columns(self, table) -> None:
-        """Raise ValueError naming the input columns the table lacks, if any (columns
-        the model does not use are ignored)."""
+        """Raise ValueError naming the input columns the table lacks, if any.
+
+        Columns the model does not use are ignored.
+        """
         report = self.report(table, cells=False)
         if report.missing_columns:
             raise ValueError(f"the data lacks the model's input columns {report.missing_columns}")
 
     def report(self, table, cells: bool = True) -> InputReport:
-        """What the table holds that :meth:`transform` fills, ignores or refuses
-        (``cells=False``: the columns only).
+        """Report what the table holds that :meth:`transform` fills, ignores or refuses.
+
+        With ``cells=False``, the columns only.
 
         Examples
         --------
@@ -263,14 +272,16 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         return report
 
     def _read(self, name: str, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """A numeric or date column's values as numbers (days for dates), and the cells
-        that are not."""
+        """Read a numeric or date column's values as numbers (days for dates).
+
+        Also returns the cells that are not.
+        """
         if name in self.numeric_:
             return numbers(values)
         return days(values, self.dates_[name]["format"])
 
     def transform(self, table) -> np.ndarray:
-        """The inputs, shape (n_samples, len(get_feature_names_out())), float64.
+        """Return the inputs, shape (n_samples, len(get_feature_names_out())), float64.
 
         Missing cells are filled (or refused with ``impute=False``), categories never
         seen in training are none of the known ones, and columns the model does not use
@@ -333,7 +344,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
     # ---------------------------------------------------------------- model files
     def to_document(self) -> dict:
-        """The fitted state as JSON-compatible data."""
+        """Return the fitted state as JSON-compatible data."""
         check_is_fitted(self, "feature_names_in_")
         document = {
             "target": self.target,

@@ -64,9 +64,12 @@ def _take(A, idx, buffer):
 
 
 class _Batches:
-    """The batches of one epoch: slices in order, or rows gathered in a random order
-    into preallocated buffers. The order is drawn with NumPy; on another array library
-    it crosses to the device once per epoch, and the batches are gathered there."""
+    """The batches of one epoch: slices in order, or rows gathered in a random order.
+
+    Rows in a random order are gathered into preallocated buffers. The order is drawn with
+    NumPy; on another array library it crosses to the device once per epoch, and the
+    batches are gathered there.
+    """
 
     def __init__(self, X, Y, sample_weight, batch_size: int, shuffle: bool):
         self.X, self.Y, self.w = X, Y, sample_weight
@@ -103,8 +106,9 @@ class _Batches:
 
 
 class Data:
-    """The training data as the loop sees it (a base class: see :class:`InMemory`
-    and :class:`Chunks`).
+    """The training data as the loop sees it.
+
+    This is a base class: see :class:`InMemory` and :class:`Chunks`.
 
     Attributes
     ----------
@@ -137,8 +141,10 @@ class Data:
         raise NotImplementedError
 
     def chunks(self, order: Iterable[int] | None = None) -> Iterator[tuple]:
-        """Yield the data as chunks ``(X, Y, sample_weight)``, one at a time, in order
-        (for passes that visit every row in turn, such as Rosenblatt's rule)."""
+        """Yield the data as chunks ``(X, Y, sample_weight)``, one at a time, in order.
+
+        For passes that visit every row in turn, such as Rosenblatt's rule.
+        """
         raise NotImplementedError
 
     def close(self) -> None:
@@ -172,6 +178,7 @@ class InMemory(Data):
 
     @property
     def total_weight(self) -> float:
+        """Σw of the data (computed once)."""
         if self._total_weight is None:
             self._total_weight = float(
                 arrays.namespace_of(self.sample_weight).sum(self.sample_weight)
@@ -179,11 +186,13 @@ class InMemory(Data):
         return self._total_weight
 
     def cost_and_gradient(self, model, *, alpha: float = 0.0, dropout_rng=None) -> float:
+        """Compute C and ∂C/∂θ on all the data in one backprop; return C."""
         return model.backprop(
             self.X, self.Y, self.sample_weight, alpha=alpha, dropout_rng=dropout_rng
         )
 
     def objective(self, model, alpha: float = 0.0) -> float:
+        """Return the model's objective on the data: the cost with the L2 term."""
         return model.objective(self.X, self.Y, self.sample_weight, alpha)
 
     def chunks(self, order: Iterable[int] | None = None) -> Iterator[tuple]:
@@ -191,8 +200,11 @@ class InMemory(Data):
         yield self.X, self.Y, self.sample_weight
 
     def epoch(self, rng: np.random.Generator, batch_size: int, shuffle: bool = True):
-        """A global shuffle: every row of the data in one random order, drawn from
-        ``rng`` (no shuffle: in order), gathered into buffers reused every epoch."""
+        """Return the batches of a global shuffle.
+
+        Every row of the data comes in one random order, drawn from ``rng`` (no shuffle:
+        in order), gathered into buffers reused every epoch.
+        """
         b = self._batches
         if b is None or b.size != batch_size or b.shuffle != shuffle:
             b = self._batches = _Batches(self.X, self.Y, self.sample_weight, batch_size, shuffle)
@@ -357,15 +369,21 @@ class Chunks(Data):
             yield self.load(k)
 
     def chunk_order(self, rng: np.random.Generator | None) -> list[int]:
-        """The order an epoch visits the chunks in: drawn from ``rng`` (None: as given;
-        one chunk draws nothing, so that one chunk shuffles like :class:`InMemory`)."""
+        """Return the order an epoch visits the chunks in.
+
+        It is drawn from ``rng`` (None: as given; one chunk draws nothing, so that one
+        chunk shuffles like :class:`InMemory`).
+        """
         if rng is None or self.n_chunks == 1:
             return list(range(self.n_chunks))
         return [int(k) for k in rng.permutation(self.n_chunks)]
 
     def epoch(self, rng: np.random.Generator, batch_size: int, shuffle: bool = True):
-        """The chunks in an order drawn from ``rng``, each chunk's rows shuffled, the
-        batches taken in turn (see the class's Notes); ``shuffle=False``: all in order."""
+        """Return the batches of an epoch, chunk after chunk.
+
+        The chunks come in an order drawn from ``rng``, each chunk's rows shuffled, the
+        batches taken in turn (see the class's Notes); ``shuffle=False``: all in order.
+        """
 
         def batches():
             order = self.chunk_order(rng if shuffle else None)
@@ -388,8 +406,11 @@ class Chunks(Data):
             yield cost, model.grad
 
     def cost_and_gradient(self, model, *, alpha: float = 0.0, dropout_rng=None) -> float:
-        """C = Σ_k C_k and ∂C/∂θ = Σ_k ∂C_k/∂θ, one chunk at a time. With dropout, each
-        chunk's masks come from a generator seeded from ``dropout_rng``."""
+        """Compute C = Σ_k C_k and ∂C/∂θ = Σ_k ∂C_k/∂θ, one chunk at a time.
+
+        With dropout, each chunk's masks come from a generator seeded from
+        ``dropout_rng``.
+        """
         seeds = None
         if dropout_rng is not None:
             seeds = dropout_rng.integers(np.iinfo(np.int64).max, size=self.n_chunks)

@@ -9,9 +9,10 @@ __all__ = ["InterruptFlag"]
 
 
 class InterruptFlag:
-    """Turns the first Ctrl-C into a flag checked after each batch (the second one
-    raises as usual). Only the main thread can install signal handlers; elsewhere a
-    KeyboardInterrupt is caught where it is raised.
+    """Turn the first Ctrl-C into a flag checked after each batch.
+
+    The second one raises as usual. Only the main thread can install signal handlers;
+    elsewhere a KeyboardInterrupt is caught where it is raised.
 
     Examples
     --------
@@ -25,6 +26,7 @@ class InterruptFlag:
         self._previous = None
 
     def __enter__(self):
+        """Install the handler (on the main thread)."""
         if threading.current_thread() is threading.main_thread():
             try:
                 self._previous = signal.signal(signal.SIGINT, self._handler)
@@ -38,6 +40,7 @@ class InterruptFlag:
         self.set = True
 
     def __exit__(self, *exc):
+        """Put the previous handler back."""
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
         return False

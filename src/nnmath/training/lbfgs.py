@@ -75,8 +75,10 @@ def train_lbfgs(
     alpha = settings.alpha
 
     def put(flat: np.ndarray) -> None:
-        """θ from scipy's float64 vector (moved to the model's device: L-BFGS runs on
-        the host, so θ and ∂C/∂θ cross once per evaluation)."""
+        """Set θ from scipy's float64 vector, moved to the model's device.
+
+        L-BFGS runs on the host, so θ and ∂C/∂θ cross once per evaluation.
+        """
         theta[...] = flat if xp is np else arrays.as_device_array(flat, xp, device, theta.dtype)
 
     def cost_and_grad(flat: np.ndarray):

@@ -25,7 +25,7 @@ __all__ = ["Monitor", "all_finite"]
 
 
 def all_finite(a: np.ndarray) -> bool:
-    """True when no entry of ``a`` is infinite or NaN.
+    """Return True when no entry of ``a`` is infinite or NaN.
 
     The sum of squares is one cheap pass (a BLAS dot product): any inf or NaN makes it
     non-finite; only then (or when the sum itself overflowed) are the entries checked
@@ -100,8 +100,11 @@ class Monitor:
 
     # ------------------------------------------------------------------ every epoch
     def end_epoch(self, loss: float, n: int, learning_rate: float | None, seconds: float) -> bool:
-        """Record an epoch whose training cost was ``loss`` over ``n`` samples; check
-        convergence, report and call back. Returns True when training should stop."""
+        """Record an epoch whose training cost was ``loss`` over ``n`` samples.
+
+        Checks convergence, reports and calls back. Returns True when training should
+        stop.
+        """
         h = self.history
         h.n_iter += 1
         h.t += n
@@ -174,8 +177,10 @@ class Monitor:
         return False
 
     def _record_validation(self, info: dict) -> None:
-        """Append the validation cost (loss + the L2 term, as in the training cost) and
-        score of the current weights to the history and ``info``."""
+        """Append the validation cost and score of the current weights to the history and ``info``.
+
+        The cost is the loss plus the L2 term, as in the training cost.
+        """
         v, h = self.validation, self.history
         if v is None:
             return
@@ -188,9 +193,12 @@ class Monitor:
             info["val_score"] = score
 
     def _validation_diverged(self) -> bool:
-        """The validation score became NaN (predictions that overflowed): early stopping
-        cannot go on watching it, so training ends on the best weights (scikit-learn's
-        issue #29504: a diverging run with early stopping stops, it does not raise)."""
+        """Tell whether the validation score became NaN (predictions that overflowed).
+
+        Early stopping cannot go on watching it then, so training ends on the best
+        weights: a diverging run with early stopping stops, it does not raise
+        (scikit-learn's issue #29504).
+        """
         h = self.history
         h.stop_reason = f"diverged: the validation {self.score_name} became NaN"
         h.converged = False
@@ -198,7 +206,7 @@ class Monitor:
         return True
 
     def _plateau(self, learning_rate) -> bool:
-        """The monitored figure stopped improving: adapt α and go on (False), or stop."""
+        """Handle a plateau of the monitored figure: adapt α and go on (False), or stop."""
         h, s = self.history, self.settings
         # What verbose output prints here is scikit-learn's text, word for word.
         said = "%s did not improve more than tol=%f for %d consecutive epochs." % (
@@ -243,8 +251,10 @@ class Monitor:
         h.best_epoch = h.n_iter
 
     def restore_best(self, unit: str = "epoch") -> None:
-        """Put the best θ back (when one was kept), saying so in the stop reason
-        unless it is the current epoch's."""
+        """Put the best θ back (when one was kept).
+
+        The stop reason says so unless it is the current epoch's.
+        """
         h = self.history
         if h.best_theta is None:
             return
@@ -262,9 +272,12 @@ class Monitor:
             self.restore_best()
 
     def interrupted(self, unit: str = "epoch") -> None:
-        """Ctrl-C: keep the best weights seen — with early stopping the best validation
-        score; otherwise the lowest training cost of this call (an earlier partial_fit
-        chunk saw other data, so its weights are no candidate)."""
+        """Handle Ctrl-C: keep the best weights seen.
+
+        With early stopping, the best validation score's; otherwise the lowest training
+        cost of this call (an earlier partial_fit chunk saw other data, so its weights are
+        no candidate).
+        """
         h = self.history
         h.stop_reason = "interrupted (KeyboardInterrupt)"
         h.converged = False
@@ -273,9 +286,12 @@ class Monitor:
             self.restore_best(unit)
 
     def diverged(self, last_good: np.ndarray, cost: float, learning_rate: float) -> None:
-        """The cost or θ stopped being finite: put back the last finite θ and raise
-        :class:`DivergenceError`; with early stopping, end on the best weights instead
-        (the run's validation scores end with NaN) and return."""
+        """Handle a cost or θ that stopped being finite.
+
+        Put back the last finite θ and raise :class:`DivergenceError`; with early
+        stopping, end on the best weights instead (the run's validation scores end with
+        NaN) and return.
+        """
         h, theta = self.history, self.model.theta
         if not all_finite(theta):
             theta[...] = last_good

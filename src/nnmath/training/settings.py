@@ -103,7 +103,7 @@ class Validation:
     score_name: str = "score"
 
     def cost(self, model, alpha: float = 0.0) -> float:
-        """The validation cost of the model's current weights (with the L2 term).
+        """Return the validation cost of the model's current weights (with the L2 term).
 
         Examples
         --------

@@ -50,7 +50,7 @@ _USER_LIMITS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 def default_blas_threads() -> int:
-    """The cores this process may run on (what OpenBLAS starts with).
+    """Return the cores this process may run on (what OpenBLAS starts with).
 
     Examples
     --------
@@ -64,8 +64,10 @@ def default_blas_threads() -> int:
 
 
 def largest_product(layer_sizes, batch_size: int) -> int:
-    """Multiply-adds of a step's largest matrix product: max over the layers of
-    batch × n_in × n_out (the forward product; the two backward ones are its size too).
+    """Return the multiply-adds of a step's largest matrix product.
+
+    That is the max over the layers of batch × n_in × n_out (the forward product; the two
+    backward ones are its size too).
 
     Examples
     --------
@@ -77,7 +79,7 @@ def largest_product(layer_sizes, batch_size: int) -> int:
 
 
 def threads_for(layer_sizes, batch_size: int, cores: int) -> int:
-    """The rule: 1 thread below :data:`ONE_THREAD_BELOW` multiply-adds, else ``cores``.
+    """Apply the rule: 1 thread below :data:`ONE_THREAD_BELOW` multiply-adds, else ``cores``.
 
     Examples
     --------
@@ -91,9 +93,11 @@ _controller = None
 
 
 def _blas():
-    """threadpoolctl's controller of the BLAS libraries this process has loaded, found
-    once (finding them reads the process's memory map: milliseconds; asking and setting
-    their threads afterwards takes microseconds)."""
+    """Return threadpoolctl's controller of the BLAS libraries this process has loaded.
+
+    It is found once (finding them reads the process's memory map: milliseconds; asking
+    and setting their threads afterwards takes microseconds).
+    """
     global _controller
     if _controller is None:
         from threadpoolctl import ThreadpoolController
@@ -109,8 +113,10 @@ def _current_blas_threads() -> int | None:
 
 @contextlib.contextmanager
 def blas_threads(layer_sizes, batch_size: int):
-    """Run the block with the BLAS threads the rule gives for these shapes, unless the
-    user set a limit (see the module's docstring); restored after.
+    """Run the block with the BLAS threads the rule gives for these shapes.
+
+    A limit the user set wins (see the module's docstring). The threads are restored
+    after.
 
     Examples
     --------
