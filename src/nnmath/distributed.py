@@ -322,10 +322,6 @@ class ChunkChecks:
     nonnegative : bool, default False
         Targets must be ≥ 0 (the Poisson loss).
 
-    Returns (of a call)
-    -------------------
-    (X, Y, sample_weight, y): y the labels as given (for scoring).
-
     Examples
     --------
     >>> import numpy as np
@@ -342,7 +338,17 @@ class ChunkChecks:
         self.nonnegative = nonnegative
 
     def __call__(self, X, y=None, sample_weight=None):
-        """Return the chunk (X, Y, sample_weight) checked, encoded and converted."""
+        """Return the chunk checked, encoded and converted.
+
+        Returns
+        -------
+        X : ndarray of shape (n_rows, n_features)
+        Y : ndarray of shape (n_rows, n_outputs) or None
+            The network's targets (None without y).
+        sample_weight : ndarray of shape (n_rows,) or None
+        y : ndarray of shape (n_rows,) or (n_rows, n_outputs), or None
+            The labels as given (for scoring).
+        """
         from sklearn.utils import check_array
         from sklearn.utils.validation import _check_sample_weight
 
