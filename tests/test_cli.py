@@ -739,3 +739,46 @@ def test_cells_the_model_can_fill_or_ignore_are_said_not_refused(bad_files, monk
     assert main([*argv, "--out", "m.safetensors"]) == 0
     err = capsys.readouterr().err.splitlines()
     assert "warning: 1 row without a value of the target 'label' (line 8) left out" in err
+
+
+@pytest.mark.slow
+def test_on_a_terminal_train_draws_a_bar_of_epochs_and_speaks_in_its_own_terms(tmp_path):
+    # stdout and stderr a terminal 100 columns wide, as a user's shell gives them
+    import fcntl
+    import os
+    import pty
+    import struct
+    import termios
+
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
+    out = tmp_path / "m.safetensors"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "nnmath", "train", "--dataset", "digits", "--out", str(out)],
+        stdout=follower,
+        stderr=follower,
+        stdin=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed with the process
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert process.wait(timeout=120) == 0
+    text = b"".join(chunks).decode()
+    assert re.search(r"\d+/200 \[", text), text  # the bar: epochs done of --epochs 200
+    assert "Trained " in text
+    assert "stopped: validation log loss did not improve" in text
+    assert "tol=0.000100" not in text  # scikit-learn's verbose line
+    assert "Stopping." not in text
+    assert out.exists()
+    saved = nnmath.io.read_metadata(out)  # the bar is not a part of the model
+    assert saved["hyperparameters"]["callbacks"] is None
+    assert "hyperparameters_not_saved" not in json.dumps(saved)

@@ -20,6 +20,7 @@ from nnmath.preprocessing import TargetStatistics
 from nnmath.startup import EXIT_INTERRUPTED
 
 __all__ = [
+    "EpochBar",
     "check_plot_format",
     "describe_loss",
     "describe_task",
@@ -33,6 +34,45 @@ __all__ = [
 ]
 
 DEFAULT_LEARNING_RATE = 0.001  # the estimators' learning_rate_init
+
+
+class EpochBar:
+    """A progress bar of a fit's epochs on the terminal, as an estimator's callback.
+
+    The command draws its own bar rather than the estimators' ``verbose`` output, whose
+    messages are scikit-learn's ("… tol=0.000100 … Stopping."): what the command has to
+    say about a run, it says after the fit, in its own terms.
+
+    Parameters
+    ----------
+    epochs : int
+        The bar's length, ``--epochs``.
+
+    Examples
+    --------
+    >>> bar = EpochBar(3, disable=True)
+    >>> bar(None, {"epoch": 1, "loss": 0.5, "val_loss": None})
+    False
+    >>> bar.close()
+    """
+
+    def __init__(self, epochs: int, disable: bool = False):
+        from tqdm.auto import tqdm
+
+        self.bar = tqdm(total=epochs, unit="epoch", file=sys.stderr, disable=disable)
+
+    def __call__(self, estimator, info: dict) -> bool:
+        """Advance the bar by the epoch that ended; never stops training."""
+        figures = {"loss": f"{info['loss']:.5g}"}
+        if info.get("val_loss") is not None:
+            figures["val_loss"] = f"{info['val_loss']:.5g}"
+        self.bar.set_postfix(figures, refresh=False)
+        self.bar.update(1)
+        return False
+
+    def close(self) -> None:
+        """Finish the bar."""
+        self.bar.close()
 
 
 def describe_task(task: str, target: str, stats: TargetStatistics) -> str:

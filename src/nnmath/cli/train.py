@@ -52,6 +52,7 @@ from nnmath.cli.prepare import (
     warn_missing_target,
 )
 from nnmath.cli.report import (
+    EpochBar,
     check_plot_format,
     describe_task,
     divergence_message,
@@ -137,8 +138,11 @@ def cmd_train(args) -> int:
         patience=args.patience,
         seed=args.seed,
         early_stopping=val_idx is not None and args.solver != "lbfgs",
-        verbose=1 if sys.stdout.isatty() and not args.quiet else 0,
     )
+    bar = None
+    if sys.stdout.isatty() and sys.stderr.isatty() and not args.quiet:
+        bar = EpochBar(args.epochs)
+        model.set_params(callbacks=[bar])
     sep = f" (separated by {source.sep_shown!r})" if source.sep not in (None, ",") else ""
     inputs = len(pre.get_feature_names_out())
     console.info(
@@ -157,6 +161,10 @@ def cmd_train(args) -> int:
             model.fit(X[train_idx], y_fit[train_idx], **kwargs)
         except ValueError as exc:
             raise UsageError(divergence_message(exc, args)) from None
+        finally:
+            if bar is not None:  # presentation only: not a part of the saved model
+                bar.close()
+                model.set_params(callbacks=None)
     seconds = time.perf_counter() - started
     say_warnings(caught, console, args.epochs)
     fold_target_scaling(model, scaling)
