@@ -71,10 +71,17 @@ N_CLASSES = 10
 SETTLE = 0.5  # seconds between timed runs (see median_times)
 N_FEATURES = 784
 
-# The targets: (label, key in the results, comparison, bound). The W2 bounds are issue
-# "One source of the math"'s; the W4 bound is the memory target of the performance issue;
-# the W5 bounds are the GPU issue's (meaningful on a GPU only).
+# The targets: (label, key in the results, comparison, bound). W1's are for the default
+# install (``pip install nnmath``, no numba): the NumPy-only time when numba is installed.
+# W2's are the perceptron's loop; W4 the memory of a fit; W5 the GPU's (on a GPU only).
 TARGETS = [
+    ("W1 batch 32: default / torch", ("w1", 32, "default/torch"), "<=", 0.5),
+    ("W1 batch 32: default / sklearn", ("w1", 32, "default/skl"), "<=", 0.4),
+    ("W1 batch 128: default / sklearn", ("w1", 128, "default/skl"), "<=", 0.5),
+    ("W1 batch 128: default / torch", ("w1", 128, "default/torch"), "<=", 0.6),
+    ("W1 batch 128: default / floor", ("w1", 128, "default/floor"), "<=", 2.0),
+    ("W1 batch 512: default / sklearn", ("w1", 512, "default/skl"), "<=", 0.7),
+    ("W1 batch 512: default / torch", ("w1", 512, "default/torch"), "<=", 0.8),
     ("W2 perceptron: torch / nnmath (speed-up)", ("w2", 0, "speedup"), ">=", 10.0),
     ("W2 perceptron: nnmath seconds", ("w2", 0, "nnmath"), "<", 0.2),
     ("W4 peak memory growth / X size", ("w4", 0, "ratio"), "<=", 0.25),
@@ -394,6 +401,10 @@ def workload_1(X, y, sz: Sizes, rate: float, use_torch: bool, results: dict) -> 
         r["nn/skl"] = ratio(r["nnmath"], r["sklearn"])
         r["nn/torch"] = ratio(r["nnmath"], r.get("torch"))
         r["nn/floor"] = ratio(r["nnmath"], floor)
+        default = r.get("np-only", r["nnmath"])  # what `pip install nnmath` runs
+        r["default/skl"] = ratio(default, r["sklearn"])
+        r["default/torch"] = ratio(default, r.get("torch"))
+        r["default/floor"] = ratio(default, floor)
         results[("w1", bs)] = r
         note = f"the products alone: {r['products'] / floor:.2f} x floor"
         print_row(f"1 MLP {n}x{N_FEATURES} b={bs} s/epoch", r, note)

@@ -57,3 +57,37 @@ def test_the_scale_benchmark_quick_run_prints_its_table():
         "peak RSS at 8 × / at 1 ×:",
     ):
         assert expected in result.stdout, f"{expected!r} missing from:\n{result.stdout}"
+
+
+def test_the_ab_benchmark_compares_two_trees():
+    src = SPEED.parents[1] / "src"
+    result = subprocess.run(
+        [sys.executable, str(SPEED.parent / "ab.py"), str(src), "--rows", "512", "--rounds", "1"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [
+        line for line in result.stdout.splitlines() if line.startswith("| ") and "s |" not in line
+    ]
+    assert [row.split("|")[1].strip() for row in rows] == ["32", "128", "512"]
+
+
+def test_the_ab_benchmark_refuses_a_tree_without_nnmath(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(SPEED.parent / "ab.py"),
+            str(tmp_path),
+            "--rows",
+            "512",
+            "--rounds",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode != 0
+    assert "nnmath was imported from" in result.stderr
