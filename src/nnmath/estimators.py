@@ -264,7 +264,7 @@ class _BaseMLP(BaseEstimator):
                     f"dropout has {len(self.dropout)} entries but hidden_layer_sizes has "
                     f"{len(hidden)} layers; give one rate per hidden layer, or one number"
                 )
-            if any(not (isinstance(p, Real) and 0 <= p < 1) for p in self.dropout):
+            if any(not (isinstance(p, Real) and 0 <= float(p) < 1) for p in self.dropout):
                 raise ValueError(f"dropout rates must be in [0, 1); got {self.dropout!r}")
         rates = self.dropout if isinstance(self.dropout, (list, tuple)) else [self.dropout]
         if self.solver == "lbfgs" and any(rates):
@@ -315,7 +315,8 @@ class _BaseMLP(BaseEstimator):
         factor = 2.0 if logistic else 6.0
         net = self.network_
         for W, b in zip(net.W, net.b, strict=True):
-            W_init, b_init = initializers.sklearn_uniform(self._rng, *W.shape, net.dtype, factor)
+            n_in, n_out = W.shape
+            W_init, b_init = initializers.sklearn_uniform(self._rng, n_in, n_out, net.dtype, factor)
             W[...], b[...] = net.asarray(W_init), net.asarray(b_init)
 
     # ------------------------------------------------------------------ fitted views
@@ -365,8 +366,8 @@ class _BaseMLP(BaseEstimator):
 
         Returns False when none were set.
         """
-        coefs = vars(self).pop("_given_coefs", None)
-        intercepts = vars(self).pop("_given_intercepts", None)
+        coefs = self.__dict__.pop("_given_coefs", None)
+        intercepts = self.__dict__.pop("_given_intercepts", None)
         if coefs is None and intercepts is None:
             return False
         if coefs is None or intercepts is None:
@@ -675,7 +676,7 @@ class _BaseMLP(BaseEstimator):
         else:
             self.n_iter_ = history.n_iter
             self.loss_ = history.loss_curve[-1] if history.loss_curve else float("nan")
-        self.best_loss_ = history.best_loss
+        self.best_loss_: float | None = history.best_loss
         self.t_ = history.t
         return history
 

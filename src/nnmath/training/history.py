@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -52,7 +53,7 @@ class History:
     t: int = 0
     no_improvement_count: int = 0
     learning_rate: float | None = None
-    optimizer_result: object = field(default=None, repr=False)
+    optimizer_result: Any = field(default=None, repr=False)  # scipy's OptimizeResult
     best_theta: np.ndarray | None = field(default=None, repr=False)
 
 
