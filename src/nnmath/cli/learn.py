@@ -43,7 +43,9 @@ __all__ = [
     "CLASSIFICATION_LOSSES",
     "REGRESSION_LOSSES",
     "TableModel",
+    "ESTIMATOR_OPTIONS",
     "dropout_rates",
+    "estimator_options",
     "fold_target_scaling",
     "hidden_sizes",
     "loss_rose",
@@ -106,6 +108,37 @@ def check_loss(loss: str | None, task: str) -> None:
     allowed = CLASSIFICATION_LOSSES if task == "classification" else REGRESSION_LOSSES
     if loss is not None and loss not in allowed:
         raise UsageError(f"--loss {loss} is not for {task}; use one of {', '.join(allowed)}")
+
+
+#: The training options that the command's parser and a TableModel share by name.
+ESTIMATOR_OPTIONS = (
+    "activation",
+    "solver",
+    "alpha",
+    "learning_rate",
+    "batch_size",
+    "epochs",
+    "dropout",
+    "loss",
+    "patience",
+    "seed",
+)
+
+
+def estimator_options(options) -> dict:
+    """Return the :func:`make_estimator` keywords that ``options`` holds by name.
+
+    ``options`` is the command's parsed arguments or a :class:`TableModel`.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> o = SimpleNamespace(activation="tanh", solver="sgd", alpha=0.1, learning_rate=None,
+    ...                     batch_size=32, epochs=5, dropout=0.0, loss=None, patience=3, seed=1)
+    >>> estimator_options(o)["solver"]
+    'sgd'
+    """
+    return {name: getattr(options, name) for name in ESTIMATOR_OPTIONS}
 
 
 def make_estimator(
@@ -359,17 +392,8 @@ class TableModel(BaseEstimator):
         estimator = make_estimator(
             self.task,
             hidden=self.hidden,
-            activation=self.activation,
-            solver=self.solver,
-            alpha=self.alpha,
-            learning_rate=self.learning_rate,
-            batch_size=self.batch_size,
-            epochs=self.epochs,
-            dropout=self.dropout,
-            loss=self.loss,
-            patience=self.patience,
-            seed=self.seed,
             early_stopping=val is not None and self.solver != "lbfgs",
+            **estimator_options(self),
         )
         y_fit = scale_target(y, scaling)
         kwargs = {}

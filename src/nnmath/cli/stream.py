@@ -42,6 +42,7 @@ import numpy as np
 
 from nnmath.cli.learn import (
     check_loss,
+    estimator_options,
     fold_target_scaling,
     hidden_sizes,
     make_estimator,
@@ -319,19 +320,10 @@ def _train(args, console, dataset: Dataset, target, options, client, scratch) ->
     model = make_estimator(
         task,
         hidden=hidden,
-        activation=args.activation,
-        solver=args.solver,
-        alpha=args.alpha,
-        learning_rate=args.learning_rate,
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        dropout=args.dropout,
-        loss=args.loss,
-        patience=args.patience,
-        seed=args.seed,
         early_stopping=(validation is not None or (client is not None and args.validation_fraction))
         and args.solver != "lbfgs",
         callbacks=[each_epoch],
+        **estimator_options(args),
     )
     if client is not None:
         model.set_params(validation_fraction=args.validation_fraction or 0.1)

@@ -26,6 +26,7 @@ import warnings
 
 from nnmath.cli.learn import (
     check_loss,
+    estimator_options,
     fold_target_scaling,
     hidden_sizes,
     make_estimator,
@@ -127,17 +128,8 @@ def cmd_train(args) -> int:
     model = make_estimator(
         task,
         hidden=hidden,
-        activation=args.activation,
-        solver=args.solver,
-        alpha=args.alpha,
-        learning_rate=args.learning_rate,
-        batch_size=args.batch_size,
-        epochs=args.epochs,
-        dropout=args.dropout,
-        loss=args.loss,
-        patience=args.patience,
-        seed=args.seed,
         early_stopping=val_idx is not None and args.solver != "lbfgs",
+        **estimator_options(args),
     )
     bar = None
     if sys.stdout.isatty() and sys.stderr.isatty() and not args.quiet:
