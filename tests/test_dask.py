@@ -360,3 +360,36 @@ def test_chunks_that_do_not_line_up_are_refused_naming_the_argument(client, digi
         MLPClassifier().fit(frame, dd.from_pandas(pd.Series(y), npartitions=2))
     with pytest.raises(ValueError, match="X must be 2-D"):
         MLPClassifier().fit(chunked(X[:, 0], 500), chunked(y, 500))
+
+
+# ---------------------------------------------------------------------- workers
+def test_a_fit_waits_for_the_workers_of_a_cluster_that_is_starting(digits):
+    # A cluster whose workers register after the fit begins (as one just started does):
+    # the fit waits for them. A regressor computes nothing before it places the chunks.
+    import threading
+
+    X, y = digits
+    with (
+        distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as cluster,
+        distributed.Client(cluster) as own,
+        own.as_current(),
+    ):
+        threading.Timer(1.0, cluster.scale, args=(1,)).start()
+        reg = fit_quietly(
+            MLPRegressor(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=5, random_state=0),
+            chunked(X, 600),
+            chunked(y.astype(float), 600),
+        )
+    assert reg.n_iter_ > 0
+
+
+def test_a_cluster_without_workers_is_one_clear_error(digits, monkeypatch):
+    monkeypatch.setattr(nnmath.distributed, "WORKER_WAIT", 0.5)
+    X, y = digits
+    with (
+        distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as cluster,
+        distributed.Client(cluster) as own,
+        own.as_current(),
+        pytest.raises(RuntimeError, match=r"has no workers \(none joined in 0.5 s\)"),
+    ):
+        MLPClassifier((8,), solver="lbfgs", max_iter=5).fit(chunked(X, 600), chunked(y, 600))

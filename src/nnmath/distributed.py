@@ -225,7 +225,9 @@ def row_blocks(X, y=None, sample_weight=None) -> RowBlocks:
     X is a 2-D ``dask.array`` with known chunk sizes (its column chunks are joined) or
     a ``dask.dataframe``; y and sample_weight are Dask collections with the same row
     chunks (a NumPy y or sample_weight beside a Dask array X is chunked like X).
-    Raises ValueError naming the argument that does not fit.
+    Raises ValueError naming the argument that does not fit, and RuntimeError when the
+    current Dask client's cluster has no workers (after waiting :data:`WORKER_WAIT`
+    seconds for a first one).
 
     Examples
     --------
@@ -235,6 +237,9 @@ def row_blocks(X, y=None, sample_weight=None) -> RowBlocks:
     >>> blocks.n_chunks, blocks.n_features, blocks.rows
     (3, 3, (4, 4, 2))
     """
+    client = client_or_none()
+    if client is not None:
+        _worker_addresses(client)  # on a cluster without workers, any compute waits forever
     if _is_frame(X):
         dtypes = {_numpy_dtype(t) for t in X.dtypes}
         dtype = np.dtype(np.float32) if dtypes == {np.dtype(np.float32)} else np.dtype(np.float64)
@@ -389,6 +394,28 @@ class ChunkChecks:
                 )
             sample_weight = _check_sample_weight(sample_weight, X, dtype=self.dtype)
         return X, Y, sample_weight, y
+
+
+#: Seconds a fit waits for the first worker of a cluster that has none yet (one just
+#: started registers its workers a moment after it returns).
+WORKER_WAIT = 30
+
+
+def _worker_addresses(client) -> list:
+    """Return the addresses of the client's workers, sorted; wait for a first one."""
+    addresses = sorted(client.scheduler_info(n_workers=-1)["workers"])
+    if not addresses:
+        try:
+            client.wait_for_workers(1, timeout=WORKER_WAIT)
+        except TimeoutError:
+            pass
+        addresses = sorted(client.scheduler_info(n_workers=-1)["workers"])
+    if not addresses:
+        raise RuntimeError(
+            f"the Dask client has no workers (none joined in {WORKER_WAIT} s); start some "
+            "before fitting"
+        )
+    return addresses
 
 
 def _apply(fn, *args):
@@ -671,9 +698,7 @@ def chunk_data(parts: list, model, keep: int = 3, persist: bool = True) -> Chunk
     if client is None:
         counted = dask.compute(*[sizes(p) for p in parts])
     else:
-        addresses = sorted(client.scheduler_info(n_workers=-1)["workers"])
-        if not addresses:
-            raise RuntimeError("the Dask client has no workers; start some before fitting")
+        addresses = _worker_addresses(client)
         K = len(parts)
         workers = [addresses[k * len(addresses) // K] for k in range(K)]
         futures = [

@@ -230,6 +230,7 @@ def connect(address: str, console: Console):
     if address == "local":
         cluster = LocalCluster(dashboard_address=":0", silence_logs=logging.ERROR)
         client = Client(cluster)
+        client.wait_for_workers(len(cluster.workers))  # all of them, for the same split
     else:
         cluster = None
         try:
