@@ -1456,3 +1456,26 @@ def test_kill_9_during_saves_keeps_the_file_and_leaves_no_litter(tmp_path, mode)
             assert left_behind[-1] >= 1  # the named temporary of the killed save
     nnmath.save(nnmath.Network([2, 1], random_state=0), path)
     assert os.listdir(tmp_path) == ["model.safetensors"], left_behind
+
+
+@pytest.mark.parametrize("model_class", ["Network", "Pipeline", "LinearRegression"])
+def test_a_pipeline_file_naming_a_model_it_cannot_hold_is_a_model_file_error(tmp_path, model_class):
+    # A Network document inside a command's pipeline once escaped as an AttributeError.
+    from sklearn.pipeline import Pipeline
+
+    from nnmath.preprocessing import TabularPreprocessor
+
+    table = {"size": np.linspace(-1, 1, 20), "label": np.array(["a", "b"] * 10)}
+    pre = TabularPreprocessor(target="label").fit(table)
+    model = nnmath.MLPClassifier(hidden_layer_sizes=(2,), solver="lbfgs", max_iter=5)
+    with _no_warning_check():
+        model.fit(pre.transform(table), table["label"])
+    good = tmp_path / "pipe.safetensors"
+    nnmath.save(Pipeline([("preprocess", pre), ("model", model)]), good)
+    header, buffer = _split(good.read_bytes())
+    path = tmp_path / "bad.safetensors"
+    path.write_bytes(
+        _join(_with_document(header, _set(_document(header), "model_class", model_class)), buffer)
+    )
+    with pytest.raises(nnmath.ModelFileError, match="is not a model nnmath can load"):
+        nnmath.load(path)
