@@ -38,6 +38,7 @@ Example
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import math
 import operator
@@ -225,9 +226,8 @@ def row_blocks(X, y=None, sample_weight=None) -> RowBlocks:
     X is a 2-D ``dask.array`` with known chunk sizes (its column chunks are joined) or
     a ``dask.dataframe``; y and sample_weight are Dask collections with the same row
     chunks (a NumPy y or sample_weight beside a Dask array X is chunked like X).
-    Raises ValueError naming the argument that does not fit, and RuntimeError when the
-    current Dask client's cluster has no workers (after waiting :data:`WORKER_WAIT`
-    seconds for a first one).
+    Raises ValueError naming the argument that does not fit. With a Dask client whose
+    cluster has no workers yet, it first waits up to :data:`WORKER_WAIT` seconds for one.
 
     Examples
     --------
@@ -239,7 +239,7 @@ def row_blocks(X, y=None, sample_weight=None) -> RowBlocks:
     """
     client = client_or_none()
     if client is not None:
-        _worker_addresses(client)  # on a cluster without workers, any compute waits forever
+        _wait_for_a_worker(client)  # a cluster just started registers its workers late
     if _is_frame(X):
         dtypes = {_numpy_dtype(t) for t in X.dtypes}
         dtype = np.dtype(np.float32) if dtypes == {np.dtype(np.float32)} else np.dtype(np.float64)
@@ -401,15 +401,25 @@ class ChunkChecks:
 WORKER_WAIT = 30
 
 
-def _worker_addresses(client) -> list:
-    """Return the addresses of the client's workers, sorted; wait for a first one."""
+def _wait_for_a_worker(client) -> list:
+    """Return the addresses of the client's workers, sorted, waiting for a first one.
+
+    An empty list after :data:`WORKER_WAIT` seconds: none joined (or the cluster starts
+    them only when tasks arrive).
+    """
     addresses = sorted(client.scheduler_info(n_workers=-1)["workers"])
     if not addresses:
         try:
             client.wait_for_workers(1, timeout=WORKER_WAIT)
-        except TimeoutError:
+        except (TimeoutError, asyncio.TimeoutError):  # distinct classes on Python 3.10
             pass
         addresses = sorted(client.scheduler_info(n_workers=-1)["workers"])
+    return addresses
+
+
+def _worker_addresses(client) -> list:
+    """Return the addresses of the client's workers, sorted; RuntimeError when none."""
+    addresses = _wait_for_a_worker(client)
     if not addresses:
         raise RuntimeError(
             f"the Dask client has no workers (none joined in {WORKER_WAIT} s); start some "

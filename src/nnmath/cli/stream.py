@@ -31,6 +31,7 @@ True
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import sys
@@ -227,15 +228,24 @@ def connect(address: str, console: Console):
         from distributed import Client, LocalCluster
     except ImportError:
         raise UsageError('--scheduler needs Dask: pip install "nnmath[dask]"') from None
+    from nnmath.distributed import WORKER_WAIT
+
     if address == "local":
         cluster = LocalCluster(dashboard_address=":0", silence_logs=logging.ERROR)
         client = Client(cluster)
-        client.wait_for_workers(len(cluster.workers))  # all of them, for the same split
+        try:  # all of them, so that the chunks are always spread the same way
+            client.wait_for_workers(len(cluster.workers), timeout=WORKER_WAIT)
+        except (TimeoutError, asyncio.TimeoutError):  # distinct classes on Python 3.10
+            client.close()
+            cluster.close()
+            raise UsageError(
+                f"--scheduler local: the LocalCluster's workers did not start in {WORKER_WAIT} s"
+            ) from None
     else:
         cluster = None
         try:
             client = Client(address, timeout=CONNECT_TIMEOUT)
-        except (OSError, TimeoutError, ValueError) as exc:
+        except (OSError, TimeoutError, asyncio.TimeoutError, ValueError) as exc:
             raise UsageError(
                 f"--scheduler {address}: could not reach the Dask scheduler: {one_line(exc)}"
             ) from None
