@@ -747,8 +747,10 @@ def test_on_a_terminal_train_draws_a_bar_of_epochs_and_speaks_in_its_own_terms(t
     import fcntl
     import os
     import pty
+    import select
     import struct
     import termios
+    import time
 
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))
@@ -761,8 +763,10 @@ def test_on_a_terminal_train_draws_a_bar_of_epochs_and_speaks_in_its_own_terms(t
         cwd=tmp_path,
     )
     os.close(follower)
-    chunks = []
-    while True:
+    chunks, deadline = [], time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if not select.select([leader], [], [], 1.0)[0]:
+            continue
         try:
             chunk = os.read(leader, 65536)
         except OSError:  # the terminal closed with the process
@@ -771,8 +775,9 @@ def test_on_a_terminal_train_draws_a_bar_of_epochs_and_speaks_in_its_own_terms(t
             break
         chunks.append(chunk)
     os.close(leader)
-    assert process.wait(timeout=120) == 0
+    assert process.wait(timeout=10) == 0
     text = b"".join(chunks).decode()
+    assert re.search(r"(^|\n)Data: digits", text), text  # the bar starts after the summary
     assert re.search(r"\d+/200 \[", text), text  # the bar: epochs done of --epochs 200
     assert "Trained " in text
     assert "stopped: validation log loss did not improve" in text

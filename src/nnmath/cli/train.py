@@ -131,10 +131,6 @@ def cmd_train(args) -> int:
         early_stopping=val_idx is not None and args.solver != "lbfgs",
         **estimator_options(args),
     )
-    bar = None
-    if sys.stdout.isatty() and sys.stderr.isatty() and not args.quiet:
-        bar = EpochBar(args.epochs)
-        model.set_params(callbacks=[bar])
     sep = f" (separated by {source.sep_shown!r})" if source.sep not in (None, ",") else ""
     inputs = len(pre.get_feature_names_out())
     console.info(
@@ -146,6 +142,10 @@ def cmd_train(args) -> int:
     kwargs = {}
     if val_idx is not None:
         kwargs["validation_data"] = (X[val_idx], y_fit[val_idx])
+    bar = None
+    if sys.stdout.isatty() and sys.stderr.isatty() and not args.quiet:
+        bar = EpochBar(args.epochs)
+        model.set_params(callbacks=[bar])
     started = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
