@@ -7,11 +7,11 @@ threads spends more on waking and synchronizing them than it gains. Larger produ
 from every core. So for each fit the number of BLAS threads comes from the size of the
 step's largest product, batch × n_in × n_out (:func:`threads_for`): below
 :data:`ONE_THREAD_BELOW` multiply-adds one thread, else every core. The threshold comes
-from measurements on a quiet 2-core machine (``benchmarks/threads.py``; the table is on
-the documentation's Performance page). The rule looks at the call alone, never at
-timings or the machine's load, so the same call always runs with the same threads and
-gives the same bits. On a machine whose cores are busy with other work, extra BLAS
-threads wait for cores and a fit can be several times slower: there, set
+from measurements on a 2-core machine with no other job running (``benchmarks/threads.py``;
+the table is on the documentation's Performance page). The rule looks at the call alone,
+never at timings or the machine's load, so the same call always runs with the same
+threads and gives the same bits. On a machine whose cores are busy with other work,
+extra BLAS threads wait for cores and a fit can be several times slower: there, set
 ``NNMATH_BLAS_THREADS=1`` (or ``OMP_NUM_THREADS=1``).
 
 The limit holds for the fit only (threadpoolctl) and is restored after. A user's own
