@@ -102,7 +102,21 @@ class Optimizer:
         return state
 
     def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
-        """Update every array in ``params`` in place from the matching ``grads``."""
+        """Update every array in ``params`` in place from the matching ``grads``.
+
+        Parameters
+        ----------
+        params, grads : sequence of ndarray
+            The parameters θ and their gradients ∂C/∂θ, pairwise of one shape.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> w = np.array([1.0, 2.0])
+        >>> SGD(learning_rate=0.5).step([w], [np.array([2.0, -2.0])])   # w ← w − α·∂C/∂w
+        >>> w
+        array([0., 3.])
+        """
         self.prepare(params)
         self.update(params, grads)
 
@@ -111,6 +125,16 @@ class Optimizer:
 
         The training loop calls this once per fit, then :meth:`update` after every
         batch, which skips the layout check of :meth:`step`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> w, opt = np.zeros(2), SGD(learning_rate=0.1)
+        >>> opt.prepare([w])
+        >>> for _ in range(3):
+        ...     opt.update([w], [np.ones(2)])   # three steps of w ← w − α·1
+        >>> w
+        array([-0.3, -0.3])
         """
         layout = [(p.shape, p.dtype) for p in params]
         kept_state = getattr(self, "_kept", None)  # (absent in older pickles)
@@ -128,7 +152,17 @@ class Optimizer:
             self._state = [self._init_state(p) for p in params]
 
     def update(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
-        """One step on parameters laid out as :meth:`prepare` saw them (no check)."""
+        """One step on parameters laid out as :meth:`prepare` saw them (no check).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> w, opt = np.array([1.0]), Adam(learning_rate=0.1)
+        >>> opt.prepare([w])
+        >>> opt.update([w], [np.array([4.0])])   # Adam's first step moves by about α
+        >>> w.round(6)
+        array([0.9])
+        """
         states = self._prepared(params)
         self._begin_step()
         for p, g, state in zip(params, grads, states, strict=True):
