@@ -59,7 +59,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 
 import nnmath
-from nnmath import kernels
+from nnmath.core import kernels
 
 try:  # optional: PyTorch is not a dependency of nnmath
     import torch

@@ -53,7 +53,7 @@ def other_array_library(request):
 
 def to_numpy(x) -> np.ndarray:
     """An array of any library as NumPy (the tests compare on the host)."""
-    from nnmath.arrays import to_numpy as convert
+    from nnmath.core.arrays import to_numpy as convert
 
     return convert(x)
 

@@ -11,7 +11,8 @@ import pytest
 
 import nnmath
 from conftest import array_library_for, to_numpy
-from nnmath import SGD, Adam, Network, arrays
+from nnmath import SGD, Adam, Network
+from nnmath.core import arrays
 
 # (output activation, loss, kind of targets): every pairing whose math is defined (the
 # cross-entropies need probabilities, Poisson a positive ŷ).

@@ -16,7 +16,8 @@ from sklearn import config_context
 from sklearn.datasets import load_iris, make_regression
 
 from conftest import fit_quietly, to_numpy
-from nnmath import MLPClassifier, MLPRegressor, Perceptron, arrays
+from nnmath import MLPClassifier, MLPRegressor, Perceptron
+from nnmath.core import arrays
 
 pytestmark = pytest.mark.skipif(
     os.environ.get("SCIPY_ARRAY_API") != "1",

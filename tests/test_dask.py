@@ -59,7 +59,7 @@ def chunked(a, rows):
 # ---------------------------------------------------------------------- import
 def test_importing_nnmath_does_not_import_dask():
     code = (
-        "import sys, numpy as np, nnmath, nnmath.distributed\n"
+        "import sys, numpy as np, nnmath, nnmath.data.cluster\n"
         "nnmath.MLPClassifier((4,), max_iter=5).fit(np.eye(4), [0, 1, 0, 1])\n"
         "print(sorted(m for m in sys.modules if m == 'dask' or m.startswith('dask.')))"
     )
@@ -155,7 +155,7 @@ def test_without_a_client_the_chunks_are_computed_here(digits):
     params = dict(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=10, random_state=0)
     reference = fit_quietly(MLPClassifier(**params), X, y)
     with dask.config.set(scheduler="sync"):
-        assert nnmath.distributed.client_or_none() is None
+        assert nnmath.data.cluster.client_or_none() is None
         clf = fit_quietly(MLPClassifier(**params), chunked(X, 700), chunked(y, 700))
     assert relative_error(clf.network_.theta, reference.network_.theta) < 1e-8
 
@@ -386,7 +386,7 @@ def test_a_fit_waits_for_the_workers_of_a_cluster_that_is_starting(digits):
 def test_a_cluster_without_workers_is_one_clear_error(digits, monkeypatch):
     # (A classifier first computes its classes, which waits for a worker like any
     # computation on that cluster: a regressor reaches the placement of its chunks.)
-    monkeypatch.setattr(nnmath.distributed, "WORKER_WAIT", 0.5)
+    monkeypatch.setattr(nnmath.data.cluster, "WORKER_WAIT", 0.5)
     X, y = digits
     with (
         distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=":0") as cluster,

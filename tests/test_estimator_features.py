@@ -36,7 +36,7 @@ from sklearn.preprocessing import LabelBinarizer
 
 from conftest import fit_quietly, plateau_epoch
 from nnmath import MLPClassifier, MLPRegressor, gradcheck
-from nnmath.optimizers import Adaptive, Cosine
+from nnmath.core.optimizers import Adaptive, Cosine
 
 # ---------------------------------------------------------------------------- data
 _rng = np.random.default_rng(0)
@@ -58,7 +58,7 @@ _Xn = np.random.default_rng(3).normal(size=(160, 8))
 _yn = ((_Xn[:, 0] + _Xn[:, 1] > 0) ^ (np.random.default_rng(4).random(160) < 0.3)).astype(int)
 X_NOISY, Y_NOISY, X_NOISY_VAL, Y_NOISY_VAL = _Xn[:80], _yn[:80], _Xn[80:], _yn[80:]
 
-# The activations written out again, independently of nnmath.activations.
+# The activations written out again, independently of nnmath.core.activations.
 ACTIVATION = {
     "identity": lambda z: z,
     "logistic": expit,

@@ -14,7 +14,7 @@ import pytest
 import nnmath
 from conftest import fit_quietly
 from nnmath import SGD, MLPClassifier, MLPRegressor, Network, Perceptron, Trace, explain
-from nnmath.explain import EXPLODING, VANISHING, explain_demo
+from nnmath.tracing import EXPLODING, VANISHING, explain_demo
 
 X4 = np.array([[0.0, 0.0, 1.0], [0.0, 1.0, 1.0], [1.0, 0.0, 1.0], [1.0, 1.0, 1.0]])
 Y4 = np.array([0, 0, 1, 1])

@@ -10,7 +10,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 from nnmath import MLPClassifier, MLPRegressor
-from nnmath.training import Chunks, InMemory
+from nnmath.data.sources import Chunks, InMemory
 
 
 def _chunks(X, y, size, calls=None):
@@ -98,7 +98,11 @@ def test_in_memory_data_works_too():
     [
         (MLPClassifier, {}, "fit_data needs classes="),
         (MLPClassifier, {"classes": ["a", "b"]}, "`y` has classes not in `self.classes_`"),
-        (MLPRegressor, {"data": np.ones((3, 2))}, "must be a nnmath.training.Chunks or InMemory"),
+        (
+            MLPRegressor,
+            {"data": np.ones((3, 2))},
+            "must be a nnmath.data.sources.Chunks or InMemory",
+        ),
         (MLPRegressor, {"early": True}, "early_stopping=True on a data source needs validation"),
     ],
     ids=["no-classes", "unknown-label", "not-data", "early-stopping"],

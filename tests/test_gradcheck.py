@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nnmath import Network, activations, gradcheck
-from nnmath.gradcheck import numerical_gradient
+from nnmath.network import numerical_gradient
 
 HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
 # (output activation, loss, kind of target)

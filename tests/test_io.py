@@ -77,7 +77,7 @@ def network_bytes(tmp_path) -> bytes:
 NETWORKS = [
     dict(layer_sizes=[3, 4, 1], activation="sigmoid", loss="mse"),
     dict(layer_sizes=[3, 5, 2], activation="tanh", output_activation="identity",
-         loss=nnmath.losses.Huber(delta=2.5)),
+         loss=nnmath.core.losses.Huber(delta=2.5)),
     dict(layer_sizes=[3, 6, 4, 3], activation="relu", output_activation="softmax",
          loss="cross_entropy", dropout=[0.1, 0.3]),
     dict(layer_sizes=[3, 4, 2], activation=activations.LeakyReLU(negative_slope=0.2),
@@ -256,7 +256,7 @@ def test_network_document_names_activation_parameters(tmp_path):
         [2, 3, 1],
         activation=activations.LeakyReLU(0.3),
         output_activation="identity",
-        loss=nnmath.losses.Huber(0.5),
+        loss=nnmath.core.losses.Huber(0.5),
         dtype=np.float32,
         dropout=0.25,
         random_state=0,

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
 
-from nnmath import MLPClassifier, kernels
-from nnmath.optimizers import Adam
+from nnmath import MLPClassifier
+from nnmath.core import kernels
+from nnmath.core.optimizers import Adam
 
 needs_numba = pytest.mark.skipif(
     not kernels.available(), reason="numba is not installed (pip install 'nnmath[fast]')"
@@ -131,8 +132,8 @@ def test_without_numba_everything_trains_in_numpy():
     code = (
         "import sys; sys.modules['numba'] = None\n"
         "import numpy as np\n"
-        "from nnmath import kernels\n"
-        "from nnmath.optimizers import Adam\n"
+        "from nnmath.core import kernels\n"
+        "from nnmath.core.optimizers import Adam\n"
         "p = np.linspace(-1, 1, kernels.MIN_SIZE)\n"
         "opt = Adam(learning_rate=0.1)\n"
         "for t in range(3): opt.step([p], [np.cos(p * (t + 1))])\n"
@@ -154,7 +155,8 @@ def test_without_numba_everything_trains_in_numpy():
 @pytest.mark.slow
 def test_environment_variable_switches_the_kernels_off():
     out = _python(
-        "from nnmath import kernels; print(kernels.enabled, kernels.available())", NNMATH_NUMBA="0"
+        "from nnmath.core import kernels; print(kernels.enabled, kernels.available())",
+        NNMATH_NUMBA="0",
     )
     assert out == "False False"
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from conftest import to_numpy
-from nnmath.optimizers import (
+from nnmath.core.optimizers import (
     SGD,
     Adam,
     Adaptive,

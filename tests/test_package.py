@@ -20,21 +20,21 @@ def test_every_public_name_imports_from_the_package(name):
 
 def test_the_public_names_are_what_they_were():
     from nnmath.estimators import MLPClassifier
-    from nnmath.explain import explain
-    from nnmath.gradcheck import gradcheck
+    from nnmath.network import gradcheck
+    from nnmath.tracing import explain
 
     assert nnmath.MLPClassifier is MLPClassifier
     assert nnmath.explain is explain
     assert nnmath.gradcheck is gradcheck
-    assert nnmath.activations is importlib.import_module("nnmath.activations")
+    assert nnmath.core.activations is importlib.import_module("nnmath.core.activations")
     assert nnmath.__version__ == nnmath.io.container.nnmath_version()
     with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
         nnmath.nothing  # noqa: B018
 
 
-def test_importing_a_module_named_like_a_function_keeps_the_function():
-    importlib.import_module("nnmath.explain.render")
-    importlib.import_module("nnmath.gradcheck")
+def test_importing_every_module_keeps_the_public_functions():
+    importlib.import_module("nnmath.tracing.render")
+    importlib.import_module("nnmath.network")
     assert callable(nnmath.explain)
     assert callable(nnmath.gradcheck)
     assert not isinstance(nnmath.explain, type(nnmath))

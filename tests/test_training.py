@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from nnmath import SGD, Adam, DivergenceError, Network, training
-from nnmath.optimizers import Adaptive, InverseScaling, StepDecay
+from nnmath.core.optimizers import Adaptive, InverseScaling, StepDecay
+from nnmath.data import sources
 
 
 @pytest.fixture
@@ -233,7 +234,7 @@ def test_adaptive_schedule_in_training(linear_data):
         ({"batch_size": 0}, r"batch_size must be None \(full batch\) or an integer >= 1"),
         ({"tol": -1.0}, "tol must be a number >= 0 or None"),
         ({"n_iter_no_change": 0}, "n_iter_no_change must be an integer >= 1"),
-        ({"optimizer": "sgd"}, "optimizer must be an nnmath.optimizers.Optimizer"),
+        ({"optimizer": "sgd"}, "optimizer must be an nnmath.core.optimizers.Optimizer"),
         ({"sample_weight": [1.0, 2.0]}, r"sample_weight must have shape \(5,\)"),
     ],
 )
@@ -382,7 +383,7 @@ def _parts(X, Y, w, sizes):
 
 
 def _chunks(parts):
-    return training.Chunks(
+    return sources.Chunks(
         [lambda p=p: p for p in parts],
         n_samples=sum(p[0].shape[0] for p in parts),
         total_weight=None if parts[0][2] is None else float(sum(p[2].sum() for p in parts)),
@@ -403,14 +404,14 @@ def test_the_shares_of_chunks_add_up_to_the_full_batch(rng):
 def test_chunk_batches_visit_every_row_once_in_full_batches(rng):
     X = np.arange(23.0).reshape(-1, 1)
     parts = _parts(X, X, X[:, 0], [5, 10, 8])
-    batches = list(training.chunk_batches(parts, 4, rng))
+    batches = list(sources.chunk_batches(parts, 4, rng))
     assert [rows for *_, rows in batches] == [4] * 5 + [3]  # only the last one is short
     seen = np.concatenate([Xb[:, 0] for Xb, *_ in batches])
     assert sorted(seen) == list(range(23))
     for Xb, Yb, wb, _ in batches:  # rows stay together
         np.testing.assert_array_equal(Xb, Yb)
         np.testing.assert_array_equal(Xb[:, 0], wb)
-    in_order = list(training.chunk_batches(parts, 4))
+    in_order = list(sources.chunk_batches(parts, 4))
     np.testing.assert_array_equal(np.concatenate([b[0] for b in in_order])[:, 0], np.arange(23))
 
 

@@ -17,15 +17,12 @@ Example
 [2, 1]
 """
 
-import sys
-import types
-
 import nnmath.startup  # noqa: F401  first: Ctrl-C while the command starts exits with 130
 
 #: Where each public name lives: name → (module, attribute or None for the module).
 _PUBLIC = {
-    "SGD": ("nnmath.optimizers", "SGD"),
-    "Adam": ("nnmath.optimizers", "Adam"),
+    "SGD": ("nnmath.core.optimizers", "SGD"),
+    "Adam": ("nnmath.core.optimizers", "Adam"),
     "DivergenceError": ("nnmath.training", "DivergenceError"),
     "History": ("nnmath.training", "History"),
     "MLPClassifier": ("nnmath.estimators", "MLPClassifier"),
@@ -33,16 +30,16 @@ _PUBLIC = {
     "ModelFileError": ("nnmath.io", "ModelFileError"),
     "Network": ("nnmath.network", "Network"),
     "Perceptron": ("nnmath.perceptron", "Perceptron"),
-    "Trace": ("nnmath.explain", "Trace"),
-    "activations": ("nnmath.activations", None),
-    "explain": ("nnmath.explain", "explain"),
+    "Trace": ("nnmath.tracing", "Trace"),
+    "activations": ("nnmath.core.activations", None),
+    "explain": ("nnmath.tracing", "explain"),
     "export_onnx": ("nnmath.onnx_export", "export_onnx"),  # imports onnx only when called
-    "gradcheck": ("nnmath.gradcheck", "gradcheck"),
-    "initializers": ("nnmath.initializers", None),
+    "gradcheck": ("nnmath.network", "gradcheck"),
+    "initializers": ("nnmath.core.initializers", None),
     "io": ("nnmath.io", None),
     "load": ("nnmath.io", "load"),
-    "losses": ("nnmath.losses", None),
-    "optimizers": ("nnmath.optimizers", None),
+    "losses": ("nnmath.core.losses", None),
+    "optimizers": ("nnmath.core.optimizers", None),
     "save": ("nnmath.io", "save"),
     "training": ("nnmath.training", None),
 }
@@ -78,26 +75,3 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
-
-
-#: Public functions named like the module that holds them.
-_SHADOWED = ("explain", "gradcheck")
-
-
-class _Package(types.ModuleType):
-    """The package's module type, which keeps ``nnmath.explain`` a function.
-
-    It keeps ``nnmath.explain`` and ``nnmath.gradcheck`` the functions when their modules
-    are imported.
-    """
-
-    def __setattr__(self, name: str, value) -> None:
-        # NOTE: importing the submodule nnmath.explain (or nnmath.gradcheck) makes Python
-        # set the package's attribute of that name to the module; the public name is the
-        # function, so the module is not stored here (it stays in sys.modules).
-        if name in _SHADOWED and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package

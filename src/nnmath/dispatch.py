@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn import get_config
 
-from nnmath import arrays
+from nnmath.core import arrays
 
 __all__ = [
     "as_float",

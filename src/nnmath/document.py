@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from nnmath.arrays import to_numpy
+from nnmath.core.arrays import to_numpy
 
 __all__ = [
     "MAX_CLASSES_BYTES",

@@ -8,7 +8,7 @@ hold no backpropagation and no optimizer of their own.
 
 X, y and sample_weight may also be Dask collections (``dask.array``, ``dask.dataframe``):
 the chunks stay on the cluster and predictions come back as lazy Dask arrays (see
-:mod:`nnmath.distributed`).
+:mod:`nnmath.data.cluster`).
 
 On top of scikit-learn's behaviour, all off by default: per-layer activations,
 dropout, more losses, an explicit validation set with its loss curve, early stopping
@@ -33,20 +33,23 @@ from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
-    _check_partial_fit_first_call,
     check_classification_targets,
     type_of_target,
+    unique_labels,
 )
-from sklearn.utils.optimize import _check_optimize_result
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_is_fitted,
     column_or_1d,
     validate_data,
 )
 
-from nnmath import arrays, distributed, initializers
 from nnmath import document as doc
+from nnmath.core import arrays, initializers
+from nnmath.core.optimizers import SGD, Adam, Schedule, get_schedule
+from nnmath.core.rng import as_generator
+from nnmath.data import cluster as distributed
+from nnmath.data.checks import sample_weight_of
+from nnmath.data.sources import Chunks, Data, InMemory
 from nnmath.dispatch import (
     as_float,
     flat,
@@ -56,14 +59,9 @@ from nnmath.dispatch import (
     same_namespace,
 )
 from nnmath.network import Network
-from nnmath.optimizers import SGD, Adam, Schedule, get_schedule
-from nnmath.rng import as_generator
 from nnmath.training import (
-    Chunks,
-    Data,
     DivergenceError,
     History,
-    InMemory,
     Progress,
     Settings,
     Validation,
@@ -73,6 +71,31 @@ from nnmath.training import (
 from nnmath.training.monitor import all_finite
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
+
+
+def _lbfgs_iterations(result, max_iter: int) -> int:
+    """Return L-BFGS's iteration count, warning as scikit-learn does when it did not converge.
+
+    SciPy can report one iteration more than ``maxiter``; the count is capped at it.
+    """
+    n_iter = min(int(result.nit), max_iter)
+    if result.status != 0:
+        message = (
+            f"lbfgs failed to converge after {n_iter} iteration(s) (status={result.status}):\n"
+            f"{result.message}\n"
+        )
+        if n_iter == max_iter:
+            message += (
+                "\nIncrease the number of iterations to improve the convergence "
+                f"(max_iter={max_iter})."
+            )
+        message += (
+            "\nYou might also want to scale the data as shown in:\n"
+            "    https://scikit-learn.org/stable/modules/preprocessing.html"
+        )
+        warnings.warn(message, ConvergenceWarning, stacklevel=3)
+    return n_iter
+
 
 _HIDDEN_ACTIVATIONS = {"identity", "logistic", "sigmoid", "tanh", "relu", "leaky_relu"}
 # scikit-learn's message when training ends on weights that are not finite, word for word:
@@ -393,7 +416,7 @@ class _BaseMLP(BaseEstimator):
         if sample_weight is not None:
             if xp is not np:  # weights of another library or device come to X's
                 sample_weight = arrays.move_to(sample_weight, xp, device)
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+            sample_weight = sample_weight_of(sample_weight, X.shape[0], X.dtype)
         self._set_up_network(
             X.shape[1], Y.shape[1], hidden, X.dtype, xp, device, first_pass, incremental
         )
@@ -482,7 +505,7 @@ class _BaseMLP(BaseEstimator):
 
         Parameters
         ----------
-        data : nnmath.training.Chunks or nnmath.training.InMemory
+        data : nnmath.data.sources.Chunks or nnmath.data.sources.InMemory
             Chunks whose loaders return ``(X, y, sample_weight)``: X of shape
             (n_k, n_features), y the labels (classifier) or targets (regressor) of the
             chunk's rows as :meth:`fit` takes them, sample_weight None or of shape
@@ -490,7 +513,7 @@ class _BaseMLP(BaseEstimator):
             and dropped after: memory holds one chunk (and one batch). The first chunk
             is loaded once more at the start, for the number of features. An epoch of
             "sgd" or "adam" visits the chunks in a random order and shuffles the rows
-            within each (see :class:`nnmath.training.Chunks`).
+            within each (see :class:`nnmath.data.sources.Chunks`).
         classes : array-like, optional
             Every label (classifier: required, as for ``partial_fit``); a chunk with
             another label is an error.
@@ -506,7 +529,7 @@ class _BaseMLP(BaseEstimator):
         Examples
         --------
         >>> import numpy as np
-        >>> from nnmath.training import Chunks
+        >>> from nnmath.data.sources import Chunks
         >>> X = np.linspace(-1, 1, 40).reshape(-1, 1); y = np.where(X[:, 0] > 0, "+", "-")
         >>> parts = [(X[:25], y[:25], None), (X[25:], y[25:], None)]
         >>> data = Chunks([lambda p=p: p for p in parts], n_samples=40)
@@ -517,7 +540,7 @@ class _BaseMLP(BaseEstimator):
         hidden = self._check_params()
         if not isinstance(data, (Chunks, InMemory)):
             raise TypeError(
-                f"data must be a nnmath.training.Chunks or InMemory; got {type(data).__name__}"
+                f"data must be a nnmath.data.sources.Chunks or InMemory; got {type(data).__name__}"
             )
         if self.early_stopping and self.solver != "lbfgs" and validation_data is None:
             raise ValueError(
@@ -572,7 +595,7 @@ class _BaseMLP(BaseEstimator):
         """Fit on Dask collections.
 
         The chunks are checked, encoded and kept on the cluster (see
-        :mod:`nnmath.distributed`); the training loop is the same.
+        :mod:`nnmath.data.cluster`); the training loop is the same.
         """
         if not first_pass and self.network_.xp is not np:
             raise ValueError(
@@ -671,7 +694,7 @@ class _BaseMLP(BaseEstimator):
             self.n_iter_ = int(history.optimizer_result.nit)  # asked for: no warning
             self.loss_ = float(history.optimizer_result.fun)
         elif history.optimizer_result is not None:
-            self.n_iter_ = _check_optimize_result("lbfgs", history.optimizer_result, self.max_iter)
+            self.n_iter_ = _lbfgs_iterations(history.optimizer_result, self.max_iter)
             self.loss_ = float(history.optimizer_result.fun)
         else:
             self.n_iter_ = history.n_iter
@@ -1241,9 +1264,29 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         to ``validation_scores_``, and early stopping watches it.
 
         X, y, sample_weight (and the validation set) may be Dask collections; see
-        :mod:`nnmath.distributed` for what is computed where.
+        :mod:`nnmath.data.cluster` for what is computed where.
         """
         return self._fit(X, y, sample_weight=sample_weight, validation_data=validation_data)
+
+    def _first_partial_fit(self, classes) -> bool:
+        """Return True on the first ``partial_fit`` call, setting ``classes_`` from ``classes``.
+
+        Later calls may repeat ``classes`` but not change it.
+        """
+        known = getattr(self, "classes_", None)
+        if known is None and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        if classes is None:
+            return False
+        if known is not None:
+            if not np.array_equal(known, unique_labels(classes)):
+                raise ValueError(
+                    f"`classes={classes!r}` is not the same as on last call to partial_fit, "
+                    f"was: {known!r}"
+                )
+            return False
+        self.classes_ = unique_labels(classes)
+        return True
 
     @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -1251,7 +1294,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
         ``classes`` (all labels) is required on the first call. Returns self.
         """
-        if _check_partial_fit_first_call(self, classes):
+        if self._first_partial_fit(classes):
             self._label_binarizer = LabelBinarizer()
             if distributed.is_collection(y):
                 multilabel = getattr(y, "ndim", 1) == 2 and y.shape[1] > 1

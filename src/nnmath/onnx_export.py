@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from nnmath.arrays import to_numpy
+from nnmath.core.arrays import to_numpy
 from nnmath.estimators import MLPClassifier, MLPRegressor
 from nnmath.io.container import atomic_write, nnmath_version
 from nnmath.network import Network

@@ -29,13 +29,15 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from nnmath import arrays, distributed
 from nnmath import document as doc
+from nnmath.core import arrays
+from nnmath.core.optimizers import SGD
+from nnmath.core.rng import as_generator
+from nnmath.data import cluster as distributed
+from nnmath.data.sources import Data, InMemory
 from nnmath.dispatch import as_float, float_dtypes, input_namespace, labels_to, same_namespace
 from nnmath.network import Network
-from nnmath.optimizers import SGD
-from nnmath.rng import as_generator
-from nnmath.training import Data, History, InMemory, Settings, train
+from nnmath.training import History, Settings, train
 
 __all__ = ["Perceptron", "RosenblattRecord", "rosenblatt_pass"]
 
@@ -205,7 +207,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         classes. Returns self.
 
         X and y may be Dask collections: the chunks stay on the cluster (see
-        :mod:`nnmath.distributed`); gradient descent adds up the chunks' shares of each
+        :mod:`nnmath.data.cluster`); gradient descent adds up the chunks' shares of each
         step, Rosenblatt's rule visits the chunks in order, one at a time.
         """
         self._validate_params()

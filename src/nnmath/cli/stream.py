@@ -10,15 +10,15 @@ Two passes over the files, neither of which holds more than a batch of rows:
    files are copied to a temporary Parquet file as they are read, one row group per
    batch, so that the training pass can visit the batches in any order.
 2. Training: the estimator's :meth:`~nnmath.MLPClassifier.fit_data` on
-   :class:`nnmath.training.Chunks`, one per Parquet row group, each read, encoded and
+   :class:`nnmath.data.sources.Chunks`, one per Parquet row group, each read, encoded and
    dropped when the loop needs it; "sgd" and "adam" visit the chunks in a random order
    and shuffle the rows within each (not a global shuffle: see
-   :class:`nnmath.training.Chunks`).
+   :class:`nnmath.data.sources.Chunks`).
 
 With ``--scheduler`` the training runs on a Dask cluster instead (the address of a
 running scheduler, or ``local`` for a ``LocalCluster`` sized to this machine): the
 files are read by the workers as a ``dask.dataframe``, encoded there, and handed to the
-estimators' Dask support (:mod:`nnmath.distributed`). Without it nothing distributed
+estimators' Dask support (:mod:`nnmath.data.cluster`). Without it nothing distributed
 starts. Progress shows the rows seen and the rows per second.
 
 Example
@@ -228,7 +228,7 @@ def connect(address: str, console: Console):
         from distributed import Client, LocalCluster
     except ImportError:
         raise UsageError('--scheduler needs Dask: pip install "nnmath[dask]"') from None
-    from nnmath.distributed import WORKER_WAIT
+    from nnmath.data.cluster import WORKER_WAIT
 
     if address == "local":
         cluster = LocalCluster(dashboard_address=":0", silence_logs=logging.ERROR)
@@ -454,7 +454,7 @@ def _fit_chunks(
     """Pass 2: fit_data on one chunk per row group."""
     import pyarrow.parquet as pq
 
-    from nnmath.training import Chunks
+    from nnmath.data.sources import Chunks
 
     columns = list(pre.feature_names_in_) + [target]
 

@@ -417,7 +417,7 @@ def cmd_explain(args) -> int:
     """`nnmath explain`: print the trace of one training step; returns 0."""
     # NOTE: not `from nnmath import explain`: that name is the function, which the
     # package re-exports over the module of the same name.
-    from nnmath.explain import explain, explain_demo
+    from nnmath.tracing import explain, explain_demo
 
     if args.model is None:
         trace = explain_demo()

@@ -41,10 +41,10 @@ import numpy as np
 
 import nnmath
 from nnmath import training
-from nnmath.explain import explain, render
-from nnmath.explain.trace import PHASES
 from nnmath.playground import datasets
 from nnmath.playground.datasets import Data, Table
+from nnmath.tracing import explain, render
+from nnmath.tracing.trace import PHASES
 
 __all__ = [
     "ACTIVATIONS",
@@ -294,7 +294,7 @@ def _highlight(step, n_layers: int) -> dict:
 def trace_for_page(trace: nnmath.Trace, n_layers: int) -> dict:
     r"""Return a :class:`nnmath.Trace` as the page shows it.
 
-    Each step has its LaTeX (the trace's own, from :func:`nnmath.explain.render.latex`),
+    Each step has its LaTeX (the trace's own, from :func:`nnmath.tracing.render.latex`),
     its numbers as LaTeX, and what it highlights in the network.
 
     Examples
@@ -372,7 +372,7 @@ class Session:
     # Set by the first update(): the data, its training rows, the optimizer.
     data: Data
     n_train: int
-    optimizer: nnmath.optimizers.Optimizer
+    optimizer: nnmath.core.optimizers.Optimizer
 
     def __init__(self, settings: Mapping | None = None, table: Table | None = None):
         self.lock = threading.RLock()

@@ -7,7 +7,7 @@ words) and record a :class:`History`. Their settings travel as one :class:`Setti
 
 The loop reads its samples through a :class:`Data`: arrays in memory
 (:class:`InMemory`) or :class:`Chunks` loaded one at a time, whose full-batch cost and
-gradient are the sums of the chunks' shares (the Dask adapter, :mod:`nnmath.distributed`,
+gradient are the sums of the chunks' shares (the Dask adapter, :mod:`nnmath.data.cluster`,
 computes those shares on the workers that hold the chunks).
 
 Training knows a model only by its training interface — the flat parameters ``theta``
@@ -31,7 +31,6 @@ Example
 'training loss improved by less than tol=1e-12 for 10 consecutive epochs'
 """
 
-from nnmath.training.data import Chunks, Data, InMemory, chunk_batches
 from nnmath.training.history import DivergenceError, History
 from nnmath.training.interrupt import InterruptFlag
 from nnmath.training.lbfgs import train_lbfgs
@@ -41,17 +40,13 @@ from nnmath.training.progress import Progress
 from nnmath.training.settings import Settings, Validation
 
 __all__ = [
-    "Chunks",
-    "Data",
     "DivergenceError",
     "History",
-    "InMemory",
     "InterruptFlag",
     "Monitor",
     "Progress",
     "Settings",
     "Validation",
-    "chunk_batches",
     "train",
     "train_lbfgs",
 ]

@@ -9,8 +9,8 @@ from contextlib import nullcontext
 import numpy as np
 import scipy.optimize
 
-from nnmath import arrays
-from nnmath.training.data import Data, InMemory
+from nnmath.core import arrays
+from nnmath.data.sources import Data, InMemory
 from nnmath.training.history import DivergenceError, History
 from nnmath.training.monitor import Monitor
 from nnmath.training.progress import Progress
@@ -45,7 +45,7 @@ def train_lbfgs(
     ----------
     model
         As for :func:`~nnmath.training.train`.
-    X, Y : validated arrays, or a :class:`~nnmath.training.data.Data` and None
+    X, Y : validated arrays, or a :class:`~nnmath.data.sources.Data` and None
         With a Data (chunks, a Dask collection's chunks), every evaluation adds up
         the chunks' shares of the cost and gradient.
     settings : Settings

@@ -8,9 +8,9 @@ and records the epoch's cost, the batch costs averaged over the samples (as
 scikit-learn does). The full-batch case (``batch_size=None``) is the article's gradient
 descent: one step per epoch on the whole data.
 
-The loop reads its samples through a :class:`~nnmath.training.data.Data`: arrays in
-memory (:class:`~nnmath.training.data.InMemory`), or chunks loaded one at a time
-(:class:`~nnmath.training.data.Chunks`, which the Dask adapter extends to compute the
+The loop reads its samples through a :class:`~nnmath.data.sources.Data`: arrays in
+memory (:class:`~nnmath.data.sources.InMemory`), or chunks loaded one at a time
+(:class:`~nnmath.data.sources.Chunks`, which the Dask adapter extends to compute the
 full-batch cost on the workers that hold the chunks). The steps are the same.
 """
 
@@ -22,9 +22,9 @@ from contextlib import nullcontext
 
 import numpy as np
 
-from nnmath import arrays
-from nnmath.optimizers import Optimizer
-from nnmath.training.data import Data, InMemory
+from nnmath.core import arrays
+from nnmath.core.optimizers import Optimizer
+from nnmath.data.sources import Data, InMemory
 from nnmath.training.history import History
 from nnmath.training.interrupt import InterruptFlag
 from nnmath.training.monitor import Monitor, all_finite
@@ -58,10 +58,10 @@ def train(
         total_weight=, dropout_rng=)`` filling ``grad`` and returning the cost,
         ``objective(X, Y, w, alpha, total_weight=)`` for a validation set
         (``total_weight``: the chunk's share of the whole's cost, see
-        :mod:`nnmath.training.data`), and ``layer_sizes`` (the BLAS threads of the fit
+        :mod:`nnmath.data.sources`), and ``layer_sizes`` (the BLAS threads of the fit
         follow from them and the batch size: :mod:`nnmath.training.threads`).
     X : ndarray or sparse matrix of shape (n_samples, n_inputs), validated; or a Data
-        A :class:`~nnmath.training.data.Data` source (chunks, a Dask collection's
+        A :class:`~nnmath.data.sources.Data` source (chunks, a Dask collection's
         chunks) holds X, Y and the weights itself: Y and sample_weight are then None.
     Y : ndarray of shape (n_samples, n_outputs), validated, or None with a Data
     optimizer : Optimizer

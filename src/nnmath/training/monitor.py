@@ -16,7 +16,7 @@ from typing import cast
 
 import numpy as np
 
-from nnmath import arrays
+from nnmath.core import arrays
 from nnmath.training.history import DivergenceError, History
 from nnmath.training.progress import Progress
 from nnmath.training.settings import Settings, Validation

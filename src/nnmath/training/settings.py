@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nnmath.optimizers import Constant, Schedule
-from nnmath.training.data import Data
+from nnmath.core.optimizers import Constant, Schedule
+from nnmath.data.sources import Data
 
 __all__ = ["Settings", "Validation"]
 
@@ -86,7 +86,7 @@ class Validation:
     score_name : str
         What the score is, for progress lines and stop reasons.
 
-    ``X`` may also be a :class:`~nnmath.training.data.Data` (chunks, a Dask
+    ``X`` may also be a :class:`~nnmath.data.sources.Data` (chunks, a Dask
     collection's chunks), with Y None: its cost is then the sum of the chunks' shares.
 
     Examples

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from nnmath.explain import render
+from nnmath.tracing import render
 
 __all__ = ["EXPLODING", "PHASES", "VANISHING", "LayerSummary", "Step", "Trace"]
 

@@ -15,7 +15,7 @@ when there is one output.
 Example
 -------
 >>> import numpy as np
->>> from nnmath import losses
+>>> from nnmath.core import losses
 >>> mse = losses.get("mse")
 >>> mse(np.array([[0.5]]), np.array([1.0]))   # (1 − 0.5)² = 0.25
 0.25
@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import xlogy
 
-from nnmath.arrays import namespace_of, vdot
+from nnmath.core.arrays import namespace_of, vdot
 
 __all__ = [
     "BinaryCrossEntropy",

@@ -15,7 +15,7 @@ full-batch cost and gradient to rounding, whatever the chunking.
 * :class:`Chunks`: a sequence of chunks, each loaded when needed and dropped after:
   only one is in memory at a time. An epoch visits the chunks in a random order and
   each chunk's rows in a random order (:func:`chunk_batches`). The Dask adapter
-  (:mod:`nnmath.distributed`) builds on it, computing the full-batch shares on the
+  (:mod:`nnmath.data.cluster`) builds on it, computing the full-batch shares on the
   workers that hold the chunks.
 
 A chunk is a tuple ``(X, Y, sample_weight)`` of validated arrays (``sample_weight``
@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from nnmath import arrays
+from nnmath.core import arrays
 
 __all__ = ["Batch", "Chunks", "Data", "InMemory", "chunk_batches"]
 

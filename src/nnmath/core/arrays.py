@@ -25,6 +25,7 @@ True
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -501,15 +502,14 @@ class RandomStream:
         self._native: Any = None
         library = name(xp)
         if library in ("torch", "cupy"):
+            # NOTE: the library is never imported here: its arrays are what the network
+            # holds, so it is loaded already; its own generator draws on the device.
+            native = sys.modules[library]
             seed = int(rng.integers(2**63 - 1))
             if library == "torch":
-                import torch
-
-                self._native = torch.Generator(device=device).manual_seed(seed)
+                self._native = native.Generator(device=device).manual_seed(seed)
             else:
-                import cupy
-
-                self._native = cupy.random.default_rng(seed)
+                self._native = native.random.default_rng(seed)
 
     def uniform(self, shape, dtype: np.dtype):
         """Uniform numbers in [0, 1) of ``shape``, in the stream's library and device."""
@@ -518,8 +518,7 @@ class RandomStream:
         library = name(self.xp)
         want = float_dtype(self.xp, dtype)
         if library == "torch":
-            import torch
-
+            torch = sys.modules["torch"]
             return torch.rand(shape, generator=self._native, dtype=want, device=self.device)
         if library == "cupy":
             return self._native.random(shape, dtype=want)

@@ -1,6 +1,6 @@
 """A compiled Adam update (optional: numba).
 
-The NumPy code of :class:`nnmath.optimizers.Adam` stays the definition and the
+The NumPy code of :class:`nnmath.core.optimizers.Adam` stays the definition and the
 fallback; with numba installed (``pip install "nnmath[fast]"``) its update runs as one
 compiled loop instead (:func:`adam_update`). NumPy applies it as ten whole-array
 operations, and on a large parameter vector each is a pass over memory: those passes,
@@ -10,13 +10,13 @@ float32 or float64 vectors (the training loop hands the optimizer the network's 
 of at least ``MIN_SIZE`` entries; below that NumPy's per-call overhead is what costs,
 and a small fit never imports numba.
 
-Set the environment variable ``NNMATH_NUMBA=0``, or ``nnmath.kernels.enabled = False``,
+Set the environment variable ``NNMATH_NUMBA=0``, or ``nnmath.core.kernels.enabled = False``,
 to keep to NumPy.
 
 Example
 -------
 >>> import numpy as np
->>> from nnmath import kernels
+>>> from nnmath.core import kernels
 >>> p = np.zeros(4)
 >>> kernels.adam_update(p, np.ones(4), np.zeros(4), np.zeros(4), 0.9, 0.999, 1e-8, 0.1)
 False
@@ -41,7 +41,7 @@ _compiled: dict | bool | None = None  # the jitted kernels; False when numba is 
 
 
 def _adam_loop(p, g, m_, u, b1, b2, eps_k, step):  # pragma: no cover - runs compiled
-    # Adam's update on the rescaled moments m' and u of nnmath.optimizers.Adam, in
+    # Adam's update on the rescaled moments m' and u of nnmath.core.optimizers.Adam, in
     # the order of its NumPy operations: m' ← m'β₁ + g; u ← uβ₂ + g·g;
     # θ ← θ − (m' / (√u + ε/k))·s.
     for i in range(p.size):
@@ -100,7 +100,7 @@ def available() -> bool:
 
 
 def adam_update(p, g, m_, u, b1, b2, eps_k, step) -> bool:
-    """Adam's update of :class:`nnmath.optimizers.Adam`, in one pass, in place.
+    """Adam's update of :class:`nnmath.core.optimizers.Adam`, in one pass, in place.
 
     Parameters
     ----------

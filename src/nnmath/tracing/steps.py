@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from nnmath.explain import render
-from nnmath.explain.trace import EXPLODING, VANISHING, LayerSummary, Step
-from nnmath.network import Network, PassRecord
+from nnmath.core.network import Network, PassRecord
 from nnmath.perceptron import RosenblattRecord
+from nnmath.tracing import render
+from nnmath.tracing.trace import EXPLODING, VANISHING, LayerSummary, Step
 
 __all__ = ["Names", "gradient_descent_steps", "layer_summary", "rosenblatt_steps", "update_steps"]
 

@@ -1,7 +1,7 @@
 """Dask: fit on dask.array and dask.dataframe collections where the data lives.
 
 The estimators and :meth:`nnmath.Network.fit` hand a Dask X (and y, sample_weight) to
-this adapter, which turns it into a :class:`nnmath.training.data.Chunks` source for
+this adapter, which turns it into a :class:`nnmath.data.sources.Chunks` source for
 the one training loop; nothing here computes a forward or backward pass of its own.
 
 * Each row chunk is checked and encoded (targets as the network's outputs) by a task
@@ -17,7 +17,7 @@ the one training loop; nothing here computes a forward or backward pass of its o
   run with the same chunks and number of workers.
 * Mini-batches ("sgd", "adam"): an epoch fetches one chunk at a time to the client
   in an order drawn from ``random_state`` and takes shuffled batches from it
-  (:meth:`nnmath.training.data.Chunks.epoch`), so the client holds one chunk, never
+  (:meth:`nnmath.data.sources.Chunks.epoch`), so the client holds one chunk, never
   the data.
 * Without a Client (Dask's local schedulers) each chunk is computed in this process
   when it is needed, one at a time.
@@ -50,7 +50,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnmath.training.data import Chunks
+from nnmath.data.sources import Chunks
 
 __all__ = [
     "ChunkChecks",
@@ -355,7 +355,8 @@ class ChunkChecks:
             The labels as given (for scoring).
         """
         from sklearn.utils import check_array
-        from sklearn.utils.validation import _check_sample_weight
+
+        from nnmath.data.checks import sample_weight_of
 
         X = check_array(X, dtype=self.dtype, input_name="X")
         if X.shape[1] != self.n_features:
@@ -392,7 +393,7 @@ class ChunkChecks:
                     f"a chunk of X has {X.shape[0]} rows but sample_weight's has "
                     f"{sample_weight.shape[0]}"
                 )
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=self.dtype)
+            sample_weight = sample_weight_of(sample_weight, X.shape[0], self.dtype)
         return X, Y, sample_weight, y
 
 
@@ -596,7 +597,7 @@ class DaskChunks(Chunks):
         self.groups = list(groups.items())
 
     def _theta(self, model):
-        from nnmath import arrays
+        from nnmath.core import arrays
 
         return self.client.scatter(
             np.array(arrays.to_numpy(model.theta), copy=True), broadcast=True, hash=False
@@ -685,7 +686,7 @@ def chunk_data(parts: list, model, keep: int = 3, persist: bool = True) -> Chunk
 
     With a ``distributed.Client`` (and ``persist``): a :class:`DaskChunks`, the chunks
     computed and kept on the workers in contiguous runs. Otherwise
-    :class:`~nnmath.training.Chunks` that Dask computes (on the cluster, or in this
+    :class:`~nnmath.data.sources.Chunks` that Dask computes (on the cluster, or in this
     process) each time one is needed, keeping none: for data bigger than the
     cluster's memory, read once per epoch.
 

@@ -34,8 +34,8 @@ from typing import Any, cast
 
 import numpy as np
 
-from nnmath import kernels
-from nnmath.arrays import axpy_for, namespace_of, ops_for
+from nnmath.core import kernels
+from nnmath.core.arrays import axpy_for, namespace_of, ops_for
 
 __all__ = [
     "SGD",
@@ -341,7 +341,7 @@ class Adam(Optimizer):
             dt = p.dtype.type  # the scalars in θ's dtype, as the kernel takes them
             b1, b2, eps_k, step = dt(b1), dt(b2), dt(eps_k), dt(step)
             if kernels.adam_update(p, g, m_, u, b1, b2, eps_k, step):
-                return  # the same operations, compiled into one pass (nnmath.kernels)
+                return  # the same operations, compiled into one pass (nnmath.core.kernels)
         m_ *= b1
         m_ += g  # m' ← β₁ m' + g
         u *= b2

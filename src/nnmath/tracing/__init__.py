@@ -22,7 +22,7 @@ The package's modules: ``trace`` (the records Step, LayerSummary, Trace), ``step
 
 Example
 -------
->>> from nnmath.explain import explain_demo
+>>> from nnmath.tracing import explain_demo
 >>> trace = explain_demo()
 >>> [step.name for step in trace][:3]
 ['weighted sum', 'activation (sigmoid)', 'loss']
@@ -36,17 +36,17 @@ import copy
 
 import numpy as np
 
-from nnmath.explain.resolve import check_x, resolve
-from nnmath.explain.steps import (
+from nnmath.core.optimizers import SGD
+from nnmath.network import Network
+from nnmath.perceptron import rosenblatt_pass
+from nnmath.tracing.resolve import check_x, resolve
+from nnmath.tracing.steps import (
     gradient_descent_steps,
     layer_summary,
     rosenblatt_steps,
     update_steps,
 )
-from nnmath.explain.trace import EXPLODING, VANISHING, LayerSummary, Step, Trace
-from nnmath.network import Network
-from nnmath.optimizers import SGD
-from nnmath.perceptron import rosenblatt_pass
+from nnmath.tracing.trace import EXPLODING, VANISHING, LayerSummary, Step, Trace
 
 __all__ = ["EXPLODING", "VANISHING", "LayerSummary", "Step", "Trace", "explain", "explain_demo"]
 

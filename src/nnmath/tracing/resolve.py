@@ -23,9 +23,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_is_fitted
 
-from nnmath import arrays
+from nnmath.core import arrays
+from nnmath.core.optimizers import SGD
 from nnmath.network import Network
-from nnmath.optimizers import SGD
 from nnmath.perceptron import Perceptron
 
 __all__ = ["Resolved", "check_x", "resolve"]

@@ -11,12 +11,12 @@ Every activation is an object with
 
 The arrays may come from any array-API library (NumPy, PyTorch, CuPy, …). On NumPy
 the value is the ufunc written into ``out`` without a temporary; elsewhere the same
-formula is computed with the array's own namespace (:mod:`nnmath.arrays`).
+formula is computed with the array's own namespace (:mod:`nnmath.core.arrays`).
 
 Example
 -------
 >>> import numpy as np
->>> from nnmath import activations
+>>> from nnmath.core import activations
 >>> sigma = activations.get("sigmoid")
 >>> sigma(np.array([0.0]))
 array([0.5])
@@ -29,8 +29,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from nnmath.arrays import device_of as _device
-from nnmath.arrays import into, namespace_of
+from nnmath.core.arrays import device_of as _device
+from nnmath.core.arrays import into, namespace_of
 
 __all__ = [
     "Activation",

@@ -1,0 +1,302 @@
+"""The data edge: input checked and placed once, for the network it is meant for.
+
+Every public method that takes data (``Network.fit``, ``forward``, ``cost``, the
+estimators' ``fit`` and ``predict``) sends it through these functions first; the math
+below them (:meth:`nnmath.core.network.Network.backprop` and the loop) then takes the
+arrays as they are. What kind of array it is (NumPy, sparse, another array library, a
+list), where it lives (device) and whether its values can be computed with (dtype,
+finite, shape) is decided here and nowhere else.
+
+Each function takes the network the data is for: its ``xp``, ``device``, ``dtype``,
+``layer_sizes`` and ``loss`` say what the data must be.
+
+>>> import numpy as np
+>>> from nnmath.core.network import Network
+>>> check_X(Network([2, 1]), [[1, 2]]).dtype
+dtype('float64')
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from nnmath.core import arrays
+from nnmath.core.network import Network, _all_finite, _reshape
+
+__all__ = ["adopt", "check_X", "check_sample_weight", "check_y", "is_array", "sample_weight_of"]
+
+
+def is_array(x) -> bool:
+    """Return True for an array of an array-API library (NumPy, torch, cupy, …).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> is_array(np.zeros(2)), is_array([0.0, 0.0])
+    (True, False)
+    """
+    if hasattr(x, "__array_namespace__"):
+        return True
+    import array_api_compat
+
+    return array_api_compat.is_array_api_obj(x)
+
+
+def adopt(network: Network, x, name: str = "X"):
+    """Return ``x`` as an array of the network's library and device.
+
+    A NumPy array, list or scalar is converted (once); an array of the network's
+    library is checked.
+
+    Raises ValueError naming ``name`` for an array of another library or on
+    another device, an integer array, a complex one, or a tensor that requires
+    grad (nnmath computes gradients itself). Shapes are not checked here.
+
+    Examples
+    --------
+    >>> import array_api_strict as xp
+    >>> net = Network([1, 1], xp=xp)
+    >>> adopt(net, [[1.0]]).dtype
+    array_api_strict.float64
+    >>> adopt(net, xp.asarray([[1]]))
+    Traceback (most recent call last):
+    ...
+    ValueError: X is an integer array_api_strict array; the network computes in float64: ...
+    """
+    xp = network.xp
+    if sp.issparse(x):
+        raise ValueError(
+            f"{name} is a scipy sparse matrix, but the network lives on "
+            f"{network.describe_placement()} and takes dense arrays"
+        )
+    if type(x) is np.ndarray or not is_array(x):
+        if np.iscomplexobj(x):
+            raise ValueError(f"{name} has complex values; a network takes real numbers")
+        try:
+            host = np.asarray(x, dtype=network.dtype)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{name} must be numeric; could not convert: {exc}") from None
+        return network.asarray(host)
+    library = arrays.name(arrays.namespace_of(x))
+    if library != arrays.name(xp):
+        raise ValueError(
+            f"{name} is a {library} array but the network lives on "
+            f"{network.describe_placement()}; pass {arrays.name(xp)} arrays, or move the "
+            f"network with network.to({library})"
+        )
+    if not arrays.same_device(arrays.device_of(x), network.device):
+        raise ValueError(
+            f"{name} is on device {arrays.device_of(x)} but the network lives on "
+            f"{network.describe_placement()}; move {name} to {network.device} (or the "
+            "network with network.to(xp, device))"
+        )
+    if getattr(x, "requires_grad", False):
+        raise ValueError(
+            f"{name} requires grad; nnmath computes the gradients itself: pass {name}.detach()"
+        )
+    want = arrays.float_dtype(xp, network.dtype)
+    if not xp.isdtype(x.dtype, "real floating"):
+        kind = "complex" if xp.isdtype(x.dtype, "complex floating") else "an integer"
+        raise ValueError(
+            f"{name} is {kind} {library} array; the network computes in "
+            f"{network.dtype.name}: convert it first (xp.astype({name}, xp.{network.dtype.name}))"
+        )
+    return x if x.dtype == want else xp.astype(x, want)
+
+
+def _refuse_foreign(network: Network, x, name: str) -> None:
+    """Refuse another library's array: a NumPy network takes NumPy arrays, lists and tables."""
+    if type(x) is not np.ndarray and not sp.issparse(x) and is_array(x):
+        library = arrays.name(arrays.namespace_of(x))
+        raise ValueError(
+            f"{name} is a {library} array but the network lives on numpy; pass NumPy "
+            f"arrays, or move the network with network.to({library})"
+        )
+
+
+def check_X(network: Network, X, name: str = "X"):
+    """X as an array of the network's dtype, shape (n_samples, n_inputs), finite.
+
+    A sparse matrix stays sparse (CSR). Raises ValueError naming ``name`` and what
+    is wrong: not numeric, complex, not 2-D, no samples, the wrong number of
+    features, NaN or infinity.
+
+    Examples
+    --------
+    >>> check_X(Network([2, 1]), [[1, 2]]).dtype
+    dtype('float64')
+    """
+    if network.xp is not np:
+        X = adopt(network, X, name)
+        _check_shape_and_values(network, X, name)
+        return X
+    _refuse_foreign(network, X, name)
+    if sp.issparse(X):
+        X = X.tocsr()
+        if np.iscomplexobj(X.data):
+            raise ValueError(f"{name} has complex values; a network takes real numbers")
+        X = X.astype(network.dtype, copy=False)
+        data = X.data
+    else:
+        try:
+            if np.iscomplexobj(X):
+                raise ValueError(f"{name} has complex values; a network takes real numbers")
+            X = np.asarray(X, dtype=network.dtype)
+        except (TypeError, ValueError) as exc:
+            if "complex" in str(exc):
+                raise
+            raise ValueError(f"{name} must be numeric; could not convert: {exc}") from None
+        data = X
+    _check_shape_and_values(network, X, name, data)
+    return X
+
+
+def _check_shape_and_values(network: Network, X, name: str, data=None) -> None:
+    shape = tuple(X.shape)
+    if X.ndim != 2:
+        raise ValueError(
+            f"{name} must be 2-D of shape (n_samples, n_features); got {X.ndim}-D "
+            f"shape {shape}. Reshape a single sample with X.reshape(1, -1)."
+        )
+    if shape[0] == 0:
+        raise ValueError(f"{name} has no samples (shape {shape})")
+    if shape[1] != network.layer_sizes[0]:
+        raise ValueError(
+            f"{name} has {shape[1]} features but the network expects "
+            f"{network.layer_sizes[0]} (layer_sizes[0])"
+        )
+    if not _all_finite(X if data is None else data):
+        raise ValueError(f"{name} contains NaN or infinity")
+
+
+def check_y(network: Network, y, n_samples: int, name: str = "y") -> np.ndarray:
+    """Return y as an array of shape (n_samples, n_outputs) in the network's dtype.
+
+    A 1-D y is taken as one column when the network has one output. Raises
+    ValueError naming ``name``: not numeric, complex, the wrong shape or length,
+    NaN or infinity, or targets the loss cannot take (negative counts for the
+    Poisson loss).
+
+    Examples
+    --------
+    >>> check_y(Network([2, 1]), [0, 1], 2).shape
+    (2, 1)
+    """
+    if network.xp is not np:
+        y = adopt(network, y, name)
+    else:
+        _refuse_foreign(network, y, name)
+        try:
+            if np.iscomplexobj(y):
+                raise ValueError(f"{name} has complex values; targets must be real numbers")
+            y = np.asarray(y, dtype=network.dtype)
+        except (TypeError, ValueError) as exc:
+            if "complex" in str(exc):
+                raise
+            raise ValueError(f"{name} must be numeric; could not convert: {exc}") from None
+    if y.ndim == 1:
+        y = _reshape(y, (-1, 1))
+    n_out = network.layer_sizes[-1]
+    if y.ndim != 2 or y.shape[1] != n_out:
+        raise ValueError(
+            f"{name} must have shape (n_samples, {n_out}) for a network with {n_out} "
+            f"outputs (1-D when there is one); got {tuple(y.shape)}"
+        )
+    if y.shape[0] != n_samples:
+        raise ValueError(f"X has {n_samples} samples but {name} has {y.shape[0]}")
+    if not _all_finite(y):
+        raise ValueError(f"{name} contains NaN or infinity")
+    network.loss.check_targets(y, name)
+    return y
+
+
+def check_sample_weight(
+    network: Network, sample_weight, n_samples: int, name: str = "sample_weight"
+):
+    """Check sample weights: a 1-D array of n_samples finite numbers ≥ 0, positive in total.
+
+    The weights are returned in the network's dtype; None stays None (every weight 1).
+
+    Examples
+    --------
+    >>> check_sample_weight(Network([2, 1]), [1, 2], 2)
+    array([1., 2.])
+    """
+    if sample_weight is None:
+        return None
+    if network.xp is not np:
+        w = adopt(network, sample_weight, name)
+        if w.ndim == 0:
+            w = network.xp.full((n_samples,), float(w), dtype=w.dtype, device=network.device)
+    else:
+        _refuse_foreign(network, sample_weight, name)
+        try:
+            if np.iscomplexobj(sample_weight):
+                raise TypeError("complex")
+            w = np.asarray(sample_weight, dtype=network.dtype)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"{name} must be real numbers; got {type(sample_weight).__name__}"
+            ) from None
+        if w.ndim == 0:
+            w = np.full(n_samples, w, dtype=network.dtype)
+    if tuple(w.shape) != (n_samples,):
+        raise ValueError(
+            f"{name} must have shape ({n_samples},), one weight per sample; got shape "
+            f"{tuple(w.shape)}"
+        )
+    xp = arrays.namespace_of(w)
+    if not _all_finite(w):
+        raise ValueError(f"{name} contains NaN or infinity")
+    if bool(xp.any(w < 0)):
+        raise ValueError(f"{name} has negative weights; weights must be >= 0")
+    if not float(xp.sum(w)) > 0:
+        raise ValueError(f"{name} sums to 0; at least one sample needs a positive weight")
+    return w
+
+
+def sample_weight_of(sample_weight, n_samples: int, dtype) -> np.ndarray:
+    """Return sample weights as scikit-learn's estimators take them: shape (n_samples,).
+
+    None gives ones, a number gives that number for every sample, and an array must be
+    1-D with one finite weight per sample. The weights are in ``dtype`` (float32 or
+    float64; anything else gives float64).
+
+    Parameters
+    ----------
+    sample_weight : None, float or array-like of shape (n_samples,)
+    n_samples : int
+    dtype : numpy dtype
+
+    Returns
+    -------
+    ndarray of shape (n_samples,)
+
+    Examples
+    --------
+    >>> sample_weight_of(None, 2, np.float64)
+    array([1., 1.])
+    >>> sample_weight_of(3, 2, np.float32)
+    array([3., 3.], dtype=float32)
+    """
+    from sklearn.utils import check_array
+
+    dtype = np.dtype(dtype) if np.dtype(dtype) in (np.float32, np.float64) else np.float64
+    if sample_weight is None:
+        return np.ones(n_samples, dtype=dtype)
+    if isinstance(sample_weight, (int, float, np.number)) and not isinstance(sample_weight, bool):
+        return np.full(n_samples, sample_weight, dtype=dtype)
+    sample_weight = check_array(
+        sample_weight,
+        accept_sparse=False,
+        ensure_2d=False,
+        dtype=dtype,
+        order="C",
+        input_name="sample_weight",
+    )
+    if sample_weight.ndim != 1:
+        raise ValueError("Sample weights must be 1D array or scalar")
+    if sample_weight.shape != (n_samples,):
+        raise ValueError(f"sample_weight.shape == {sample_weight.shape}, expected {(n_samples,)}!")
+    return sample_weight
