@@ -23,6 +23,7 @@ PAIRS = [
     ("identity", "huber", "real"),
     ("tanh", "mse", "real"),
     ("relu", "mse", "real"),
+    ("silu", "mse", "real"),
     ("leaky_relu", "huber", "real"),
     ("sigmoid", "mse", "binary"),
     ("sigmoid", "binary_cross_entropy", "binary"),
@@ -33,7 +34,7 @@ PAIRS = [
     ("exp", "poisson", "counts"),
     ("exp", "mse", "real"),
 ]
-HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "silu"]
 TOLERANCE = {np.float64: 1e-12, np.float32: 1e-5}
 
 
@@ -87,6 +88,7 @@ def _torch_activation(torch, name, z):
         "tanh": torch.tanh,
         "relu": torch.relu,
         "leaky_relu": lambda v: torch.nn.functional.leaky_relu(v, 0.01),
+        "silu": torch.nn.functional.silu,
         "identity": lambda v: v,
         "softmax": lambda v: torch.softmax(v, dim=-1),
         "exp": torch.exp,

@@ -8,7 +8,7 @@ import pytest
 from nnmath import Network, activations, gradcheck
 from nnmath.network import numerical_gradient
 
-HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity"]
+HIDDEN = ["sigmoid", "tanh", "relu", "leaky_relu", "identity", "silu"]
 # (output activation, loss, kind of target)
 OUTPUTS = [
     ("sigmoid", "binary_cross_entropy", "binary"),

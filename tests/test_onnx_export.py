@@ -21,7 +21,15 @@ onnx = pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
 ATOL = 1e-5
-HIDDEN_ACTIVATIONS = ["identity", "logistic", "tanh", "relu", "leaky_relu", ["relu", "tanh"]]
+HIDDEN_ACTIVATIONS = [
+    "identity",
+    "logistic",
+    "tanh",
+    "relu",
+    "leaky_relu",
+    "silu",
+    ["relu", "tanh"],
+]
 
 
 def _ids(value) -> str:

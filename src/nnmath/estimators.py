@@ -44,7 +44,7 @@ from sklearn.utils.validation import (
 )
 
 from nnmath import document as doc
-from nnmath.core import arrays, initializers
+from nnmath.core import arrays, initializers, registry
 from nnmath.core.optimizers import SGD, Adam, Schedule, get_schedule
 from nnmath.core.rng import as_generator
 from nnmath.data import cluster as distributed
@@ -97,7 +97,7 @@ def _lbfgs_iterations(result, max_iter: int) -> int:
     return n_iter
 
 
-_HIDDEN_ACTIVATIONS = {"identity", "logistic", "sigmoid", "tanh", "relu", "leaky_relu"}
+_HIDDEN_ACTIVATIONS = set(registry.hidden_activations())
 # scikit-learn's message when training ends on weights that are not finite, word for word:
 # scripts match it.
 _NON_FINITE = (

@@ -144,13 +144,16 @@ def _activation(g: _Graph, act, z: str, out: str) -> str:
         return g.op("LeakyRelu", [z], out, alpha=float(act.negative_slope))
     if act.name == "softmax":
         return g.op("Softmax", [z], out, axis=-1)
+    if act.name == "silu":
+        # σ(z) = z·s(z)
+        return g.op("Mul", [z, g.op("Sigmoid", [z], f"{out}_s")], out)
     if act.name == "step":
         # σ(z) = 1 if z ≥ 0 else 0: a boolean comparison cast back to float.
         zero = g.const("zero", np.array(0.0, np.float32))
         return g.op("Cast", [g.op("GreaterOrEqual", [z, zero], f"{out}_ge0")], out, to=f32)
     raise ValueError(
         f"activation {act.name!r} ({type(act).__name__}) has no ONNX translation; "
-        "export supports sigmoid, tanh, relu, leaky_relu, identity, softmax, exp and step"
+        "export supports sigmoid, tanh, relu, leaky_relu, silu, identity, softmax, exp and step"
     )
 
 

@@ -17,6 +17,7 @@ import argparse
 import re
 
 from nnmath.cli.messages import suggestion
+from nnmath.core.registry import hidden_activations
 
 __all__ = [
     "DATASETS",
@@ -421,7 +422,7 @@ def _add_training_options(p: argparse.ArgumentParser, tuned: bool = False) -> No
     p.add_argument(
         "--activation",
         default="relu",
-        choices=("relu", "tanh", "logistic", "sigmoid", "identity", "leaky_relu"),
+        choices=hidden_activations(),
         help="the hidden layers' activation (default relu)",
     )
     p.add_argument(

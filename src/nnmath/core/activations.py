@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
+from nnmath.core import registry
 from nnmath.core.arrays import device_of as _device
 from nnmath.core.arrays import into, namespace_of
 
@@ -38,6 +39,7 @@ __all__ = [
     "Identity",
     "LeakyReLU",
     "ReLU",
+    "SiLU",
     "Sigmoid",
     "Softmax",
     "Step",
@@ -52,11 +54,26 @@ class Activation:
 
     Subclasses implement ``__call__`` (the value), ``derivative`` (da/dz from z) and
     ``derivative_from_output`` (da/dz from a = σ(z), used by backpropagation).
+
+    A new activation is a subclass here, its line in :mod:`nnmath.core.registry` (which
+    says whether hidden layers may use it and which initial weights it takes) and its
+    ONNX form in :mod:`nnmath.onnx_export`.
+
+    Attributes
+    ----------
+    name : str
+        The name :func:`get` takes.
+    formula, derivative_formula : str
+        The value and the derivative in words, as ``explain`` shows them.
+    needs_z : bool
+        Whether its derivative needs z itself: backpropagation then keeps z beside
+        a = σ(z) (SiLU; the others compute σ'(z) from a).
     """
 
     name: str = ""
     formula: str = ""
     derivative_formula: str = ""
+    needs_z: bool = False
 
     def __call__(self, z: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
         """Return σ(z), elementwise, written into ``out`` when it is given."""
@@ -66,6 +83,14 @@ class Activation:
         """da/dz evaluated at ``z``, elementwise, same shape as ``z``."""
         return self.derivative_from_output(self(_as_array(z)))
 
+    def local_derivative(self, a: np.ndarray, z: np.ndarray | None = None) -> np.ndarray:
+        """da/dz from what the forward pass kept: ``a``, and ``z`` when :attr:`needs_z`."""
+        if not self.needs_z:
+            return self.derivative_from_output(a)
+        if z is None:
+            raise ValueError(f"{self.name}'s derivative needs z, not only a = σ(z): pass z")
+        return self.derivative(z)
+
     def derivative_from_output(self, a: np.ndarray) -> np.ndarray:
         """Compute da/dz from the output a = σ(z), the way backpropagation uses it.
 
@@ -73,7 +98,9 @@ class Activation:
         """
         raise NotImplementedError
 
-    def backward(self, dC_da: np.ndarray, a: np.ndarray, inplace: bool = False) -> np.ndarray:
+    def backward(
+        self, dC_da: np.ndarray, a: np.ndarray, inplace: bool = False, z: np.ndarray | None = None
+    ) -> np.ndarray:
         """∂C/∂z = ∂C/∂a · ∂a/∂z, with ∂a/∂z computed from the output ``a``.
 
         Parameters
@@ -82,8 +109,10 @@ class Activation:
         a : ndarray of shape (n_samples, n_units), the forward pass's σ(z)
         inplace : bool
             Write the result into ``dC_da``.
+        z : ndarray of shape (n_samples, n_units), optional
+            The weighted sum, for an activation that :attr:`needs_z`.
         """
-        da_dz = self.derivative_from_output(a)
+        da_dz = self.local_derivative(a, z)
         if inplace:
             dC_da *= da_dz
             return dC_da
@@ -127,7 +156,7 @@ class Sigmoid(Activation):
         """Return σ'(z) = a(1 − a) from a = σ(z)."""
         return a * (1 - a)
 
-    def backward(self, dC_da, a, inplace=False):
+    def backward(self, dC_da, a, inplace=False, z=None):
         """Return ∂C/∂z = ∂C/∂a · a(1 − a)."""
         if inplace:
             dC_da *= a
@@ -205,7 +234,7 @@ class ReLU(Activation):
         xp = namespace_of(a)
         return xp.astype(a > 0, a.dtype)
 
-    def backward(self, dC_da, a, inplace=False):
+    def backward(self, dC_da, a, inplace=False, z=None):
         """Return ∂C/∂z = ∂C/∂a · 1[a > 0]."""
         # ∂C/∂a · 1[a > 0]; on NumPy a multiply by the mask is several times faster than
         # a masked assignment.
@@ -270,7 +299,7 @@ class Identity(Activation):
         """Return ones, the identity's derivative."""
         return namespace_of(a).ones_like(a)
 
-    def backward(self, dC_da, a, inplace=False):
+    def backward(self, dC_da, a, inplace=False, z=None):
         """Return ∂C/∂a unchanged (a copy unless ``inplace``)."""
         return dC_da if inplace else namespace_of(dC_da).asarray(dC_da, copy=True)
 
@@ -333,7 +362,7 @@ class Softmax(Activation):
             eye = namespace_of(a).eye(a.shape[-1], dtype=a.dtype, device=_device(a))
         return a[..., :, None] * (eye - a[..., None, :])
 
-    def backward(self, dC_da, a, inplace=False):
+    def backward(self, dC_da, a, inplace=False, z=None):
         """Return ∂C/∂z = σ ⊙ (∂C/∂a − Σⱼ ∂C/∂aⱼ σⱼ), the Jacobian product without the Jacobian."""
         xp = namespace_of(dC_da)
         weighted = xp.sum(dC_da * a, axis=-1, keepdims=True)
@@ -346,16 +375,38 @@ class Softmax(Activation):
         return dC_dz
 
 
+class SiLU(Activation):
+    """SiLU (swish): σ(z) = z·s(z), s(z) = 1 / (1 + e^(−z)); σ'(z) = s(z)·(1 + z·(1 − s(z))).
+
+    NOTE: σ is not monotonic (its minimum is near z = −1.28), so z cannot be recovered
+    from a = σ(z): backpropagation keeps z for it (:attr:`needs_z`).
+    """
+
+    name = "silu"
+    formula = "σ(z) = z·s(z), s(z) = 1 / (1 + e^(−z))"
+    derivative_formula = "σ'(z) = s(z)·(1 + z·(1 − s(z)))"
+    needs_z = True
+
+    def __call__(self, z, out=None):
+        """Return z·s(z), with the logistic s computed without overflow."""
+        z = _as_array(z)
+        if type(z) is np.ndarray:
+            return np.multiply(z, expit(z), out=out)
+        return into(z * Sigmoid()(z), out)
+
+    def derivative(self, z):
+        """Return s(z)·(1 + z·(1 − s(z))), elementwise."""
+        z = _as_array(z)
+        s = expit(z) if type(z) is np.ndarray else Sigmoid()(z)
+        return s * (1 + z * (1 - s))
+
+    def derivative_from_output(self, a):
+        """Refuse: SiLU's derivative needs z (see :meth:`local_derivative`)."""
+        raise ValueError("silu's derivative needs z, not only a = σ(z): pass z")
+
+
 _REGISTRY: dict[str, type[Activation]] = {
-    "sigmoid": Sigmoid,
-    "logistic": Sigmoid,
-    "step": Step,
-    "tanh": Tanh,
-    "relu": ReLU,
-    "leaky_relu": LeakyReLU,
-    "identity": Identity,
-    "softmax": Softmax,
-    "exp": Exp,
+    name: globals()[entry.cls] for name, entry in registry.ACTIVATIONS.items()
 }
 
 
@@ -371,7 +422,7 @@ def get(name: str | Activation) -> Activation:
     ----------
     name : str or Activation
         One of :func:`names`: "sigmoid" (alias "logistic"), "step", "tanh", "relu",
-        "leaky_relu", "identity", "softmax", "exp".
+        "leaky_relu", "silu", "identity", "softmax", "exp".
 
     Examples
     --------

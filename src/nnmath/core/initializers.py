@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnmath.core import registry
+
 __all__ = ["glorot_uniform", "he_uniform", "for_activation", "sklearn_uniform"]
 
 
@@ -38,8 +40,15 @@ def he_uniform(rng: np.random.Generator, n_in: int, n_out: int, dtype) -> np.nda
 
 
 def for_activation(name: str):
-    """Return the initializer suited to an activation: He for ReLU-like, Glorot otherwise."""
-    return he_uniform if name in ("relu", "leaky_relu") else glorot_uniform
+    """Return the initializer an activation asks for: He for the ReLU family, else Glorot.
+
+    Examples
+    --------
+    >>> for_activation("relu").__name__, for_activation("tanh").__name__
+    ('he_uniform', 'glorot_uniform')
+    """
+    entry = registry.ACTIVATIONS.get(name)  # an activation of the user's own: Glorot
+    return he_uniform if entry is not None and entry.initializer == "he" else glorot_uniform
 
 
 def sklearn_uniform(

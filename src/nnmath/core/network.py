@@ -119,6 +119,16 @@ def _copy(x):
     return x.copy() if type(x) is np.ndarray else arrays.namespace_of(x).asarray(x, copy=True)
 
 
+def _backward(act, dC_da, a, z):
+    """∂C/∂z = ∂C/∂a · ∂a/∂z in place of ∂C/∂a; z is passed only to an activation that needs it.
+
+    (An activation written before ``needs_z`` existed takes ``backward(dC_da, a, inplace)``.)
+    """
+    if z is None:
+        return act.backward(dC_da, a, inplace=True)
+    return act.backward(dC_da, a, inplace=True, z=z)
+
+
 # ---------------------------------------------------------------------------- records
 @dataclass(eq=False)
 class LayerRecord:
@@ -590,7 +600,12 @@ class Network:
         dC_da = [self._empty((n, k)) for k in sizes[:-1]]
         dropped = [self._empty((n, k)) for k in sizes[:-1]] if dropout else a_out
         penalty = [self._empty(tuple(W.shape)) for W in self.W]
-        self._work = (key, a_out, dC_da, dropped, penalty)
+        # z itself, kept only for the activations whose derivative needs it
+        z_in = [
+            self._empty((n, k)) if act.needs_z else None
+            for k, act in zip(sizes, self.activations, strict=True)
+        ]
+        self._work = (key, a_out, dC_da, dropped, penalty, z_in)
         return self._work
 
     def backprop(
@@ -645,7 +660,7 @@ class Network:
         work = self._work
         if work is None or work[0] != n * 2 + use_dropout:
             work = self._work_arrays(n, use_dropout)
-        _, a_out, dC_da, dropped, penalty = work
+        _, a_out, dC_da, dropped, penalty, z_in = work
         ops = self._ops
         masks: list = [None] * (L - 1)
         layers: list[LayerRecord] = []
@@ -663,6 +678,8 @@ class Network:
             ops.add(z, self.b[l], z)  # + b
             if record:
                 z_seen = _copy(z)
+            if z_in[l] is not None:
+                z_in[l][...] = z  # kept for σ'(z)
             self.activations[l](z, out=z)  # a = σ(z), in place of z
             a = z
             if l < L - 1 and dropout_rng is not None and use_dropout and self.dropout[l] > 0:
@@ -697,7 +714,7 @@ class Network:
             cost, dC_dyhat = loss.cost_and_gradient_of(y_hat, Y, w, w_sum)
             if record:
                 dC_dyhat_kept = _copy(dC_dyhat)
-            delta = output.backward(dC_dyhat, y_hat, inplace=True)  # · ∂ŷ/∂z_L
+            delta = _backward(output, dC_dyhat, y_hat, z_in[-1])  # · ∂ŷ/∂z_L
         mean_loss = cost
         if alpha:
             cost += self.l2_penalty(alpha, w_sum)
@@ -724,12 +741,12 @@ class Network:
                 if record:
                     layers[l - 1].dC_da = _copy(g)
                 # δ_{l−1} = ∂C/∂a_{l−1} · ∂a_{l−1}/∂z_{l−1}
-                delta = self.activations[l - 1].backward(g, a_out[l - 1], inplace=True)
+                delta = _backward(self.activations[l - 1], g, a_out[l - 1], z_in[l - 1])
         if not record:
             return float(cost)
 
         for rec, act, dW, db in zip(layers, self.activations, self.dW, self.db, strict=True):
-            rec.da_dz = act.derivative_from_output(rec.a)
+            rec.da_dz = act.local_derivative(rec.a, rec.z)
             rec.dC_dW, rec.dC_db = _copy(dW), _copy(db)
         losses = loss.per_sample(layers[-1].a, Y)
         return PassRecord(

@@ -41,6 +41,7 @@ import numpy as np
 
 import nnmath
 from nnmath import training
+from nnmath.core.registry import hidden_activations
 from nnmath.playground import datasets
 from nnmath.playground.datasets import Data, Table
 from nnmath.tracing import explain, render
@@ -61,7 +62,8 @@ __all__ = [
 GRID = 50
 #: Points per side of the finer grid of the output's picture, the decision heatmap.
 OUTPUT_GRID = 100
-ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu", "identity")
+#: The hidden activations offered (scikit-learn's alias "logistic" of the sigmoid aside).
+ACTIVATIONS = tuple(n for n in hidden_activations() if n != "logistic")
 LOSSES = ("cross_entropy", "mse")
 OPTIMIZERS = ("sgd", "adam")
 
