@@ -17,7 +17,6 @@ together (the costs of independent neurons add up, so their gradients do not mix
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
@@ -33,105 +32,14 @@ from nnmath import document as doc
 from nnmath.core import arrays
 from nnmath.core.optimizers import SGD
 from nnmath.core.rng import as_generator
+from nnmath.core.rosenblatt import rosenblatt_pass
 from nnmath.data import cluster as distributed
 from nnmath.data.sources import Data, InMemory
 from nnmath.dispatch import as_float, float_dtypes, input_namespace, labels_to, same_namespace
 from nnmath.network import Network
 from nnmath.training import History, Settings, train
 
-__all__ = ["Perceptron", "RosenblattRecord", "rosenblatt_pass"]
-
-
-@dataclass(eq=False)
-class RosenblattRecord:
-    """One sample's step of Rosenblatt's rule (arrays are copies).
-
-    Attributes
-    ----------
-    x : ndarray of shape (n_features,)
-    y : ndarray of shape (n_outputs,)
-        The target (0/1 per output).
-    z : ndarray of shape (n_outputs,)
-        z = w·x + b.
-    y_hat : ndarray of shape (n_outputs,)
-        ŷ = step(z).
-    error : ndarray of shape (n_outputs,)
-        y − ŷ ∈ {−1, 0, 1}.
-    W, b : ndarrays of shapes (n_features, n_outputs) and (n_outputs,)
-        The parameters before the step.
-    new_W, new_b : ndarrays
-        The parameters after it (unchanged when ŷ = y).
-    """
-
-    x: np.ndarray
-    y: np.ndarray
-    z: np.ndarray
-    y_hat: np.ndarray
-    error: np.ndarray
-    W: np.ndarray
-    b: np.ndarray
-    new_W: np.ndarray
-    new_b: np.ndarray
-
-
-def rosenblatt_pass(network: Network, X, Y, learning_rate: float, record: bool = False):
-    """Make one pass of Rosenblatt's rule over (X, Y), one sample at a time, in place.
-
-    ŷ = step(w·x + b), then w ← w + α(y − ŷ)x and b ← b + α(y − ŷ).
-
-    Parameters
-    ----------
-    network : Network
-        One weight layer with a step activation; its W and b are updated.
-    X : ndarray of shape (n_samples, n_features), the network's dtype
-    Y : ndarray of shape (n_samples, n_outputs) of 0 and 1
-    learning_rate : float
-        α > 0.
-    record : bool, default False
-        Also return a :class:`RosenblattRecord` per sample.
-
-    Returns
-    -------
-    int, or (int, list of RosenblattRecord)
-        The number of misclassified samples in the pass (0: converged).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> net = Network([2, 1], activation="step")
-    >>> net.W[0][:], net.b[0][:] = 0.0, -1.0
-    >>> rosenblatt_pass(net, np.array([[1.0, 1.0]]), np.array([[1.0]]), 0.5)
-    1
-    >>> net.W[0].ravel().tolist(), net.b[0].tolist()   # w + 0.5·1·x, b + 0.5·1
-    ([0.5, 0.5], [-0.5])
-    """
-    W, b = network.W[0], network.b[0]
-    step = network.activations[0]
-    xp = arrays.namespace_of(W)
-    alpha = float(learning_rate)
-    mistakes, records = 0, []
-    for i in range(X.shape[0]):
-        x, y = X[i, ...], Y[i, ...]
-        z = x @ W + b  # z = w·x + b
-        y_hat = step(z)  # ŷ = step(z)
-        error = y - y_hat  # (y − ŷ) ∈ {−1, 0, 1}
-        if record:
-            W_before, b_before = _copy(W), _copy(b)
-        if bool(xp.any(error != 0)):  # a mistake: move the boundary towards the sample
-            mistakes += 1
-            W += alpha * (x[:, None] * error[None, :])  # w ← w + α(y − ŷ)x
-            b += alpha * error  # b ← b + α(y − ŷ)
-        if record:
-            records.append(
-                RosenblattRecord(
-                    _copy(x), _copy(y), z, y_hat, error, W_before, b_before, _copy(W), _copy(b)
-                )
-            )
-    return (mistakes, records) if record else mistakes
-
-
-def _copy(a):
-    return a.copy() if type(a) is np.ndarray else arrays.namespace_of(a).asarray(a, copy=True)
+__all__ = ["Perceptron"]
 
 
 class Perceptron(ClassifierMixin, BaseEstimator):
@@ -296,8 +204,8 @@ class Perceptron(ClassifierMixin, BaseEstimator):
     def _fit_rosenblatt(self, data: Data) -> History:
         """Make passes of Rosenblatt's rule over the data's chunks, in order, until one is right.
 
-        The passes (:func:`rosenblatt_pass`) go on until one makes no mistake, recording
-        the article's cost after each.
+        The passes (:func:`nnmath.core.rosenblatt.rosenblatt_pass`) go on until one makes
+        no mistake, recording the article's cost after each.
         """
         history = History()
         for _ in range(self.max_iter):
@@ -319,14 +227,14 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         """w: shape (n_features,) for two classes, (n_classes, n_features) otherwise."""
         check_is_fitted(self, "network_")
         W = self.network_.W[0]
-        return _copy(W[:, 0]) if W.shape[1] == 1 else _copy(W.T)
+        return arrays.copy_of(W[:, 0]) if W.shape[1] == 1 else arrays.copy_of(W.T)
 
     @property
     def intercept_(self):
         """b: a float for two classes, shape (n_classes,) otherwise."""
         check_is_fitted(self, "network_")
         b = self.network_.b[0]
-        return float(b[0]) if b.shape[0] == 1 else _copy(b)
+        return float(b[0]) if b.shape[0] == 1 else arrays.copy_of(b)
 
     def _check_X(self, X, method: str):
         check_is_fitted(self, "network_")
@@ -352,7 +260,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
 
     def _decision(self, X, method: str):
         X = self._check_X(X, method)
-        z = X @ self.network_.W[0] + self.network_.b[0]
+        z = self.network_.propagate(X, record=True).layers[-1].z  # z = w·x + b
         return z[:, 0] if z.shape[1] == 1 else z
 
     def encode_labels(self, y) -> np.ndarray:

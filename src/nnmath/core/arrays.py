@@ -38,6 +38,7 @@ __all__ = [
     "RandomStream",
     "AXPY_MAX_SIZE",
     "as_device_array",
+    "copy_of",
     "axpy_for",
     "default_device",
     "describe",
@@ -465,6 +466,19 @@ class _NumpyOps(Ops):
 
 #: NumPy's functions with ``out=``: the same calls as :class:`Ops`, no temporaries.
 NUMPY_OPS = _NumpyOps()
+
+
+def copy_of(x):
+    """Return a copy of an array of any library, on its device.
+
+    Examples
+    --------
+    >>> a = np.zeros(2)
+    >>> b = copy_of(a)
+    >>> b is a, bool((b == a).all())
+    (False, True)
+    """
+    return x.copy() if type(x) is np.ndarray else namespace_of(x).asarray(x, copy=True)
 
 
 def ops_for(xp):

@@ -114,11 +114,6 @@ def _all_finite(x) -> bool:
     return bool(xp.all(xp.isfinite(x)))
 
 
-def _copy(x):
-    """Return a copy of an array of any library."""
-    return x.copy() if type(x) is np.ndarray else arrays.namespace_of(x).asarray(x, copy=True)
-
-
 def _backward(act, dC_da, a, z):
     """∂C/∂z = ∂C/∂a · ∂a/∂z in place of ∂C/∂a; z is passed only to an activation that needs it.
 
@@ -521,21 +516,58 @@ class Network:
         >>> net.propagate(np.array([[3.0]]))   # z = 3·2 + 1
         array([[7.]])
         """
-        a = X
-        layers: list[LayerRecord] = []
-        for W, b, act in zip(self.W, self.b, self.activations, strict=True):
-            z = a @ W  # z = a W
-            z += b  # + b
-            if record:
-                z_seen = _copy(z)
-            a = act(z, out=z)  # a = σ(z)
-            if record:
-                layers.append(LayerRecord(z=z_seen, a=_copy(a)))
-        if self.xp is np:
-            a = np.asarray(a)  # (a sparse X times W can be a matrix)
+        n = X.shape[0]
+        a_out = [self._empty((n, k)) for k in self.layer_sizes[1:]]
+        y_hat, layers = self._forward(X, a_out, record=record)
         if record:
-            return PassRecord(X=X, layers=layers, y_hat=a)
-        return a
+            return PassRecord(X=X, layers=layers, y_hat=y_hat)
+        return y_hat
+
+    def _forward(
+        self,
+        X,
+        a_out: list,
+        z_in: list | None = None,
+        dropout_rng: np.random.Generator | None = None,
+        dropped: list | None = None,
+        masks: list | None = None,
+        record: bool = False,
+    ) -> tuple:
+        """Forward propagation, the one written in nnmath: z_l = a_{l−1} W_l + b_l, a_l = σ(z_l).
+
+        Each layer's a is written into ``a_out[l]`` (preallocated, shape (n, n_l)); z
+        is kept in ``z_in[l]`` where that is not None (an activation whose derivative
+        needs z). With ``dropout_rng``, each hidden layer's output is multiplied by its
+        inverted-dropout mask (into ``dropped[l]``; the mask into ``masks[l]``).
+
+        Returns ŷ and, with ``record``, the list of :class:`LayerRecord` (else []).
+        """
+        L = len(self.W)
+        ops = self._ops
+        layers: list[LayerRecord] = []
+        # only X can be sparse: every a_l is a dense array
+        sparse_X = type(X) is not np.ndarray and sp.issparse(X)
+        a = X
+        for l in range(L):
+            z = a_out[l]
+            if l == 0 and sparse_X:
+                z[...] = a @ self.W[l]
+            else:
+                ops.dot(a, self.W[l], z)  # z = a W
+            ops.add(z, self.b[l], z)  # + b
+            if record:
+                z_seen = arrays.copy_of(z)
+            if z_in is not None and z_in[l] is not None:
+                z_in[l][...] = z  # kept for σ'(z)
+            self.activations[l](z, out=z)  # a = σ(z), in place of z
+            a = z
+            if masks is not None and l < L - 1 and dropout_rng is not None and self.dropout[l] > 0:
+                masks[l] = self._dropout_mask(dropout_rng, tuple(z.shape), self.dropout[l])
+                a = ops.multiply(z, masks[l], dropped[l])  # inverted dropout
+            if record:
+                mask = masks[l] if masks is not None and l < L - 1 else None
+                layers.append(LayerRecord(z=z_seen, a=arrays.copy_of(z), mask=mask))
+        return a, layers
 
     def objective(
         self, X, Y, sample_weight=None, alpha: float = 0.0, total_weight: float | None = None
@@ -663,32 +695,19 @@ class Network:
         _, a_out, dC_da, dropped, penalty, z_in = work
         ops = self._ops
         masks: list = [None] * (L - 1)
-        layers: list[LayerRecord] = []
         # only X can be sparse: every a_l is a dense array
         sparse_X = type(X) is not np.ndarray and sp.issparse(X)
 
         # Forward propagation, keeping every layer's output for the backward pass.
-        a = X
-        for l in range(L):
-            z = a_out[l]
-            if l == 0 and sparse_X:
-                z[...] = a @ self.W[l]
-            else:
-                ops.dot(a, self.W[l], z)  # z = a W
-            ops.add(z, self.b[l], z)  # + b
-            if record:
-                z_seen = _copy(z)
-            if z_in[l] is not None:
-                z_in[l][...] = z  # kept for σ'(z)
-            self.activations[l](z, out=z)  # a = σ(z), in place of z
-            a = z
-            if l < L - 1 and dropout_rng is not None and use_dropout and self.dropout[l] > 0:
-                masks[l] = self._dropout_mask(dropout_rng, tuple(z.shape), self.dropout[l])
-                a = ops.multiply(z, masks[l], dropped[l])  # inverted dropout
-            if record:
-                mask = masks[l] if l < L - 1 else None
-                layers.append(LayerRecord(z=z_seen, a=_copy(z), mask=mask))
-        y_hat = a
+        y_hat, layers = self._forward(
+            X,
+            a_out,
+            z_in,
+            dropout_rng if use_dropout else None,
+            dropped,
+            masks,
+            record,
+        )
 
         # The cost C = Σᵢ wᵢ Lᵢ / Σw (+ the L2 term) and the output error δ_L.
         if total_weight is not None:
@@ -713,7 +732,7 @@ class Network:
         else:
             cost, dC_dyhat = loss.cost_and_gradient_of(y_hat, Y, w, w_sum)
             if record:
-                dC_dyhat_kept = _copy(dC_dyhat)
+                dC_dyhat_kept = arrays.copy_of(dC_dyhat)
             delta = _backward(output, dC_dyhat, y_hat, z_in[-1])  # · ∂ŷ/∂z_L
         mean_loss = cost
         if alpha:
@@ -732,14 +751,14 @@ class Network:
                 # ∂/∂W of the L2 term: dW += (α/Σw)·W
                 ops.add_scaled(self.dW[l], alpha / w_sum, self.W[l], penalty[l])
             if record:
-                layers[l].delta = _copy(delta)
+                layers[l].delta = arrays.copy_of(delta)
             if l > 0:
                 # ∂C/∂a_{l−1} = δ_l · ∂z_l/∂a_{l−1} = δ_l W_lᵀ
                 g = ops.dot(delta, self.W[l].T, dC_da[l - 1])
                 if masks[l - 1] is not None:
                     g *= masks[l - 1]  # a dropped unit passed nothing forward
                 if record:
-                    layers[l - 1].dC_da = _copy(g)
+                    layers[l - 1].dC_da = arrays.copy_of(g)
                 # δ_{l−1} = ∂C/∂a_{l−1} · ∂a_{l−1}/∂z_{l−1}
                 delta = _backward(self.activations[l - 1], g, a_out[l - 1], z_in[l - 1])
         if not record:
@@ -747,12 +766,12 @@ class Network:
 
         for rec, act, dW, db in zip(layers, self.activations, self.dW, self.db, strict=True):
             rec.da_dz = act.local_derivative(rec.a, rec.z)
-            rec.dC_dW, rec.dC_db = _copy(dW), _copy(db)
+            rec.dC_dW, rec.dC_db = arrays.copy_of(dW), arrays.copy_of(db)
         losses = loss.per_sample(layers[-1].a, Y)
         return PassRecord(
             X=X,
             layers=layers,
-            y_hat=_copy(y_hat),
+            y_hat=arrays.copy_of(y_hat),
             Y=Y,
             sample_weight=sample_weight,
             w_sum=w_sum,
@@ -763,5 +782,5 @@ class Network:
             cost=float(cost),
             fused=fused,
             dC_dyhat=None if fused else dC_dyhat_kept,
-            gradients=[_copy(g) for g in self.gradients()],
+            gradients=[arrays.copy_of(g) for g in self.gradients()],
         )

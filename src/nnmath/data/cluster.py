@@ -851,7 +851,7 @@ def _accuracy_stats(estimator, X, y, w) -> np.ndarray:
     if right.ndim == 2:
         right = right.all(axis=1)
     w = np.ones(right.shape[0]) if w is None else _as_numpy(w).astype(np.float64)
-    return np.array([np.dot(w, right), w.sum()])
+    return np.array([(w * right).sum(), w.sum()])
 
 
 def _r2_stats(estimator, X, y, w) -> np.ndarray:
@@ -864,8 +864,10 @@ def _r2_stats(estimator, X, y, w) -> np.ndarray:
     pred, y = pred.reshape(pred.shape[0], -1), y.reshape(y.shape[0], -1)
     w = np.ones(y.shape[0]) if w is None else _as_numpy(w).astype(np.float64)
     total = w.sum()
-    mean = (w @ y) / total if total > 0 else np.zeros(y.shape[1])  # (an empty chunk)
-    return np.stack([np.full(y.shape[1], total), mean, w @ (y - mean) ** 2, w @ (y - pred) ** 2])
+    w = w[:, None]
+    mean = (w * y).sum(axis=0) / total if total > 0 else np.zeros(y.shape[1])  # (an empty chunk)
+    spread, residual = (w * (y - mean) ** 2).sum(axis=0), (w * (y - pred) ** 2).sum(axis=0)
+    return np.stack([np.full(y.shape[1], total), mean, spread, residual])
 
 
 def _combine_r2(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ layer by layer from the output back for a deeper network, or Rosenblatt's rule
 w ← w + α(y − ŷ)x for a step perceptron. Every number is one the library computed:
 the trace renders the network's own recorded pass (:meth:`Network.backprop` with
 ``record=True``) and the optimizer's update, or the records of
-:func:`nnmath.perceptron.rosenblatt_pass`; the model is left unchanged.
+:func:`nnmath.core.rosenblatt.rosenblatt_pass`; the model is left unchanged.
 
 The package's modules: ``trace`` (the records Step, LayerSummary, Trace), ``steps``
 (a pass's record as equations), ``render`` (numbers as text and LaTeX), ``resolve``
@@ -37,8 +37,8 @@ import copy
 import numpy as np
 
 from nnmath.core.optimizers import SGD
+from nnmath.core.rosenblatt import rosenblatt_pass
 from nnmath.network import Network
-from nnmath.perceptron import rosenblatt_pass
 from nnmath.tracing.resolve import check_x, resolve
 from nnmath.tracing.steps import (
     gradient_descent_steps,

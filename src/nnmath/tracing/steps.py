@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from nnmath.core.network import Network, PassRecord
-from nnmath.perceptron import RosenblattRecord
+from nnmath.core.rosenblatt import RosenblattRecord
 from nnmath.tracing import render
 from nnmath.tracing.trace import EXPLODING, VANISHING, LayerSummary, Step
 
