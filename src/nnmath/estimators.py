@@ -1082,7 +1082,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,
-        "loss": [StrOptions({"log_loss", "mse"})],
+        "loss": [StrOptions(set(registry.losses_for("classification")))],
     }
 
     def __init__(
@@ -1247,11 +1247,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return np.asarray(self.classes_).dtype
 
     def _output_and_loss(self):
-        multiclass = self._label_binarizer.y_type_ == "multiclass"
-        out = "softmax" if multiclass else "sigmoid"
-        if self.loss == "mse":
-            return out, "mse"
-        return out, "cross_entropy" if multiclass else "binary_cross_entropy"
+        return registry.recipe(self.loss, self._label_binarizer.y_type_ == "multiclass")
 
     def fit(self, X, y, sample_weight=None, validation_data=None):
         """Fit the network to X and labels y.
@@ -1458,7 +1454,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
 
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "poisson", "mae", "huber"})],
+        "loss": [StrOptions(set(registry.losses_for("regression")))],
     }
 
     def __init__(
@@ -1568,9 +1564,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return self.network_.dtype
 
     def _output_and_loss(self):
-        if self.loss == "poisson":
-            return "exp", "poisson"
-        return "identity", self.loss
+        return registry.recipe(self.loss)
 
     def fit(self, X, y, sample_weight=None, validation_data=None):
         """Fit the network to X and targets y.

@@ -38,6 +38,7 @@ from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 
 from nnmath.cli.messages import UsageError
+from nnmath.core import registry
 
 __all__ = [
     "CLASSIFICATION_LOSSES",
@@ -56,8 +57,8 @@ __all__ = [
     "validation_split",
 ]
 
-CLASSIFICATION_LOSSES = ("log_loss", "mse")
-REGRESSION_LOSSES = ("squared_error", "mae", "huber", "poisson")
+CLASSIFICATION_LOSSES = tuple(registry.losses_for("classification"))
+REGRESSION_LOSSES = tuple(registry.losses_for("regression"))
 
 
 def hidden_sizes(text: str) -> tuple[int, ...]:

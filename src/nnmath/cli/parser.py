@@ -17,7 +17,7 @@ import argparse
 import re
 
 from nnmath.cli.messages import suggestion
-from nnmath.core.registry import hidden_activations
+from nnmath.core.registry import ESTIMATOR_LOSSES, hidden_activations, losses_for
 
 __all__ = [
     "DATASETS",
@@ -466,9 +466,12 @@ def _add_training_options(p: argparse.ArgumentParser, tuned: bool = False) -> No
     )
     p.add_argument(
         "--loss",
-        choices=("log_loss", "mse", "squared_error", "mae", "huber", "poisson"),
-        help="classes: log_loss (default) or mse; numbers: squared_error (default), mae, "
-        "huber or poisson",
+        choices=tuple(ESTIMATOR_LOSSES),
+        help="classes: "
+        + ", ".join(losses_for("classification"))
+        + "; numbers: "
+        + ", ".join(losses_for("regression"))
+        + " (the first of each by default)",
     )
     p.add_argument(
         "--patience",

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from nnmath.cli.learn import loss_rose, training_failure
 from nnmath.cli.messages import UsageError, in_command_terms, number, one_line, plural
+from nnmath.core import registry
 from nnmath.preprocessing import TargetStatistics
 from nnmath.startup import EXIT_INTERRUPTED
 
@@ -137,14 +138,7 @@ def describe_loss(model, scaling) -> str:
     if not curve:
         return ""
     loss = model.loss_curve_[-1]
-    name = {
-        "log_loss": "log loss",
-        "mse": "squared error of the probabilities",
-        "squared_error": "half squared error",
-        "mae": "absolute error",
-        "huber": "Huber loss",
-        "poisson": "half Poisson deviance",
-    }[model.loss]
+    name = registry.ESTIMATOR_LOSSES[model.loss].description
     if scaling is not None:
         name += " of the standardized target" if scaling["mean"] else " of the target / its scale"
     return f"Final training loss: {loss:.4g} ({name}, with the L2 term)"

@@ -1,23 +1,39 @@
-"""The names of the activations, and what the rest of nnmath needs to know of each.
+"""The names of the activations and losses, and what the rest of nnmath needs to know of each.
 
 Standard library only, so that the command can offer the names (``nnmath train
---help``) before NumPy loads. :mod:`nnmath.core.activations` builds its objects from
-this table; the estimators, the command and the playground offer every activation whose
-``hidden`` is True for hidden layers; the initial weights follow ``initializer``. A new
-activation is its class in :mod:`nnmath.core.activations`, one line here, and its form
-in :mod:`nnmath.onnx_export`.
+--help``) before NumPy loads.
+
+- :mod:`nnmath.core.activations` builds its objects from :data:`ACTIVATIONS`; the
+  estimators, the command and the playground offer every activation whose ``hidden`` is
+  True for hidden layers; the initial weights follow ``initializer``. A new activation
+  is its class in :mod:`nnmath.core.activations`, one line here, and its form in
+  :mod:`nnmath.onnx_export`.
+- :data:`ESTIMATOR_LOSSES` names the losses the estimators and the command take, and
+  :func:`recipe` is the one rule that turns a task's loss into the network's output
+  activation and loss (the estimators, the command and the playground use it). A new
+  loss is its class in :mod:`nnmath.core.losses` and, for the estimators, one line here.
 
 >>> ACTIVATIONS["relu"].initializer
 'he'
 >>> "softmax" in hidden_activations()
 False
+>>> recipe("log_loss", multiclass=True)
+('softmax', 'cross_entropy')
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["ACTIVATIONS", "ActivationEntry", "hidden_activations"]
+__all__ = [
+    "ACTIVATIONS",
+    "ESTIMATOR_LOSSES",
+    "ActivationEntry",
+    "LossEntry",
+    "hidden_activations",
+    "losses_for",
+    "recipe",
+]
 
 
 class ActivationEntry(NamedTuple):
@@ -39,15 +55,16 @@ class ActivationEntry(NamedTuple):
     initializer: str = "glorot"
 
 
-#: name → entry ("logistic" is scikit-learn's name of the sigmoid).
+#: name → entry ("logistic" is scikit-learn's name of the sigmoid); the playground offers
+#: the hidden ones in this order.
 ACTIVATIONS: dict[str, ActivationEntry] = {
-    "sigmoid": ActivationEntry("Sigmoid"),
-    "logistic": ActivationEntry("Sigmoid"),
     "tanh": ActivationEntry("Tanh"),
     "relu": ActivationEntry("ReLU", initializer="he"),
+    "sigmoid": ActivationEntry("Sigmoid"),
+    "logistic": ActivationEntry("Sigmoid"),
     "leaky_relu": ActivationEntry("LeakyReLU", initializer="he"),
-    "silu": ActivationEntry("SiLU"),
     "identity": ActivationEntry("Identity"),
+    "silu": ActivationEntry("SiLU"),
     "step": ActivationEntry("Step", hidden=False),
     "softmax": ActivationEntry("Softmax", hidden=False),
     "exp": ActivationEntry("Exp", hidden=False),
@@ -55,11 +72,92 @@ ACTIVATIONS: dict[str, ActivationEntry] = {
 
 
 def hidden_activations() -> list[str]:
-    """Return the names a hidden layer may use, aliases included, sorted.
+    """Return the names a hidden layer may use, aliases included, in the table's order.
 
     Examples
     --------
     >>> hidden_activations()[:3]
-    ['identity', 'leaky_relu', 'logistic']
+    ['tanh', 'relu', 'sigmoid']
     """
-    return sorted(name for name, entry in ACTIVATIONS.items() if entry.hidden)
+    return [name for name, entry in ACTIVATIONS.items() if entry.hidden]
+
+
+class LossEntry(NamedTuple):
+    """One loss an estimator takes, by the name it takes it.
+
+    Attributes
+    ----------
+    task : {"classification", "regression"}
+    description : str
+        What the loss is, in words (the command's report says it).
+    network_loss : str or None
+        The loss of :mod:`nnmath.core.losses` the network minimizes; None for
+        classification, where the targets decide (binary or multiclass).
+    output : str or None
+        A regressor's output activation (None for classification: sigmoid or softmax).
+    nonnegative : bool
+        Whether the targets must be ≥ 0.
+    """
+
+    task: str
+    description: str
+    network_loss: str | None = None
+    output: str | None = None
+    nonnegative: bool = False
+
+
+#: The estimators' loss names (scikit-learn's where it has one), the defaults first.
+ESTIMATOR_LOSSES: dict[str, LossEntry] = {
+    "log_loss": LossEntry("classification", "log loss"),
+    "mse": LossEntry("classification", "squared error of the probabilities", "mse"),
+    "squared_error": LossEntry("regression", "half squared error", "squared_error", "identity"),
+    "mae": LossEntry("regression", "absolute error", "mae", "identity"),
+    "huber": LossEntry("regression", "Huber loss", "huber", "identity"),
+    "poisson": LossEntry("regression", "half Poisson deviance", "poisson", "exp", True),
+}
+
+
+def losses_for(task: str) -> list[str]:
+    """Return the estimator loss names of a task, the default first.
+
+    Examples
+    --------
+    >>> losses_for("regression")
+    ['squared_error', 'mae', 'huber', 'poisson']
+    """
+    return [name for name, entry in ESTIMATOR_LOSSES.items() if entry.task == task]
+
+
+def recipe(loss: str, multiclass: bool = False) -> tuple[str, str]:
+    """Return the output activation and the network's loss for an estimator's ``loss``.
+
+    Classification takes a sigmoid output per label (binary, multilabel) or a softmax
+    over the classes (``multiclass``), with the cross-entropy that matches it for
+    "log_loss"; regression takes the entry's output (identity, or exp for Poisson).
+
+    Parameters
+    ----------
+    loss : str
+        A key of :data:`ESTIMATOR_LOSSES`.
+    multiclass : bool, default False
+        One label among more than two classes (classification only).
+
+    Returns
+    -------
+    (str, str)
+        The names of the output activation and of the network's loss.
+
+    Examples
+    --------
+    >>> recipe("log_loss")
+    ('sigmoid', 'binary_cross_entropy')
+    >>> recipe("poisson")
+    ('exp', 'poisson')
+    """
+    entry = ESTIMATOR_LOSSES[loss]
+    if entry.task == "regression":
+        return str(entry.output), str(entry.network_loss)
+    output = "softmax" if multiclass else "sigmoid"
+    if entry.network_loss is not None:
+        return output, entry.network_loss
+    return output, "cross_entropy" if multiclass else "binary_cross_entropy"

@@ -41,7 +41,7 @@ import numpy as np
 
 import nnmath
 from nnmath import training
-from nnmath.core.registry import hidden_activations
+from nnmath.core import registry
 from nnmath.playground import datasets
 from nnmath.playground.datasets import Data, Table
 from nnmath.tracing import explain, render
@@ -63,7 +63,7 @@ GRID = 50
 #: Points per side of the finer grid of the output's picture, the decision heatmap.
 OUTPUT_GRID = 100
 #: The hidden activations offered (scikit-learn's alias "logistic" of the sigmoid aside).
-ACTIVATIONS = tuple(n for n in hidden_activations() if n != "logistic")
+ACTIVATIONS = tuple(n for n in registry.hidden_activations() if n != "logistic")
 LOSSES = ("cross_entropy", "mse")
 OPTIMIZERS = ("sgd", "adam")
 
@@ -518,14 +518,14 @@ class Session:
             s, data = self.settings, self.data
             names = s["features"]
             kind = data.kind
-            if kind == "regression":
+            if kind == "regression":  # the article's cost, C = (1/n) Σ (y − ŷ)²
                 n_out, out_act, loss = 1, "identity", "mse"
-            elif kind == "binary":
-                n_out, out_act = 1, "sigmoid"
-                loss = "binary_cross_entropy" if s["loss"] == "cross_entropy" else "mse"
-            else:
-                n_out, out_act = len(data.classes), "softmax"
-                loss = "cross_entropy" if s["loss"] == "cross_entropy" else "mse"
+            else:  # the estimators' recipe: "cross_entropy" is their log loss
+                n_out = 1 if kind == "binary" else len(data.classes)
+                out_act, loss = registry.recipe(
+                    "log_loss" if s["loss"] == "cross_entropy" else "mse",
+                    multiclass=kind == "multiclass",
+                )
             self.net = nnmath.Network(
                 [len(names), *s["hidden"], n_out],
                 activation=s["activation"],
