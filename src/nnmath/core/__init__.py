@@ -10,4 +10,11 @@ take arrays that the data edge (:mod:`nnmath.data`) has already checked.
 
 Importing this package imports none of its modules, so that :mod:`nnmath.core.registry`
 (standard library only) can be read before NumPy loads.
+
+>>> import numpy as np
+>>> from nnmath.core.network import Network
+>>> net = Network([2, 1], activation="identity")
+>>> net.W[0][:], net.b[0][:] = [[1.0], [2.0]], 0.5
+>>> net.propagate(np.array([[1.0, 1.0]]))   # z = 1·1 + 1·2 + 0.5
+array([[3.5]])
 """

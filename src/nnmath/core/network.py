@@ -21,12 +21,12 @@ check, ``explain`` and the playground all call :meth:`Network.backprop`; asked f
 record (``record=True``) the same pass keeps every intermediate value of every layer
 (:class:`PassRecord`), which is what ``explain`` renders.
 
-Two kinds of methods: the public ones a user calls (:meth:`~Network.forward`,
-:meth:`~Network.cost`, :meth:`~Network.cost_and_gradients`, :meth:`~Network.fit`)
-validate their input; :meth:`~Network.propagate`, :meth:`~Network.objective` and
-:meth:`~Network.backprop` take arrays that :meth:`~Network.check_X`,
-:meth:`~Network.check_y` and :meth:`~Network.check_sample_weight` have already
-checked, which is how training calls them on every batch.
+The methods here (:meth:`~Network.propagate`, :meth:`~Network.objective`,
+:meth:`~Network.backprop`) take arrays as they are: checked once at the data edge
+(:mod:`nnmath.data.checks`), which is how training calls them on every batch.
+:class:`nnmath.Network` (:mod:`nnmath.network`) is this class with the methods a user
+calls on any data — ``forward``, ``cost``, ``cost_and_gradients``, ``fit`` — which
+check their input first, and with its model-file description.
 """
 
 from __future__ import annotations
@@ -255,7 +255,7 @@ class Network:
     >>> import numpy as np
     >>> net = Network([2, 3, 1], activation="tanh", output_activation="sigmoid",
     ...               loss="binary_cross_entropy", random_state=0)
-    >>> net.forward(np.zeros((4, 2))).shape
+    >>> net.propagate(np.zeros((4, 2))).shape
     (4, 1)
     >>> [p.shape for p in net.parameters()]
     [(2, 3), (3,), (3, 1), (1,)]

@@ -6,4 +6,9 @@ library and device, sparse, dtype, shape, finite values, sample weights);
 memory, or chunks loaded one at a time); :mod:`nnmath.data.cluster` does the same for
 Dask collections, whose chunks stay on the workers. Nothing above this layer asks what
 kind of array or collection it holds.
+
+>>> from nnmath.core.network import Network
+>>> from nnmath.data.checks import check_X
+>>> check_X(Network([2, 1]), [[1, 2]])   # a list becomes the network's float64 array
+array([[1., 2.]])
 """
