@@ -40,6 +40,7 @@ demo: $(VENV)/.installed-demo
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests benchmarks fuzz examples docs
 	$(BIN)/ruff format --check src tests benchmarks fuzz examples docs
+	$(BIN)/lint-imports pyproject.toml
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
