@@ -350,9 +350,9 @@ def test_an_optimizer_with_its_own_step_is_called_through_it(linear_data):
     class Counting(SGD):
         calls = 0
 
-        def step(self, params, grads):
+        def step(self, params, grads, learning_rate=None):
             Counting.calls += 1
-            super().step(params, grads)
+            super().step(params, grads, learning_rate)
 
     net = Network([3, 1], activation="identity", random_state=0)
     net.fit(X, y, optimizer=Counting(learning_rate=0.01), epochs=4, batch_size=2, tol=None)

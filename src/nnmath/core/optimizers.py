@@ -71,10 +71,12 @@ class Optimizer:
     """Base class: holds the learning rate α and per-parameter state.
 
     A subclass defines ``_init_state(p)`` (the arrays it keeps for parameter p) and
-    ``_update(p, g, *state)`` (one step, in place); optionally ``_begin_step`` and
-    ``_end_step``. The training loop sets the state up once per fit (:meth:`prepare`)
-    and then calls :meth:`update` after every batch. A subclass that overrides
-    :meth:`step` itself is called through it instead.
+    ``_update(p, g, lr, *state)`` (one step of rate ``lr``, in place); optionally
+    ``_begin_step`` and ``_end_step``. The training loop sets the state up once per fit
+    (:meth:`prepare`) and then calls :meth:`update` after every batch, with the rate of
+    the epoch: the loop's schedule owns the rate, and ``learning_rate`` is only the rate
+    of a step that is given none (and the schedule's start when the loop is told none).
+    A subclass that overrides :meth:`step` itself is called through it instead.
     """
 
     #: How many leading entries of a parameter's state are the optimizer's memory
@@ -101,13 +103,20 @@ class Optimizer:
         state["_state"] = None
         return state
 
-    def step(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
+    def step(
+        self,
+        params: Sequence[np.ndarray],
+        grads: Sequence[np.ndarray],
+        learning_rate: float | None = None,
+    ) -> None:
         """Update every array in ``params`` in place from the matching ``grads``.
 
         Parameters
         ----------
         params, grads : sequence of ndarray
             The parameters θ and their gradients ∂C/∂θ, pairwise of one shape.
+        learning_rate : float, optional
+            α of this step; None takes the optimizer's ``learning_rate``.
 
         Examples
         --------
@@ -118,7 +127,7 @@ class Optimizer:
         array([0., 3.])
         """
         self.prepare(params)
-        self.update(params, grads)
+        self.update(params, grads, learning_rate)
 
     def prepare(self, params: Sequence[np.ndarray]) -> None:
         """Create the state for ``params``, or keep it when their layout is unchanged.
@@ -151,8 +160,15 @@ class Optimizer:
             self._layout = layout
             self._state = [self._init_state(p) for p in params]
 
-    def update(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
-        """One step on parameters laid out as :meth:`prepare` saw them (no check).
+    def update(
+        self,
+        params: Sequence[np.ndarray],
+        grads: Sequence[np.ndarray],
+        learning_rate: float | None = None,
+    ) -> None:
+        """One step of rate ``learning_rate`` on parameters laid out as :meth:`prepare` saw them.
+
+        No check of the layout; ``learning_rate=None`` takes the optimizer's own.
 
         Examples
         --------
@@ -164,9 +180,10 @@ class Optimizer:
         array([0.9])
         """
         states = self._prepared(params)
+        lr = self.learning_rate if learning_rate is None else learning_rate
         self._begin_step()
         for p, g, state in zip(params, grads, states, strict=True):
-            self._update(p, g, *state)
+            self._update(p, g, lr, *state)
         self._end_step()
 
     def _prepared(self, params: Sequence[np.ndarray]) -> list[tuple[Any, ...]]:
@@ -184,7 +201,7 @@ class Optimizer:
     def _end_step(self) -> None:
         pass
 
-    def _update(self, p, g, *state) -> None:
+    def _update(self, p, g, lr, *state) -> None:
         raise NotImplementedError
 
 
@@ -231,15 +248,15 @@ class SGD(Optimizer):
         velocity = xp.zeros_like(p) if self.momentum else None
         return velocity, xp.empty_like(p), axpy_for(p) if p.ndim == 1 else None, ops_for(xp)
 
-    def update(self, params, grads) -> None:
+    def update(self, params, grads, learning_rate=None) -> None:
         """One step on parameters laid out as :meth:`prepare` saw them (no check)."""
         state = self._state if self._state is not None else self._prepared(params)
+        lr = self.learning_rate if learning_rate is None else learning_rate
         if self.momentum:
             for p, g, (b, tmp, _, ops) in zip(params, grads, state, strict=True):
-                self._momentum_update(p, g, b, tmp, ops)
+                self._momentum_update(p, g, lr, b, tmp, ops)
             self._first = False
             return
-        lr = self.learning_rate
         for p, g, (_, tmp, axpy, ops) in zip(params, grads, state, strict=True):
             if (
                 axpy is not None
@@ -251,8 +268,8 @@ class SGD(Optimizer):
             else:
                 p -= ops.multiply(g, lr, tmp)  # θ ← θ − α g
 
-    def _momentum_update(self, p, g, b, tmp, ops):
-        lr, mu = self.learning_rate, self.momentum
+    def _momentum_update(self, p, g, lr, b, tmp, ops):
+        mu = self.momentum
         if self._first:
             b[...] = g  # b₁ = g
         else:
@@ -323,7 +340,7 @@ class Adam(Optimizer):
     def _begin_step(self) -> None:
         self.t += 1
 
-    def _update(self, p, g, m_, u, tmp, ops):
+    def _update(self, p, g, lr, m_, u, tmp, ops):
         # NOTE: the state holds the moments rescaled, m' = m/(1 − β₁) and
         # u = v/(1 − β₂), so that their updates need no multiply by (1 − β):
         #   m ← β₁ m + (1 − β₁) g   ⇔   m' ← β₁ m' + g
@@ -336,7 +353,7 @@ class Adam(Optimizer):
         b1, b2, t = self.beta_1, self.beta_2, self.t
         k = math.sqrt((1 - self.beta_2) / (1 - self.beta_2**t))
         eps_k = self.epsilon / k
-        step = self.learning_rate * (1 - self.beta_1) / ((1 - self.beta_1**t) * k)
+        step = lr * (1 - self.beta_1) / ((1 - self.beta_1**t) * k)
         if type(p) is np.ndarray:
             dt = p.dtype.type  # the scalars in θ's dtype, as the kernel takes them
             b1, b2, eps_k, step = dt(b1), dt(b2), dt(eps_k), dt(step)

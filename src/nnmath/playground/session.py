@@ -429,7 +429,6 @@ class Session:
             else:
                 if not isinstance(self.optimizer, self._optimizer_class()):
                     self.optimizer = self._optimizer_class()(new["learning_rate"])
-                self.optimizer.learning_rate = new["learning_rate"]
                 self.version += 1
             self.config_version += 1
 
@@ -576,6 +575,7 @@ class Session:
             settings = training.Settings(
                 max_epochs=int(epochs),
                 batch_size=s["batch_size"],
+                learning_rate_init=s["learning_rate"],  # the rate of every step
                 alpha=s["l2"],
                 tol=None,
                 dropout=False,

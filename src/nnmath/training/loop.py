@@ -127,7 +127,7 @@ def train(
             for _ in range(s.max_epochs):
                 started = time.perf_counter() if timed else 0.0
                 lr = schedule.rate(lr0, history.n_iter, history.t)
-                optimizer.learning_rate = history.learning_rate = lr
+                history.learning_rate = lr  # the rate of this epoch's steps
                 last_good[...] = theta
                 if full_batch:  # the article's gradient descent: one step on all data
                     if arrays_in_memory is not None:
@@ -138,7 +138,7 @@ def train(
                         cost = data.cost_and_gradient(model, alpha=alpha, dropout_rng=dropout_rng)
                     finite = math.isfinite(cost)
                     if finite:
-                        step(params, grads)  # θ was finite before the step
+                        step(params, grads, lr)  # θ was finite before the step
                     if not (finite and all_finite(theta)):
                         monitor.diverged(last_good, cost, lr)
                         stopped = True
@@ -149,7 +149,7 @@ def train(
                     for Xb, Yb, wb, rows in data.epoch(rng, bs, s.shuffle):
                         cost = model.backprop(Xb, Yb, wb, alpha=alpha, dropout_rng=dropout_rng)
                         if math.isfinite(cost):
-                            step(params, grads)
+                            step(params, grads, lr)
                         else:
                             break
                         epoch_cost += cost * rows
