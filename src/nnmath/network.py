@@ -272,15 +272,14 @@ class Network(_core.Network):  # noqa: D101 - the docstring is the core class's
                 output_activation=activations[-1],
                 loss=loss,
                 dtype=dtype,
-                random_state=0,  # drawn, then overwritten by the file's weights
                 dropout=[float(p) for p in dropout],
                 xp=xp,
                 device=device,
+                # the file's weights, copied exactly (same dtype), none drawn
+                theta=np.concatenate([w.ravel() for w in weights]),
             )
         except ValueError as exc:
             raise doc.ModelFileError(f"invalid network description: {exc}") from None
-        for param, value in zip(net.parameters(), weights, strict=True):
-            param[...] = net.asarray(value)  # same dtype: an exact copy
         for name in names:
             del tensors[name]
         return net

@@ -238,6 +238,10 @@ class Network:
         arrays of it. See :mod:`nnmath.core.arrays`.
     device : optional
         A device of ``xp`` (e.g. ``"cuda"`` for torch); None is the library's default.
+    theta : array-like of shape (n_parameters,), optional
+        The weights to start from, laid out as :attr:`theta` (W1, b1, W2, b2, … each
+        flattened in row-major order), copied in; None draws them from
+        ``random_state``. Nothing is drawn when they are given.
 
     Attributes
     ----------
@@ -274,6 +278,7 @@ class Network:
         dropout: float | Sequence[float] = 0.0,
         xp=None,
         device=None,
+        theta=None,
     ):
         self.layer_sizes = _check_layer_sizes(layer_sizes)
         self.dtype = _check_dtype(dtype)
@@ -306,7 +311,16 @@ class Network:
         self.theta = self._zeros(total)
         self.grad = self._zeros(total)
         self._bind_views()
-        self.initialize(random_state)
+        if theta is None:
+            self.initialize(random_state)
+        else:
+            given = arrays.to_numpy(theta)
+            if given.shape != (total,):
+                raise ValueError(
+                    f"theta must have shape ({total},), one entry per weight and bias of "
+                    f"layer_sizes {self.layer_sizes}; got shape {given.shape}"
+                )
+            self.theta[...] = self.asarray(given)
 
     def _zeros(self, n: int):
         if self.xp is np:
@@ -462,12 +476,11 @@ class Network:
             output_activation=self.activations[-1],
             loss=self.loss,
             dtype=self.dtype,
-            random_state=0,
             dropout=list(self.dropout),
             xp=xp,
             device=device,
+            theta=arrays.to_numpy(self.theta),  # the weights copied exactly, none drawn
         )
-        twin.theta[...] = twin.asarray(arrays.to_numpy(self.theta))
         return twin
 
     def describe_placement(self) -> str:
