@@ -88,6 +88,7 @@ BAD_SETTINGS = [
     ("features", "x1", r"features must be a non-empty list"),
     ("features", ["x1", "x3"], r"features: unknown feature 'x3'; the features are x1, x2"),
     ("features", ["x1", "x1"], r"features lists a feature twice"),
+    ("features", [["x1"]], r"features: unknown feature \['x1'\]; the features are x1"),
     ("hidden", "4,2", r"hidden must be a list of 0 to 6 layer sizes"),
     ("hidden", [1] * 7, r"hidden must be a list of 0 to 6 layer sizes"),
     ("hidden", [9], r"hidden: each layer has 1 to 8 neurons; got 9 in \[9\]"),
