@@ -653,7 +653,7 @@ class OwnHost:
             machine = socket.gethostname().lower()
             self.names |= {machine, f"{machine}.local"}
         shown = f"[{name}]" if ":" in name else name
-        if self.any_address or name in LOOPBACK_NAMES:
+        if self.any_address or name == "localhost":
             shown = "127.0.0.1"
         self.url = f"http://{shown}:{port}/" if port is not None else f"http://{shown}/"
 
