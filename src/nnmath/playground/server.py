@@ -74,7 +74,6 @@ __all__ = [
     "SameOrigin",
     "TRAIN_SLICE",
     "create_app",
-    "read_body",
     "serve",
 ]
 
@@ -263,7 +262,7 @@ async def _next_message(request: Request) -> MutableMapping[str, Any] | None:
     return receiving.result() if receiving.done() and not receiving.cancelled() else None
 
 
-async def read_body(request: Request, limit: int, too_big: str, setting: str | None = None):
+async def _read_body(request: Request, limit: int, too_big: str, setting: str | None = None):
     """Read a request's body, at most ``limit`` bytes.
 
     Reading stops at the first byte over: a declared ``Content-Length`` over the limit
@@ -342,12 +341,12 @@ def _json_body(raw: bytes):
 
 
 async def _json_request(request: Request):
-    """Return the request's JSON body, read with :func:`read_body`'s bound."""
+    """Return the request's JSON body, read with _read_body's bound."""
     too_big = (
         f"the request body is too big: the playground takes JSON bodies of at most "
         f"{MAX_JSON_BYTES:,} bytes"
     )
-    return _json_body(await read_body(request, MAX_JSON_BYTES, too_big, "settings"))
+    return _json_body(await _read_body(request, MAX_JSON_BYTES, too_big, "settings"))
 
 
 def _session_route(handler, body: bool = False):
@@ -510,7 +509,7 @@ async def upload(request: Request) -> Response:
             415,
             "upload",
         )
-    data = await read_body(request, MAX_UPLOAD_BYTES, too_big, "upload")
+    data = await _read_body(request, MAX_UPLOAD_BYTES, too_big, "upload")
     try:
         await asyncio.to_thread(session.upload, data, name)
     except SettingError as exc:
@@ -769,7 +768,7 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
-        app.state.stopping = asyncio.Event()  # set when the server stops: see read_body
+        app.state.stopping = asyncio.Event()  # set when the server stops: see _read_body
 
         async def reaper():
             while True:
