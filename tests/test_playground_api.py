@@ -34,11 +34,15 @@ from nnmath.playground.server import Registry, create_app
 ROOT = Path(__file__).resolve().parents[1]
 STATIC = ROOT / "src" / "nnmath" / "playground" / "static"
 TIMEOUT = 120
+#: The address the in-process client sends requests to: the server answers only to
+#: this machine's names.
+BASE_URL = "http://127.0.0.1"
+WS_URL = "ws://127.0.0.1"
 
 
 @pytest.fixture
 def client():
-    with TestClient(create_app()) as c:
+    with TestClient(create_app(), base_url=BASE_URL) as c:
         yield c
 
 
@@ -84,6 +88,7 @@ BAD_SETTINGS = [
     ("features", "x1", r"features must be a non-empty list"),
     ("features", ["x1", "x3"], r"features: unknown feature 'x3'; the features are x1, x2"),
     ("features", ["x1", "x1"], r"features lists a feature twice"),
+    ("features", [["x1"]], r"features: unknown feature \['x1'\]; the features are x1"),
     ("hidden", "4,2", r"hidden must be a list of 0 to 6 layer sizes"),
     ("hidden", [1] * 7, r"hidden must be a list of 0 to 6 layer sizes"),
     ("hidden", [9], r"hidden: each layer has 1 to 8 neurons; got 9 in \[9\]"),
@@ -264,7 +269,7 @@ def test_features_are_the_networks_inputs(client):
 # ---------------------------------------------------------------------------- training
 def test_training_over_the_socket_moves_the_loss_down(client):
     sid = new_session(client, dataset="xor", hidden=[4], learning_rate=0.1)
-    with client.websocket_connect(f"/api/sessions/{sid}/stream") as ws:
+    with client.websocket_connect(f"{WS_URL}/api/sessions/{sid}/stream") as ws:
         config = ws.receive_json()
         assert config["type"] == "config"
         assert config["layer_sizes"] == [2, 4, 1]
@@ -451,7 +456,7 @@ def test_two_sessions_are_independent(client):
 def test_a_closed_socket_frees_its_session(client):
     sid = new_session(client)
     registry: Registry = client.app.state.registry
-    with client.websocket_connect(f"/api/sessions/{sid}/stream") as ws:
+    with client.websocket_connect(f"{WS_URL}/api/sessions/{sid}/stream") as ws:
         ws.receive_json()
         assert sid in registry
         client.post(f"/api/sessions/{sid}/play")
@@ -483,7 +488,7 @@ def test_a_session_without_a_socket_is_freed_after_the_idle_timeout():
 
 
 def test_a_stream_for_an_unknown_session_says_so(client):
-    with client.websocket_connect("/api/sessions/gone/stream") as ws:
+    with client.websocket_connect(f"{WS_URL}/api/sessions/gone/stream") as ws:
         assert ws.receive_json()["type"] == "gone"
 
 
@@ -495,10 +500,10 @@ def test_requests_from_another_site_are_refused(client):
     assert r.json()["error"] == "requests from other sites are refused"
     assert client.post("/api/sessions", json={}, headers=evil).status_code == 403
     with pytest.raises(WebSocketDisconnect):
-        with client.websocket_connect(f"/api/sessions/{sid}/stream", headers=evil) as ws:
+        with client.websocket_connect(f"{WS_URL}/api/sessions/{sid}/stream", headers=evil) as ws:
             ws.receive_json()
     # the page itself (same host and port) is welcome
-    same = {"origin": "http://testserver"}
+    same = {"origin": BASE_URL}
     r = client.post(f"/api/sessions/{sid}/settings", json={"noise": 50}, headers=same)
     assert r.status_code == 200
 
@@ -510,7 +515,7 @@ def _receive_until_closed(ws) -> None:
 
 def test_deleting_a_session_closes_its_socket(client):
     sid = new_session(client)
-    with client.websocket_connect(f"/api/sessions/{sid}/stream") as ws:
+    with client.websocket_connect(f"{WS_URL}/api/sessions/{sid}/stream") as ws:
         ws.receive_json()
         client.delete(f"/api/sessions/{sid}")
         with pytest.raises(WebSocketDisconnect):
@@ -518,7 +523,7 @@ def test_deleting_a_session_closes_its_socket(client):
 
 
 def test_too_many_sessions_are_refused():
-    with TestClient(create_app(max_sessions=2)) as c:
+    with TestClient(create_app(max_sessions=2), base_url=BASE_URL) as c:
         new_session(c)
         new_session(c)
         r = c.post("/api/sessions", json={})

@@ -26,6 +26,7 @@ array([[1., 2., 2.]])
 
 from __future__ import annotations
 
+import collections
 import csv
 import io
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ __all__ = [
     "DATASETS",
     "FEATURES",
     "MAX_UPLOAD_BYTES",
+    "MAX_UPLOAD_COLUMNS",
     "MAX_UPLOAD_ROWS",
     "REGRESSION",
     "Data",
@@ -65,6 +67,9 @@ FEATURES = {
 
 MAX_UPLOAD_BYTES = 2_000_000
 MAX_UPLOAD_ROWS = 5_000
+#: The most columns (fields in any row) of an uploaded file: the plane takes two and the
+#: target one, and the page lists every column in its menus.
+MAX_UPLOAD_COLUMNS = 300
 #: Integer or text targets with at most this many distinct values are classes.
 MAX_CLASSES = 20
 
@@ -290,9 +295,16 @@ def read_csv(data: bytes, name: str = "upload.csv") -> Table:
     Raises
     ------
     ValueError
-        The file is too big, empty, not text, not comma-separated values, has fewer
-        than two numeric columns, fewer than 2 or more than :data:`MAX_UPLOAD_ROWS`
-        rows; the message says which, and what would do.
+        The file is too big, empty, not text, not comma-separated values, has more
+        than :data:`MAX_UPLOAD_COLUMNS` fields in a row, fewer than two numeric
+        columns, fewer than 2 or more than :data:`MAX_UPLOAD_ROWS` rows; the message
+        says which, and what would do.
+
+    Notes
+    -----
+    Every check takes time linear in the file's size: the rows' widths are counted
+    before pandas reads the file (pandas takes the extra fields of a wide first row as
+    an index of as many levels, in time that grows with their number).
 
     Examples
     --------
@@ -316,6 +328,7 @@ def read_csv(data: bytes, name: str = "upload.csv") -> Table:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise ValueError(f"{name} is not a CSV file: it is not UTF-8 text") from None
+    header = [c.strip() for c in _first_row_checking_widths(text, name)]
     try:
         frame = pd.read_csv(io.StringIO(text))
     except pd.errors.EmptyDataError:
@@ -323,10 +336,6 @@ def read_csv(data: bytes, name: str = "upload.csv") -> Table:
     except (pd.errors.ParserError, ValueError) as exc:
         detail = " ".join(str(exc).split())
         raise ValueError(f"{name} is not a valid CSV file: {detail}") from None
-    try:
-        header = [c.strip() for c in next(csv.reader(io.StringIO(text)), [])]
-    except csv.Error:  # pandas read it; its own column names are checked below
-        header = []
     frame.columns = [str(c).strip() for c in frame.columns]
     if frame.shape[1] < 2:
         raise ValueError(
@@ -334,7 +343,7 @@ def read_csv(data: bytes, name: str = "upload.csv") -> Table:
             "playground needs two numeric columns for the plane and a target column, "
             "separated by commas"
         )
-    twice = sorted({c for c in header if header.count(c) > 1})
+    twice = sorted(c for c, n in collections.Counter(header).items() if n > 1)
     if twice or len(set(frame.columns)) != frame.shape[1]:
         which = f" ({', '.join(map(repr, twice))})" if twice else ""
         raise ValueError(f"{name} has two columns of the same name{which}; name each column once")
@@ -356,6 +365,34 @@ def read_csv(data: bytes, name: str = "upload.csv") -> Table:
             f"missing values ({', '.join(numeric) or 'none'}); the plane needs two"
         )
     return Table(name, frame, numeric)
+
+
+def _first_row_checking_widths(text: str, name: str) -> list[str]:
+    """Return the first row of a CSV text (its header), checking every row's width.
+
+    Raises
+    ------
+    ValueError
+        A row has more than MAX_UPLOAD_COLUMNS fields, or a field is longer than the
+        csv module reads (131,072 characters); the message names the line.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    first: list[str] | None = None
+    try:
+        for row in reader:
+            if first is None and row:  # pandas skips blank lines before the header too
+                first = row
+            if len(row) > MAX_UPLOAD_COLUMNS:
+                raise ValueError(
+                    f"{name} has {len(row):,} columns (line {reader.line_num}); the "
+                    f"playground takes at most {MAX_UPLOAD_COLUMNS} columns: keep the two "
+                    "to draw and the target"
+                )
+    except csv.Error as exc:
+        raise ValueError(
+            f"{name} is not a valid CSV file: {exc} (line {reader.line_num})"
+        ) from None
+    return first or []
 
 
 def _task(values: np.ndarray) -> str:

@@ -15,6 +15,13 @@ Routes (``{id}`` is a session's id):
 - ``WS /api/sessions/{id}/stream``: configurations and frames, as JSON messages.
 
 A bad setting is answered with status 400 and ``{"error": message, "setting": name}``.
+
+The server answers only to its own address (:class:`OwnHost`: a request whose ``Host``
+header names another host or port is refused, so that a page of another site cannot
+reach it by pointing a name of its own at this machine) and only to its own page's
+requests (:class:`SameOrigin`). A JSON body holds at most :data:`MAX_JSON_BYTES` bytes,
+an upload :data:`~nnmath.playground.datasets.MAX_UPLOAD_BYTES`; both are read in
+chunks and refused (413) as soon as they are over.
 A session lives while its page's WebSocket is open: when the tab closes, the socket
 closes and the session is freed. A session without a socket (one created but never
 connected) is freed after ``idle_timeout`` seconds without a request.
@@ -35,6 +42,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import ipaddress
 import json
 import secrets
 import socket
@@ -42,7 +50,9 @@ import sys
 import threading
 import time
 import webbrowser
+from collections.abc import MutableMapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from starlette.applications import Starlette
@@ -56,7 +66,16 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from nnmath.playground.datasets import DATASETS, MAX_UPLOAD_BYTES, generate
 from nnmath.playground.session import Session, SettingError
 
-__all__ = ["Registry", "SameOrigin", "TRAIN_SLICE", "create_app", "serve"]
+__all__ = [
+    "MAX_JSON_BYTES",
+    "OwnHost",
+    "Refused",
+    "Registry",
+    "SameOrigin",
+    "TRAIN_SLICE",
+    "create_app",
+    "serve",
+]
 
 STATIC = Path(__file__).parent / "static"
 #: Seconds of training between two frames while a session plays.
@@ -65,6 +84,16 @@ TRAIN_SLICE = 0.05
 POLL = 0.03
 #: Besides text/*, the content types browsers give CSV files.
 CSV_TYPES = ("application/octet-stream", "application/vnd.ms-excel", "application/csv")
+#: The most bytes of a JSON request body (settings, a sample to explain), and of a
+#: message over the socket.
+MAX_JSON_BYTES = 1_000_000
+#: The most digits of an integer in a JSON body: every setting is smaller, and so
+#: every integer read converts to a float (Python reads at most 4,300 digits).
+MAX_INT_DIGITS = 300
+#: The most levels of lists and objects in a JSON body (settings need two).
+MAX_JSON_DEPTH = 16
+#: The names of this machine that every playground answers to.
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
 class Registry:
@@ -186,13 +215,138 @@ def _no_session(sid: str) -> JSONResponse:
     return _error(f"no session {sid!r}: it was closed or timed out; reload the page", 404)
 
 
+class Refused(Exception):
+    """A request refused before its handler runs: answered ``{"error": message}``.
+
+    Parameters
+    ----------
+    status : int
+        The HTTP status (4xx, or 503 while the server stops).
+    message : str
+        One line that says what was wrong and what would do.
+    setting : str, optional
+        The setting the request was about ("upload", "settings").
+
+    Examples
+    --------
+    >>> Refused(413, "the request body is too big").status
+    413
+    """
+
+    def __init__(self, status: int, message: str, setting: str | None = None):
+        super().__init__(message)
+        self.status = status
+        self.setting = setting
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Refused)
+    return _error(str(exc), exc.status, exc.setting)
+
+
+async def _next_message(request: Request) -> MutableMapping[str, Any] | None:
+    """Return the request's next ASGI message, or None once the server is stopping."""
+    stopping: asyncio.Event | None = getattr(request.app.state, "stopping", None)
+    if stopping is None:
+        return await request.receive()
+    if stopping.is_set():
+        return None
+    receiving = asyncio.ensure_future(request.receive())
+    waiting = asyncio.ensure_future(stopping.wait())
+    try:
+        await asyncio.wait({receiving, waiting}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        waiting.cancel()
+        if not receiving.done():
+            receiving.cancel()
+    return receiving.result() if receiving.done() and not receiving.cancelled() else None
+
+
+async def _read_body(request: Request, limit: int, too_big: str, setting: str | None = None):
+    """Read a request's body, at most ``limit`` bytes.
+
+    Reading stops at the first byte over: a declared ``Content-Length`` over the limit
+    is refused before anything is read, a body without one (chunked) once the chunks
+    read are over.
+
+    Returns
+    -------
+    bytes
+
+    Raises
+    ------
+    Refused
+        413 (``too_big``) for a body over the limit; 400 when the client goes before
+        sending it all; 503 when the server stops while it is read.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise Refused(413, too_big, setting)
+    chunks, size = [], 0
+    while True:
+        message = await _next_message(request)
+        if message is None:
+            raise Refused(503, "the playground is stopping; the request was not read", setting)
+        if message["type"] == "http.disconnect":
+            raise Refused(400, "the client closed the connection before sending the body", setting)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise Refused(413, too_big, setting)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _bounded_int(digits: str) -> int:
+    if len(digits.lstrip("-")) > MAX_INT_DIGITS:
+        raise SettingError(
+            "settings",
+            f"the request body holds an integer of {len(digits.lstrip('-')):,} digits; "
+            f"settings are numbers of at most {MAX_INT_DIGITS} digits",
+        )
+    return int(digits)
+
+
+def _depth(value) -> int:
+    """How many levels of lists and objects ``value`` has (0 for a number or text)."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level)
+            todo.extend((x, level + 1) for x in item if isinstance(x, (list, dict)))
+    return deepest
+
+
 def _json_body(raw: bytes):
+    """Read a JSON body; SettingError ("settings") for anything that is not settings."""
     if not raw.strip():
         return {}
+    too_deep = (
+        f"the request body is nested more than {MAX_JSON_DEPTH} levels deep; settings "
+        "are an object of names and values"
+    )
     try:
-        return json.loads(raw)
+        value = json.loads(raw, parse_int=_bounded_int)
+    except RecursionError:
+        raise SettingError("settings", too_deep) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise SettingError("settings", f"the request body is not JSON: {exc}") from None
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise SettingError("settings", too_deep)
+    return value
+
+
+async def _json_request(request: Request):
+    """Return the request's JSON body, read with _read_body's bound."""
+    too_big = (
+        f"the request body is too big: the playground takes JSON bodies of at most "
+        f"{MAX_JSON_BYTES:,} bytes"
+    )
+    return _json_body(await _read_body(request, MAX_JSON_BYTES, too_big, "settings"))
 
 
 def _session_route(handler, body: bool = False):
@@ -210,7 +364,7 @@ def _session_route(handler, body: bool = False):
         except KeyError:
             return _no_session(sid)
         try:
-            payload = _json_body(await request.body()) if body else None
+            payload = await _json_request(request) if body else None
             return await asyncio.to_thread(handler, session, payload)
         except SettingError as exc:
             return _error(str(exc), 400, exc.setting)
@@ -226,7 +380,7 @@ def index(request: Request) -> Response:
 async def create_session(request: Request) -> Response:
     registry: Registry = request.app.state.registry
     try:
-        settings = _json_body(await request.body())
+        settings = await _json_request(request)
         sid = await asyncio.to_thread(registry.create, settings)
     except SettingError as exc:
         return _error(str(exc), 400, exc.setting)
@@ -348,15 +502,6 @@ async def upload(request: Request) -> Response:
     too_big = (
         f"{name} is too big: the playground takes CSV files of at most {MAX_UPLOAD_BYTES:,} bytes"
     )
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_UPLOAD_BYTES:
-        return _error(too_big, 413, "upload")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_UPLOAD_BYTES:
-            return _error(too_big, 413, "upload")
-        chunks.append(chunk)
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind and not (kind.startswith("text/") or kind in CSV_TYPES):
         return _error(
@@ -364,8 +509,9 @@ async def upload(request: Request) -> Response:
             415,
             "upload",
         )
+    data = await _read_body(request, MAX_UPLOAD_BYTES, too_big, "upload")
     try:
-        await asyncio.to_thread(session.upload, b"".join(chunks), name)
+        await asyncio.to_thread(session.upload, data, name)
     except SettingError as exc:
         return _error(str(exc), 400, exc.setting)
     except ValueError as exc:
@@ -377,7 +523,9 @@ async def stream(websocket: WebSocket) -> None:
     """Send the session's configuration and frames over a socket.
 
     The configuration goes whenever it changes, and a frame whenever the network changes
-    (while it plays: after every slice of training).
+    (while it plays: after every slice of training). The page sends text messages
+    (heartbeats); a binary message is answered ``{"type": "error", "error": …}`` and the
+    socket closed (1003, data of a kind it does not take).
     """
     registry: Registry = websocket.app.state.registry
     sid = websocket.path_params["id"]
@@ -408,14 +556,24 @@ async def stream(websocket: WebSocket) -> None:
     sender = asyncio.create_task(send_loop())
     try:
         while True:
-            receiving = asyncio.ensure_future(websocket.receive_text())
+            receiving = asyncio.ensure_future(websocket.receive())
             done, _ = await asyncio.wait({receiving, sender}, return_when=asyncio.FIRST_COMPLETED)
             if sender in done:
                 receiving.cancel()
                 sender.result()  # raise what stopped it
                 break
-            receiving.result()  # a heartbeat: the page is alive
-            session.last_seen = time.monotonic()
+            message = receiving.result()
+            if message["type"] == "websocket.disconnect":
+                break
+            if message.get("text") is None:
+                sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await sender
+                error = "the playground's socket takes text messages; a binary one was sent"
+                await websocket.send_text(json.dumps({"type": "error", "error": error}))
+                await websocket.close(code=1003, reason="text messages only")
+                break
+            session.last_seen = time.monotonic()  # a heartbeat: the page is alive
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
@@ -425,6 +583,117 @@ async def stream(websocket: WebSocket) -> None:
         registry.disconnect(sid)
         with contextlib.suppress(RuntimeError, WebSocketDisconnect):
             await websocket.close()
+
+
+def _host_and_port(value: str) -> tuple[str, int] | None:
+    """Split a Host header into (name, port); None when it is not one.
+
+    Examples
+    --------
+    >>> _host_and_port("[::1]:8000"), _host_and_port("Example.com")
+    (('::1', 8000), ('example.com', 80))
+    """
+    if value.startswith("["):
+        name, bracket, rest = value[1:].partition("]")
+        if not bracket or (rest and not rest.startswith(":")):
+            return None
+        port = rest[1:] if rest else None
+    else:
+        name, colon, port_text = value.partition(":")
+        port = port_text if colon else None
+    if not name or (port is not None and not (port.isdigit() and len(port) <= 5)):
+        return None
+    return name.lower(), int(port) if port is not None else 80
+
+
+def _is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+class OwnHost:
+    """Refuse requests whose ``Host`` is not the playground's own address.
+
+    A page of another site can point a name of its own at 127.0.0.1 (DNS rebinding):
+    the browser then sends that name as the Host, and its Origin matches. The server
+    answers only to the names of this machine (localhost, 127.0.0.1, [::1]), the
+    address it listens on, and, when it listens on every address (0.0.0.0, ::), to any
+    IP address and this machine's own name; on its own port alone. Anything else is
+    refused with 421 (400 without a Host header), HTTP requests and WebSocket upgrades
+    alike.
+
+    Parameters
+    ----------
+    app : ASGI application
+    host : str, default "127.0.0.1"
+        The address the server listens on (``--host``).
+    port : int, optional
+        The port it listens on; None takes any port (an app not served on a socket).
+
+    Examples
+    --------
+    >>> guard = OwnHost(None, "127.0.0.1", 8000)
+    >>> guard.allowed("127.0.0.1:8000"), guard.allowed("localhost:8000")
+    (True, True)
+    >>> guard.allowed("evil.example:8000"), guard.allowed("localhost:8001")
+    (False, False)
+    """
+
+    def __init__(self, app, host: str = "127.0.0.1", port: int | None = None):
+        self.app = app
+        self.port = port
+        name = host.strip("[]").lower()
+        self.names = {*LOOPBACK_NAMES, name}
+        self.any_address = name in ("", "0.0.0.0", "::")
+        if self.any_address:
+            machine = socket.gethostname().lower()
+            self.names |= {machine, f"{machine}.local"}
+        shown = f"[{name}]" if ":" in name else name
+        if self.any_address or name == "localhost":
+            shown = "127.0.0.1"
+        self.url = f"http://{shown}:{port}/" if port is not None else f"http://{shown}/"
+
+    def allowed(self, host: str | None) -> bool:
+        """Whether a request with this Host header is for this server."""
+        parsed = _host_and_port(host or "")
+        if parsed is None:
+            return False
+        name, port = parsed
+        if self.port is not None and port != self.port:
+            return False
+        return name in self.names or (self.any_address and _is_address(name))
+
+    async def __call__(self, scope, receive, send):
+        """Pass a request on, or answer 421 (an HTTP response to a WebSocket upgrade too)."""
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        host = None
+        for key, value in scope["headers"]:
+            if key == b"host":
+                host = value.decode("latin-1")
+                break
+        if self.allowed(host):
+            await self.app(scope, receive, send)
+            return
+        if host is None:
+            status, message = 400, f"a request without a Host header is refused; open {self.url}"
+        else:
+            shown = host if len(host) <= 80 else host[:80] + "…"
+            status = 421
+            message = (
+                f"this playground answers only to its own address ({self.url}), not to "
+                f"{shown!r}: pages of other sites cannot drive it"
+            )
+        if scope["type"] == "websocket" and "websocket.http.response" not in scope.get(
+            "extensions", {}
+        ):
+            await send({"type": "websocket.close", "code": 4000 + status})
+            return
+        await _error(message, status)(scope, receive, send)
 
 
 class SameOrigin:
@@ -466,7 +735,12 @@ class SameOrigin:
 
 
 # ---------------------------------------------------------------------------- the app
-def create_app(idle_timeout: float = 60.0, max_sessions: int = 64) -> Starlette:
+def create_app(
+    idle_timeout: float = 60.0,
+    max_sessions: int = 64,
+    host: str = "127.0.0.1",
+    port: int | None = None,
+) -> Starlette:
     """Build the playground's Starlette application, with its own session registry.
 
     Parameters
@@ -475,6 +749,11 @@ def create_app(idle_timeout: float = 60.0, max_sessions: int = 64) -> Starlette:
         Seconds after which a session without an open socket and without requests is
         freed.
     max_sessions : int, default 64
+    host : str, default "127.0.0.1"
+        The address the server listens on: requests for other hosts are refused
+        (:class:`OwnHost`).
+    port : int, optional
+        The port it listens on: requests for other ports are refused. None takes any.
 
     Returns
     -------
@@ -489,6 +768,8 @@ def create_app(idle_timeout: float = 60.0, max_sessions: int = 64) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
+        app.state.stopping = asyncio.Event()  # set when the server stops: see _read_body
+
         async def reaper():
             while True:
                 await asyncio.sleep(min(5.0, app.state.registry.idle_timeout))
@@ -523,7 +804,12 @@ def create_app(idle_timeout: float = 60.0, max_sessions: int = 64) -> Starlette:
         WebSocketRoute("/api/sessions/{id}/stream", stream),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SameOrigin)])
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(OwnHost, host=host, port=port), Middleware(SameOrigin)],
+        exception_handlers={Refused: _refused},
+    )
     app.state.registry = Registry(idle_timeout, max_sessions)
     return app
 
@@ -553,23 +839,50 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True, out=None) -> None:
+def _network_warning(host: str, address: str, port: int) -> str | None:
+    """Return the warning for a server on ``address`` (given as ``host``); None on loopback.
+
+    Examples
+    --------
+    >>> _network_warning("127.0.0.1", "127.0.0.1", 8000) is None
+    True
+    >>> print(_network_warning("0.0.0.0", "0.0.0.0", 8000))  # doctest: +ELLIPSIS
+    warning: --host 0.0.0.0 makes the playground reachable from the network: ...
+    """
+    if ipaddress.ip_address(address.split("%")[0]).is_loopback:
+        return None
+    return (
+        f"warning: --host {host} makes the playground reachable from the network: anyone "
+        f"who can reach this machine on port {port} can open the page, train networks, "
+        "upload CSV files and use this machine's CPU and memory, with no password; "
+        "--host 127.0.0.1 keeps it on this machine"
+    )
+
+
+def serve(
+    host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True, out=None, err=None
+) -> None:
     """Run the playground until Ctrl-C.
 
-    Ctrl-C raises KeyboardInterrupt once the server has shut down.
+    Ctrl-C raises KeyboardInterrupt once the server has shut down; a request whose body
+    is still being read then is answered 503.
 
     Prints ``nnmath playground: http://HOST:PORT/`` as its first line (the port that
     ``port=0`` picked), then opens the default browser there unless ``open_browser``
-    is False.
+    is False. An address other than this machine's own (0.0.0.0, ::, a network
+    address) first prints a warning on ``err``: anyone who reaches the page can use it.
 
     Parameters
     ----------
     host : str, default "127.0.0.1"
-        The address to listen on; only this machine can reach 127.0.0.1.
+        The address to listen on; only this machine can reach 127.0.0.1. The server
+        answers only to requests for this address (see :class:`OwnHost`).
     port : int, default 8000
         0 picks a free port.
     open_browser : bool, default True
     out : file, default sys.stdout
+    err : file, default sys.stderr
+        Where the warning goes.
 
     Raises
     ------
@@ -585,20 +898,34 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = True, 
     from uvicorn.config import WS_PROTOCOLS
 
     out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
     sock = _listen(host, port)
-    actual = sock.getsockname()[1]
+    address, actual = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     url = f"http://{shown}:{actual}/"
+    warning = _network_warning(host, address, actual)
+    if warning is not None:
+        print(warning, file=err, flush=True)
     print(f"nnmath playground: {url}", file=out, flush=True)
     print("Press Ctrl-C to stop.", file=out, flush=True)
+    app = create_app(host=host, port=actual)
     config = uvicorn.Config(
-        create_app(),
+        app,
         log_level="warning",
         access_log=False,
         ws="websockets-sansio" if "websockets-sansio" in WS_PROTOCOLS else "auto",
+        ws_max_size=MAX_JSON_BYTES,
         timeout_graceful_shutdown=3,
     )
-    server = uvicorn.Server(config)
+
+    class Server(uvicorn.Server):
+        async def shutdown(self, sockets=None):
+            stopping = getattr(app.state, "stopping", None)
+            if stopping is not None:
+                stopping.set()  # requests still reading their bodies are answered 503
+            await super().shutdown(sockets)
+
+    server = Server(config)
     if open_browser:
         local = url.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]")
         threading.Timer(0.3, webbrowser.open, (local,)).start()

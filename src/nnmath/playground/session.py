@@ -161,7 +161,7 @@ def _features(v) -> list[str]:
             "features", f"features must be a non-empty list of {', '.join(names)}; got {v!r}"
         )
     for f in v:
-        if f not in datasets.FEATURES:
+        if not isinstance(f, str) or f not in datasets.FEATURES:
             raise SettingError(
                 "features", f"features: unknown feature {f!r}; the features are {', '.join(names)}"
             )
