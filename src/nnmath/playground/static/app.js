@@ -240,6 +240,7 @@
     const key = JSON.stringify(DATA_KEYS.map((k) => s[k]));
     if (key !== state.chartKey) { state.chart = []; state.chartKey = key; }
     state.config = config;
+    state.told.text = "";  // the next frame is told again, in the words of this configuration
     for (const id of ["learning_rate", "l2", "batch_size", "optimizer", "activation"]) setSelect(id, s[id]);
     const regression = config.kind === "regression";
     $("loss").querySelector('option[value="cross_entropy"]').disabled = regression;
@@ -939,7 +940,6 @@
     try { localStorage.setItem("nnmath-playground-colours", palette); } catch (err) { /* private mode */ }
     if (!state.config) return;
     writeHash(encodeHash(state.config.settings));
-    state.told.text = "";
     applyConfig({ ...state.config, version: -1 });
     paintPreviews();
     scheduleRender();
