@@ -45,9 +45,12 @@ lint: $(VENV)/.installed-test
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy
 
-# Every warning is an error; the pages' examples and the gallery's scripts run here.
+# Every warning is an error; the pages' examples and the gallery's scripts run here. Then
+# the test of the built site's "previous" and "next" links reads what was just built.
 docs: $(VENV)/.installed-test
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+	NNMATH_DOCS_HTML=docs/_build/html $(BIN)/python -m pytest -q tests/test_docs.py \
+		-k previous_and_next_links
 
 # The second pass runs the tests of scikit-learn's array-API dispatch, which needs
 # SciPy's array-API support switched on before SciPy is imported.

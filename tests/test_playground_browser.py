@@ -277,3 +277,212 @@ def test_a_learner_trains_looks_at_the_math_uploads_data_and_stops(server, tmp_p
     assert proc.returncode in (0, 130), err
     assert "Traceback" not in err, err
     assert out.splitlines()[-1] == "nnmath playground: stopped"
+
+
+def serious_violations(page) -> list[str]:
+    """axe-core's serious and critical findings on the page as it is: 'rule: elements'."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes']]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def playing(page) -> bool:
+    return page.evaluate("!!(window.playground.frame && window.playground.frame.playing)")
+
+
+def wait_until_paused_and_still(page) -> int:
+    """Wait for the server's frames to say it is paused; the epoch then stays put."""
+    page.wait_for_function("window.playground.frame && !window.playground.frame.playing")
+    stopped = epoch(page)
+    page.wait_for_timeout(600)
+    assert epoch(page) == stopped
+    return stopped
+
+
+def test_a_learner_who_cannot_see_the_page_or_use_a_mouse_trains_a_network(server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    url, _ = server
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.set_default_timeout(TIMEOUT_MS)
+        page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+        page.goto(url + "#dataset=xor&hidden=4&features=x1,x2&learning_rate=0.1")
+        page.wait_for_function("window.playgroundStats.rendered > 0")
+
+        # axe-core finds nothing serious on the page as it opens
+        assert serious_violations(page) == []
+
+        # Every button says in words what it does, to a screen reader (its accessible name,
+        # as the browser computes it) and on the screen (its text or its tooltip).
+        tree = page.locator("body").aria_snapshot()
+        names = re.findall(r'- button "([^"]*)"', tree)
+        assert len(names) == len(re.findall(r"- button\b", tree))
+        for name in names:
+            assert re.search(r"[A-Za-z]{2}", name), (name, tree)
+        for button in page.locator("button:visible").all():
+            text, title = button.inner_text(), button.get_attribute("title") or ""
+            assert re.search(r"[A-Za-z]{2}", text + title), button.evaluate("b => b.outerHTML")
+        for name in [
+            "Reset", "Play", "Step", "Math", "Copy link", "Add a hidden layer",
+            "Remove the last hidden layer", "Add a neuron to hidden layer 1",
+            "Remove a neuron from hidden layer 1", "XOR", "Regenerate",
+        ]:  # fmt: skip
+            assert page.get_by_role("button", name=name, exact=True).count() == 1, name
+
+        def feature_pressed(label: str) -> str | None:
+            feature = page.get_by_role("button", name=f"Feature {label}", exact=True)
+            return feature.get_attribute("aria-pressed")
+
+        assert feature_pressed("x₁") == "true"
+        assert feature_pressed("x₁²") == "false"
+        for label in ["Learning rate α", "Activation", "Colours", "Training data 50 %"]:
+            assert page.get_by_label(label, exact=True).count() == 1, label
+
+        # Operated by its names: Play trains, and the same button, now Pause, stops.
+        page.get_by_role("button", name="Play").click()
+        wait_for_epoch(page, 10)
+        page.get_by_role("button", name="Pause").click()
+        paused_at = wait_until_paused_and_still(page)
+        assert paused_at >= 10
+        # ... and what the pictures show is in words: the output, the loss curve, and a
+        # polite announcement of the epoch, the losses and the accuracy
+        accuracy = page.evaluate("window.playground.frame.train_accuracy")
+        said = page.text_content("#announce")
+        assert page.get_attribute("#announce", "aria-live") == "polite"
+        assert f"Epoch {paused_at:,}, paused." in said, said
+        assert f"Training loss {page.text_content('#train-loss')}" in said, said
+        assert f"test loss {page.text_content('#test-loss')}" in said, said
+        assert f"Training accuracy {100 * accuracy:.1f} %" in said, said
+        heatmap = page.get_by_role("img", name=re.compile(r"^The network's output over x₁"))
+        assert heatmap.count() == 1
+        description = heatmap.get_attribute("aria-label")
+        assert "0 in orange, 1 in blue" in description, description
+        assert f"{100 * accuracy:.1f} %" in description, description
+        chart = page.get_by_role("img", name=re.compile(r"^Loss chart from epoch 0 to "))
+        assert f"to {paused_at}: training loss from" in chart.get_attribute("aria-label")
+
+        # The announcement is polite: while training it changes at most every 5 s.
+        page.evaluate(
+            """() => {
+                window.announced = [];
+                window.rendered0 = window.playgroundStats.rendered;
+                new MutationObserver(() => window.announced.push(performance.now())).observe(
+                    document.querySelector('#announce'),
+                    {childList: true, characterData: true, subtree: true});
+            }"""
+        )
+        page.get_by_role("button", name="Play").click()
+        wait_for_epoch(page, paused_at + 20)
+        page.wait_for_timeout(6000)
+        frames = page.evaluate("window.playgroundStats.rendered - window.rendered0")
+        announced = page.evaluate("window.announced")
+        assert len(announced) >= 2, announced  # as it started, and once since
+        assert min(np.diff(announced)) >= 4900, announced
+        assert frames > 10 * len(announced)  # the frames come far oftener
+        page.get_by_role("button", name="Pause").click()
+        wait_until_paused_and_still(page)
+
+        # The keyboard alone: Tab reaches Play, with a visible focus ring; Space plays and
+        # pauses there, and anywhere that Space does nothing else.
+        page.evaluate("document.activeElement.blur()")
+        reached = []
+        for _ in range(80):  # round the page, from wherever the last click was
+            page.keyboard.press("Tab")
+            reached.append(page.evaluate("document.activeElement.id"))
+            if page.evaluate("document.activeElement.id") == "play":
+                break
+        assert page.evaluate("document.activeElement.id") == "play", reached
+        # on the way round: every kind of control, the file upload among them
+        for control in ["step", "learning_rate", "math-toggle", "upload", "split", "regenerate",
+                        "add-layer", "colours", "show-test", "dl-model"]:  # fmt: skip
+            assert control in reached, (control, reached)
+        ring = page.evaluate(
+            """() => {
+                const el = document.activeElement, style = getComputedStyle(el);
+                return [el.matches(':focus-visible'), style.outlineStyle, style.outlineWidth];
+            }"""
+        )
+        assert ring == [True, "solid", "3px"]
+        start = epoch(page)
+        page.keyboard.press("Space")
+        wait_for_epoch(page, start + 20)
+        page.keyboard.press("Space")
+        start = wait_until_paused_and_still(page)
+        page.evaluate("document.activeElement.blur()")
+        page.keyboard.press("Space")
+        wait_for_epoch(page, start + 20)
+        page.keyboard.press("Space")
+        start = wait_until_paused_and_still(page)
+        # ... but not in a field, where Space is the field's
+        page.focus("#split")
+        page.keyboard.press("Space")
+        page.wait_for_timeout(600)
+        assert epoch(page) == start
+        assert not playing(page)
+
+        # Step by Tab and Enter: one epoch, and the math panel opens; axe-core finds
+        # nothing serious in it; Escape closes it.
+        page.focus("#play")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.id") == "step"
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#math-body .eq")
+        wait_for_epoch(page, start + 1)
+        assert page.get_attribute("#math-toggle", "aria-expanded") == "true"
+        assert page.locator("#math-body math").count() >= 3  # MathML for a screen reader
+        page.focus("#math-body .eq >> nth=0")  # an equation by keyboard lights its neurons
+        assert page.locator("#columns .column >> nth=1").locator(".node.hl").count() == 4
+        assert serious_violations(page) == []
+        page.keyboard.press("Escape")
+        assert page.get_attribute("#math-toggle", "aria-expanded") == "false"
+        assert page.evaluate("document.activeElement.id") == "math-toggle"
+
+        # A feature goes in by keyboard
+        page.get_by_role("button", name="Feature x₁²", exact=True).focus()
+        page.keyboard.press("Enter")
+        page.wait_for_function("window.playground.config.layer_sizes[0] === 3")
+        assert feature_pressed("x₁²") == "true"
+
+        # The other colour map: the picture changes to it, and the link keeps it.
+        before = page.locator("#heatmap").screenshot()
+        page.get_by_label("Colours").select_option("purple-orange")
+        page.wait_for_function("location.hash.includes('colours=purple-orange')")
+        page.wait_for_timeout(300)
+        after = page.locator("#heatmap").screenshot()
+        assert different_pixels(before, after) > 0.5
+        ends = page.evaluate("window.playgroundPalettes['purple-orange']")
+        from PIL import Image
+
+        pixels = np.asarray(Image.open(io.BytesIO(after)).convert("RGB"), dtype=int).reshape(-1, 3)
+        for end in (ends["neg"], ends["pos"]):  # each end of the map is on the picture
+            nearest = np.abs(pixels - np.array(end)).sum(axis=1).min()
+            assert nearest < 30, (end, nearest)
+        assert "0 in orange, 1 in purple" in page.get_attribute("#heatmap", "aria-label")
+
+        # After an upload, still nothing serious.
+        lines = ["height,weight,kind"]
+        rng = np.random.default_rng(1)
+        for i in range(60):
+            c = i % 3
+            h, w = np.array([[0, 3], [3, -2], [-3, -2]])[c] + rng.normal(0, 0.7, 2)
+            lines.append(f"{h:.3f},{w:.3f},{('cat', 'dog', 'owl')[c]}")
+        csv = tmp_path / "pets.csv"
+        csv.write_text("\n".join(lines) + "\n")
+        page.set_input_files("#upload", str(csv))
+        page.wait_for_function("window.playground.config.settings.dataset === 'csv'")
+        page.wait_for_function(
+            "document.querySelector('#heatmap').getAttribute('aria-label')"
+            ".includes('cat in orange, dog in purple, owl in pink')"
+        )
+        assert page.text_content("#announce").startswith("Epoch 0, paused. ")
+        assert serious_violations(page) == []
+        assert errors == []
+        browser.close()

@@ -626,6 +626,26 @@ class Session:
             test = float(self.net.objective(self.X_test, self.Y_test)) if len(self.X_test) else None
         return train, test
 
+    def accuracies(self) -> tuple[float | None, float | None]:
+        """Return the share of training and of test samples classified right.
+
+        A binary output says class 1 where ŷ > 0.5, several outputs say the class of the
+        largest; a regression, or a test set with no samples, has None.
+        """
+        if self.data.kind == "regression":
+            return None, None
+
+        def share(X: np.ndarray, Y: np.ndarray) -> float | None:
+            if not len(X):
+                return None
+            y_hat = np.asarray(self.net.propagate(X))
+            if y_hat.shape[1] == 1:
+                return float(np.mean((y_hat[:, 0] > 0.5) == (Y[:, 0] > 0.5)))
+            return float(np.mean(y_hat.argmax(axis=1) == Y.argmax(axis=1)))
+
+        with self.lock, np.errstate(all="ignore"):
+            return share(self.X_train, self.Y_train), share(self.X_test, self.Y_test)
+
     def _encode_layer(self, l: int, a: np.ndarray) -> list[str]:
         """Encode each unit of layer l (1-based) on the grid, mapped to one colour scale.
 
@@ -648,7 +668,8 @@ class Session:
         Returns
         -------
         dict
-            ``epoch``, ``train_loss``, ``test_loss``, ``neurons`` (per layer, per unit:
+            ``epoch``, ``train_loss``, ``test_loss``, ``train_accuracy`` and
+            ``test_accuracy`` (None for a regression), ``neurons`` (per layer, per unit:
             GRID × GRID bytes in base64, row 0 at the top, 0 = −1, 255 = +1 on the
             colour scale), ``output`` (the output over the finer OUTPUT_GRID ×
             OUTPUT_GRID grid: the output neuron on the same colour scale, or for
@@ -664,11 +685,14 @@ class Session:
             else:
                 output = self._encode_layer(self.net.n_layers, y_hat)[0]
             train_loss, test_loss = self.losses()
+            train_accuracy, test_accuracy = self.accuracies()
             return {
                 "type": "frame",
                 "epoch": self.epoch,
                 "train_loss": _finite(train_loss),
                 "test_loss": _finite(test_loss),
+                "train_accuracy": train_accuracy,
+                "test_accuracy": test_accuracy,
                 "neurons": neurons,
                 "output": output,
                 "weights": [W.tolist() for W in self.net.W],

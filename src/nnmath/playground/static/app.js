@@ -4,22 +4,41 @@
 (() => {
   const $ = (id) => document.getElementById(id);
 
-  // One colour scale for every value: −1 orange, 0 grey-white, +1 blue.
-  const NEG = [245, 147, 34], MID = [232, 234, 235], POS = [8, 119, 189];
-  const CLASS_COLORS = [
-    [245, 147, 34], [8, 119, 189], [44, 160, 44], [148, 103, 189], [214, 39, 40],
-    [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207],
+  // One colour scale for every value: −1 at one end, 0 grey-white, +1 at the other. Both
+  // maps are diverging pairs that stay apart for every kind of colour blindness (blue
+  // against orange; ColorBrewer's PuOr), and a class beyond the first two takes the next
+  // of Okabe and Ito's colours, chosen to be told apart by colour-blind readers.
+  const PALETTES = {
+    "blue-orange": { neg: [245, 147, 34], pos: [8, 119, 189], names: ["orange", "blue"] },
+    "purple-orange": { neg: [179, 88, 6], pos: [84, 39, 136], names: ["orange", "purple"] },
+  };
+  const DEFAULT_PALETTE = "blue-orange";
+  const MORE_CLASSES = [
+    [204, 121, 167], [86, 180, 233], [0, 158, 115], [240, 228, 66], [213, 94, 0],
+    [0, 0, 0], [153, 153, 153], [0, 114, 178],
   ];
+  const MORE_NAMES = ["pink", "sky blue", "green", "yellow", "vermilion", "black", "grey", "dark blue"];
+  const MID = [232, 234, 235];
+  let NEG, POS, CLASS_COLORS, CLASS_NAMES, palette = null;
   const LUT = new Uint8ClampedArray(256 * 3);
-  for (let i = 0; i < 256; i++) {
-    const t = i / 255 * 2 - 1, to = t < 0 ? NEG : POS, k = Math.abs(t);
-    for (let c = 0; c < 3; c++) LUT[i * 3 + c] = MID[c] + (to[c] - MID[c]) * k;
+  function usePalette(name) {
+    palette = PALETTES[name] ? name : DEFAULT_PALETTE;
+    ({ neg: NEG, pos: POS } = PALETTES[palette]);
+    CLASS_COLORS = [NEG, POS, ...MORE_CLASSES];
+    CLASS_NAMES = [...PALETTES[palette].names, ...MORE_NAMES];
+    for (let i = 0; i < 256; i++) {
+      const t = i / 255 * 2 - 1, to = t < 0 ? NEG : POS, k = Math.abs(t);
+      for (let c = 0; c < 3; c++) LUT[i * 3 + c] = MID[c] + (to[c] - MID[c]) * k;
+    }
+    document.documentElement.style.setProperty("--neg", rgb(NEG));
+    document.documentElement.style.setProperty("--pos", rgb(POS));
   }
   const rgb = (c) => `rgb(${c[0]},${c[1]},${c[2]})`;
   const lutColor = (i) => {
     const j = Math.max(0, Math.min(255, Math.round(i)));
     return `rgb(${LUT[j * 3]},${LUT[j * 3 + 1]},${LUT[j * 3 + 2]})`;
   };
+  usePalette(DEFAULT_PALETTE);
   const SUB = "₀₁₂₃₄₅₆₇₈₉";
   const sub = (n) => String(n).split("").map((d) => SUB[+d]).join("");
 
@@ -35,11 +54,13 @@
   const state = {
     id: null, ws: null, config: null, frame: null, pending: null, raf: false,
     showTest: false, chart: [], chartKey: null, math: null, pinned: null, preview: null,
-    nodes: [], links: [], linkColumns: null, lastError: null,
+    nodes: [], links: [], linkColumns: null, lastError: null, previews: null,
+    told: { text: "", at: 0, playing: null },
     stats: { received: 0, rendered: 0, fps: 0, eps: 0, t0: performance.now(), e0: 0, r0: 0 },
   };
   window.playgroundStats = state.stats;
   window.playground = state;  // for a look from the browser's console (and the tests)
+  window.playgroundPalettes = PALETTES;
 
   // ------------------------------------------------------------------ messages
   let bannerTimer = null;
@@ -59,11 +80,12 @@
       parts.push(`${k}=${encodeURIComponent(Array.isArray(v) ? v.join(",") : String(v))}`);
     }
     if (state.showTest) parts.push("test=1");
+    if (palette !== DEFAULT_PALETTE) parts.push(`colours=${palette}`);
     return "#" + parts.join("&");
   }
   function decodeHash(hash) {
     const settings = {};
-    let showTest = false;
+    let showTest = false, colours = null;
     for (const part of hash.replace(/^#/, "").split("&")) {
       if (!part) continue;
       const i = part.indexOf("=");
@@ -71,12 +93,13 @@
       const raw = i < 0 ? "" : decodeURIComponent(part.slice(i + 1));
       const num = (s) => (s.trim() !== "" && Number.isFinite(Number(s)) ? Number(s) : s);
       if (key === "test") showTest = raw === "1";
+      else if (key === "colours") colours = raw;
       else if (NUMERIC.includes(key)) settings[key] = num(raw);
       else if (key === "features") settings[key] = raw ? raw.split(",") : [];
       else if (key === "hidden") settings[key] = raw ? raw.split(",").map(num) : [];
       else settings[key] = raw;
     }
-    return { settings, showTest };
+    return { settings, showTest, colours };
   }
 
   function writeHash(hash) {
@@ -140,9 +163,13 @@
   }
 
   async function start() {
-    const { settings, showTest } = decodeHash(location.hash);
+    const { settings, showTest, colours } = decodeHash(location.hash);
     state.showTest = showTest;
     $("show-test").checked = showTest;
+    let saved = null;
+    try { saved = localStorage.getItem("nnmath-playground-colours"); } catch (err) { saved = null; }
+    usePalette(colours || saved || DEFAULT_PALETTE);
+    $("colours").value = palette;
     if (settings.dataset === "csv") {
       state.linkColumns = {
         x1_column: settings.x1_column, x2_column: settings.x2_column,
@@ -213,6 +240,7 @@
     const key = JSON.stringify(DATA_KEYS.map((k) => s[k]));
     if (key !== state.chartKey) { state.chart = []; state.chartKey = key; }
     state.config = config;
+    state.told.text = "";  // the next frame is told again, in the words of this configuration
     for (const id of ["learning_rate", "l2", "batch_size", "optimizer", "activation"]) setSelect(id, s[id]);
     const regression = config.kind === "regression";
     $("loss").querySelector('option[value="cross_entropy"]').disabled = regression;
@@ -224,6 +252,7 @@
     $("regenerate").textContent = csv ? "Shuffle the split" : "Regenerate";
     for (const button of $("datasets").querySelectorAll("button")) {
       button.classList.toggle("selected", button.dataset.name === s.dataset);
+      button.setAttribute("aria-pressed", String(button.dataset.name === s.dataset));
     }
     const upload = config.upload;
     $("csv-columns").hidden = !upload;
@@ -317,6 +346,8 @@
 
   function buildNetwork() {
     const c = state.config, sizes = c.layer_sizes, G = c.grid, L = sizes.length - 1;
+    const focused = document.activeElement && $("columns").contains(document.activeElement)
+      ? document.activeElement.getAttribute("aria-label") : null;
     $("columns").innerHTML = "";
     state.nodes = [[]];
     // The features: every one is shown; the enabled ones are the network's inputs.
@@ -330,7 +361,12 @@
       const canvas = makeCanvas(G);
       paintBytes(canvas, decode(f.heat), G);
       node.append(label, canvas);
+      node.tabIndex = 0;
+      node.setAttribute("role", "button");
+      node.setAttribute("aria-pressed", String(f.enabled));
+      node.setAttribute("aria-label", `Feature ${f.label}`);
       node.onclick = () => toggleFeature(f.name);
+      onActivate(node, () => toggleFeature(f.name));
       hover(node, () => f.enabled ? `${f.label}: input ${state.nodes[0].findIndex((n) => n.el === node) + 1} of the network (click to remove)`
         : `${f.label}: not fed to the network (click to add)`);
       inputs.appendChild(node);
@@ -346,7 +382,10 @@
         pm.className = "pm";
         const plus = document.createElement("button"), minus = document.createElement("button");
         plus.textContent = "+"; minus.textContent = "−";
-        plus.title = "Add a neuron"; minus.title = "Remove a neuron";
+        plus.title = `Add a neuron to hidden layer ${l}`;
+        minus.title = `Remove a neuron from hidden layer ${l}`;
+        plus.setAttribute("aria-label", plus.title);
+        minus.setAttribute("aria-label", minus.title);
         plus.disabled = sizes[l] >= 8; minus.disabled = sizes[l] <= 1;
         plus.onclick = () => changeNeurons(l - 1, +1);
         minus.onclick = () => changeNeurons(l - 1, -1);
@@ -374,6 +413,10 @@
           node.appendChild(label);
         }
         const info = { el: node, canvas, bias, layer: l, unit: j };
+        node.tabIndex = 0;
+        node.setAttribute("role", "img");
+        node.setAttribute("aria-label", last ? (c.kind === "multiclass" ? `Output ${c.classes[j]}` : "Output ŷ")
+          : `Hidden layer ${l}, neuron ${j + 1}`);
         hover(node, () => {
           const b = state.frame ? state.frame.biases[l - 1][j] : null;
           const name = last ? (c.kind === "multiclass" ? `output ${c.classes[j]}` : "output ŷ") : `layer ${l}, neuron ${j + 1}`;
@@ -383,7 +426,22 @@
         state.nodes[l].push(info);
       }
     }
+    if (focused) {
+      const again = [...$("columns").querySelectorAll("[aria-label]")]
+        .find((el) => el.getAttribute("aria-label") === focused && !el.disabled);
+      if (again) again.focus();
+    }
     requestAnimationFrame(drawLinks);
+  }
+
+  // Enter or Space on an element that acts as a button but is not one.
+  function onActivate(el, action) {
+    el.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter" && event.key !== " ") return;
+      event.preventDefault();
+      event.stopPropagation();
+      action();
+    });
   }
 
   function hover(el, text, enter = null, leave = null) {
@@ -396,6 +454,16 @@
     });
     el.addEventListener("mousemove", moveTip);
     el.addEventListener("mouseleave", () => { $("tooltip").hidden = true; if (leave) leave(); });
+    // the same for the keyboard: the tooltip beside what Tab reached
+    el.addEventListener("focus", () => {
+      const tip = $("tooltip"), r = el.getBoundingClientRect();
+      tip.textContent = text();
+      tip.hidden = false;
+      tip.style.left = `${r.right + 8}px`;
+      tip.style.top = `${r.top}px`;
+      if (enter) enter();
+    });
+    el.addEventListener("blur", () => { $("tooltip").hidden = true; if (leave) leave(); });
   }
   function moveTip(event) {
     const tip = $("tooltip");
@@ -625,12 +693,70 @@
     }
     drawHeatmap();
     const play = $("play");
-    play.classList.toggle("playing", f.playing);
-    play.innerHTML = f.playing ? "&#x275A;&#x275A;" : "&#x25B6;";
+    if (play.classList.contains("playing") !== f.playing || !play.getAttribute("aria-label")) {
+      play.classList.toggle("playing", f.playing);
+      play.innerHTML = f.playing ? "&#x275A;&#x275A;" : "&#x25B6;";
+      play.setAttribute("aria-label", f.playing ? "Pause" : "Play");
+      play.title = f.playing ? "Pause (Space)" : "Play: train continuously (Space)";
+    }
     play.disabled = !!f.error;
     if (f.error && f.error !== state.lastError) showError(`${f.error} Press reset to start again.`, true);
     state.lastError = f.error;
     updateStats(f);
+    tell(f);
+  }
+
+  // ------------------------------------------------------------------ in words
+  // What the pictures show, for a screen reader: the heatmap's and the chart's text, and
+  // a polite announcement of the epoch, the losses and the accuracy — when training
+  // pauses, after a step or a reset, and while it plays at most every TELL_EVERY_MS.
+  const TELL_EVERY_MS = 5000;
+  const percent = (v) => `${(100 * v).toFixed(1)} %`;
+  function inWords(f) {
+    const fmt = (v) => (v === null || v === undefined ? "not a number" : v >= 1e-3 ? v.toFixed(4) : v.toExponential(2));
+    const parts = [`Epoch ${f.epoch.toLocaleString("en-US")}${f.playing ? ", training" : ", paused"}.`];
+    parts.push(`Training loss ${fmt(f.train_loss)}` + (f.test_loss === null && !state.config.test.points.length ? "." : `, test loss ${fmt(f.test_loss)}.`));
+    if (f.train_accuracy !== null && f.train_accuracy !== undefined) {
+      parts.push(`Training accuracy ${percent(f.train_accuracy)}` +
+        (f.test_accuracy === null || f.test_accuracy === undefined ? "." : `, test accuracy ${percent(f.test_accuracy)}.`));
+    }
+    return parts.join(" ");
+  }
+  function describeHeatmap(f) {
+    const c = state.config;
+    const [x0, x1, y0, y1] = c.extent.map((v) => String(+v.toFixed(1)));
+    const where = `over x₁ from ${x0} to ${x1} and x₂ from ${y0} to ${y1}`;
+    let colours;
+    if (c.kind === "regression") {
+      const lo = c.target_center - c.target_scale, hi = c.target_center + c.target_scale;
+      colours = `${c.target_name} from ${lo.toPrecision(2)} in ${CLASS_NAMES[0]} to ${hi.toPrecision(2)} in ${CLASS_NAMES[1]}`;
+    } else {
+      colours = "the likeliest class: " + c.classes.map((name, k) => `${name} in ${CLASS_NAMES[k % CLASS_NAMES.length]}`).join(", ");
+    }
+    const accuracy = f.train_accuracy === null || f.train_accuracy === undefined ? ""
+      : ` The network classifies ${percent(f.train_accuracy)} of them right.`;
+    return `The network's output ${where}, coloured by ${colours}; with the ${c.train.points.length} training points as dots.${accuracy}`;
+  }
+  function describeChart() {
+    const points = state.chart, fmt = (v) => (v === null || v === undefined ? "–" : (+v).toPrecision(3));
+    if (!points.length) return "Loss chart: no epochs trained yet.";
+    const a = points[0], b = points[points.length - 1];
+    let text = `Loss chart from epoch ${a.epoch} to ${b.epoch}: training loss from ${fmt(a.train)} to ${fmt(b.train)}`;
+    if (b.test !== null && b.test !== undefined) text += `, test loss from ${fmt(a.test)} to ${fmt(b.test)}`;
+    return text + ".";
+  }
+  function tell(f) {
+    const told = state.told, now = performance.now();
+    const changed = f.playing !== told.playing;
+    if (!changed && f.playing && now - told.at < TELL_EVERY_MS) return;
+    const text = inWords(f);
+    told.playing = f.playing;
+    if (text === told.text) return;
+    told.text = text;
+    told.at = now;
+    $("announce").textContent = text;
+    $("heatmap").setAttribute("aria-label", describeHeatmap(f));
+    $("chart").setAttribute("aria-label", describeChart());
   }
 
   function updateStats(f) {
@@ -648,12 +774,14 @@
   // ------------------------------------------------------------------ the math
   function tex(latex) {
     if (!window.katex) return `<code>${escapeHtml(latex)}</code>`;
-    return window.katex.renderToString(latex, { throwOnError: false, output: "html" });
+    // htmlAndMathml: the picture, and MathML that a screen reader reads out
+    return window.katex.renderToString(latex, { throwOnError: false, output: "htmlAndMathml" });
   }
   function number(v) { return Math.abs(v) >= 1e4 || (v !== 0 && Math.abs(v) < 1e-3) ? v.toExponential(3) : String(+v.toFixed(4)); }
 
   function openMath(open = true) {
     $("main").classList.toggle("math-open", open);
+    $("math-toggle").setAttribute("aria-expanded", String(open));
     if (!open) { state.pinned = null; applyHighlight(null); }
   }
 
@@ -681,13 +809,14 @@
     for (const step of m.steps) {
       if (step.phase !== phase) {
         phase = step.phase;
-        const h = document.createElement("h4");
+        const h = document.createElement("h3");
         h.textContent = step.phase_title;
         body.appendChild(h);
       }
       const el = document.createElement("div");
       el.className = "eq";
       el.dataset.n = step.n;
+      el.tabIndex = 0;  // Tab reaches each equation: focus lights its neurons, Enter keeps it
       const given = step.given.map(([k, v]) => `<span class="item">${tex(`${k} = ${v}`)}</span>`).join("");
       const result = `${step.symbol} = ${step.expanded ? step.expanded + " = " : ""}${step.value}`;
       el.innerHTML = `<div class="eq-name">${step.n}. ${escapeHtml(step.name)}</div>` +
@@ -696,17 +825,21 @@
         `<div class="eq-result"><span class="arrow">→</span>${tex(result)}</div>`;
       el.addEventListener("mouseenter", () => applyHighlight(step.highlight));
       el.addEventListener("mouseleave", () => applyHighlight(state.pinned));
-      el.addEventListener("click", () => {
+      const pin = () => {
         const same = state.pinned === step.highlight;
         for (const other of body.querySelectorAll(".eq.pinned")) other.classList.remove("pinned");
         state.pinned = same ? null : step.highlight;
         if (!same) el.classList.add("pinned");
         applyHighlight(state.pinned);
-      });
+      };
+      el.addEventListener("click", pin);
+      el.addEventListener("focus", () => applyHighlight(step.highlight));
+      el.addEventListener("blur", () => applyHighlight(state.pinned));
+      onActivate(el, pin);
       body.appendChild(el);
     }
     if (m.summary && m.summary.length) {
-      const h = document.createElement("h4");
+      const h = document.createElement("h3");
       h.textContent = "Gradient summary";
       body.appendChild(h);
       const rows = m.summary.map((s) => `<tr><td>${s.layer}</td><td>${escapeHtml(s.activation)}</td>` +
@@ -785,7 +918,32 @@
     if (m) renderMath(m);
   };
   $("math-toggle").onclick = () => openMath(!$("main").classList.contains("math-open"));
-  $("math-close").onclick = () => openMath(false);
+  $("math-close").onclick = () => { openMath(false); $("math-toggle").focus(); };
+  // The keyboard: Space plays and pauses wherever it does nothing else (not in a text
+  // field, a list or on a button, which Space presses); Escape closes the math.
+  const TAKES_SPACE = "input, select, textarea, button, a[href], summary, [contenteditable], [role=button]";
+  document.addEventListener("keydown", (event) => {
+    if (event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.key === "Escape" && $("main").classList.contains("math-open")) {
+      openMath(false);
+      $("math-toggle").focus();
+      return;
+    }
+    if (event.key !== " " || event.repeat) return;
+    const target = event.target;
+    if (target instanceof Element && target.closest(TAKES_SPACE)) return;
+    event.preventDefault();
+    if (!$("play").disabled) $("play").click();
+  });
+  $("colours").onchange = () => {
+    usePalette($("colours").value);
+    try { localStorage.setItem("nnmath-playground-colours", palette); } catch (err) { /* private mode */ }
+    if (!state.config) return;
+    writeHash(encodeHash(state.config.settings));
+    applyConfig({ ...state.config, version: -1 });
+    paintPreviews();
+    scheduleRender();
+  };
   $("show-test").onchange = () => {
     state.showTest = $("show-test").checked;
     writeHash(encodeHash(state.config.settings));
@@ -859,9 +1017,13 @@
       box.appendChild(button);
     }
     if (state.config) applyConfig({ ...state.config, version: -1 });
-    let previews;
-    try { previews = await api("/api/datasets", { method: "GET" }); } catch (err) { return; }
-    for (const button of box.querySelectorAll("button")) {
+    try { state.previews = await api("/api/datasets", { method: "GET" }); } catch (err) { return; }
+    paintPreviews();
+  }
+  function paintPreviews() {
+    const previews = state.previews;
+    if (!previews) return;
+    for (const button of $("datasets").querySelectorAll("button")) {
       const p = previews[button.dataset.name], canvas = button.querySelector("canvas");
       const ctx = canvas.getContext("2d");
       ctx.fillStyle = "#fff";
