@@ -787,3 +787,14 @@ def test_on_a_terminal_train_draws_a_bar_of_epochs_and_speaks_in_its_own_terms(t
     saved = nnmath.io.read_metadata(out)  # the bar is not a part of the model
     assert saved["hyperparameters"]["callbacks"] is None
     assert "hyperparameters_not_saved" not in json.dumps(saved)
+
+
+def test_every_hidden_activation_of_the_library_is_an_option(workdir):
+    # silu is named only by the library (its class and the registry): the command offers it
+    result = nnmath_command(
+        "train", "clf.csv", "--target", "label", "--hidden", "4", "--activation", "silu",
+        "--epochs", "5", "--out", "silu.safetensors", cwd=workdir,
+    )  # fmt: skip
+    assert_ok(result)
+    model = nnmath.load(workdir / "silu.safetensors")
+    assert [a.name for a in model[-1].network_.activations][:-1] == ["silu"]

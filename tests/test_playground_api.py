@@ -888,3 +888,15 @@ def test_a_target_with_too_many_labels_is_refused():
         ValueError, match=r"has 25 distinct labels; the playground draws at most 20"
     ):
         datasets.csv_data(table, "a", "b", "name")
+
+
+def test_every_hidden_activation_of_the_library_is_offered_and_trains(client):
+    from nnmath.core import registry
+
+    sid = new_session(client, activation="silu", hidden=[3])
+    config = client.get(f"/api/sessions/{sid}").json()
+    offered = set(config["activation_choices"])
+    assert offered == set(registry.hidden_activations()) - {"logistic"}
+    assert config["settings"]["activation"] == "silu"
+    step = client.post(f"/api/sessions/{sid}/step").json()
+    assert any(s["activation"] == "silu" for s in step["summary"])

@@ -714,6 +714,7 @@ class Session:
                 "type": "config",
                 "version": self.config_version,
                 "settings": dict(self.settings),
+                "activation_choices": list(ACTIVATIONS),
                 "kind": data.kind,
                 "classes": data.classes,
                 "axes": list(data.axes),

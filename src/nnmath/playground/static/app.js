@@ -241,6 +241,14 @@
     if (key !== state.chartKey) { state.chart = []; state.chartKey = key; }
     state.config = config;
     state.told.text = "";  // the next frame is told again, in the words of this configuration
+    // every hidden activation of the library's registry is offered, named as the library names it
+    for (const name of config.activation_choices || []) {
+      if (![...$("activation").options].some((o) => o.value === name)) {
+        const option = document.createElement("option");
+        option.value = option.textContent = name;
+        $("activation").appendChild(option);
+      }
+    }
     for (const id of ["learning_rate", "l2", "batch_size", "optimizer", "activation"]) setSelect(id, s[id]);
     const regression = config.kind === "regression";
     $("loss").querySelector('option[value="cross_entropy"]').disabled = regression;
