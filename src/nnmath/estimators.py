@@ -45,6 +45,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from nnmath import activations as _activations
 from nnmath import arrays, distributed, initializers
 from nnmath import document as doc
 from nnmath.dispatch import (
@@ -93,6 +94,48 @@ def _check_activation_list(value):
         raise ValueError(
             f"activation must be one of {sorted(_HIDDEN_ACTIVATIONS)} or a list of them, one "
             f"per hidden layer; got {value!r}"
+        )
+
+
+def _check_hidden_layers(model, net: Network) -> None:
+    """Raise ModelFileError unless a loaded estimator's hyperparameters describe its network.
+
+    ``hidden_layer_sizes`` must be the network's hidden sizes and ``activation`` one of the
+    estimator's hidden activations (or one per hidden layer) that the network's hidden
+    layers have: what a refit would build is what the file's weights are.
+    """
+    name = type(model).__name__
+    sizes = model.hidden_layer_sizes
+    hidden = list(net.layer_sizes[1:-1])
+    given = [sizes] if doc.is_int(sizes) else sizes
+    if not (isinstance(given, (list, tuple)) and all(doc.is_int(s) for s in given)):
+        raise doc.ModelFileError(
+            f"hyperparameter 'hidden_layer_sizes' must be an integer or a list of integers; "
+            f"got {sizes!r:.100}"
+        )
+    if list(given) != hidden:
+        raise doc.ModelFileError(
+            f"hyperparameter 'hidden_layer_sizes' is {list(given)!r:.100} but the network's "
+            f"weights have hidden layers of {hidden!r:.100} units"
+        )
+    activation = model.activation
+    names = [activation] if isinstance(activation, str) else activation
+    if not (
+        isinstance(names, (list, tuple))
+        and all(isinstance(a, str) and a in _HIDDEN_ACTIVATIONS for a in names)
+        and (isinstance(activation, str) or len(names) == len(hidden))
+    ):
+        raise doc.ModelFileError(
+            f"hyperparameter 'activation' of a {name} must be one of "
+            f"{sorted(_HIDDEN_ACTIVATIONS)} or a list of them, one per hidden layer; got "
+            f"{activation!r:.100}"
+        )
+    expected = [_activations.get(a) for a in model._hidden_activation_names(len(hidden))]
+    if net.activations[:-1] != expected:
+        found = [a.name for a in net.activations[:-1]]
+        raise doc.ModelFileError(
+            f"a {name} with activation={activation!r:.60} has hidden layers of "
+            f"{[a.name for a in expected]!r:.100}; the file's network has {found!r:.100}"
         )
 
 
@@ -942,6 +985,7 @@ class _BaseMLP(BaseEstimator):
                 + (f"a {expected[0]} output and the {expected[1]} loss" if expected else "?")
                 + f"; the file's network has a {out} output and the {net.loss.name} loss"
             )
+        _check_hidden_layers(model, net)
         return model
 
     def _restore_labels(self, document: doc.Document) -> None:
