@@ -1427,6 +1427,57 @@ def _write(path, data: bytes):
     return path
 
 
+# ---------------------------------------------------------------- files of earlier versions
+DATA = os.path.join(os.path.dirname(__file__), "data")
+
+
+def _expected_0_1_0() -> dict:
+    with open(os.path.join(DATA, "0.1.0-expected.json")) as f:
+        return json.load(f)
+
+
+@pytest.mark.parametrize("name", ["classifier", "regressor", "perceptron", "command"])
+def test_model_files_written_by_nnmath_0_1_0_load_and_predict_the_same(name):
+    # The predictions were computed from the files' tensors and documents by a forward
+    # pass written out in NumPy (tests/data/README.md), not by nnmath
+    path = os.path.join(DATA, f"0.1.0-{name}.safetensors")
+    expected = _expected_0_1_0()[name]
+    assert nnmath.io.checksummed(path)
+    model = nnmath.load(path)  # and no warning: every warning is an error here
+    if name == "command":
+        table = expected["table"]
+        X = {
+            "size": np.array(table["size"]),
+            "color": np.array(table["color"], dtype=object),
+            "when": np.array(table["when"], dtype=object),
+        }
+    else:
+        X = np.array(expected["X"])
+    if name == "regressor":
+        np.testing.assert_allclose(model.predict(X), expected["predict"], rtol=1e-12, atol=1e-14)
+        return
+    assert model.predict(X).tolist() == expected["predict"]
+    np.testing.assert_allclose(
+        model.predict_proba(X), expected["predict_proba"], rtol=1e-12, atol=1e-14
+    )
+
+
+def test_the_command_predicts_with_a_model_file_of_nnmath_0_1_0(tmp_path, capsys):
+    from nnmath.cli import main
+
+    table = _expected_0_1_0()["command"]["table"]
+    rows = zip(table["size"], table["color"], table["when"], strict=True)
+    (tmp_path / "new.csv").write_text(
+        "size,color,when\n" + "".join(f"{s},{c},{w}\n" for s, c, w in rows)
+    )
+    model = os.path.join(DATA, "0.1.0-command.safetensors")
+    assert main(["predict", model, str(tmp_path / "new.csv")]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.split()[1:] == _expected_0_1_0()["command"]["predict"]
+    assert main(["info", model]) == 0
+    assert "checksums: matched" in capsys.readouterr().out
+
+
 # ---------------------------------------------------------------- checksums
 def test_the_checksums_are_sha256_of_the_document_and_the_weights(tmp_path, network_bytes):
     import hashlib
