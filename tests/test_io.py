@@ -1274,6 +1274,11 @@ def _three_to_five_to_one(tmp_path) -> bytes:
     return _fitted_bytes(tmp_path, nnmath.MLPRegressor, X[:, :3], X[:, 0] - X[:, 2])
 
 
+def _perceptron_file_bytes(tmp_path) -> bytes:
+    nnmath.save(_fitted_perceptron(max_iter=3), tmp_path / "p.safetensors")
+    return (tmp_path / "p.safetensors").read_bytes()
+
+
 def _date_stats(document) -> dict:
     return document["preprocessing"]["dates"]["when"]
 
@@ -1348,6 +1353,11 @@ UNPREDICTABLE = {
         r"'activation' of a MLPClassifier must be one of \['identity', 'leaky_relu', "
         r"'logistic', 'relu', 'sigmoid', 'tanh'\] .*; got 'step'",
     ),
+    "a perceptron's activation that is none of its neurons": (
+        _perceptron_file_bytes,
+        lambda d: d["hyperparameters"].update(activation="relu"),
+        "'activation' of a Perceptron must be 'sigmoid', 'logistic' or 'step'; got 'relu'",
+    ),
     "tanh hidden layer where relu is the hyperparameter": (
         _three_to_five_to_one,
         lambda d: d["activations"][0].update(name="tanh"),
@@ -1420,6 +1430,29 @@ def test_a_preprocessing_that_load_would_refuse_is_not_saved(tmp_path, edit, mes
     with pytest.raises(ValueError, match=f"cannot save this model's preprocessing: .*{message}"):
         nnmath.save(model, tmp_path / "again.safetensors")
     assert not (tmp_path / "again.safetensors").exists()
+
+
+def test_an_estimator_whose_architecture_changed_after_fitting_is_not_saved(tmp_path):
+    # set_params after fit leaves the weights as they were: a file of both would not load
+    X, _ = _mlp_cases()
+    regressor = nnmath.MLPRegressor(hidden_layer_sizes=(5,), max_iter=5, random_state=0)
+    with _no_warning_check():
+        regressor.fit(X, X[:, 0])
+    regressor.set_params(hidden_layer_sizes=(10,))
+    with pytest.raises(
+        ValueError,
+        match=r"cannot describe this MLPRegressor: hyperparameter 'hidden_layer_sizes' is "
+        r"\[10\] but the network's weights have hidden layers of \[5\] units; set the",
+    ):
+        nnmath.save(regressor, tmp_path / "r.safetensors")
+    regressor.set_params(hidden_layer_sizes=(5,), activation="tanh")
+    with pytest.raises(ValueError, match="activation='tanh' has hidden layers of"):
+        nnmath.save(regressor, tmp_path / "r.safetensors")
+    perceptron = _fitted_perceptron()
+    perceptron.set_params(activation="step")
+    with pytest.raises(ValueError, match="cannot describe this Perceptron: .* has a step neuron"):
+        nnmath.save(perceptron, tmp_path / "p.safetensors")
+    assert os.listdir(tmp_path) == []
 
 
 def _write(path, data: bytes):
