@@ -51,7 +51,8 @@ HOSTILE_VALUES = [
     "Network", "Pipeline", "x" * 70_000, [], [0], [0] * 1000, [[1]], ["F64"], [2, 3],
     [0, 2**63], [1] * 65, [-1.0, math.nan], {}, {"name": "relu"}, {"dtype": "<i8"},
     {"dtype": "<U3", "values": ["b", "a"]}, {"dtype": "<i8", "values": [1, 1]},
-    {"mean": 0.0, "scale": 0.0},
+    {"mean": 0.0, "scale": 0.0}, 1e-320, 5e-324, [1_000_000_000], "step", "tanh", "%Q",
+    "%Y" * 30_000, "%d", ["x", "x"], ["size", "size"],
 ]  # fmt: skip
 
 
