@@ -131,7 +131,7 @@ def _check_hidden_layers(model, net: Network, hyperparameters: dict) -> None:
             f"{sorted(_HIDDEN_ACTIVATIONS)} or a list of them, one per hidden layer; got "
             f"{activation!r:.100}"
         )
-    acts = [activation] * len(hidden) if isinstance(activation, str) else activation
+    acts = [activation] * len(hidden) if isinstance(activation, str) else list(names)
     expected = [_activations.get("sigmoid" if a == "logistic" else a) for a in acts]
     if net.activations[:-1] != expected:
         found = [a.name for a in net.activations[:-1]]
