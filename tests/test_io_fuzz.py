@@ -103,6 +103,21 @@ def _edit(value, rng: np.random.Generator):
     return value
 
 
+def _edit_value(document: dict, rng: np.random.Generator) -> dict:
+    """The model document with one value (not a list or an object) replaced by a hostile
+    one, each value of the document but the training summary equally likely."""
+    leaves = [
+        (node, key)
+        for path, node in _nodes(document)
+        if path[:1] != ("training",)
+        for key in (list(node) if isinstance(node, dict) else range(len(node)))[:50]
+        if not isinstance(node[key], (dict, list))
+    ]
+    node, key = leaves[rng.integers(len(leaves))]
+    node[key] = HOSTILE_VALUES[rng.integers(len(HOSTILE_VALUES))]
+    return document
+
+
 def _structured(data: bytes, rng: np.random.Generator, checksums: str) -> bytes:
     """A structured edit; ``checksums`` "kept" (as they were), "none" (removed) or
     "forged" (the document's recomputed after its edit; the weights are not edited)."""
@@ -111,7 +126,13 @@ def _structured(data: bytes, rng: np.random.Generator, checksums: str) -> bytes:
     if checksums == "none":
         for key in CHECKSUM_KEYS:
             metadata.pop(key)
-    if checksums == "forged" or rng.random() < 0.75:  # the model document
+    if checksums != "kept" and rng.random() < 0.5:  # one value of the model document
+        metadata["nnmath"] = json.dumps(
+            _edit_value(json.loads(metadata["nnmath"]), rng), allow_nan=True
+        )
+        if checksums == "forged":
+            metadata[CHECKSUM_KEYS[0]] = document_digest(metadata["nnmath"])
+    elif checksums == "forged" or rng.random() < 0.75:  # the model document
         document = _edit(json.loads(metadata["nnmath"]), rng)
         metadata["nnmath"] = json.dumps(document, allow_nan=True)
         if checksums == "forged":
