@@ -1432,6 +1432,27 @@ def test_a_preprocessing_that_load_would_refuse_is_not_saved(tmp_path, edit, mes
     assert not (tmp_path / "again.safetensors").exists()
 
 
+def test_a_file_of_more_date_formats_than_a_model_holds_is_refused(tmp_path):
+    # each distinct format is parsed at load: their number bounds the work
+    from nnmath.preprocessing.transformer import MAX_DATE_FORMATS, TabularPreprocessor
+
+    data = _dated_pipeline_bytes(tmp_path)
+    document = _document(_split(data)[0])["preprocessing"]
+    when = document["dates"].pop("when")
+    document["feature_names_in"].remove("when")
+    document["fill"].pop("when", None)
+    for i in range(MAX_DATE_FORMATS):  # as many as a file may hold: they load
+        document["feature_names_in"].append(f"when{i}")
+        document["dates"][f"when{i}"] = {**when, "format": f"%Y-%m-%d {i}"}
+    assert len(TabularPreprocessor.from_document(document).dates_) == MAX_DATE_FORMATS
+    document["feature_names_in"].append("one more")
+    document["dates"]["one more"] = {**when, "format": "%d.%m.%Y"}
+    with pytest.raises(nnmath.ModelFileError, match="more than 32 different formats"):
+        TabularPreprocessor.from_document(document)
+    document["dates"]["one more"]["format"] = "%Y-%m-%d 0"  # a format met before: no work
+    assert len(TabularPreprocessor.from_document(document).dates_) == MAX_DATE_FORMATS + 1
+
+
 def test_an_estimator_whose_architecture_changed_after_fitting_is_not_saved(tmp_path):
     # set_params after fit leaves the weights as they were: a file of both would not load
     X, _ = _mlp_cases()

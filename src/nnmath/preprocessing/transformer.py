@@ -48,8 +48,10 @@ YEAR_DAYS = 365.2425
 STATISTIC_LIMIT = 1e100
 SCALE_MINIMUM = 1e-100
 
-#: The longest date format a model file may hold (pandas' guesses are under 30).
+#: The longest date format a model file may hold (pandas' guesses are under 30), and the
+#: most distinct ones (each is parsed at load, in a few milliseconds).
 MAX_DATE_FORMAT_CHARS = 64
+MAX_DATE_FORMATS = 32
 
 #: Two instants every date format of a model file must write and read back (the second
 #: in another year, month, day and time, so that a format missing a field is caught).
@@ -456,14 +458,21 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
 
         for name, stats in numeric.items():
             standardization(name, stats, {"mean", "scale"})
+        formats: set[str] = set()
         for name, stats in dates.items():
             standardization(name, stats, {"mean", "scale", "format", "daily"})
             if not (stats["format"] is None or is_name(stats["format"])) or not isinstance(
                 stats["daily"], bool
             ):
                 raise ModelFileError(f"date column {name!r:.100} has an invalid format or daily")
-            if stats["format"] is not None:
+            if stats["format"] is not None and stats["format"] not in formats:
+                if len(formats) == MAX_DATE_FORMATS:
+                    raise ModelFileError(
+                        f"the date columns are written in more than {MAX_DATE_FORMATS} "
+                        "different formats; a model file holds at most that many"
+                    )
                 _check_date_format(name, stats["format"])
+                formats.add(stats["format"])
         if scaling is not None:
             standardization("the target", scaling, {"mean", "scale"})
         for name, values in categories.items():
@@ -530,18 +539,19 @@ def _check_date_format(name: str, format: str) -> None:
         import pandas as pd
     except ImportError:  # dates are read from text with pandas: no prediction without it
         return
-    for probe in _DATE_PROBES:
-        instant = pd.Timestamp(probe)
-        try:
-            text = instant.strftime(format)
-            _, bad = days(np.array([text], dtype=object), format)  # as prediction reads
-            back = None if bad[0] else pd.to_datetime(text, format=format, utc=True)
-        except Exception as exc:  # pandas' ValueError, re.error of a repeated field…
-            raise ModelFileError(
-                f"date column {name!r:.100} has the format {format!r:.80}, which dates cannot "
-                f"be read in: {type(exc).__name__}: {exc}"
-            ) from None
-        if back is None or back.strftime(format) != text or back.year != instant.year:
+    instants = [pd.Timestamp(probe) for probe in _DATE_PROBES]
+    try:
+        texts = [instant.strftime(format) for instant in instants]
+        _, bad = days(np.array(texts, dtype=object), format)  # as prediction reads them
+        series = pd.Series(texts, dtype=object)
+        back = pd.to_datetime(series, format=format, errors="coerce", utc=True)
+    except Exception as exc:  # pandas' ValueError, re.error of a repeated field…
+        raise ModelFileError(
+            f"date column {name!r:.100} has the format {format!r:.80}, which dates cannot "
+            f"be read in: {type(exc).__name__}: {exc}"
+        ) from None
+    for instant, text, read, failed in zip(instants, texts, back, bad, strict=True):
+        if failed or pd.isna(read) or read.strftime(format) != text or read.year != instant.year:
             raise ModelFileError(
                 f"date column {name!r:.100} has the format {format!r:.80}, which does not "
                 f"read back the dates it writes ({instant} is written {text!r:.60}); a date "
