@@ -167,6 +167,8 @@ def check_consistent(model) -> None:
                 name: np.zeros(4)
                 if name in pre.numeric_
                 else np.array(pre.categories_[name] * 4)[:4]
+                if name in pre.categories_
+                else np.full(4, np.datetime64("2021-03-04"))
                 for name in pre.feature_names_in_
             }
         else:

@@ -220,7 +220,7 @@ def test_info_notes_a_file_without_checksums(table, capsys):
 
     assert main(["train", "data.csv", *QUICK, "--out", "m.safetensors"]) == 0
     assert main(["info", "m.safetensors"]) == 0
-    assert "checksum: SHA-256 of the weights and of the description, verified" in (
+    assert "checksums: matched (SHA-256 of the weights and of the description)" in (
         capsys.readouterr().out
     )
     data = (table.parent / "m.safetensors").read_bytes()
@@ -232,7 +232,14 @@ def test_info_notes_a_file_without_checksums(table, capsys):
         struct.pack("<Q", len(raw)) + raw + data[8 + n :]
     )
     assert main(["info", "old.safetensors"]) == 0
-    assert "checksum: none (a file from before nnmath stored checksums" in capsys.readouterr().out
+    captured = capsys.readouterr()
+    assert "checksums: none: a file from before nnmath stored checksums" in captured.out
+    assert captured.err.startswith("warning: ")
+    assert "has no checksums" in captured.err
+    assert main(["predict", "old.safetensors", "data.csv"]) == 0  # warned, and it predicts
+    captured = capsys.readouterr()
+    assert captured.err.count("has no checksums") == 1
+    assert "NoChecksumWarning" not in captured.err  # the command's line, not Python's
 
 
 # ======================================================================== every failure one line

@@ -1220,6 +1220,318 @@ def test_a_pipeline_whose_scale_is_not_finite_and_positive_is_refused(tmp_path, 
         _load_bytes(tmp_path, data)
 
 
+# ---------------------------------------------------------------- values prediction uses
+def _forged(data: bytes, edit_document) -> bytes:
+    """A model file's bytes with its document edited and its checksums recomputed with
+    nnmath's own checksum function: the file passes the integrity check, and only the
+    checks of what prediction does with each value stand between it and a model."""
+    return _edited(data, edit_document=edit_document, checksums=True)
+
+
+def _dated_pipeline_bytes(tmp_path) -> bytes:
+    """The command's kind of model: a number, a category and dates written as text."""
+    from sklearn.pipeline import Pipeline
+
+    from nnmath.preprocessing import TabularPreprocessor
+
+    rng = np.random.default_rng(0)
+    size = rng.normal(size=40)
+    when = (np.datetime64("2021-01-01") + rng.integers(0, 700, 40)).astype(str).astype(object)
+    table = {
+        "size": size,
+        "color": np.where(rng.random(40) > 0.5, "red", "blue"),
+        "when": when,
+        "label": np.where(size > 0, "yes", "no"),
+    }
+    pre = TabularPreprocessor(target="label").fit(table)
+    assert pre.kind("when") == "date"
+    assert pre.dates_["when"]["format"] == "%Y-%m-%d"
+    model = nnmath.Perceptron(max_iter=3, tol=None, random_state=0)
+    model.fit(pre.transform(table), table["label"])
+    nnmath.save(Pipeline([("preprocess", pre), ("model", model)]), tmp_path / "d.safetensors")
+    return (tmp_path / "d.safetensors").read_bytes()
+
+
+def _named_classifier_bytes(tmp_path) -> bytes:
+    import pandas as pd
+
+    X, cases = _mlp_cases()
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    return _fitted_bytes(tmp_path, nnmath.MLPClassifier, frame, cases["binary-strings"][1])
+
+
+def _fitted_bytes(tmp_path, cls, X, y, **params) -> bytes:
+    params = {"hidden_layer_sizes": (5,), "max_iter": 5, "random_state": 0, **params}
+    model = cls(**params)
+    with _no_warning_check():
+        model.fit(X, y)
+    nnmath.save(model, tmp_path / "m.safetensors")
+    return (tmp_path / "m.safetensors").read_bytes()
+
+
+def _three_to_five_to_one(tmp_path) -> bytes:
+    X, _ = _mlp_cases()
+    return _fitted_bytes(tmp_path, nnmath.MLPRegressor, X[:, :3], X[:, 0] - X[:, 2])
+
+
+def _perceptron_file_bytes(tmp_path) -> bytes:
+    nnmath.save(_fitted_perceptron(max_iter=3), tmp_path / "p.safetensors")
+    return (tmp_path / "p.safetensors").read_bytes()
+
+
+def _date_stats(document) -> dict:
+    return document["preprocessing"]["dates"]["when"]
+
+
+UNPREDICTABLE = {
+    # Each loaded before, with its checksums recomputed, as a model whose predict raised
+    # or returned infinity
+    "date format %Q": (
+        _dated_pipeline_bytes,
+        lambda d: _date_stats(d).update(format="%Q"),
+        r"'when' has the format '%Q', which dates cannot be read in: .*bad directive",
+    ),
+    "date format %Y × 30,000": (
+        _dated_pipeline_bytes,
+        lambda d: _date_stats(d).update(format="%Y" * 30_000),
+        "'when' has a format of 60000 characters .*; a date format has at most 64",
+    ),
+    "date format %Y%Y": (
+        _dated_pipeline_bytes,
+        lambda d: _date_stats(d).update(format="%Y%Y"),
+        "'when' has the format '%Y%Y', which dates cannot be read in",
+    ),
+    "date format without the year": (
+        _dated_pipeline_bytes,
+        lambda d: _date_stats(d).update(format="%m-%d"),
+        "'when' has the format '%m-%d', which does not read back the dates it writes",
+    ),
+    "scale 1e-320": (
+        _dated_pipeline_bytes,
+        lambda d: d["preprocessing"]["numeric"]["size"].update(scale=1e-320),
+        r"'size' has 'mean' .* and 'scale' 1e-320; a mean is at most 1e\+100 in magnitude "
+        r"and a scale between 1e-100 and 1e\+100",
+    ),
+    "date scale 1e-320": (
+        _dated_pipeline_bytes,
+        lambda d: _date_stats(d).update(scale=1e-320),
+        "'when' has 'mean' .* and 'scale' 1e-320",
+    ),
+    "mean 1e300": (
+        _dated_pipeline_bytes,
+        lambda d: d["preprocessing"]["numeric"]["size"].update(mean=1e300),
+        "'size' has 'mean' 1e[+]300",
+    ),
+    "fill value 1e300": (
+        _dated_pipeline_bytes,
+        lambda d: d["preprocessing"]["fill"].update(size=1e300),
+        "invalid fill value for column 'size': 1e[+]300",
+    ),
+    "duplicate feature_names_in_": (
+        _named_classifier_bytes,
+        lambda d: d.update(feature_names_in_=["a", "b", "a", "d"]),
+        r"'feature_names_in_' names \['a'\] more than once",
+    ),
+    "hidden_layer_sizes [1000000000] on a 3 → 5 → 1 network": (
+        _three_to_five_to_one,
+        lambda d: d["hyperparameters"].update(hidden_layer_sizes=[1_000_000_000]),
+        r"'hidden_layer_sizes' is \[1000000000\] but the network's weights have hidden "
+        r"layers of \[5\] units",
+    ),
+    "softmax in a classifier's hidden layer": (
+        lambda tmp: _classifier_bytes(tmp, _three_classes()),
+        lambda d: d["activations"][0].update(name="softmax"),
+        r"MLPClassifier with activation='relu' has hidden layers of \['relu'\]; the file's "
+        r"network has \['softmax'\]",
+    ),
+    "step in a classifier's hidden layer, and in its activation": (
+        lambda tmp: _classifier_bytes(tmp, _three_classes()),
+        lambda d: (
+            d["activations"][0].update(name="step"),
+            d["hyperparameters"].update(activation="step"),
+        ),
+        r"'activation' of a MLPClassifier must be one of \['identity', 'leaky_relu', "
+        r"'logistic', 'relu', 'sigmoid', 'tanh'\] .*; got 'step'",
+    ),
+    "a perceptron's activation that is none of its neurons": (
+        _perceptron_file_bytes,
+        lambda d: d["hyperparameters"].update(activation="relu"),
+        "'activation' of a Perceptron must be 'sigmoid', 'logistic' or 'step'; got 'relu'",
+    ),
+    "tanh hidden layer where relu is the hyperparameter": (
+        _three_to_five_to_one,
+        lambda d: d["activations"][0].update(name="tanh"),
+        r"MLPRegressor with activation='relu' has hidden layers of \['relu'\]; the file's "
+        r"network has \['tanh'\]",
+    ),
+}
+
+
+@pytest.mark.parametrize("checksums", ["recomputed", "none"])
+@pytest.mark.parametrize("name", list(UNPREDICTABLE))
+def test_a_value_prediction_cannot_use_is_refused(tmp_path, name, checksums):
+    make, edit, message = UNPREDICTABLE[name]
+    data = make(tmp_path)
+    path = tmp_path / "forged.safetensors"
+    if checksums == "recomputed":
+        path.write_bytes(_forged(data, edit))
+        assert nnmath.io.checksummed(path)  # integrity holds: the checksums match
+    else:
+        path.write_bytes(_edited(data, edit_document=edit))
+    with pytest.raises(nnmath.ModelFileError, match=message) as info:
+        nnmath.load(path)
+    assert str(info.value).startswith(f"{path}: ")
+    assert len(str(info.value)) <= nndoc.MAX_MESSAGE_CHARS
+
+
+@pytest.mark.parametrize("name", ["dated pipeline", "named classifier", "3 → 5 → 1"])
+def test_the_files_the_forgeries_start_from_load_and_predict(tmp_path, name):
+    make = {
+        "dated pipeline": _dated_pipeline_bytes,
+        "named classifier": _named_classifier_bytes,
+        "3 → 5 → 1": _three_to_five_to_one,
+    }[name]
+    path = tmp_path / "real.safetensors"
+    path.write_bytes(_forged(make(tmp_path), lambda d: None))  # checksums recomputed: as saved
+    model = nnmath.load(path)
+    if name == "dated pipeline":
+        table = {
+            "size": np.array([0.5, -1.0]),
+            "color": np.array(["red", "blue"], dtype=object),
+            "when": np.array(["2021-06-01", "2022-02-28"], dtype=object),
+        }
+        assert set(model.predict(table).tolist()) <= {"yes", "no"}
+    else:
+        import pandas as pd
+
+        X = np.zeros((2, model.n_features_in_))
+        if name == "named classifier":
+            X = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+            assert np.isfinite(model.predict_proba(X)).all()
+        else:
+            assert np.isfinite(model.predict(X)).all()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda pre: pre.numeric_["size"].update(scale=1e-320), "'size' has 'mean'"),
+        (lambda pre: pre.dates_["when"].update(format="%Q"), "'when' has the format '%Q'"),
+    ],
+    ids=["scale 1e-320", "date format %Q"],
+)
+def test_a_preprocessing_that_load_would_refuse_is_not_saved(tmp_path, edit, message):
+    from nnmath.preprocessing.transformer import TabularPreprocessor
+
+    model = nnmath.load(_write(tmp_path / "d.safetensors", _dated_pipeline_bytes(tmp_path)))
+    pre = model.named_steps["preprocess"]
+    assert isinstance(pre, TabularPreprocessor)
+    edit(pre)
+    with pytest.raises(ValueError, match=f"cannot save this model's preprocessing: .*{message}"):
+        nnmath.save(model, tmp_path / "again.safetensors")
+    assert not (tmp_path / "again.safetensors").exists()
+
+
+def test_a_file_of_more_date_formats_than_a_model_holds_is_refused(tmp_path):
+    # each distinct format is parsed at load: their number bounds the work
+    from nnmath.preprocessing.transformer import MAX_DATE_FORMATS, TabularPreprocessor
+
+    data = _dated_pipeline_bytes(tmp_path)
+    document = _document(_split(data)[0])["preprocessing"]
+    when = document["dates"].pop("when")
+    document["feature_names_in"].remove("when")
+    document["fill"].pop("when", None)
+    for i in range(MAX_DATE_FORMATS):  # as many as a file may hold: they load
+        document["feature_names_in"].append(f"when{i}")
+        document["dates"][f"when{i}"] = {**when, "format": f"%Y-%m-%d {i}"}
+    assert len(TabularPreprocessor.from_document(document).dates_) == MAX_DATE_FORMATS
+    document["feature_names_in"].append("one more")
+    document["dates"]["one more"] = {**when, "format": "%d.%m.%Y"}
+    with pytest.raises(nnmath.ModelFileError, match="more than 32 different formats"):
+        TabularPreprocessor.from_document(document)
+    document["dates"]["one more"]["format"] = "%Y-%m-%d 0"  # a format met before: no work
+    assert len(TabularPreprocessor.from_document(document).dates_) == MAX_DATE_FORMATS + 1
+
+
+def test_an_estimator_whose_architecture_changed_after_fitting_is_not_saved(tmp_path):
+    # set_params after fit leaves the weights as they were: a file of both would not load
+    X, _ = _mlp_cases()
+    regressor = nnmath.MLPRegressor(hidden_layer_sizes=(5,), max_iter=5, random_state=0)
+    with _no_warning_check():
+        regressor.fit(X, X[:, 0])
+    regressor.set_params(hidden_layer_sizes=(10,))
+    with pytest.raises(
+        ValueError,
+        match=r"cannot describe this MLPRegressor: hyperparameter 'hidden_layer_sizes' is "
+        r"\[10\] but the network's weights have hidden layers of \[5\] units; set the",
+    ):
+        nnmath.save(regressor, tmp_path / "r.safetensors")
+    regressor.set_params(hidden_layer_sizes=(5,), activation="tanh")
+    with pytest.raises(ValueError, match="activation='tanh' has hidden layers of"):
+        nnmath.save(regressor, tmp_path / "r.safetensors")
+    perceptron = _fitted_perceptron()
+    perceptron.set_params(activation="step")
+    with pytest.raises(ValueError, match="cannot describe this Perceptron: .* has a step neuron"):
+        nnmath.save(perceptron, tmp_path / "p.safetensors")
+    assert os.listdir(tmp_path) == []
+
+
+def _write(path, data: bytes):
+    path.write_bytes(data)
+    return path
+
+
+# ---------------------------------------------------------------- files of earlier versions
+DATA = os.path.join(os.path.dirname(__file__), "data")
+
+
+def _expected_0_1_0() -> dict:
+    with open(os.path.join(DATA, "0.1.0-expected.json")) as f:
+        return json.load(f)
+
+
+@pytest.mark.parametrize("name", ["classifier", "regressor", "perceptron", "command"])
+def test_model_files_written_by_nnmath_0_1_0_load_and_predict_the_same(name):
+    # The predictions were computed from the files' tensors and documents by a forward
+    # pass written out in NumPy (tests/data/README.md), not by nnmath
+    path = os.path.join(DATA, f"0.1.0-{name}.safetensors")
+    expected = _expected_0_1_0()[name]
+    assert nnmath.io.checksummed(path)
+    model = nnmath.load(path)  # and no warning: every warning is an error here
+    if name == "command":
+        table = expected["table"]
+        X = {
+            "size": np.array(table["size"]),
+            "color": np.array(table["color"], dtype=object),
+            "when": np.array(table["when"], dtype=object),
+        }
+    else:
+        X = np.array(expected["X"])
+    if name == "regressor":
+        np.testing.assert_allclose(model.predict(X), expected["predict"], rtol=1e-12, atol=1e-14)
+        return
+    assert model.predict(X).tolist() == expected["predict"]
+    np.testing.assert_allclose(
+        model.predict_proba(X), expected["predict_proba"], rtol=1e-12, atol=1e-14
+    )
+
+
+def test_the_command_predicts_with_a_model_file_of_nnmath_0_1_0(tmp_path, capsys):
+    from nnmath.cli import main
+
+    table = _expected_0_1_0()["command"]["table"]
+    rows = zip(table["size"], table["color"], table["when"], strict=True)
+    (tmp_path / "new.csv").write_text(
+        "size,color,when\n" + "".join(f"{s},{c},{w}\n" for s, c, w in rows)
+    )
+    model = os.path.join(DATA, "0.1.0-command.safetensors")
+    assert main(["predict", model, str(tmp_path / "new.csv")]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.split()[1:] == _expected_0_1_0()["command"]["predict"]
+    assert main(["info", model]) == 0
+    assert "checksums: matched" in capsys.readouterr().out
+
+
 # ---------------------------------------------------------------- checksums
 def test_the_checksums_are_sha256_of_the_document_and_the_weights(tmp_path, network_bytes):
     import hashlib
@@ -1238,13 +1550,35 @@ def test_the_checksums_are_sha256_of_the_document_and_the_weights(tmp_path, netw
     assert metadata["nnmath_sha256_weights"] == digest.hexdigest()
 
 
-def test_a_file_without_checksums_still_loads(tmp_path, network_bytes):
+def test_a_file_without_checksums_loads_with_a_warning(tmp_path, network_bytes):
     path = tmp_path / "old.safetensors"
     path.write_bytes(_edited(network_bytes))  # as written before checksums existed
     assert nnmath.io.checksummed(path) is False
-    assert nnmath.load(path).layer_sizes == [2, 3, 1]
+    with pytest.warns(nnmath.io.NoChecksumWarning, match="old.safetensors: .* has no checksums"):
+        assert nnmath.load(path).layer_sizes == [2, 3, 1]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        nnmath.load(path)
+    assert [w.filename for w in caught] == [__file__]  # shown where load was called
+    with warnings.catch_warnings():  # users can filter it by its class
+        warnings.filterwarnings("ignore", category=nnmath.io.NoChecksumWarning)
+        nnmath.load(path)
     path.write_bytes(network_bytes)
     assert nnmath.io.checksummed(path) is True
+    nnmath.load(path)  # no warning (every warning is an error here)
+
+
+def test_a_file_whose_checksums_were_removed_warns_like_an_old_one(tmp_path, perceptron_bytes):
+    header, buffer = _split(perceptron_bytes)
+    for key in container.CHECKSUM_KEYS:
+        del header["__metadata__"][key]
+    path = tmp_path / "stripped.safetensors"
+    path.write_bytes(_join(header, buffer))
+    with pytest.warns(nnmath.io.NoChecksumWarning):
+        assert (
+            nnmath.load(path).predict(X4).tolist()
+            == _fitted_perceptron(max_iter=3).predict(X4).tolist()
+        )
 
 
 def test_a_metadata_edit_is_detected(tmp_path, network_bytes):

@@ -1,13 +1,19 @@
 """A seeded fuzzer of the loader: mutated model files of every kind either load as a
 consistent model or raise ModelFileError, with a short message, in bounded work.
 
-Each file saved by :func:`conftest.save_every_model_kind` is mutated by byte flips,
-cuts, insertions, splices, changed length fields and structured edits of the header
-and of the model document (any value replaced by a hostile one, keys dropped or added),
-with and without the checksums (without them every check behind the checksums is
-reached). The seed fixes every file, so a failure reproduces. The work of each load is
-measured by counting, never by the clock: the peak of the memory Python allocates
-(tracemalloc) and the number of Python and C function calls (a profile hook).
+Each file saved by :func:`conftest.save_every_model_kind`, and a command's model with
+a date column, is mutated by byte flips, cuts, insertions, splices, changed length
+fields and structured edits of the header and of the model document (any value replaced
+by a hostile one, keys dropped or added): with the checksums kept, removed (a file
+from before checksums, or stripped) or recomputed after the edit (forged, as anyone who
+edits a file can: the integrity check passes, and every check of what prediction does
+with each value is reached). The seed fixes every file, so a failure reproduces. The
+work of each load is measured by counting, never by the clock: the peak of the memory
+Python allocates (tracemalloc) and the number of Python and C function calls (a profile
+hook).
+
+A model loaded from a forged or checksum-less mutant must also predict: on a fixed
+input, finite values of the right shape, with no exception and no warning.
 
 ``make fuzz`` runs a longer, coverage-guided campaign of the same property (atheris,
 fuzz/load.py); this test is the part that runs in CI.
@@ -20,6 +26,7 @@ import math
 import struct
 import sys
 import tracemalloc
+import warnings
 
 import numpy as np
 import pytest
@@ -27,7 +34,7 @@ import pytest
 import nnmath
 from conftest import check_consistent, save_every_model_kind
 from nnmath.document import MAX_CLASSES_BYTES, MAX_MESSAGE_CHARS
-from nnmath.io.container import CHECKSUM_KEYS
+from nnmath.io.container import CHECKSUM_KEYS, document_digest
 
 SEED = 13
 MUTANTS_PER_FILE = 400
@@ -44,7 +51,8 @@ HOSTILE_VALUES = [
     "Network", "Pipeline", "x" * 70_000, [], [0], [0] * 1000, [[1]], ["F64"], [2, 3],
     [0, 2**63], [1] * 65, [-1.0, math.nan], {}, {"name": "relu"}, {"dtype": "<i8"},
     {"dtype": "<U3", "values": ["b", "a"]}, {"dtype": "<i8", "values": [1, 1]},
-    {"mean": 0.0, "scale": 0.0},
+    {"mean": 0.0, "scale": 0.0}, 1e-320, 5e-324, [1_000_000_000], "step", "tanh", "%Q",
+    "%Y" * 30_000, "%d", ["x", "x"], ["size", "size"],
 ]  # fmt: skip
 
 
@@ -95,15 +103,40 @@ def _edit(value, rng: np.random.Generator):
     return value
 
 
-def _structured(data: bytes, rng: np.random.Generator, keep_checksums: bool) -> bytes:
+def _edit_value(document: dict, rng: np.random.Generator) -> dict:
+    """The model document with one value (not a list or an object) replaced by a hostile
+    one, each value of the document but the training summary equally likely."""
+    leaves = [
+        (node, key)
+        for path, node in _nodes(document)
+        if path[:1] != ("training",)
+        for key in (list(node) if isinstance(node, dict) else range(len(node)))[:50]
+        if not isinstance(node[key], (dict, list))
+    ]
+    node, key = leaves[rng.integers(len(leaves))]
+    node[key] = HOSTILE_VALUES[rng.integers(len(HOSTILE_VALUES))]
+    return document
+
+
+def _structured(data: bytes, rng: np.random.Generator, checksums: str) -> bytes:
+    """A structured edit; ``checksums`` "kept" (as they were), "none" (removed) or
+    "forged" (the document's recomputed after its edit; the weights are not edited)."""
     header, buffer = _split(data)
     metadata = header["__metadata__"]
-    if not keep_checksums:
+    if checksums == "none":
         for key in CHECKSUM_KEYS:
             metadata.pop(key)
-    if rng.random() < 0.75:  # the model document
+    if checksums != "kept" and rng.random() < 0.5:  # one value of the model document
+        metadata["nnmath"] = json.dumps(
+            _edit_value(json.loads(metadata["nnmath"]), rng), allow_nan=True
+        )
+        if checksums == "forged":
+            metadata[CHECKSUM_KEYS[0]] = document_digest(metadata["nnmath"])
+    elif checksums == "forged" or rng.random() < 0.75:  # the model document
         document = _edit(json.loads(metadata["nnmath"]), rng)
         metadata["nnmath"] = json.dumps(document, allow_nan=True)
+        if checksums == "forged":
+            metadata[CHECKSUM_KEYS[0]] = document_digest(metadata["nnmath"])
     else:  # the tensor table or the metadata around the document
         header = _edit(header, rng)
     return _join(header, buffer)
@@ -115,7 +148,7 @@ def mutants(seeds: dict[str, bytes], rng: np.random.Generator):
     for name in names:
         data = seeds[name]
         for _ in range(MUTANTS_PER_FILE):
-            kind = int(rng.integers(8))
+            kind = int(rng.integers(9))
             if kind == 0:  # bytes changed anywhere
                 out = bytearray(data)
                 for _ in range(int(rng.integers(1, 4))):
@@ -138,8 +171,9 @@ def mutants(seeds: dict[str, bytes], rng: np.random.Generator):
                 (n,) = struct.unpack("<Q", data[:8])
                 (m,) = struct.unpack("<Q", other[:8])
                 yield "splice", data[: 8 + n] + other[8 + m :]
-            else:  # structured edits, with the checksums or without them
-                yield "structured", _structured(data, rng, keep_checksums=kind == 5)
+            else:  # structured edits, with the checksums, without them, forged
+                checksums = {5: "kept", 6: "none", 7: "forged", 8: "forged"}[kind]
+                yield f"structured-{checksums}", _structured(data, rng, checksums)
 
 
 class _CallCounter:
@@ -161,9 +195,78 @@ class _CallCounter:
         return False
 
 
+#: The dates of the fixed input of a model with a date column.
+FIXED_DATES = np.array(["2021-03-04T05:06:07", "1999-12-31T23:59:59"] * 2, dtype="datetime64[s]")
+
+
+def _dated_pipeline(directory):
+    """The command's kind of model, with a date column written as text."""
+    from sklearn.pipeline import Pipeline
+
+    from conftest import fit_quietly
+    from nnmath.preprocessing import TabularPreprocessor
+
+    rng = np.random.default_rng(1)
+    size = rng.normal(size=30)
+    when = np.datetime64("2020-01-01T00:00") + rng.integers(0, 10**6, 30).astype("m8[m]")
+    table = {"size": size, "when": when.astype(str).astype(object), "y": size > 0}
+    pre = TabularPreprocessor(target="y").fit(table)
+    model = nnmath.MLPClassifier(hidden_layer_sizes=(3,), max_iter=5, random_state=0)
+    fit_quietly(model, pre.transform(table), table["y"])
+    path = directory / "pipeline-dates.safetensors"
+    nnmath.save(Pipeline([("preprocess", pre), ("model", model)]), path)
+    return path
+
+
+def _fixed_input(model):
+    """Four rows of the input ``model`` takes: zeros, the first category, fixed dates
+    (written in the column's format)."""
+    if not hasattr(model, "steps"):
+        return np.zeros((4, model.n_features_in_))
+    pre = model.steps[0][1]
+    table = {}
+    for name in pre.feature_names_in_:
+        kind = pre.kind(name)
+        if kind == "numeric":
+            table[name] = np.zeros(4)
+        elif kind == "category":
+            table[name] = np.array(pre.categories_[name][:1] * 4, dtype=object)
+        elif pre.dates_[name]["format"] is None:
+            table[name] = FIXED_DATES
+        else:
+            text = [d.item().strftime(pre.dates_[name]["format"]) for d in FIXED_DATES]
+            table[name] = np.array(text, dtype=object)
+    return table
+
+
+def check_predicts(model) -> None:
+    """Assert that ``model`` predicts finite values of the right shape on a fixed input,
+    with no exception and no warning."""
+    estimator = model.steps[-1][1] if hasattr(model, "steps") else model
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        if isinstance(estimator, nnmath.Network):
+            out = estimator.forward(np.zeros((4, estimator.layer_sizes[0])))
+            assert out.shape == (4, estimator.layer_sizes[-1])
+            assert np.isfinite(out).all()
+            return
+        X = _fixed_input(model)
+        pred = np.asarray(model.predict(X))
+        n_out = estimator.network_.layer_sizes[-1]
+        assert pred.shape in ((4,), (4, n_out)), pred.shape
+        if hasattr(model, "predict_proba"):  # not a step perceptron's
+            proba = model.predict_proba(X)
+            assert np.isfinite(proba).all()
+            assert proba.shape[0] == 4
+        if not hasattr(estimator, "classes_"):
+            assert np.isfinite(pred).all()
+
+
 @pytest.fixture(scope="module")
 def seed_files(tmp_path_factory) -> dict[str, bytes]:
-    paths = save_every_model_kind(tmp_path_factory.mktemp("seeds"))
+    directory = tmp_path_factory.mktemp("seeds")
+    paths = save_every_model_kind(directory)
+    paths["pipeline-dates"] = _dated_pipeline(directory)
     return {kind: path.read_bytes() for kind, path in paths.items()}
 
 
@@ -171,6 +274,7 @@ def test_mutated_model_files_load_consistently_or_raise_model_file_error(tmp_pat
     rng = np.random.default_rng(SEED)
     path = tmp_path / "mutant.safetensors"
     counts = {"loaded": 0, "refused": 0}
+    forged = {"loaded": 0, "refused": 0}  # the forged and checksum-less structured mutants
     worst = {"memory": 0, "calls": 0, "message": 0}
     tracemalloc.start()
     try:
@@ -178,16 +282,27 @@ def test_mutated_model_files_load_consistently_or_raise_model_file_error(tmp_pat
             path.write_bytes(data)
             tracemalloc.reset_peak()
             try:
-                with _CallCounter() as counter:
+                with _CallCounter() as counter, warnings.catch_warnings():
+                    warnings.simplefilter("ignore", nnmath.io.NoChecksumWarning)
                     model = nnmath.load(path)
             except nnmath.ModelFileError as exc:
                 counts["refused"] += 1
+                forged["refused"] += kind in ("structured-none", "structured-forged")
                 worst["message"] = max(worst["message"], len(str(exc)) - len(str(path)))
             except Exception as exc:  # anything else is a bug: show the file that did it
                 raise AssertionError(f"{kind} mutant {data[:300]!r}… raised {exc!r}") from exc
             else:
                 counts["loaded"] += 1
                 check_consistent(model)
+                if kind in ("structured-none", "structured-forged"):
+                    forged["loaded"] += 1
+                    try:
+                        check_predicts(model)
+                    except Exception as exc:
+                        raise AssertionError(
+                            f"{kind} mutant {_split(data)[0]['__metadata__']['nnmath']:.2000} "
+                            f"loaded, and its model failed to predict: {exc!r}"
+                        ) from exc
             worst["memory"] = max(worst["memory"], tracemalloc.get_traced_memory()[1])
             worst["calls"] = max(worst["calls"], counter.calls)
     finally:
@@ -197,6 +312,8 @@ def test_mutated_model_files_load_consistently_or_raise_model_file_error(tmp_pat
     # both outcomes exercised
     assert counts["refused"] > total / 2
     assert counts["loaded"] > 0
+    assert forged["loaded"] > 0, forged  # both outcomes of the forged mutants too
+    assert forged["refused"] > 0, forged
     assert worst["message"] <= MAX_MESSAGE_CHARS + 20, worst
     assert worst["memory"] <= MEMORY_BOUND, worst
     assert worst["calls"] <= CALLS_BOUND, worst

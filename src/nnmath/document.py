@@ -444,6 +444,15 @@ def estimator_from_document(model, doc: Document, n_inputs: int) -> None:
             raise ModelFileError(
                 f"'feature_names_in_' has {len(names)} names for {n_features} features"
             )
+        counts: dict[str, int] = {}
+        for n in names:
+            counts[n] = counts.get(n, 0) + 1
+        twice = sorted(n for n, count in counts.items() if count > 1)
+        if twice:
+            raise ModelFileError(
+                f"'feature_names_in_' names {twice[:5]!r:.200} more than once; the columns "
+                "of a table are matched to the inputs by name, so each name is distinct"
+            )
         model.feature_names_in_ = np.asarray(names, dtype=object)
     training = doc.get("training", {})
     if not isinstance(training, dict):

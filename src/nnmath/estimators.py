@@ -44,6 +44,7 @@ from sklearn.utils.validation import (
 )
 
 from nnmath import document as doc
+from nnmath.core import activations as _activations
 from nnmath.core import arrays, initializers, registry
 from nnmath.core.optimizers import SGD, Adam, Schedule, get_schedule
 from nnmath.core.rng import as_generator
@@ -116,6 +117,50 @@ def _check_activation_list(value):
         raise ValueError(
             f"activation must be one of {sorted(_HIDDEN_ACTIVATIONS)} or a list of them, one "
             f"per hidden layer; got {value!r}"
+        )
+
+
+def _check_hidden_layers(model, net: Network, hyperparameters: dict) -> None:
+    """Raise ModelFileError unless an estimator's hyperparameters describe its network.
+
+    ``hyperparameters`` are as a model file holds them (JSON values). Their
+    ``hidden_layer_sizes`` must be the network's hidden sizes and ``activation`` one of
+    the estimator's hidden activations (or one per hidden layer) that the network's
+    hidden layers have: what a refit would build is what the file's weights are.
+    """
+    name = type(model).__name__
+    sizes = hyperparameters.get("hidden_layer_sizes")
+    hidden = list(net.layer_sizes[1:-1])
+    given = [sizes] if doc.is_int(sizes) else sizes
+    if not (isinstance(given, (list, tuple)) and all(doc.is_int(s) for s in given)):
+        raise doc.ModelFileError(
+            f"hyperparameter 'hidden_layer_sizes' must be an integer or a list of integers; "
+            f"got {sizes!r:.100}"
+        )
+    if list(given) != hidden:
+        raise doc.ModelFileError(
+            f"hyperparameter 'hidden_layer_sizes' is {list(given)!r:.100} but the network's "
+            f"weights have hidden layers of {hidden!r:.100} units"
+        )
+    activation = hyperparameters.get("activation")
+    names = [activation] if isinstance(activation, str) else activation
+    if not (
+        isinstance(names, (list, tuple))
+        and all(isinstance(a, str) and a in _HIDDEN_ACTIVATIONS for a in names)
+        and (isinstance(activation, str) or len(names) == len(hidden))
+    ):
+        raise doc.ModelFileError(
+            f"hyperparameter 'activation' of a {name} must be one of "
+            f"{sorted(_HIDDEN_ACTIVATIONS)} or a list of them, one per hidden layer; got "
+            f"{activation!r:.100}"
+        )
+    acts = [activation] * len(hidden) if isinstance(activation, str) else list(names)
+    expected = [_activations.get("sigmoid" if a == "logistic" else a) for a in acts]
+    if net.activations[:-1] != expected:
+        found = [a.name for a in net.activations[:-1]]
+        raise doc.ModelFileError(
+            f"a {name} with activation={activation!r:.60} has hidden layers of "
+            f"{[a.name for a in expected]!r:.100}; the file's network has {found!r:.100}"
         )
 
 
@@ -925,6 +970,13 @@ class _BaseMLP(BaseEstimator):
         document = {**doc.estimator_to_document(self), **net_doc}
         if is_classifier(self):
             document["label_type"] = self.label_type_
+        try:  # what from_document checks: a described model is one that loads
+            _check_hidden_layers(self, self.network_, document["hyperparameters"])
+        except doc.ModelFileError as exc:
+            raise ValueError(
+                f"cannot describe this {type(self).__name__}: {exc}; set the hyperparameters "
+                "back to those it was fitted with, or fit it again"
+            ) from None
         return document, tensors
 
     @classmethod
@@ -965,6 +1017,8 @@ class _BaseMLP(BaseEstimator):
                 + (f"a {expected[0]} output and the {expected[1]} loss" if expected else "?")
                 + f"; the file's network has a {out} output and the {net.loss.name} loss"
             )
+        given = {"hidden_layer_sizes": model.hidden_layer_sizes, "activation": model.activation}
+        _check_hidden_layers(model, net, given)  # the file's, or the defaults where absent
         return model
 
     def _restore_labels(self, document: doc.Document) -> None:

@@ -313,7 +313,7 @@ class Network(_core.Network):  # noqa: D101 - the docstring is the core class's
         X, y and sample_weight may be Dask collections (``dask.array``,
         ``dask.dataframe``): their chunks are checked and kept on the cluster, full-batch
         steps add up the chunks' shares computed there, and mini-batches come from one
-        chunk at a time (see :mod:`nnmath.distributed`).
+        chunk at a time (see :mod:`nnmath.data.cluster`).
 
         Examples
         --------
@@ -390,7 +390,7 @@ class Network(_core.Network):  # noqa: D101 - the docstring is the core class's
     def _chunks_of_collection(self, X, y, sample_weight) -> Chunks:
         """Check Dask X, y and sample_weight as chunks on the cluster.
 
-        See :mod:`nnmath.distributed`.
+        See :mod:`nnmath.data.cluster`.
         """
         if self.xp is not np:
             raise ValueError(

@@ -343,6 +343,13 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self, "network_")
         net_doc, tensors = self.network_.to_document()
+        try:  # what from_document checks: a described model is one that loads
+            _check_neuron(self.activation, self.network_.activations[0].name)
+        except doc.ModelFileError as exc:
+            raise ValueError(
+                f"cannot describe this Perceptron: {exc}; set activation back to the one it "
+                "was fitted with, or fit it again"
+            ) from None
         return {**doc.estimator_to_document(self), **net_doc}, tensors
 
     @classmethod
@@ -371,12 +378,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
             raise doc.ModelFileError(
                 f"a Perceptron has one weight layer; got layer_sizes {net.layer_sizes}"
             )
-        expected = "step" if model.activation == "step" else "sigmoid"
-        if net.activations[0].name != expected:
-            raise doc.ModelFileError(
-                f"a Perceptron with activation={model.activation!r} has a {expected} "
-                f"neuron; the file's network has {net.activations[0].name}"
-            )
+        _check_neuron(model.activation, net.activations[0].name)
         if "classes_" not in document:
             raise doc.ModelFileError("the model document has no 'classes_'")
         model.classes_ = doc.classes_from_document(document["classes_"])
@@ -400,3 +402,18 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         tags.input_tags.allow_nan = False
         tags.array_api_support = True
         return tags
+
+
+def _check_neuron(activation, neuron: str) -> None:
+    """Raise ModelFileError unless a perceptron's ``activation`` names its ``neuron``."""
+    if activation not in ("sigmoid", "logistic", "step"):
+        raise doc.ModelFileError(
+            f"hyperparameter 'activation' of a Perceptron must be 'sigmoid', 'logistic' or "
+            f"'step'; got {activation!r:.100}"
+        )
+    expected = "step" if activation == "step" else "sigmoid"
+    if neuron != expected:
+        raise doc.ModelFileError(
+            f"a Perceptron with activation={activation!r} has a {expected} neuron; the "
+            f"file's network has {neuron}"
+        )

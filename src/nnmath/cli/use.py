@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import warnings
 
 import numpy as np
 
@@ -58,7 +59,16 @@ def load_model(path: str):
     if not os.path.lexists(path):
         raise UsageError(f"no such model file: {path}")
     try:
-        model = nnmath.load(path)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", nnmath.io.NoChecksumWarning)
+            model = nnmath.load(path)
+        for warning in caught:  # the command's own line, not Python's warning display
+            if issubclass(warning.category, nnmath.io.NoChecksumWarning):
+                print(f"warning: {one_line(str(warning.message))}", file=sys.stderr, flush=True)
+            else:
+                warnings.warn_explicit(
+                    warning.message, warning.category, warning.filename, warning.lineno
+                )
     except nnmath.ModelFileError as exc:  # its message starts with the path
         raise UsageError(one_line(exc)) from None
     except (ValueError, OSError) as exc:
@@ -333,9 +343,12 @@ def cmd_info(args) -> int:
     net = getattr(estimator, "network_", estimator)
     print(f"{args.model}: {type(estimator).__name__}")
     if nnmath.io.checksummed(args.model):
-        print("checksum: SHA-256 of the weights and of the description, verified")
+        print("checksums: matched (SHA-256 of the weights and of the description)")
     else:
-        print("checksum: none (a file from before nnmath stored checksums; not verified)")
+        print(
+            "checksums: none: a file from before nnmath stored checksums, or with them "
+            "removed; damage to it could not be detected"
+        )
     if hasattr(net, "layer_sizes"):
         sizes = " → ".join(str(s) for s in net.layer_sizes)
         acts = ", ".join(a.name for a in net.activations)

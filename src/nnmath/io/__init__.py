@@ -13,7 +13,10 @@ Layout of a model file (``format_version`` 1)::
 
 The two checksums (see :mod:`nnmath.io.container`) make a damaged file fail to load
 instead of predicting something else; a file written before they existed loads without
-them (:func:`checksummed` says which kind a file is).
+them, with a :class:`NoChecksumWarning` (:func:`checksummed` says which kind a file is).
+The checksums detect accidents, not a forger: whoever edits a file can recompute them.
+What protects prediction from an edited file is that every value of the document is
+checked for what prediction will do with it, as it is read.
 
 Tensors are named after the math: layer l's weights ``Wl`` of shape (n_{l−1}, n_l) and
 biases ``bl`` of shape (n_l,), l = 1 … L. The model document is a JSON object::
@@ -63,6 +66,7 @@ from __future__ import annotations
 import json
 import os
 import struct
+import warnings
 from typing import Any
 
 import numpy as np
@@ -81,6 +85,7 @@ __all__ = [
     "FORMAT_VERSION",
     "MODEL_CLASSES",
     "ModelFileError",
+    "NoChecksumWarning",
     "checksummed",
     "load",
     "read_metadata",
@@ -89,6 +94,23 @@ __all__ = [
 
 
 # ============================================================================ public API
+class NoChecksumWarning(UserWarning):
+    """A model file loaded without checksums: damage to it could not be detected.
+
+    Files written before nnmath stored checksums have none, and so has a file whose two
+    checksum entries were removed. Such a file still loads (every value of its document
+    is checked as in any file); saving the loaded model again adds the checksums. Filter
+    it as any warning class.
+
+    Examples
+    --------
+    >>> import warnings, nnmath
+    >>> warnings.filterwarnings("ignore", category=nnmath.io.NoChecksumWarning)
+    >>> issubclass(nnmath.io.NoChecksumWarning, UserWarning)
+    True
+    """
+
+
 def save(model, path: str | os.PathLike) -> None:
     """Write ``model`` to ``path`` as a safetensors model file, atomically.
 
@@ -186,10 +208,19 @@ def load(path: str | os.PathLike, xp=None, device=None):
     ModelFileError
         The file is not a valid nnmath model file (empty, truncated, another format,
         garbled or missing metadata, a newer format version, weights that disagree
-        with the architecture or their checksum, a FIFO or a device…); the message says
-        what is wrong, in at most a few hundred characters.
+        with the architecture or their checksum, a value prediction could not use —
+        a date format that does not read dates back, a scale whose inverse is not
+        finite, input names given twice, hyperparameters that disagree with the
+        weights —, a FIFO or a device…); the message says what is wrong, in at most a
+        few hundred characters.
     FileNotFoundError, IsADirectoryError
         Nothing at ``path``, or a directory.
+
+    Warns
+    -----
+    NoChecksumWarning
+        The file has no checksums (written before nnmath stored them, or they were
+        removed): it loads, but damage to it could not have been detected.
 
     Examples
     --------
@@ -201,7 +232,7 @@ def load(path: str | os.PathLike, xp=None, device=None):
     >>> bool((loaded.forward(np.ones((1, 2))) == net.forward(np.ones((1, 2)))).all())
     True
     """
-    document, tensors, _ = _read(path)
+    document, tensors, checksummed = _read(path)
     where = container.shown(path)
     try:
         model = _rebuild(document, tensors, xp, device)
@@ -217,6 +248,14 @@ def load(path: str | os.PathLike, xp=None, device=None):
         raise ModelFileError(
             f"{where}: unexpected tensors {names[:10]}{' …' * (len(names) > 10)} that a "
             f"{document['class']} does not have"
+        )
+    if not checksummed:
+        warnings.warn(
+            f"{where}: the model file has no checksums (written before nnmath stored them, "
+            "or they were removed), so damage to it could not be detected; save the model "
+            "again to add them",
+            NoChecksumWarning,
+            stacklevel=2,
         )
     return model
 
@@ -259,7 +298,7 @@ def checksummed(path: str | os.PathLike) -> bool:
     """Whether a model file carries checksums (and they match: a damaged file raises).
 
     Files written by nnmath since checksums exist carry them; older files do not, and
-    still load (``nnmath info`` notes it).
+    still load with a :class:`NoChecksumWarning` (``nnmath info`` notes it).
 
     Parameters
     ----------
@@ -327,11 +366,12 @@ def _describe_pipeline(pipeline: Pipeline) -> tuple[Document, Tensors]:
     if type(model) not in (Perceptron, MLPClassifier, MLPRegressor):
         raise TypeError(f"cannot save a Pipeline whose model is a {type(model).__name__}")
     document, tensors = model.to_document()
-    document = {
-        **document,
-        "model_class": type(model).__name__,
-        "preprocessing": pre.to_document(),
-    }
+    preprocessing = pre.to_document()
+    try:  # what load checks: a saved file is one that loads
+        TabularPreprocessor.from_document(json.loads(json.dumps(preprocessing)))
+    except ModelFileError as exc:
+        raise ValueError(f"cannot save this model's preprocessing: {exc}") from None
+    document = {**document, "model_class": type(model).__name__, "preprocessing": preprocessing}
     return document, tensors
 
 

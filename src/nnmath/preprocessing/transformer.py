@@ -42,6 +42,21 @@ __all__ = ["YEAR_DAYS", "InputReport", "TabularPreprocessor"]
 #: The period of the yearly cycle of a date feature, in days (the mean Gregorian year).
 YEAR_DAYS = 365.2425
 
+#: The largest magnitude of a mean, scale or fill value a model file may hold, and the
+#: smallest scale: for any input x within ±1e100, x' = (x − μ) / s then stays within
+#: ±2e200, finite in float64 (1 / 1e-320, a scale that is finite and positive, is not).
+STATISTIC_LIMIT = 1e100
+SCALE_MINIMUM = 1e-100
+
+#: The longest date format a model file may hold (pandas' guesses are under 30), and the
+#: most distinct ones (each is parsed at load, in a few milliseconds).
+MAX_DATE_FORMAT_CHARS = 64
+MAX_DATE_FORMATS = 32
+
+#: Two instants every date format of a model file must write and read back (the second
+#: in another year, month, day and time, so that a format missing a field is caught).
+_DATE_PROBES = ("2001-02-03 04:05:06.789012+00:00", "1987-11-29 23:58:57.123456+00:00")
+
 
 @dataclass
 class InputReport:
@@ -432,15 +447,32 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                     f"column {name!r:.100} needs a finite 'mean' and a finite 'scale' > 0"
                     f"{' and a format' if 'format' in keys else ''}; got {stats!r:.200}"
                 )
+            mean, scale = stats["mean"], stats["scale"]
+            if not (abs(mean) <= STATISTIC_LIMIT and SCALE_MINIMUM <= scale <= STATISTIC_LIMIT):
+                raise ModelFileError(
+                    f"column {name!r:.100} has 'mean' {mean!r:.40} and 'scale' {scale!r:.40}; "
+                    f"a mean is at most {STATISTIC_LIMIT:g} in magnitude and a scale between "
+                    f"{SCALE_MINIMUM:g} and {STATISTIC_LIMIT:g}, so that (x − mean) / scale "
+                    "is a finite number"
+                )
 
         for name, stats in numeric.items():
             standardization(name, stats, {"mean", "scale"})
+        formats: set[str] = set()
         for name, stats in dates.items():
             standardization(name, stats, {"mean", "scale", "format", "daily"})
             if not (stats["format"] is None or is_name(stats["format"])) or not isinstance(
                 stats["daily"], bool
             ):
                 raise ModelFileError(f"date column {name!r:.100} has an invalid format or daily")
+            if stats["format"] is not None and stats["format"] not in formats:
+                if len(formats) == MAX_DATE_FORMATS:
+                    raise ModelFileError(
+                        f"the date columns are written in more than {MAX_DATE_FORMATS} "
+                        "different formats; a model file holds at most that many"
+                    )
+                _check_date_format(name, stats["format"])
+                formats.add(stats["format"])
         if scaling is not None:
             standardization("the target", scaling, {"mean", "scale"})
         for name, values in categories.items():
@@ -457,7 +489,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             ok = (
                 name in categories and is_name(value)
                 if name in categories
-                else name in names and finite(value)
+                else name in names and finite(value) and abs(value) <= STATISTIC_LIMIT
             )
             if not ok:
                 raise ModelFileError(f"invalid fill value for column {name!r:.100}: {value!r:.100}")
@@ -487,3 +519,41 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             else {"mean": float(scaling["mean"]), "scale": float(scaling["scale"])}
         )
         return pre
+
+
+def _check_date_format(name: str, format: str) -> None:
+    """Raise ModelFileError unless ``format`` writes a date that it reads back.
+
+    The format is parsed here, once, as prediction will parse it: the probe instants
+    written with ``strftime`` must be read back by :func:`~nnmath.preprocessing.cells.days`
+    to text that is written the same, in the year they were in. A directive pandas does
+    not know ("%Q"), a repeated field ("%Y%Y"), a format without the year and an
+    over-long one are refused.
+    """
+    if len(format) > MAX_DATE_FORMAT_CHARS:
+        raise ModelFileError(
+            f"date column {name!r:.100} has a format of {len(format)} characters "
+            f"({format[:20]!r}…); a date format has at most {MAX_DATE_FORMAT_CHARS}"
+        )
+    try:
+        import pandas as pd
+    except ImportError:  # dates are read from text with pandas: no prediction without it
+        return
+    instants = [pd.Timestamp(probe) for probe in _DATE_PROBES]
+    try:
+        texts = [instant.strftime(format) for instant in instants]
+        _, bad = days(np.array(texts, dtype=object), format)  # as prediction reads them
+        series = pd.Series(texts, dtype=object)
+        back = pd.to_datetime(series, format=format, errors="coerce", utc=True)
+    except Exception as exc:  # pandas' ValueError, re.error of a repeated field…
+        raise ModelFileError(
+            f"date column {name!r:.100} has the format {format!r:.80}, which dates cannot "
+            f"be read in: {type(exc).__name__}: {exc}"
+        ) from None
+    for instant, text, read, failed in zip(instants, texts, back, bad, strict=True):
+        if failed or pd.isna(read) or read.strftime(format) != text or read.year != instant.year:
+            raise ModelFileError(
+                f"date column {name!r:.100} has the format {format!r:.80}, which does not "
+                f"read back the dates it writes ({instant} is written {text!r:.60}); a date "
+                "format holds at least the year"
+            )
