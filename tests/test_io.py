@@ -1351,7 +1351,7 @@ UNPREDICTABLE = {
             d["hyperparameters"].update(activation="step"),
         ),
         r"'activation' of a MLPClassifier must be one of \['identity', 'leaky_relu', "
-        r"'logistic', 'relu', 'sigmoid', 'tanh'\] .*; got 'step'",
+        r"'logistic', 'relu', 'sigmoid', 'silu', 'tanh'\] .*; got 'step'",
     ),
     "a perceptron's activation that is none of its neurons": (
         _perceptron_file_bytes,
@@ -1813,3 +1813,40 @@ def test_a_pipeline_file_naming_a_model_it_cannot_hold_is_a_model_file_error(tmp
     )
     with pytest.raises(nnmath.ModelFileError, match="is not a model nnmath can load"):
         nnmath.load(path)
+
+
+# ---------------------------------------------------------------- bytes
+@pytest.mark.parametrize("case", list(_mlp_cases()[1]))
+def test_to_bytes_is_the_file_save_writes_and_from_bytes_reads_it(tmp_path, case):
+    X, cases = _mlp_cases()
+    cls, y = cases[case]
+    model = cls(hidden_layer_sizes=(5,), solver="lbfgs", max_iter=50, random_state=0)
+    with _no_warning_check():
+        model.fit(X, y)
+    path = tmp_path / "mlp.safetensors"
+    nnmath.save(model, path)
+    data = nnmath.io.to_bytes(model)
+    # the same document and tensors as the file (safetensors orders its metadata freely)
+    from_file = container.read(path, nnmath.io.MODEL_CLASSES)
+    from_bytes = container.read_bytes(data, nnmath.io.MODEL_CLASSES)
+    assert from_bytes[0] == from_file[0]
+    assert from_bytes[1].keys() == from_file[1].keys()
+    for name, tensor in from_file[1].items():
+        np.testing.assert_array_equal(from_bytes[1][name], tensor)
+    loaded = nnmath.io.from_bytes(data)
+    assert type(loaded) is cls
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_from_bytes_checks_as_load_does(tmp_path):
+    data = nnmath.io.to_bytes(nnmath.Network([2, 1], random_state=0))
+    with pytest.raises(nnmath.ModelFileError, match=r"^the model's bytes: .*truncated"):
+        nnmath.io.from_bytes(data[:-3])
+    with pytest.raises(nnmath.ModelFileError, match="the model's bytes: the file is empty"):
+        nnmath.io.from_bytes(b"")
+    with pytest.raises(TypeError, match="data must be bytes"):
+        nnmath.io.from_bytes("W1")
+    header, buffer = _split(data)
+    unchecked = _join(_without_checksums(header), buffer)
+    with pytest.warns(nnmath.io.NoChecksumWarning, match="the model's bytes: .* no checksums"):
+        nnmath.io.from_bytes(unchecked)

@@ -87,9 +87,11 @@ __all__ = [
     "ModelFileError",
     "NoChecksumWarning",
     "checksummed",
+    "from_bytes",
     "load",
     "read_metadata",
     "save",
+    "to_bytes",
 ]
 
 
@@ -156,6 +158,38 @@ def save(model, path: str | os.PathLike) -> None:
     >>> nnmath.load(path).predict(X).tolist()
     [0, 0, 0, 1]
     """
+    container.atomic_write(os.fspath(path), to_bytes(model))
+
+
+def to_bytes(model) -> bytes:
+    """Return ``model`` as the bytes of a model file: what :func:`save` writes.
+
+    For a model that travels without a file (a download, a database, a message);
+    :func:`from_bytes` reads it back.
+
+    Parameters
+    ----------
+    model : Network, Perceptron, MLPClassifier, MLPRegressor (fitted), or the command's
+        Pipeline
+
+    Returns
+    -------
+    bytes
+        A safetensors file with the model's description and checksums.
+
+    Raises
+    ------
+    TypeError, sklearn.exceptions.NotFittedError, ValueError
+        As :func:`save`.
+
+    Examples
+    --------
+    >>> import numpy as np, nnmath
+    >>> net = nnmath.Network([2, 1], random_state=0)
+    >>> data = nnmath.io.to_bytes(net)
+    >>> bool((nnmath.io.from_bytes(data).theta == net.theta).all())
+    True
+    """
     body, tensors = _describe(model)
     document = {
         "format_version": container.FORMAT_VERSION,
@@ -180,7 +214,7 @@ def save(model, path: str | os.PathLike) -> None:
         container.check_header(data[8 : 8 + n], "the model's description")
     except ModelFileError as exc:
         raise ValueError(f"cannot save this model: {exc}") from None
-    container.atomic_write(os.fspath(path), data)
+    return data
 
 
 def load(path: str | os.PathLike, xp=None, device=None):
@@ -232,8 +266,53 @@ def load(path: str | os.PathLike, xp=None, device=None):
     >>> bool((loaded.forward(np.ones((1, 2))) == net.forward(np.ones((1, 2)))).all())
     True
     """
-    document, tensors, checksummed = _read(path)
-    where = container.shown(path)
+    return _model(*_read(path), container.shown(path), xp, device)
+
+
+def from_bytes(data: bytes, xp=None, device=None):
+    """Read a model from the bytes of a model file (:func:`to_bytes`, or a file's contents).
+
+    The same checks and the same model as :func:`load`; never unpickles.
+
+    Parameters
+    ----------
+    data : bytes
+    xp, device : optional
+        As :func:`load`.
+
+    Returns
+    -------
+    model
+
+    Raises
+    ------
+    ModelFileError
+        As :func:`load`, the messages naming "the model's bytes".
+    TypeError
+        ``data`` is not bytes.
+
+    Warns
+    -----
+    NoChecksumWarning
+        As :func:`load`.
+
+    Examples
+    --------
+    >>> import nnmath
+    >>> clf = nnmath.Perceptron(activation="step", random_state=0).fit([[0.0], [1.0]], [0, 1])
+    >>> nnmath.io.from_bytes(nnmath.io.to_bytes(clf)).predict([[1.0]]).tolist()
+    [1]
+    """
+    name = "the model's bytes"
+    try:
+        read = container.read_bytes(data, MODEL_CLASSES, name)
+    except ModelFileError as exc:
+        raise ModelFileError(shorten(str(exc))) from None
+    return _model(*read, name, xp, device)
+
+
+def _model(document, tensors, checksummed: bool, where: str, xp, device):
+    """Build the model a checked document describes (:func:`load`, :func:`from_bytes`)."""
     try:
         model = _rebuild(document, tensors, xp, device)
     except ModelFileError as exc:
@@ -255,7 +334,7 @@ def load(path: str | os.PathLike, xp=None, device=None):
             "or they were removed), so damage to it could not be detected; save the model "
             "again to add them",
             NoChecksumWarning,
-            stacklevel=2,
+            stacklevel=3,  # the line that called load or from_bytes
         )
     return model
 

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import io
 import json
 import math
 import os
@@ -75,6 +76,8 @@ __all__ = [
     "document_digest",
     "nnmath_version",
     "read",
+    "read_bytes",
+    "read_from",
     "shown",
     "weights_digest",
 ]
@@ -586,36 +589,61 @@ def read(path, classes: Collection[str]) -> tuple[Document, Tensors, bool]:
     >>> document["class"], sorted(tensors), checksummed
     ('Network', ['W1', 'b1'], True)
     """
-    where = shown(path)
     with _open_regular(path) as f:
-        size = os.fstat(f.fileno()).st_size
-        if size == 0:
-            raise ModelFileError(f"{where}: the file is empty, not an nnmath model file")
-        if size < 8:
-            head = _read_exact(f, size, "file", path)
-            raise ModelFileError(
-                f"{where}: the file is {size} bytes, too short for a safetensors model file "
-                f"(it starts with an 8-byte header length){_sniff(head)}"
-            )
-        head = _read_exact(f, 8, "header length", path)
-        (n,) = struct.unpack("<Q", head)
-        if n > MAX_HEADER_BYTES or n > size - 8:
-            limit = (
-                f"over the {MAX_HEADER_BYTES // 2**20} MiB limit"
-                if n > MAX_HEADER_BYTES
-                else "truncated?"
-            )
-            raise ModelFileError(
-                f"{where}: not a safetensors model file: the header length field claims "
-                f"{n} bytes but the file has only {size - 8} after it ({limit})"
-                f"{_sniff(head)}"
-            )
-        header = check_header(_read_exact(f, n, "header", path), path)
-        metadata = header.pop("__metadata__", None)
-        document, checksums = _document(metadata, path, classes)
-        buffer_size = size - 8 - n
-        layout = _tensor_layout(header, buffer_size, path)
-        buffer = _read_exact(f, buffer_size, "tensor data", path)
+        return read_from(f, os.fstat(f.fileno()).st_size, path, classes)
+
+
+def read_bytes(data: bytes, classes: Collection[str], name: str = "the model's bytes"):
+    """Check and parse a model file held in memory, as :func:`read` a file on disk.
+
+    ``name`` is what messages call the bytes.
+
+    Examples
+    --------
+    >>> import nnmath
+    >>> data = nnmath.io.to_bytes(nnmath.Network([2, 1], random_state=0))
+    >>> document, tensors, checksummed = read_bytes(data, ["Network"])
+    >>> document["class"], sorted(tensors), checksummed
+    ('Network', ['W1', 'b1'], True)
+    """
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"data must be bytes (a model file's contents); got {type(data).__name__}")
+    return read_from(io.BytesIO(data), len(data), name, classes)
+
+
+def read_from(f, size: int, path, classes: Collection[str]) -> tuple[Document, Tensors, bool]:
+    """Check and parse the ``size`` bytes of a model file open as ``f``.
+
+    ``path`` names the file in messages. :func:`read` and :func:`read_bytes` call it.
+    """
+    where = shown(path)
+    if size == 0:
+        raise ModelFileError(f"{where}: the file is empty, not an nnmath model file")
+    if size < 8:
+        head = _read_exact(f, size, "file", path)
+        raise ModelFileError(
+            f"{where}: the file is {size} bytes, too short for a safetensors model file "
+            f"(it starts with an 8-byte header length){_sniff(head)}"
+        )
+    head = _read_exact(f, 8, "header length", path)
+    (n,) = struct.unpack("<Q", head)
+    if n > MAX_HEADER_BYTES or n > size - 8:
+        limit = (
+            f"over the {MAX_HEADER_BYTES // 2**20} MiB limit"
+            if n > MAX_HEADER_BYTES
+            else "truncated?"
+        )
+        raise ModelFileError(
+            f"{where}: not a safetensors model file: the header length field claims "
+            f"{n} bytes but the file has only {size - 8} after it ({limit})"
+            f"{_sniff(head)}"
+        )
+    header = check_header(_read_exact(f, n, "header", path), path)
+    metadata = header.pop("__metadata__", None)
+    document, checksums = _document(metadata, path, classes)
+    buffer_size = size - 8 - n
+    layout = _tensor_layout(header, buffer_size, path)
+    buffer = _read_exact(f, buffer_size, "tensor data", path)
     tensors = {
         name: np.frombuffer(buffer, dtype=dt, count=count, offset=begin).reshape(shape)
         for name, (dt, shape, begin, count) in layout.items()

@@ -31,11 +31,9 @@ from __future__ import annotations
 import base64
 import importlib.util
 import math
-import tempfile
 import threading
 import time
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 
@@ -828,10 +826,8 @@ class Session:
     # ------------------------------------------------------------------ keep it
     def model_file(self) -> bytes:
         """Return the network as a nnmath model file (safetensors; :func:`nnmath.load` reads it)."""
-        with self.lock, tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "model.safetensors"
-            nnmath.save(self.net, path)
-            return path.read_bytes()
+        with self.lock:
+            return nnmath.io.to_bytes(self.net)
 
     def onnx_file(self) -> bytes:
         """Return the network as an ONNX graph (input ``X``: the features, output ``y_hat``).
@@ -841,10 +837,10 @@ class Session:
         ImportError
             The onnx package is not installed.
         """
-        with self.lock, tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "model.onnx"
-            nnmath.export_onnx(self.net, path)
-            return path.read_bytes()
+        from nnmath.onnx_export import to_onnx
+
+        with self.lock:
+            return to_onnx(self.net).SerializeToString()
 
 
 def _grid(lo: np.ndarray, hi: np.ndarray, n: int) -> np.ndarray:
