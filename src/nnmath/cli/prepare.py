@@ -35,6 +35,7 @@ __all__ = [
     "check_encoded_size",
     "check_training_options",
     "check_output",
+    "check_stdout",
     "column_options",
     "finish_target",
     "require_target",
@@ -65,6 +66,19 @@ def check_output(path: str, what: str) -> None:
         ) from None
     except OSError as exc:
         raise UsageError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+
+
+def check_stdout(what: str, instead: str) -> None:
+    """Fail before any work when standard output, where ``what`` goes, is closed.
+
+    ``instead`` is the option that writes a file instead.
+    """
+    import sys
+
+    if getattr(sys.stdout, "stream", sys.stdout) is None:
+        raise UsageError(
+            f"standard output is closed: nowhere to write {what}; {instead} writes a file"
+        )
 
 
 def require_target(target: str | None, names: list[str], source: Source) -> str:

@@ -83,6 +83,11 @@ def parse_sep(text: str | None) -> str | None:
     sep = {"\\t": "\t", "tab": "\t", "TAB": "\t"}.get(text, text)
     if len(sep) != 1:
         raise UsageError(f"--sep takes one character; got {text!r}")
+    if not sep.isascii() or sep in '\r\n"' or (not sep.isprintable() and sep != "\t"):
+        raise UsageError(
+            f"--sep {text!r}: a delimiter is one printable ASCII character (a byte such as "
+            "',', ';', '|') or '\\t' for a tab"
+        )
     return sep
 
 
@@ -314,7 +319,12 @@ def read_table(path: str, max_cells: int = 50_000_000, sep: str | None = None):
     """
     data = None
     if path == "-":
-        data = sys.stdin.buffer.read()
+        if sys.stdin is None:
+            raise UsageError("standard input is closed: give DATA as a file instead of '-'")
+        try:
+            data = sys.stdin.buffer.read()
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"could not read standard input: {one_line(exc)}") from None
         name, p, suffix = "standard input", None, ".parquet" if data[:4] == b"PAR1" else ".csv"
         if not data.strip():
             raise UsageError("standard input is empty")

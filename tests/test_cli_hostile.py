@@ -1,0 +1,285 @@
+"""The ``nnmath`` command against a hostile or careless user: real processes, real pipes.
+
+Outputs that go away (a closed standard output, ``| head``, a full device, a full disk
+through ``RLIMIT_FSIZE``), Ctrl-C beside an existing model, bad option values, closed
+standard input, numbers that overflow: each run as a real process, its exit status and
+every line of its stderr checked.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import nnmath
+from nnmath.cli import main
+
+TIMEOUT = 300
+QUICK = ["--target", "label", "--hidden", "3", "--epochs", "3", "--validation-fraction", "0"]
+COMMAND = [sys.executable, "-m", "nnmath"]
+
+
+def _env() -> dict:
+    src = str(Path(nnmath.__file__).parents[1])
+    return {**os.environ, "PYTHONPATH": src, "PYTHONUNBUFFERED": "1"}
+
+
+def _run(argv, cwd, **kwargs) -> subprocess.CompletedProcess:
+    kwargs.setdefault("stdout", subprocess.PIPE)
+    kwargs.setdefault("stderr", subprocess.PIPE)
+    return subprocess.run(
+        [*COMMAND, *argv], cwd=cwd, env=_env(), timeout=TIMEOUT, text=True, **kwargs
+    )
+
+
+def _close(*fds):
+    def preexec():
+        for fd in fds:
+            os.close(fd)
+
+    return preexec
+
+
+def _file_size_limit(limit: int):
+    """A preexec_fn: files this process writes are cut at ``limit`` bytes (EFBIG), as on a
+    full disk; SIGXFSZ ignored so that the write fails instead of killing the process."""
+
+    def preexec():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return preexec
+
+
+@pytest.fixture
+def folder(tmp_path, monkeypatch) -> Path:
+    """A folder with data.csv (600 rows) and model.safetensors trained on it."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(600, 2))
+    pd.DataFrame({"a": x[:, 0], "b": x[:, 1], "label": np.where(x[:, 0] > 0, "yes", "no")}).to_csv(
+        tmp_path / "data.csv", index=False
+    )
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "data.csv", *QUICK, "--quiet"]) == 0
+    return tmp_path
+
+
+# ================================================================== standard output goes away
+def test_train_piped_to_head_keeps_the_model_and_exits_141(folder):
+    # `nnmath train … | head -1`: head leaves after the first line; the model is written
+    # all the same, and the status is the shell's quiet 141 for a pipe closed by its reader
+    train = subprocess.Popen(
+        [*COMMAND, "train", "data.csv", *QUICK, "--out", "piped.safetensors"],
+        cwd=folder,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    head = subprocess.Popen(["head", "-1"], stdin=train.stdout, stdout=subprocess.PIPE)
+    train.stdout.close()
+    first, _ = head.communicate(timeout=TIMEOUT)
+    with train.stderr:
+        err = train.stderr.read().decode()
+    assert train.wait(timeout=TIMEOUT) == 141, err
+    assert first.decode().startswith("Data: data.csv")
+    assert "error" not in err and "Traceback" not in err
+    model = nnmath.load(folder / "piped.safetensors")
+    assert model.named_steps["model"].n_iter_ == 3
+
+
+def test_predict_whose_reader_leaves_exits_141_quietly(folder):
+    # the reader takes the first line and closes the pipe while predict writes 2 MB
+    pd.concat([pd.read_csv(folder / "data.csv")] * 600).to_csv(folder / "big.csv", index=False)
+    predict = subprocess.Popen(
+        [*COMMAND, "predict", "model.safetensors", "big.csv", "--proba", "--quiet"],
+        cwd=folder,
+        env=_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert predict.stdout.readline().startswith(b"prediction,proba_no,proba_yes")
+    predict.stdout.close()
+    assert predict.wait(timeout=TIMEOUT) == 141
+    with predict.stderr:
+        assert predict.stderr.read() == b""
+
+
+def test_predict_to_a_closed_standard_output_is_an_error(folder):
+    # `nnmath predict m d.csv >&-` exited 0 having written nothing
+    result = _run(["predict", "model.safetensors", "data.csv"], folder, stdout=None,
+                  preexec_fn=_close(1))  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "nnmath: error: standard output is closed: nowhere to write the predictions; "
+        "--out FILE.csv writes a file"
+    ]
+
+
+def test_predict_to_a_full_device_is_an_error(folder):
+    with open("/dev/full", "w") as full:
+        result = _run(["predict", "model.safetensors", "data.csv"], folder, stdout=full)
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "nnmath: error: could not write to standard output: No space left on device"
+    ]
+
+
+def test_train_with_a_closed_standard_output_writes_the_model_then_fails(folder):
+    result = _run(["train", "data.csv", *QUICK, "--out", "closed.safetensors"], folder,
+                  stdout=None, preexec_fn=_close(1))  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        "nnmath: error: could not write to standard output: it is closed"
+    )
+    assert nnmath.load(folder / "closed.safetensors").named_steps["model"].n_iter_ == 3
+
+
+# ======================================================================= files on a full disk
+def test_predict_out_on_a_full_disk_leaves_the_earlier_file_whole(folder):
+    pd.concat([pd.read_csv(folder / "data.csv")] * 20).to_csv(folder / "big.csv", index=False)
+    earlier = b"prediction\nyes\nno\n"
+    (folder / "p.csv").write_bytes(earlier)
+    result = _run(["predict", "model.safetensors", "big.csv", "--out", "p.csv"], folder,
+                  preexec_fn=_file_size_limit(16_384))  # fmt: skip
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line == "nnmath: error: could not write p.csv: File too large"
+    assert (folder / "p.csv").read_bytes() == earlier  # not cut at 16,384 bytes
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "big.csv", "data.csv", "model.safetensors", "p.csv"
+    ]  # fmt: skip
+
+
+def test_plot_on_a_full_disk_leaves_no_empty_image(folder):
+    # the model file (2.5 kB) fits under the limit, the PNG (30 kB) does not
+    result = _run(["train", "data.csv", *QUICK, "--out", "m.safetensors", "--plot", "loss.png"],
+                  folder, preexec_fn=_file_size_limit(8192))  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[-1] == (
+        "nnmath: error: could not write the plot loss.png: File too large"
+    )
+    assert not (folder / "loss.png").exists()  # no 0-byte image
+    nnmath.load(folder / "m.safetensors")
+
+
+# ======================================================================= Ctrl-C beside a model
+def _wait_for(child: subprocess.Popen, prefix: str) -> None:
+    while True:
+        line = child.stdout.readline()
+        assert line, child.stderr.read()
+        if line.startswith(prefix):
+            return
+
+
+@pytest.mark.slow
+def test_ctrl_c_writes_beside_an_existing_model_and_says_how_to_keep_either(tmp_path):
+    # interrupted after some epochs, train wrote its best weights over the model at --out
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(rng.normal(size=(3000, 20)), columns=[f"x{i}" for i in range(20)])
+    table.assign(label=rng.integers(0, 10, 3000).astype(str)).to_csv(
+        tmp_path / "noise.csv", index=False
+    )
+    nnmath.save(nnmath.Network([2, 1], random_state=0), tmp_path / "model.safetensors")
+    good = (tmp_path / "model.safetensors").read_bytes()
+    argv = ["train", "noise.csv", "--target", "label", "--epochs", "100000", "--hidden", "256",
+            "--batch-size", "16", "--validation-fraction", "0"]  # fmt: skip
+    child = subprocess.Popen([*COMMAND, *argv], cwd=tmp_path, env=_env(), text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    _wait_for(child, "Task:")
+    time.sleep(1.5)  # epochs of a few tens of milliseconds
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=TIMEOUT)
+    assert child.returncode == 130, err
+    assert (tmp_path / "model.safetensors").read_bytes() == good
+    (line,) = err.splitlines()
+    assert line.startswith("nnmath: interrupted after ")
+    assert line.endswith(
+        "epochs; model.safetensors was left as it was and the best weights of this run were "
+        "written beside it, to model.interrupted.safetensors (mv model.interrupted.safetensors "
+        "model.safetensors keeps them instead)"
+    )
+    assert "Wrote model.interrupted.safetensors" in out
+    model = nnmath.load(tmp_path / "model.interrupted.safetensors").named_steps["model"]
+    assert model.n_iter_ >= 1
+    assert model.stop_reason_.startswith("interrupted")
+
+
+# ========================================================================== messages
+@pytest.mark.parametrize(
+    ("argv", "line"),
+    [
+        (["train", "--seed", "-1"],
+         "nnmath train: error: argument --seed: expected an integer from 0 to 4294967295, "
+         "got '-1'"),
+        (["train", "--seed", "4294967296"],
+         "nnmath train: error: argument --seed: expected an integer from 0 to 4294967295, "
+         "got '4294967296'"),
+        (["tune", "d.csv", "--target", "y", "--budget", "1e308"],
+         "nnmath tune: error: argument --budget: expected minutes > 0 and at most 10,080 "
+         "(a week), got '1e308'"),
+        (["tune", "d.csv", "--target", "y", "--budget", "nan"],
+         "nnmath tune: error: argument --budget: expected minutes > 0 and at most 10,080 "
+         "(a week), got 'nan'"),
+        (["train", "--sep", "é"],
+         "nnmath train: error: argument --sep: expected one printable ASCII character such "
+         "as ',', ';' or '|', or '\\t' for a tab, got 'é'"),
+        (["train", "--epochs", "x"],
+         "nnmath train: error: argument --epochs: expected an integer >= 1, got 'x'"),
+    ],
+)  # fmt: skip
+def test_a_bad_option_value_is_one_line_and_the_way_to_the_help(capsys, argv, line):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    prog = f"nnmath {argv[0]}"
+    assert capsys.readouterr().err.splitlines() == [line, f"try '{prog} --help'"]
+
+
+def test_closed_standard_input_is_one_line(folder):
+    result = _run(["predict", "model.safetensors", "-"], folder, preexec_fn=_close(0))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "nnmath: error: standard input is closed: give DATA as a file instead of '-'"
+    ]
+
+
+def test_numpy_overflow_warnings_are_not_shown_raw(folder):
+    # --learning-rate 1e308 let NumPy's "RuntimeWarning: overflow encountered in matmul"
+    # through with its source line
+    result = _run(["train", "data.csv", *QUICK, "--learning-rate", "1e308", "--quiet"], folder)
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(
+        ("nnmath: error: training failed: ", "nnmath: error: training diverged: ")
+    )
+    assert "--learning-rate 1e+308 is likely too large" in line
+
+
+def test_a_library_warning_is_one_line_of_the_command(folder, capsys):
+    # whatever warns inside a subcommand is said as one "warning:" line, never with its
+    # file, line number and source line
+    import warnings
+
+    from nnmath.cli import use
+
+    def warns(args):
+        warnings.warn("something odd\n  in two lines", RuntimeWarning, stacklevel=1)
+        return 0
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        use.cmd_info, original = warns, use.cmd_info
+        try:
+            assert main(["info", "model.safetensors"]) == 0
+        finally:
+            use.cmd_info = original
+    assert capsys.readouterr().err == "warning: something odd in two lines\n"
