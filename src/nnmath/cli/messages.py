@@ -271,10 +271,11 @@ class GuardedOutput:
             return False
 
     def writable(self) -> bool:
-        """Always True: writes never fail here."""
+        """Say that writes are taken: they never fail here."""
         return True
 
     def __getattr__(self, name):
+        """Anything else (encoding, fileno, …) is the real stream's."""
         return getattr(self.stream, name)
 
     def broken_pipe(self) -> bool:

@@ -72,7 +72,7 @@ class Parser(argparse.ArgumentParser):
     """
 
     def error(self, message: str):
-        """Exit with status 2: the message on one line, a mistyped choice's nearest one suggested."""
+        """Exit with status 2: one line, a mistyped choice's nearest one suggested."""
         match = _INVALID_CHOICE.search(message)
         if match:
             choices = re.findall(r"'([^']*)'", match[2])
@@ -602,7 +602,7 @@ def _budget(text: str) -> float:
 
 
 def _sep(text: str) -> str:
-    r"""A --sep value as one delimiter: a printable ASCII character, or "\t" (also "tab")."""
+    r"""Read a --sep value as one delimiter: a printable ASCII character, or "\t" (also "tab")."""
     sep = {"\\t": "\t", "tab": "\t", "TAB": "\t"}.get(text, text)
     if (
         len(sep) != 1
