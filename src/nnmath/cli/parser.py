@@ -22,8 +22,10 @@ __all__ = [
     "DATASETS",
     "MAX_CELLS",
     "MAX_BUDGET_MINUTES",
+    "MAX_CELL_BYTES",
     "MAX_CLASSES",
     "MAX_COLUMNS",
+    "MAX_MEMORY_GIB",
     "MAX_SEED",
     "Parser",
     "build_parser",
@@ -39,9 +41,17 @@ MAX_CELLS = 50_000_000
 #: The most columns a data file may have (counted in its header line first).
 MAX_COLUMNS = 100_000
 
+#: The longest cell of a CSV file, in bytes between two delimiters or line ends (checked
+#: before the file is read: pandas takes some 50 times a cell's size to read it).
+MAX_CELL_BYTES = 2**20
+
 #: The most classes ``train`` learns (``--max-classes`` sets another limit): a target with
 #: more is an identifier or a number, rarely a label.
 MAX_CLASSES = 1_000
+
+#: The most memory, in GiB, that training a network may take by the estimate made before
+#: it starts (``--max-memory`` sets another limit).
+MAX_MEMORY_GIB = 4.0
 
 #: The largest --seed (NumPy's and scikit-learn's seeds are 32-bit).
 MAX_SEED = 2**32 - 1
@@ -490,6 +500,14 @@ def _add_training_options(p: argparse.ArgumentParser, tuned: bool = False) -> No
         default=10,
         metavar="N",
         help="stop after N epochs without improvement (default 10)",
+    )
+    p.add_argument(
+        "--max-memory",
+        type=_nonnegative_float,
+        default=MAX_MEMORY_GIB,
+        metavar="GIB",
+        help=f"refuse, before training, a network whose training is estimated to take more "
+        f"memory, in GiB (default {MAX_MEMORY_GIB:g}; 0: no limit)",
     )
     p.add_argument(
         "--validation-fraction",

@@ -52,8 +52,11 @@ from nnmath.cli.learn import (
 )
 from nnmath.cli.messages import Console, UsageError, one_line, plural
 from nnmath.cli.prepare import (
+    batch_rows,
+    check_network_size,
     column_options,
     finish_target,
+    output_count,
     require_target,
     row_subset,
     say_decisions,
@@ -314,6 +317,7 @@ def _train(args, console, dataset: Dataset, target, options, client, scratch) ->
             validation = (X_val, y_val)
     n_val = 0 if validation is None else len(validation[1])
     n_train = n_target - n_val
+    check_network_size(args, n_inputs, output_count(target_stats), batch_rows(args, n_train))
     progress = RowProgress(console, "training", total=n_train)
     epochs = []
 

@@ -5,8 +5,8 @@ is ignored (a note says which), a missing cell is filled with the training value
 category never seen in training is none of the known ones (one warning counts them),
 and a cell that is not a number where the model reads numbers is an error naming its
 line in the file. Predictions are CSV on standard output (or ``--out FILE``), with the
-``--id`` columns copied in front and text labels that a spreadsheet would run as
-formulas written with a leading ``'``.
+``--id`` columns copied in front; every text of it, the header's names included, that a
+spreadsheet would run as a formula is written with a leading ``'``.
 
 Example
 -------
@@ -206,6 +206,7 @@ def cmd_predict(args) -> int:
         proba = model.predict_proba(X)
         for j, c in enumerate(model.classes_):
             out[f"proba_{c}"] = proba[:, j]
+    out.columns = neutralize_formulas(np.array([str(c) for c in out.columns], dtype=object))
     text = out.to_csv(index=False)
     if to_stdout:
         sys.stdout.write(text)
