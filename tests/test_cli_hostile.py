@@ -284,3 +284,207 @@ def test_a_library_warning_is_one_line_of_the_command(folder, capsys):
         finally:
             use.cmd_info = original
     assert capsys.readouterr().err == "warning: something odd in two lines\n"
+
+
+# ============================================================ bounded before the work starts
+def _one_error_line(capsys, status: int) -> str:
+    captured = capsys.readouterr()
+    assert status == 2, captured
+    (line,) = captured.err.splitlines()
+    assert line.startswith("nnmath: error: ")
+    assert "Trained" not in captured.out
+    return line
+
+
+def test_stream_counts_the_columns_before_reading(folder, capsys, monkeypatch):
+    # `train --stream` skipped the column refusal and grew to gigabytes
+    from nnmath.cli import tables
+
+    monkeypatch.setattr(tables, "MAX_COLUMNS", 3)
+    pd.read_csv(folder / "data.csv").assign(c=1.0).to_csv(folder / "wide.csv", index=False)
+    (folder / "parts").mkdir()
+    pd.read_csv(folder / "wide.csv").to_parquet(folder / "parts" / "p.parquet")
+
+    def never(self):
+        raise AssertionError("the files were opened")
+
+    monkeypatch.setattr(tables.Dataset, "_open", never)
+    for data, name in [("wide.csv", "wide.csv"), ("parts", "parts/p.parquet")]:
+        argv = ["train", data, "--target", "label"] + ["--stream"] * (data == "wide.csv")
+        line = _one_error_line(capsys, main(argv))
+        assert line == f"nnmath: error: {name} has 4 columns; nnmath reads at most 3"
+
+
+def test_standard_input_counts_the_columns_of_parquet(folder, capsys, monkeypatch):
+    import io
+
+    from nnmath.cli import tables
+
+    monkeypatch.setattr(tables, "MAX_COLUMNS", 3)
+    data = io.BytesIO()
+    pd.read_csv(folder / "data.csv").assign(c=1.0).to_parquet(data)
+
+    class Stdin:
+        buffer = io.BytesIO(data.getvalue())
+
+    monkeypatch.setattr(sys, "stdin", Stdin)
+    monkeypatch.setattr(pd, "read_parquet", None)  # never reached
+    line = _one_error_line(capsys, main(["train", "-", "--target", "label"]))
+    assert line == "nnmath: error: standard input has 4 columns; nnmath reads at most 3"
+
+
+def test_a_cell_over_1_mib_is_refused_with_its_line_before_reading(folder, capsys, monkeypatch):
+    # a 100 MB cell peaked at 5.2 GB; refused now from a scan of the bytes
+    text = "a,label\n1,x\n\n2," + "y" * (2**20 + 1) + "\n3,z\n"  # the cell is on line 4
+    (folder / "long.csv").write_text(text)
+    (folder / "ok.csv").write_text("a,label\n1," + "y" * 2**20 + "\n2,z\n")
+    monkeypatch.setattr(pd, "read_csv", None)  # never reached
+    line = _one_error_line(capsys, main(["train", "long.csv", "--target", "label"]))
+    assert line == (
+        "nnmath: error: long.csv: line 4 has a cell longer than 1 MiB; nnmath reads cells of "
+        "at most that (numbers, categories, dates, short texts)"
+    )
+    # a cell of exactly 1 MiB passes the check, on to pandas (here None: not callable)
+    line = _one_error_line(capsys, main(["train", "ok.csv", "--target", "label"]))
+    assert line == "nnmath: error: TypeError: 'NoneType' object is not callable"
+
+
+def test_a_network_too_big_for_memory_is_refused_before_the_data_is_read(folder, capsys):
+    # --hidden 20000,20000 ran 28 s to 6.3 GB before "out of memory". With at least one
+    # input and one output it has (1+1)·20000 + (20000+1)·20000 + (20000+1)·1
+    # = 40,000 + 400,020,000 + 20,001 = 400,080,001 parameters
+    line = _one_error_line(capsys, main(["train", "missing.csv", "--target", "label",
+                                         "--hidden", "20000,20000"]))  # fmt: skip
+    assert line.startswith(
+        "nnmath: error: --hidden 20000,20000 alone is a network of more than 400,080,001 "
+        "parameters: training it takes more than "
+    )
+    assert line.endswith("more than the limit of 4 GiB (--max-memory GIB sets another; 0: none)")
+
+
+def test_the_memory_estimate_counts_the_inputs_and_max_memory_lifts_it(folder, capsys):
+    # 2 inputs, --hidden 100, 1 output: 3·100 + 101·1 = 401 parameters, 80 bytes each,
+    # and batches of 200 rows (of 600) × (2 + 100 + 1) values × 32 bytes:
+    # 32,080 + 659,200 = 691,280 bytes = 0.00064 GiB, above 0.0006
+    argv = ["train", "data.csv", *QUICK[:2], "--hidden", "100", "--epochs", "2", "-q"]
+    line = _one_error_line(capsys, main([*argv, "--max-memory", "0.0006"]))
+    assert line == (
+        "nnmath: error: --hidden 100 with 2 inputs and 1 output is a network of 401 "
+        "parameters: training it takes about 0.0 GiB (batches of 200 rows), more than the "
+        "limit of 0.0006 GiB (--max-memory GIB sets another; 0: none)"
+    )
+    assert main([*argv, "--max-memory", "0.00065"]) == 0
+    assert main([*argv, "--max-memory", "0", "--out", "lifted.safetensors"]) == 0
+
+
+def test_the_tensor_limit_of_model_files_is_checked_before_training(folder, capsys):
+    # 2,001 hidden layers trained fully, then failed at save ("4004 tensors; at most 2048")
+    from nnmath.io import ModelFileError
+
+    many = ",".join(["2"] * 2001)
+    line = _one_error_line(capsys, main(["train", "data.csv", *QUICK[:2], "--hidden", many]))
+    assert line == (
+        "nnmath: error: --hidden has 2,001 layers: a model file holds at most 2,048 tensors, "
+        "two per layer, so at most 1,023 hidden layers"
+    )
+    # the bound is the model file's own: 1,023 hidden layers save, 1,024 do not
+    nnmath.save(nnmath.Network([1] * 1025, random_state=0), folder / "deep.safetensors")
+    with pytest.raises((ModelFileError, ValueError), match="2048"):
+        nnmath.save(nnmath.Network([1] * 1026, random_state=0), folder / "deeper.safetensors")
+    line = _one_error_line(capsys, main(["train", "data.csv", *QUICK[:2], "--hidden",
+                                         ",".join(["2"] * 1024)]))  # fmt: skip
+    assert "--hidden has 1,024 layers" in line
+
+
+# ================================================================ what a file is, named
+@pytest.mark.parametrize(
+    ("name", "pack"),
+    [
+        ("data.csv.gz", "gzip"),
+        ("data.csv.bz2", "bz2"),
+        ("data.csv.xz", "lzma"),
+        ("misnamed.csv", "gzip"),  # gzip bytes under a plain .csv name
+    ],
+)
+def test_a_compressed_csv_trains_as_the_plain_one(folder, capsys, name, pack):
+    # a gzip file given as CSV said "new-line character seen in unquoted field"
+    import importlib
+
+    plain = (folder / "data.csv").read_bytes()
+    (folder / name).write_bytes(importlib.import_module(pack).compress(plain))
+    assert main(["train", name, *QUICK, "--out", "packed.safetensors", "-q"]) == 0
+    assert main(["train", "data.csv", *QUICK, "--out", "plain.safetensors", "-q"]) == 0
+    packed = nnmath.load(folder / "packed.safetensors").named_steps["model"]
+    plain_model = nnmath.load(folder / "plain.safetensors").named_steps["model"]
+    for a, b in zip(packed.coefs_, plain_model.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_bad_cell_in_a_compressed_csv_is_named_by_its_line(folder, capsys):
+    import gzip
+
+    text = (folder / "data.csv").read_text().splitlines()
+    text[5] = "forty," + text[5].split(",", 1)[1]
+    (folder / "bad.csv.gz").write_bytes(gzip.compress("\n".join(text).encode() + b"\n"))
+    line = _one_error_line(capsys, main(["train", "bad.csv.gz", *QUICK]))
+    assert "column 'a' holds numbers, but 1 cell is not: line 6 'forty'" in line
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        (b"PK\x03\x04" + bytes(60),
+         "nnmath: error: t.csv is a ZIP archive, not a CSV or Parquet file: extract the "
+         "table first"),
+        (b"a,b\n\x00\x01\x02\x03\n",
+         "nnmath: error: t.csv is a binary file, not CSV text (a NUL byte in its first bytes)"),
+        (b"\x1f\x8bnot really gzip",
+         "nnmath: error: t.csv is not a valid gzip file: "),
+    ],
+)  # fmt: skip
+def test_archives_and_binary_files_are_named_as_such(folder, capsys, content, line):
+    (folder / "t.csv").write_bytes(content)
+    assert _one_error_line(capsys, main(["train", "t.csv", *QUICK])).startswith(line)
+
+
+def test_compressed_standard_input_is_named_as_such(folder):
+    import gzip
+
+    packed = gzip.compress((folder / "data.csv").read_bytes())
+    result = subprocess.run([*COMMAND, "train", "-", *QUICK], cwd=folder, env=_env(),
+                            input=packed, capture_output=True, timeout=TIMEOUT)  # fmt: skip
+    result.stderr = result.stderr.decode()
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "nnmath: error: standard input is gzip-compressed: decompress it in the pipe "
+        "(gunzip -c FILE | nnmath …), or give the file itself"
+    ]
+
+
+# ====================================================================== columns written as CSV
+def test_duplicate_column_names_are_an_error_naming_them(folder, capsys):
+    # `a,b,label,label`: the second label became an input called label.1
+    (folder / "twice.csv").write_text("a,b,label,label\n1,2,x,y\n3,4,y,x\n")
+    line = _one_error_line(capsys, main(["train", "twice.csv", *QUICK]))
+    assert line == (
+        "nnmath: error: twice.csv: the column name 'label' is given twice (columns 3 and 4); "
+        "each column needs a name of its own"
+    )
+    (folder / "parts").mkdir()
+    (folder / "parts" / "p.csv").write_text("a,a,label\n1,2,x\n")
+    line = _one_error_line(capsys, main(["train", "parts", *QUICK]))
+    assert "the column name 'a' is given twice (columns 1 and 2)" in line
+
+
+def test_id_column_names_never_become_spreadsheet_formulas(folder, capsys):
+    # a column named =HYPERLINK(...) copied by --id reached the header bare
+    import csv
+
+    name = '=HYPERLINK("http://evil.example","x")'
+    table = pd.read_csv(folder / "data.csv").assign(**{name: ["@SUM(1)", "ok"] * 300})
+    table.to_csv(folder / "new.csv", index=False)
+    assert main(["predict", "model.safetensors", "new.csv", "--id", name, "--out", "p.csv"]) == 0
+    with open(folder / "p.csv", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0] == ["'" + name, "prediction"]
+    assert [r[0] for r in rows[1:3]] == ["'@SUM(1)", "ok"]

@@ -546,8 +546,8 @@ def read_table(path: str, max_cells: int = 50_000_000, sep: str | None = None):
             raise UsageError(f"{name}: could not read the data: {one_line(exc)}") from None
     if found is not None:
         rows, names = found
-        check_columns(name, names)
         check_size(name, rows, len(names), max_cells)
+        check_columns(name, names)
     target = io.BytesIO(data) if data is not None else p
     try:
         if suffix in _PARQUET:
