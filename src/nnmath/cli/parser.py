@@ -134,8 +134,8 @@ def _train_command(sub) -> None:
         "data",
         nargs="?",
         metavar="DATA",
-        help="a CSV, TSV or Parquet file; '-' for standard input; a folder or a glob of files "
-        "(read in batches)",
+        help="a CSV, TSV or Parquet file (a CSV may be compressed: .csv.gz, .bz2, .xz, .zst); "
+        "'-' for standard input; a folder or a glob of files (read in batches)",
     )
     _add_table_options(p, target_required=False)
     p.add_argument(
@@ -149,7 +149,9 @@ def _train_command(sub) -> None:
         "--out",
         default="model.safetensors",
         metavar="FILE",
-        help="the model file to write (default model.safetensors)",
+        help="the model file to write (default model.safetensors). A run interrupted by "
+        "Ctrl-C never replaces an existing FILE: it writes its best weights beside it, to "
+        "NAME.interrupted.safetensors",
     )
     p.add_argument("--plot", metavar="FILE.png", help="also write the loss curve as an image")
     p.add_argument(
