@@ -374,7 +374,7 @@ def test_the_memory_estimate_counts_the_inputs_and_max_memory_lifts_it(folder, c
     line = _one_error_line(capsys, main([*argv, "--max-memory", "0.0006"]))
     assert line == (
         "nnmath: error: --hidden 100 with 2 inputs and 1 output is a network of 401 "
-        "parameters: training it takes about 0.0 GiB (batches of 200 rows), more than the "
+        "parameters: training it takes about 0.000644 GiB (batches of 200 rows), more than the "
         "limit of 0.0006 GiB (--max-memory GIB sets another; 0: none)"
     )
     assert main([*argv, "--max-memory", "0.00065"]) == 0

@@ -30,6 +30,7 @@ Example
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
 import signal
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _one_line_warnings()
-            status = _run(argv)
+            status = _run(argv, out)
         out.flush()
         return _output_status(status, out, real_stdout)
     finally:
@@ -85,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGINT, previous)
 
 
-def _run(argv) -> int:
+def _run(argv, out: GuardedOutput) -> int:
     try:
         parser = build_parser()
         args = parser.parse_args(argv)
@@ -102,7 +103,7 @@ def _run(argv) -> int:
     except MemoryError:
         return _fail("out of memory; try a smaller data set or a smaller network (--hidden)")
     except BrokenPipeError:  # written past the guard (a library's own stream): as below
-        sys.stdout.lost = sys.stdout.lost or BrokenPipeError(32, "Broken pipe")
+        out.lost = out.lost or BrokenPipeError(errno.EPIPE, "Broken pipe")
         return 0
     except Exception as exc:  # a failure nothing above foresaw: still one line, status 2
         return _fail(f"{type(exc).__name__}: {one_line(exc)}")

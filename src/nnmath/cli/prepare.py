@@ -194,8 +194,8 @@ def network_memory(hidden, inputs: int, outputs: int, rows: int) -> tuple[int, i
 
     Examples
     --------
-    >>> network_memory((3,), inputs=2, outputs=1, rows=10)  # 3·3 + 4·1 = 13 parameters
-    (13, 2320)
+    >>> network_memory((3,), inputs=2, outputs=1, rows=10)  # 13·80 + 10·(2 + 3 + 1)·32
+    (13, 2960)
     """
     widths = [inputs, *hidden, outputs]
     parameters = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:], strict=False))
@@ -239,13 +239,13 @@ def check_network_size(
         shown = args.hidden if len(args.hidden) <= 40 else args.hidden[:40] + "…"
         if before_data:
             what = f"--hidden {shown} alone is a network of more than {parameters:,} parameters"
-            cost = f"more than {need / 2**30:,.1f} GiB"
+            cost = f"more than {need / 2**30:.3g} GiB"
         else:
             what = (
                 f"--hidden {shown} with {plural(inputs, 'input')} and "
                 f"{plural(outputs, 'output')} is a network of {parameters:,} parameters"
             )
-            cost = f"about {need / 2**30:,.1f} GiB (batches of {plural(rows, 'row')})"
+            cost = f"about {need / 2**30:.3g} GiB (batches of {plural(rows, 'row')})"
         raise UsageError(
             f"{what}: training it takes {cost}, more than the limit of {limit:g} GiB "
             "(--max-memory GIB sets another; 0: none)"
