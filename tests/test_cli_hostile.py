@@ -144,6 +144,14 @@ def test_train_with_a_closed_standard_output_writes_the_model_then_fails(folder)
     assert nnmath.load(folder / "closed.safetensors").named_steps["model"].n_iter_ == 3
 
 
+def test_help_to_a_closed_standard_output_is_an_error(tmp_path):
+    result = _run(["train", "--help"], tmp_path, stdout=None, preexec_fn=_close(1))
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "nnmath: error: could not write to standard output: it is closed"
+    ]
+
+
 # ======================================================================= files on a full disk
 def test_predict_out_on_a_full_disk_leaves_the_earlier_file_whole(folder):
     pd.concat([pd.read_csv(folder / "data.csv")] * 20).to_csv(folder / "big.csv", index=False)

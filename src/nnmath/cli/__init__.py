@@ -80,6 +80,11 @@ def main(argv: list[str] | None = None) -> int:
             status = _run(argv, out)
         out.flush()
         return _output_status(status, out, real_stdout)
+    except SystemExit as exc:  # --help, --version and argparse's errors
+        out.flush()
+        if exc.code == 0 and out.lost is not None:  # the help went nowhere
+            return _output_status(0, out, real_stdout)
+        raise
     finally:
         sys.stdout = real_stdout
         if previous is not None:
