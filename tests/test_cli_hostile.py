@@ -500,3 +500,11 @@ def test_id_column_names_never_become_spreadsheet_formulas(folder, capsys):
         rows = list(csv.reader(f))
     assert rows[0] == ["'" + name, "prediction"]
     assert [r[0] for r in rows[1:3]] == ["'@SUM(1)", "ok"]
+
+
+def test_a_cell_over_1_mib_in_a_folder_is_refused_with_its_row(folder, capsys):
+    (folder / "parts").mkdir()
+    (folder / "parts" / "p.csv").write_text("a,label\n1,x\n2," + "y" * (2**20 + 1) + "\n3,z\n")
+    line = _one_error_line(capsys, main(["train", "parts", *QUICK[:2], "--epochs", "1"]))
+    assert line.startswith("nnmath: error: parts: column 'label' has a cell longer than 1 MiB (")
+    assert "p.csv row 2" in line

@@ -397,6 +397,7 @@ def _statistics(args, console, dataset, target, options, holdout, copy):
     groups = []
     try:
         for frame, first, batch in dataset.batches(with_arrow=True):
+            _check_cells(batch, first, source)
             y_raw = column(frame, target)
             missing = missing_mask(y_raw)
             rows = first + np.arange(len(y_raw))
@@ -440,6 +441,27 @@ def _statistics(args, console, dataset, target, options, holdout, copy):
     if copy is None:
         groups = dataset.row_groups()
     return pre, target_stats, groups
+
+
+def _check_cells(batch, first: int, source) -> None:
+    """Refuse a batch with a text cell longer than MAX_CELL_BYTES, naming its row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from nnmath.cli.parser import MAX_CELL_BYTES
+
+    for name, values in zip(batch.schema.names, batch.columns, strict=True):
+        if not (pa.types.is_string(values.type) or pa.types.is_binary(values.type)):
+            continue
+        lengths = pc.binary_length(values)
+        longest = pc.max(lengths).as_py()
+        if longest is not None and longest > MAX_CELL_BYTES:
+            row = int(pc.index(lengths, longest).as_py())
+            raise UsageError(
+                f"{source.name}: column {name!r} has a cell longer than "
+                f"{MAX_CELL_BYTES // 2**20} MiB ({source.where([first + row])[0]}); nnmath reads "
+                "cells of at most that (numbers, categories, dates, short texts)"
+            )
 
 
 def _fit_chunks(

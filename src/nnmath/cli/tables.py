@@ -222,12 +222,15 @@ class Source:
         with stream:
             reader = csv.reader(stream, delimiter=self.sep or ",")
             consumed = 0
-            for record in reader:
-                if record and any(record):
-                    starts.append(consumed + 1)
-                    if len(starts) > n:
-                        break
-                consumed = reader.line_num
+            try:
+                for record in reader:
+                    if record and any(record):
+                        starts.append(consumed + 1)
+                        if len(starts) > n:
+                            break
+                    consumed = reader.line_num
+            except csv.Error:  # a field past the csv module's limit: rows from here on
+                pass
         self._lines = {n: starts}
         return starts
 
