@@ -588,7 +588,8 @@ USER_MISTAKES = {
     ),
     "unsupported extension": (
         ["train", "data.xlsx", "--target", "label"],
-        r"data\.xlsx: unsupported file type \.xlsx; use \.csv, \.tsv or \.parquet$",
+        r"data\.xlsx: unsupported file type \.xlsx; use \.csv, \.tsv or \.parquet "
+        r"\(compressed: \.csv\.gz, \.csv\.bz2, \.csv\.xz, \.csv\.zst\)$",
     ),
     "--hidden not integers": (
         ["train", "clf.csv", "--target", "label", "--hidden", "8,x"],
