@@ -450,6 +450,8 @@ def test_a_bad_cell_in_a_compressed_csv_is_named_by_its_line(folder, capsys):
          "table first"),
         (b"a,b\n\x00\x01\x02\x03\n",
          "nnmath: error: t.csv is a binary file, not CSV text (a NUL byte in its first bytes)"),
+        ("a,label\n1,x\n".encode("utf-16"),
+         "nnmath: error: t.csv is UTF-16 text; nnmath reads UTF-8: save it as UTF-8 CSV"),
         (b"\x1f\x8bnot really gzip",
          "nnmath: error: t.csv is not a valid gzip file: "),
     ],

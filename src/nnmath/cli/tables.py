@@ -304,6 +304,8 @@ def not_text(name: str, head: bytes) -> str | None:
     for magic, what in _ARCHIVES.items():
         if head.startswith(magic):
             return f"{name} is {what}, not a CSV or Parquet file: extract the table first"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return f"{name} is UTF-16 text; nnmath reads UTF-8: save it as UTF-8 CSV"
     if b"\x00" in head:
         return f"{name} is a binary file, not CSV text (a NUL byte in its first bytes)"
     return None
