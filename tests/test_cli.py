@@ -588,7 +588,8 @@ USER_MISTAKES = {
     ),
     "unsupported extension": (
         ["train", "data.xlsx", "--target", "label"],
-        r"data\.xlsx: unsupported file type \.xlsx; use \.csv, \.tsv or \.parquet$",
+        r"data\.xlsx: unsupported file type \.xlsx; use \.csv, \.tsv or \.parquet "
+        r"\(compressed: \.csv\.gz, \.csv\.bz2, \.csv\.xz, \.csv\.zst\)$",
     ),
     "--hidden not integers": (
         ["train", "clf.csv", "--target", "label", "--hidden", "8,x"],
@@ -675,8 +676,14 @@ def test_usage_errors_exit_2(tmp_path, argv, message):
     result = nnmath_command(*argv, cwd=tmp_path)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert result.stderr.startswith("usage: nnmath")
-    assert message in result.stderr
+    # one line naming the option, and where the help is: not argparse's usage block
+    prog = " ".join(["nnmath", *argv[:1]]) if argv[0] in SUBCOMMANDS else "nnmath"
+    assert result.stderr.splitlines() == [
+        result.stderr.splitlines()[0],
+        f"try '{prog} --help'",
+    ]
+    assert result.stderr.startswith(f"{prog}: error: ")
+    assert message in result.stderr.splitlines()[0]
 
 
 @pytest.mark.parametrize(

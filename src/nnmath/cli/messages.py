@@ -18,11 +18,13 @@ Example
 from __future__ import annotations
 
 import difflib
+import errno
 import re
 import sys
 
 __all__ = [
     "Console",
+    "GuardedOutput",
     "UsageError",
     "in_command_terms",
     "listed",
@@ -183,3 +185,107 @@ class Console:
         """Something done that the user may want to know: ``note: …`` on stderr."""
         if not self.quiet:
             print(f"note: {one_line(text)}", file=sys.stderr, flush=True)
+
+
+class GuardedOutput:
+    """Standard output as the command writes it: a failed write is remembered, not raised.
+
+    A closed standard output (``sys.stdout`` is None when the process started with fd 1
+    closed, ``>&-``), a pipe whose reader went away (``| head``) or a full device
+    (``>/dev/full``) make the first failed write remembered in :attr:`lost` and every later
+    one skipped, so that the command goes on to finish its files (a model file is never
+    lost to a closed pipe) and :func:`nnmath.cli.main` turns the loss into its exit
+    status at the end: 141 for a broken pipe, as a shell reports a process ended by
+    SIGPIPE, else 2 with one line on stderr.
+
+    Parameters
+    ----------
+    stream : text stream or None
+        The real standard output.
+
+    Examples
+    --------
+    >>> out = GuardedOutput(None)
+    >>> out.write("lost")
+    4
+    >>> out.lost.errno == errno.EBADF
+    True
+    """
+
+    def __init__(self, stream):
+        self.stream = stream
+        self.lost: OSError | None = None
+
+    def write(self, text: str) -> int:
+        """Write ``text``; remember the failure instead of raising it."""
+        if self.lost is None:
+            try:
+                if self.stream is None:
+                    raise OSError(errno.EBADF, "it is closed")
+                buffer = getattr(self.stream, "buffer", None)
+                if buffer is None or len(text) < 4096:
+                    self.stream.write(text)
+                else:
+                    self._write_all(buffer, text)
+            except (OSError, ValueError) as exc:  # ValueError: a closed file object
+                self._lose(exc)
+        return len(text)
+
+    def _write_all(self, buffer, text: str) -> None:
+        """Write a long text through the binary buffer, to its last byte.
+
+        A text stream drops the rest of a long write that the pipe took only in part (its
+        binary buffer returns the short count, which the text layer ignores): the next
+        write would see the broken pipe, but there may be none.
+        """
+        self.stream.flush()
+        data = memoryview(
+            text.encode(self.stream.encoding or "utf-8", self.stream.errors or "strict")
+        )
+        while data:
+            n = buffer.write(data)
+            if not n:  # None: a non-blocking stream that takes nothing now
+                raise OSError(errno.EAGAIN, "standard output takes no more")
+            data = data[n:]
+        buffer.flush()
+
+    def flush(self) -> None:
+        """Flush the real stream; remember the failure instead of raising it."""
+        if self.lost is None and self.stream is not None:
+            try:
+                self.stream.flush()
+            except (OSError, ValueError) as exc:
+                self._lose(exc)
+
+    def _lose(self, exc: Exception) -> None:
+        if isinstance(exc, OSError) and exc.errno is not None:
+            self.lost = exc
+        else:
+            self.lost = OSError(errno.EBADF, "it is closed")
+
+    def isatty(self) -> bool:
+        """Whether the real stream is a terminal (False when closed)."""
+        try:
+            return self.stream is not None and self.stream.isatty()
+        except (OSError, ValueError):
+            return False
+
+    def writable(self) -> bool:
+        """Say that writes are taken: they never fail here."""
+        return True
+
+    def __getattr__(self, name):
+        """Anything else (encoding, fileno, …) is the real stream's."""
+        return getattr(self.stream, name)
+
+    def broken_pipe(self) -> bool:
+        """Whether the output was lost to a pipe whose reader went away."""
+        return self.lost is not None and self.lost.errno == errno.EPIPE
+
+    def reason(self) -> str:
+        """Say why the output was lost, in words: "it is closed", "No space left on device"."""
+        if self.lost is None:
+            return ""
+        if self.lost.errno == errno.EBADF:
+            return "it is closed"
+        return self.lost.strerror or str(self.lost)

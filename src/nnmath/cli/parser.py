@@ -16,14 +16,18 @@ from __future__ import annotations
 import argparse
 import re
 
-from nnmath.cli.messages import suggestion
+from nnmath.cli.messages import one_line, suggestion
 from nnmath.core.registry import ESTIMATOR_LOSSES, hidden_activations, losses_for
 
 __all__ = [
     "DATASETS",
     "MAX_CELLS",
+    "MAX_BUDGET_MINUTES",
+    "MAX_CELL_BYTES",
     "MAX_CLASSES",
     "MAX_COLUMNS",
+    "MAX_MEMORY_GIB",
+    "MAX_SEED",
     "Parser",
     "build_parser",
     "version",
@@ -38,9 +42,23 @@ MAX_CELLS = 50_000_000
 #: The most columns a data file may have (counted in its header line first).
 MAX_COLUMNS = 100_000
 
+#: The longest cell of a CSV file, in bytes between two delimiters or line ends (checked
+#: before the file is read: pandas takes some 50 times a cell's size to read it).
+MAX_CELL_BYTES = 2**20
+
 #: The most classes ``train`` learns (``--max-classes`` sets another limit): a target with
 #: more is an identifier or a number, rarely a label.
 MAX_CLASSES = 1_000
+
+#: The most memory, in GiB, that training a network may take by the estimate made before
+#: it starts (``--max-memory`` sets another limit).
+MAX_MEMORY_GIB = 4.0
+
+#: The largest --seed (NumPy's and scikit-learn's seeds are 32-bit).
+MAX_SEED = 2**32 - 1
+
+#: The largest ``tune --budget``, in minutes (a week).
+MAX_BUDGET_MINUTES = 10_080
 
 _INVALID_CHOICE = re.compile(r"invalid choice: '([^']*)' \(choose from (.*)\)")
 
@@ -57,16 +75,21 @@ def version() -> str:
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse's parser, whose "invalid choice" errors suggest the nearest choice."""
+    """argparse's parser, whose errors are one line and a pointer to ``--help``.
+
+    A bad option is ``nnmath train: error: argument --epochs: …`` and the line
+    ``try 'nnmath train --help'`` (not argparse's usage block, which buried the line
+    that matters); a mistyped choice gets the nearest one suggested.
+    """
 
     def error(self, message: str):
-        """Exit with argparse's message, a mistyped choice's nearest one suggested."""
+        """Exit with status 2: one line, a mistyped choice's nearest one suggested."""
         match = _INVALID_CHOICE.search(message)
         if match:
             choices = re.findall(r"'([^']*)'", match[2])
             hint = suggestion(match[1], choices)
             message = message.replace(f"'{match[1]}' (", f"'{match[1]}'{hint} (")
-        super().error(message)
+        self.exit(2, f"{self.prog}: error: {one_line(message)}\ntry '{self.prog} --help'\n")
 
 
 def build_parser() -> Parser:
@@ -112,8 +135,8 @@ def _train_command(sub) -> None:
         "data",
         nargs="?",
         metavar="DATA",
-        help="a CSV, TSV or Parquet file; '-' for standard input; a folder or a glob of files "
-        "(read in batches)",
+        help="a CSV, TSV or Parquet file (a CSV may be compressed: .csv.gz, .bz2, .xz, .zst); "
+        "'-' for standard input; a folder or a glob of files (read in batches)",
     )
     _add_table_options(p, target_required=False)
     p.add_argument(
@@ -127,7 +150,9 @@ def _train_command(sub) -> None:
         "--out",
         default="model.safetensors",
         metavar="FILE",
-        help="the model file to write (default model.safetensors)",
+        help="the model file to write (default model.safetensors). A run interrupted by "
+        "Ctrl-C never replaces an existing FILE: it writes its best weights beside it, to "
+        "NAME.interrupted.safetensors",
     )
     p.add_argument("--plot", metavar="FILE.png", help="also write the loss curve as an image")
     p.add_argument(
@@ -235,10 +260,11 @@ def _tune_command(sub) -> None:
     _add_training_options(p, tuned=True)
     p.add_argument(
         "--budget",
-        type=_positive_float,
+        type=_budget,
         default=5.0,
         metavar="MINUTES",
-        help="the time to aim for, in minutes (default 5): it sets the number of candidates",
+        help="the time to aim for, in minutes (default 5; at most "
+        f"{MAX_BUDGET_MINUTES:,}): it sets the number of candidates",
     )
     p.add_argument(
         "--folds", type=_at_least(2), default=3, metavar="K", help="folds per candidate (default 3)"
@@ -340,6 +366,7 @@ def _add_data(p: argparse.ArgumentParser) -> None:
 def _add_sep(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--sep",
+        type=_sep,
         metavar="CHAR",
         help="the CSV file's delimiter (default: detected from its first lines; '\\t' for a tab)",
     )
@@ -481,13 +508,27 @@ def _add_training_options(p: argparse.ArgumentParser, tuned: bool = False) -> No
         help="stop after N epochs without improvement (default 10)",
     )
     p.add_argument(
+        "--max-memory",
+        type=_nonnegative_float,
+        default=MAX_MEMORY_GIB,
+        metavar="GIB",
+        help=f"refuse, before training, a network whose training is estimated to take more "
+        f"memory, in GiB (default {MAX_MEMORY_GIB:g}; 0: no limit)",
+    )
+    p.add_argument(
         "--validation-fraction",
         type=_fraction,
         default=0.1,
         metavar="F",
         help="rows held out for the validation score and early stopping (default 0.1; 0: none)",
     )
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed (default 0)")
+    p.add_argument(
+        "--seed",
+        type=_seed,
+        default=0,
+        metavar="S",
+        help=f"random seed, 0 to {MAX_SEED:,} (default 0)",
+    )
 
 
 # ---------------------------------------------------------------------- value types
@@ -558,3 +599,43 @@ def _fraction(text: str) -> float:
     if not 0 <= value < 1:
         raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
     return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer from 0 to {MAX_SEED}, got {text!r}"
+        ) from None
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to {MAX_SEED}, got {text!r}")
+    return value
+
+
+def _budget(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= MAX_BUDGET_MINUTES:
+        raise argparse.ArgumentTypeError(
+            f"expected minutes > 0 and at most {MAX_BUDGET_MINUTES:,} (a week), got {text!r}"
+        )
+    return value
+
+
+def _sep(text: str) -> str:
+    r"""Read a --sep value as one delimiter: a printable ASCII character, or "\t" (also "tab")."""
+    sep = {"\\t": "\t", "tab": "\t", "TAB": "\t"}.get(text, text)
+    if (
+        len(sep) != 1
+        or not sep.isascii()
+        or sep in '\r\n"'
+        or not (sep.isprintable() or sep == "\t")
+    ):
+        raise argparse.ArgumentTypeError(
+            "expected one printable ASCII character such as ',', ';' or '|', or '\\t' for a "
+            f"tab, got {text!r}"
+        )
+    return sep

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from nnmath.cli.messages import UsageError, listed, nearest, plural, shown, suggestion
+from nnmath.cli.parser import MAX_MEMORY_GIB
 from nnmath.cli.tables import Source
 from nnmath.preprocessing import (
     BadCellsError,
@@ -32,9 +33,14 @@ from nnmath.preprocessing import (
 )
 
 __all__ = [
+    "BYTES_PER_ACTIVATION",
+    "BYTES_PER_PARAMETER",
+    "batch_rows",
     "check_encoded_size",
+    "check_network_size",
     "check_training_options",
     "check_output",
+    "check_stdout",
     "column_options",
     "finish_target",
     "require_target",
@@ -42,6 +48,8 @@ __all__ = [
     "say_decisions",
     "statistics_error",
     "target_rows",
+    "network_memory",
+    "output_count",
     "warn_missing_target",
 ]
 
@@ -65,6 +73,19 @@ def check_output(path: str, what: str) -> None:
         ) from None
     except OSError as exc:
         raise UsageError(f"cannot write {what} {path}: {exc.strerror or exc}") from None
+
+
+def check_stdout(what: str, instead: str) -> None:
+    """Fail before any work when standard output, where ``what`` goes, is closed.
+
+    ``instead`` is the option that writes a file instead.
+    """
+    import sys
+
+    if getattr(sys.stdout, "stream", sys.stdout) is None:
+        raise UsageError(
+            f"standard output is closed: nowhere to write {what}; {instead} writes a file"
+        )
 
 
 def require_target(target: str | None, names: list[str], source: Source) -> str:
@@ -148,6 +169,87 @@ def check_training_options(args) -> None:
     rates = dropout_rates(args.dropout, len(hidden))
     if args.solver == "lbfgs" and any(rates if isinstance(rates, list) else [rates]):
         raise UsageError("--dropout needs a stochastic solver (adam, sgd or gd), not lbfgs")
+    if getattr(args, "hidden", None) is not None:
+        # the hidden layers alone, one input, one output, batches of one row: a lower bound
+        check_network_size(args, inputs=1, outputs=1, rows=1, before_data=True)
+
+
+#: The bytes a parameter of the network costs while training, counted on the command's
+#: runs: the float64 weights, their gradient, Adam's two moments, the best weights kept
+#: for early stopping, and the copies of saving them (measured: 77 bytes a parameter for
+#: --hidden 3000,3000, 9,015,001 parameters).
+BYTES_PER_PARAMETER = 80
+
+#: The bytes a value of a layer costs for each row of a batch: z, a and δ of the layer
+#: and the dropout mask, in float64.
+BYTES_PER_ACTIVATION = 4 * 8
+
+
+def network_memory(hidden, inputs: int, outputs: int, rows: int) -> tuple[int, int]:
+    """Estimate a network's parameter count and the bytes training it takes.
+
+    The parameters of layers of widths n₀ (the inputs), n₁ … n_L (the outputs) are
+    P = Σ (n_{l−1} + 1) n_l; training takes P × :data:`BYTES_PER_PARAMETER` bytes and,
+    for a batch of ``rows`` rows, rows × Σ n_l × :data:`BYTES_PER_ACTIVATION` more.
+
+    Examples
+    --------
+    >>> network_memory((3,), inputs=2, outputs=1, rows=10)  # 13·80 + 10·(2 + 3 + 1)·32
+    (13, 2960)
+    """
+    widths = [inputs, *hidden, outputs]
+    parameters = sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:], strict=False))
+    return parameters, parameters * BYTES_PER_PARAMETER + rows * sum(widths) * BYTES_PER_ACTIVATION
+
+
+def batch_rows(args, n_train: int) -> int:
+    """Return the rows of a gradient step: all for lbfgs and gd, else --batch-size or 200."""
+    if args.solver in ("lbfgs", "gd"):
+        return n_train
+    return min(getattr(args, "batch_size", None) or 200, max(n_train, 1))
+
+
+def output_count(stats: TargetStatistics) -> int:
+    """Return the outputs of the network for a target: 1 for regression or 2 classes, else k."""
+    if stats.task == "classification" and stats.classes is not None and len(stats.classes) > 2:
+        return len(stats.classes)
+    return 1
+
+
+def check_network_size(
+    args, inputs: int, outputs: int, rows: int, before_data: bool = False
+) -> None:
+    """Refuse, before training, a network that a model file cannot hold or memory cannot train.
+
+    A model file holds at most 2,048 tensors, two per layer; the memory is estimated by
+    :func:`network_memory` and refused above ``--max-memory`` (GiB; 0: no limit).
+    """
+    from nnmath.cli.learn import hidden_sizes
+    from nnmath.io.container import MAX_TENSORS
+
+    hidden = hidden_sizes(args.hidden)
+    if 2 * (len(hidden) + 1) > MAX_TENSORS:
+        raise UsageError(
+            f"--hidden has {len(hidden):,} layers: a model file holds at most {MAX_TENSORS:,} "
+            f"tensors, two per layer, so at most {MAX_TENSORS // 2 - 1:,} hidden layers"
+        )
+    limit = getattr(args, "max_memory", MAX_MEMORY_GIB)
+    parameters, need = network_memory(hidden, inputs, outputs, rows)
+    if limit and need > limit * 2**30:
+        shown = args.hidden if len(args.hidden) <= 40 else args.hidden[:40] + "…"
+        if before_data:
+            what = f"--hidden {shown} alone is a network of more than {parameters:,} parameters"
+            cost = f"more than {need / 2**30:.3g} GiB"
+        else:
+            what = (
+                f"--hidden {shown} with {plural(inputs, 'input')} and "
+                f"{plural(outputs, 'output')} is a network of {parameters:,} parameters"
+            )
+            cost = f"about {need / 2**30:.3g} GiB (batches of {plural(rows, 'row')})"
+        raise UsageError(
+            f"{what}: training it takes {cost}, more than the limit of {limit:g} GiB "
+            "(--max-memory GIB sets another; 0: none)"
+        )
 
 
 def finish_target(stats: TargetStatistics, target: str, n: int, max_classes: int) -> str:

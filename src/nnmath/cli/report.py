@@ -11,7 +11,11 @@ Example
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shlex
 import sys
+import warnings
 from pathlib import Path
 
 from nnmath.cli.learn import loss_rose, training_failure
@@ -26,8 +30,10 @@ __all__ = [
     "describe_loss",
     "describe_task",
     "divergence_message",
+    "interrupted_path",
     "learning_rate_hint",
     "plot_loss",
+    "quiet_arithmetic",
     "report_training",
     "save_model",
     "say_warnings",
@@ -176,11 +182,12 @@ def report_training(args, console, pre, model, seconds, train, validation) -> in
     classification = hasattr(model, "classes_")
     metric = "accuracy" if classification else "R²"
     line = ""
-    if train is not None:
-        line = f"Training {metric}: {number(model.score(*train))}"
-    if validation is not None:
-        score = f"validation {metric}: {number(model.score(*validation))}"
-        line = f"{line}; {score}" if line else score[0].upper() + score[1:]
+    with quiet_arithmetic():  # overflow of a failed run: the failure check below says it
+        if train is not None:
+            line = f"Training {metric}: {number(model.score(*train))}"
+        if validation is not None:
+            score = f"validation {metric}: {number(model.score(*validation))}"
+            line = f"{line}; {score}" if line else score[0].upper() + score[1:]
     if line:
         console.info(line)
     loss = describe_loss(model, pre.target_scaling_)
@@ -197,19 +204,58 @@ def report_training(args, console, pre, model, seconds, train, validation) -> in
                 "model anyway)"
             )
         console.warn(f"training failed: {failure}; {hint}. Writing the model (--force)")
-    save_model(pre, model, args.out)
-    console.info(f"Wrote {args.out}")
+    out = args.out
+    if interrupted and os.path.lexists(out):  # Ctrl-C never replaces a model
+        out = interrupted_path(args.out)
+    save_model(pre, model, out)
+    console.info(f"Wrote {out}")
     if args.plot:
         plot_loss(model, args.plot)
         console.info(f"Wrote {args.plot}")
     if interrupted:
-        print(
-            f"nnmath: interrupted after {plural(model.n_iter_, unit)}; "
-            f"wrote the best weights it had to {args.out}",
-            file=sys.stderr,
-        )
+        done = f"nnmath: interrupted after {plural(model.n_iter_, unit)}; "
+        if out == args.out:
+            done += f"wrote the best weights it had to {out}"
+        else:
+            done += (
+                f"{args.out} was left as it was and the best weights of this run were written "
+                f"beside it, to {out} (mv {shlex.quote(out)} {shlex.quote(args.out)} keeps "
+                "them instead)"
+            )
+        print(done, file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
+
+
+@contextlib.contextmanager
+def quiet_arithmetic():
+    """Silence NumPy's overflow and invalid-value warnings for the time of a block.
+
+    For the scores of a run whose weights may be huge: what matters of them is said by
+    the failure check in the command's terms, not by NumPy's source lines.
+    """
+    import numpy as np
+
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+def interrupted_path(path: str) -> str:
+    """Return where an interrupted run writes its weights beside an existing model file.
+
+    That is NAME.interrupted.safetensors for NAME.safetensors (NAME.interrupted for a
+    name without a suffix).
+
+    Examples
+    --------
+    >>> interrupted_path("runs/model.safetensors"), interrupted_path("model")
+    ('runs/model.interrupted.safetensors', 'model.interrupted')
+    """
+    folder, name = os.path.split(path)
+    stem, dot, suffix = name.rpartition(".")
+    new = f"{stem}.interrupted.{suffix}" if dot and stem else f"{name}.interrupted"
+    return os.path.join(folder, new)
 
 
 def save_model(pre, model, path: str) -> None:
@@ -249,11 +295,22 @@ def plot_loss(model, path: str) -> None:
         from nnmath.plotting import plot_loss_curve
     except ImportError:
         raise UsageError('--plot needs matplotlib: pip install "nnmath[plot]"') from None
+    import io
+
     fig, ax = plt.subplots(figsize=(6, 4))
     plot_loss_curve(model, ax=ax)
+    image = io.BytesIO()
     try:
-        fig.savefig(path, dpi=120, bbox_inches="tight")
-    except (OSError, ValueError) as exc:
+        fig.savefig(image, dpi=120, bbox_inches="tight", format=Path(path).suffix[1:].lower())
+    except ValueError as exc:
         raise UsageError(f"could not write the plot {path}: {one_line(exc)}") from None
     finally:
         plt.close(fig)
+    from nnmath.io.container import atomic_write
+
+    try:  # whole or not at all: a full disk leaves no empty or cut image
+        atomic_write(path, image.getvalue())
+    except OSError as exc:
+        raise UsageError(
+            f"could not write the plot {path}: {exc.strerror or one_line(exc)}"
+        ) from None

@@ -52,8 +52,11 @@ from nnmath.cli.learn import (
 )
 from nnmath.cli.messages import Console, UsageError, one_line, plural
 from nnmath.cli.prepare import (
+    batch_rows,
+    check_network_size,
     column_options,
     finish_target,
+    output_count,
     require_target,
     row_subset,
     say_decisions,
@@ -314,6 +317,7 @@ def _train(args, console, dataset: Dataset, target, options, client, scratch) ->
             validation = (X_val, y_val)
     n_val = 0 if validation is None else len(validation[1])
     n_train = n_target - n_val
+    check_network_size(args, n_inputs, output_count(target_stats), batch_rows(args, n_train))
     progress = RowProgress(console, "training", total=n_train)
     epochs = []
 
@@ -393,6 +397,7 @@ def _statistics(args, console, dataset, target, options, holdout, copy):
     groups = []
     try:
         for frame, first, batch in dataset.batches(with_arrow=True):
+            _check_cells(batch, first, source)
             y_raw = column(frame, target)
             missing = missing_mask(y_raw)
             rows = first + np.arange(len(y_raw))
@@ -436,6 +441,27 @@ def _statistics(args, console, dataset, target, options, holdout, copy):
     if copy is None:
         groups = dataset.row_groups()
     return pre, target_stats, groups
+
+
+def _check_cells(batch, first: int, source) -> None:
+    """Refuse a batch with a text cell longer than MAX_CELL_BYTES, naming its row."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from nnmath.cli.parser import MAX_CELL_BYTES
+
+    for name, values in zip(batch.schema.names, batch.columns, strict=True):
+        if not (pa.types.is_string(values.type) or pa.types.is_binary(values.type)):
+            continue
+        lengths = pc.binary_length(values)
+        longest = pc.max(lengths).as_py()
+        if longest is not None and longest > MAX_CELL_BYTES:
+            row = int(pc.index(lengths, longest).as_py())
+            raise UsageError(
+                f"{source.name}: column {name!r} has a cell longer than "
+                f"{MAX_CELL_BYTES // 2**20} MiB ({source.where([first + row])[0]}); nnmath reads "
+                "cells of at most that (numbers, categories, dates, short texts)"
+            )
 
 
 def _fit_chunks(

@@ -33,21 +33,26 @@ from pathlib import Path
 import numpy as np
 
 from nnmath.cli.messages import UsageError, nearest, one_line, plural
-from nnmath.cli.parser import MAX_COLUMNS
+from nnmath.cli.parser import MAX_CELL_BYTES, MAX_COLUMNS
 
 __all__ = [
     "DELIMITERS",
     "Dataset",
     "Source",
     "builtin_table",
+    "check_columns",
     "check_size",
+    "compression_of",
     "describe_rows",
     "detect_sep",
     "is_dataset",
+    "not_text",
+    "open_bytes",
+    "parquet_columns",
     "parse_sep",
     "read_table",
     "require_pandas",
-    "table_shape",
+    "scan_csv",
 ]
 
 #: The delimiters a CSV file's first lines are tried for.
@@ -83,6 +88,11 @@ def parse_sep(text: str | None) -> str | None:
     sep = {"\\t": "\t", "tab": "\t", "TAB": "\t"}.get(text, text)
     if len(sep) != 1:
         raise UsageError(f"--sep takes one character; got {text!r}")
+    if not sep.isascii() or sep in '\r\n"' or (not sep.isprintable() and sep != "\t"):
+        raise UsageError(
+            f"--sep {text!r}: a delimiter is one printable ASCII character (a byte such as "
+            "',', ';', '|') or '\\t' for a tab"
+        )
     return sep
 
 
@@ -130,6 +140,8 @@ class Source:
         Standard input's bytes (its lines are counted from them).
     files : list of (str, int)
         A data set's files and the number of the first row of each (from 0).
+    compression : str or None
+        A compressed file's compression ("gzip", "bz2", "xz", "zstd").
 
     Examples
     --------
@@ -143,6 +155,7 @@ class Source:
     path: Path | None = None
     data: bytes | None = None
     files: list = field(default_factory=list)
+    compression: str | None = None
     _lines: dict = field(default_factory=dict, repr=False)
 
     def where(self, rows) -> list[str]:
@@ -197,19 +210,27 @@ class Source:
         if self.data is not None:
             stream: io.TextIOBase = io.StringIO(self.data.decode("utf-8", "replace"), newline="")
         elif self.path is not None:
-            stream = open(self.path, newline="", encoding="utf-8", errors="replace")
+            stream = io.TextIOWrapper(
+                open_bytes(self.path, self.compression),
+                newline="",
+                encoding="utf-8",
+                errors="replace",
+            )
         else:
             return []
         starts: list[int] = []
         with stream:
             reader = csv.reader(stream, delimiter=self.sep or ",")
             consumed = 0
-            for record in reader:
-                if record and any(record):
-                    starts.append(consumed + 1)
-                    if len(starts) > n:
-                        break
-                consumed = reader.line_num
+            try:
+                for record in reader:
+                    if record and any(record):
+                        starts.append(consumed + 1)
+                        if len(starts) > n:
+                            break
+                    consumed = reader.line_num
+            except csv.Error:  # a field past the csv module's limit: rows from here on
+                pass
         self._lines = {n: starts}
         return starts
 
@@ -238,50 +259,193 @@ class Source:
 
 
 # ---------------------------------------------------------------------- one table
-def table_shape(path, sep: str = ",", data: bytes | None = None) -> tuple[int, int] | None:
-    r"""Return (rows, columns) of a data file, found without building the table.
+#: What a file's first bytes say it is, when it is not text: compressions read as they
+#: come (pandas' names), and archives refused.
+_COMPRESSIONS = {
+    b"\x1f\x8b": "gzip",
+    b"BZh": "bz2",
+    b"\xfd7zXZ\x00": "xz",
+    b"\x28\xb5\x2f\xfd": "zstd",
+}
+_COMPRESSION_SUFFIXES = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".zst": "zstd"}
+_ARCHIVES = {
+    b"PK\x03\x04": "a ZIP archive",
+    b"7z\xbc\xaf\x27\x1c": "a 7-Zip archive",
+    b"Rar!": "a RAR archive",
+    b"\x89PNG": "a PNG image",
+    b"%PDF": "a PDF document",
+    b"\xd0\xcf\x11\xe0": "an old Excel (OLE) file",
+}
+_UNIX_TOOLS = {"gzip": "gunzip", "bz2": "bunzip2", "xz": "unxz", "zstd": "unzstd"}
 
-    They come from a Parquet file's metadata, or a CSV file's header line and its count of
-    line ends (an upper bound: quoted line breaks count too). None when the file cannot
-    tell (pandas then says what is wrong with it).
+
+def compression_of(head: bytes) -> str | None:
+    """Return the compression whose magic bytes ``head`` starts with, or None.
 
     Examples
     --------
-    >>> import tempfile
-    >>> path = Path(tempfile.mkdtemp()) / "t.csv"
-    >>> _ = path.write_text("a,b,c\n1,2,3\n4,5,6")
-    >>> table_shape(path)
-    (2, 3)
+    >>> import gzip
+    >>> compression_of(gzip.compress(b"a,b")), compression_of(b"a,b")
+    ('gzip', None)
     """
-    path = Path(path)
-    if data is None and path.suffix.lower() in _PARQUET:
-        try:
-            import pyarrow.parquet as pq
+    return next((name for magic, name in _COMPRESSIONS.items() if head.startswith(magic)), None)
 
-            metadata = pq.ParquetFile(path).metadata
-        except Exception:  # not Parquet, or no pyarrow: read_parquet reports it
-            return None
-        return metadata.num_rows, metadata.num_columns
+
+def not_text(name: str, head: bytes) -> str | None:
+    r"""Say what a file is when its first bytes show that it is not a table's text, or None.
+
+    Examples
+    --------
+    >>> not_text("d.csv", b"PK\x03\x04...")
+    'd.csv is a ZIP archive, not a CSV or Parquet file: extract the table first'
+    >>> not_text("d.csv", b"a,b\x00\x00")
+    'd.csv is a binary file, not CSV text (a NUL byte in its first bytes)'
+    """
+    for magic, what in _ARCHIVES.items():
+        if head.startswith(magic):
+            return f"{name} is {what}, not a CSV or Parquet file: extract the table first"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return f"{name} is UTF-16 text; nnmath reads UTF-8: save it as UTF-8 CSV"
+    if b"\x00" in head:
+        return f"{name} is a binary file, not CSV text (a NUL byte in its first bytes)"
+    return None
+
+
+def open_bytes(path, compression: str | None = None):
+    """Open a file for reading its bytes, decompressed (gzip, bz2, xz, zstd)."""
+    if compression is None:
+        return open(path, "rb")
+    if compression == "gzip":
+        import gzip
+
+        return gzip.open(path, "rb")
+    if compression == "bz2":
+        import bz2
+
+        return bz2.open(path, "rb")
+    if compression == "xz":
+        import lzma
+
+        return lzma.open(path, "rb")
     try:
-        f = io.BytesIO(data) if data is not None else open(path, "rb")
-        with f:
-            first = f.readline(_MAX_HEADER_LINE + 1)
-            if len(first) > _MAX_HEADER_LINE:
-                raise UsageError(
-                    f"{path}: the first line is longer than {_MAX_HEADER_LINE // 2**20} MiB; "
-                    "is it a data file?"
-                )
-            rows, last = 0, b"\n"
-            while chunk := f.read(2**20):
-                rows += chunk.count(b"\n")
-                last = chunk[-1:]
-    except OSError:
-        return None
+        import zstandard
+    except ImportError:
+        raise UsageError(
+            f"{path} is zstd-compressed: pip install zstandard reads it, or decompress it "
+            f"first (unzstd {path})"
+        ) from None
+    return zstandard.open(path, "rb")
+
+
+def _csv_header(first: bytes, sep: str) -> list[str]:
+    text = first.decode("utf-8", "replace").rstrip("\r\n")
+    return next(csv.reader([text], delimiter=sep), [])
+
+
+def scan_csv(f, sep: str, name: str) -> tuple[int, list[str]] | None:
+    r"""Return (rows, column names) of a CSV file, read once in bounded memory.
+
+    The rows are counted from the line ends (an upper bound: quoted line breaks count
+    too). A file whose first line is longer than 64 MiB, or with a cell longer than
+    :data:`~nnmath.cli.parser.MAX_CELL_BYTES` between two delimiters or line ends, is
+    refused, the cell named by its line; None for an empty file (pandas says so).
+
+    Examples
+    --------
+    >>> scan_csv(io.BytesIO(b"a,b,c\n1,2,3\n4,5,6"), ",", "t.csv")
+    (2, ['a', 'b', 'c'])
+    """
+    first = f.readline(_MAX_HEADER_LINE + 1)
+    if len(first) > _MAX_HEADER_LINE:
+        raise UsageError(
+            f"{name}: the first line is longer than {_MAX_HEADER_LINE // 2**20} MiB; "
+            "is it a data file?"
+        )
     if not first.strip():
-        return None  # empty: read_csv says so
+        return None
+    header = _csv_header(first, sep)
+    long = next((c for c in header if len(c.encode()) > MAX_CELL_BYTES), None)
+    if long is not None:
+        _cell_too_long(name, 1)
+    stops = np.frombuffer(b"\n" + sep.encode(), dtype=np.uint8)
+    rows, lines, run, run_line, last = 0, 2, 0, 2, b"\n"
+    while chunk := f.read(2**20):
+        data = np.frombuffer(chunk, dtype=np.uint8)
+        newline = data == 10
+        at = np.flatnonzero(newline | (data == stops[1]))
+        if not len(at):
+            run += len(chunk)
+        else:
+            gaps = np.diff(at, prepend=-1) - 1  # the cells' lengths in bytes
+            gaps[0] += run
+            too_long = np.flatnonzero(gaps > MAX_CELL_BYTES)
+            if len(too_long):
+                k = int(too_long[0])
+                line = (
+                    run_line if k == 0 else lines + int(np.count_nonzero(newline[: at[k - 1] + 1]))
+                )
+                _cell_too_long(name, line)
+            run = len(chunk) - 1 - int(at[-1])
+            run_line = lines + int(np.count_nonzero(newline[: at[-1] + 1]))
+        if run > MAX_CELL_BYTES:
+            _cell_too_long(name, run_line)
+        count = int(np.count_nonzero(newline))
+        rows += count
+        lines += count
+        last = chunk[-1:]
     rows += last != b"\n"  # a last line without its line end
-    header = next(csv.reader([first.decode("utf-8", "replace").rstrip("\r\n")], delimiter=sep))
-    return rows, len(header)
+    return rows, header
+
+
+def _cell_too_long(name: str, line: int):
+    raise UsageError(
+        f"{name}: line {line:,} has a cell longer than {MAX_CELL_BYTES // 2**20} MiB; nnmath "
+        "reads cells of at most that (numbers, categories, dates, short texts)"
+    )
+
+
+def parquet_columns(source) -> tuple[int, list[str]] | None:
+    """Return (rows, column names) of a Parquet file from its metadata, or None if not Parquet.
+
+    ``source`` is a path or a file object.
+    """
+    try:
+        import pyarrow.parquet as pq
+
+        meta = pq.ParquetFile(source)
+        return meta.metadata.num_rows, [str(n) for n in meta.schema_arrow.names]
+    except Exception:  # not Parquet, or no pyarrow: read_parquet reports it
+        return None
+
+
+def check_columns(source: str, names) -> None:
+    """Refuse more than :data:`~nnmath.cli.parser.MAX_COLUMNS` columns, or two of one name.
+
+    Examples
+    --------
+    >>> check_columns("t.csv", ["a", "b", "label", "label"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    nnmath.cli.messages.UsageError: t.csv: the column name 'label' is given twice (columns 3 ...
+    """
+    names = list(names)
+    if len(names) > MAX_COLUMNS:
+        raise UsageError(
+            f"{source} has {len(names):,} columns; nnmath reads at most {MAX_COLUMNS:,}"
+        )
+    where: dict[str, list[int]] = {}
+    for k, name in enumerate(names, start=1):
+        where.setdefault(str(name), []).append(k)
+    twice = [(name, at) for name, at in where.items() if len(at) > 1]
+    if twice:
+        name, at = twice[0]
+        more = f" (and {len(twice) - 1:,} more names)" if len(twice) > 1 else ""
+        columns = ", ".join(str(k) for k in at[:-1]) + f" and {at[-1]}"
+        times = "twice" if len(at) == 2 else f"{len(at)} times"
+        raise UsageError(
+            f"{source}: the column name {name!r} is given {times} (columns {columns}){more}; "
+            "each column needs a name of its own"
+        )
 
 
 def check_size(source: str, rows: int, columns: int, max_cells: int) -> None:
@@ -309,51 +473,92 @@ def check_size(source: str, rows: int, columns: int, max_cells: int) -> None:
 def read_table(path: str, max_cells: int = 50_000_000, sep: str | None = None):
     """Read a CSV (or .tsv) or Parquet file, or ``-``, into a pandas DataFrame.
 
-    ``-`` is standard input: CSV, or Parquet by its first bytes. The size is checked
-    before the table is built. Returns ``(table, Source)``.
+    ``-`` is standard input: CSV, or Parquet by its first bytes. A file compressed with
+    gzip, bzip2, xz or zstd is read as it comes (``data.csv.gz``); an archive or another
+    binary file is named as such. The size, the columns (at most
+    :data:`~nnmath.cli.parser.MAX_COLUMNS`, each of its own name) and the cells (at most
+    :data:`~nnmath.cli.parser.MAX_CELL_BYTES` each) are checked before the table is built.
+    Returns ``(table, Source)``.
     """
     data = None
+    compression = None
     if path == "-":
-        data = sys.stdin.buffer.read()
+        if sys.stdin is None:
+            raise UsageError("standard input is closed: give DATA as a file instead of '-'")
+        try:
+            data = sys.stdin.buffer.read()
+        except (OSError, ValueError) as exc:
+            raise UsageError(f"could not read standard input: {one_line(exc)}") from None
         name, p, suffix = "standard input", None, ".parquet" if data[:4] == b"PAR1" else ".csv"
         if not data.strip():
             raise UsageError("standard input is empty")
+        packed = compression_of(data[:8])
+        if packed is not None:
+            raise UsageError(
+                f"standard input is {packed}-compressed: decompress it in the pipe "
+                f"({_UNIX_TOOLS[packed]} -c FILE | nnmath …), or give the file itself"
+            )
+        head = data[:_SNIFF_BYTES]
     else:
         name, p = path, Path(path)
         if not p.exists():
             raise UsageError(f"no such file: {path}{_nearby(path)}")
         if p.is_dir():
             raise UsageError(f"{path} is a directory, not a data file")
-        suffix = p.suffix.lower()
+        head = _head(p)
+        compression = compression_of(head)
+        suffixes = [x.lower() for x in p.suffixes]
+        suffix = suffixes[-1] if suffixes else ""
+        if suffix in _COMPRESSION_SUFFIXES:
+            suffix = suffixes[-2] if len(suffixes) > 1 else ""
+        if head[:4] == b"PAR1":
+            suffix = ".parquet"  # whatever its name says
+        elif compression is not None:
+            try:
+                with open_bytes(p, compression) as f:
+                    head = f.read(_SNIFF_BYTES)
+            except (OSError, EOFError, ValueError) as exc:
+                raise UsageError(
+                    f"{path} is not a valid {compression} file: {one_line(exc)}"
+                ) from None
+            if suffix not in _PARQUET + _CSV:
+                suffix = ".csv"
         if suffix not in _PARQUET + _CSV:
+            problem = not_text(path, head)
+            if problem:
+                raise UsageError(problem)
             raise UsageError(
-                f"{path}: unsupported file type {suffix or '(none)'}; use .csv, .tsv or .parquet"
+                f"{path}: unsupported file type {suffix or '(none)'}; use .csv, .tsv or "
+                ".parquet (compressed: .csv.gz, .csv.bz2, .csv.xz, .csv.zst)"
             )
     pd = require_pandas()
     if suffix in _PARQUET:
+        if compression is not None:
+            raise UsageError(f"{name} is {compression}-compressed Parquet; decompress it first")
         source = Source(name, "parquet", path=p, data=data)
+        found = parquet_columns(io.BytesIO(data) if data is not None else p)
     else:
+        problem = not_text(name, head)
+        if problem:
+            raise UsageError(problem)
         if sep is None:
-            if suffix == ".tsv":
-                sep = "\t"
-            else:
-                if data is not None:
-                    head = data[:_SNIFF_BYTES]
-                else:
-                    head = _head(p) if p is not None else b""
-                sep = detect_sep(head)
-        source = Source(name, "csv", sep, path=p, data=data)
-    shape = table_shape(p or Path(name), sep or ",", data if suffix not in _PARQUET else None)
-    if data is not None and suffix in _PARQUET:
-        shape = None
-    if shape is not None:
-        check_size(name, *shape, max_cells)
+            sep = "\t" if suffix == ".tsv" else detect_sep(head)
+        source = Source(name, "csv", sep, path=p, data=data, compression=compression)
+        try:
+            with io.BytesIO(data) if data is not None else open_bytes(p, compression) as f:
+                found = scan_csv(f, sep, name)
+        except (OSError, EOFError) as exc:
+            raise UsageError(f"{name}: could not read the data: {one_line(exc)}") from None
+    if found is not None:
+        rows, names = found
+        check_size(name, rows, len(names), max_cells)
+        check_columns(name, names)
     target = io.BytesIO(data) if data is not None else p
     try:
         if suffix in _PARQUET:
             table = pd.read_parquet(target)
         else:
-            table = pd.read_csv(target, sep=sep)
+            table = pd.read_csv(target, sep=sep, compression=compression)
     except UsageError:
         raise
     except pd.errors.EmptyDataError:
@@ -362,7 +567,7 @@ def read_table(path: str, max_cells: int = 50_000_000, sep: str | None = None):
         raise UsageError(f"{name} is not UTF-8 text: is it a CSV file?") from None
     except ImportError as exc:
         raise UsageError(f'{name}: {exc}. Install it with pip install "nnmath[data]"') from None
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, EOFError) as exc:
         raise UsageError(f"{name}: could not read the data: {one_line(exc)}") from None
     if len(table) == 0:
         raise UsageError(f"{name} has no rows")
@@ -494,8 +699,10 @@ class Dataset:
         if self.format == "csv" and sep is None:
             sep = "\t" if suffixes == {".tsv"} else detect_sep(_head(Path(files[0])))
         self.sep = sep
+        self._check_columns()
         self.dataset = self._open()
         self.columns = [str(c) for c in self.dataset.schema.names]
+        check_columns(path, self.columns)
         self.source = Source(path, self.format, sep)
         self.n_rows: int | None = None
 
@@ -519,6 +726,32 @@ class Dataset:
         if not found:
             raise UsageError(f"{what} (.parquet, .pq, .csv, .tsv or .txt)")
         return found
+
+    def _check_columns(self) -> None:
+        """Refuse too many columns, or two of one name, before pyarrow builds a schema.
+
+        They are counted from the first file's header line or Parquet metadata.
+        """
+        first = self.files[0]
+        if self.format == "parquet":
+            found = parquet_columns(first)
+            if found is not None:
+                check_columns(first, found[1])
+            return
+        try:
+            with open(first, "rb") as f:
+                line = f.readline(_MAX_HEADER_LINE + 1)
+        except OSError as exc:
+            raise UsageError(f"{first}: could not read the data: {one_line(exc)}") from None
+        if len(line) > _MAX_HEADER_LINE:
+            raise UsageError(
+                f"{first}: the first line is longer than {_MAX_HEADER_LINE // 2**20} MiB; "
+                "is it a data file?"
+            )
+        problem = not_text(first, line[:_SNIFF_BYTES])
+        if problem:
+            raise UsageError(problem)
+        check_columns(first, _csv_header(line, self.sep or ","))
 
     def _open(self):
         import pyarrow as pa

@@ -40,11 +40,14 @@ from nnmath.cli.messages import (
     plural,
 )
 from nnmath.cli.prepare import (
+    batch_rows,
     check_encoded_size,
+    check_network_size,
     check_output,
     check_training_options,
     column_options,
     finish_target,
+    output_count,
     require_target,
     row_subset,
     say_decisions,
@@ -124,6 +127,12 @@ def cmd_train(args) -> int:
     if args.loss == "poisson" and (y < 0).any():
         raise UsageError(f"--loss poisson needs a target of counts ≥ 0; {target!r} has negatives")
     train_idx, val_idx = validation_split(n, args.validation_fraction, y, classification, args.seed)
+    check_network_size(
+        args,
+        inputs=len(pre.get_feature_names_out()),
+        outputs=output_count(target_stats),
+        rows=batch_rows(args, len(train_idx)),
+    )
     hidden = hidden_sizes(args.hidden)
     model = make_estimator(
         task,

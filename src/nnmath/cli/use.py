@@ -5,8 +5,8 @@ is ignored (a note says which), a missing cell is filled with the training value
 category never seen in training is none of the known ones (one warning counts them),
 and a cell that is not a number where the model reads numbers is an error naming its
 line in the file. Predictions are CSV on standard output (or ``--out FILE``), with the
-``--id`` columns copied in front and text labels that a spreadsheet would run as
-formulas written with a leading ``'``.
+``--id`` columns copied in front; every text of it, the header's names included, that a
+spreadsheet would run as a formula is written with a leading ``'``.
 
 Example
 -------
@@ -32,7 +32,13 @@ from nnmath.cli.messages import (
     shown,
     suggestion,
 )
-from nnmath.cli.prepare import require_target, target_rows, warn_missing_target
+from nnmath.cli.prepare import (
+    check_output,
+    check_stdout,
+    require_target,
+    target_rows,
+    warn_missing_target,
+)
 from nnmath.cli.tables import Source, parse_sep, read_table, require_pandas
 from nnmath.preprocessing import column, column_names
 from nnmath.preprocessing.cells import texts
@@ -46,6 +52,7 @@ __all__ = [
     "features",
     "load_model",
     "neutralize_formulas",
+    "write_file",
 ]
 
 #: What a spreadsheet takes for the start of a formula (OWASP's list for CSV injection).
@@ -185,6 +192,10 @@ def cmd_predict(args) -> int:
     """`nnmath predict`: write a saved model's predictions as CSV; returns 0."""
     to_stdout = args.out in (None, "-")
     console = Console(args.quiet, data_on_stdout=to_stdout)
+    if to_stdout:
+        check_stdout("the predictions", "--out FILE.csv")
+    else:
+        check_output(args.out, "the predictions")
     pre, model = load_model(args.model)
     table, source = read_table(args.data, args.max_cells, parse_sep(args.sep))
     names = column_names(table)
@@ -205,15 +216,27 @@ def cmd_predict(args) -> int:
         proba = model.predict_proba(X)
         for j, c in enumerate(model.classes_):
             out[f"proba_{c}"] = proba[:, j]
+    out.columns = neutralize_formulas(np.array([str(c) for c in out.columns], dtype=object))
+    text = out.to_csv(index=False)
     if to_stdout:
-        out.to_csv(sys.stdout, index=False)
+        sys.stdout.write(text)
         return 0
-    try:
-        out.to_csv(args.out, index=False)
-    except OSError as exc:
-        raise UsageError(f"could not write {args.out}: {one_line(exc)}") from None
+    write_file(args.out, text.encode("utf-8"))
     console.info(f"Wrote {len(out)} predictions to {args.out}")
     return 0
+
+
+def write_file(path: str, data: bytes) -> None:
+    """Write an output file whole or not at all (the model files' atomic writer).
+
+    A full disk or a killed process leaves the earlier file as it was, never a cut one.
+    """
+    from nnmath.io.container import atomic_write
+
+    try:
+        atomic_write(path, data)
+    except OSError as exc:
+        raise UsageError(f"could not write {path}: {exc.strerror or one_line(exc)}") from None
 
 
 def cmd_evaluate(args) -> int:
