@@ -241,6 +241,9 @@ class Network:
         dtype of the parameters, outputs and gradients.
     random_state : int, numpy.random.Generator or None
         Seed of the initial weights (Glorot, or He for ReLU layers).
+    draw_weights : bool, default True
+        False leaves every weight and bias at 0 and draws nothing, for a caller that
+        sets them itself (scikit-learn's initialization in the estimators).
     dropout : float or list of float, default 0.0
         Inverted-dropout rate of each hidden layer's output, applied only when a
         training step passes a random generator (``dropout_rng``).
@@ -288,6 +291,8 @@ class Network:
         dropout: float | Sequence[float] = 0.0,
         xp=None,
         device=None,
+        *,
+        draw_weights: bool = True,
     ):
         self.layer_sizes = _check_layer_sizes(layer_sizes)
         self.dtype = _check_dtype(dtype)
@@ -320,7 +325,8 @@ class Network:
         self.theta = self._zeros(total)
         self.grad = self._zeros(total)
         self._bind_views()
-        self.initialize(random_state)
+        if draw_weights:
+            self.initialize(random_state)
 
     def _zeros(self, n: int):
         if self.xp is np:

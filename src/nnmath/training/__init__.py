@@ -31,7 +31,7 @@ Example
 'training loss improved by less than tol=1e-12 for 10 consecutive epochs'
 """
 
-from nnmath.training.data import Chunks, Data, InMemory, chunk_batches
+from nnmath.training.data import Chunks, Data, InMemory, SampleOrder, chunk_batches
 from nnmath.training.history import DivergenceError, History
 from nnmath.training.interrupt import InterruptFlag
 from nnmath.training.lbfgs import train_lbfgs
@@ -46,6 +46,7 @@ __all__ = [
     "DivergenceError",
     "History",
     "InMemory",
+    "SampleOrder",
     "InterruptFlag",
     "Monitor",
     "Progress",
