@@ -849,8 +849,9 @@ class _BaseMLP(BaseEstimator):
                 )
             return X, Y, sample_weight, X_val, y_val, None
         stratify = None
-        if is_classifier(self) and self.n_outputs_ == 1:  # the labels, on the host
-            stratify = arrays.to_numpy(y_original)
+        if is_classifier(self) and self.n_outputs_ == 1:
+            # scikit-learn's: the encoded column as booleans, on the host
+            stratify = arrays.to_numpy(Y).astype(bool)
         split = [X, Y, y_original] + ([sample_weight] if sample_weight is not None else [])
         parts = train_test_split(
             *split,
