@@ -222,6 +222,7 @@ SAME_CASES = [
     ("lbfgs binary", "breast_cancer", {"solver": "lbfgs"}, "fit"),
     ("lbfgs multiclass", "iris", {"solver": "lbfgs"}, "fit"),
     ("lbfgs regression", "diabetes", {"solver": "lbfgs", "alpha": 10.0}, "fit"),
+    ("lbfgs overfitting", "diabetes", {"solver": "lbfgs"}, "fit"),
     ("adam early stopping", "digits", {"solver": "adam", "early_stopping": True}, "fit"),
     ("sgd early stopping", "diabetes", {"solver": "sgd", "early_stopping": True}, "fit"),
     ("adam sample weights", "digits", {"solver": "adam"}, "weights"),

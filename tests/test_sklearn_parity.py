@@ -234,3 +234,44 @@ def test_lbfgs_regressor_warns_when_max_fun_stops_it():
         with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge"):
             est.fit(X, y)
         assert est.n_iter_ <= 10
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_step_velocity_is_sklearns_sgd_when_the_rate_changes(nesterov):
+    from sklearn.neural_network._stochastic_optimizers import SGDOptimizer
+
+    rng = np.random.RandomState(0)
+    ours = rng.normal(size=5)
+    theirs = [ours.copy()]
+    opt = nnmath.SGD(0.1, momentum=0.9, nesterov=nesterov, step_velocity=True)
+    ref = SGDOptimizer(theirs, 0.1, momentum=0.9, nesterov=nesterov)
+    opt.prepare([ours])
+    for rate in (0.1, 0.1, 0.05, 0.02, 0.02, 0.3):
+        g = rng.normal(size=5)
+        opt.learning_rate = ref.learning_rate = rate
+        opt.update([ours], [g])
+        ref.update_params(theirs, [g])
+    np.testing.assert_allclose(ours, theirs[0], rtol=1e-14)
+
+
+def test_adam_with_epsilon_on_v_is_sklearns_adam():
+    from sklearn.neural_network._stochastic_optimizers import AdamOptimizer
+
+    rng = np.random.RandomState(1)
+    ours = rng.normal(size=6)
+    plain, theirs = ours.copy(), [ours.copy()]
+    # a large ε and small gradients, so that where ε goes shows
+    opt = nnmath.Adam(0.01, epsilon=1e-3, epsilon_on="v")
+    torch_like = nnmath.Adam(0.01, epsilon=1e-3)  # ε on √v̂
+    ref = AdamOptimizer(theirs, 0.01, epsilon=1e-3)
+    opt.prepare([ours])
+    torch_like.prepare([plain])
+    for _ in range(5):
+        g = 1e-3 * rng.normal(size=6)
+        opt.update([ours], [g])
+        torch_like.update([plain], [g])
+        ref.update_params(theirs, [g])
+    np.testing.assert_allclose(ours, theirs[0], rtol=1e-12)
+    assert np.abs(plain - theirs[0]).max() > 1e-4
+    with pytest.raises(ValueError, match="epsilon_on must be 'v_hat' or 'v'"):
+        nnmath.Adam(epsilon_on="m")
