@@ -703,8 +703,8 @@ class _BaseMLP(BaseEstimator):
         if getattr(self, "_history", None) is None:
             self._history = History()
         history = self._history
-        # In memory, the epochs' order is scikit-learn's; chunks have an order of their own.
-        order = SampleOrder(self._random_state) if isinstance(data, InMemory) else self._rng
+        # The epochs' order of the samples: scikit-learn's (one chunk: the same as in memory).
+        order = SampleOrder(self._random_state)
 
         n_samples = data.n_samples
         if self.solver == "gd":
