@@ -74,6 +74,7 @@ def _assert_same(X, fitted, rtol=1e-9, atol=1e-10):
     assert got.t_ == ref.t_ or ref.solver == "lbfgs"
     assert got_said == ref_said
     if ref.solver != "lbfgs":
+        assert got._no_improvement_count == ref._no_improvement_count
         np.testing.assert_allclose(got.loss_curve_, ref.loss_curve_, rtol=rtol, atol=atol)
         if ref.best_loss_ is None:
             assert got.best_loss_ is None

@@ -328,6 +328,17 @@ class _BaseMLP(BaseEstimator):
 
     # ------------------------------------------------------------------ fitted views
     @property
+    def _no_improvement_count(self) -> int:
+        """scikit-learn's count of the epochs in a row without improvement by ``tol``.
+
+        Private there too; read from the training history, for code that reads it.
+        """
+        history = vars(self).get("_history")
+        if history is None:
+            raise AttributeError("_no_improvement_count is set by fit")
+        return history.no_improvement_count
+
+    @property
     def coefs_(self) -> list[np.ndarray]:
         """Weight matrices W_l of shape (n_l, n_{l+1}): views into the network.
 
