@@ -338,6 +338,14 @@ class _BaseMLP(BaseEstimator):
             raise AttributeError("_no_improvement_count is set by fit")
         return history.no_improvement_count
 
+    @_no_improvement_count.setter
+    def _no_improvement_count(self, value: int) -> None:
+        history = vars(self).get("_history")
+        if history is not None:
+            history.no_improvement_count = int(value)
+        elif value != 0:  # a first fit counts from 0
+            raise ValueError("_no_improvement_count can be set before the first fit only to 0")
+
     @property
     def coefs_(self) -> list[np.ndarray]:
         """Weight matrices W_l of shape (n_l, n_{l+1}): views into the network.
