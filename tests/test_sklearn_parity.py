@@ -276,3 +276,23 @@ def test_adam_with_epsilon_on_v_is_sklearns_adam():
     assert np.abs(plain - theirs[0]).max() > 1e-4
     with pytest.raises(ValueError, match="epsilon_on must be 'v_hat' or 'v'"):
         nnmath.Adam(epsilon_on="m")
+
+
+def test_a_sample_order_draws_no_dropout_masks():
+    from nnmath.training import Settings, train
+
+    net = nnmath.Network([2, 3, 1], dropout=0.5, random_state=0)
+    X, Y = np.zeros((4, 2)), np.zeros((4, 1))
+    order = SampleOrder(np.random.RandomState(0))
+    with pytest.raises(ValueError, match="pass dropout_rng="):
+        train(net, X, Y, nnmath.SGD(0.1), Settings(max_epochs=1, batch_size=2), rng=order)
+    history = train(
+        net,
+        X,
+        Y,
+        nnmath.SGD(0.1),
+        Settings(max_epochs=1, batch_size=2),
+        rng=order,
+        dropout_rng=np.random.default_rng(0),
+    )
+    assert history.n_iter == 1

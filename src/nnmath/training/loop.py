@@ -107,6 +107,11 @@ def train(
     if not s.dropout:
         dropout_rng = None
     elif dropout_rng is None:
+        if isinstance(rng, SampleOrder) and any(getattr(model, "dropout", ())):
+            raise ValueError(
+                "the model has dropout, and rng is a SampleOrder, which draws orders only; "
+                "pass dropout_rng=numpy.random.default_rng(seed) for the masks"
+            )
         dropout_rng = cast("np.random.Generator", rng)
     # scikit-learn shuffles a full batch too: its draws are taken, in step with it.
     draw_order = (
