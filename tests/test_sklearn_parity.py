@@ -119,11 +119,13 @@ def test_same_early_stopping_as_sklearn(task, solver):
     _assert_same(X, fitted)
 
 
+@pytest.mark.parametrize("task", ["binary", "multiclass"])
 @pytest.mark.parametrize("early_stopping", [False, True])
 @pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
-def test_same_fit_with_sample_weights(solver, early_stopping):
+def test_same_fit_with_sample_weights(solver, early_stopping, task):
+    # (binary with early stopping: a stratified split that carries the weights along)
     X, fitted = _both(
-        "multiclass",
+        task,
         fit_kwargs={"sample_weight": weights},
         solver=solver,
         early_stopping=early_stopping,
