@@ -4,7 +4,8 @@ A fast subset of benchmarks/parity.py, through the script's own functions (same
 splits, scaling and hyperparameters): iris, breast cancer and diabetes, solvers adam
 and lbfgs, seeds 0 and 1. The target is the script's: nnmath's mean test accuracy ≥
 scikit-learn's − 1 point (R² ≥ scikit-learn's − 0.02). Run the full grid with
-``python benchmarks/parity.py``.
+``python benchmarks/parity.py``. Two cases of its ``--same-model`` half (the same
+model for the same random_state) are checked too.
 """
 
 from __future__ import annotations
@@ -83,3 +84,21 @@ def test_quick_option_selects_the_subset(monkeypatch, capsys):
     assert {c[1] for c in calls} == set(parity.SOLVERS)
     assert all(c[2] == tuple(parity.QUICK["seeds"]) for c in calls)
     assert "| iris | accuracy % | adam |" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("name", ["lbfgs sample weights", "sgd momentum"])
+def test_same_model_case_meets_its_target(name):
+    case = next(c for c in parity.SAME_CASES if c[0] == name)
+    row = parity.same_model(case)
+    assert row.n_iter[0] == row.n_iter[1] > 1, parity.same_markdown([row])
+    assert row.rows_differing == 0, parity.same_markdown([row])
+    assert row.max_difference < 1e-6, parity.same_markdown([row])
+    assert row.passed
+
+
+def test_same_model_table_is_markdown():
+    row = parity.SameRow("adam binary", "iris", "float32", (5, 6), 0, 150, 2e-4, 0.2, 0.1)
+    header, rule, line = parity.same_markdown([row]).splitlines()
+    assert line.count("|") == header.count("|") == rule.count("|")
+    assert "| 5 / 6 (DIFFERENT) | 0 of 150 | 2.0e-04 | FAIL |" in line
+    assert parity.SameRow("a", "iris", "float32", (5, 5), 0, 150, 2e-4, 0.2, 0.1).passed

@@ -47,7 +47,7 @@ from nnmath import document as doc
 from nnmath.core import activations as _activations
 from nnmath.core import arrays, initializers, registry
 from nnmath.core.optimizers import SGD, Adam, Schedule, get_schedule
-from nnmath.core.rng import as_generator
+from nnmath.core.rng import as_random_state, side_stream
 from nnmath.data import cluster as distributed
 from nnmath.data.checks import sample_weight_of
 from nnmath.data.sources import Chunks, Data, InMemory
@@ -64,6 +64,7 @@ from nnmath.training import (
     DivergenceError,
     History,
     Progress,
+    SampleOrder,
     Settings,
     Validation,
     train,
@@ -357,14 +358,18 @@ class _BaseMLP(BaseEstimator):
         return get_schedule(self.learning_rate, power_t=self.power_t, max_epochs=self.max_iter)
 
     def _make_optimizer(self):
+        # scikit-learn's forms of the updates: ε on √v, a velocity of steps
         if self.solver == "adam":
-            return Adam(self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon)
+            return Adam(
+                self.learning_rate_init, self.beta_1, self.beta_2, self.epsilon, epsilon_on="v"
+            )
         if self.solver == "gd":
             return SGD(self.learning_rate_init)
         return SGD(
             self.learning_rate_init,
             momentum=self.momentum,
             nesterov=self.nesterovs_momentum and self.momentum > 0,
+            step_velocity=True,
         )
 
     def _initialize_like_sklearn(self) -> None:
@@ -384,10 +389,31 @@ class _BaseMLP(BaseEstimator):
         net = self.network_
         for W, b in zip(net.W, net.b, strict=True):
             n_in, n_out = W.shape
-            W_init, b_init = initializers.sklearn_uniform(self._rng, n_in, n_out, net.dtype, factor)
+            W_init, b_init = initializers.sklearn_uniform(
+                self._random_state, n_in, n_out, net.dtype, factor
+            )
             W[...], b[...] = net.asarray(W_init), net.asarray(b_init)
 
     # ------------------------------------------------------------------ fitted views
+    @property
+    def _no_improvement_count(self) -> int:
+        """scikit-learn's count of the epochs in a row without improvement by ``tol``.
+
+        Private there too; read from the training history, for code that reads it.
+        """
+        history = vars(self).get("_history")
+        if history is None:
+            raise AttributeError("_no_improvement_count is set by fit")
+        return history.no_improvement_count
+
+    @_no_improvement_count.setter
+    def _no_improvement_count(self, value: int) -> None:
+        history = vars(self).get("_history")
+        if history is not None:
+            history.no_improvement_count = int(value)
+        elif value != 0:  # a first fit counts from 0
+            raise ValueError("_no_improvement_count can be set before the first fit only to 0")
+
     @property
     def coefs_(self) -> list[np.ndarray]:
         """Weight matrices W_l of shape (n_l, n_{l+1}): views into the network.
@@ -481,8 +507,12 @@ class _BaseMLP(BaseEstimator):
         """Make a new network (first pass), or check that the one fitted before fits."""
         self.n_outputs_ = n_outputs
         layer_sizes = [n_features, *hidden, n_outputs]
+        # scikit-learn's stream, made anew on every fit and partial_fit as scikit-learn
+        # makes it: the initial weights, the early-stopping split, the epochs' shuffles.
+        self._random_state = as_random_state(self.random_state)
         if first_pass:
-            self._rng = as_generator(self.random_state)
+            # What scikit-learn has not (dropout masks) draws from a stream of its own.
+            self._rng = side_stream(self.random_state)
             out_activation, loss = self._output_and_loss()
             self.network_ = Network(
                 layer_sizes,
@@ -490,7 +520,7 @@ class _BaseMLP(BaseEstimator):
                 output_activation=out_activation,
                 loss=loss,
                 dtype=dtype,
-                random_state=self._rng,
+                theta=0.0,  # none drawn: scikit-learn's initialization, or the given weights
                 dropout=list(self.dropout)
                 if isinstance(self.dropout, (list, tuple))
                 else self.dropout,
@@ -522,7 +552,7 @@ class _BaseMLP(BaseEstimator):
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         if getattr(self, "_rng", None) is None:  # a model loaded from a file
-            self._rng = as_generator(self.random_state)
+            self._rng = side_stream(self.random_state)
         return self.early_stopping
 
     def _train(self, data: Data, validation: Validation | None, incremental: bool):
@@ -749,13 +779,19 @@ class _BaseMLP(BaseEstimator):
         return history
 
     def _fit_stochastic(self, data: Data, validation: Validation | None, incremental: bool):
+        first_rate = None
         if not incremental or getattr(self, "_optimizer", None) is None:
             # A model loaded from a file has weights but no optimizer state or history.
             self._optimizer = self._make_optimizer()
             self._lr_schedule = self._schedule()
+            # scikit-learn's new optimizer begins at α₀ whatever the samples seen before
+            # (a warm start); invscaling takes them into account from the next epoch.
+            first_rate = self.learning_rate_init if self.learning_rate == "invscaling" else None
         if getattr(self, "_history", None) is None:
             self._history = History()
         history = self._history
+        # The epochs' order of the samples: scikit-learn's (one chunk: the same as in memory).
+        order = SampleOrder(self._random_state)
 
         n_samples = data.n_samples
         if self.solver == "gd":
@@ -784,6 +820,7 @@ class _BaseMLP(BaseEstimator):
             n_iter_no_change=self.n_iter_no_change,
             schedule=self._lr_schedule,
             learning_rate_init=self.learning_rate_init,
+            first_learning_rate=first_rate,
             early_stopping=self.early_stopping,
             restore_best_weights=self.restore_best_weights,
             callbacks=self._wrapped_callbacks(),
@@ -796,7 +833,8 @@ class _BaseMLP(BaseEstimator):
                 None,
                 self._optimizer,
                 settings,
-                rng=self._rng,
+                rng=order,
+                dropout_rng=self._rng,
                 validation=validation,
                 progress=progress,
                 history=history,
@@ -898,12 +936,15 @@ class _BaseMLP(BaseEstimator):
                 )
             return X, Y, sample_weight, X_val, y_val, None
         stratify = None
-        if is_classifier(self) and self.n_outputs_ == 1:  # the labels, on the host
-            stratify = arrays.to_numpy(y_original)
-        seed = int(self._rng.integers(np.iinfo(np.int32).max))
+        if is_classifier(self) and self.n_outputs_ == 1:
+            # scikit-learn's: the encoded column as booleans, on the host
+            stratify = arrays.to_numpy(Y).astype(bool)
         split = [X, Y, y_original] + ([sample_weight] if sample_weight is not None else [])
         parts = train_test_split(
-            *split, random_state=seed, test_size=self.validation_fraction, stratify=stratify
+            *split,
+            random_state=self._random_state,
+            test_size=self.validation_fraction,
+            stratify=stratify,
         )
         X_tr, X_val, Y_tr, _, _, y_val = parts[:6]
         w_tr, w_val = (parts[6], parts[7]) if sample_weight is not None else (None, None)

@@ -7,8 +7,9 @@
 
 Biases start at 0 — except in :func:`sklearn_uniform`, scikit-learn's MLP scheme
 (Glorot's bound for all layers, √(2 / (n_in + n_out)) for logistic ones, biases drawn
-too), which nnmath's scikit-learn estimators use so that they start where scikit-learn's
-do. Randomness comes only from the ``numpy.random.Generator`` passed in.
+too), which nnmath's scikit-learn estimators use with scikit-learn's ``RandomState`` so
+that they start from scikit-learn's very weights. Randomness comes only from the
+generator passed in.
 
 Example
 -------
@@ -52,13 +53,26 @@ def for_activation(name: str):
 
 
 def sklearn_uniform(
-    rng: np.random.Generator, n_in: int, n_out: int, dtype, factor: float = 6.0
+    rng: np.random.Generator | np.random.RandomState,
+    n_in: int,
+    n_out: int,
+    dtype,
+    factor: float = 6.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Draw W and b as scikit-learn's MLPs initialize them.
 
-    W of shape (n_in, n_out) and b of shape (n_out,) both come from U(−r, r),
-    r = √(factor / (n_in + n_out)); scikit-learn takes factor 6 (Glorot's), or 2 when the
-    hidden activation is the logistic sigmoid.
+    W of shape (n_in, n_out), then b of shape (n_out,), both from U(−r, r),
+    r = √(factor / (n_in + n_out)), drawn in float64 and then cast to ``dtype``;
+    scikit-learn takes factor 6 (Glorot's), or 2 when the hidden activation is the
+    logistic sigmoid. Given the ``RandomState`` scikit-learn's ``check_random_state``
+    makes, these are scikit-learn's numbers.
+
+    Examples
+    --------
+    >>> W, b = sklearn_uniform(np.random.RandomState(0), 2, 3, np.float64)
+    >>> r = np.sqrt(6 / 5)
+    >>> bool(np.all(np.abs(W) <= r)), b.shape
+    (True, (3,))
     """
     r = np.sqrt(factor / (n_in + n_out))
     W = rng.uniform(-r, r, size=(n_in, n_out)).astype(dtype, copy=False)

@@ -238,9 +238,10 @@ class Network:
         arrays of it. See :mod:`nnmath.core.arrays`.
     device : optional
         A device of ``xp`` (e.g. ``"cuda"`` for torch); None is the library's default.
-    theta : array-like of shape (n_parameters,), optional
+    theta : array-like of shape (n_parameters,) or float, optional
         The weights to start from, laid out as :attr:`theta` (W1, b1, W2, b2, … each
-        flattened in row-major order), copied in; None draws them from
+        flattened in row-major order), copied in; a number sets every weight and bias
+        to it (0.0 for a caller that writes its own); None draws them from
         ``random_state``. Nothing is drawn when they are given.
 
     Attributes
@@ -315,6 +316,8 @@ class Network:
             self.initialize(random_state)
         else:
             given = arrays.to_numpy(theta)
+            if given.ndim == 0:
+                given = np.full(total, given)
             if given.shape != (total,):
                 raise ValueError(
                     f"theta must have shape ({total},), one entry per weight and bias of "

@@ -216,6 +216,13 @@ class SGD(Optimizer):
         μ in [0, 1].
     nesterov : bool, default False
         Use Nesterov's momentum (needs momentum > 0).
+    step_velocity : bool, default False
+        Where α enters the velocity. False: the velocity sums gradients,
+        b ← μ b + g, θ ← θ − α b (Nesterov: θ ← θ − α (g + μ b)), as torch.optim.SGD.
+        True: it sums steps, v ← μ v − α g, θ ← θ + v (Nesterov: θ ← θ + μ v − α g),
+        as scikit-learn's SGD (Sutskever et al.). The two agree while α is constant;
+        when a schedule changes α, the step velocity applies the new α to new
+        gradients only.
 
     Examples
     --------
@@ -226,12 +233,21 @@ class SGD(Optimizer):
     array([-1.45])
     """
 
-    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False):
+    step_velocity = False  # (the default of models pickled before the option)
+
+    def __init__(
+        self,
+        learning_rate: float = 0.01,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        step_velocity: bool = False,
+    ):
         super().__init__(learning_rate)
         self.momentum = _check_fraction("momentum", momentum, closed_right=True)
         if nesterov and self.momentum == 0:
             raise ValueError("nesterov=True needs momentum > 0")
         self.nesterov = bool(nesterov)
+        self.step_velocity = bool(step_velocity)
         self._first = True
 
     def reset(self) -> None:
@@ -270,6 +286,20 @@ class SGD(Optimizer):
 
     def _momentum_update(self, p, g, lr, b, tmp, ops):
         mu = self.momentum
+        if self.step_velocity:  # b = −v holds steps: b ← μ b + α g
+            ops.multiply(g, lr, tmp)  # α g
+            if self._first:
+                b[...] = tmp
+            else:
+                b *= mu
+                b += tmp
+            if self.nesterov:
+                p -= tmp
+                ops.multiply(b, mu, tmp)  # θ ← θ − α g − μ b
+            else:
+                tmp[...] = b  # θ ← θ − b
+            p -= tmp
+            return
         if self._first:
             b[...] = g  # b₁ = g
         else:
@@ -285,9 +315,10 @@ class SGD(Optimizer):
 
     def __repr__(self):
         """Return ``SGD(…)`` with the hyperparameters."""
+        step = ", step_velocity=True" if self.step_velocity else ""
         return (
             f"SGD(learning_rate={self.learning_rate}, momentum={self.momentum}, "
-            f"nesterov={self.nesterov})"
+            f"nesterov={self.nesterov}{step})"
         )
 
 
@@ -301,6 +332,10 @@ class Adam(Optimizer):
         Decay rates of the first and second moment estimates, in [0, 1).
     epsilon : float, default 1e-8
         Added to √v̂ for numerical stability.
+    epsilon_on : {"v_hat", "v"}, default "v_hat"
+        "v_hat": θ ← θ − α m̂ / (√v̂ + ε), as torch.optim.Adam. "v": the paper's
+        efficient form, α_t = α √(1 − β₂ᵗ) / (1 − β₁ᵗ), θ ← θ − α_t m / (√v + ε), as
+        scikit-learn's Adam; it is the first with ε / √(1 − β₂ᵗ) in place of ε.
 
     Examples
     --------
@@ -317,12 +352,18 @@ class Adam(Optimizer):
         beta_1: float = 0.9,
         beta_2: float = 0.999,
         epsilon: float = 1e-8,
+        epsilon_on: str = "v_hat",
     ):
         super().__init__(learning_rate)
         self.beta_1 = _check_fraction("beta_1", beta_1)
         self.beta_2 = _check_fraction("beta_2", beta_2)
         self.epsilon = _check_positive("epsilon", epsilon)
+        if epsilon_on not in ("v_hat", "v"):
+            raise ValueError(f"epsilon_on must be 'v_hat' or 'v'; got {epsilon_on!r}")
+        self.epsilon_on = epsilon_on
         self.t = 0
+
+    epsilon_on = "v_hat"  # (the default of models pickled before the option)
 
     def reset(self) -> None:
         """Forget the moments and the step count."""
@@ -350,9 +391,11 @@ class Adam(Optimizer):
         # k = √((1 − β₂)/(1 − β₂ᵗ)):
         #   θ ← θ − α m̂ / (√v̂ + ε) = θ − (α s₁ / k) · m' / (√u + ε/k)
         # ten NumPy operations instead of the textbook's fourteen (s = α s₁ / k below).
+        # With ε on √v (epsilon_on="v"), √v + ε = √(1 − β₂)(√u + ε/√(1 − β₂)): the same
+        # step s, and ε/√(1 − β₂) in place of ε/k.
         b1, b2, t = self.beta_1, self.beta_2, self.t
         k = math.sqrt((1 - self.beta_2) / (1 - self.beta_2**t))
-        eps_k = self.epsilon / k
+        eps_k = self.epsilon / (k if self.epsilon_on == "v_hat" else math.sqrt(1 - self.beta_2))
         step = lr * (1 - self.beta_1) / ((1 - self.beta_1**t) * k)
         if type(p) is np.ndarray:
             dt = p.dtype.type  # the scalars in θ's dtype, as the kernel takes them
@@ -373,7 +416,8 @@ class Adam(Optimizer):
         """Return ``Adam(…)`` with the hyperparameters."""
         return (
             f"Adam(learning_rate={self.learning_rate}, beta_1={self.beta_1}, "
-            f"beta_2={self.beta_2}, epsilon={self.epsilon})"
+            f"beta_2={self.beta_2}, epsilon={self.epsilon}"
+            + (")" if self.epsilon_on == "v_hat" else ", epsilon_on='v')")
         )
 
 

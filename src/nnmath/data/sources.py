@@ -44,7 +44,7 @@ import scipy.sparse as sp
 
 from nnmath.core import arrays
 
-__all__ = ["Batch", "Chunks", "Data", "InMemory", "chunk_batches"]
+__all__ = ["Batch", "Chunks", "Data", "InMemory", "SampleOrder", "chunk_batches"]
 
 #: One batch of an epoch: (X_B, Y_B, w_B or None, number of rows).
 Batch = tuple
@@ -61,6 +61,44 @@ def _take(A, idx, buffer):
     # permutation, so none is out of range); the default mode copies through a buffer.
     np.take(A, idx, axis=0, out=out, mode="clip")
     return out
+
+
+class SampleOrder:
+    """Each epoch's order of the samples, drawn as scikit-learn's MLPs draw it.
+
+    scikit-learn shuffles the previous epoch's order again with its ``RandomState``
+    (``sklearn.utils.shuffle(sample_idx, random_state=...)``): the order of epoch e is
+    that of epoch e − 1 taken in a new random permutation. :meth:`permutation` returns
+    that composed order; the loop takes it wherever it takes a Generator's
+    ``permutation``.
+
+    Parameters
+    ----------
+    random_state : numpy.random.RandomState
+        Drawn from, one permutation per epoch.
+
+    Examples
+    --------
+    >>> order = SampleOrder(np.random.RandomState(0))
+    >>> first = order.permutation(4)
+    >>> rs = np.random.RandomState(0)
+    >>> p1 = rs.permutation(4)
+    >>> first.tolist() == p1.tolist()
+    True
+    >>> order.permutation(4).tolist() == p1[rs.permutation(4)].tolist()
+    True
+    """
+
+    def __init__(self, random_state: np.random.RandomState):
+        self.random_state = random_state
+        self.order: np.ndarray | None = None
+
+    def permutation(self, n: int) -> np.ndarray:
+        """Return the next epoch's order of ``n`` samples (an index array)."""
+        if self.order is None or self.order.shape[0] != n:
+            self.order = np.arange(n)
+        self.order = self.order[self.random_state.permutation(n)]
+        return self.order
 
 
 class _Batches:
@@ -88,7 +126,7 @@ class _Batches:
         )
         self.starts = range(0, n, batch_size)
 
-    def epoch(self, rng: np.random.Generator):
+    def epoch(self, rng: np.random.Generator | SampleOrder):
         """Yield (X_B, Y_B, w_B, rows) for each batch of one epoch."""
         n, size, X, Y, w = self.n, self.size, self.X, self.Y, self.w
         order = rng.permutation(n) if self.shuffle else None
@@ -135,9 +173,12 @@ class Data:
         raise NotImplementedError
 
     def epoch(
-        self, rng: np.random.Generator, batch_size: int, shuffle: bool = True
+        self, rng: np.random.Generator | SampleOrder, batch_size: int, shuffle: bool = True
     ) -> Iterator[Batch]:
-        """Yield the batches ``(X_B, Y_B, w_B, rows)`` of one epoch."""
+        """Yield the batches ``(X_B, Y_B, w_B, rows)`` of one epoch.
+
+        ``rng`` is read through its ``permutation(n)`` only.
+        """
         raise NotImplementedError
 
     def chunks(self, order: Iterable[int] | None = None) -> Iterator[tuple]:
@@ -199,7 +240,7 @@ class InMemory(Data):
         """One chunk: all the data."""
         yield self.X, self.Y, self.sample_weight
 
-    def epoch(self, rng: np.random.Generator, batch_size: int, shuffle: bool = True):
+    def epoch(self, rng: np.random.Generator | SampleOrder, batch_size: int, shuffle: bool = True):
         """Return the batches of a global shuffle.
 
         Every row of the data comes in one random order, drawn from ``rng`` (no shuffle:
@@ -236,7 +277,7 @@ def _joined(pieces: list[tuple]) -> tuple:
 
 
 def chunk_batches(
-    chunks: Iterable[tuple], batch_size: int, rng: np.random.Generator | None = None
+    chunks: Iterable[tuple], batch_size: int, rng: np.random.Generator | SampleOrder | None = None
 ) -> Iterator[Batch]:
     """Batches of ``batch_size`` rows from chunks that arrive one at a time.
 
@@ -368,7 +409,7 @@ class Chunks(Data):
         for k in range(self.n_chunks) if order is None else order:
             yield self.load(k)
 
-    def chunk_order(self, rng: np.random.Generator | None) -> list[int]:
+    def chunk_order(self, rng: np.random.Generator | SampleOrder | None) -> list[int]:
         """Return the order an epoch visits the chunks in.
 
         It is drawn from ``rng`` (None: as given; one chunk draws nothing, so that one
@@ -378,7 +419,7 @@ class Chunks(Data):
             return list(range(self.n_chunks))
         return [int(k) for k in rng.permutation(self.n_chunks)]
 
-    def epoch(self, rng: np.random.Generator, batch_size: int, shuffle: bool = True):
+    def epoch(self, rng: np.random.Generator | SampleOrder, batch_size: int, shuffle: bool = True):
         """Return the batches of an epoch, chunk after chunk.
 
         The chunks come in an order drawn from ``rng``, each chunk's rows shuffled, the

@@ -74,17 +74,28 @@ def train_lbfgs(
     monitor = Monitor(model, history, settings, validation, progress, math.nan, tol_rule=False)
     alpha = settings.alpha
 
+    # scipy sees θ packed as scikit-learn packs it, every W and then every b, so that
+    # its dot products add the same numbers in the same order (θ itself is W₁, b₁, …).
+    order = _packing_order(model)
+    unpack = None if order is None else np.argsort(order)
+
     def put(flat: np.ndarray) -> None:
         """Set θ from scipy's float64 vector, moved to the model's device.
 
         L-BFGS runs on the host, so θ and ∂C/∂θ cross once per evaluation.
         """
+        if unpack is not None:
+            flat = flat[unpack]
         theta[...] = flat if xp is np else arrays.as_device_array(flat, xp, device, theta.dtype)
+
+    def packed(a) -> np.ndarray:
+        a = arrays.to_numpy(a)
+        return (a if order is None else a[order]).astype(np.float64)
 
     def cost_and_grad(flat: np.ndarray):
         put(flat)
         cost = data.cost_and_gradient(model, alpha=alpha)
-        return cost, arrays.to_numpy(model.grad).astype(np.float64)
+        return cost, packed(model.grad)
 
     started = [time.perf_counter()]
 
@@ -103,7 +114,7 @@ def train_lbfgs(
         with limit:
             result = scipy.optimize.minimize(
                 cost_and_grad,
-                arrays.to_numpy(theta).astype(np.float64),
+                packed(theta),
                 method="L-BFGS-B",
                 jac=True,
                 callback=on_iteration,
@@ -137,3 +148,20 @@ def train_lbfgs(
         history.stop_reason = f"L-BFGS stopped: {result.message}"
         history.converged = False
     return history
+
+
+def _packing_order(model) -> np.ndarray | None:
+    """Return the indices of θ that list every W, then every b (None: θ as it is).
+
+    θ of a model with ``parameters()`` [W₁, b₁, W₂, b₂, …] is those arrays, flattened,
+    one after the other.
+    """
+    parameters = getattr(model, "parameters", None)
+    if parameters is None:
+        return None
+    sizes = [int(np.prod(p.shape)) for p in parameters()]
+    starts = np.cumsum([0, *sizes])
+    if starts[-1] != model.theta.shape[0]:
+        return None
+    ranges = [np.arange(starts[i], starts[i + 1]) for i in range(len(sizes))]
+    return np.concatenate(ranges[0::2] + ranges[1::2])

@@ -19,12 +19,13 @@ from __future__ import annotations
 import math
 import time
 from contextlib import nullcontext
+from typing import cast
 
 import numpy as np
 
 from nnmath.core import arrays
 from nnmath.core.optimizers import Optimizer
-from nnmath.data.sources import Data, InMemory
+from nnmath.data.sources import Data, InMemory, SampleOrder
 from nnmath.training.history import History
 from nnmath.training.interrupt import InterruptFlag
 from nnmath.training.monitor import Monitor, all_finite
@@ -42,7 +43,8 @@ def train(
     optimizer: Optimizer,
     settings: Settings,
     *,
-    rng: np.random.Generator,
+    rng: np.random.Generator | SampleOrder,
+    dropout_rng: np.random.Generator | None = None,
     sample_weight: np.ndarray | None = None,
     validation: Validation | None = None,
     progress: Progress | None = None,
@@ -67,8 +69,12 @@ def train(
     optimizer : Optimizer
         Updates ``model.theta`` from ``model.grad`` after every batch.
     settings : Settings
-    rng : numpy.random.Generator
-        Shuffling and dropout masks.
+    rng : numpy.random.Generator or SampleOrder
+        Each epoch's order of the samples (a :class:`~nnmath.data.sources.SampleOrder`
+        shuffles as scikit-learn does), and the dropout masks unless ``dropout_rng``
+        is given.
+    dropout_rng : numpy.random.Generator, optional
+        The dropout masks' own stream.
     sample_weight : ndarray of shape (n_samples,), optional
     validation : Validation, optional
         Records the validation cost (and score) after every epoch.
@@ -98,7 +104,19 @@ def train(
     bs = n if s.batch_size is None else max(1, min(int(s.batch_size), n))
     # One batch of all samples is the same gradient in any order: no shuffling then.
     full_batch = bs == n
-    dropout_rng = rng if s.dropout else None
+    if not s.dropout:
+        dropout_rng = None
+    elif dropout_rng is None:
+        if isinstance(rng, SampleOrder) and any(getattr(model, "dropout", ())):
+            raise ValueError(
+                "the model has dropout, and rng is a SampleOrder, which draws orders only; "
+                "pass dropout_rng=numpy.random.default_rng(seed) for the masks"
+            )
+        dropout_rng = cast("np.random.Generator", rng)
+    # scikit-learn shuffles a full batch too: its draws are taken, in step with it.
+    draw_order = (
+        rng.permutation if full_batch and s.shuffle and isinstance(rng, SampleOrder) else None
+    )
     theta = model.theta
     params, grads = [theta], [model.grad]
     optimizer.prepare(params)
@@ -118,18 +136,25 @@ def train(
     # the check of θ after the epoch's last batch. Callbacks and the score function
     # run under the caller's own error settings (the monitor restores them).
     limit = blas_threads(model.layer_sizes, bs) if type(theta) is np.ndarray else nullcontext()
+    lr = optimizer.learning_rate
     try:
         with (
             limit,
             InterruptFlag() as interrupt,
             np.errstate(over="ignore", invalid="ignore", divide="ignore"),
         ):
+            # The first epoch's rate: the schedule's, or the one the settings give (a
+            # new optimizer on a warm start begins at α₀, as scikit-learn's does).
+            lr = s.first_learning_rate
+            if lr is None:
+                lr = schedule.rate(lr0, history.n_iter, history.t)
             for _ in range(s.max_epochs):
                 started = time.perf_counter() if timed else 0.0
-                lr = schedule.rate(lr0, history.n_iter, history.t)
                 history.learning_rate = lr  # the rate of this epoch's steps
                 last_good[...] = theta
                 if full_batch:  # the article's gradient descent: one step on all data
+                    if draw_order is not None:
+                        draw_order(n)
                     if arrays_in_memory is not None:
                         cost = model.backprop(
                             *arrays_in_memory, alpha=alpha, dropout_rng=dropout_rng
@@ -163,12 +188,21 @@ def train(
                 if interrupt.set:
                     raise KeyboardInterrupt
                 seconds = time.perf_counter() - started if timed else 0.0
-                if monitor.end_epoch(epoch_cost, n, lr, seconds):
+                stop = monitor.end_epoch(epoch_cost, n, lr, seconds)
+                # The next epoch's rate, when this one ends (after an adaptive
+                # schedule's division).
+                lr = schedule.rate(lr0, history.n_iter, history.t)
+                if stop:
                     stopped = True
                     break
     except KeyboardInterrupt:
         monitor.interrupted()
         return history
+    finally:
+        # The schedule owns the rate and hands it to every step; the optimizer is left
+        # with the rate the schedule reached, for a next fit to go on from (as
+        # scikit-learn's optimizer keeps it).
+        optimizer.learning_rate = lr
     if not stopped:
         monitor.reached_limit()
     return history

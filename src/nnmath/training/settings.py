@@ -35,6 +35,8 @@ class Settings:
         The learning rate of each epoch, from ``learning_rate_init``.
     learning_rate_init : float or None
         α₀; None takes the optimizer's learning rate.
+    first_learning_rate : float or None
+        The rate of the run's first epoch; None takes the schedule's.
     early_stopping : bool
         Monitor the validation score instead of the training cost.
     restore_best_weights : bool
@@ -64,6 +66,7 @@ class Settings:
     n_iter_no_change: int = 10
     schedule: Schedule = field(default_factory=Constant)
     learning_rate_init: float | None = None
+    first_learning_rate: float | None = None
     early_stopping: bool = False
     restore_best_weights: bool = True
     dropout: bool = True
