@@ -50,7 +50,7 @@ from nnmath.core.optimizers import SGD, Adam, Schedule, get_schedule
 from nnmath.core.rng import as_random_state, side_stream
 from nnmath.data import cluster as distributed
 from nnmath.data.checks import sample_weight_of
-from nnmath.data.sources import Chunks, Data, InMemory
+from nnmath.data.sources import Chunks, Data, InMemory, SampleOrder
 from nnmath.dispatch import (
     as_float,
     flat,
@@ -64,7 +64,6 @@ from nnmath.training import (
     DivergenceError,
     History,
     Progress,
-    SampleOrder,
     Settings,
     Validation,
     train,
