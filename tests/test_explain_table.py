@@ -42,7 +42,7 @@ def test_describe_inputs_names_each_input_and_gives_its_cell():
         }
     )
     pre = TabularPreprocessor(target="y").fit(table)
-    names, columns, originals = pre.describe_inputs(table)
+    names, columns, originals, formulas = pre.describe_inputs(table)
     assert names == [
         "age",
         "colour=blue",
@@ -58,6 +58,11 @@ def test_describe_inputs_names_each_input_and_gives_its_cell():
     assert originals[1, 0] == "missing → 41"
     assert originals[2, 1] == originals[2, 2] == "missing → red"
     assert originals[3, 3] == "2022-01-15"
+    ages = np.array([41.0, 41.0, 30.0, 52.0])  # the missing age filled with the median
+    assert formulas[0] == f"(age − {ages.mean():.6g}) / {ages.std():.6g}"
+    assert formulas[1:3] == ["1 if colour = blue else 0", "1 if colour = red else 0"]
+    assert formulas[3].endswith(" where t = days of visit since 1970-01-01")
+    assert formulas[4:] == ["sin(2π·t / 365.2425)", "cos(2π·t / 365.2425)"]
     # one column per input of the network
     assert len(names) == pre.transform(table).shape[1]
 
@@ -72,22 +77,32 @@ def test_explain_shows_each_input_beside_its_cell_in_every_form():
     row = 3
     trace = explain(model, X[row], table["y"][row], inputs=pre.describe_inputs(table.iloc[[row]]))
     age, colour, visit = table["age"][row], table["colour"][row], table["visit"][row]
-    scaled = (age - table["age"].mean()) / table["age"].std(ddof=0)  # x' = (x − μ) / s
+    mean, std = table["age"].mean(), table["age"].std(ddof=0)
+    scaled = (age - mean) / std  # x' = (x − μ) / s
+    formula = f"(age − {mean:.6g}) / {std:.6g}"
     text = str(trace)
-    assert f"age = {age} → x₁ = {scaled:.6g}" in text
+    assert f"age = {age} → x₁ = {formula} = {scaled:.6g}\n" in text
     for j, c in enumerate(["blue", "green", "red"], start=2):
         one = "1" if c == colour else "0"
-        assert f"colour = {colour} → x{chr(0x2080 + j)} (colour={c}) = {one}" in text
-    assert f"visit = {visit} → x₅ = " in text
-    assert f"visit = {visit} → x₆ (visit:year_sin) = " in text
+        line = f"colour = {colour} → x{chr(0x2080 + j)} (colour={c}) = 1 if colour = {c} else 0"
+        assert f"{line} = {one}\n" in text
+    t = (pd.Timestamp(visit) - pd.Timestamp("1970-01-01")).days
+    year_sin = np.sin(2 * np.pi * t / 365.2425)
+    assert f"visit = {visit} → x₅ = (t − " in text
+    assert "(where t = days of visit since 1970-01-01)" in text
+    assert f"visit = {visit} → x₆ (visit:year_sin) = sin(2π·t / 365.2425) = {year_sin:.6g}" in text
     md = trace.to_markdown()
-    assert rf"- $\text{{age}} = \text{{{age}}}\ \rightarrow\ x_{{1}} = {scaled:.6g}$" in md
+    assert (
+        rf"- $\text{{age}} = \text{{{age}}}\ \rightarrow\ x_{{1}} = \text{{{formula}}} = "
+        rf"{scaled:.6g}$"
+    ) in md
     assert r"x_{4}\ (\text{colour=red})" in md
     document = json.loads(trace.render("json"))
     first = document["inputs"][0]
     assert (first["name"], first["column"], first["original"]) == ("age", "age", [str(age)])
     assert first["value"] == pytest.approx([scaled], rel=1e-12)
     assert [i["column"] for i in document["inputs"]] == ["age", *["colour"] * 3, *["visit"] * 3]
+    assert first["formula"] == formula
 
 
 def test_inputs_as_names_and_bad_inputs(rng):

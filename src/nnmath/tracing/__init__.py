@@ -104,12 +104,14 @@ def explain(
     l2_penalty : float, optional
         λ of the L2 term (λ/2n) Σ‖W‖² of the cost. Defaults to an MLP's ``alpha``
         (which its training adds), else 0.
-    inputs : sequence of str, or (names, columns, originals), optional
+    inputs : sequence of str, or (names, columns, originals[, formulas]), optional
         The inputs in the user's terms: a name for each of x's n_features columns, or
         what :meth:`TabularPreprocessor.describe_inputs
         <nnmath.preprocessing.TabularPreprocessor.describe_inputs>` returns for x's rows
-        (names, the table's column of each, and each row's original cells), shown as
-        ``age = 41 → x₁ = 0.52``. Defaults to an estimator's ``feature_names_in_``.
+        (names, the table's column of each, each row's original cells, and how each
+        input is computed from its cell), shown as
+        ``age = 41 → x₁ = (age − 36) / 10 = 0.5``. Defaults to an estimator's
+        ``feature_names_in_``.
     sample : (X, y), optional
         Rows, of shape (m, n_features), and their targets to judge the units over:
         dead ReLU units, saturated sigmoid/tanh units, and vanishing or exploding
@@ -166,13 +168,14 @@ def _inputs(model, X: np.ndarray, inputs) -> list[Input]:
     if inputs is None:
         names = getattr(model, "feature_names_in_", None)
         return [] if names is None else make_inputs(X, list(names))
-    if isinstance(inputs, tuple) and len(inputs) == 3 and not isinstance(inputs[0], str):
-        names, columns, originals = inputs
-        return make_inputs(X, list(names), list(columns), originals)
+    if isinstance(inputs, tuple) and len(inputs) in (3, 4) and not isinstance(inputs[0], str):
+        names, columns, originals, *formulas = inputs
+        return make_inputs(X, list(names), list(columns), originals, *formulas)
     if isinstance(inputs, str) or not all(isinstance(v, str) for v in inputs):
         raise TypeError(
             "inputs must be a list of names, one per input of x, or the (names, columns, "
-            f"originals) of TabularPreprocessor.describe_inputs; got {type(inputs).__name__}"
+            "originals, formulas) of TabularPreprocessor.describe_inputs; got "
+            f"{type(inputs).__name__}"
         )
     return make_inputs(X, list(inputs))
 

@@ -48,6 +48,9 @@ class Input:
         The column's cell of each sample, as the table holds it; None when not given.
     value : ndarray of shape (n_samples,)
         What the network reads: the scaled number.
+    formula : str or None
+        How the value is computed from the cell, e.g. "(age − 48.5) / 13.1" (None when
+        not given).
     """
 
     symbol: str
@@ -55,6 +58,14 @@ class Input:
     column: str | None
     original: list | None
     value: np.ndarray
+    formula: str | None = None
+
+    def _formula(self) -> tuple[str, str]:
+        """Split the formula into its equation and its "where …" clause, with separators."""
+        if self.formula is None:
+            return "", ""
+        main, _, where = self.formula.partition(" where ")
+        return f" = {main}", f"  (where {where})" if where else ""
 
     def _original(self) -> str:
         cells = ["missing" if c is None else str(c) for c in self.original or []]
@@ -66,7 +77,10 @@ class Input:
         if self.original is None:
             return f"{self.symbol} ({self.name}) = {value}"
         named = "" if self.name == self.column else f" ({self.name})"
-        return f"{self.column} = {self._original()} → {self.symbol}{named} = {value}"
+        formula, where = self._formula()
+        return (
+            f"{self.column} = {self._original()} → {self.symbol}{named}{formula} = {value}{where}"
+        )
 
     def latex(self) -> str:
         r"""Return the input as LaTeX: ``\text{age} = \text{41} \rightarrow x_{1} = 0.52``."""
@@ -77,9 +91,14 @@ class Input:
             return rf"{symbol}{name} = {value}"
         named = "" if self.name == self.column else name
         column = latex_text(str(self.column))
+        formula, where = self._formula()
+        if formula:
+            formula = rf" = \text{{{latex_text(formula[3:])}}}"
+        if where:
+            where = rf"\quad\text{{{latex_text(where.strip())}}}"
         return (
             rf"\text{{{column}}} = \text{{{latex_text(self._original())}}}"
-            rf"\ \rightarrow\ {symbol}{named} = {value}"
+            rf"\ \rightarrow\ {symbol}{named}{formula} = {value}{where}"
         )
 
     def to_dict(self) -> dict:
@@ -90,6 +109,7 @@ class Input:
             "column": self.column,
             "original": None if self.original is None else list(self.original),
             "value": render.jsonable(self.value),
+            "formula": self.formula,
         }
 
 
@@ -109,6 +129,7 @@ def make_inputs(
     names: Sequence[str],
     columns: Sequence[str] | None = None,
     originals=None,
+    formulas: Sequence[str] | None = None,
 ) -> list[Input]:
     """Return the :class:`Input` of each column of ``X``.
 
@@ -121,6 +142,8 @@ def make_inputs(
         The table's column each input comes from (default: its name).
     originals : array of shape (n_samples, n_inputs), optional
         The cell each input was made from, as text (None: missing).
+    formulas : sequence of str, length n_inputs, optional
+        How each input is computed from its cell.
 
     Returns
     -------
@@ -138,6 +161,8 @@ def make_inputs(
     columns = names if columns is None else [str(c) for c in columns]
     if len(columns) != k:
         raise ValueError(f"columns must name the {k} inputs' columns; got {len(columns)}")
+    if formulas is not None and len(formulas) != k:
+        raise ValueError(f"formulas must give the {k} inputs' formulas; got {len(formulas)}")
     cells = None
     if originals is not None:
         cells = np.asarray(originals, dtype=object).reshape(-1, k) if k else None
@@ -153,6 +178,7 @@ def make_inputs(
             column=columns[j],
             original=None if cells is None else [_cell(c) for c in cells[:, j]],
             value=X[:, j].copy(),
+            formula=None if formulas is None else str(formulas[j]),
         )
         for j in range(k)
     ]
