@@ -408,7 +408,11 @@ def _explained_row(model_path: Path, data: Path, row: int, target: str):
     """The trace the library gives for one row, computed in the test's process."""
     pipeline, X, table = _encoded(model_path, data)
     y = table[target].to_numpy()
-    return nnmath.explain(pipeline.named_steps["model"], X[row], y[row : row + 1])
+    inputs = pipeline.named_steps["preprocess"].describe_inputs(table.iloc[[row]])
+    model = pipeline.named_steps["model"]
+    trace = nnmath.explain(model, X[row], y[row : row + 1], inputs=inputs, sample=(X, y))
+    trace.units = f"units judged over all {len(table)} rows of {data.name}"  # every row
+    return trace
 
 
 @pytest.mark.parametrize(

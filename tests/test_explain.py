@@ -375,24 +375,28 @@ def test_large_arrays_are_summarized_in_text_but_not_in_dict(rng):
 
 
 # ---------------------------------------------------------------------------- summary
-def test_summary_flags_vanishing_gradients(rng):
+def test_summary_flags_vanishing_gradients_and_saturated_units(rng):
     net = Network([3, 4, 4, 1], "sigmoid", random_state=0)
     net.W[0][...] = 60.0  # the first layer's sigmoids saturate: σ'(z) ≈ e^(−z) ≈ 0
-    X = np.abs(rng.normal(size=(4, 3))) + 0.5
-    trace = explain(net, X, np.ones(4))
+    X = np.abs(rng.normal(size=(40, 3))) + 0.5  # z ≥ 60·1.5 = 90 for every row: a = 1
+    trace = explain(net, X, np.ones(40))
     first = trace.summary[0]
     assert first.vanishing
-    assert first.grad_norm < VANISHING
+    assert first.sample_grad_norm < VANISHING
     assert "vanishing gradient" in first.flags[0]
+    assert first.saturated_units == [0, 1, 2, 3]
+    assert "saturated sigmoid units: 4 of 4 (within 1% of its bounds for all 40 rows)" in str(trace)
     assert not trace.summary[-1].vanishing
+    assert trace.summary[-1].saturated_units is None  # the output layer is not judged so
     assert "vanishing gradient" in str(trace)
+    assert trace.units == "units judged over the step's 40 rows"
 
 
 def test_summary_flags_exploding_gradients(rng):
     net = Network([3, 4, 1], "identity", loss="mse", random_state=0)
     net.W[0][...] = 100.0
     net.W[1][...] = 100.0
-    trace = explain(net, rng.normal(size=(4, 3)), np.zeros(4))
+    trace = explain(net, rng.normal(size=(30, 3)), np.zeros(30))
     assert all(s.exploding for s in trace.summary)
     assert min(s.grad_norm for s in trace.summary) > EXPLODING
     assert "exploding gradient" in trace.to_markdown()
@@ -401,21 +405,78 @@ def test_summary_flags_exploding_gradients(rng):
 def test_summary_flags_dead_relu_units(rng):
     net = Network([3, 5, 1], "relu", "sigmoid", "binary_cross_entropy", random_state=0)
     net.b[0][[1, 3]] = -100.0  # z < 0 for any reasonable input: σ(z) = 0 always
-    X = rng.normal(size=(6, 3))
-    trace = explain(net, X, np.ones(6))
+    X = rng.normal(size=(36, 3))
+    trace = explain(net, X, np.ones(36))
     hidden = trace.summary[0]
     assert hidden.dead_units == [1, 3]
-    assert "dead ReLU units: 1, 3" in hidden.flags[-1]
+    assert "dead ReLU units: 2 of 5 (0 for all 36 rows): units 1, 3" == hidden.flags[-1]
     assert trace.summary[1].dead_units is None  # a sigmoid layer has no dead-unit check
     np.testing.assert_array_equal(trace.gradients[0][:, [1, 3]], 0.0)
-    assert "dead ReLU units: 1, 3" in str(trace)
+    assert "dead ReLU units: 2 of 5" in str(trace)
     assert trace.to_dict()["summary"][0]["dead_units"] == [1, 3]
 
 
-def test_healthy_layers_have_no_flags():
-    trace = explain_demo()
-    assert [s.flags for s in trace.summary] == [[]]
-    assert "ok" in str(trace).splitlines()[-1]
+def _relu_net_with_dead_units() -> Network:
+    """A ReLU layer of 8 units, three of them negative for most inputs, one for all."""
+    net = Network([4, 8, 1], "relu", "identity", "mse", random_state=3)
+    net.b[0][[0, 5, 6]] = -2.5
+    net.b[0][2] = -1000.0
+    return net
+
+
+@pytest.mark.parametrize("m", [30, 200, 2500])
+def test_dead_units_are_counted_over_the_sample_as_numpy_counts_them(rng, m):
+    net = _relu_net_with_dead_units()
+    Xs, ys = rng.normal(size=(m, 4)), rng.normal(size=m)
+    trace = explain(net, Xs[5], ys[5], sample=(Xs, ys))
+    # The rows judged: all of them, or 1,000 drawn without replacement with seed 0.
+    rows = np.arange(m) if m <= 1000 else np.sort(
+        np.random.default_rng(0).choice(m, size=1000, replace=False)
+    )  # fmt: skip
+    a = np.maximum(0.0, Xs[rows] @ net.W[0] + net.b[0])  # the hidden layer, by hand
+    expected = [j for j in range(8) if not a[:, j].any()]
+    assert 2 in expected
+    hidden = trace.summary[0]
+    assert hidden.dead_units == expected
+    assert hidden.n_rows == len(rows)
+    assert f"dead ReLU units: {len(expected)} of 8 (0 for all {len(rows):,} rows)" in str(trace)
+    if m > 1000:
+        assert trace.units == "units judged over 1,000 rows sampled (seed 0) of the sample's 2,500"
+    else:
+        assert trace.units == f"units judged over the sample's {m} rows"
+    # The step itself is still the one row's.
+    assert trace.n_samples == 1
+
+
+def test_one_row_is_not_judged_and_says_why(rng):
+    net = _relu_net_with_dead_units()
+    X = rng.normal(size=(29, 4))
+    for x, y, sample in [
+        (X[0], 0.5, None),
+        (X[0], 0.5, (X, np.zeros(29))),
+        (X, np.zeros(29), None),
+    ]:
+        trace = explain(net, x, y, sample=sample)
+        assert all(not s.judged and s.dead_units is None and s.flags == [] for s in trace.summary)
+        m = 1 if sample is None and x.ndim == 1 else 29
+        assert trace.units.startswith(
+            f"units not judged: {m} row{'s are' if m > 1 else ' is'} too few"
+        )
+        assert "(at least 30 are needed" in trace.units
+        text = str(trace)
+        assert trace.units in text
+        assert "dead ReLU" not in text
+        assert text.rstrip().endswith("not judged")
+        assert trace.to_dict()["units"] == trace.units
+        assert trace.to_dict()["summary"][0]["judged"] is False
+
+
+def test_healthy_layers_have_no_flags(rng):
+    net = Network([3, 4, 1], "tanh", loss="mse", random_state=0)
+    trace = explain(net, rng.normal(size=(40, 3)), rng.normal(size=40))
+    assert [s.flags for s in trace.summary] == [[], []]
+    assert [s.saturated_units for s in trace.summary] == [[], None]
+    assert str(trace).splitlines()[-1].endswith("ok")
 
 
 # ---------------------------------------------------------------------------- bad input

@@ -450,7 +450,12 @@ def cmd_export_onnx(args) -> int:
 
 
 def cmd_explain(args) -> int:
-    """`nnmath explain`: print the trace of one training step; returns 0."""
+    """`nnmath explain`: print the trace of one training step; returns 0.
+
+    The row's inputs are named by their columns, beside the file's cells; the units
+    are judged over the file's rows with a target (up to ``MAX_SAMPLE`` of them, drawn
+    with seed 0), never over the one row.
+    """
     # NOTE: not `from nnmath import explain`: that name is the function, which the
     # package re-exports over the module of the same name.
     from nnmath.tracing import explain, explain_demo
@@ -476,11 +481,55 @@ def cmd_explain(args) -> int:
             raise UsageError(
                 f"--row {args.row} ({source.where([args.row])[0]}) has no value of {target!r}"
             )
-        X = features(pre, model, table.iloc[[args.row]], source, Console(quiet=True), target)
+        row = table.iloc[[args.row]]
+        X = features(pre, model, row, source, Console(quiet=True), target)
+        inputs = None if pre is None else pre.describe_inputs(row)
         y_row = y[args.row : args.row + 1]
+        sample, units = _unit_sample(pre, model, table, source, target)
         try:
-            trace = explain(model, X[0], y_row)
+            trace = explain(model, X[0], y_row, inputs=inputs, sample=sample)
         except ValueError as exc:
-            raise UsageError(one_line(exc)) from None
+            if sample is None:
+                raise UsageError(one_line(exc)) from None
+            units = f"units not judged: the rows of {source.name} could not be used: "
+            units += one_line(exc)
+            try:
+                trace = explain(model, X[0], y_row, inputs=inputs)
+            except ValueError as again:
+                raise UsageError(one_line(again)) from None
+        if trace.summary:
+            trace.units = units
     print(trace.render(args.format))
     return 0
+
+
+def _unit_sample(pre, model, table, source: Source, target: str):
+    """Return the rows of the file to judge the units over, their targets, and the note.
+
+    Every row with a target, or ``MAX_SAMPLE`` of them drawn with seed 0; (None, the
+    reason) when they cannot be read or are too few.
+    """
+    from nnmath.tracing import MIN_SAMPLE, sample_rows
+
+    keep = target_rows(column(table, target))
+    rows = keep[sample_rows(len(keep))]
+    m, of = len(rows), f" with a value of {target!r}" if len(keep) < len(table) else ""
+    if m < MIN_SAMPLE:
+        return None, (
+            f"units not judged: {source.name} has {plural(m, 'row')}{of}, too few to say "
+            "whether a unit is dead or saturated, or a gradient vanishing or exploding "
+            f"(at least {MIN_SAMPLE} are needed)"
+        )
+    part = table.iloc[rows]
+    try:
+        X = features(pre, model, part, source, Console(quiet=True), target)
+    except UsageError as exc:
+        return None, f"units not judged: the rows of {source.name} could not be read: {exc}"
+    if m < len(keep):
+        units = (
+            f"units judged over {m:,} rows sampled (seed 0) of the {len(keep):,} rows of "
+            f"{source.name}{of}"
+        )
+    else:
+        units = f"units judged over all {m:,} rows of {source.name}{of}"
+    return (X, column(part, target)), units

@@ -780,6 +780,7 @@ class Session:
                     self.Y_train[sample],
                     learning_rate=s["learning_rate"],
                     l2_penalty=s["l2"],
+                    sample=(self.X_train, self.Y_train),  # the units, judged over the data
                 )
             page = trace_for_page(trace, self.net.n_layers)
             x1, x2 = self.data.points[sample]

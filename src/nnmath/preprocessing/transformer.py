@@ -235,6 +235,96 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                     out += [f"{name}:day_sin", f"{name}:day_cos"]
         return out
 
+    def describe_inputs(self, table) -> tuple[list[str], list[str], np.ndarray, list[str]]:
+        """Name each input of the network and give each row's original cell beside it.
+
+        Parameters
+        ----------
+        table : DataFrame or dict of 1-D arrays
+            Rows with the model's input columns (others are ignored).
+
+        Returns
+        -------
+        names : list of str, length n_inputs
+            The inputs' names, as :meth:`get_feature_names_out` gives them: a number's
+            column, "column=category" for each category, a date's "name" (its days,
+            standardized), "name:year_sin", "name:year_cos" (and ":day_sin", ":day_cos").
+        columns : list of str, length n_inputs
+            The table's column each input is made from.
+        originals : ndarray of object, shape (n_rows, n_inputs)
+            Each row's cell of that column as text, as the table holds it; a missing
+            cell as "missing → " and the value it is filled with (None when it cannot
+            be filled). The one-hot inputs of a category and the parts of a date share
+            their column's cell.
+        formulas : list of str, length n_inputs
+            How each input is computed from its cell, with the fitted numbers:
+            "(age − 48.5) / 13.1", "1 if colour = red else 0", "(t − 18570) / 203
+            where t = days of visit since 1970-01-01", "sin(2π·t / 365.2425)".
+
+        Examples
+        --------
+        >>> table = {"age": np.array([41.0, 30.0]), "colour": np.array(["red", "blue"])}
+        >>> pre = TabularPreprocessor().fit(table)
+        >>> names, columns, originals, formulas = pre.describe_inputs(table)
+        >>> names, columns
+        (['age', 'colour=blue', 'colour=red'], ['age', 'colour', 'colour'])
+        >>> originals[0].tolist()
+        ['41', 'red', 'red']
+        >>> formulas[:2]
+        ['(age − 35.5) / 5.5', '1 if colour = blue else 0']
+        """
+        self.check_columns(table)
+        names = self.get_feature_names_out()
+        columns: list[str] = []
+        formulas: list[str] = []
+        cells = []
+        for name in self.feature_names_in_:
+            kind = self.kind(name)
+            width = (
+                1
+                if kind == "numeric"
+                else len(self.categories_[name])
+                if kind == "category"
+                else 5 if self.dates_[name]["daily"] else 3
+            )  # fmt: skip
+            text = texts(column(table, name))
+            fill = self.fill_.get(name)
+            if fill is not None:
+                shown = fill if isinstance(fill, str) else self._fill_text(name, fill)
+                text = np.where(text == None, f"missing → {shown}", text)  # noqa: E711
+            columns += [name] * width
+            cells += [text] * width
+            formulas += self._formulas(name, kind)
+        originals = np.empty((len(cells[0]) if cells else 0, len(names)), dtype=object)
+        for j, text in enumerate(cells):
+            originals[:, j] = text
+        return names, columns, originals, formulas
+
+    def _formulas(self, name: str, kind: str) -> list[str]:
+        """Write how each input of a column is computed, with the fitted numbers."""
+        if kind == "numeric":
+            stats = self.numeric_[name]
+            return [f"({name} − {stats['mean']:.6g}) / {stats['scale']:.6g}"]
+        if kind == "category":
+            return [f"1 if {name} = {c} else 0" for c in self.categories_[name]]
+        stats = self.dates_[name]
+        out = [
+            f"(t − {stats['mean']:.6g}) / {stats['scale']:.6g} where t = days of {name} "
+            "since 1970-01-01",
+            f"sin(2π·t / {YEAR_DAYS})",
+            f"cos(2π·t / {YEAR_DAYS})",
+        ]
+        if stats["daily"]:
+            out += ["sin(2π·t)", "cos(2π·t)"]
+        return out
+
+    def _fill_text(self, name: str, fill: float) -> str:
+        """Write a numeric or date column's fill value as text (a date as its ISO day)."""
+        if name in self.numeric_:
+            return f"{fill:.6g}"
+        seconds = int(round(fill * 86400))
+        return str(np.datetime64(seconds, "s")).replace("T", " ").removesuffix(" 00:00:00")
+
     def check_columns(self, table) -> None:
         """Raise ValueError naming the input columns the table lacks, if any.
 

@@ -39,19 +39,52 @@ import numpy as np
 from nnmath.core.optimizers import SGD
 from nnmath.core.rosenblatt import rosenblatt_pass
 from nnmath.network import Network
+from nnmath.tracing.inputs import Input, make_inputs
 from nnmath.tracing.resolve import check_x, resolve
 from nnmath.tracing.steps import (
     gradient_descent_steps,
     layer_summary,
     rosenblatt_steps,
+    sample_rows,
     update_steps,
 )
-from nnmath.tracing.trace import EXPLODING, VANISHING, LayerSummary, Step, Trace
+from nnmath.tracing.trace import (
+    EXPLODING,
+    MAX_SAMPLE,
+    MIN_SAMPLE,
+    SATURATION,
+    VANISHING,
+    LayerSummary,
+    Step,
+    Trace,
+)
 
-__all__ = ["EXPLODING", "VANISHING", "LayerSummary", "Step", "Trace", "explain", "explain_demo"]
+__all__ = [
+    "EXPLODING",
+    "MAX_SAMPLE",
+    "MIN_SAMPLE",
+    "SATURATION",
+    "VANISHING",
+    "Input",
+    "LayerSummary",
+    "Step",
+    "Trace",
+    "explain",
+    "explain_demo",
+    "sample_rows",
+]
 
 
-def explain(model, x, y, learning_rate: float | None = None, *, l2_penalty=None) -> Trace:
+def explain(
+    model,
+    x,
+    y,
+    learning_rate: float | None = None,
+    *,
+    l2_penalty=None,
+    inputs=None,
+    sample=None,
+) -> Trace:
     """Every equation of one training step on ``x``, with its numbers.
 
     Parameters
@@ -71,6 +104,20 @@ def explain(model, x, y, learning_rate: float | None = None, *, l2_penalty=None)
     l2_penalty : float, optional
         λ of the L2 term (λ/2n) Σ‖W‖² of the cost. Defaults to an MLP's ``alpha``
         (which its training adds), else 0.
+    inputs : sequence of str, or (names, columns, originals[, formulas]), optional
+        The inputs in the user's terms: a name for each of x's n_features columns, or
+        what :meth:`TabularPreprocessor.describe_inputs
+        <nnmath.preprocessing.TabularPreprocessor.describe_inputs>` returns for x's rows
+        (names, the table's column of each, each row's original cells, and how each
+        input is computed from its cell), shown as
+        ``age = 41 → x₁ = (age − 36) / 10 = 0.5``. Defaults to an estimator's
+        ``feature_names_in_``.
+    sample : (X, y), optional
+        Rows, of shape (m, n_features), and their targets to judge the units over:
+        dead ReLU units, saturated sigmoid/tanh units, and vanishing or exploding
+        gradients. More than ``MAX_SAMPLE`` (1,000) rows are sampled down to it
+        (seed 0); fewer than ``MIN_SAMPLE`` (30) are too few, and nothing is judged.
+        Defaults to x and y themselves.
 
     Returns
     -------
@@ -79,8 +126,9 @@ def explain(model, x, y, learning_rate: float | None = None, *, l2_penalty=None)
         the fused δ = ŷ − y of a canonical output/loss pair, ∂z/∂w, ∂z/∂b = 1, the
         chain-rule products ∂C/∂w and ∂C/∂b, each layer's δ from the next one's),
         then the update w ← w − α·∂C/∂w of every W and b; a step perceptron shows
-        Rosenblatt's rule w ← w + α(y − ŷ)x instead. ``trace.summary`` flags
-        vanishing and exploding gradients and dead ReLU units.
+        Rosenblatt's rule w ← w + α(y − ŷ)x instead. ``trace.summary`` gives each
+        layer's gradient norms and, from the sample, its flags; ``trace.units`` says
+        which rows they were judged over, or why they were not.
 
     Examples
     --------
@@ -92,18 +140,88 @@ def explain(model, x, y, learning_rate: float | None = None, *, l2_penalty=None)
     'ŷ = σ(z);  σ(z) = 1 / (1 + e^(−z))'
     >>> [g.shape for g in trace.gradients]
     [(3, 1), (1,)]
+    >>> trace = explain(net, [41.0, 1.0, 0.0], 1.0, inputs=["age", "red", "blue"])
+    >>> trace.inputs[0].text()
+    'x₁ (age) = 41'
     """
     r = resolve(model, learning_rate, l2_penalty)
     X, one = check_x(r.network, x)
     Y = r.targets(y, X.shape[0], one)
+    shown = _inputs(model, X, inputs)
+    judged = _sample(r, X, Y, sample)
     title = f"One training step of {_describe(model, r.network)}"
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         if r.rosenblatt:
             trace = _rosenblatt(r.network, X, Y, r.learning_rate, title)
         else:
-            trace = _gradient_descent(r.network, X, Y, r.learning_rate, r.l2_penalty, title)
+            trace = _gradient_descent(
+                r.network, X, Y, r.learning_rate, r.l2_penalty, title, judged[:2]
+            )
+            trace.units = judged[2]
     trace.notes = r.notes + trace.notes
+    trace.inputs = shown
     return trace
+
+
+def _inputs(model, X: np.ndarray, inputs) -> list[Input]:
+    """Name the inputs: from ``inputs``, else from an estimator's ``feature_names_in_``."""
+    if inputs is None:
+        names = getattr(model, "feature_names_in_", None)
+        return [] if names is None else make_inputs(X, list(names))
+    if isinstance(inputs, tuple) and len(inputs) in (3, 4) and not isinstance(inputs[0], str):
+        names, columns, originals, *formulas = inputs
+        return make_inputs(X, list(names), list(columns), originals, *formulas)
+    if isinstance(inputs, str) or not all(isinstance(v, str) for v in inputs):
+        raise TypeError(
+            "inputs must be a list of names, one per input of x, or the (names, columns, "
+            "originals, formulas) of TabularPreprocessor.describe_inputs; got "
+            f"{type(inputs).__name__}"
+        )
+    return make_inputs(X, list(inputs))
+
+
+def _sample(r, X: np.ndarray, Y: np.ndarray, sample):
+    """Return the rows to judge the units over, their targets, and the note that says which.
+
+    None, None and the reason when they are too few.
+    """
+    if sample is None:
+        Xs, Ys = X, Y
+        where = f"the step's {X.shape[0]:,} rows"
+    else:
+        if not (isinstance(sample, tuple) and len(sample) == 2):
+            raise TypeError(
+                "sample must be a pair (X, y) of rows and their targets; got "
+                f"{type(sample).__name__}"
+            )
+        Xs, one = check_x(r.network, sample[0])
+        ys = np.asarray(sample[1], dtype=object if _labels(sample[1]) else None)
+        if one or ys.shape[:1] != (Xs.shape[0],):
+            raise ValueError(
+                f"sample must hold one target per row: X has {Xs.shape[0]} rows, y has "
+                f"shape {ys.shape}"
+            )
+        rows = sample_rows(Xs.shape[0])
+        where = f"the sample's {len(rows):,} rows"
+        if len(rows) < Xs.shape[0]:
+            where = f"{len(rows):,} rows sampled (seed 0) of the sample's {Xs.shape[0]:,}"
+        Xs, Ys = Xs[rows], r.targets(ys[rows], len(rows), False)
+    m = Xs.shape[0]
+    if m < MIN_SAMPLE:
+        hint = "; give more as sample=(X, y)" if sample is None else ""
+        return (
+            None,
+            None,
+            f"units not judged: {m:,} row{'s are' if m != 1 else ' is'} too few to say "
+            "whether a unit is dead or saturated, or a gradient vanishing or exploding "
+            f"(at least {MIN_SAMPLE} are needed{hint})",
+        )
+    return Xs, Ys, f"units judged over {where}"
+
+
+def _labels(y) -> bool:
+    arr = np.asarray(y)
+    return arr.dtype.kind in "OUS"
 
 
 def _describe(model, net: Network) -> str:
@@ -112,15 +230,22 @@ def _describe(model, net: Network) -> str:
     return f"{type(model).__name__} (network_ = {net!r})"
 
 
-def _gradient_descent(net: Network, X, Y, alpha: float, l2: float, title: str) -> Trace:
+def _gradient_descent(
+    net: Network, X, Y, alpha: float, l2: float, title: str, sample=(None, None)
+) -> Trace:
     """Record one pass and one gradient-descent update of a copy of ``net``.
 
     Gradient descent is the optimizer training uses; the model itself is left unchanged.
+    ``sample`` is the rows and targets the units are judged over (None: not judged).
     """
     net = copy.deepcopy(net)
+    Xs, Ys = sample
+    judged = None
+    if Xs is not None:
+        judged = copy.deepcopy(net).backprop(Xs, Ys, alpha=l2, record=True)
     record = net.backprop(X, Y, alpha=l2, record=True)
     steps = gradient_descent_steps(net, record, l2)
-    summary = [layer_summary(net, record, l) for l in range(1, net.n_layers + 1)]
+    summary = [layer_summary(net, record, l, judged) for l in range(1, net.n_layers + 1)]
     old_params = [p.copy() for p in net.parameters()]
     SGD(learning_rate=alpha).step([net.theta], [net.grad])
     new_params = [p.copy() for p in net.parameters()]

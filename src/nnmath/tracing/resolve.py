@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import scipy.sparse as sp
@@ -111,7 +112,7 @@ def resolve(model, learning_rate, l2_penalty) -> Resolved:
             f"the network lives on {net.describe_placement()}; the trace is computed on a "
             "NumPy copy of it (the same weights)"
         )
-        net = net.to(None)
+        net = cast(Network, net.to(None))  # a copy of the same class: type(self)(…)
     rosenblatt = isinstance(model, Perceptron) and net.activations[0].name == "step"
 
     def targets(y, n: int, one: bool) -> np.ndarray:

@@ -27,9 +27,23 @@ import numpy as np
 from nnmath.core.network import Network, PassRecord
 from nnmath.core.rosenblatt import RosenblattRecord
 from nnmath.tracing import render
-from nnmath.tracing.trace import EXPLODING, VANISHING, LayerSummary, Step
+from nnmath.tracing.trace import (
+    EXPLODING,
+    MAX_SAMPLE,
+    SATURATION,
+    VANISHING,
+    LayerSummary,
+    Step,
+)
 
-__all__ = ["Names", "gradient_descent_steps", "layer_summary", "rosenblatt_steps", "update_steps"]
+__all__ = [
+    "Names",
+    "gradient_descent_steps",
+    "layer_summary",
+    "rosenblatt_steps",
+    "sample_rows",
+    "update_steps",
+]
 
 _SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
@@ -331,26 +345,75 @@ def update_steps(net: Network, old, gradients, new, alpha: float) -> list[Step]:
     return steps
 
 
-def layer_summary(net: Network, record: PassRecord, l: int) -> LayerSummary:
-    """Summarize the gradient health of layer l (1-based) in ``record``."""
+def layer_summary(
+    net: Network, record: PassRecord, l: int, sample: PassRecord | None = None
+) -> LayerSummary:
+    """Summarize layer l (1-based): the step's gradient norms, and the units' health.
+
+    The step's norms come from ``record``. Whether the layer's units are dead or
+    saturated and its gradient vanishing or exploding is judged from ``sample``, a
+    recorded pass over rows enough to say so (see :data:`~nnmath.tracing.trace.MIN_SAMPLE`);
+    with ``sample=None`` nothing is judged.
+
+    * dead (ReLU): a = 0 for every row of the sample, so no gradient ever flows through;
+    * saturated (sigmoid, tanh, hidden layers): a within ``SATURATION`` of the range's
+      ends (a < 0.01 or a > 0.99 for the sigmoid, |a| > 0.98 for tanh) for every row;
+    * vanishing / exploding: ‖(∂C/∂W, ∂C/∂b)‖ of the sample's cost below
+      :data:`VANISHING` or above :data:`EXPLODING` (or not finite).
+    """
     rec = record.layers[l - 1]
     nW = float(np.linalg.norm(_full(rec.dC_dW).astype(np.float64).ravel()))
     nb = float(np.linalg.norm(_full(rec.dC_db).astype(np.float64).ravel()))
-    norm = math.hypot(nW, nb)
     act = net.activations[l - 1]
-    dead = None
-    if act.name == "relu":
-        dead = np.flatnonzero((rec.a == 0).all(axis=0)).tolist()  # σ(z) = 0 for every sample
-    return LayerSummary(
+    summary = LayerSummary(
         layer=l,
         activation=act.name,
         grad_W_norm=nW,
         grad_b_norm=nb,
-        grad_norm=norm,
-        vanishing=norm < VANISHING,
-        exploding=not norm <= EXPLODING,
-        dead_units=dead,
+        grad_norm=math.hypot(nW, nb),
+        vanishing=False,
+        exploding=False,
+        dead_units=None,
+        n_units=net.layer_sizes[l],
     )
+    if sample is None:
+        return summary
+    srec = sample.layers[l - 1]
+    norm = math.hypot(
+        float(np.linalg.norm(_full(srec.dC_dW).astype(np.float64).ravel())),
+        float(np.linalg.norm(_full(srec.dC_db).astype(np.float64).ravel())),
+    )
+    summary.n_rows = sample.X.shape[0]
+    summary.sample_grad_norm = norm
+    summary.vanishing = norm < VANISHING
+    summary.exploding = not norm <= EXPLODING
+    a = srec.a
+    if act.name == "relu":
+        summary.dead_units = np.flatnonzero((a == 0).all(axis=0)).tolist()
+    elif act.name in ("sigmoid", "tanh") and l < net.n_layers:
+        low, high = (0.0, 1.0) if act.name == "sigmoid" else (-1.0, 1.0)
+        margin = SATURATION * (high - low)  # 1% of σ's range, at either end
+        stuck = ((a < low + margin) | (a > high - margin)).all(axis=0)
+        summary.saturated_units = np.flatnonzero(stuck).tolist()
+    return summary
+
+
+def sample_rows(n: int, size: int = MAX_SAMPLE, seed: int = 0) -> np.ndarray:
+    """Return the rows of ``n`` that the units are judged over: all, or ``size`` drawn.
+
+    The draw is without replacement from ``numpy.random.default_rng(seed)``, in
+    ascending order, so the same data gives the same sample.
+
+    Examples
+    --------
+    >>> sample_rows(5).tolist()
+    [0, 1, 2, 3, 4]
+    >>> len(sample_rows(5000))
+    1000
+    """
+    if n <= size:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=size, replace=False))
 
 
 def rosenblatt_steps(net: Network, records: list[RosenblattRecord], alpha: float) -> list[Step]:

@@ -20,13 +20,33 @@ from typing import Any
 import numpy as np
 
 from nnmath.tracing import render
+from nnmath.tracing.inputs import Input
 
-__all__ = ["EXPLODING", "PHASES", "VANISHING", "LayerSummary", "Step", "Trace"]
+__all__ = [
+    "EXPLODING",
+    "MAX_SAMPLE",
+    "MIN_SAMPLE",
+    "PHASES",
+    "SATURATION",
+    "VANISHING",
+    "LayerSummary",
+    "Step",
+    "Trace",
+]
 
-#: A layer whose gradient norm ‖(∂C/∂W, ∂C/∂b)‖ is below this is flagged as vanishing.
+#: A layer whose gradient norm ‖(∂C/∂W, ∂C/∂b)‖ over the sample is below this is flagged as
+#: vanishing.
 VANISHING = 1e-7
-#: A layer whose gradient norm is above this is flagged as exploding.
+#: A layer whose gradient norm over the sample is above this is flagged as exploding.
 EXPLODING = 1e3
+#: A sigmoid or tanh unit within this fraction of its range's ends for every row of the
+#: sample is flagged as saturated (σ'(z) is near 0 there, whatever the row).
+SATURATION = 0.01
+#: The fewest rows the units are judged from: below it, whether a unit is dead or
+#: saturated, or a gradient vanishing or exploding, is not said.
+MIN_SAMPLE = 30
+#: The most rows the units are judged from; more are sampled down to it (seed 0).
+MAX_SAMPLE = 1000
 
 #: The heading of each phase of a step, in the math's order.
 PHASES = {
@@ -94,7 +114,11 @@ class Step:
 
 @dataclass(eq=False)
 class LayerSummary:
-    """The gradient health of one layer after the step.
+    """One layer after the step: its gradient norms, and its units' health.
+
+    The norms are the step's. The judgements (vanishing, exploding, dead, saturated)
+    come from a sample of rows (``n_rows`` of them) and are made only when it holds at
+    least :data:`MIN_SAMPLE` rows: one row cannot show that a unit is 0 for every input.
 
     Attributes
     ----------
@@ -102,16 +126,26 @@ class LayerSummary:
         1-based layer index (the output layer is the last).
     activation : str
     grad_W_norm, grad_b_norm : float
-        Frobenius norms ‖∂C/∂W‖ and ‖∂C/∂b‖.
+        Frobenius norms ‖∂C/∂W‖ and ‖∂C/∂b‖ of the step.
     grad_norm : float
-        ‖(∂C/∂W, ∂C/∂b)‖, the norm the flags test.
+        ‖(∂C/∂W, ∂C/∂b)‖ of the step.
     vanishing : bool
-        ``grad_norm < VANISHING`` (1e-7).
+        The sample's gradient norm is below ``VANISHING`` (1e-7).
     exploding : bool
-        ``grad_norm > EXPLODING`` (1e3), or not finite.
+        The sample's gradient norm is above ``EXPLODING`` (1e3), or not finite.
     dead_units : list of int or None
-        For a ReLU layer, the units whose activation is 0 for every sample of x (no
-        gradient flows through them); None for other activations.
+        For a ReLU layer, the units (from 0) whose activation is 0 for every row of the
+        sample (no gradient flows through them); None for other activations, or when
+        not judged.
+    n_units : int
+        The layer's units.
+    saturated_units : list of int or None
+        For a hidden sigmoid or tanh layer, the units within ``SATURATION`` of the
+        activation's bounds for every row of the sample; None otherwise.
+    n_rows : int
+        The rows the judgements come from (0: not judged).
+    sample_grad_norm : float or None
+        ‖(∂C/∂W, ∂C/∂b)‖ of the sample's cost, which the gradient flags test.
     """
 
     layer: int
@@ -122,18 +156,36 @@ class LayerSummary:
     vanishing: bool
     exploding: bool
     dead_units: list[int] | None
+    n_units: int = 0
+    saturated_units: list[int] | None = None
+    n_rows: int = 0
+    sample_grad_norm: float | None = None
+
+    @property
+    def judged(self) -> bool:
+        """Whether the units were judged (from at least ``MIN_SAMPLE`` rows)."""
+        return self.n_rows >= MIN_SAMPLE
 
     @property
     def flags(self) -> list[str]:
-        """The problems found, in words (empty when the layer looks healthy)."""
+        """The problems found, in words (empty when the layer looks healthy or is not judged)."""
         out = []
+        rows = f"{self.n_rows:,} rows"
         if self.vanishing:
-            out.append(f"vanishing gradient (‖∂C/∂θ‖ < {VANISHING:g})")
+            out.append(f"vanishing gradient (‖∂C/∂θ‖ < {VANISHING:g} over the {rows})")
         if self.exploding:
-            out.append(f"exploding gradient (‖∂C/∂θ‖ > {EXPLODING:g})")
+            out.append(f"exploding gradient (‖∂C/∂θ‖ > {EXPLODING:g} over the {rows})")
         if self.dead_units:
-            units = ", ".join(map(str, self.dead_units))
-            out.append(f"dead ReLU units: {units} (0 for every sample)")
+            out.append(
+                f"dead ReLU units: {len(self.dead_units)} of {self.n_units} "
+                f"(0 for all {rows}): {_units(self.dead_units)}"
+            )
+        if self.saturated_units:
+            out.append(
+                f"saturated {self.activation} units: {len(self.saturated_units)} of "
+                f"{self.n_units} (within {SATURATION:.0%} of its bounds for all {rows}): "
+                f"{_units(self.saturated_units)}"
+            )
         return out
 
     def to_dict(self) -> dict:
@@ -144,11 +196,22 @@ class LayerSummary:
             "grad_W_norm": self.grad_W_norm,
             "grad_b_norm": self.grad_b_norm,
             "grad_norm": self.grad_norm,
+            "n_units": self.n_units,
+            "n_rows": self.n_rows,
+            "judged": self.judged,
+            "sample_grad_norm": self.sample_grad_norm,
             "vanishing": self.vanishing,
             "exploding": self.exploding,
             "dead_units": self.dead_units,
+            "saturated_units": self.saturated_units,
             "flags": self.flags,
         }
+
+
+def _units(units: list[int]) -> str:
+    """Name units by index, the first dozen of them."""
+    shown = ", ".join(map(str, units[:12]))
+    return f"unit{'s' * (len(units) > 1)} {shown}{', …' if len(units) > 12 else ''}"
 
 
 class Trace(Sequence[Step]):
@@ -179,6 +242,12 @@ class Trace(Sequence[Step]):
         One per layer (empty for Rosenblatt's rule).
     notes : list of str
         What the trace does not show of the model's training (e.g. momentum).
+    inputs : list of Input
+        The network's inputs named in the user's terms, each with the value it was made
+        from (``age = 41 → x₁ = 0.52``); empty when no names were given.
+    units : str
+        Which rows the summary's judgements of the units come from, or why they were
+        not judged.
     """
 
     def __init__(
@@ -196,6 +265,8 @@ class Trace(Sequence[Step]):
         summary: list[LayerSummary] | None = None,
         notes: list[str] | None = None,
         l2_penalty: float = 0.0,
+        inputs: list[Input] | None = None,
+        units: str = "",
     ):
         self.steps = steps
         self.title = title
@@ -209,6 +280,8 @@ class Trace(Sequence[Step]):
         self.summary = summary if summary is not None else []
         self.notes = notes if notes is not None else []
         self.l2_penalty = l2_penalty
+        self.inputs = inputs if inputs is not None else []
+        self.units = units
 
     # ------------------------------------------------------------------ sequence
     def __getitem__(self, index):
@@ -263,6 +336,9 @@ class Trace(Sequence[Step]):
         their shape, norm, min, max and first entries (``to_dict`` has them all).
         """
         lines = self._header()
+        if self.inputs:
+            lines += ["", "Inputs", "──────"]
+            lines += [f"  {i.text()}" for i in self.inputs]
         width = min(max((len(s.name) for s in self.steps), default=0), 28)
         indent = " " * (4 + width + 2)
         phase = None
@@ -284,6 +360,8 @@ class Trace(Sequence[Step]):
             lines.append(f"{indent}→ {step.symbol} = {result}")
         if self.summary:
             lines += ["", "Gradient summary", "─" * 16]
+            if self.units:
+                lines.append(self.units)
             head = ("layer", "activation", "‖∂C/∂W‖", "‖∂C/∂b‖", "flags")
             rows = [
                 (
@@ -291,7 +369,7 @@ class Trace(Sequence[Step]):
                     s.activation,
                     f"{s.grad_W_norm:.3e}",
                     f"{s.grad_b_norm:.3e}",
-                    "; ".join(s.flags) or "ok",
+                    "; ".join(s.flags) or ("ok" if s.judged else "not judged"),
                 )
                 for s in self.summary
             ]
@@ -306,6 +384,9 @@ class Trace(Sequence[Step]):
         header = self._header()
         lines = [f"### {header[0]}", "", f"*{header[1]}*", ""]
         lines += [f"> note: {n}" for n in self.notes]
+        if self.inputs:
+            lines += ["", "#### Inputs", ""]
+            lines += [f"- ${i.latex()}$" for i in self.inputs]
         phase = None
         for i, step in enumerate(self.steps, 1):
             if step.phase != phase:
@@ -324,10 +405,12 @@ class Trace(Sequence[Step]):
             lines += ["$$", f"{given}{arrow}{render.latex(step.symbol)} = {result}", "$$", ""]
         if self.summary:
             lines += ["#### Gradient summary", ""]
+            if self.units:
+                lines += [self.units, ""]
             lines.append("| layer | activation | ‖∂C/∂W‖ | ‖∂C/∂b‖ | flags |")
             lines.append("|---|---|---|---|---|")
             for s in self.summary:
-                flags = "; ".join(s.flags) or "ok"
+                flags = "; ".join(s.flags) or ("ok" if s.judged else "not judged")
                 lines.append(
                     f"| {s.layer} | {s.activation} | {s.grad_W_norm:.3e} | "
                     f"{s.grad_b_norm:.3e} | {flags} |"
@@ -357,6 +440,8 @@ class Trace(Sequence[Step]):
             "parameters": [render.jsonable(p) for p in self.parameters],
             "new_parameters": [render.jsonable(p) for p in self.new_parameters],
             "summary": [s.to_dict() for s in self.summary],
+            "units": self.units,
+            "inputs": [i.to_dict() for i in self.inputs],
         }
 
     def render(self, format: str = "text") -> str:
