@@ -577,7 +577,13 @@ class Network:
                 z_in[l][...] = z  # kept for σ'(z)
             self.activations[l](z, out=z)  # a = σ(z), in place of z
             a = z
-            if masks is not None and l < L - 1 and dropout_rng is not None and self.dropout[l] > 0:
+            if (
+                masks is not None
+                and dropped is not None
+                and l < L - 1
+                and dropout_rng is not None
+                and self.dropout[l] > 0
+            ):
                 masks[l] = self._dropout_mask(dropout_rng, tuple(z.shape), self.dropout[l])
                 a = ops.multiply(z, masks[l], dropped[l])  # inverted dropout
             if record:

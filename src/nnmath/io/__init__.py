@@ -266,7 +266,8 @@ def load(path: str | os.PathLike, xp=None, device=None):
     >>> bool((loaded.forward(np.ones((1, 2))) == net.forward(np.ones((1, 2)))).all())
     True
     """
-    return _model(*_read(path), container.shown(path), xp, device)
+    document, tensors, checksummed = _read(path)
+    return _model(document, tensors, checksummed, container.shown(path), xp, device)
 
 
 def from_bytes(data: bytes, xp=None, device=None):
@@ -305,10 +306,10 @@ def from_bytes(data: bytes, xp=None, device=None):
     """
     name = "the model's bytes"
     try:
-        read = container.read_bytes(data, MODEL_CLASSES, name)
+        document, tensors, checksummed = container.read_bytes(data, MODEL_CLASSES, name)
     except ModelFileError as exc:
         raise ModelFileError(shorten(str(exc))) from None
-    return _model(*read, name, xp, device)
+    return _model(document, tensors, checksummed, name, xp, device)
 
 
 def _model(document, tensors, checksummed: bool, where: str, xp, device):

@@ -593,7 +593,9 @@ def read(path, classes: Collection[str]) -> tuple[Document, Tensors, bool]:
         return read_from(f, os.fstat(f.fileno()).st_size, path, classes)
 
 
-def read_bytes(data: bytes, classes: Collection[str], name: str = "the model's bytes"):
+def read_bytes(
+    data: bytes, classes: Collection[str], name: str = "the model's bytes"
+) -> tuple[Document, Tensors, bool]:
     """Check and parse a model file held in memory, as :func:`read` a file on disk.
 
     ``name`` is what messages call the bytes.

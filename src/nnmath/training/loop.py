@@ -145,9 +145,8 @@ def train(
         ):
             # The first epoch's rate: the schedule's, or the one the settings give (a
             # new optimizer on a warm start begins at α₀, as scikit-learn's does).
-            lr = s.first_learning_rate
-            if lr is None:
-                lr = schedule.rate(lr0, history.n_iter, history.t)
+            first = s.first_learning_rate
+            lr = schedule.rate(lr0, history.n_iter, history.t) if first is None else first
             for _ in range(s.max_epochs):
                 started = time.perf_counter() if timed else 0.0
                 history.learning_rate = lr  # the rate of this epoch's steps
