@@ -885,10 +885,11 @@ def csv_data(table: Table, x1: str, x2: str, target: str, missing: str = "drop")
         "by_column": {c: int(gaps[c].sum()) for c in (x1, x2, target) if gaps[c].any()},
         "medians": medians,
     }
-    if keep.sum() < 2:
+    kept = int(keep.sum())
+    if kept < 2:
         raise ValueError(
-            f"missing: {int(keep.sum())} row{'s' * (keep.sum() != 1)} of {table.name} "
-            f"{'are' if keep.sum() != 1 else 'is'} left without missing cells in {x1!r}, "
+            f"missing: {kept} row{'s' * (kept != 1)} of {table.name} "
+            f"{'are' if kept != 1 else 'is'} left without missing cells in {x1!r}, "
             f"{x2!r} and {target!r}; training needs 2 at least: fill the cells "
             "(missing = 'fill') or choose other columns"
         )
