@@ -57,7 +57,7 @@
     id: null, ws: null, config: null, frame: null, pending: null, raf: false,
     showTest: false, chart: [], chartKey: null, math: null, pinned: null, preview: null,
     nodes: [], links: [], linkColumns: null, lastError: null, previews: null,
-    told: { text: "", at: 0, playing: null }, note: null, notedKey: null,
+    told: { text: "", at: 0, playing: null, noteAt: null }, note: null, notedKey: null,
     stats: { received: 0, rendered: 0, fps: 0, eps: 0, t0: performance.now(), e0: 0, r0: 0 },
   };
   window.playgroundStats = state.stats;
@@ -279,7 +279,10 @@
     $("csv-missing").textContent = said;
     // said once by the live region, with the next announcement, when rows had empty cells
     const noteKey = csv ? `${upload.name}|${s.x1_column}|${s.x2_column}|${s.target_column}|${s.missing}` : null;
-    if (said && config.missing.rows && noteKey !== state.notedKey) state.note = said;
+    if (said && config.missing.rows && noteKey !== state.notedKey) {
+      state.note = said;
+      state.told.noteAt = null;
+    }
     state.notedKey = noteKey;
     const presets = config.formula_presets || {};
     const preset = Object.keys(presets).find((k) => presets[k] === s.formula);
@@ -769,6 +772,7 @@
   // a polite announcement of the epoch, the losses and the accuracy — when training
   // pauses, after a step or a reset, and while it plays at most every TELL_EVERY_MS.
   const TELL_EVERY_MS = 5000;
+  const NOTE_MS = 1000;
   const percent = (v) => `${(100 * v).toFixed(1)} %`;
   function inWords(f) {
     const fmt = (v) => (v === null || v === undefined ? "not a number" : v >= 1e-3 ? v.toFixed(4) : v.toExponential(2));
@@ -811,11 +815,15 @@
     if (!changed && f.playing && now - told.at < TELL_EVERY_MS) return;
     const text = inWords(f);
     told.playing = f.playing;
-    if (text === told.text && !state.note) return;
+    // a note (what an upload did) goes with the announcements of its first second: the
+    // frame drawn before the new configuration's first one may be told just before it
+    if (state.note && told.noteAt !== null && now - told.noteAt > NOTE_MS) state.note = told.noteAt = null;
+    const full = state.note ? `${state.note} ${text}` : text;
+    if (text === told.text && (!state.note || $("announce").textContent === full)) return;
     told.text = text;
     told.at = now;
-    $("announce").textContent = state.note ? `${state.note} ${text}` : text;
-    state.note = null;
+    $("announce").textContent = full;
+    if (state.note && told.noteAt === null) told.noteAt = now;
     $("heatmap").setAttribute("aria-label", describeHeatmap(f));
     $("chart").setAttribute("aria-label", describeChart());
   }
