@@ -488,9 +488,7 @@ def test_a_learner_who_cannot_see_the_page_or_use_a_mouse_trains_a_network(serve
         browser.close()
 
 
-def test_a_learner_draws_data_from_a_function_and_uploads_a_file_with_empty_cells(
-    server, tmp_path
-):
+def test_data_from_a_function_and_a_file_with_empty_cells(server, tmp_path):
     from urllib.parse import quote, unquote
 
     from playwright.sync_api import sync_playwright
