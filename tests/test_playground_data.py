@@ -185,10 +185,17 @@ def test_the_page_gets_the_curve_to_draw(client):
     np.testing.assert_allclose([p[1] for p in curve], np.abs(x) - 3, atol=1e-4)
     assert body["formula_presets"]["sine"] == "3*sin(x)"
     assert body["settings"]["formula"] == "abs(x) - 3"
+    assert body["boundary"] == []
+    # a surface's zero level is drawn as segments: here the circle of radius 3
     r = client.post(f"/api/sessions/{body['id']}/settings", json={"formula": "x1**2 + x2**2 - 9"})
-    assert r.json()["curve"] == []  # the zero level of a surface is not drawn
+    assert r.json()["curve"] == []
+    ends = np.array(r.json()["boundary"]).reshape(-1, 2)
+    np.testing.assert_allclose(np.hypot(ends[:, 0], ends[:, 1]), 3, atol=0.02)
+    octants = np.floor(np.arctan2(ends[:, 1], ends[:, 0]) / (np.pi / 4)) % 8
+    assert sorted(set(octants.tolist())) == list(range(8))  # all the way round
     r = client.post(f"/api/sessions/{body['id']}/settings", json={"dataset": "xor"})
     assert r.json()["curve"] == []
+    assert r.json()["boundary"] == []
 
 
 # ---------------------------------------------------------------------------- uploads

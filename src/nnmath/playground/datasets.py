@@ -57,6 +57,7 @@ __all__ = [
     "Formula",
     "Table",
     "csv_data",
+    "boundary_segments",
     "curve_points",
     "features",
     "generate",
@@ -570,6 +571,57 @@ def curve_points(formula: str, lo: float, hi: float, n: int = 241) -> list:
         [round(float(a), 4), round(float(b), 4)] if np.isfinite(b) else None
         for a, b in zip(x, y, strict=True)
     ]
+
+
+def boundary_segments(formula: str, extent: list[float], n: int = 81) -> list[list[float]]:
+    """Return the zero level of a surface f(x₁, x₂) as line segments, to draw it.
+
+    The level is found cell by cell on an ``n`` × ``n`` grid over ``extent`` (marching
+    squares): where f changes sign along a cell's edge, the crossing is placed by linear
+    interpolation, and a cell's crossings are joined in pairs.
+
+    Parameters
+    ----------
+    formula : str
+        A formula that names ``x2`` (a curve's formula gives its curve's level too).
+    extent : list of float
+        [x₁ low, x₁ high, x₂ low, x₂ high].
+    n : int
+
+    Returns
+    -------
+    list of [x1, x2, x1, x2]
+        The segments' ends, rounded to 4 decimals.
+
+    Examples
+    --------
+    >>> boundary_segments("x2 - 0.5", [-1, 1, -1, 1], n=3)
+    [[0.0, 0.5, -1.0, 0.5], [1.0, 0.5, 0.0, 0.5]]
+    """
+    f = parse_formula(formula)
+    x0, x1, y0, y1 = (float(v) for v in extent)
+    X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    g = f.boundary(X, Y)
+    # the corners of each cell, in order round it: (row offset, column offset)
+    corners = [(0, 0), (0, 1), (1, 1), (1, 0)]
+    values = [g[r : n - 1 + r, c : n - 1 + c] for r, c in corners]
+    xs = [X[r : n - 1 + r, c : n - 1 + c] for r, c in corners]
+    ys = [Y[r : n - 1 + r, c : n - 1 + c] for r, c in corners]
+    crossings = []  # per edge: whether it crosses, and where
+    with np.errstate(all="ignore"):
+        for k in range(4):
+            p, q = values[k], values[(k + 1) % 4]
+            cross = ((p > 0) != (q > 0)) & np.isfinite(p) & np.isfinite(q)
+            t = np.where(cross, p / (p - q), 0.0)
+            where_x = xs[k] + t * (xs[(k + 1) % 4] - xs[k])
+            where_y = ys[k] + t * (ys[(k + 1) % 4] - ys[k])
+            crossings.append((cross, where_x, where_y))
+    segments = []
+    for i, j in zip(*np.nonzero(np.any([c[0] for c in crossings], axis=0)), strict=True):
+        ends = [(float(wx[i, j]), float(wy[i, j])) for cross, wx, wy in crossings if cross[i, j]]
+        for a, b in zip(ends[0::2], ends[1::2], strict=False):
+            segments.append([round(a[0], 4), round(a[1], 4), round(b[0], 4), round(b[1], 4)])
+    return segments
 
 
 def generate(

@@ -776,6 +776,10 @@ class Session:
                 )
                 if self.settings["dataset"] == "curve"
                 else [],
+                "boundary": datasets.boundary_segments(self.settings["formula"], self.extent)
+                if self.settings["dataset"] == "curve"
+                and datasets.parse_formula(self.settings["formula"]).surface
+                else [],
             }
 
     # ------------------------------------------------------------------ the math

@@ -661,6 +661,17 @@
       ctx.stroke();
       ctx.restore();
     }
+    if (c.boundary && c.boundary.length && !state.preview) {
+      // a surface's zero level, f(x₁, x₂) = 0, as the segments the server found
+      ctx.save();
+      ctx.lineWidth = 2 * dpr;
+      ctx.strokeStyle = "#222";
+      ctx.setLineDash([6 * dpr, 4 * dpr]);
+      ctx.beginPath();
+      for (const [ax, ay, bx, by] of c.boundary) { ctx.moveTo(X(ax), Y(ay)); ctx.lineTo(X(bx), Y(by)); }
+      ctx.stroke();
+      ctx.restore();
+    }
     draw(c.train, "#fff");
     if (state.showTest) draw(c.test, "#000");
     const chosen = f && f.sample !== null && f.sample !== undefined ? f.sample : null;
@@ -790,7 +801,7 @@
     const where = `over x₁ from ${x0} to ${x1} and x₂ from ${y0} to ${y1}`;
     let colours;
     const made = FROM_FORMULA.includes(c.settings.dataset) ? ` The data: ${c.settings.dataset === "curve"
-      ? "the points on either side of" : "the surface"} f = ${c.settings.formula}${c.curve && c.curve.length ? ", drawn as a dashed line" : ""}.` : "";
+      ? "the points on either side of" : "the surface"} f = ${c.settings.formula}${(c.curve && c.curve.length) || (c.boundary && c.boundary.length) ? ", drawn as a dashed line" : ""}.` : "";
     if (c.kind === "regression") {
       const lo = c.target_center - c.target_scale, hi = c.target_center + c.target_scale;
       colours = `${c.target_name} from ${lo.toPrecision(2)} in ${CLASS_NAMES[0]} to ${hi.toPrecision(2)} in ${CLASS_NAMES[1]}`;
