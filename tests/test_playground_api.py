@@ -71,7 +71,7 @@ def csv_bytes(rows: int, rng: np.random.Generator, classes=("cat", "dog", "owl")
 
 # ---------------------------------------------------------------------------- settings
 BAD_SETTINGS = [
-    ("dataset", "moons", r"dataset must be one of circle, xor, gauss, spiral, three, plane"),
+    ("dataset", "moons", r"dataset must be one of circle, xor, gauss, spiral, three, curve, plane"),
     ("dataset", 3, r"dataset must be one of"),
     ("points", 5, r"points must be an integer from 10 to 5000; got 5"),
     ("points", 2.5, r"points must be an integer from 10 to 5000; got 2\.5"),
@@ -555,6 +555,16 @@ def test_an_uploaded_csv_trains_with_any_number_of_classes(client):
         "name": "pets.csv",
         "columns": ["height", "weight", "note", "kind"],
         "numeric": ["height", "weight"],
+        "rows": 120,
+        "missing": {},
+    }
+    assert body["missing"] == {
+        "policy": "drop",
+        "rows": 0,
+        "left_out": 0,
+        "filled": 0,
+        "by_column": {},
+        "medians": {},
     }
     assert body["layer_sizes"] == [2, 4, 3]
     before = frame(client, sid)["train_loss"]
@@ -638,7 +648,7 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\
         (b"just one column\nhello\nworld\n", "text/csv", 400, r"not a CSV file with columns"),
         (b"a,b\n1,2\n1,2,3,4\n", "text/csv", 400, r"not a valid CSV file: Error tokenizing data"),
         (b"a,a,b\n1,2,3\n4,5,6\n", "text/csv", 400, r"two columns of the same name"),
-        (b"a,b,c\n1,x,y\n2,z,w\n", "text/csv", 400, r"has 1 numeric column without missing"),
+        (b"a,b,c\n1,x,y\n2,z,w\n", "text/csv", 400, r"has 1 numeric column \(a\)"),
         (b"a,b\n1,2\n3,4\n", "text/csv", 400, r"needs a third column for the target"),
     ],
 )
@@ -670,11 +680,7 @@ def test_an_upload_with_too_many_rows_is_refused(client):
         ({"x2_column": "height"}, "x2_column", r"'height' is already x₁"),
         ({"target_column": "weight"}, "target_column", r"'weight' is drawn on the plane"),
         ({"target_column": "one"}, "target_column", r"has one class only \('a'\)"),
-        (
-            {"target_column": "gaps"},
-            "target_column",
-            r"has 1 missing value \(first in data row 2\)",
-        ),
+        ({"missing": "guess"}, "missing", r"missing must be one of drop, fill; got 'guess'"),
     ],
 )
 def test_bad_csv_columns_are_refused(client, changes, setting, message):

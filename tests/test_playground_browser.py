@@ -486,3 +486,113 @@ def test_a_learner_who_cannot_see_the_page_or_use_a_mouse_trains_a_network(serve
         assert serious_violations(page) == []
         assert errors == []
         browser.close()
+
+
+def test_data_from_a_function_and_a_file_with_empty_cells(server, tmp_path):
+    from urllib.parse import quote, unquote
+
+    from playwright.sync_api import sync_playwright
+
+    url, _ = server
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.set_default_timeout(TIMEOUT_MS)
+        page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+        settings = "window.playground.config.settings"
+
+        # A link with a typed formula opens on it, and keeps it.
+        page.goto(url + "#dataset=curve&formula=" + quote("x**3/20 - x"))
+        page.wait_for_function("window.playgroundStats.rendered > 0")
+        assert page.evaluate(f"{settings}.formula") == "x**3/20 - x"
+        assert page.get_by_label("f(x) =").input_value() == "x**3/20 - x"
+        assert page.get_by_label("Pick").input_value() == "cubic"
+        assert "formula=x**3/20 - x" in unquote(page.evaluate("location.hash"))
+        assert page.get_by_role("button", name="f curve").get_attribute("aria-pressed") == "true"
+        # the curve is drawn on the output, as a dark dashed line
+        from PIL import Image
+
+        shot = Image.open(io.BytesIO(page.locator("#heatmap").screenshot())).convert("RGB")
+        dark = (np.asarray(shot, dtype=int) < 70).all(axis=2).sum()
+        assert dark > 200, dark
+        assert "f = x**3/20 - x, drawn as a dashed line" in page.get_attribute(
+            "#heatmap", "aria-label"
+        )
+
+        # A preset by its label; a formula typed and sent with Enter; both in the link.
+        page.get_by_label("Pick").select_option("sine")
+        page.wait_for_function(f"{settings}.formula === '3*sin(x)'")
+        assert "formula=3*sin(x)" in unquote(page.evaluate("location.hash"))
+        page.get_by_role("button", name="Play").click()
+        wait_for_epoch(page, 150)
+        page.get_by_role("button", name="Pause").click()
+        wait_until_paused_and_still(page)
+        page.screenshot(path=str(tmp_path / "sine.png"))
+        assert serious_violations(page) == []
+
+        page.get_by_label("f(x) =").fill("abs(x) - 3")
+        page.get_by_label("f(x) =").press("Enter")
+        page.wait_for_function(f"{settings}.formula === 'abs(x) - 3'")
+        assert page.get_by_label("Pick").input_value() == "abs"
+        # a hostile formula is refused with its reason, and the field says it is wrong
+        page.get_by_label("f(x) =").fill("os.system('ls')")
+        page.get_by_label("f(x) =").press("Enter")
+        page.wait_for_selector("#banner:not([hidden])")
+        assert "formula: attribute access (.system) is not allowed" in page.inner_text("#banner")
+        assert page.get_attribute("#formula", "aria-invalid") == "true"
+        assert page.evaluate(f"{settings}.formula") == "abs(x) - 3"
+        # the surface of the same formula, for regression
+        page.get_by_role("button", name="f surface").click()
+        page.wait_for_function("window.playground.config.kind === 'regression'")
+        link = page.url
+
+        # The link round trip: a new tab with the link has the same data set and formula.
+        again = browser.new_page(viewport={"width": 1280, "height": 800})
+        again.goto(link)
+        again.wait_for_function("window.playgroundStats.rendered > 0")
+        assert again.evaluate(f"{settings}.dataset") == "surface"
+        assert again.evaluate(f"{settings}.formula") == "abs(x) - 3"
+        assert again.get_by_label("f(x) =").input_value() == "abs(x) - 3"
+        again.close()
+
+        # An upload with empty cells: the column is offered, the rows left out are counted
+        # on the page and said once by the live region.
+        csv = tmp_path / "gaps.csv"
+        csv.write_text(
+            "a,b,c,label\n1,2,0.5,yes\n,1.5,0.1,no\n3,0.5,0.7,yes\n4,2.5,0.2,no\n"
+            ",3,0.9,yes\n6,1,0.4,no\n7,0,0.3,\n8,2,0.6,yes\n,1,0.8,no\n10,3.5,0.1,yes\n"
+        )
+        page.set_input_files("#upload", str(csv))
+        page.wait_for_function(f"{settings}.dataset === 'csv'")
+        options = page.locator("#x1_column option").all_inner_texts()
+        assert options == ["a (3 empty)", "b", "c"]
+        assert page.get_by_label("x₁", exact=True).input_value() == "a"
+        said = (
+            "4 rows with empty cells in the chosen columns (a: 3, label: 1): 4 rows left out. "
+            "6 of 10 rows are used."
+        )
+        page.wait_for_function(
+            "document.querySelector('#announce').textContent.startsWith('4 rows with empty')"
+        )
+        assert page.text_content("#csv-missing") == said
+        assert page.text_content("#announce").startswith(said + " Epoch 0, paused.")
+        assert serious_violations(page) == []
+        page.get_by_role("button", name="Step").click()
+        wait_for_epoch(page, 1)
+        page.wait_for_function(
+            "document.querySelector('#announce').textContent.includes('Epoch 1,')"
+        )
+        assert "empty cells" not in page.text_content("#announce")  # said once
+        page.keyboard.press("Escape")  # Step opened the math, over the data's column
+
+        page.get_by_label("empty cells").select_option("fill")
+        page.wait_for_function(f"{settings}.missing === 'fill'")
+        assert page.text_content("#csv-missing") == (
+            "4 rows with empty cells in the chosen columns (a: 3, label: 1): 1 row left out; "
+            "3 rows filled with the median (a = 5) (a class label is not made up). "
+            "9 of 10 rows are used."
+        )
+        assert "missing=fill" in page.evaluate("location.hash")
+        assert errors == []
+        browser.close()

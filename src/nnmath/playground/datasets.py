@@ -6,7 +6,11 @@ Every data set is a set of points (x₁, x₂) with a target:
   ``gauss`` (two Gaussian blobs), ``spiral`` (two interleaved spirals) and ``three``
   (three Gaussian blobs, three classes); targets are class indices 0, 1, (2);
 - regression: ``plane`` (y = (x₁ + x₂)/10) and ``multigauss`` (Gaussian bumps of either
-  sign); targets are numbers in about [−1, 1].
+  sign); targets are numbers in about [−1, 1];
+- from a formula the learner types (:func:`parse_formula`): ``curve``, the points above
+  (class 1) and below (class 0) the curve x₂ = f(x₁), or on either side of the zero
+  level of a surface f(x₁, x₂) — positive is class 1; ``surface`` (regression), the
+  target is f(x₁, x₂), or the curve's value f(x₁).
 
 Built-in points lie in the square [−6, 6]², as on TensorFlow Playground, and ``noise``
 (0–50, in percent) blurs them. :func:`features` turns points into the network's inputs
@@ -26,32 +30,45 @@ array([[1., 2., 2.]])
 
 from __future__ import annotations
 
+import ast
 import collections
 import csv
 import io
+import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
 __all__ = [
     "CLASSIFICATION",
     "DATASETS",
+    "DEFAULT_FORMULA",
     "FEATURES",
+    "FORMULA_FUNCTIONS",
+    "FORMULA_PRESETS",
+    "FROM_FORMULA",
+    "MAX_FORMULA_LENGTH",
     "MAX_UPLOAD_BYTES",
     "MAX_UPLOAD_COLUMNS",
     "MAX_UPLOAD_ROWS",
     "REGRESSION",
     "Data",
+    "Formula",
     "Table",
     "csv_data",
+    "boundary_segments",
+    "curve_points",
     "features",
     "generate",
+    "parse_formula",
     "read_csv",
 ]
 
-CLASSIFICATION = ("circle", "xor", "gauss", "spiral", "three")
-REGRESSION = ("plane", "multigauss")
+CLASSIFICATION = ("circle", "xor", "gauss", "spiral", "three", "curve")
+REGRESSION = ("plane", "multigauss", "surface")
+#: The data sets drawn from a formula.
+FROM_FORMULA = ("curve", "surface")
 DATASETS = CLASSIFICATION + REGRESSION
 
 #: The inputs a network can be fed, by name: (label on the page, function of x₁, x₂).
@@ -91,6 +108,11 @@ class Data:
         What x₁ and x₂ are, for the plane's labels.
     target_name : str
         What the target is.
+    missing : dict or None
+        For an uploaded file, what was done with the rows that have missing cells in
+        the three chosen columns: ``policy`` ("drop" or "fill"), ``rows`` (how many
+        had one), ``left_out``, ``filled``, ``by_column`` (missing cells per chosen
+        column) and ``medians`` (the value filled in, per column filled).
 
     Examples
     --------
@@ -105,6 +127,7 @@ class Data:
     classes: list[str] = field(default_factory=list)
     axes: tuple[str, str] = ("x₁", "x₂")
     target_name: str = "y"
+    missing: dict | None = None
 
     @property
     def n_samples(self) -> int:
@@ -135,6 +158,286 @@ def features(points: np.ndarray, names: list[str]) -> np.ndarray:
     for j, name in enumerate(names):
         out[:, j] = FEATURES[name][1](x1, x2)
     return out
+
+
+# ---------------------------------------------------------------------------- formulas
+#: The longest formula taken, in characters.
+MAX_FORMULA_LENGTH = 200
+#: The deepest nesting of operations and calls in a formula.
+MAX_FORMULA_DEPTH = 20
+#: The largest exponent (in size) after ``**``; exponents are numbers.
+MAX_EXPONENT = 10
+#: The largest number (in size) written in a formula.
+MAX_FORMULA_NUMBER = 1e6
+#: The functions a formula may call, each of one argument.
+FORMULA_FUNCTIONS = {
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "exp": np.exp,
+    "log": np.log,
+    "sqrt": np.sqrt,
+    "abs": np.abs,
+    "tanh": np.tanh,
+}
+#: The names a formula may use besides its functions: the plane's coordinates
+#: (``x`` is ``x1``) and two constants.
+FORMULA_NAMES = ("x", "x1", "x2", "pi", "e")
+_CONSTANTS = {"pi": np.pi, "e": np.e}
+_OPERATORS = {
+    ast.Add: np.add,
+    ast.Sub: np.subtract,
+    ast.Mult: np.multiply,
+    ast.Div: np.divide,
+    ast.Pow: np.power,
+}
+_WHAT = {
+    ast.Lambda: "lambda",
+    ast.ListComp: "a comprehension",
+    ast.SetComp: "a comprehension",
+    ast.DictComp: "a comprehension",
+    ast.GeneratorExp: "a comprehension",
+    ast.Subscript: "indexing",
+    ast.Compare: "a comparison",
+    ast.BoolOp: "and/or",
+    ast.IfExp: "if/else",
+    ast.NamedExpr: "assignment",
+    ast.List: "a list",
+    ast.Tuple: "a tuple",
+    ast.Dict: "a dict",
+    ast.Set: "a set",
+    ast.JoinedStr: "text",
+    ast.Starred: "unpacking",
+    ast.Await: "await",
+    ast.Yield: "yield",
+    ast.YieldFrom: "yield",
+}
+#: The preset formulas the page offers, by name.
+FORMULA_PRESETS = {
+    "sine": "3*sin(x)",
+    "cubic": "x**3/20 - x",
+    "abs": "abs(x) - 3",
+    "circle": "(x1**2 + x2**2)/16 - 1",
+}
+DEFAULT_FORMULA = FORMULA_PRESETS["sine"]
+
+
+@dataclass(frozen=True)
+class Formula:
+    """A checked formula of the plane's coordinates, evaluated with NumPy.
+
+    Made by :func:`parse_formula`. A formula that names ``x2`` is a surface
+    f(x₁, x₂); one that does not is a curve x₂ = f(x₁).
+
+    Attributes
+    ----------
+    text : str
+        The formula as typed.
+    surface : bool
+        Whether it names ``x2``.
+
+    Examples
+    --------
+    >>> f = parse_formula("3*sin(x)")
+    >>> f.surface, f(np.array([0.0, np.pi / 2]), np.zeros(2)).round(6).tolist()
+    (False, [0.0, 3.0])
+    """
+
+    text: str
+    surface: bool
+    tree: ast.Expression = field(repr=False, compare=False)
+
+    def __call__(self, x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
+        """Evaluate the formula at the points (x1, x2): arrays of one shape.
+
+        Returns an array of that shape (float64); where the formula is undefined
+        (``log`` of a negative number, a division by 0) the value is not finite.
+        """
+        x1 = np.asarray(x1, dtype=float)
+        x2 = np.asarray(x2, dtype=float)
+        env = {"x": x1, "x1": x1, "x2": x2, **_CONSTANTS}
+        with np.errstate(all="ignore"):
+            value = _evaluate(self.tree.body, env)
+        return np.broadcast_to(np.asarray(value, dtype=float), np.broadcast(x1, x2).shape).copy()
+
+    def boundary(self, x1: np.ndarray, x2: np.ndarray) -> np.ndarray:
+        """Return g(x₁, x₂), positive above the curve (or where the surface is), else ≤ 0.
+
+        For a curve, g = x₂ − f(x₁); for a surface, g = f(x₁, x₂): class 1 where g > 0.
+
+        Examples
+        --------
+        >>> parse_formula("abs(x)").boundary(np.array([-2.0, 1.0]), np.array([3.0, 0.5]))
+        array([ 1. , -0.5])
+        """
+        value = self(x1, x2)
+        return value if self.surface else np.asarray(x2, dtype=float) - value
+
+
+def _evaluate(node: ast.AST, env: dict):
+    if isinstance(node, ast.Constant) and _is_number(node.value):
+        return float(node.value)
+    if isinstance(node, ast.Name):
+        return env[node.id]
+    if isinstance(node, ast.UnaryOp):
+        value = _evaluate(node.operand, env)
+        return -value if isinstance(node.op, ast.USub) else value
+    if isinstance(node, ast.BinOp):
+        op = _OPERATORS[type(node.op)]
+        return op(_evaluate(node.left, env), _evaluate(node.right, env))
+    call = node
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+        raise TypeError(f"an unchecked formula node: {ast.dump(node)}")
+    return FORMULA_FUNCTIONS[call.func.id](_evaluate(call.args[0], env))
+
+
+def _refuse(reason: str) -> ValueError:
+    return ValueError(f"formula: {reason}")
+
+
+def _number(node: ast.AST) -> float | None:
+    """Return the value of a number, or of a minus sign before a number; else None."""
+    sign = 1.0
+    while isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        sign = -sign if isinstance(node.op, ast.USub) else sign
+        node = node.operand
+    if isinstance(node, ast.Constant) and _is_number(node.value):
+        return sign * float(node.value)
+    return None
+
+
+def _is_number(value: object) -> TypeGuard[int | float]:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check(node: ast.AST, depth: int) -> None:
+    """Refuse every node outside the whitelist (ValueError naming what it is)."""
+    if depth > MAX_FORMULA_DEPTH:
+        raise _refuse(f"nested more than {MAX_FORMULA_DEPTH} deep; write a simpler formula")
+    if isinstance(node, ast.Constant):
+        if not _is_number(node.value):
+            raise _refuse(f"{node.value!r:.40} is not a number")
+        try:
+            size = abs(float(node.value))
+        except OverflowError:
+            size = math.inf
+        if not size <= MAX_FORMULA_NUMBER:
+            raise _refuse(f"the number {node.value!r:.20} is too big; numbers up to 1e6 do")
+        return
+    if isinstance(node, ast.Name):
+        if node.id in FORMULA_FUNCTIONS:
+            raise _refuse(f"{node.id!r} is a function: write {node.id}(...)")
+        if node.id not in FORMULA_NAMES:
+            raise _refuse(f"unknown name {node.id!r}; a formula uses x (or x1), x2, pi and e")
+        return
+    if isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, (ast.USub, ast.UAdd)):
+            raise _refuse(f"the operator {_op_text(node.op)} is not allowed; use + - * / **")
+        _check(node.operand, depth + 1)
+        return
+    if isinstance(node, ast.BinOp):
+        if type(node.op) not in _OPERATORS:
+            raise _refuse(f"the operator {_op_text(node.op)} is not allowed; use + - * / **")
+        if isinstance(node.op, ast.Pow):
+            p = _number(node.right)
+            if p is None:
+                raise _refuse(
+                    "an exponent after ** must be a number (write exp(x*log(2)) for 2 to the x)"
+                )
+            if abs(p) > MAX_EXPONENT:
+                raise _refuse(f"the exponent {p:g} is too big; exponents go up to {MAX_EXPONENT}")
+        _check(node.left, depth + 1)
+        _check(node.right, depth + 1)
+        return
+    if isinstance(node, ast.Attribute):
+        raise _refuse(f"attribute access (.{node.attr}) is not allowed")
+    if isinstance(node, ast.Call):
+        if isinstance(node.func, ast.Attribute):
+            _check(node.func, depth + 1)
+        name = node.func.id if isinstance(node.func, ast.Name) else None
+        if name not in FORMULA_FUNCTIONS:
+            what = repr(name) if name else "of an expression"
+            raise _refuse(
+                f"a call {what} is not allowed; the functions are {', '.join(FORMULA_FUNCTIONS)}"
+            )
+        if len(node.args) != 1 or node.keywords or isinstance(node.args[0], ast.Starred):
+            raise _refuse(f"{name}() takes one argument: {name}(x)")
+        _check(node.args[0], depth + 1)
+        return
+    what = _WHAT.get(type(node), type(node).__name__)
+    raise _refuse(
+        f"{what} is not allowed; a formula is numbers, x1, x2, + - * / ** and "
+        f"{', '.join(FORMULA_FUNCTIONS)}"
+    )
+
+
+def _op_text(op: ast.AST) -> str:
+    texts = {
+        ast.FloorDiv: "//",
+        ast.Mod: "%",
+        ast.MatMult: "@",
+        ast.BitAnd: "&",
+        ast.BitOr: "|",
+        ast.BitXor: "^",
+        ast.LShift: "<<",
+        ast.RShift: ">>",
+        ast.Invert: "~",
+        ast.Not: "not",
+    }
+    return texts.get(type(op), type(op).__name__)
+
+
+def parse_formula(text: str) -> Formula:
+    """Check a typed formula and return it ready to evaluate; nothing of it is executed.
+
+    The text is parsed by Python's :mod:`ast` and only a whitelist is taken: numbers,
+    ``x`` (the same as ``x1``), ``x2``, ``pi``, ``e``, ``+ - * / **``, a minus sign,
+    parentheses and the functions of :data:`FORMULA_FUNCTIONS`, each of one argument.
+    The text is at most :data:`MAX_FORMULA_LENGTH` characters, nested at most
+    :data:`MAX_FORMULA_DEPTH` deep, an exponent is a number of size at most
+    :data:`MAX_EXPONENT`, a number at most 1e6.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    Formula
+
+    Raises
+    ------
+    ValueError
+        ``formula: <reason>``, one line, for anything else.
+
+    Examples
+    --------
+    >>> parse_formula("x**3/20 - x")(np.array([2.0]), np.array([0.0]))
+    array([-1.6])
+    >>> parse_formula("__import__('os')")
+    Traceback (most recent call last):
+    ...
+    ValueError: formula: a call '__import__' is not allowed; the functions are sin, cos, ...
+    """
+    if not isinstance(text, str):
+        raise _refuse(f"must be text, such as '3*sin(x)'; got {text!r:.40}")
+    if len(text) > MAX_FORMULA_LENGTH:
+        raise _refuse(
+            f"{len(text):,} characters is too long; a formula has at most {MAX_FORMULA_LENGTH}"
+        )
+    if not text.strip():
+        raise _refuse("nothing typed; type a formula of x such as 3*sin(x)")
+    if "^" in text:
+        raise _refuse("write powers with ** (x**2), not ^")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise _refuse(f"not a formula: {exc.msg} (at character {exc.offset})") from None
+    except (ValueError, RecursionError, MemoryError):
+        raise _refuse("not a formula") from None
+    _check(tree.body, 0)
+    surface = any(isinstance(n, ast.Name) and n.id == "x2" for n in ast.walk(tree))
+    return Formula(text.strip(), surface, tree)
 
 
 # ---------------------------------------------------------------------------- built-in
@@ -212,7 +515,118 @@ _GENERATORS = {
 }
 
 
-def generate(name: str, n: int, noise: float, rng: np.random.Generator) -> Data:
+def _from_formula(name: str, n: int, noise: float, rng, formula: str) -> tuple:
+    f = parse_formula(formula)
+    p = rng.uniform(-6, 6, (n, 2))
+    x1, x2 = p[:, 0], p[:, 1]
+    value = f.boundary(x1, x2) if name == "curve" else f(x1, x2)
+    bad = ~np.isfinite(value)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"formula: {f.text} is not a number at {bad.sum()} of the {n} points (such as "
+            f"x1 = {x1[i]:.2f}, x2 = {x2[i]:.2f}); choose one defined on the whole square "
+            "[-6, 6]² (abs() inside log or sqrt)"
+        )
+    if name == "surface":
+        return p + rng.uniform(-6, 6, (n, 2)) * noise, value
+    label = (value > 0).astype(int)
+    if label.min() == label.max():
+        where = "above" if label[0] else "below"
+        raise ValueError(
+            f"formula: every point of the square [-6, 6]² is {where} {f.text}; choose a "
+            "curve that crosses it"
+        )
+    # the class of a point is where it lies; noise then moves it, as on the circle
+    return p + rng.uniform(-6, 6, (n, 2)) * noise / 6, label
+
+
+def curve_points(formula: str, lo: float, hi: float, n: int = 241) -> list:
+    """Return points of the curve x₂ = f(x₁) for x₁ from ``lo`` to ``hi``, to draw it.
+
+    Parameters
+    ----------
+    formula : str
+        A formula of x (a curve); a surface has no such curve.
+    lo, hi : float
+    n : int
+
+    Returns
+    -------
+    list of [x1, x2] or None
+        ``n`` points, ``None`` where f is not a number (the line breaks there); an
+        empty list for a surface.
+
+    Examples
+    --------
+    >>> curve_points("abs(x)", -1, 1, 3)
+    [[-1.0, 1.0], [0.0, 0.0], [1.0, 1.0]]
+    """
+    f = parse_formula(formula)
+    if f.surface:
+        return []
+    x = np.linspace(lo, hi, n)
+    y = f(x, np.zeros_like(x))
+    return [
+        [round(float(a), 4), round(float(b), 4)] if np.isfinite(b) else None
+        for a, b in zip(x, y, strict=True)
+    ]
+
+
+def boundary_segments(formula: str, extent: list[float], n: int = 81) -> list[list[float]]:
+    """Return the zero level of a surface f(x₁, x₂) as line segments, to draw it.
+
+    The level is found cell by cell on an ``n`` × ``n`` grid over ``extent`` (marching
+    squares): where f changes sign along a cell's edge, the crossing is placed by linear
+    interpolation, and a cell's crossings are joined in pairs.
+
+    Parameters
+    ----------
+    formula : str
+        A formula that names ``x2`` (a curve's formula gives its curve's level too).
+    extent : list of float
+        [x₁ low, x₁ high, x₂ low, x₂ high].
+    n : int
+
+    Returns
+    -------
+    list of [x1, x2, x1, x2]
+        The segments' ends, rounded to 4 decimals.
+
+    Examples
+    --------
+    >>> boundary_segments("x2 - 0.5", [-1, 1, -1, 1], n=3)
+    [[0.0, 0.5, -1.0, 0.5], [1.0, 0.5, 0.0, 0.5]]
+    """
+    f = parse_formula(formula)
+    x0, x1, y0, y1 = (float(v) for v in extent)
+    X, Y = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    g = f.boundary(X, Y)
+    # the corners of each cell, in order round it: (row offset, column offset)
+    corners = [(0, 0), (0, 1), (1, 1), (1, 0)]
+    values = [g[r : n - 1 + r, c : n - 1 + c] for r, c in corners]
+    xs = [X[r : n - 1 + r, c : n - 1 + c] for r, c in corners]
+    ys = [Y[r : n - 1 + r, c : n - 1 + c] for r, c in corners]
+    crossings = []  # per edge: whether it crosses, and where
+    with np.errstate(all="ignore"):
+        for k in range(4):
+            p, q = values[k], values[(k + 1) % 4]
+            cross = ((p > 0) != (q > 0)) & np.isfinite(p) & np.isfinite(q)
+            t = np.where(cross, p / (p - q), 0.0)
+            where_x = xs[k] + t * (xs[(k + 1) % 4] - xs[k])
+            where_y = ys[k] + t * (ys[(k + 1) % 4] - ys[k])
+            crossings.append((cross, where_x, where_y))
+    segments = []
+    for i, j in zip(*np.nonzero(np.any([c[0] for c in crossings], axis=0)), strict=True):
+        ends = [(float(wx[i, j]), float(wy[i, j])) for cross, wx, wy in crossings if cross[i, j]]
+        for a, b in zip(ends[0::2], ends[1::2], strict=False):
+            segments.append([round(a[0], 4), round(a[1], 4), round(b[0], 4), round(b[1], 4)])
+    return segments
+
+
+def generate(
+    name: str, n: int, noise: float, rng: np.random.Generator, formula: str = DEFAULT_FORMULA
+) -> Data:
     """Generate a built-in data set of ``n`` points in random order.
 
     Parameters
@@ -224,10 +638,21 @@ def generate(name: str, n: int, noise: float, rng: np.random.Generator) -> Data:
     noise : float
         In percent, 0–50: how far the points are moved at random.
     rng : numpy.random.Generator
+    formula : str
+        For ``curve`` and ``surface``: the formula (see :func:`parse_formula`). A
+        curve's points are uniform on [−6, 6]², class 1 where x₂ > f(x₁) (or where
+        f(x₁, x₂) > 0), else class 0; a surface's target is f.
 
     Returns
     -------
     Data
+
+    Raises
+    ------
+    ValueError
+        An unknown name; for a formula, ``formula: <reason>``: it is refused by
+        :func:`parse_formula`, is not a number at some points, or puts every point
+        in one class.
 
     Examples
     --------
@@ -235,9 +660,12 @@ def generate(name: str, n: int, noise: float, rng: np.random.Generator) -> Data:
     >>> d.kind, sorted(set(d.target.tolist()))
     ('multiclass', [0, 1, 2])
     """
-    if name not in _GENERATORS:
+    if name not in DATASETS:
         raise ValueError(f"dataset must be one of {', '.join(DATASETS)}; got {name!r}")
-    points, target = _GENERATORS[name](int(n), float(noise) / 100, rng)
+    if name in FROM_FORMULA:
+        points, target = _from_formula(name, int(n), float(noise) / 100, rng, formula)
+    else:
+        points, target = _GENERATORS[name](int(n), float(noise) / 100, rng)
     order = rng.permutation(len(points))
     points, target = points[order], target[order]
     if name in REGRESSION:
@@ -259,18 +687,22 @@ class Table:
         The file name, for messages.
     frame : pandas.DataFrame
     numeric : list of str
-        The columns with numbers only (no missing values).
+        The columns of numbers: every cell a finite number or empty, two numbers at
+        least.
+    missing : dict of str to int
+        The number of missing (empty) cells of each column.
 
     Examples
     --------
-    >>> t = read_csv(b"a,b,c\n1,2,x\n3,4,y\n", "t.csv")
-    >>> t.numeric, t.columns
-    (['a', 'b'], ['a', 'b', 'c'])
+    >>> t = read_csv(b"a,b,c\n1,,x\n3,4,y\n5,6,\n", "t.csv")
+    >>> t.numeric, t.columns, t.missing
+    (['a', 'b'], ['a', 'b', 'c'], {'a': 0, 'b': 1, 'c': 1})
     """
 
     name: str
     frame: Any
     numeric: list[str]
+    missing: dict[str, int] = field(default_factory=dict)
 
     @property
     def columns(self) -> list[str]:
@@ -354,17 +786,24 @@ def read_csv(data: bytes, name: str = "upload.csv") -> Table:
             f"{name} has {len(frame):,} rows; the playground takes at most "
             f"{MAX_UPLOAD_ROWS:,} (take a sample of the rows)"
         )
-    numeric = [
-        c
-        for c in frame.columns
-        if frame[c].dtype.kind in "iuf" and np.isfinite(frame[c].to_numpy(dtype=float)).all()
-    ]
+    from nnmath.preprocessing import missing_mask
+
+    missing = {c: int(missing_mask(frame[c].to_numpy()).sum()) for c in frame.columns}
+    numeric = []
+    for c in frame.columns:
+        if frame[c].dtype.kind not in "iuf":
+            continue
+        values = frame[c].to_numpy(dtype=float)
+        numbers = values[~np.isnan(values)]
+        if len(numbers) >= 2 and np.isfinite(numbers).all():
+            numeric.append(c)
     if len(numeric) < 2:
         raise ValueError(
-            f"{name} has {len(numeric)} numeric column{'s' * (len(numeric) != 1)} without "
-            f"missing values ({', '.join(numeric) or 'none'}); the plane needs two"
+            f"{name} has {len(numeric)} numeric column{'s' * (len(numeric) != 1)} "
+            f"({', '.join(numeric) or 'none'}); the plane needs two columns of numbers "
+            "(empty cells may be among them)"
         )
-    return Table(name, frame, numeric)
+    return Table(name, frame, numeric, missing)
 
 
 def _first_row_checking_widths(text: str, name: str) -> list[str]:
@@ -406,10 +845,14 @@ def _task(values: np.ndarray) -> str:
     return "classification"
 
 
-def csv_data(table: Table, x1: str, x2: str, target: str) -> Data:
+def csv_data(table: Table, x1: str, x2: str, target: str, missing: str = "drop") -> Data:
     r"""Return the plane and target of a checked table.
 
     x₁ and x₂ are standardized, (x − μ)/s, and a numeric (regression) target too.
+    Rows with a missing cell in one of the three columns are counted and, by
+    ``missing``, left out or filled: an empty cell of x₁, x₂ or a numeric target takes
+    its column's median; a row without a class label is left out either way (a label
+    is not made up). ``Data.missing`` says what was done.
 
     Parameters
     ----------
@@ -419,6 +862,8 @@ def csv_data(table: Table, x1: str, x2: str, target: str) -> Data:
     target : str
         Any other column. Text, booleans and integers with at most 20 distinct
         values are classes; other numbers are a regression target.
+    missing : {"drop", "fill"}
+        Leave out the rows with missing cells, or fill the cells.
 
     Returns
     -------
@@ -427,8 +872,8 @@ def csv_data(table: Table, x1: str, x2: str, target: str) -> Data:
     Raises
     ------
     ValueError
-        A column is missing, not numeric, used twice, or the target has missing
-        values, one class only, or more than 20 classes.
+        A column is missing, not numeric, used twice; fewer than 2 rows are left; the
+        target has one class only, or more than 20 classes.
 
     Examples
     --------
@@ -436,9 +881,14 @@ def csv_data(table: Table, x1: str, x2: str, target: str) -> Data:
     >>> d = csv_data(t, "a", "b", "label")
     >>> d.kind, d.classes, d.target.tolist()
     ('binary', ['no', 'yes'], [0, 1, 1])
+    >>> t = read_csv(b"a,b,y\n0,,1.5\n1,2,2.5\n2,4,0.5\n", "t.csv")
+    >>> csv_data(t, "a", "b", "y", missing="fill").missing["filled"]
+    1
     """
     from nnmath.preprocessing import missing_mask
 
+    if missing not in ("drop", "fill"):
+        raise ValueError(f"missing: must be 'drop' or 'fill'; got {missing!r}")
     frame = table.frame
     for setting, col in (("x1_column", x1), ("x2_column", x2), ("target_column", target)):
         if col not in table.columns:
@@ -449,8 +899,8 @@ def csv_data(table: Table, x1: str, x2: str, target: str) -> Data:
     for setting, col in (("x1_column", x1), ("x2_column", x2)):
         if col not in table.numeric:
             raise ValueError(
-                f"{setting}: column {col!r} is not numeric (or has missing values); the "
-                f"plane's columns must be numbers: choose one of {', '.join(table.numeric)}"
+                f"{setting}: column {col!r} is not numeric; the plane's columns must be "
+                f"numbers: choose one of {', '.join(table.numeric)}"
             )
     if x1 == x2:
         raise ValueError(f"x2_column: {x1!r} is already x₁; choose two different columns")
@@ -459,14 +909,43 @@ def csv_data(table: Table, x1: str, x2: str, target: str) -> Data:
             f"target_column: {target!r} is drawn on the plane; the target must be another column"
         )
     values = frame[target].to_numpy()
-    missing = missing_mask(values)
-    if missing.any():
-        rows = np.flatnonzero(missing)
-        raise ValueError(
-            f"target_column: column {target!r} has {len(rows)} missing "
-            f"value{'s' * (len(rows) > 1)} (first in data row {rows[0] + 1}); fill or drop them"
-        )
     points = frame[[x1, x2]].to_numpy(dtype=float)
+    gaps = {c: missing_mask(frame[c].to_numpy()) for c in (x1, x2, target)}
+    any_gap = gaps[x1] | gaps[x2] | gaps[target]
+    numeric_target = (
+        target in table.numeric and _task(values[~gaps[target]].astype(float)) == "regression"
+    )
+    if missing == "drop":
+        keep = ~any_gap
+    else:  # a missing class label is not made up: that row is left out
+        keep = ~gaps[target] if not numeric_target else np.ones(len(values), bool)
+    medians: dict[str, float] = {}
+    if missing == "fill":  # the median of the column's cells in the rows kept
+        for j, col in enumerate((x1, x2)):
+            if (gaps[col] & keep).any():
+                medians[col] = float(np.median(points[~gaps[col] & keep, j]))
+                points[gaps[col], j] = medians[col]
+        if numeric_target and gaps[target].any():
+            medians[target] = float(np.median(values[~gaps[target]].astype(float)))
+            values = values.astype(float)
+            values[gaps[target]] = medians[target]
+    report = {
+        "policy": missing,
+        "rows": int(any_gap.sum()),
+        "left_out": int((any_gap & ~keep).sum()),
+        "filled": int((any_gap & keep).sum()),
+        "by_column": {c: int(gaps[c].sum()) for c in (x1, x2, target) if gaps[c].any()},
+        "medians": medians,
+    }
+    kept = int(keep.sum())
+    if kept < 2:
+        raise ValueError(
+            f"missing: {kept} row{'s' * (kept != 1)} of {table.name} "
+            f"{'are' if kept != 1 else 'is'} left without missing cells in {x1!r}, "
+            f"{x2!r} and {target!r}; training needs 2 at least: fill the cells "
+            "(missing = 'fill') or choose other columns"
+        )
+    points, values = points[keep], values[keep]
     scale = points.std(axis=0)
     points = (points - points.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
     axes = (f"{x1} (standardized)", f"{x2} (standardized)")
@@ -474,7 +953,7 @@ def csv_data(table: Table, x1: str, x2: str, target: str) -> Data:
         y = values.astype(float)
         spread = y.std()
         y = (y - y.mean()) / (spread if spread > 0 else 1.0)
-        return Data(points, y, "regression", [], axes, f"{target} (standardized)")
+        return Data(points, y, "regression", [], axes, f"{target} (standardized)", report)
     if values.dtype.kind == "f":
         labels = values.astype(np.int64)  # 0.0 and 1.0 are the classes 0 and 1
     else:
@@ -491,4 +970,4 @@ def csv_data(table: Table, x1: str, x2: str, target: str) -> Data:
             f"playground draws at most {MAX_CLASSES} classes"
         )
     kind = "binary" if len(classes) == 2 else "multiclass"
-    return Data(points, index.astype(int), kind, [str(c) for c in classes], axes, target)
+    return Data(points, index.astype(int), kind, [str(c) for c in classes], axes, target, report)

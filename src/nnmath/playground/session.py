@@ -10,9 +10,9 @@ own recorded forward pass, :meth:`nnmath.Network.propagate`). :meth:`Session.ste
 and :meth:`Session.explain` give the equations of one training step for one sample,
 :func:`nnmath.explain`'s trace prepared for the page.
 
-Changing a data setting (``dataset``, ``points``, ``noise``, ``split``, ``seed``, the
-CSV columns) draws the data anew; a network setting (``features``, ``hidden``,
-``activation``, ``loss``) builds a new network; a training setting
+Changing a data setting (``dataset``, ``points``, ``noise``, ``split``, ``seed``,
+``formula``, the CSV columns and ``missing``) draws the data anew; a network setting
+(``features``, ``hidden``, ``activation``, ``loss``) builds a new network; a training setting
 (``learning_rate``, ``l2``, ``batch_size``, ``optimizer``) applies from the next epoch
 on. The same settings give the same data, the same initial weights and the same
 training, epoch for epoch.
@@ -82,6 +82,8 @@ DEFAULTS: dict = {
     "x1_column": None,
     "x2_column": None,
     "target_column": None,
+    "formula": datasets.DEFAULT_FORMULA,
+    "missing": "drop",
 }
 
 #: The bounds of each numeric setting (inclusive, except learning_rate's lower one).
@@ -106,7 +108,7 @@ DATA_SETTINGS: tuple[str, ...] = (
     "x1_column",
     "x2_column",
 )
-DATA_SETTINGS += ("target_column",)
+DATA_SETTINGS += ("target_column", "formula", "missing")
 NETWORK_SETTINGS = ("features", "hidden", "activation", "loss")
 
 
@@ -191,6 +193,13 @@ def _column(name: str, v) -> str | None:
     return v
 
 
+def _formula(v) -> str:
+    try:
+        return datasets.parse_formula(v).text
+    except ValueError as exc:
+        raise SettingError("formula", str(exc)) from None
+
+
 _CHECKS = {
     "dataset": lambda v: _choice("dataset", v, (*datasets.DATASETS, "csv")),
     "points": lambda v: _integer("points", v),
@@ -208,6 +217,8 @@ _CHECKS = {
     "x1_column": lambda v: _column("x1_column", v),
     "x2_column": lambda v: _column("x2_column", v),
     "target_column": lambda v: _column("target_column", v),
+    "formula": _formula,
+    "missing": lambda v: _choice("missing", v, ("drop", "fill")),
 }
 
 
@@ -476,7 +487,7 @@ class Session:
             x2 = s["x2_column"] or next(c for c in numeric if c != x1)
             target = s["target_column"] or [c for c in columns if c not in (x1, x2)][-1]
             try:
-                data = datasets.csv_data(self.table, x1, x2, target)
+                data = datasets.csv_data(self.table, x1, x2, target, s["missing"])
             except ValueError as exc:
                 setting = str(exc).split(":", 1)[0]
                 raise SettingError(
@@ -486,7 +497,12 @@ class Session:
             data.points, data.target = data.points[order], data.target[order]
             self._columns = (x1, x2, target)
         else:
-            data = datasets.generate(s["dataset"], s["points"], s["noise"], rng)
+            try:
+                data = datasets.generate(
+                    s["dataset"], s["points"], s["noise"], rng, formula=s["formula"]
+                )
+            except ValueError as exc:
+                raise SettingError("formula", str(exc)) from None
         n = data.n_samples
         n_train = min(max(1, round(n * s["split"] / 100)), n - 1)
         return data, n_train
@@ -746,7 +762,24 @@ class Session:
                 "onnx": importlib.util.find_spec("onnx") is not None,
                 "upload": None
                 if table is None
-                else {"name": table.name, "columns": table.columns, "numeric": table.numeric},
+                else {
+                    "name": table.name,
+                    "columns": table.columns,
+                    "numeric": table.numeric,
+                    "rows": len(table.frame),
+                    "missing": {c: n for c, n in table.missing.items() if n},
+                },
+                "missing": data.missing,
+                "formula_presets": dict(datasets.FORMULA_PRESETS),
+                "curve": datasets.curve_points(
+                    self.settings["formula"], self.extent[0], self.extent[1]
+                )
+                if self.settings["dataset"] == "curve"
+                else [],
+                "boundary": datasets.boundary_segments(self.settings["formula"], self.extent)
+                if self.settings["dataset"] == "curve"
+                and datasets.parse_formula(self.settings["formula"]).surface
+                else [],
             }
 
     # ------------------------------------------------------------------ the math

@@ -45,17 +45,19 @@
   // The settings the link carries, by kind.
   const NUMERIC = ["points", "noise", "split", "seed", "learning_rate", "l2", "batch_size"];
   const DATA_KEYS = ["dataset", "points", "noise", "split", "seed", "x1_column", "x2_column",
-    "target_column", "features", "hidden", "activation", "loss"];
+    "target_column", "missing", "formula", "features", "hidden", "activation", "loss"];
   const DATASET_NAMES = {
     circle: "circle", xor: "XOR", gauss: "2 blobs", spiral: "spiral", three: "3 classes",
-    plane: "plane", multigauss: "bumps",
+    curve: "f curve", plane: "plane", multigauss: "bumps", surface: "f surface",
   };
+  const REGRESSION_SETS = ["plane", "multigauss", "surface"];
+  const FROM_FORMULA = ["curve", "surface"];
 
   const state = {
     id: null, ws: null, config: null, frame: null, pending: null, raf: false,
     showTest: false, chart: [], chartKey: null, math: null, pinned: null, preview: null,
     nodes: [], links: [], linkColumns: null, lastError: null, previews: null,
-    told: { text: "", at: 0, playing: null },
+    told: { text: "", at: 0, playing: null, noteAt: null }, note: null, notedKey: null,
     stats: { received: 0, rendered: 0, fps: 0, eps: 0, t0: performance.now(), e0: 0, r0: 0 },
   };
   window.playgroundStats = state.stats;
@@ -175,6 +177,7 @@
         x1_column: settings.x1_column, x2_column: settings.x2_column,
         target_column: settings.target_column,
       };
+      if (settings.missing) state.linkColumns.missing = settings.missing;
     }
     let config;
     try {
@@ -265,12 +268,27 @@
     const upload = config.upload;
     $("csv-columns").hidden = !upload;
     if (upload) {
-      $("csv-info").textContent = `${upload.name}: ${upload.columns.length} columns` +
+      $("csv-info").textContent = `${upload.name}: ${upload.rows} rows, ${upload.columns.length} columns` +
         (csv ? "" : " (choose it again: upload the file)");
-      fillColumns("x1_column", upload.numeric, s.x1_column);
-      fillColumns("x2_column", upload.numeric, s.x2_column);
-      fillColumns("target_column", upload.columns, s.target_column);
+      fillColumns("x1_column", upload.numeric, s.x1_column, upload.missing);
+      fillColumns("x2_column", upload.numeric, s.x2_column, upload.missing);
+      fillColumns("target_column", upload.columns, s.target_column, upload.missing);
+      setSelect("missing", s.missing);
     }
+    const said = csv && config.missing ? missingInWords(config.missing, upload) : "";
+    $("csv-missing").textContent = said;
+    // said once by the live region, with the next announcement, when rows had empty cells
+    const noteKey = csv ? `${upload.name}|${s.x1_column}|${s.x2_column}|${s.target_column}|${s.missing}` : null;
+    if (said && config.missing.rows && noteKey !== state.notedKey) {
+      state.note = said;
+      state.told.noteAt = null;
+    }
+    state.notedKey = noteKey;
+    const presets = config.formula_presets || {};
+    const preset = Object.keys(presets).find((k) => presets[k] === s.formula);
+    $("formula-preset").value = preset || "";
+    if (document.activeElement !== $("formula") || !$("formula").value) $("formula").value = s.formula;
+    $("formula").removeAttribute("aria-invalid");
     const [x0, x1, y0, y1] = config.extent.map((v) => String(+v.toFixed(1)).replace("-", "−"));
     const axis = (name, what, lo, hi) => `${name}${what === name ? "" : ` = ${what}`}, from ${lo} to ${hi}`;
     $("axis-x").textContent = `→ ${axis("x₁", config.axes[0], x0, x1)}`;
@@ -294,15 +312,34 @@
     if (state.frame) { state.pending = state.pending || state.frame; scheduleRender(); }
   }
 
-  function fillColumns(id, names, value) {
+  function fillColumns(id, names, value, missing = {}) {
     const select = $(id);
     select.innerHTML = "";
     for (const name of names) {
       const option = document.createElement("option");
-      option.value = option.textContent = name;
+      option.value = name;
+      const n = missing[name] || 0;
+      option.textContent = n ? `${name} (${n} empty)` : name;
       select.appendChild(option);
     }
     select.value = value || "";
+  }
+  // What was done with the rows that have empty cells, in a sentence.
+  function missingInWords(m, upload) {
+    const used = upload.rows - m.left_out;
+    if (!m.rows) return `No empty cells in the chosen columns: all ${upload.rows} rows are used.`;
+    const where = Object.entries(m.by_column).map(([c, n]) => `${c}: ${n}`).join(", ");
+    const rows = (n) => `${n} row${n === 1 ? "" : "s"}`;
+    let text = `${rows(m.rows)} with empty cells in the chosen columns (${where}): `;
+    const done = [];
+    if (m.left_out) done.push(`${rows(m.left_out)} left out`);
+    if (m.filled) {
+      const medians = Object.entries(m.medians).map(([c, v]) => `${c} = ${+v.toPrecision(4)}`).join(", ");
+      done.push(`${rows(m.filled)} filled with the median (${medians})`);
+    }
+    text += done.join("; ");
+    if (m.policy === "fill" && m.left_out) text += " (a class label is not made up)";
+    return `${text}. ${used} of ${upload.rows} rows are used.`;
   }
 
   function showRangeValues() {
@@ -608,6 +645,33 @@
         ctx.stroke();
       });
     };
+    if (c.curve && c.curve.length && !state.preview) {
+      // the curve the classes are drawn from: x₂ = f(x₁), broken where f is not a number
+      ctx.save();
+      ctx.lineWidth = 2 * dpr;
+      ctx.strokeStyle = "#222";
+      ctx.setLineDash([6 * dpr, 4 * dpr]);
+      ctx.beginPath();
+      let pen = false;
+      for (const p of c.curve) {
+        if (!p) { pen = false; continue; }
+        const y = Math.max(-W, Math.min(2 * W, Y(p[1])));
+        if (pen) ctx.lineTo(X(p[0]), y); else { ctx.moveTo(X(p[0]), y); pen = true; }
+      }
+      ctx.stroke();
+      ctx.restore();
+    }
+    if (c.boundary && c.boundary.length && !state.preview) {
+      // a surface's zero level, f(x₁, x₂) = 0, as the segments the server found
+      ctx.save();
+      ctx.lineWidth = 2 * dpr;
+      ctx.strokeStyle = "#222";
+      ctx.setLineDash([6 * dpr, 4 * dpr]);
+      ctx.beginPath();
+      for (const [ax, ay, bx, by] of c.boundary) { ctx.moveTo(X(ax), Y(ay)); ctx.lineTo(X(bx), Y(by)); }
+      ctx.stroke();
+      ctx.restore();
+    }
     draw(c.train, "#fff");
     if (state.showTest) draw(c.test, "#000");
     const chosen = f && f.sample !== null && f.sample !== undefined ? f.sample : null;
@@ -719,6 +783,7 @@
   // a polite announcement of the epoch, the losses and the accuracy — when training
   // pauses, after a step or a reset, and while it plays at most every TELL_EVERY_MS.
   const TELL_EVERY_MS = 5000;
+  const NOTE_MS = 1000;
   const percent = (v) => `${(100 * v).toFixed(1)} %`;
   function inWords(f) {
     const fmt = (v) => (v === null || v === undefined ? "not a number" : v >= 1e-3 ? v.toFixed(4) : v.toExponential(2));
@@ -735,6 +800,8 @@
     const [x0, x1, y0, y1] = c.extent.map((v) => String(+v.toFixed(1)));
     const where = `over x₁ from ${x0} to ${x1} and x₂ from ${y0} to ${y1}`;
     let colours;
+    const made = FROM_FORMULA.includes(c.settings.dataset) ? ` The data: ${c.settings.dataset === "curve"
+      ? "the points on either side of" : "the surface"} f = ${c.settings.formula}${(c.curve && c.curve.length) || (c.boundary && c.boundary.length) ? ", drawn as a dashed line" : ""}.` : "";
     if (c.kind === "regression") {
       const lo = c.target_center - c.target_scale, hi = c.target_center + c.target_scale;
       colours = `${c.target_name} from ${lo.toPrecision(2)} in ${CLASS_NAMES[0]} to ${hi.toPrecision(2)} in ${CLASS_NAMES[1]}`;
@@ -743,7 +810,7 @@
     }
     const accuracy = f.train_accuracy === null || f.train_accuracy === undefined ? ""
       : ` The network classifies ${percent(f.train_accuracy)} of them right.`;
-    return `The network's output ${where}, coloured by ${colours}; with the ${c.train.points.length} training points as dots.${accuracy}`;
+    return `The network's output ${where}, coloured by ${colours}; with the ${c.train.points.length} training points as dots.${accuracy}${made}`;
   }
   function describeChart() {
     const points = state.chart, fmt = (v) => (v === null || v === undefined ? "–" : (+v).toPrecision(3));
@@ -759,10 +826,15 @@
     if (!changed && f.playing && now - told.at < TELL_EVERY_MS) return;
     const text = inWords(f);
     told.playing = f.playing;
-    if (text === told.text) return;
+    // a note (what an upload did) goes with the announcements of its first second: the
+    // frame drawn before the new configuration's first one may be told just before it
+    if (state.note && told.noteAt !== null && now - told.noteAt > NOTE_MS) state.note = told.noteAt = null;
+    const full = state.note ? `${state.note} ${text}` : text;
+    if (text === told.text && (!state.note || $("announce").textContent === full)) return;
     told.text = text;
     told.at = now;
-    $("announce").textContent = text;
+    $("announce").textContent = full;
+    if (state.note && told.noteAt === null) told.noteAt = now;
     $("heatmap").setAttribute("aria-label", describeHeatmap(f));
     $("chart").setAttribute("aria-label", describeChart());
   }
@@ -896,13 +968,37 @@
   for (const id of ["learning_rate", "l2", "batch_size"]) {
     $(id).onchange = () => change({ [id]: Number($(id).value) });
   }
-  for (const id of ["activation", "loss", "optimizer", "x1_column", "x2_column", "target_column"]) {
+  for (const id of ["activation", "loss", "optimizer", "x1_column", "x2_column", "target_column", "missing"]) {
     $(id).onchange = () => change({ [id]: $(id).value });
   }
   for (const id of ["split", "noise", "points"]) {
     $(id).oninput = showRangeValues;
     $(id).onchange = () => change({ [id]: Number($(id).value) });
   }
+  // A data set from a formula: the preset or the typed text, on the curve (or surface)
+  // data set already chosen, else on the curve.
+  async function useFormula(formula) {
+    const dataset = FROM_FORMULA.includes(state.config.settings.dataset) ? state.config.settings.dataset : "curve";
+    try {
+      applyConfig(await api(at("/settings"), { body: { dataset, formula } }));
+    } catch (err) {
+      showError(err.message);
+      if (err.setting === "formula") {
+        $("formula").setAttribute("aria-invalid", "true");
+        $("formula").focus();
+      }
+    }
+  }
+  $("formula-preset").onchange = () => {
+    const presets = state.config.formula_presets || {}, name = $("formula-preset").value;
+    if (!presets[name]) { $("formula").focus(); return; }
+    $("formula").value = presets[name];
+    useFormula(presets[name]);
+  };
+  $("formula-apply").onclick = () => useFormula($("formula").value);
+  $("formula").addEventListener("keydown", (event) => {
+    if (event.key === "Enter") { event.preventDefault(); useFormula($("formula").value); }
+  });
   function toggleFeature(name) {
     const s = state.config.settings;
     const features = s.features.includes(name) ? s.features.filter((f) => f !== name) : [...s.features, name];
@@ -973,6 +1069,7 @@
     if (!file) return;
     try {
       const config = await api(at(`/upload?name=${encodeURIComponent(file.name)}`), { file, type: file.type || "text/csv" });
+      state.notedKey = null;  // a file uploaded again is told again
       applyConfig(config);
       const wanted = state.linkColumns;
       state.linkColumns = null;
@@ -1016,7 +1113,8 @@
     for (const name of Object.keys(DATASET_NAMES)) {
       const button = document.createElement("button");
       button.dataset.name = name;
-      button.title = `${DATASET_NAMES[name]} (${["plane", "multigauss"].includes(name) ? "regression" : "classification"})`;
+      button.title = `${DATASET_NAMES[name]} (${REGRESSION_SETS.includes(name) ? "regression" : "classification"})` +
+        (FROM_FORMULA.includes(name) ? ": from the formula below" : "");
       const canvas = makeCanvas(46);
       const label = document.createElement("span");
       label.textContent = DATASET_NAMES[name];
