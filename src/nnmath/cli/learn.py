@@ -234,28 +234,66 @@ def fold_target_scaling(model, scaling: dict | None) -> None:
     b[...] = b * s + mu
 
 
-def validation_split(n: int, fraction: float, y, classification: bool, seed: int):
+def validation_split(
+    n: int, fraction: float, y, classification: bool, seed: int, note=None
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Split the rows into (training rows, validation rows or None).
 
-    The split is random, stratified for classes when every class has two rows.
+    The split is random; for classes it is stratified, and every class keeps rows in
+    training: a class with a single row (too rare to split) stays in training whole,
+    which ``note``, when given, is told in words.
+
+    Examples
+    --------
+    >>> y = np.array(["a"] * 10 + ["b"] * 9 + ["c"])
+    >>> train, val = validation_split(20, 0.2, y, True, seed=0)
+    >>> sorted(set(y[train].tolist())), len(val), 19 in train
+    (['a', 'b', 'c'], 4, True)
     """
     from sklearn.model_selection import train_test_split
 
     idx = np.arange(n)
     if not fraction:
         return idx, None
-    stratify = None
-    if classification:
-        _, counts = np.unique(np.asarray(y).astype(str), return_counts=True)
-        stratify = y if counts.min() >= 2 else None
-    try:
-        return tuple(
-            train_test_split(idx, test_size=fraction, random_state=seed, stratify=stratify)
-        )
-    except ValueError as exc:
+    if not classification:
+        try:
+            train, val = train_test_split(idx, test_size=fraction, random_state=seed)
+        except ValueError as exc:
+            raise UsageError(
+                f"--validation-fraction {fraction}: {' '.join(str(exc).split())}"
+            ) from None
+        return train, val
+    labels, codes, counts = np.unique(
+        np.asarray(y).astype(str), return_inverse=True, return_counts=True
+    )
+    rare = counts < 2
+    kept = idx[~rare[codes]]
+    n_val = max(1, int(math.ceil(fraction * n)))
+    if len(kept) < n_val + 1:
         raise UsageError(
-            f"--validation-fraction {fraction}: {' '.join(str(exc).split())}"
-        ) from None
+            f"--validation-fraction {fraction}: {n} rows leave too few to split off "
+            f"{n_val} for validation"
+        )
+    try:  # stratified when the validation rows can hold every class
+        train, val = train_test_split(
+            kept, test_size=n_val, random_state=seed, stratify=codes[kept]
+        )
+    except ValueError:
+        train, val = train_test_split(kept, test_size=n_val, random_state=seed)
+    missing = np.setdiff1d(codes[kept], codes[train])
+    if len(missing):  # a class drawn whole into validation goes back to training
+        back = np.isin(codes[val], missing)
+        train, val = np.concatenate([train, val[back]]), val[~back]
+    if rare.any():
+        train = np.concatenate([train, idx[rare[codes]]])
+        if note is not None:
+            names = ", ".join(repr(str(c)) for c in labels[rare][:5])
+            more = " …" if int(rare.sum()) > 5 else ""
+            note(
+                f"class{'es' * bool(rare.sum() > 1)} {names}{more} with a single row: too rare "
+                "to split, kept in training (the validation rows have none)"
+            )
+    return train, val
 
 
 def loss_rose(model) -> str | None:
