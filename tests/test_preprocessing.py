@@ -388,7 +388,9 @@ def test_without_a_target_every_column_is_a_feature():
     [
         (np.array(["b", "a", "b"], dtype=object), "classification", ["a", "b"]),
         (np.array([True, False, True]), "classification", ["False", "True"]),
-        (np.array([0, 1, 2, 1, 0]), "classification", [0, 1, 2]),
+        (np.tile([0, 1, 2], 10), "classification", [0, 1, 2]),
+        (np.array([0, 1, 2, 1, 0]), "regression", None),  # 3 values in 5 rows: too few each
+        (np.tile([0, 1, 2, 3, 7, 12], 10), "regression", None),  # whole numbers with gaps
         (np.array(["1", "0", "1"], dtype=object), "classification", [0, 1]),
         (np.array([1.0, 0.0, 1.0]), "classification", [0, 1]),
         (np.arange(50), "regression", None),  # many whole numbers: a quantity

@@ -533,8 +533,11 @@ def _kind_of(present: np.ndarray) -> str:
 class TargetStatistics:
     """One pass over the column to predict: the task, the classes or the mean and scale.
 
-    Labels are text, booleans, or whole numbers with at most :data:`MAX_INTEGER_CLASSES`
-    distinct values; other numbers are a quantity to regress.
+    Labels are text and booleans; numbers are a quantity to regress unless they look
+    like labels: two distinct whole numbers, or at most :data:`MAX_INTEGER_CLASSES`
+    consecutive whole numbers (no gaps) with :data:`ROWS_PER_CLASS` rows or more each on
+    average. Whole numbers with gaps (0, 1, 2, 3, 7, 12) or with few rows each are a count.
+    :attr:`rule` says which rule decided.
 
     Parameters
     ----------
@@ -552,6 +555,9 @@ class TargetStatistics:
         The target's mean and standard deviation (regression).
     too_many : bool
         More distinct values than ``max_classes``.
+    rule : str or None
+        Set by :meth:`finish`: the rule that decided the task, in words
+        ("numbers that are not whole: a quantity"; "--task regression" when given).
 
     Examples
     --------
@@ -565,6 +571,9 @@ class TargetStatistics:
     #: Whole numbers with more distinct values than this are a quantity, not labels.
     MAX_INTEGER_CLASSES = 20
 
+    #: Whole numbers are labels only with at least this many rows per distinct value.
+    ROWS_PER_CLASS = 10
+
     def __init__(self, task: str | None = None, max_classes: int = 1000):
         self.task = task
         self.max_classes = max_classes
@@ -577,6 +586,7 @@ class TargetStatistics:
         self.mean: float | None = None
         self.scale: float | None = None
         self.classes: np.ndarray | None = None
+        self.rule: str | None = None
 
     def _values(self, values: np.ndarray) -> np.ndarray:
         """Numbers as float64 (when the first batch held numbers), else text."""
@@ -618,10 +628,9 @@ class TargetStatistics:
             raise ValueError("the target has no values")
         task = self.task
         if task is None:
-            labels = not self.numeric or (
-                self.whole and not self.too_many and len(self.counts) <= self.MAX_INTEGER_CLASSES
-            )
-            task = "classification" if labels else "regression"
+            task, self.rule = self._decide()
+        else:
+            self.rule = f"--task {task}"
         if task == "regression":
             if not self.numeric:
                 raise ValueError("the target is not numeric; regression needs numbers")
@@ -631,6 +640,35 @@ class TargetStatistics:
         if task == "classification":
             self.classes = np.sort(self.encode(np.array(list(self.counts), dtype=object)))
         return task
+
+    def _decide(self) -> tuple[str, str]:
+        """Return the task the values suggest, and the rule that decided it, in words."""
+        if not self.numeric:
+            return "classification", "not numbers: labels"
+        if not self.whole:
+            return "regression", "numbers that are not whole: a quantity"
+        k, n = len(self.counts), self.n
+        if self.too_many or k > self.MAX_INTEGER_CLASSES:
+            return "regression", (
+                f"more than {self.MAX_INTEGER_CLASSES} distinct whole numbers: a quantity"
+            )
+        if k <= 2:
+            return "classification", f"{k} distinct whole numbers: labels"
+        low, high = min(self.counts), max(self.counts)
+        if high - low + 1 > k:
+            return "regression", (
+                f"{k} distinct whole numbers from {low:g} to {high:g} with gaps: a count or "
+                "a quantity"
+            )
+        if k * self.ROWS_PER_CLASS > n:
+            return "regression", (
+                f"{k} distinct whole numbers in {n:,} rows, too many for labels "
+                f"(fewer than {self.ROWS_PER_CLASS} rows each): a count or a quantity"
+            )
+        return "classification", (
+            f"{k} consecutive whole numbers in {n:,} rows ({self.ROWS_PER_CLASS} or more "
+            "each on average): labels"
+        )
 
     def encode(self, values: np.ndarray) -> np.ndarray:
         """Encode target values as the model takes them (after :meth:`finish`).
