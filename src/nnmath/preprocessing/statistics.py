@@ -37,6 +37,7 @@ Example
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -64,6 +65,7 @@ __all__ = [
     "MissingCellsError",
     "TableStatistics",
     "TargetStatistics",
+    "looks_like_identifier",
 ]
 
 #: A text column with more distinct values than this is free text or an identifier, and
@@ -231,6 +233,9 @@ class _Column:
     overflow: bool = False  # more than COUNTED_VALUES distinct values
     counter_next: float | None = None  # the next value of a count of the rows 1, 2, 3, …
     counter: bool = True
+    increasing: bool = True  # distinct whole numbers, each larger than the one before
+    last: float | None = None
+    distinct: set | None = field(default_factory=set)  # None: not distinct whole numbers
     bad_rows: list = field(default_factory=list)
     bad_cells: list = field(default_factory=list)
     bad: int = 0
@@ -375,6 +380,8 @@ class TableStatistics:
         c.sample.add(present)
         if c.kind == "date" and not c.daily and present.size:
             c.daily = bool((present != np.floor(present)).any())
+        if c.kind == "numeric":
+            self._add_identifier_evidence(c, x, present)
         if c.counter:  # a count of the rows 1, 2, 3, … in file order?
             whole = present.size == x.size and bool((x == np.floor(x)).all())
             start = x[0] if c.counter_next is None and x.size else c.counter_next
@@ -384,6 +391,27 @@ class TableStatistics:
                 c.counter_next = float(x[-1] + 1)
             else:
                 c.counter = False
+
+    @staticmethod
+    def _add_identifier_evidence(c: _Column, x: np.ndarray, present: np.ndarray) -> None:
+        """Follow whether a numeric column holds distinct whole numbers, and in order."""
+        whole = bool((present == np.floor(present)).all())
+        if c.increasing:
+            with np.errstate(over="ignore", invalid="ignore"):
+                rising = bool((np.diff(x) > 0).all()) and (
+                    c.last is None or not x.size or x[0] > c.last
+                )
+            c.increasing = whole and present.size == x.size and rising
+            if x.size:
+                c.last = float(x[-1])
+        if c.distinct is not None:
+            values = present.tolist()
+            if not whole or len(set(values)) < len(values) or not c.distinct.isdisjoint(values):
+                c.distinct = None
+            elif len(c.distinct) + len(values) > MEDIAN_SAMPLE:
+                c.distinct = None  # too many to follow: not judged an identifier by its name
+            else:
+                c.distinct.update(values)
 
     def _add_categories(self, c: _Column, values, missing) -> None:
         if c.overflow:
@@ -477,6 +505,21 @@ class TableStatistics:
                 return Decision(
                     c.name, "drop", "counts the rows (1, 2, 3, …): an identifier; dropped"
                 )
+            if not c.forced and present >= MIN_IDENTIFIER_ROWS:
+                if c.increasing:
+                    return Decision(
+                        c.name,
+                        "drop",
+                        "distinct whole numbers increasing with the row: an identifier; "
+                        f"dropped (--numeric {c.name} keeps it)",
+                    )
+                if c.distinct is not None and looks_like_identifier(c.name):
+                    return Decision(
+                        c.name,
+                        "drop",
+                        "distinct whole numbers in a column named like an identifier; "
+                        f"dropped (--numeric {c.name} keeps it)",
+                    )
             note = None
             if c.bad:
                 note = f"{c.bad} cell{'s' * (c.bad > 1)} that are not numbers read as missing"
@@ -506,6 +549,23 @@ class TableStatistics:
                 "dropped",
             )
         return Decision(c.name, "category")
+
+
+def looks_like_identifier(name: str) -> bool:
+    """Say whether a column's name reads like an identifier's.
+
+    Such names are ``id``, ``key``, ``PID``, ``uuid``, ``*_id``, ``id_*``, ``customerId``
+    (a capital "Id", "ID" or "Key" after a lowercase letter or a digit).
+
+    Examples
+    --------
+    >>> [looks_like_identifier(n) for n in ("PID", "user_id", "orderId", "width", "paid")]
+    [True, True, True, False, False]
+    """
+    words = r"(?:id|key|pid|uuid)"
+    if re.fullmatch(rf"(?:.*[_\s.\-])?{words}|{words}[_\s.\-].*", name.lower()):
+        return True
+    return re.fullmatch(r".*[a-z0-9](?:Id|ID|Key)", name) is not None
 
 
 def _kind_of(present: np.ndarray) -> str:
