@@ -16,9 +16,11 @@ grow with the number of rows:
 From these, :meth:`TableStatistics.finish` gives the fitted state of a
 :class:`~nnmath.preprocessing.TabularPreprocessor`: missing cells are filled with the
 median (numbers, dates) or the most frequent value (categories, the smallest on a tie),
-as scikit-learn's ``SimpleImputer`` fills them; each number is then standardized with
-the mean and standard deviation of the filled column, as ``StandardScaler`` after the
-imputer would.
+as scikit-learn's ``SimpleImputer`` fills them. Each number is then scaled robustly
+(the default): centred on its median and divided by its interquartile range, its
+smallest and largest values kept to tell values beyond them at prediction time; or, with
+``scaling="standard"``, standardized with the mean and standard deviation of the filled
+column, as ``StandardScaler`` after the imputer would.
 
 A text column whose cells are mostly numbers holds numbers: its other cells ("forty",
 "3,825") are reported (:class:`BadCellsError`) rather than turning the column into
@@ -30,8 +32,8 @@ Example
 >>> stats = TableStatistics(target="y")
 >>> stats.update({"x": np.array([1.0, np.nan, 3.0, 10.0]), "y": np.array([0, 1, 0, 1])})
 >>> state = stats.finish()
->>> state["fill"]["x"], state["numeric"]["x"]["mean"]
-(3.0, 4.25)
+>>> state["fill"]["x"], state["numeric"]["x"]
+(3.0, {'center': 3.0, 'scale': 4.5, 'min': 1.0, 'max': 10.0})
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ __all__ = [
     "MEDIAN_SAMPLE",
     "MIN_IDENTIFIER_ROWS",
     "NUMERIC_SHARE",
+    "SCALINGS",
     "BadCellsError",
     "Decision",
     "MissingCellsError",
@@ -86,6 +89,11 @@ COUNTED_VALUES = 10_000
 #: numbers (or numbers with a thousands separator).
 NUMERIC_SHARE = 0.8
 # (and a text column of dates, when this share of its first 1,000 present cells are dates)
+
+#: How numbers are scaled: "robust", x' = f((x − median) / IQR) with the smooth clip
+#: f(z) = z / √(1 + (z/3)²); "standard", x' = (x − μ) / σ (model files written before
+#: robust scaling existed).
+SCALINGS = ("robust", "standard")
 
 #: How many bad or missing cells an error lists.
 _SHOWN = 5
@@ -217,6 +225,9 @@ class _Sample:
     def median(self) -> float:
         return float(np.median(self.values))
 
+    def quantiles(self, q) -> np.ndarray:
+        return np.quantile(self.values, q)
+
 
 @dataclass
 class _Column:
@@ -242,6 +253,8 @@ class _Column:
     thousands: bool = True
     date_format: str | None = None
     daily: bool = False
+    low: float = math.inf  # the smallest and largest value seen
+    high: float = -math.inf
 
 
 class TableStatistics:
@@ -291,7 +304,11 @@ class TableStatistics:
         numeric=(),
         impute: bool = True,
         seed: int = 0,
+        scaling: str = "robust",
     ):
+        if scaling not in SCALINGS:
+            raise ValueError(f"scaling must be one of {SCALINGS}; got {scaling!r}")
+        self.scaling = scaling
         self.target = target
         self.drop, self.categorical, self.numeric = set(drop), set(categorical), set(numeric)
         both = (self.drop & self.categorical) | (self.drop & self.numeric)
@@ -378,6 +395,9 @@ class TableStatistics:
         present = x[~np.isnan(x)]
         c.moments.add(present)
         c.sample.add(present)
+        if present.size:
+            c.low = min(c.low, float(present.min()))
+            c.high = max(c.high, float(present.max()))
         if c.kind == "date" and not c.daily and present.size:
             c.daily = bool((present != np.floor(present)).any())
         if c.kind == "numeric":
@@ -442,6 +462,7 @@ class TableStatistics:
             "fill": {},
             "dropped": {},
             "text_as_missing": [],
+            "scaling": self.scaling,
         }
         self.decisions = []
         self.missing = {}
@@ -461,25 +482,17 @@ class TableStatistics:
                 continue
             if c.bad and c.forced:
                 state["text_as_missing"].append(name)
-            m = c.moments
             fill = c.sample.median()
-            # the mean and variance of the column once filled: the observed cells and,
-            # as a group of equal values, the filled ones
-            filled = _Moments()
-            filled.merge(m.n, m.mean, m.m2)
-            if self.impute and c.missing:
-                filled.merge(c.missing, fill, 0.0)
-            scale = math.sqrt(filled.m2 / filled.n)
-            if not (math.isfinite(filled.mean) and math.isfinite(scale)):
-                raise ValueError(
-                    f"column {name!r} has values too large to standardize (its mean or "
-                    "standard deviation overflows); rescale it"
-                )
-            stats = {"mean": filled.mean, "scale": scale if scale > 0 else 1.0}
-            if decision.kind == "numeric":
-                state["numeric"][name] = stats
+            if decision.kind == "numeric" and self.scaling == "robust":
+                state["numeric"][name] = self._robust(c, fill)
+            elif decision.kind == "numeric":
+                state["numeric"][name] = self._standard(c, fill)
             else:
-                state["dates"][name] = {**stats, "format": c.date_format, "daily": c.daily}
+                state["dates"][name] = {
+                    **self._standard(c, fill),
+                    "format": c.date_format,
+                    "daily": c.daily,
+                }
             if self.impute:
                 state["fill"][name] = fill
         if not state["feature_names_in"]:
@@ -488,6 +501,45 @@ class TableStatistics:
                 + "; ".join(f"{d.column!r}: {d.note}" for d in self.decisions)
             )
         return state
+
+    def _standard(self, c: _Column, fill: float) -> dict:
+        """Return a column's mean and standard deviation once its missing cells are filled."""
+        m = c.moments
+        # the mean and variance of the column once filled: the observed cells and, as a
+        # group of equal values, the filled ones
+        filled = _Moments()
+        filled.merge(m.n, m.mean, m.m2)
+        if self.impute and c.missing:
+            filled.merge(c.missing, fill, 0.0)
+        scale = math.sqrt(filled.m2 / filled.n)
+        if not (math.isfinite(filled.mean) and math.isfinite(scale)):
+            raise ValueError(
+                f"column {c.name!r} has values too large to standardize (its mean or "
+                "standard deviation overflows); rescale it"
+            )
+        return {"mean": filled.mean, "scale": scale if scale > 0 else 1.0}
+
+    @staticmethod
+    def _robust(c: _Column, median: float) -> dict:
+        """Return a numeric column's robust scaling: its median, scale and range.
+
+        The scale is the interquartile range q₃ − q₁ of the present cells; where that is
+        0 (a column mostly of one value), half the range (max − min) / 2; for a constant
+        column, 1.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            q1, q3 = c.sample.quantiles([0.25, 0.75])
+            scale = float(q3 - q1)
+        if not (scale > 0 and math.isfinite(scale)):
+            with np.errstate(over="ignore"):
+                scale = 0.5 * (c.high - c.low)
+        if not (scale > 0 and math.isfinite(scale)):
+            scale = 1.0 if c.high == c.low else math.inf
+        if not math.isfinite(scale):
+            raise ValueError(
+                f"column {c.name!r} has values too large to scale (its range overflows); rescale it"
+            )
+        return {"center": median, "scale": scale, "min": c.low, "max": c.high}
 
     def _decide(self, c: _Column) -> Decision:
         if c.kind == "drop":
