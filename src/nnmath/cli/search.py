@@ -109,11 +109,14 @@ def _table_for_search(args, console: Console):
         elif d.kind == "category":
             kinds["categorical"].append(d.column)
     y = target_stats.encode(y_raw)
-    rare = RareInTraining.rare(y, args.folds) if task == "classification" else []
-    if len(rare):
-        names = ", ".join(repr(str(c)) for c in rare[:5]) + (" …" if len(rare) > 5 else "")
+    rare: list[str] = []
+    if task == "classification":
+        rare = RareInTraining.rare(y, args.folds).tolist()
+    if rare:
+        shown_names = ", ".join(repr(str(c)) for c in rare[:5]) + (" …" * (len(rare) > 5))
         console.note(
-            f"class{'es' * (len(rare) > 1)} {names} with fewer rows than {args.folds} folds: "
+            f"class{'es' * (len(rare) > 1)} {shown_names} with fewer rows than {args.folds} "
+            "folds: "
             "too rare to split, kept in the training rows of every fold (scored in none)"
         )
     base = {
