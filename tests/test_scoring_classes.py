@@ -76,3 +76,33 @@ def test_validation_rows_of_a_class_never_trained_on_are_left_out_with_a_warning
     known = y_val < 2
     expected = -log_loss(y_val[known], clf.predict_proba(X_val[known]), labels=[0, 1])
     assert clf.validation_scores_[-1] == pytest.approx(expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("labels", [np.array([0, 1, 2]), np.array(["cat", "cow", "dog"])])
+def test_the_commands_log_loss_scorer_is_scikit_learns_over_every_class(labels):
+    from nnmath.cli.learn import neg_log_loss
+
+    X, codes = _rare_table(3)
+    y = labels[codes]
+    clf = _fit_quietly(MLPClassifier(hidden_layer_sizes=(8,), max_iter=30, random_state=0), X, y)
+    rows = np.r_[0:8, 40:45]  # no row of the rare class
+    expected = -log_loss(y[rows], clf.predict_proba(X[rows]), labels=clf.classes_)
+    assert neg_log_loss(clf, X[rows], y[rows]) == pytest.approx(expected, rel=1e-12)
+    assert neg_log_loss(clf, X, y) == pytest.approx(-log_loss(y, clf.predict_proba(X)), rel=1e-12)
+
+
+def test_the_commands_log_loss_scorer_is_saved_by_its_name(tmp_path):
+    import nnmath
+    from nnmath.cli import main
+
+    X, y = _rare_table(4)
+    table = {"a": X[:, 0], "b": X[:, 1], "label": np.array(["p", "q", "r"])[y]}
+    import pandas as pd
+
+    pd.DataFrame(table).to_csv(tmp_path / "t.csv", index=False)
+    out = str(tmp_path / "m.nnm")
+    assert (
+        main(["train", str(tmp_path / "t.csv"), "--target", "label", "--quiet", "--out", out]) == 0
+    )
+    model = nnmath.load(out).named_steps["model"]
+    assert model.scoring == "neg_log_loss"

@@ -227,7 +227,10 @@ def save_model(pre, model, path: str) -> None:
     from sklearn.pipeline import Pipeline
 
     import nnmath
+    from nnmath.cli.learn import neg_log_loss
 
+    if getattr(model, "scoring", None) is neg_log_loss:  # the same scorer, by its name
+        model.set_params(scoring="neg_log_loss")
     try:
         nnmath.save(Pipeline([("preprocess", pre), ("model", model)]), path)
     except OSError as exc:
