@@ -5,12 +5,15 @@ data set bigger than memory one batch at a time — and gathers, in memory that 
 grow with the number of rows:
 
 * each column's kind, decided in the open (:class:`Decision`): numbers, categories,
-  dates and times, or dropped — an identifier (a distinct text in every row, or a
-  count of the rows 1, 2, 3, …), free text (more than :data:`MAX_CATEGORIES` distinct
-  values, or mostly distinct ones), or a column with no values;
-* for numbers and dates, the mean and variance (Chan's pairwise update), the number of
-  missing cells and the median of at most :data:`MEDIAN_SAMPLE` cells (exact below
-  that, else of a uniform random sample drawn from the seed);
+  dates and times, or dropped — an identifier (a distinct text in every row, a count
+  of the rows 1, 2, 3, …, or distinct whole numbers increasing with the row or in a
+  column named like an identifier: :func:`looks_like_identifier`), free text (more
+  than :data:`MAX_CATEGORIES` distinct values, or mostly distinct ones), or a column
+  with no values;
+* for numbers and dates, the mean and variance (Chan's pairwise update), the smallest
+  and largest value, the number of missing cells and the median and quartiles of at
+  most :data:`MEDIAN_SAMPLE` cells (exact below that, else of a uniform random sample
+  drawn from the seed);
 * for categories, each value's count.
 
 From these, :meth:`TableStatistics.finish` gives the fitted state of a
@@ -274,6 +277,9 @@ class TableStatistics:
         Fill missing cells (True), or refuse them with :class:`MissingCellsError`.
     seed : int
         Draws the median's sample of a column of more than :data:`MEDIAN_SAMPLE` cells.
+    scaling : {"robust", "standard"}
+        How numbers are scaled (:data:`SCALINGS`): their median, interquartile range and
+        range, or their mean and standard deviation.
 
     Attributes
     ----------
