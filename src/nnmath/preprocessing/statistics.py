@@ -430,6 +430,8 @@ class TableStatistics:
             c.increasing = whole and present.size == x.size and rising
             if x.size:
                 c.last = float(x[-1])
+        if c.distinct is not None and not looks_like_identifier(c.name):
+            c.distinct = None  # only a column named like an identifier needs its values
         if c.distinct is not None:
             values = present.tolist()
             if not whole or len(set(values)) < len(values) or not c.distinct.isdisjoint(values):
