@@ -244,10 +244,13 @@ def test_predictions_from_standard_input_to_standard_output(trained):
     printed = pd.read_csv(io.BytesIO(result.stdout))
     table = pd.read_csv(cwd / "new.csv")
     np.testing.assert_array_equal(printed["prediction"], nnmath.load(trained[3]).predict(table))
-    assert result.stderr.decode().splitlines() == [
+    warnings = result.stderr.decode().splitlines()
+    assert warnings[0] == (
         "warning: 2 values never seen in training read as none of the known categories: "
         "island 'Atlantis' (2 rows)"
-    ]
+    )
+    assert warnings[1].startswith("warning: 1 value beyond the training range")  # --quiet
+    assert len(warnings) == 2
 
 
 def test_evaluate_defaults_to_the_stored_target_and_prints_json(trained, capsys, monkeypatch):
