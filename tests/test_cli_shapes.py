@@ -150,3 +150,22 @@ def test_a_value_far_beyond_the_training_range_is_warned_and_stays_sane(
     span = high_y - low_y
     assert np.all(predicted > low_y - span)
     assert np.all(predicted < high_y + span)
+
+
+def test_tune_with_a_class_rarer_than_the_folds_writes_a_model(tmp_path, capsys, monkeypatch):
+    rng = np.random.default_rng(0)
+    y = np.array(["a"] * 100 + ["b"] * 97 + ["c"] * 2 + ["d"])
+    x = rng.normal(size=200) + (y == "a")
+    pd.DataFrame({"x": x, "z": rng.normal(size=200), "label": y}).to_csv(
+        tmp_path / "rare.csv", index=False
+    )
+    argv = ["tune", "rare.csv", "--target", "label", "--budget", "0.1", "--out", "t.nnm"]
+    status, out, err = _run(argv, capsys, tmp_path, monkeypatch)
+    assert status == 0, err
+    assert (
+        "note: classes 'c', 'd' with fewer rows than 3 folds: too rare to split, kept in the "
+        "training rows of every fold (scored in none)"
+    ) in err
+    assert nnmath.load(tmp_path / "t.nnm").named_steps["model"].classes_.tolist() == [
+        "a", "b", "c", "d"
+    ]  # fmt: skip
