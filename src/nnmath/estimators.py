@@ -857,7 +857,8 @@ class _BaseMLP(BaseEstimator):
             stacklevel=4,
         )
         rows = np.flatnonzero(known)
-        return X_val[rows], y_val[rows], None if w_val is None else w_val[rows]
+        y_kept = y_val.iloc[rows] if hasattr(y_val, "iloc") else y_val[rows]  # (a Series)
+        return X_val[rows], y_kept, None if w_val is None else w_val[rows]
 
     @staticmethod
     def _unpack_validation(validation_data):
