@@ -156,7 +156,8 @@ def test_info_shows_the_preprocessing(trained, capsys, monkeypatch):
     stats = pre.numeric_["bill_length_mm"]
     assert re.search(
         rf"bill_length_mm +number +missing → {pre.fill_['bill_length_mm']:.6g}; "
-        rf"\(x − {stats['mean']:.6g}\) / {stats['scale']:.6g}",
+        rf"z = \(x − {stats['center']:.6g}\) / {stats['scale']:.6g}, z / √\(1 \+ \(z/3\)²\); "
+        rf"training range {stats['min']:.6g} to {stats['max']:.6g}",
         out,
     ), out
     assert re.search(r"island +category +missing → 'Biscoe'; 3 categories: Biscoe, Dream", out)
@@ -172,12 +173,22 @@ def test_predict_fills_ignores_warns_and_copies_the_id(trained, capsys, monkeypa
         capsys, trained[3].parent, monkeypatch,
     )  # fmt: skip
     assert status == 0, err
+    # the one number of new.csv beyond the range of penguins.csv's rows with a species
+    seen = pd.read_csv(trained[3].parent / "penguins.csv", sep=";").dropna(subset=["species"])
+    new = pd.read_csv(trained[3].parent / "new.csv")
+    low, high = seen["flipper_length_mm"].min(), seen["flipper_length_mm"].max()
+    assert ((new["flipper_length_mm"] < low) | (new["flipper_length_mm"] > high)).sum() == 1
+    beyond = (
+        "warning: 1 value beyond the training range, where the model extrapolates (scaled with "
+        f"a smooth clip): flipper_length_mm 1 row (training range {low:g} to {high:g})"
+    )
     assert err.splitlines() == [
         "note: columns the model does not use, ignored: note",
         "note: 2 missing cells filled with the training median or most frequent value "
         "(bill_length_mm 1, sex 1)",
         "warning: 2 values never seen in training read as none of the known categories: "
         "island 'Atlantis' (2 rows)",
+        beyond,
     ]
     printed = pd.read_csv(io.StringIO(out))
     assert list(printed.columns[:2]) == ["id", "prediction"]
@@ -233,10 +244,13 @@ def test_predictions_from_standard_input_to_standard_output(trained):
     printed = pd.read_csv(io.BytesIO(result.stdout))
     table = pd.read_csv(cwd / "new.csv")
     np.testing.assert_array_equal(printed["prediction"], nnmath.load(trained[3]).predict(table))
-    assert result.stderr.decode().splitlines() == [
+    warnings = result.stderr.decode().splitlines()
+    assert warnings[0] == (
         "warning: 2 values never seen in training read as none of the known categories: "
         "island 'Atlantis' (2 rows)"
-    ]
+    )
+    assert warnings[1].startswith("warning: 1 value beyond the training range")  # --quiet
+    assert len(warnings) == 2
 
 
 def test_evaluate_defaults_to_the_stored_target_and_prints_json(trained, capsys, monkeypatch):

@@ -1216,7 +1216,7 @@ def test_a_pipeline_whose_scale_is_not_finite_and_positive_is_refused(tmp_path, 
         document["preprocessing"]["numeric"]["size"]["scale"] = scale
 
     data = _edited((tmp_path / "p.safetensors").read_bytes(), edit_document=edit)
-    with pytest.raises(nnmath.ModelFileError, match="'size' needs a finite 'mean' and a finite"):
+    with pytest.raises(nnmath.ModelFileError, match="'size' needs a finite 'center', 'scale' > 0"):
         _load_bytes(tmp_path, data)
 
 

@@ -316,7 +316,7 @@ def test_export_onnx_is_public():
 
 
 # ============================================================================ with preprocessing
-def _table_model(task: str, rng):
+def _table_model(task: str, rng, scaling: str = "robust"):
     """A command model (preprocessing + network) on a table with numbers, categories, a
     date with times of day, and missing cells."""
     import pandas as pd
@@ -337,7 +337,7 @@ def _table_model(task: str, rng):
     table.loc[[3, 9], "bill length (mm)"] = np.nan
     table.loc[[4, 11], "island"] = np.nan
     table.loc[[5], "when"] = np.nan
-    pre = TabularPreprocessor().fit(table)
+    pre = TabularPreprocessor(scaling=scaling).fit(table)
     X = pre.transform(table)
     score = X[:, 0] + X[:, 1] - X[:, 3] + 0.5 * X[:, 4]
     if task == "classification":
@@ -351,6 +351,7 @@ def _table_model(task: str, rng):
     new = table.head(30).copy()
     new.loc[0, "island"], new.loc[1, "bill length (mm)"] = "Atlantis", np.nan
     new.loc[2, "when"] = np.nan
+    new.loc[6, "bill length (mm)"], new.loc[7, "bill length (mm)"] = 1e6, -3e4  # far out
     return Pipeline([("preprocess", pre), ("model", model)]), new
 
 
@@ -367,9 +368,10 @@ def _columns(table) -> dict[str, np.ndarray]:
     }
 
 
+@pytest.mark.parametrize("scaling", ["robust", "standard"])
 @pytest.mark.parametrize("task", ["classification", "regression"])
-def test_a_command_model_takes_the_raw_columns(task, rng, tmp_path):
-    pipeline, table = _table_model(task, rng)
+def test_a_command_model_takes_the_raw_columns(task, scaling, rng, tmp_path):
+    pipeline, table = _table_model(task, rng, scaling)
     path = export_onnx(pipeline, tmp_path / "table.onnx")
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     inputs = {i.name: i.type for i in session.get_inputs()}

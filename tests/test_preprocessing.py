@@ -37,7 +37,7 @@ def _table() -> dict[str, np.ndarray]:
 
 @pytest.fixture
 def fitted() -> TabularPreprocessor:
-    return TabularPreprocessor(target="label").fit(_table())
+    return TabularPreprocessor(target="label", scaling="standard").fit(_table())
 
 
 def _messy(n: int = 300, seed: int = 0) -> pd.DataFrame:
@@ -79,7 +79,7 @@ def test_numeric_columns_are_standardized_by_hand(fitted):
 def test_a_missing_number_takes_the_median_and_the_scale_is_of_the_filled_column():
     # x = 1, _, 3, 10: the median of 1, 3, 10 is 3; filled: 1, 3, 3, 10
     # μ = 17/4 = 4.25; s² = ((3.25)² + 1.25² + 1.25² + 5.75²)/4 = 46.75/4
-    pre = TabularPreprocessor().fit({"x": np.array([1.0, np.nan, 3.0, 10.0])})
+    pre = TabularPreprocessor(scaling="standard").fit({"x": np.array([1.0, np.nan, 3.0, 10.0])})
     assert pre.fill_["x"] == 3.0
     assert pre.numeric_["x"]["mean"] == 4.25
     assert pre.numeric_["x"]["scale"] == pytest.approx(math.sqrt(46.75 / 4), rel=1e-15)
@@ -88,7 +88,7 @@ def test_a_missing_number_takes_the_median_and_the_scale_is_of_the_filled_column
 
 
 def test_constant_numeric_column_gets_scale_one():
-    pre = TabularPreprocessor().fit({"c": np.array([5.0, 5.0, 5.0])})
+    pre = TabularPreprocessor(scaling="standard").fit({"c": np.array([5.0, 5.0, 5.0])})
     assert pre.numeric_["c"] == {"mean": 5.0, "scale": 1.0}
     np.testing.assert_array_equal(pre.transform({"c": np.array([5.0, 7.0])}), [[0.0], [2.0]])
 
@@ -143,7 +143,7 @@ def test_the_same_numbers_as_scikit_learns_imputers_scaler_and_encoder():
             ),
         ]
     ).fit(text)
-    pre = TabularPreprocessor().fit(frame)
+    pre = TabularPreprocessor(scaling="standard").fit(frame)
     new = frame.head(20).copy()
     new.loc[0, "island"], new.loc[1, "sex"] = "Atlantis", "unknown"
     new.loc[2, "mass"], new.loc[3, "island"] = np.nan, np.nan
@@ -197,7 +197,7 @@ def test_pandas_string_and_categorical_dtypes_are_categories():
 
 def test_non_string_column_labels_are_named_as_text():
     frame = pd.DataFrame({0: [1.0, 2.0], 1: ["a", "b"]})
-    pre = TabularPreprocessor().fit(frame)
+    pre = TabularPreprocessor(scaling="standard").fit(frame)
     assert pre.get_feature_names_out() == ["0", "1=a", "1=b"]
     np.testing.assert_array_equal(pre.transform(frame), [[-1, 1, 0], [1, 0, 1]])
 
@@ -256,7 +256,7 @@ def test_the_overrides_keep_drop_or_read_a_column_as_numbers():
     assert pre.text_as_missing_ == ["mass"]
     X = pre.transform(frame.head(6))  # "forty" is missing: the median
     assert X[5, pre.get_feature_names_out().index("mass")] == pytest.approx(
-        (pre.fill_["mass"] - pre.numeric_["mass"]["mean"]) / pre.numeric_["mass"]["scale"]
+        0.0  # the median, centred on itself
     )
     with pytest.raises(ValueError, match="given two kinds"):
         TableStatistics(drop=["a"], numeric=["a"])
@@ -333,10 +333,10 @@ def test_a_date_cell_that_is_not_a_date_is_reported():
 # ============================================================================ in batches
 def test_statistics_in_batches_equal_those_of_the_whole_table():
     frame = _messy(1000)
-    whole = TableStatistics(target="y")
+    whole = TableStatistics(target="y", scaling="standard")
     whole.update(frame)
     expected = whole.finish()
-    parts = TableStatistics(target="y")
+    parts = TableStatistics(target="y", scaling="standard")
     for start in range(0, 1000, 137):
         parts.update(frame.iloc[start : start + 137].reset_index(drop=True))
     got = parts.finish()
@@ -388,7 +388,9 @@ def test_without_a_target_every_column_is_a_feature():
     [
         (np.array(["b", "a", "b"], dtype=object), "classification", ["a", "b"]),
         (np.array([True, False, True]), "classification", ["False", "True"]),
-        (np.array([0, 1, 2, 1, 0]), "classification", [0, 1, 2]),
+        (np.tile([0, 1, 2], 10), "classification", [0, 1, 2]),
+        (np.array([0, 1, 2, 1, 0]), "regression", None),  # 3 values in 5 rows: too few each
+        (np.tile([0, 1, 2, 3, 7, 12], 10), "regression", None),  # whole numbers with gaps
         (np.array(["1", "0", "1"], dtype=object), "classification", [0, 1]),
         (np.array([1.0, 0.0, 1.0]), "classification", [0, 1]),
         (np.arange(50), "regression", None),  # many whole numbers: a quantity
@@ -547,7 +549,7 @@ def test_categories_must_be_distinct_sorted_strings(fitted, values):
 # ============================================================================ errors
 def test_fit_refuses_a_column_too_large_to_standardize():
     with pytest.raises(ValueError, match="column 'x' has values too large to standardize"):
-        TabularPreprocessor().fit({"x": np.array([1e308, -1e308, 1e308])})
+        TabularPreprocessor(scaling="standard").fit({"x": np.array([1e308, -1e308, 1e308])})
 
 
 @pytest.mark.parametrize(
@@ -601,3 +603,160 @@ def test_a_table_with_only_the_target_or_no_rows_is_refused():
 def test_something_other_than_a_table_is_a_type_error():
     with pytest.raises(TypeError, match="expected a pandas DataFrame or a dict of columns"):
         TabularPreprocessor().fit(np.ones((3, 2)))
+
+
+# ============================================================================ robust scaling
+def test_robust_scaling_by_hand():
+    # x = 1, 2, 4, 9: median 3; q₁ = 1 + 0.75·(2 − 1) = 1.75, q₃ = 4 + 0.25·(9 − 4) = 5.25
+    # (linear interpolation), s = 3.5; 9 → z = 6/3.5, f(z) = z / √(1 + (z/3)²)
+    pre = TabularPreprocessor().fit({"x": np.array([1.0, 2.0, 4.0, 9.0])})
+    assert pre.scaling_ == "robust"
+    assert pre.numeric_["x"] == {"center": 3.0, "scale": 3.5, "min": 1.0, "max": 9.0}
+    z = np.array([-2.0, -1.0, 1.0, 6.0]) / 3.5
+    expected = z / np.sqrt(1 + (z / 3) ** 2)
+    X = pre.transform({"x": np.array([1.0, 2.0, 4.0, 9.0])})
+    np.testing.assert_allclose(X[:, 0], expected, rtol=1e-15)
+    assert X[3, 0] == pytest.approx((12 / 7) / math.sqrt(1 + (4 / 7) ** 2), rel=1e-15)
+
+
+def test_robust_scaling_matches_scikit_learns_robust_scaler_then_the_clip():
+    from sklearn.preprocessing import RobustScaler
+
+    frame = _messy()
+    pre = TabularPreprocessor(target="y").fit(frame)
+    for name in ("mass", "bill"):
+        present = frame[name].dropna().to_numpy()[:, None]
+        scaler = RobustScaler(quantile_range=(25.0, 75.0)).fit(present)
+        z = scaler.transform(present)[:, 0]
+        got = pre.transform(frame.dropna(subset=[name]).reset_index(drop=True))
+        column = got[:, pre.get_feature_names_out().index(name)]
+        np.testing.assert_allclose(column, z / np.sqrt(1 + (z / 3) ** 2), rtol=1e-12)
+
+
+def test_values_far_beyond_the_training_range_stay_within_the_clip_and_are_reported():
+    rng = np.random.default_rng(0)
+    pre = TabularPreprocessor().fit({"pop": rng.lognormal(10, 1, 500)})
+    far = np.array([1e3, 5.1e6, 1e12, -1e12, np.nan])
+    X = pre.transform({"pop": far})[:, 0]
+    assert np.all(np.abs(X) < 3)
+    assert np.all(np.diff(X[:3]) > 0)
+    assert X[2] == pytest.approx(3.0, abs=1e-6)
+    assert X[3] == pytest.approx(-3.0, abs=1e-6)
+    report = pre.report({"pop": far})
+    low, high = pre.numeric_["pop"]["min"], pre.numeric_["pop"]["max"]
+    expected = [i for i, v in enumerate(far) if v < low or v > high]
+    assert report.out_of_range == {"pop": expected}
+    assert expected == [1, 2, 3]
+
+
+def test_a_column_mostly_of_one_value_is_scaled_by_half_its_range():
+    # q₁ = q₃ = 0: the interquartile range is 0, so s = (4 − 0)/2 = 2; a constant column: 1
+    pre = TabularPreprocessor().fit({"x": np.array([0.0] * 9 + [4.0]), "c": np.full(10, 5.0)})
+    assert pre.numeric_["x"]["scale"] == 2.0
+    assert pre.numeric_["c"]["scale"] == 1.0
+    X = pre.transform({"x": np.array([4.0]), "c": np.array([5.0])})
+    np.testing.assert_allclose(X, [[2 / math.sqrt(1 + 4 / 9), 0.0]], rtol=1e-15)
+
+
+def test_a_document_without_scaling_is_standard_and_a_robust_one_round_trips(fitted):
+    old = fitted.to_document()
+    del old["scaling"]  # written before robust scaling existed
+    loaded = TabularPreprocessor.from_document(json.loads(json.dumps(old)))
+    assert loaded.scaling_ == "standard"
+    np.testing.assert_array_equal(loaded.transform(_table()), fitted.transform(_table()))
+    robust = TabularPreprocessor(target="label").fit(_table())
+    again = TabularPreprocessor.from_document(json.loads(json.dumps(robust.to_document())))
+    np.testing.assert_array_equal(again.transform(_table()), robust.transform(_table()))
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ({"scaling": "minmax"}, "'scaling' is 'minmax'"),
+        ({"numeric": {"size": {"center": 1.0, "scale": 1.0}}}, "needs a finite 'center'"),
+        ({"numeric": {"size": {"center": 9.0, "scale": 1.0, "min": 0, "max": 2}}}, "min ≤"),
+        ({"numeric": {"size": {"center": 1.0, "scale": 0.0, "min": 0, "max": 2}}}, "'scale' > 0"),
+    ],
+)
+def test_a_damaged_robust_document_is_refused(damage, message):
+    document = TabularPreprocessor().fit({"size": np.array([0.0, 1.0, 2.0])}).to_document()
+    with pytest.raises(ModelFileError, match=message):
+        TabularPreprocessor.from_document({**document, **damage})
+
+
+# ============================================================================ identifiers
+@pytest.mark.parametrize(
+    ("name", "values", "why"),
+    [
+        ("PID", np.cumsum(np.random.default_rng(0).integers(1, 9, 60)), "increasing with the row"),
+        ("county_id", np.random.default_rng(1).permutation(np.arange(60) * 7 + 100), "named"),
+        ("key", np.random.default_rng(2).permutation(60), "named"),
+        ("orderId", np.random.default_rng(3).permutation(60) + 5000, "named"),
+    ],
+)
+def test_numeric_identifiers_are_dropped_and_numeric_keeps_them(name, values, why):
+    table = {name: values, "x": np.random.default_rng(4).normal(size=60)}
+    stats = TableStatistics()
+    stats.update(table)
+    stats.finish()
+    decision = stats.decisions[0]
+    assert decision.kind == "drop"
+    assert "identifier" in decision.note
+    assert f"--numeric {name} keeps it" in decision.note
+    assert ("increasing with the row" in decision.note) == (why == "increasing with the row")
+    kept = TabularPreprocessor(numeric=(name,)).fit(table)
+    assert name in kept.numeric_
+
+
+@pytest.mark.parametrize(
+    ("name", "values"),
+    [
+        ("count", np.random.default_rng(0).permutation(60)),  # shuffled, not named like an id
+        ("PID", np.r_[np.arange(30), np.arange(30)]),  # repeated values
+        ("age_id", np.random.default_rng(0).normal(size=60)),  # not whole
+        ("year", np.sort(np.random.default_rng(0).integers(1990, 2000, 60))),  # ties
+        ("paid", np.random.default_rng(1).permutation(60)),  # "id" inside a word
+    ],
+)
+def test_columns_that_are_not_numeric_identifiers_are_kept(name, values):
+    stats = TableStatistics()
+    stats.update({name: values, "x": np.zeros(60)})
+    stats.finish()
+    assert stats.decisions[0].kind == "numeric"
+
+
+def test_an_identifier_in_batches_is_followed_across_them():
+    values = np.arange(100) * 3 + 7
+    stats = TableStatistics()
+    for start in range(0, 100, 30):
+        stats.update({"ref": values[start : start + 30], "x": np.ones(len(values[start:][:30]))})
+    stats.finish()
+    assert stats.decisions[0].kind == "drop"
+    stats = TableStatistics()
+    for start in (30, 0, 60):  # out of order: not increasing, and not named like an id
+        stats.update({"ref": values[start : start + 30], "x": np.ones(30)})
+    stats.finish()
+    assert stats.decisions[0].kind == "numeric"
+
+
+@pytest.mark.parametrize(
+    ("values", "task", "words"),
+    [
+        (np.tile([0, 1, 2, 3, 7, 12], 10), "regression", "with gaps"),
+        (np.arange(19).repeat(3), "regression", "too many for labels"),
+        (np.tile([1, 2, 3], 20), "classification", "3 consecutive whole numbers in 60 rows"),
+        (np.array([0, 1] * 3), "classification", "2 distinct whole numbers"),
+        (np.arange(40), "regression", "more than 20"),
+        (np.array(["a", "b"]), "classification", "not numbers"),
+        (np.array([0.5, 1.5]), "regression", "not whole"),
+    ],
+)
+def test_the_rule_that_decided_the_task_is_said(values, task, words):
+    stats = TargetStatistics()
+    stats.update(values)
+    assert stats.finish() == task
+    assert words in stats.rule
+    forced = TargetStatistics("regression" if task == "classification" else "classification")
+    forced.update(np.tile([0, 1, 2, 3, 7, 12], 10))
+    forced.finish()
+    assert forced.rule.startswith("--task")

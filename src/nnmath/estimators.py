@@ -164,6 +164,32 @@ def _check_hidden_layers(model, net: Network, hyperparameters: dict) -> None:
         )
 
 
+def _scorer_of_every_class(scorer, classes: np.ndarray):
+    """Return the scorer with ``labels=classes`` when its metric reads probabilities.
+
+    A metric of probabilities or decision values (log loss, ROC AUC, top-k accuracy,
+    Brier score) takes its classes from the rows it scores unless told: on a validation
+    set that lacks a class, the model's columns would not match them. Other scorers are
+    returned as they are.
+    """
+    import inspect
+
+    kwargs = getattr(scorer, "_kwargs", None)
+    function = getattr(scorer, "_score_func", None)
+    method = getattr(scorer, "_response_method", "predict")
+    if kwargs is None or function is None or "labels" in kwargs or method == "predict":
+        return scorer
+    try:
+        takes_labels = "labels" in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return scorer
+    if not takes_labels:
+        return scorer
+    scorer = copy.copy(scorer)
+    scorer._kwargs = {**kwargs, "labels": classes}
+    return scorer
+
+
 class _Layers(list):
     """A network's W (or b) list as ``coefs_`` (``intercepts_``) shows it.
 
@@ -880,6 +906,8 @@ class _BaseMLP(BaseEstimator):
         X, Y, sample_weight, X_val, y_val, w_val = self._validation_split(
             X, Y, y_original, sample_weight, validation_data
         )
+        if is_classifier(self):
+            X_val, y_val, w_val = self._known_classes(X_val, y_val, w_val)
         Y_val = self._encode_validation_targets(y_val, X)
         return X, Y, sample_weight, self._scored_validation(X_val, Y_val, X_val, y_val, w_val)
 
@@ -890,6 +918,8 @@ class _BaseMLP(BaseEstimator):
         None) and its score from the scorer on (X_val, y_val, w_val).
         """
         scorer = check_scoring(self, scoring=self.scoring)
+        if is_classifier(self):
+            scorer = _scorer_of_every_class(scorer, arrays.to_numpy(self.classes_))
 
         def score():
             # X_val was validated along with X, which drops a DataFrame's column names;
@@ -911,6 +941,29 @@ class _BaseMLP(BaseEstimator):
 
         weights = w_val if Y_val is not None else None
         return Validation(source, Y_val, weights, score, self._score_name())
+
+    def _known_classes(self, X_val, y_val, w_val):
+        """Leave out of the score the validation rows of a class the model never saw.
+
+        The model cannot predict such a class; a warning names it.
+        """
+        y_host = arrays.to_numpy(y_val) if hasattr(y_val, "shape") else np.asarray(y_val)
+        if y_host.ndim != 1 or X_val is None:
+            return X_val, y_val, w_val
+        known = np.isin(y_host, arrays.to_numpy(self.classes_))
+        if known.all():
+            return X_val, y_val, w_val
+        unseen = np.unique(y_host[~known])
+        warnings.warn(
+            f"the validation data has {int((~known).sum())} rows of classes not in "
+            f"training ({', '.join(map(repr, unseen.tolist()[:5]))}); the validation "
+            "score leaves them out",
+            UserWarning,
+            stacklevel=4,
+        )
+        rows = np.flatnonzero(known)
+        y_kept = y_val.iloc[rows] if hasattr(y_val, "iloc") else y_val[rows]  # (a Series)
+        return X_val[rows], y_kept, None if w_val is None else w_val[rows]
 
     @staticmethod
     def _unpack_validation(validation_data):

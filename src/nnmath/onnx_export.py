@@ -52,7 +52,7 @@ from nnmath.io.container import atomic_write, nnmath_version
 from nnmath.network import Network
 from nnmath.perceptron import Perceptron
 from nnmath.preprocessing import TabularPreprocessor
-from nnmath.preprocessing.transformer import YEAR_DAYS
+from nnmath.preprocessing.transformer import CLIP, YEAR_DAYS
 
 __all__ = ["OPSET", "export_onnx", "to_onnx"]
 
@@ -254,12 +254,18 @@ def _column(g: _Graph, pre: TabularPreprocessor, name: str) -> str:
             "Where", [missing, g.const(f"{name}_fill", np.array(float(fill))), x], f"{name}_filled"
         )
     stats = pre.numeric_[name] if kind == "numeric" else pre.dates_[name]
-    centered = g.op(
-        "Sub", [x, g.const(f"{name}_mean", np.array(stats["mean"]))], f"{name}_centered"
-    )
+    robust = kind == "numeric" and pre.scaling_ == "robust"
+    center = stats["center"] if robust else stats["mean"]
+    centered = g.op("Sub", [x, g.const(f"{name}_mean", np.array(center))], f"{name}_centered")
     scaled = g.op(
         "Div", [centered, g.const(f"{name}_scale", np.array(stats["scale"]))], f"{name}_scaled"
     )
+    if robust:  # the smooth clip z / √(1 + (z/c)²), in float64 as transform computes it
+        ratio = g.op("Div", [scaled, g.const("clip", np.array(CLIP))], f"{name}_ratio")
+        square = g.op("Mul", [ratio, ratio], f"{name}_ratio_squared")
+        one_plus = g.op("Add", [square, g.const("one", np.array(1.0))], f"{name}_one_plus")
+        root = g.op("Sqrt", [one_plus], f"{name}_root")
+        scaled = g.op("Div", [scaled, root], f"{name}_clipped")
     columns = [g.op("Cast", [scaled], f"{name}_f32", to=TP.FLOAT)]
     if kind == "date":
         cycles = [("year", YEAR_DAYS)] + ([("day", 1.0)] if pre.dates_[name]["daily"] else [])

@@ -83,14 +83,18 @@ class EpochBar:
 
 
 def describe_task(task: str, target: str, stats: TargetStatistics) -> str:
-    """Write the "Task: …" line."""
+    """Write the "Task: …" line, ending with the rule that decided the task."""
+    rule = f" — {stats.rule}" if stats.rule else ""
+    if stats.rule and not stats.rule.startswith("--task") and stats.numeric and stats.whole:
+        other = "regression" if task == "classification" else "classification"
+        rule += f" (--task {other} to override)"
     if task == "classification" and stats.classes is not None:
         labels = [str(c) for c in stats.classes]
         shown = ", ".join(labels[:12]) + (" …" if len(labels) > 12 else "")
-        return f"Task: classification of {target!r}, {len(labels)} classes: {shown}"
+        return f"Task: classification of {target!r}, {len(labels)} classes: {shown}{rule}"
     return (
         f"Task: regression of {target!r} (mean {stats.mean:.4g}, standard deviation "
-        f"{stats.scale:.4g}; trained standardized, predicted in its units)"
+        f"{stats.scale:.4g}; trained standardized, predicted in its units){rule}"
     )
 
 
@@ -263,7 +267,10 @@ def save_model(pre, model, path: str) -> None:
     from sklearn.pipeline import Pipeline
 
     import nnmath
+    from nnmath.cli.learn import neg_log_loss
 
+    if getattr(model, "scoring", None) is neg_log_loss:  # the same scorer, by its name
+        model.set_params(scoring="neg_log_loss")
     try:
         nnmath.save(Pipeline([("preprocess", pre), ("model", model)]), path)
     except OSError as exc:

@@ -45,7 +45,7 @@ from nnmath.cli.prepare import (
 from nnmath.cli.tables import is_dataset, parse_sep, read_table
 from nnmath.preprocessing import TableStatistics, TargetStatistics, column, column_names
 
-__all__ = ["SEARCH_SPACE", "cmd_cv", "cmd_tune", "rounds_for"]
+__all__ = ["SEARCH_SPACE", "RareInTraining", "cmd_cv", "cmd_tune", "rounds_for"]
 
 #: What ``tune`` searches (continuous values drawn log-uniformly).
 SEARCH_SPACE = {
@@ -109,6 +109,16 @@ def _table_for_search(args, console: Console):
         elif d.kind == "category":
             kinds["categorical"].append(d.column)
     y = target_stats.encode(y_raw)
+    rare: list[str] = []
+    if task == "classification":
+        rare = RareInTraining.rare(y, args.folds).tolist()
+    if rare:
+        shown_names = ", ".join(repr(str(c)) for c in rare[:5]) + (" …" * (len(rare) > 5))
+        console.note(
+            f"class{'es' * (len(rare) > 1)} {shown_names} with fewer rows than {args.folds} "
+            "folds: "
+            "too rare to split, kept in the training rows of every fold (scored in none)"
+        )
     base = {
         "task": task,
         "target": target,
@@ -128,14 +138,68 @@ def _table_for_search(args, console: Console):
     return table, y, task, base, source
 
 
+class RareInTraining:
+    """Folds for classes: stratified, and a class too rare for every fold stays in training.
+
+    A class with fewer rows than folds could not be in every test fold, and a fold whose
+    training rows lacked it would have a model that never saw it; its rows are therefore in
+    the training rows of every fold and in no test fold. The other rows are split by
+    scikit-learn's ``StratifiedKFold``.
+
+    Examples
+    --------
+    >>> y = np.array([0] * 6 + [1] * 6 + [2])
+    >>> folds = list(RareInTraining(3, seed=0).split(np.zeros(13), y))
+    >>> all(12 in train and 12 not in test for train, test in folds)
+    True
+    """
+
+    def __init__(self, folds: int, seed: int):
+        self.folds, self.seed = folds, seed
+
+    def get_n_splits(self, X=None, y=None, groups=None) -> int:
+        """Return the number of folds."""
+        return self.folds
+
+    @staticmethod
+    def rare(y, folds: int) -> np.ndarray:
+        """Return the labels with fewer rows than ``folds``."""
+        labels, counts = np.unique(np.asarray(y).astype(str), return_counts=True)
+        return labels[counts < folds]
+
+    def split(self, X, y, groups=None):
+        """Yield (training rows, test rows) for each fold."""
+        from sklearn.model_selection import KFold, StratifiedKFold
+
+        text = np.asarray(y).astype(str)
+        rare = np.isin(text, self.rare(y, self.folds))
+        common = np.flatnonzero(~rare)
+        if len(np.unique(text[common])) >= 2:
+            inner = StratifiedKFold(self.folds, shuffle=True, random_state=self.seed)
+        else:
+            inner = KFold(self.folds, shuffle=True, random_state=self.seed)
+        for train, test in inner.split(common, text[common]):
+            yield np.concatenate([common[train], np.flatnonzero(rare)]), common[test]
+
+
 def _splitter(task: str, y, folds: int, seed: int):
-    from sklearn.model_selection import KFold, StratifiedKFold
+    from sklearn.model_selection import KFold
 
     if task == "classification":
-        _, counts = np.unique(np.asarray(y).astype(str), return_counts=True)
-        if counts.min() >= folds:
-            return StratifiedKFold(folds, shuffle=True, random_state=seed)
+        return RareInTraining(folds, seed)
     return KFold(folds, shuffle=True, random_state=seed)
+
+
+def _score(scorer: str, model, table, y) -> float:
+    """Return a metric of ``model`` on rows, as larger-is-better scikit-learn scorers give it.
+
+    The log loss is given the model's classes, which the rows may not all hold.
+    """
+    from sklearn.metrics import get_scorer, log_loss
+
+    if scorer == "neg_log_loss":
+        return -float(log_loss(y, model.predict_proba(table), labels=model.classes_))
+    return float(get_scorer(scorer)(model, table, y))
 
 
 def _quietly(function, *args):
@@ -148,7 +212,6 @@ def _quietly(function, *args):
 def cmd_cv(args) -> int:
     """`nnmath cv`: cross-validate the training options; returns 0."""
     from sklearn.base import clone
-    from sklearn.metrics import get_scorer
 
     console = Console(args.quiet or args.json)
     table, y, task, base, source = _table_for_search(args, console)
@@ -174,7 +237,7 @@ def cmd_cv(args) -> int:
         fitted = _quietly(clone(model).fit, row_subset(table, train), y[train])
         test_table = row_subset(table, test)
         for name, scorer in metrics.items():
-            value = _quietly(get_scorer(scorer), fitted, test_table, y[test])
+            value = _quietly(_score, scorer, fitted, test_table, y[test])
             scores[name].append(-value if scorer.startswith("neg_") else value)
         shown = ", ".join(f"{name} {values[-1]:.4f}" for name, values in scores.items())
         console.info(f"fold {k + 1}/{args.folds}: {shown} ({time.perf_counter() - started:.1f} s)")

@@ -126,7 +126,9 @@ def cmd_train(args) -> int:
     scaling = target_scaling(task, args.loss, target_stats.mean, target_stats.scale)
     if args.loss == "poisson" and (y < 0).any():
         raise UsageError(f"--loss poisson needs a target of counts ≥ 0; {target!r} has negatives")
-    train_idx, val_idx = validation_split(n, args.validation_fraction, y, classification, args.seed)
+    train_idx, val_idx = validation_split(
+        n, args.validation_fraction, y, classification, args.seed, console.note
+    )
     check_network_size(
         args,
         inputs=len(pre.get_feature_names_out()),

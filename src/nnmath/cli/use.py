@@ -140,6 +140,17 @@ def features(pre, model, table, source: Source, console: Console, target=None) -
             f"{plural(total, 'value')} never seen in training read as none of the known "
             f"categories: {listed(parts, 6)}"
         )
+    if report.out_of_range:
+        total = sum(len(rows) for rows in report.out_of_range.values())
+        parts = [
+            f"{name} {plural(len(rows), 'row')} (training range {pre.numeric_[name]['min']:.6g} "
+            f"to {pre.numeric_[name]['max']:.6g})"
+            for name, rows in report.out_of_range.items()
+        ]
+        console.warn(
+            f"{plural(total, 'value')} beyond the training range, where the model extrapolates "
+            f"(scaled with a smooth clip): {listed(parts, 6)}"
+        )
     try:
         return pre.transform(table)
     except ValueError as exc:
@@ -338,7 +349,13 @@ def preprocessing_lines(pre) -> list[str]:
         elif kind == "numeric":
             stats = pre.numeric_[name]
             shown_fill = "missing refused" if fill is None else f"missing → {fill:.6g}"
-            scale = f"(x − {stats['mean']:.6g}) / {stats['scale']:.6g}"
+            if pre.scaling_ == "robust":
+                scale = (
+                    f"z = (x − {stats['center']:.6g}) / {stats['scale']:.6g}, z / √(1 + (z/3)²); "
+                    f"training range {stats['min']:.6g} to {stats['max']:.6g}"
+                )
+            else:
+                scale = f"(x − {stats['mean']:.6g}) / {stats['scale']:.6g}"
             extra = "; text cells read as missing" if name in pre.text_as_missing_ else ""
             lines.append(f"  {name:<{width}}  number    {shown_fill}; {scale}{extra}")
         else:

@@ -6,8 +6,8 @@
   column's kind (numbers, categories, dates, or dropped: identifiers, free text) and
   gathers the statistics — also for tables bigger than memory, read in batches;
 * :mod:`~nnmath.preprocessing.transformer`: :class:`TabularPreprocessor`, which fills
-  missing cells, standardizes numbers and dates and one-hot encodes categories, and is
-  stored in a model file as JSON.
+  missing cells, scales numbers robustly (standardizes dates) and one-hot encodes
+  categories, and is stored in a model file as JSON.
 
 A table is a pandas DataFrame, or a dict mapping column names to 1-D arrays.
 

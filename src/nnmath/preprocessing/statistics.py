@@ -5,20 +5,25 @@ data set bigger than memory one batch at a time — and gathers, in memory that 
 grow with the number of rows:
 
 * each column's kind, decided in the open (:class:`Decision`): numbers, categories,
-  dates and times, or dropped — an identifier (a distinct text in every row, or a
-  count of the rows 1, 2, 3, …), free text (more than :data:`MAX_CATEGORIES` distinct
-  values, or mostly distinct ones), or a column with no values;
-* for numbers and dates, the mean and variance (Chan's pairwise update), the number of
-  missing cells and the median of at most :data:`MEDIAN_SAMPLE` cells (exact below
-  that, else of a uniform random sample drawn from the seed);
+  dates and times, or dropped — an identifier (a distinct text in every row, a count
+  of the rows 1, 2, 3, …, or distinct whole numbers increasing with the row or in a
+  column named like an identifier: :func:`looks_like_identifier`), free text (more
+  than :data:`MAX_CATEGORIES` distinct values, or mostly distinct ones), or a column
+  with no values;
+* for numbers and dates, the mean and variance (Chan's pairwise update), the smallest
+  and largest value, the number of missing cells and the median and quartiles of at
+  most :data:`MEDIAN_SAMPLE` cells (exact below that, else of a uniform random sample
+  drawn from the seed);
 * for categories, each value's count.
 
 From these, :meth:`TableStatistics.finish` gives the fitted state of a
 :class:`~nnmath.preprocessing.TabularPreprocessor`: missing cells are filled with the
 median (numbers, dates) or the most frequent value (categories, the smallest on a tie),
-as scikit-learn's ``SimpleImputer`` fills them; each number is then standardized with
-the mean and standard deviation of the filled column, as ``StandardScaler`` after the
-imputer would.
+as scikit-learn's ``SimpleImputer`` fills them. Each number is then scaled robustly
+(the default): centred on its median and divided by its interquartile range, its
+smallest and largest values kept to tell values beyond them at prediction time; or, with
+``scaling="standard"``, standardized with the mean and standard deviation of the filled
+column, as ``StandardScaler`` after the imputer would.
 
 A text column whose cells are mostly numbers holds numbers: its other cells ("forty",
 "3,825") are reported (:class:`BadCellsError`) rather than turning the column into
@@ -30,13 +35,14 @@ Example
 >>> stats = TableStatistics(target="y")
 >>> stats.update({"x": np.array([1.0, np.nan, 3.0, 10.0]), "y": np.array([0, 1, 0, 1])})
 >>> state = stats.finish()
->>> state["fill"]["x"], state["numeric"]["x"]["mean"]
-(3.0, 4.25)
+>>> state["fill"]["x"], state["numeric"]["x"]
+(3.0, {'center': 3.0, 'scale': 4.5, 'min': 1.0, 'max': 10.0})
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -59,11 +65,13 @@ __all__ = [
     "MEDIAN_SAMPLE",
     "MIN_IDENTIFIER_ROWS",
     "NUMERIC_SHARE",
+    "SCALINGS",
     "BadCellsError",
     "Decision",
     "MissingCellsError",
     "TableStatistics",
     "TargetStatistics",
+    "looks_like_identifier",
 ]
 
 #: A text column with more distinct values than this is free text or an identifier, and
@@ -84,6 +92,11 @@ COUNTED_VALUES = 10_000
 #: numbers (or numbers with a thousands separator).
 NUMERIC_SHARE = 0.8
 # (and a text column of dates, when this share of its first 1,000 present cells are dates)
+
+#: How numbers are scaled: "robust", x' = f((x − median) / IQR) with the smooth clip
+#: f(z) = z / √(1 + (z/3)²); "standard", x' = (x − μ) / σ (model files written before
+#: robust scaling existed).
+SCALINGS = ("robust", "standard")
 
 #: How many bad or missing cells an error lists.
 _SHOWN = 5
@@ -215,6 +228,9 @@ class _Sample:
     def median(self) -> float:
         return float(np.median(self.values))
 
+    def quantiles(self, q) -> np.ndarray:
+        return np.quantile(self.values, q)
+
 
 @dataclass
 class _Column:
@@ -231,12 +247,17 @@ class _Column:
     overflow: bool = False  # more than COUNTED_VALUES distinct values
     counter_next: float | None = None  # the next value of a count of the rows 1, 2, 3, …
     counter: bool = True
+    increasing: bool = True  # distinct whole numbers, each larger than the one before
+    last: float | None = None
+    distinct: set | None = field(default_factory=set)  # None: not distinct whole numbers
     bad_rows: list = field(default_factory=list)
     bad_cells: list = field(default_factory=list)
     bad: int = 0
     thousands: bool = True
     date_format: str | None = None
     daily: bool = False
+    low: float = math.inf  # the smallest and largest value seen
+    high: float = -math.inf
 
 
 class TableStatistics:
@@ -256,6 +277,9 @@ class TableStatistics:
         Fill missing cells (True), or refuse them with :class:`MissingCellsError`.
     seed : int
         Draws the median's sample of a column of more than :data:`MEDIAN_SAMPLE` cells.
+    scaling : {"robust", "standard"}
+        How numbers are scaled (:data:`SCALINGS`): their median, interquartile range and
+        range, or their mean and standard deviation.
 
     Attributes
     ----------
@@ -286,7 +310,11 @@ class TableStatistics:
         numeric=(),
         impute: bool = True,
         seed: int = 0,
+        scaling: str = "robust",
     ):
+        if scaling not in SCALINGS:
+            raise ValueError(f"scaling must be one of {SCALINGS}; got {scaling!r}")
+        self.scaling = scaling
         self.target = target
         self.drop, self.categorical, self.numeric = set(drop), set(categorical), set(numeric)
         both = (self.drop & self.categorical) | (self.drop & self.numeric)
@@ -373,8 +401,13 @@ class TableStatistics:
         present = x[~np.isnan(x)]
         c.moments.add(present)
         c.sample.add(present)
+        if present.size:
+            c.low = min(c.low, float(present.min()))
+            c.high = max(c.high, float(present.max()))
         if c.kind == "date" and not c.daily and present.size:
             c.daily = bool((present != np.floor(present)).any())
+        if c.kind == "numeric":
+            self._add_identifier_evidence(c, x, present)
         if c.counter:  # a count of the rows 1, 2, 3, … in file order?
             whole = present.size == x.size and bool((x == np.floor(x)).all())
             start = x[0] if c.counter_next is None and x.size else c.counter_next
@@ -384,6 +417,29 @@ class TableStatistics:
                 c.counter_next = float(x[-1] + 1)
             else:
                 c.counter = False
+
+    @staticmethod
+    def _add_identifier_evidence(c: _Column, x: np.ndarray, present: np.ndarray) -> None:
+        """Follow whether a numeric column holds distinct whole numbers, and in order."""
+        whole = bool((present == np.floor(present)).all())
+        if c.increasing:
+            with np.errstate(over="ignore", invalid="ignore"):
+                rising = bool((np.diff(x) > 0).all()) and (
+                    c.last is None or not x.size or x[0] > c.last
+                )
+            c.increasing = whole and present.size == x.size and rising
+            if x.size:
+                c.last = float(x[-1])
+        if c.distinct is not None and not looks_like_identifier(c.name):
+            c.distinct = None  # only a column named like an identifier needs its values
+        if c.distinct is not None:
+            values = present.tolist()
+            if not whole or len(set(values)) < len(values) or not c.distinct.isdisjoint(values):
+                c.distinct = None
+            elif len(c.distinct) + len(values) > MEDIAN_SAMPLE:
+                c.distinct = None  # too many to follow: not judged an identifier by its name
+            else:
+                c.distinct.update(values)
 
     def _add_categories(self, c: _Column, values, missing) -> None:
         if c.overflow:
@@ -414,6 +470,7 @@ class TableStatistics:
             "fill": {},
             "dropped": {},
             "text_as_missing": [],
+            "scaling": self.scaling,
         }
         self.decisions = []
         self.missing = {}
@@ -433,25 +490,17 @@ class TableStatistics:
                 continue
             if c.bad and c.forced:
                 state["text_as_missing"].append(name)
-            m = c.moments
             fill = c.sample.median()
-            # the mean and variance of the column once filled: the observed cells and,
-            # as a group of equal values, the filled ones
-            filled = _Moments()
-            filled.merge(m.n, m.mean, m.m2)
-            if self.impute and c.missing:
-                filled.merge(c.missing, fill, 0.0)
-            scale = math.sqrt(filled.m2 / filled.n)
-            if not (math.isfinite(filled.mean) and math.isfinite(scale)):
-                raise ValueError(
-                    f"column {name!r} has values too large to standardize (its mean or "
-                    "standard deviation overflows); rescale it"
-                )
-            stats = {"mean": filled.mean, "scale": scale if scale > 0 else 1.0}
-            if decision.kind == "numeric":
-                state["numeric"][name] = stats
+            if decision.kind == "numeric" and self.scaling == "robust":
+                state["numeric"][name] = self._robust(c, fill)
+            elif decision.kind == "numeric":
+                state["numeric"][name] = self._standard(c, fill)
             else:
-                state["dates"][name] = {**stats, "format": c.date_format, "daily": c.daily}
+                state["dates"][name] = {
+                    **self._standard(c, fill),
+                    "format": c.date_format,
+                    "daily": c.daily,
+                }
             if self.impute:
                 state["fill"][name] = fill
         if not state["feature_names_in"]:
@@ -460,6 +509,45 @@ class TableStatistics:
                 + "; ".join(f"{d.column!r}: {d.note}" for d in self.decisions)
             )
         return state
+
+    def _standard(self, c: _Column, fill: float) -> dict:
+        """Return a column's mean and standard deviation once its missing cells are filled."""
+        m = c.moments
+        # the mean and variance of the column once filled: the observed cells and, as a
+        # group of equal values, the filled ones
+        filled = _Moments()
+        filled.merge(m.n, m.mean, m.m2)
+        if self.impute and c.missing:
+            filled.merge(c.missing, fill, 0.0)
+        scale = math.sqrt(filled.m2 / filled.n)
+        if not (math.isfinite(filled.mean) and math.isfinite(scale)):
+            raise ValueError(
+                f"column {c.name!r} has values too large to standardize (its mean or "
+                "standard deviation overflows); rescale it"
+            )
+        return {"mean": filled.mean, "scale": scale if scale > 0 else 1.0}
+
+    @staticmethod
+    def _robust(c: _Column, median: float) -> dict:
+        """Return a numeric column's robust scaling: its median, scale and range.
+
+        The scale is the interquartile range q₃ − q₁ of the present cells; where that is
+        0 (a column mostly of one value), half the range (max − min) / 2; for a constant
+        column, 1.
+        """
+        with np.errstate(over="ignore", invalid="ignore"):
+            q1, q3 = c.sample.quantiles([0.25, 0.75])
+            scale = float(q3 - q1)
+        if not (scale > 0 and math.isfinite(scale)):
+            with np.errstate(over="ignore"):
+                scale = 0.5 * (c.high - c.low)
+        if not (scale > 0 and math.isfinite(scale)):
+            scale = 1.0 if c.high == c.low else math.inf
+        if not math.isfinite(scale):
+            raise ValueError(
+                f"column {c.name!r} has values too large to scale (its range overflows); rescale it"
+            )
+        return {"center": median, "scale": scale, "min": c.low, "max": c.high}
 
     def _decide(self, c: _Column) -> Decision:
         if c.kind == "drop":
@@ -477,6 +565,21 @@ class TableStatistics:
                 return Decision(
                     c.name, "drop", "counts the rows (1, 2, 3, …): an identifier; dropped"
                 )
+            if not c.forced and present >= MIN_IDENTIFIER_ROWS:
+                if c.increasing:
+                    return Decision(
+                        c.name,
+                        "drop",
+                        "distinct whole numbers increasing with the row: an identifier; "
+                        f"dropped (--numeric {c.name} keeps it)",
+                    )
+                if c.distinct is not None and looks_like_identifier(c.name):
+                    return Decision(
+                        c.name,
+                        "drop",
+                        "distinct whole numbers in a column named like an identifier; "
+                        f"dropped (--numeric {c.name} keeps it)",
+                    )
             note = None
             if c.bad:
                 note = f"{c.bad} cell{'s' * (c.bad > 1)} that are not numbers read as missing"
@@ -508,6 +611,23 @@ class TableStatistics:
         return Decision(c.name, "category")
 
 
+def looks_like_identifier(name: str) -> bool:
+    """Say whether a column's name reads like an identifier's.
+
+    Such names are ``id``, ``key``, ``PID``, ``uuid``, ``*_id``, ``id_*``, ``customerId``
+    (a capital "Id", "ID" or "Key" after a lowercase letter or a digit).
+
+    Examples
+    --------
+    >>> [looks_like_identifier(n) for n in ("PID", "user_id", "orderId", "width", "paid")]
+    [True, True, True, False, False]
+    """
+    words = r"(?:id|key|pid|uuid)"
+    if re.fullmatch(rf"(?:.*[_\s.\-])?{words}|{words}[_\s.\-].*", name.lower()):
+        return True
+    return re.fullmatch(r".*[a-z0-9](?:Id|ID|Key)", name) is not None
+
+
 def _kind_of(present: np.ndarray) -> str:
     """Decide the kind of a column from its present cells: numbers, dates or categories."""
     kind = present.dtype.kind
@@ -533,8 +653,11 @@ def _kind_of(present: np.ndarray) -> str:
 class TargetStatistics:
     """One pass over the column to predict: the task, the classes or the mean and scale.
 
-    Labels are text, booleans, or whole numbers with at most :data:`MAX_INTEGER_CLASSES`
-    distinct values; other numbers are a quantity to regress.
+    Labels are text and booleans; numbers are a quantity to regress unless they look
+    like labels: two distinct whole numbers, or at most :data:`MAX_INTEGER_CLASSES`
+    consecutive whole numbers (no gaps) with :data:`ROWS_PER_CLASS` rows or more each on
+    average. Whole numbers with gaps (0, 1, 2, 3, 7, 12) or with few rows each are a count.
+    :attr:`rule` says which rule decided.
 
     Parameters
     ----------
@@ -552,6 +675,9 @@ class TargetStatistics:
         The target's mean and standard deviation (regression).
     too_many : bool
         More distinct values than ``max_classes``.
+    rule : str or None
+        Set by :meth:`finish`: the rule that decided the task, in words
+        ("numbers that are not whole: a quantity"; "--task regression" when given).
 
     Examples
     --------
@@ -565,6 +691,9 @@ class TargetStatistics:
     #: Whole numbers with more distinct values than this are a quantity, not labels.
     MAX_INTEGER_CLASSES = 20
 
+    #: Whole numbers are labels only with at least this many rows per distinct value.
+    ROWS_PER_CLASS = 10
+
     def __init__(self, task: str | None = None, max_classes: int = 1000):
         self.task = task
         self.max_classes = max_classes
@@ -577,6 +706,7 @@ class TargetStatistics:
         self.mean: float | None = None
         self.scale: float | None = None
         self.classes: np.ndarray | None = None
+        self.rule: str | None = None
 
     def _values(self, values: np.ndarray) -> np.ndarray:
         """Numbers as float64 (when the first batch held numbers), else text."""
@@ -618,10 +748,9 @@ class TargetStatistics:
             raise ValueError("the target has no values")
         task = self.task
         if task is None:
-            labels = not self.numeric or (
-                self.whole and not self.too_many and len(self.counts) <= self.MAX_INTEGER_CLASSES
-            )
-            task = "classification" if labels else "regression"
+            task, self.rule = self._decide()
+        else:
+            self.rule = f"--task {task}"
         if task == "regression":
             if not self.numeric:
                 raise ValueError("the target is not numeric; regression needs numbers")
@@ -631,6 +760,35 @@ class TargetStatistics:
         if task == "classification":
             self.classes = np.sort(self.encode(np.array(list(self.counts), dtype=object)))
         return task
+
+    def _decide(self) -> tuple[str, str]:
+        """Return the task the values suggest, and the rule that decided it, in words."""
+        if not self.numeric:
+            return "classification", "not numbers: labels"
+        if not self.whole:
+            return "regression", "numbers that are not whole: a quantity"
+        k, n = len(self.counts), self.n
+        if self.too_many or k > self.MAX_INTEGER_CLASSES:
+            return "regression", (
+                f"more than {self.MAX_INTEGER_CLASSES} distinct whole numbers: a quantity"
+            )
+        if k <= 2:
+            return "classification", f"{k} distinct whole numbers: labels"
+        low, high = min(self.counts), max(self.counts)
+        if high - low + 1 > k:
+            return "regression", (
+                f"{k} distinct whole numbers from {low:g} to {high:g} with gaps: a count or "
+                "a quantity"
+            )
+        if k * self.ROWS_PER_CLASS > n:
+            return "regression", (
+                f"{k} distinct whole numbers in {n:,} rows, too many for labels "
+                f"(fewer than {self.ROWS_PER_CLASS} rows each): a count or a quantity"
+            )
+        return "classification", (
+            f"{k} consecutive whole numbers in {n:,} rows ({self.ROWS_PER_CLASS} or more "
+            "each on average): labels"
+        )
 
     def encode(self, values: np.ndarray) -> np.ndarray:
         """Encode target values as the model takes them (after :meth:`finish`).

@@ -2,7 +2,13 @@
 
 :class:`TabularPreprocessor` turns each column into inputs, one rule per kind:
 
-* numbers: a missing cell takes the fill value m (the median), then x' = (x − μ) / s;
+* numbers: a missing cell takes the fill value m (the median), then
+  x' = f((x − m) / s) with s the interquartile range and f the smooth clip
+  f(z) = z / √(1 + (z/3)²), as RealMLP scales its inputs (Holzmüller et al., 2024): an
+  outlier or a value far beyond the training range stays within (−3, 3), where the
+  network was trained, and values near the median are almost unchanged (f(z) ≈ z).
+  With ``scaling="standard"`` (and in model files written before robust scaling),
+  x' = (x − μ) / σ;
 * categories: one input per category known from training, 1 for the row's category
   and 0 for the others; a missing cell takes the fill value (the most frequent
   category); a category never seen in training is none of the known ones (all 0);
@@ -37,7 +43,7 @@ from nnmath.document import ModelFileError, get, is_number, list_of
 from nnmath.preprocessing.cells import column, column_names, days, missing_mask, numbers, texts
 from nnmath.preprocessing.statistics import TableStatistics
 
-__all__ = ["YEAR_DAYS", "InputReport", "TabularPreprocessor"]
+__all__ = ["CLIP", "YEAR_DAYS", "InputReport", "TabularPreprocessor", "smooth_clip"]
 
 #: The period of the yearly cycle of a date feature, in days (the mean Gregorian year).
 YEAR_DAYS = 365.2425
@@ -57,6 +63,22 @@ MAX_DATE_FORMATS = 32
 #: in another year, month, day and time, so that a format missing a field is caught).
 _DATE_PROBES = ("2001-02-03 04:05:06.789012+00:00", "1987-11-29 23:58:57.123456+00:00")
 
+#: The bound c of the smooth clip f(z) = z / √(1 + (z/c)²), which maps ℝ onto (−c, c).
+CLIP = 3.0
+
+
+def smooth_clip(z: np.ndarray) -> np.ndarray:
+    """Return f(z) = z / √(1 + (z/c)²) elementwise, c = :data:`CLIP`; same shape as z.
+
+    f is odd, increasing, f(z) ≈ z near 0 and |f(z)| < c; f'(z) = (1 + (z/c)²)^(−3/2).
+
+    Examples
+    --------
+    >>> smooth_clip(np.array([0.0, 1.0, 4.0, 1e9])).round(4)
+    array([0.    , 0.9487, 2.4   , 3.    ])
+    """
+    return z / np.sqrt(1.0 + (z / CLIP) ** 2)
+
 
 @dataclass
 class InputReport:
@@ -75,6 +97,9 @@ class InputReport:
     bad : dict
         Column → rows of the cells that are not numbers (or dates) where the model
         reads numbers (or dates).
+    out_of_range : dict
+        Column → rows of its numbers below the smallest or above the largest value seen
+        in training (robust scaling keeps the range).
 
     Examples
     --------
@@ -87,6 +112,7 @@ class InputReport:
     missing: dict = field(default_factory=dict)
     unseen: dict = field(default_factory=dict)
     bad: dict = field(default_factory=dict)
+    out_of_range: dict = field(default_factory=dict)
 
 
 class TabularPreprocessor(TransformerMixin, BaseEstimator):
@@ -104,14 +130,21 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     drop, categorical, numeric : tuple of str
         Columns to drop, to one-hot encode or to read as numbers, whatever they hold
         (see :class:`~nnmath.preprocessing.TableStatistics`).
+    scaling : {"robust", "standard"}, default "robust"
+        How numbers are scaled: the median, the interquartile range and the smooth clip;
+        or the mean and the standard deviation.
 
     Attributes
     ----------
     feature_names_in_ : list of str
         The input columns, in order.
     numeric_ : dict
-        For each numeric column, its mean μ and scale s (the standard deviation, 1 when
-        that is 0).
+        For each numeric column, robust scaling: its "center" (the median), "scale" (the
+        interquartile range; half the range when that is 0; 1 for a constant column),
+        "min" and "max"; standard scaling: its "mean" μ and "scale" (the standard
+        deviation, 1 when that is 0).
+    scaling_ : str
+        "robust" or "standard".
     categories_ : dict
         For each category column, its sorted categories (as text).
     dates_ : dict
@@ -132,9 +165,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     >>> import numpy as np
     >>> table = {"size": np.array([1.0, 2.0, 3.0]), "color": np.array(["red", "blue", "red"])}
     >>> TabularPreprocessor().fit(table).transform(table).round(3)
-    array([[-1.225,  0.   ,  1.   ],
+    array([[-0.949,  0.   ,  1.   ],
            [ 0.   ,  1.   ,  0.   ],
-           [ 1.225,  0.   ,  1.   ]])
+           [ 0.949,  0.   ,  1.   ]])
     """
 
     def __init__(
@@ -144,12 +177,14 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         drop: tuple = (),
         categorical: tuple = (),
         numeric: tuple = (),
+        scaling: str = "robust",
     ):
         self.target = target
         self.impute = impute
         self.drop = drop
         self.categorical = categorical
         self.numeric = numeric
+        self.scaling = scaling
 
     def fit(self, table, y=None):
         """Learn each column's kind and statistics.
@@ -162,6 +197,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             categorical=self.categorical,
             numeric=self.numeric,
             impute=self.impute,
+            scaling=self.scaling,
         )
         stats.update(table)
         fitted = type(self).from_statistics(stats)
@@ -174,6 +210,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             "dropped_",
             "text_as_missing_",
             "target_scaling_",
+            "scaling_",
         ):
             setattr(self, name, getattr(fitted, name))
         return self
@@ -189,10 +226,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         >>> stats = TableStatistics()
         >>> stats.update({"x": np.array([1.0, 3.0])})
         >>> TabularPreprocessor.from_statistics(stats).numeric_
-        {'x': {'mean': 2.0, 'scale': 1.0}}
+        {'x': {'center': 2.0, 'scale': 1.0, 'min': 1.0, 'max': 3.0}}
         """
         pre = cls.from_document(stats.finish())
-        pre.impute = stats.impute
+        pre.impute, pre.scaling = stats.impute, stats.scaling
         pre.drop, pre.categorical = tuple(sorted(stats.drop)), tuple(sorted(stats.categorical))
         pre.numeric = tuple(sorted(stats.numeric))
         return pre
@@ -368,10 +405,16 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                 if unseen:
                     report.unseen[name] = unseen
             else:
-                bad = self._read(name, values)[1]
+                x, bad = self._read(name, values)
                 if bad.any() and name not in self.text_as_missing_:
                     report.bad[name] = np.flatnonzero(bad).tolist()
                 missing |= bad
+                stats = self.numeric_.get(name, {})
+                if "min" in stats:
+                    with np.errstate(invalid="ignore"):
+                        beyond = (x < stats["min"]) | (x > stats["max"])
+                    if beyond.any():
+                        report.out_of_range[name] = np.flatnonzero(beyond).tolist()
             if missing.any():
                 report.missing[name] = np.flatnonzero(missing).tolist()
         return report
@@ -420,11 +463,16 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                 row = int(np.flatnonzero(~np.isfinite(x))[0])
                 raise ValueError(f"column {name!r} has an infinite value at row {row}")
             if kind == "numeric":
-                stats = self.numeric_[name]
-                blocks.append(((x - stats["mean"]) / stats["scale"])[:, None])
+                blocks.append(self._scale(name, x)[:, None])
             else:
                 blocks.append(self._date_features(name, x))
         return np.hstack(blocks)
+
+    def _scale(self, name: str, x: np.ndarray) -> np.ndarray:
+        stats = self.numeric_[name]
+        if self.scaling_ == "standard":
+            return (x - stats["mean"]) / stats["scale"]
+        return smooth_clip((x - stats["center"]) / stats["scale"])
 
     def _one_hot(self, name: str, text: np.ndarray, fill) -> np.ndarray:
         categories = np.array(self.categories_[name])
@@ -460,6 +508,7 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             "fill": self.fill_,
             "dropped": self.dropped_,
             "text_as_missing": list(self.text_as_missing_),
+            "scaling": self.scaling_,
         }
         if self.target_scaling_ is not None:
             document["target_scaling"] = dict(self.target_scaling_)
@@ -475,13 +524,14 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         column its distinct categories in sorted order (the order of the one-hot
         inputs), fill values of the column's kind. Files written before missing
         values were filled have no "fill" (missing cells are then refused), nor
-        dates. Raises :class:`nnmath.document.ModelFileError`.
+        dates; files written before robust scaling have no "scaling" (their numbers
+        are standardized, as they were trained). Raises :class:`nnmath.document.ModelFileError`.
 
         Examples
         --------
         >>> pre = TabularPreprocessor().fit({"size": np.array([1.0, 3.0])})
         >>> TabularPreprocessor.from_document(pre.to_document()).numeric_
-        {'size': {'mean': 2.0, 'scale': 1.0}}
+        {'size': {'center': 2.0, 'scale': 1.0, 'min': 1.0, 'max': 3.0}}
         """
         if not isinstance(document, dict):
             raise ModelFileError(f"'preprocessing' must be an object; got {document!r:.200}")
@@ -501,6 +551,12 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         dropped = document.get("dropped", {})
         as_missing = document.get("text_as_missing", [])
         scaling = document.get("target_scaling")
+        numeric_scaling = document.get("scaling", "standard")
+        if numeric_scaling not in ("robust", "standard"):
+            raise ModelFileError(
+                f"invalid preprocessing document: 'scaling' is {numeric_scaling!r:.100}; "
+                "expected 'robust' or 'standard'"
+            )
         for key, value, check in (
             ("dates", dates, is_object),
             ("fill", fill, is_object),
@@ -547,7 +603,31 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                 )
 
         for name, stats in numeric.items():
-            standardization(name, stats, {"mean", "scale"})
+            if numeric_scaling == "standard":
+                standardization(name, stats, {"mean", "scale"})
+                continue
+            if not (
+                isinstance(stats, dict)
+                and set(stats) == {"center", "scale", "min", "max"}
+                and all(finite(stats[k]) for k in stats)
+                and stats["scale"] > 0
+                and stats["min"] <= stats["center"] <= stats["max"]
+            ):
+                raise ModelFileError(
+                    f"column {name!r:.100} needs a finite 'center', 'scale' > 0, 'min' and "
+                    f"'max' with min ≤ center ≤ max; got {stats!r:.200}"
+                )
+            bounds = (stats["center"], stats["min"], stats["max"])
+            if not (
+                all(abs(v) <= STATISTIC_LIMIT for v in bounds)
+                and SCALE_MINIMUM <= stats["scale"] <= STATISTIC_LIMIT
+            ):
+                raise ModelFileError(
+                    f"column {name!r:.100} has 'center', 'min', 'max' {bounds!r:.120} and "
+                    f"'scale' {stats['scale']!r:.40}; each is at most {STATISTIC_LIMIT:g} in "
+                    f"magnitude and a scale at least {SCALE_MINIMUM:g}, so that "
+                    "(x − center) / scale is a finite number"
+                )
         formats: set[str] = set()
         for name, stats in dates.items():
             standardization(name, stats, {"mean", "scale", "format", "daily"})
@@ -585,11 +665,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                 raise ModelFileError(f"invalid fill value for column {name!r:.100}: {value!r:.100}")
         if not set(as_missing) <= set(numeric) | set(dates):
             raise ModelFileError("'text_as_missing' names a column that is not numeric")
-        pre = cls(target=target, impute=bool(fill) or not names)
+        pre = cls(target=target, impute=bool(fill) or not names, scaling=numeric_scaling)
         pre.feature_names_in_ = list(names)
-        pre.numeric_ = {
-            k: {"mean": float(v["mean"]), "scale": float(v["scale"])} for k, v in numeric.items()
-        }
+        pre.scaling_ = numeric_scaling
+        pre.numeric_ = {k: {f: float(v[f]) for f in v} for k, v in numeric.items()}
         pre.categories_ = {k: list(v) for k, v in categories.items()}
         pre.dates_ = {
             k: {
