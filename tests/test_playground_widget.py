@@ -16,8 +16,7 @@ import pytest
 
 from nnmath.io import from_bytes
 from nnmath.playground import SettingError
-from nnmath.playground import widget as playground_widget
-from nnmath.playground.widget import Streamer, handle_request
+from nnmath.playground.widget import Streamer, esm, handle_request, widget
 
 STATIC = Path(__file__).resolve().parents[1] / "src" / "nnmath" / "playground" / "static"
 BASE_URL = "http://127.0.0.1"
@@ -119,7 +118,7 @@ def test_the_streamer_sends_config_then_frames_while_playing():
 
 def test_the_widget_answers_its_messages_and_streams():
     pytest.importorskip("anywidget")
-    w = playground_widget.widget(dataset="xor", hidden=[3])
+    w = widget(dataset="xor", hidden=[3])
     replies: list = []
     w.send = lambda content, buffers=None: replies.append((content, buffers))
     w._on_msg(w, {"kind": "request", "id": 7, "method": "POST", "path": "/api/sessions"}, [])
@@ -145,9 +144,9 @@ def test_the_widget_answers_its_messages_and_streams():
 
 def test_the_widget_module_holds_the_page_unchanged():
     pytest.importorskip("anywidget")
-    w = playground_widget.widget()
+    w = widget()
     module = w._esm
-    assert module is playground_widget.esm()
+    assert module is esm()
     assert (STATIC / "app.js").read_text(encoding="utf-8") in module
     assert "export default { render }" in module
     html = (STATIC / "index.html").read_text(encoding="utf-8")
@@ -159,4 +158,4 @@ def test_the_widget_module_holds_the_page_unchanged():
 
 def test_a_bad_setting_is_refused_before_the_widget_is_built():
     with pytest.raises(SettingError, match="hidden: each layer has 1 to 8 neurons"):
-        playground_widget.widget(hidden=[9])
+        widget(hidden=[9])
