@@ -159,3 +159,51 @@ def test_the_widget_module_holds_the_page_unchanged():
 def test_a_bad_setting_is_refused_before_the_widget_is_built():
     with pytest.raises(SettingError, match="hidden: each layer has 1 to 8 neurons"):
         widget(hidden=[9])
+
+
+@pytest.mark.slow
+def test_the_stream_reaches_the_front_end_from_a_real_kernel():
+    """In a real ipykernel, the stream thread's messages go out on the kernel's iopub."""
+    pytest.importorskip("anywidget")
+    manager = pytest.importorskip("jupyter_client.manager")
+    import queue
+
+    km, kc = manager.start_new_kernel(kernel_name="python3")
+    try:
+        kc.execute(
+            "from nnmath.playground.widget import widget\n"
+            "import time\n"
+            "w = widget(dataset='xor')\n"
+            "r, _ = w.handle({'kind': 'request', 'id': 1, 'method': 'POST', "
+            "'path': '/api/sessions'})\n"
+            "sid = r['body']['id']\n"
+            "w.handle({'kind': 'connect', 'id': sid})\n"
+            "w.handle({'kind': 'request', 'id': 2, 'method': 'POST', "
+            "'path': f'/api/sessions/{sid}/play'})\n"
+            "time.sleep(2)\n"
+            "w.close()\n"
+        )
+        kinds: list = []
+        errors: list = []
+        started = False
+        while True:
+            try:
+                msg = kc.get_iopub_msg(timeout=60)
+            except queue.Empty:
+                break
+            kind = msg["msg_type"]
+            if kind == "comm_msg" and msg["content"]["data"].get("method") == "custom":
+                kinds.append(json.loads(msg["content"]["data"]["content"]["data"])["type"])
+            elif kind == "error":
+                errors.append(msg["content"]["traceback"][-1])
+            elif kind == "status":
+                if msg["content"]["execution_state"] == "busy":
+                    started = True
+                elif started:
+                    break
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    assert errors == []
+    assert kinds[0] == "config"
+    assert kinds.count("frame") >= 2  # frames of training, sent while the cell slept
