@@ -36,7 +36,7 @@ __all__ = ["MAX_WIDTH", "MIN_WIDTH", "NEGATIVE", "POSITIVE", "Edge", "Layout", "
 POSITIVE = (8, 119, 189)
 NEGATIVE = (245, 147, 34)
 #: The thinnest and thickest line, in SVG pixels (matplotlib points): a weight of 0 is
-#: drawn MIN_WIDTH wide, the largest |w| of the drawing MAX_WIDTH wide.
+#: drawn MIN_WIDTH wide, the largest ``|w|`` of the drawing MAX_WIDTH wide.
 MIN_WIDTH = 0.5
 MAX_WIDTH = 6.0
 
