@@ -29,6 +29,7 @@ PUBLIC_MODULES = [
     "nnmath.data.checks",
     "nnmath.data.cluster",
     "nnmath.data.sources",
+    "nnmath.diagram",
     "nnmath.tracing",
     "nnmath.core.initializers",
     "nnmath.io",

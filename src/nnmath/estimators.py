@@ -43,6 +43,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from nnmath import diagram
 from nnmath import document as doc
 from nnmath.core import activations as _activations
 from nnmath.core import arrays, initializers, registry
@@ -1147,6 +1148,39 @@ class _BaseMLP(BaseEstimator):
         if best_is_current:
             theta = self.network_.theta
             self._history.best_theta = arrays.namespace_of(theta).asarray(theta, copy=True)
+
+    # ------------------------------------------------------------------ display
+    def _network_svg(self) -> str | None:
+        """Return the fitted network's drawing as SVG (:mod:`nnmath.diagram`); None before fit."""
+        net = vars(self).get("network_")
+        if net is None:
+            return None
+        weights = [arrays.to_numpy(W) for W in net.W]
+        names = [a.name for a in net.activations]
+        return diagram.to_svg(
+            diagram.layout(weights, names), title=f"{type(self).__name__} network"
+        )
+
+    def _repr_html_inner(self) -> str:
+        """Scikit-learn's parameter diagram, then the fitted network's drawing below it."""
+        html = super()._repr_html_inner()
+        svg = self._network_svg()
+        return html if svg is None else f"{html}\n<div>{svg}</div>"
+
+    def _repr_mimebundle_(self, **kwargs) -> dict:
+        """Return scikit-learn's bundle for Jupyter, with the drawing once fitted.
+
+        With scikit-learn's ``display="diagram"`` (its default) the drawing follows its
+        HTML; with ``display="text"`` it is given alone as ``image/svg+xml``.
+        """
+        output = super()._repr_mimebundle_(**kwargs)
+        svg = self._network_svg()
+        if svg is not None:
+            if "text/html" in output:
+                output["text/html"] = f"{output['text/html']}\n<div>{svg}</div>"
+            else:
+                output["image/svg+xml"] = svg
+        return output
 
     def _check_solver(self):
         if self.solver not in ("sgd", "adam", "gd"):

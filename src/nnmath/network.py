@@ -19,8 +19,8 @@ import functools
 
 import numpy as np
 
+from nnmath import diagram, training
 from nnmath import document as doc
-from nnmath import training
 from nnmath.core import activations as _activations
 from nnmath.core import arrays
 from nnmath.core import losses as _losses
@@ -44,6 +44,19 @@ def _checked_chunk(network: Network, X, y, sample_weight) -> tuple:
 
 class Network(_core.Network):  # noqa: D101 - the docstring is the core class's
     __doc__ = _core.Network.__doc__
+
+    # ------------------------------------------------------------------ display
+    def _repr_svg_(self) -> str:
+        """Draw the layers and weights as SVG, which Jupyter shows (:mod:`nnmath.diagram`).
+
+        Examples
+        --------
+        >>> Network([2, 3, 1], random_state=0)._repr_svg_().count("<line ")
+        9
+        """
+        weights = [arrays.to_numpy(W) for W in self.W]
+        names = [a.name for a in self.activations]
+        return diagram.to_svg(diagram.layout(weights, names), title=f"Network {self.layer_sizes}")
 
     # ------------------------------------------------------------------ input checks
     def adopt(self, x, name: str = "X"):

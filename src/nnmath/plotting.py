@@ -2,7 +2,9 @@
 
 * :func:`plot_loss_curve` — the cost C per epoch, training and validation;
 * :func:`plot_decision_boundary` — a model's predictions over the plane of two features,
-  with the data on top.
+  with the data on top;
+* :func:`plot_network` — the layers and their weights, coloured by sign and as thick as
+  their magnitude (the drawing a Network shows in Jupyter, :mod:`nnmath.diagram`).
 
 Import this module explicitly (``from nnmath import plotting``); ``import nnmath``
 never imports matplotlib. Each function draws on the Axes it is given, or on a new
@@ -15,10 +17,12 @@ from typing import Any
 
 import numpy as np
 
+from nnmath import diagram
+from nnmath.core import arrays
 from nnmath.network import Network
 from nnmath.training import History
 
-__all__ = ["plot_decision_boundary", "plot_loss_curve"]
+__all__ = ["plot_decision_boundary", "plot_loss_curve", "plot_network"]
 
 _INSTALL_HINT = 'plotting needs matplotlib: pip install "nnmath[plot]"'
 
@@ -363,4 +367,79 @@ def plot_decision_boundary(
     ax.set_xlabel(feature_names[0])
     ax.set_ylabel(feature_names[1])
     ax.set_title(title)
+    return ax
+
+
+def _network_of(model):
+    """Return the network a Network or a fitted estimator holds."""
+    if isinstance(model, Network):
+        return model
+    if hasattr(model, "get_params") and hasattr(type(model), "coefs_"):
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(model, "network_")
+        return model.network_
+    raise TypeError(
+        "plot_network needs a Network or a fitted MLPClassifier or MLPRegressor; got "
+        f"{type(model).__name__}"
+    )
+
+
+def plot_network(model, ax=None, max_units: int = 16):
+    """Draw a network's layers, its weights coloured by sign and as thick as their size.
+
+    The same drawing that a :class:`~nnmath.Network` or a fitted estimator shows in
+    Jupyter (both come from :func:`nnmath.diagram.layout`): blue lines are positive
+    weights, orange ones negative, the thickest the largest ``|w|`` shown.
+
+    Parameters
+    ----------
+    model : Network, MLPClassifier or MLPRegressor
+        A network, or a fitted estimator.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure's Axes when None.
+    max_units : int, default=16
+        The most units drawn in one layer; a wider layer shows "… n more".
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        One line per drawn weight, in the order of W₁ row by row, then W₂ …; its
+        linewidth (points) is that of the SVG drawing's ``stroke-width``.
+
+    Raises
+    ------
+    ImportError
+        Without matplotlib (``pip install "nnmath[plot]"``).
+    sklearn.exceptions.NotFittedError
+        For an estimator that was not fitted.
+    TypeError
+        For anything else.
+
+    Examples
+    --------
+    >>> from nnmath import Network, plotting
+    >>> ax = plotting.plot_network(Network([2, 3, 1], random_state=0))
+    >>> len(ax.lines)
+    9
+    """
+    net = _network_of(model)
+    shape = diagram.layout(
+        [arrays.to_numpy(W) for W in net.W], [a.name for a in net.activations], max_units
+    )
+    ax = _axes(ax)
+    for e in shape.edges:
+        (x0, y0), (x1, y1) = e.start, e.end
+        ax.plot([x0, x1], [y0, y1], color=e.color, linewidth=e.width, alpha=0.8, zorder=1)
+    xs = [x for column in shape.units for x, _ in column]
+    ys = [y for column in shape.units for _, y in column]
+    ax.scatter(xs, ys, s=140, facecolor="#f4f5f6", edgecolor="#333333", zorder=2)
+    for x, y, text in shape.more:
+        ax.text(x, y, text, ha="center", va="center", fontsize=8)
+    for column, label in zip(shape.units, shape.labels, strict=True):
+        ax.text(column[0][0], shape.height - 8, label, ha="center", va="bottom", fontsize=9)
+    ax.set_xlim(0, shape.width)
+    ax.set_ylim(shape.height, 0)  # y grows downwards, as in the SVG
+    ax.set_axis_off()
+    ax.set_title(f"{type(model).__name__} {shape.sizes}")
     return ax

@@ -8,6 +8,10 @@ file), its features, its network and optimizer, trained by nnmath itself and str
 to the page as frames over a WebSocket. Pressing Step or clicking a sample shows
 :func:`nnmath.explain`'s trace of one training step, rendered as math (KaTeX).
 
+:func:`widget` shows the same page in a notebook cell (anywidget), trained by the same
+:class:`~nnmath.playground.session.Session` code over the widget's comm, with no server
+(:mod:`nnmath.playground.widget`; ``pip install "nnmath[notebook]"``).
+
 Needs the optional dependencies: ``pip install "nnmath[playground]"``. The modules
 ``datasets`` and ``session`` need only NumPy (and pandas for CSV files); ``server``
 needs Starlette and uvicorn.
@@ -22,5 +26,6 @@ Example
 """
 
 from nnmath.playground.session import DEFAULTS, Session, SettingError, check_settings
+from nnmath.playground.widget import widget
 
-__all__ = ["DEFAULTS", "Session", "SettingError", "check_settings"]
+__all__ = ["DEFAULTS", "Session", "SettingError", "check_settings", "widget"]

@@ -418,6 +418,14 @@ class Trace(Sequence[Step]):
             lines.append("")
         return "\n".join(lines)
 
+    def _repr_markdown_(self) -> str:
+        """Return :meth:`to_markdown` for Jupyter, which typesets its LaTeX.
+
+        Jupyter renders the ``$…$`` and ``$$…$$`` of the markdown with the notebook's
+        MathJax or KaTeX, so a trace left at the end of a cell shows its equations.
+        """
+        return self.to_markdown()
+
     def to_dict(self) -> dict:
         """Return the trace as a JSON-serializable dict.
 
