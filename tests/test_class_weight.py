@@ -8,6 +8,7 @@ compared, bit for bit where the arithmetic is the same, with a fit given the wei
 
 from __future__ import annotations
 
+import os
 import re
 import warnings
 
@@ -392,3 +393,25 @@ def test_class_weight_is_refused_for_a_regression_target(tmp_path, monkeypatch, 
     status = main(["train", "r.csv", "--target", "y", "--class-weight", "balanced", "--quiet"])
     assert status == 2
     assert "--class-weight weighs classes; the target is a number" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ array-API dispatch
+@pytest.mark.skipif(
+    os.environ.get("SCIPY_ARRAY_API") != "1",
+    reason="scikit-learn's array-API dispatch needs SCIPY_ARRAY_API=1 (make test's second pass)",
+)
+def test_array_api_class_weight_on_torch(cancer):
+    torch = pytest.importorskip("torch")
+    from sklearn import config_context
+
+    X, y = cancer
+    for class_weight in ("balanced", {0: 3.0}):
+        with config_context(array_api_dispatch=True):
+            kw = _kw("adam", class_weight=class_weight)
+            on_torch = _fit(MLPClassifier(**kw), torch.tensor(X), torch.tensor(y))
+        on_numpy = _fit(MLPClassifier(**kw), X, y)
+        np.testing.assert_allclose(
+            on_torch.network_.theta.numpy(), on_numpy.network_.theta, rtol=1e-9, atol=1e-12
+        )
+    plain = _fit(MLPClassifier(**_kw("adam")), X, y)
+    assert not np.allclose(plain.network_.theta, on_numpy.network_.theta)
