@@ -347,6 +347,14 @@ def test_the_commands_class_weight_reaches_the_estimator(rare_table, option, exp
     assert nnmath.load("m.safetensors").named_steps["model"].class_weight == expected
 
 
+def test_the_commands_class_weight_reaches_a_streamed_fit(rare_table):
+    # read in batches: the estimator's fit_data, its chunks weighed by class
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert _train("--stream", "--class-weight", "rare=4", "--out", "m.safetensors") == 0
+    assert nnmath.load("m.safetensors").named_steps["model"].class_weight == {"rare": 4.0}
+
+
 def test_the_commands_default_weighs_every_row_alike(rare_table):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
