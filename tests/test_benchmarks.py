@@ -91,3 +91,18 @@ def test_the_ab_benchmark_refuses_a_tree_without_nnmath(tmp_path):
     )
     assert result.returncode != 0
     assert "nnmath was imported from" in result.stderr
+
+
+def test_the_class_weight_benchmark_quick_run_prints_its_table():
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "class_weight.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    for table in ("cancer 1:10", "digits 9 vs rest", "digits geometric"):
+        for class_weight in ("None", "balanced"):
+            assert f"| {table} |" in result.stdout
+            assert f"| {class_weight} |" in result.stdout

@@ -15,7 +15,17 @@ ESTIMATORS = [
     Perceptron(random_state=0),
 ]
 
-EXPECTED_FAILED = {}
+EXPECTED_FAILED = {
+    "Perceptron": {
+        "check_class_weight_classifiers": (
+            "the article's neuron on raw features of scale 20: the sigmoid saturates and "
+            "the MSE cost's gradient vanishes before class_weight={0: 1000, …} makes it "
+            "predict class 0 (0.72 of the test rows, where the check wants 0.87); with "
+            "three classes Rosenblatt's rule weighs each row by its class (0.82), where "
+            "scikit-learn's one-vs-rest weighs only each problem's positive class"
+        )
+    }
+}
 
 
 def _expected_failed_checks(estimator):

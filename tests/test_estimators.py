@@ -42,7 +42,14 @@ from nnmath import MLPClassifier, MLPRegressor, Perceptron
 
 PAIRS = [(MLPClassifier, sk_nn.MLPClassifier), (MLPRegressor, sk_nn.MLPRegressor)]
 NNMATH_EXTRAS = {
-    MLPClassifier: {"loss", "dropout", "scoring", "restore_best_weights", "callbacks"},
+    MLPClassifier: {
+        "loss",
+        "dropout",
+        "scoring",
+        "restore_best_weights",
+        "callbacks",
+        "class_weight",
+    },
     MLPRegressor: {"dropout", "scoring", "restore_best_weights", "callbacks"},
 }
 STOCHASTIC = ("sgd", "adam", "gd")
@@ -93,6 +100,7 @@ def test_nnmath_extras_default_to_sklearn_behaviour():
     assert params["dropout"] == 0.0
     assert params["scoring"] is None
     assert params["callbacks"] is None
+    assert params["class_weight"] is None  # every row weighs its sample weight
     assert MLPRegressor().get_params()["loss"] == "squared_error"
 
 

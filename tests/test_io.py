@@ -230,6 +230,7 @@ def test_perceptron_document(tmp_path):
         "class": "Perceptron",
         "hyperparameters": {
             "activation": "sigmoid",
+            "class_weight": None,
             "learning_rate": 0.5,
             "max_iter": 30,
             "n_iter_no_change": 10,

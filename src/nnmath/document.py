@@ -44,6 +44,8 @@ __all__ = [
     "Tensors",
     "TRAINING_ATTRIBUTES",
     "check_strings",
+    "class_weight_from_document",
+    "class_weight_to_document",
     "classes_from_document",
     "classes_to_document",
     "component_from_document",
@@ -410,9 +412,75 @@ TRAINING_ATTRIBUTES: dict[str, Callable[[Any], bool]] = {
 }
 
 
+def class_weight_to_document(class_weight):
+    """Return a classifier's ``class_weight`` as JSON.
+
+    None and "balanced" stay as they are; a dict becomes a list of ``[class, weight]``
+    pairs, so that its keys keep their type (JSON's object keys are strings only). A
+    value that is none of these is returned as it is (and saved as null).
+
+    Examples
+    --------
+    >>> class_weight_to_document({0: 2, np.int64(1): 0.5})
+    [[0, 2], [1, 0.5]]
+    """
+    if not isinstance(class_weight, dict):
+        return class_weight
+    pairs = [[to_json(key)[1], to_json(value)[1]] for key, value in class_weight.items()]
+    labels = (str, int, float, bool)
+    if all(isinstance(k, labels) and is_number(v) for k, v in pairs):
+        return pairs
+    return class_weight
+
+
+def class_weight_from_document(value, classes=None):
+    """Return the ``class_weight`` that :func:`class_weight_to_document` described.
+
+    ``classes``, when given, are the model's: every class a dict names must be one.
+
+    Examples
+    --------
+    >>> class_weight_from_document([[0, 2], [1, 0.5]])
+    {0: 2, 1: 0.5}
+    """
+    if value is None or value == "balanced":
+        return value
+    expected = "null, 'balanced' or a list of [class, weight] pairs"
+
+    def pair(p) -> bool:
+        return (
+            isinstance(p, list)
+            and len(p) == 2
+            and type(p[0]) in (str, int, float, bool)
+            and is_number(p[1])
+            and math.isfinite(p[1])
+            and p[1] >= 0
+        )
+
+    if not list_of(pair)(value):
+        raise ModelFileError(
+            f"hyperparameter 'class_weight' must be {expected}; got {value!r:.200}"
+        )
+    weights = {key: weight for key, weight in value}
+    if len(weights) != len(value):
+        raise ModelFileError(f"hyperparameter 'class_weight' names a class twice: {value!r:.200}")
+    if classes is not None:
+        known = set(np.asarray(classes).tolist())
+        unknown = [key for key in weights if key not in known]
+        if unknown:
+            raise ModelFileError(
+                f"hyperparameter 'class_weight' names {unknown!r:.200}, which the model's "
+                f"classes {sorted(known, key=str)!r:.200} do not hold"
+            )
+    return weights
+
+
 def estimator_to_document(model) -> Document:
     """Hyperparameters, n_features_in_, feature_names_in_, classes_ and training."""
-    doc = hyperparameters_to_document(model.get_params(deep=False))
+    params = model.get_params(deep=False)
+    if "class_weight" in params:
+        params["class_weight"] = class_weight_to_document(params["class_weight"])
+    doc = hyperparameters_to_document(params)
     doc["n_features_in_"] = int(model.n_features_in_)
     if hasattr(model, "feature_names_in_"):
         doc["feature_names_in_"] = [str(n) for n in model.feature_names_in_]
@@ -432,6 +500,9 @@ def estimator_to_document(model) -> Document:
 def estimator_from_document(model, doc: Document, n_inputs: int) -> None:
     """Set the attributes :func:`estimator_to_document` saved (not the network)."""
     set_hyperparameters(model, doc)
+    if hasattr(model, "class_weight"):
+        classes = classes_from_document(doc["classes_"]) if "classes_" in doc else None
+        model.class_weight = class_weight_from_document(model.class_weight, classes)
     n_features = get(doc, "n_features_in_", is_int, "an integer")
     if n_features != n_inputs:
         raise ModelFileError(

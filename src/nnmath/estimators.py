@@ -50,7 +50,13 @@ from nnmath.core import arrays, initializers, registry
 from nnmath.core.optimizers import SGD, Adam, Schedule, get_schedule
 from nnmath.core.rng import as_random_state, side_stream
 from nnmath.data import cluster as distributed
-from nnmath.data.checks import sample_weight_of
+from nnmath.data.checks import (
+    check_weights_by_class,
+    class_counts,
+    class_weight_of,
+    sample_weight_of,
+    weights_by_class,
+)
 from nnmath.data.sources import Chunks, Data, InMemory, SampleOrder
 from nnmath.dispatch import (
     as_float,
@@ -519,6 +525,7 @@ class _BaseMLP(BaseEstimator):
         )
         if not first_pass:  # warm start or partial_fit: the data comes to the network's dtype
             X, Y = self._adopt(X), self.network_.adopt(Y, "y")
+        sample_weight = self._weigh_classes(Y, sample_weight, incremental)
         split = self._before_training(incremental)
         validation = None
         if validation_data is not None or split:
@@ -600,6 +607,22 @@ class _BaseMLP(BaseEstimator):
         self._set_history_attributes(history)
         return self
 
+    # ------------------------------------------------------------------ class weights
+    def _weigh_classes(self, Y, sample_weight, incremental: bool):
+        """Return the rows' training weights: sample_weight (a classifier: times class_weight)."""
+        return sample_weight
+
+    def _class_weights_of_source(self, data: Data, checks) -> tuple:
+        """Return (the weight of each class, Σ of the rows' weights) of a data source.
+
+        (None, None) without class weights.
+        """
+        return None, None
+
+    def _class_weights_of_blocks(self, blocks, incremental: bool) -> np.ndarray | None:
+        """Return the weight of each class of a Dask y (None without class weights)."""
+        return None
+
     # ------------------------------------------------------------------ Data sources
     def fit_data(self, data: Data, *, classes=None, validation_data=None):
         """Fit on a data source read chunk by chunk, for data bigger than memory.
@@ -662,6 +685,9 @@ class _BaseMLP(BaseEstimator):
             dtype = self.network_.dtype
         self._set_up_network(X0.shape[1], n_outputs, hidden, dtype, np, "cpu", first_pass, False)
         checks = self._chunk_checks()
+        class_weights, total_weight = self._class_weights_of_source(data, checks)
+        if class_weights is not None:
+            checks = self._chunk_checks(class_weights)
         self._before_training(False)
 
         def checked(chunk):
@@ -679,7 +705,9 @@ class _BaseMLP(BaseEstimator):
                 return lambda: checked(source.load(k))
 
             encoded = Chunks(
-                [loader(k) for k in range(data.n_chunks)], data.n_samples, data.total_weight
+                [loader(k) for k in range(data.n_chunks)],
+                data.n_samples,
+                data.total_weight if total_weight is None else total_weight,
             )
         else:
             encoded = InMemory(*checked((data.X, data.Y, data.sample_weight)))
@@ -720,7 +748,7 @@ class _BaseMLP(BaseEstimator):
         self._set_up_network(
             blocks.n_features, n_outputs, hidden, dtype, np, "cpu", first_pass, incremental
         )
-        checks = self._chunk_checks()
+        checks = self._chunk_checks(self._class_weights_of_blocks(blocks, incremental))
         parts = distributed.prepare(blocks, checks)
         val_parts, validation = None, None
         split = self._before_training(incremental)
@@ -1233,6 +1261,16 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     callbacks : list of callable, optional
         ``f(estimator, info)`` after every epoch; ``info`` holds epoch, loss, val_loss,
         val_score, learning_rate and seconds. Returning True stops training.
+    class_weight : dict, "balanced" or None, default None
+        Weights of the classes, as scikit-learn's other classifiers take them
+        (``sklearn.utils.class_weight.compute_class_weight``): a dict ``{class: weight}``
+        (classes it leaves out weigh 1), or "balanced", n / (n_classes · n_c) with n_c
+        the sum of class c's sample weights. Each row's weight in the cost is its
+        class's weight times its ``sample_weight``, set before ``validation_fraction`` is
+        split off (a ``validation_data`` set is not weighted). Every solver, ``fit_data``
+        and Dask data take it; ``partial_fit`` takes a dict only (as scikit-learn's
+        SGDClassifier: one call's rows do not give the classes' frequencies).
+        Multilabel targets take none (weigh their rows with ``sample_weight``).
 
     Attributes
     ----------
@@ -1264,6 +1302,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     _parameter_constraints: dict = {
         **_BaseMLP._parameter_constraints,
         "loss": [StrOptions(set(registry.losses_for("classification")))],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
     def __init__(
@@ -1297,6 +1336,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         scoring=None,
         restore_best_weights=True,
         callbacks=None,
+        class_weight=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -1328,6 +1368,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             restore_best_weights=restore_best_weights,
             callbacks=callbacks,
         )
+        self.class_weight = class_weight
 
     def _validate_input(self, X, y, incremental, reset, xp=np):
         X, y = validate_data(
@@ -1415,14 +1456,74 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 raise ValueError("a classifier needs at least two classes")
         return 1 if self._label_binarizer.y_type_ == "binary" else len(self.classes_)
 
-    def _chunk_checks(self) -> distributed.ChunkChecks:
+    def _chunk_checks(self, class_weight=None) -> distributed.ChunkChecks:
         multilabel = self._label_binarizer.y_type_ == "multilabel-indicator"
         return distributed.ChunkChecks(
             self.n_features_in_,
             self.network_.dtype,
             encode=self._label_binarizer.transform,
             classes=None if multilabel else arrays.to_numpy(self.classes_),
+            class_weight=class_weight,
         )
+
+    def _class_weights(self, counts, incremental: bool) -> np.ndarray:
+        """Return the weight of each class of ``classes_`` for ``class_weight`` (not None).
+
+        ``counts()`` gives the weight of each class in the data, for "balanced".
+        """
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            raise ValueError(
+                f"class_weight={self.class_weight!r:.100} needs single-label targets (binary "
+                "or multiclass); y is a multilabel indicator. Weigh its rows with "
+                "sample_weight instead, e.g. sklearn.utils.class_weight.compute_sample_weight"
+                "('balanced', y)"
+            )
+        if incremental and isinstance(self.class_weight, str):
+            # scikit-learn's SGDClassifier refuses it too: one call sees too few rows to
+            # count the classes.
+            raise ValueError(
+                f"class_weight={self.class_weight!r} is not supported for partial_fit: one "
+                "call's rows do not give the classes' frequencies. Compute the weights "
+                "with sklearn.utils.class_weight.compute_class_weight('balanced', "
+                "classes=classes, y=y) on y (or a large enough sample of it) and pass them "
+                "as a dict: class_weight=dict(zip(classes, weights))"
+            )
+        classes = arrays.to_numpy(self.classes_)
+        balanced = isinstance(self.class_weight, str)
+        return class_weight_of(self.class_weight, classes, counts() if balanced else None)
+
+    def _weigh_classes(self, Y, sample_weight, incremental: bool):
+        if self.class_weight is None:
+            return sample_weight
+        n_classes = len(self.classes_)
+        weights = self._class_weights(
+            lambda: class_counts(Y, n_classes, sample_weight), incremental
+        )
+        w = weights_by_class(Y, weights, sample_weight)
+        check_weights_by_class(float(arrays.namespace_of(w).sum(w)))
+        return w
+
+    def _class_weights_of_source(self, data: Data, checks) -> tuple:
+        if self.class_weight is None:
+            return None, None
+        # One pass over the chunks, for the weight of each class: "balanced" needs it,
+        # and so does Σw (the rows' weights change with their class).
+        counts = np.zeros(len(self.classes_))
+        if self._label_binarizer.y_type_ != "multilabel-indicator":
+            for chunk in data.chunks():
+                if np.shape(chunk[0])[0]:
+                    _, Y, w = checks(*chunk[:3])[:3]
+                    counts += class_counts(Y, counts.shape[0], w)
+        weights = self._class_weights(lambda: counts, incremental=False)
+        total = float(weights @ counts)
+        check_weights_by_class(total)
+        return weights, total
+
+    def _class_weights_of_blocks(self, blocks, incremental: bool) -> np.ndarray | None:
+        if self.class_weight is None:
+            return None
+        classes = arrays.to_numpy(self.classes_)
+        return self._class_weights(lambda: distributed.class_counts(blocks, classes), incremental)
 
     def _label_dtype(self, blocks):
         return np.asarray(self.classes_).dtype
@@ -1736,7 +1837,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         y0 = np.asarray(y0)
         return int(y0.shape[1]) if y0.ndim == 2 else 1
 
-    def _chunk_checks(self) -> distributed.ChunkChecks:
+    def _chunk_checks(self, class_weight=None) -> distributed.ChunkChecks:
         return distributed.ChunkChecks(
             self.n_features_in_, self.network_.dtype, nonnegative=self.loss == "poisson"
         )

@@ -34,6 +34,12 @@ from nnmath.core.optimizers import SGD
 from nnmath.core.rng import as_generator
 from nnmath.core.rosenblatt import rosenblatt_pass
 from nnmath.data import cluster as distributed
+from nnmath.data.checks import (
+    check_weights_by_class,
+    class_counts,
+    class_weight_of,
+    weights_by_class,
+)
 from nnmath.data.sources import Data, InMemory
 from nnmath.dispatch import as_float, float_dtypes, input_namespace, labels_to, same_namespace
 from nnmath.network import Network
@@ -61,6 +67,12 @@ class Perceptron(ClassifierMixin, BaseEstimator):
     n_iter_no_change : int, default 10
     random_state : int, Generator or None
         Seed of the initial weights (Glorot uniform).
+    class_weight : dict, "balanced" or None, default None
+        Weights of the classes, as scikit-learn's classifiers take them
+        (``sklearn.utils.class_weight.compute_class_weight``): a dict ``{class: weight}``
+        (classes it leaves out weigh 1), or "balanced", n / (n_classes · n_c). A sample
+        of class c weighs w_c in the cost, C = Σ w_c L / Σ w_c, and Rosenblatt's rule
+        moves w_c times as far on it: w ← w + α·w_c(y − ŷ)x.
 
     Attributes
     ----------
@@ -89,6 +101,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state", np.random.Generator],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
     def __init__(
@@ -99,6 +112,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         tol: float | None = 1e-6,
         n_iter_no_change: int = 10,
         random_state=None,
+        class_weight=None,
     ):
         self.activation = activation
         self.learning_rate = learning_rate
@@ -106,6 +120,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
+        self.class_weight = class_weight
 
     # ------------------------------------------------------------------ fitting
     def fit(self, X, y):
@@ -128,11 +143,17 @@ class Perceptron(ClassifierMixin, BaseEstimator):
             check_classification_targets(labels)
             binarizer = self._binarizer(labels)
             self._new_network(blocks.n_features, blocks.dtype, np, "cpu")
+            class_weights = None
+            if self.class_weight is not None:
+                class_weights = self._class_weights(
+                    lambda: distributed.class_counts(blocks, self.classes_)
+                )
             checks = distributed.ChunkChecks(
                 blocks.n_features,
                 self.network_.dtype,
                 encode=binarizer.transform,
                 classes=self.classes_,
+                class_weight=class_weights,
             )
             data = distributed.chunk_data(distributed.prepare(blocks, checks), self.network_)
         else:
@@ -144,7 +165,12 @@ class Perceptron(ClassifierMixin, BaseEstimator):
             binarizer = self._binarizer(y)
             Y = as_float(binarizer.transform(y), X)
             self._new_network(X.shape[1], X.dtype, xp, device)
-            data = InMemory(X, Y)
+            w = None
+            if self.class_weight is not None:
+                n_classes = len(self.classes_)
+                w = weights_by_class(Y, self._class_weights(lambda: class_counts(Y, n_classes)))
+                check_weights_by_class(float(arrays.namespace_of(w).sum(w)))
+            data = InMemory(X, Y, w)
         try:
             history = self._train(data)
         finally:
@@ -160,6 +186,12 @@ class Perceptron(ClassifierMixin, BaseEstimator):
                 stacklevel=2,
             )
         return self
+
+    def _class_weights(self, counts) -> np.ndarray:
+        """Return each class's weight (``counts()``: each class's count, for "balanced")."""
+        balanced = isinstance(self.class_weight, str)
+        classes = arrays.to_numpy(self.classes_)
+        return class_weight_of(self.class_weight, classes, counts() if balanced else None)
 
     def _binarizer(self, y) -> LabelBinarizer:
         binarizer = LabelBinarizer().fit(y)
@@ -211,7 +243,9 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         for _ in range(self.max_iter):
             mistakes = 0
             for chunk in data.chunks():
-                mistakes += rosenblatt_pass(self.network_, chunk[0], chunk[1], self.learning_rate)
+                mistakes += rosenblatt_pass(
+                    self.network_, chunk[0], chunk[1], self.learning_rate, sample_weight=chunk[2]
+                )
             history.n_iter += 1
             history.loss_curve.append(data.objective(self.network_))  # the article's cost
             if mistakes == 0:

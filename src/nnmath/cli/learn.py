@@ -45,6 +45,7 @@ __all__ = [
     "REGRESSION_LOSSES",
     "TableModel",
     "ESTIMATOR_OPTIONS",
+    "class_weight_for",
     "dropout_rates",
     "estimator_options",
     "fold_target_scaling",
@@ -124,6 +125,7 @@ ESTIMATOR_OPTIONS = (
     "loss",
     "patience",
     "seed",
+    "class_weight",
 )
 
 
@@ -136,11 +138,48 @@ def estimator_options(options) -> dict:
     --------
     >>> from types import SimpleNamespace
     >>> o = SimpleNamespace(activation="tanh", solver="sgd", alpha=0.1, learning_rate=None,
-    ...                     batch_size=32, epochs=5, dropout=0.0, loss=None, patience=3, seed=1)
+    ...                     batch_size=32, epochs=5, dropout=0.0, loss=None, patience=3, seed=1,
+    ...                     class_weight=None)
     >>> estimator_options(o)["solver"]
     'sgd'
     """
     return {name: getattr(options, name) for name in ESTIMATOR_OPTIONS}
+
+
+def class_weight_for(class_weight, classes):
+    """Return --class-weight as the classifier takes it, its classes named as ``classes``.
+
+    "balanced" and None stay; the command's pairs (names as text) become a dict keyed by
+    the classes they name: a class's text, or the number it is.
+
+    Examples
+    --------
+    >>> class_weight_for({"1": 3.0}, np.array([0, 1]))
+    {1: 3.0}
+    """
+    if not isinstance(class_weight, dict):
+        return class_weight
+    labels = np.asarray(classes).tolist()
+    weights = {}
+    for name, weight in class_weight.items():
+        found = [c for c in labels if str(c) == name or _same_number(name, c)]
+        if not found:
+            shown = ", ".join(str(c) for c in labels[:20]) + (", …" if len(labels) > 20 else "")
+            raise UsageError(
+                f"--class-weight names {name!r}, which is not a class of the target; its "
+                f"classes are {shown}"
+            )
+        weights[found[0]] = weight
+    return weights
+
+
+def _same_number(text: str, label) -> bool:
+    if isinstance(label, (str, bool)):
+        return False
+    try:
+        return float(text) == label
+    except ValueError:
+        return False
 
 
 def make_estimator(
@@ -160,11 +199,19 @@ def make_estimator(
     early_stopping=False,
     verbose=0,
     callbacks=None,
+    class_weight=None,
+    classes=None,
 ):
-    """Build the MLPClassifier or MLPRegressor for the command's options."""
+    """Build the MLPClassifier or MLPRegressor for the command's options.
+
+    ``class_weight`` is --class-weight's value; its class names are matched to
+    ``classes`` (the target's).
+    """
     import nnmath
 
     check_loss(loss, task)
+    if class_weight is not None and task != "classification":
+        raise UsageError("--class-weight weighs classes; the target is a number (regression)")
     rates = dropout_rates(dropout, len(hidden)) if isinstance(dropout, str) else dropout
     if solver == "lbfgs" and any(rates if isinstance(rates, list) else [rates]):
         raise UsageError("--dropout needs a stochastic solver (adam, sgd or gd), not lbfgs")
@@ -189,7 +236,11 @@ def make_estimator(
         # Early stopping watches the validation log loss: on a small validation set,
         # accuracy moves in steps and stalls too soon.
         params["scoring"] = neg_log_loss if early_stopping else None
-        return nnmath.MLPClassifier(loss=loss or "log_loss", **params)
+        return nnmath.MLPClassifier(
+            loss=loss or "log_loss",
+            class_weight=class_weight_for(class_weight, classes),
+            **params,
+        )
     return nnmath.MLPRegressor(loss=loss or "squared_error", **params)
 
 
@@ -421,6 +472,7 @@ class TableModel(BaseEstimator):
         validation_fraction=0.1,
         seed=0,
         on_fit=None,
+        class_weight=None,
     ):
         self.task = task
         self.target = target
@@ -441,6 +493,7 @@ class TableModel(BaseEstimator):
         self.validation_fraction = validation_fraction
         self.seed = seed
         self.on_fit = on_fit
+        self.class_weight = class_weight
 
     def fit(self, table, y):
         """Fit the preprocessing on the table and the network on its inputs."""
@@ -465,6 +518,7 @@ class TableModel(BaseEstimator):
             self.task,
             hidden=self.hidden,
             early_stopping=val is not None and self.solver != "lbfgs",
+            classes=np.unique(y) if classification else None,
             **estimator_options(self),
         )
         y_fit = scale_target(y, scaling)

@@ -508,6 +508,14 @@ def _add_training_options(p: argparse.ArgumentParser, tuned: bool = False) -> No
         help="stop after N epochs without improvement (default 10)",
     )
     p.add_argument(
+        "--class-weight",
+        type=_class_weight,
+        metavar="W",
+        help="classes: weigh each class's rows in the loss: 'balanced' (rows × n_classes / "
+        "the class's rows, a rare class weighs more) or CLASS=WEIGHT pairs like yes=3,no=1 "
+        "(unnamed classes weigh 1); default: every row weighs 1",
+    )
+    p.add_argument(
         "--max-memory",
         type=_nonnegative_float,
         default=MAX_MEMORY_GIB,
@@ -532,6 +540,31 @@ def _add_training_options(p: argparse.ArgumentParser, tuned: bool = False) -> No
 
 
 # ---------------------------------------------------------------------- value types
+def _class_weight(text: str) -> str | dict[str, float]:
+    """--class-weight: 'balanced', or CLASS=WEIGHT pairs separated by commas."""
+    if text.strip() == "balanced":
+        return "balanced"
+    expected = f"expected 'balanced' or CLASS=WEIGHT pairs like yes=3,no=1, got {text!r}"
+    weights: dict[str, float] = {}
+    for pair in text.split(","):
+        label, sep, number = pair.rpartition("=")
+        label = label.strip()
+        if not sep or not label:
+            raise argparse.ArgumentTypeError(expected)
+        try:
+            weight = float(number)
+        except ValueError:
+            raise argparse.ArgumentTypeError(expected) from None
+        if not 0 <= weight < float("inf"):
+            raise argparse.ArgumentTypeError(
+                f"a class's weight must be a number >= 0; got {number.strip()!r} for {label!r}"
+            )
+        if label in weights:
+            raise argparse.ArgumentTypeError(f"class {label!r} is given twice in {text!r}")
+        weights[label] = weight
+    return weights
+
+
 def _count(text: str) -> int:
     try:
         value = int(text)

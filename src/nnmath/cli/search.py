@@ -132,6 +132,7 @@ def _table_for_search(args, console: Console):
         "dropout": args.dropout,
         "loss": args.loss,
         "patience": args.patience,
+        "class_weight": args.class_weight,
         "validation_fraction": args.validation_fraction,
         "seed": args.seed,
     }

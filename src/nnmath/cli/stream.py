@@ -338,6 +338,7 @@ def _train(args, console, dataset: Dataset, target, options, client, scratch) ->
         early_stopping=(validation is not None or (client is not None and args.validation_fraction))
         and args.solver != "lbfgs",
         callbacks=[each_epoch],
+        classes=target_stats.classes,
         **estimator_options(args),
     )
     if client is not None:

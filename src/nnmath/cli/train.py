@@ -140,6 +140,7 @@ def cmd_train(args) -> int:
         task,
         hidden=hidden,
         early_stopping=val_idx is not None and args.solver != "lbfgs",
+        classes=target_stats.classes,
         **estimator_options(args),
     )
     sep = f" (separated by {source.sep_shown!r})" if source.sep not in (None, ",") else ""

@@ -49,10 +49,13 @@ class RosenblattRecord:
     new_b: np.ndarray
 
 
-def rosenblatt_pass(network: Network, X, Y, learning_rate: float, record: bool = False):
+def rosenblatt_pass(
+    network: Network, X, Y, learning_rate: float, record: bool = False, sample_weight=None
+):
     """Make one pass of Rosenblatt's rule over (X, Y), one sample at a time, in place.
 
-    ŷ = step(w·x + b), then w ← w + α(y − ŷ)x and b ← b + α(y − ŷ).
+    ŷ = step(w·x + b), then w ← w + α(y − ŷ)x and b ← b + α(y − ŷ); a sample of weight
+    s moves them s times as far, w ← w + α·s(y − ŷ)x and b ← b + α·s(y − ŷ).
 
     Parameters
     ----------
@@ -64,6 +67,9 @@ def rosenblatt_pass(network: Network, X, Y, learning_rate: float, record: bool =
         α > 0.
     record : bool, default False
         Also return a :class:`RosenblattRecord` per sample.
+    sample_weight : ndarray of shape (n_samples,), optional
+        Each sample's weight s ≥ 0 (None: every sample 1). A sample of weight 0 that the
+        rule gets wrong counts as a mistake but moves nothing.
 
     Returns
     -------
@@ -94,8 +100,10 @@ def rosenblatt_pass(network: Network, X, Y, learning_rate: float, record: bool =
             W_before, b_before = arrays.copy_of(W), arrays.copy_of(b)
         if bool(xp.any(error != 0)):  # a mistake: move the boundary towards the sample
             mistakes += 1
-            W += alpha * (x[:, None] * error[None, :])  # w ← w + α(y − ŷ)x
-            b += alpha * error  # b ← b + α(y − ŷ)
+            # a weighted sample moves the boundary s times as far: s(y − ŷ)
+            step = error if sample_weight is None else error * sample_weight[i, ...]
+            W += alpha * (x[:, None] * step[None, :])  # w ← w + α(y − ŷ)x
+            b += alpha * step  # b ← b + α(y − ŷ)
         if record:
             records.append(
                 RosenblattRecord(

@@ -24,7 +24,19 @@ import scipy.sparse as sp
 from nnmath.core import arrays
 from nnmath.core.network import Network, _all_finite, _reshape
 
-__all__ = ["adopt", "check_X", "check_sample_weight", "check_y", "is_array", "sample_weight_of"]
+__all__ = [
+    "adopt",
+    "check_X",
+    "check_sample_weight",
+    "check_weights_by_class",
+    "check_y",
+    "class_counts",
+    "class_index",
+    "class_weight_of",
+    "is_array",
+    "sample_weight_of",
+    "weights_by_class",
+]
 
 
 def is_array(x) -> bool:
@@ -300,3 +312,176 @@ def sample_weight_of(sample_weight, n_samples: int, dtype) -> np.ndarray:
     if sample_weight.shape != (n_samples,):
         raise ValueError(f"sample_weight.shape == {sample_weight.shape}, expected {(n_samples,)}!")
     return sample_weight
+
+
+# ---------------------------------------------------------------- class weights
+def class_index(Y) -> np.ndarray:
+    """Return the class of each row of encoded targets, as an index into the classes.
+
+    Parameters
+    ----------
+    Y : array of shape (n_samples, n_outputs)
+        Labels as a LabelBinarizer encodes them: one column of 0 and 1 for two classes
+        (or one), one-hot rows for more. Any array library; the index comes to the host.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_samples,)
+
+    Examples
+    --------
+    >>> class_index(np.array([[0.0], [1.0]])).tolist()
+    [0, 1]
+    >>> class_index(np.array([[0, 0, 1], [1, 0, 0]])).tolist()
+    [2, 0]
+    """
+    Y = arrays.to_numpy(Y)
+    if Y.shape[1] == 1:
+        return (Y[:, 0] > 0.5).astype(np.int64)
+    return np.argmax(Y, axis=1).astype(np.int64)
+
+
+def class_counts(Y, n_classes: int, sample_weight=None) -> np.ndarray:
+    """Return the weight of each class in encoded targets: Σ of its rows' sample weights.
+
+    Parameters
+    ----------
+    Y : array of shape (n_samples, n_outputs)
+        Encoded labels (see :func:`class_index`).
+    n_classes : int
+    sample_weight : array of shape (n_samples,), optional
+        None counts every row once.
+
+    Returns
+    -------
+    ndarray of float64, shape (n_classes,)
+
+    Examples
+    --------
+    >>> class_counts(np.array([[1.0], [0.0], [1.0]]), 2).tolist()
+    [1.0, 2.0]
+    """
+    weights = None if sample_weight is None else arrays.to_numpy(sample_weight)
+    index = class_index(Y)
+    weights = np.ones(index.shape[0]) if weights is None else weights.astype(np.float64)
+    return np.bincount(index, weights=weights, minlength=n_classes).astype(np.float64)
+
+
+def class_weight_of(class_weight, classes, counts=None) -> np.ndarray:
+    """Return the weight of each class, as scikit-learn's ``compute_class_weight`` gives it.
+
+    Parameters
+    ----------
+    class_weight : None, "balanced" or dict
+        None: every class weighs 1. "balanced": n / (n_classes · n_c), with n_c the
+        (weighted) count of class c and n their sum. A dict ``{class: weight}``: the
+        classes it names weigh that much, the others 1; every key must be a class and
+        every weight a finite number ≥ 0.
+    classes : array-like of shape (n_classes,)
+        The classes, sorted as ``classes_``.
+    counts : array-like of shape (n_classes,), optional
+        The weight of each class in the training data (:func:`class_counts`), needed for
+        "balanced".
+
+    Returns
+    -------
+    ndarray of float64, shape (n_classes,)
+
+    Examples
+    --------
+    >>> class_weight_of({"b": 3}, np.array(["a", "b"])).tolist()
+    [1.0, 3.0]
+    >>> class_weight_of("balanced", np.array([0, 1]), counts=[3.0, 1.0]).tolist()
+    [0.6666666666666666, 2.0]
+    """
+    classes = np.asarray(classes)
+    n = classes.shape[0]
+    if class_weight is None:
+        return np.ones(n)
+    if isinstance(class_weight, str):
+        if class_weight != "balanced":
+            raise ValueError(
+                f"class_weight must be None, 'balanced' or a dict {{class: weight}}; "
+                f"got {class_weight!r}"
+            )
+        if counts is None:
+            raise ValueError("class_weight='balanced' needs the count of each class")
+        counts = np.asarray(counts, dtype=np.float64)
+        empty = [c for c, k in zip(classes.tolist(), counts.tolist(), strict=True) if not k > 0]
+        if empty:
+            raise ValueError(
+                f"class_weight='balanced' needs every class in y; {empty!r:.200} "
+                f"{'has' if len(empty) == 1 else 'have'} no samples (or a total sample "
+                "weight of 0). Give class_weight as a dict instead"
+            )
+        return np.sum(counts) / (n * counts)
+    if not isinstance(class_weight, dict):
+        raise ValueError(
+            f"class_weight must be None, 'balanced' or a dict {{class: weight}}; got "
+            f"{type(class_weight).__name__}"
+        )
+    position = {c: k for k, c in enumerate(classes.tolist())}
+    unknown = [key for key in class_weight if position.get(key) is None]
+    if unknown:
+        raise ValueError(
+            f"class_weight names {unknown!r:.200}, which {'is' if len(unknown) == 1 else 'are'} "
+            f"not among the classes {classes.tolist()!r:.200}; its keys must be classes of y"
+        )
+    weights = np.ones(n)
+    for key, value in class_weight.items():
+        ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+            value, (bool, np.bool_)
+        )
+        if not (ok and np.isfinite(value) and value >= 0):
+            raise ValueError(
+                f"class_weight[{key!r}] must be a finite number >= 0; got {value!r:.100}"
+            )
+        weights[position[key]] = float(value)
+    return weights
+
+
+def weights_by_class(Y, weights: np.ndarray, sample_weight=None):
+    """Return each row's weight: its class's weight times its sample weight.
+
+    Parameters
+    ----------
+    Y : array of shape (n_samples, n_outputs)
+        Encoded labels (see :func:`class_index`), of the library, device and dtype the
+        weights are wanted in.
+    weights : ndarray of shape (n_classes,)
+        The weight of each class (:func:`class_weight_of`).
+    sample_weight : array of shape (n_samples,), optional
+        In Y's library, device and dtype; None: every row 1.
+
+    Returns
+    -------
+    array of shape (n_samples,)
+
+    Examples
+    --------
+    >>> Y = np.array([[0.0], [1.0], [1.0]])
+    >>> weights_by_class(Y, np.array([2.0, 1.0]), np.array([1.0, 1.0, 3.0])).tolist()
+    [2.0, 1.0, 3.0]
+    """
+    per_row = np.asarray(weights, dtype=np.float64)[class_index(Y)]
+    if type(Y) is np.ndarray:
+        per_row = per_row.astype(Y.dtype)
+    else:
+        per_row = arrays.as_device_array(
+            per_row, arrays.namespace_of(Y), arrays.device_of(Y), Y.dtype
+        )
+    return per_row if sample_weight is None else sample_weight * per_row
+
+
+def check_weights_by_class(total: float) -> None:
+    """Raise ValueError unless the rows' weights (class times sample weight) sum above 0.
+
+    Examples
+    --------
+    >>> check_weights_by_class(2.0)
+    """
+    if not total > 0:
+        raise ValueError(
+            "the sample weights times class_weight sum to 0; at least one sample of a class "
+            "with a positive class_weight needs a positive weight"
+        )

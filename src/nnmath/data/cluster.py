@@ -57,6 +57,7 @@ __all__ = [
     "DaskChunks",
     "RowBlocks",
     "chunk_data",
+    "class_counts",
     "client_or_none",
     "is_collection",
     "predict_rows",
@@ -307,6 +308,38 @@ def unique_labels(blocks: RowBlocks) -> np.ndarray:
     return np.unique(np.concatenate(parts))
 
 
+def _class_counts(y, w, classes: np.ndarray) -> np.ndarray:
+    from nnmath.data.checks import sample_weight_of
+
+    y = _as_numpy(y)
+    y = y.ravel() if y.ndim == 2 and y.shape[1] == 1 else y
+    weights = sample_weight_of(None if w is None else _as_numpy(w), y.shape[0], np.float64)
+    index = np.searchsorted(classes, y)
+    return np.bincount(index, weights=weights, minlength=classes.shape[0]).astype(np.float64)
+
+
+def class_counts(blocks: RowBlocks, classes) -> np.ndarray:
+    """Return the weight of each class in a 1-D y: Σ of its rows' sample weights.
+
+    Computed chunk by chunk on the cluster; one number per class and chunk comes back.
+    ``classes`` are sorted and hold every label of y.
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da
+    >>> X = da.zeros((5, 1), chunks=2)
+    >>> class_counts(row_blocks(X, np.array([2, 0, 2, 1, 0])), np.array([0, 1, 2])).tolist()
+    [2.0, 1.0, 2.0]
+    """
+    import dask
+
+    classes = np.asarray(classes)
+    ws = blocks.sample_weight if blocks.sample_weight is not None else [None] * blocks.n_chunks
+    count = dask.delayed(_class_counts, pure=True)
+    parts = dask.compute(*[count(y, w, classes) for y, w in zip(blocks.y or (), ws, strict=True)])
+    return np.sum(parts, axis=0)
+
+
 # ---------------------------------------------------------------------------- chunks
 class ChunkChecks:
     """What an estimator's fit does to one chunk, called on the workers.
@@ -326,6 +359,9 @@ class ChunkChecks:
         With ``encode``: the known labels (any other is an error).
     nonnegative : bool, default False
         Targets must be ≥ 0 (the Poisson loss).
+    class_weight : ndarray of shape (n_classes,), optional
+        With ``encode``: the weight of each class, which multiplies each row's sample
+        weight (see :func:`nnmath.data.checks.weights_by_class`).
 
     Examples
     --------
@@ -335,12 +371,21 @@ class ChunkChecks:
     ((3, 1), True)
     """
 
-    def __init__(self, n_features: int, dtype, encode=None, classes=None, nonnegative=False):
+    def __init__(
+        self,
+        n_features: int,
+        dtype,
+        encode=None,
+        classes=None,
+        nonnegative=False,
+        class_weight=None,
+    ):
         self.n_features = int(n_features)
         self.dtype = np.dtype(dtype)
         self.encode = encode
         self.classes = classes
         self.nonnegative = nonnegative
+        self.class_weight = class_weight
 
     def __call__(self, X, y=None, sample_weight=None):
         """Return the chunk checked, encoded and converted.
@@ -356,7 +401,7 @@ class ChunkChecks:
         """
         from sklearn.utils import check_array
 
-        from nnmath.data.checks import sample_weight_of
+        from nnmath.data.checks import sample_weight_of, weights_by_class
 
         X = check_array(X, dtype=self.dtype, input_name="X")
         if X.shape[1] != self.n_features:
@@ -394,6 +439,8 @@ class ChunkChecks:
                     f"{sample_weight.shape[0]}"
                 )
             sample_weight = sample_weight_of(sample_weight, X.shape[0], self.dtype)
+        if self.class_weight is not None and self.encode is not None:
+            sample_weight = weights_by_class(Y, self.class_weight, sample_weight)
         return X, Y, sample_weight, y
 
 
