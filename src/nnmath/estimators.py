@@ -519,7 +519,7 @@ class _BaseMLP(BaseEstimator):
         if sample_weight is not None:
             if xp is not np:  # weights of another library or device come to X's
                 sample_weight = arrays.move_to(sample_weight, xp, device)
-            sample_weight = sample_weight_of(sample_weight, X.shape[0], X.dtype)
+            sample_weight = sample_weight_of(sample_weight, X.shape[0], X.dtype, like=X)
         self._set_up_network(
             X.shape[1], Y.shape[1], hidden, X.dtype, xp, device, first_pass, incremental
         )

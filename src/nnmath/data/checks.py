@@ -268,18 +268,21 @@ def check_sample_weight(
     return w
 
 
-def sample_weight_of(sample_weight, n_samples: int, dtype) -> np.ndarray:
+def sample_weight_of(sample_weight, n_samples: int, dtype, like=None):
     """Return sample weights as scikit-learn's estimators take them: shape (n_samples,).
 
     None gives ones, a number gives that number for every sample, and an array must be
     1-D with one finite weight per sample. The weights are in ``dtype`` (float32 or
-    float64; anything else gives float64).
+    float64; anything else gives float64), or with ``like`` (an array of another array
+    library, X) in its library, device and dtype.
 
     Parameters
     ----------
     sample_weight : None, float or array-like of shape (n_samples,)
     n_samples : int
     dtype : numpy dtype
+    like : array, optional
+        X, when it is not a NumPy array.
 
     Returns
     -------
@@ -294,6 +297,8 @@ def sample_weight_of(sample_weight, n_samples: int, dtype) -> np.ndarray:
     """
     from sklearn.utils import check_array
 
+    if like is not None and not isinstance(like, np.ndarray):
+        return _sample_weight_like(sample_weight, n_samples, like)
     dtype = np.dtype(dtype) if np.dtype(dtype) in (np.float32, np.float64) else np.float64
     if sample_weight is None:
         return np.ones(n_samples, dtype=dtype)
@@ -312,6 +317,24 @@ def sample_weight_of(sample_weight, n_samples: int, dtype) -> np.ndarray:
     if sample_weight.shape != (n_samples,):
         raise ValueError(f"sample_weight.shape == {sample_weight.shape}, expected {(n_samples,)}!")
     return sample_weight
+
+
+def _sample_weight_like(sample_weight, n_samples: int, like):
+    """:func:`sample_weight_of` in the array library, device and dtype of ``like``."""
+    xp, device = arrays.namespace_of(like), arrays.device_of(like)
+    if sample_weight is None:
+        return xp.ones((n_samples,), dtype=like.dtype, device=device)
+    if isinstance(sample_weight, (int, float, np.number)) and not isinstance(sample_weight, bool):
+        return xp.full((n_samples,), float(sample_weight), dtype=like.dtype, device=device)
+    w = arrays.move_to(sample_weight, xp, device)
+    if w.ndim != 1:
+        raise ValueError("Sample weights must be 1D array or scalar")
+    if tuple(w.shape) != (n_samples,):
+        raise ValueError(f"sample_weight.shape == {tuple(w.shape)}, expected {(n_samples,)}!")
+    w = xp.astype(w, like.dtype)
+    if not bool(xp.all(xp.isfinite(w))):
+        raise ValueError("Input sample_weight contains NaN or infinity.")
+    return w
 
 
 # ---------------------------------------------------------------- class weights
