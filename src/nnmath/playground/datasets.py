@@ -33,6 +33,7 @@ from __future__ import annotations
 import ast
 import collections
 import csv
+import functools
 import io
 import math
 from dataclasses import dataclass, field
@@ -62,6 +63,7 @@ __all__ = [
     "features",
     "generate",
     "parse_formula",
+    "previews_of_data_sets",
     "read_csv",
 ]
 
@@ -971,3 +973,32 @@ def csv_data(table: Table, x1: str, x2: str, target: str, missing: str = "drop")
         )
     kind = "binary" if len(classes) == 2 else "multiclass"
     return Data(points, index.astype(int), kind, [str(c) for c in classes], axes, target, report)
+
+
+@functools.lru_cache(maxsize=1)
+def previews_of_data_sets() -> dict:
+    """Draw a small picture of every built-in data set (200 points, no noise).
+
+    Returns
+    -------
+    dict
+        name → {"kind", "points" (200 × 2), "target" (200; a regression's scaled to
+        [−1, 1])}, as the page's data-set buttons draw them.
+
+    Examples
+    --------
+    >>> sorted(previews_of_data_sets()["circle"])
+    ['kind', 'points', 'target']
+    """
+    out = {}
+    for name in DATASETS:
+        data = generate(name, 200, 0, np.random.default_rng(0))
+        target = data.target
+        if data.kind == "regression":
+            target = target / max(float(np.abs(target).max()), 1e-9)
+        out[name] = {
+            "kind": data.kind,
+            "points": np.round(data.points, 2).tolist(),
+            "target": np.round(target, 3).tolist(),
+        }
+    return out

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import ipaddress
 import json
 import secrets
@@ -54,7 +53,6 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -63,7 +61,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from nnmath.playground.datasets import DATASETS, MAX_UPLOAD_BYTES, generate
+from nnmath.playground.datasets import MAX_UPLOAD_BYTES
 from nnmath.playground.session import Session, SettingError
 
 __all__ = [
@@ -388,23 +386,6 @@ async def create_session(request: Request) -> Response:
         return _error(str(exc), 503)
     config = await asyncio.to_thread(registry.get(sid).config)
     return JSONResponse({"id": sid, **config}, status_code=201)
-
-
-@functools.lru_cache(maxsize=1)
-def _previews() -> dict:
-    """Draw a small picture of every built-in data set (200 points, no noise)."""
-    out = {}
-    for name in DATASETS:
-        data = generate(name, 200, 0, np.random.default_rng(0))
-        target = data.target
-        if data.kind == "regression":
-            target = target / max(float(np.abs(target).max()), 1e-9)
-        out[name] = {
-            "kind": data.kind,
-            "points": np.round(data.points, 2).tolist(),
-            "target": np.round(target, 3).tolist(),
-        }
-    return out
 
 
 async def previews(request: Request) -> Response:

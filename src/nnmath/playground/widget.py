@@ -41,9 +41,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from nnmath.playground.datasets import DATASETS, MAX_UPLOAD_BYTES, generate
+from nnmath.playground.datasets import MAX_UPLOAD_BYTES, previews_of_data_sets
 from nnmath.playground.session import DEFAULTS, Session, SettingError, check_settings
 
 __all__ = ["Answer", "Streamer", "esm", "handle_request", "widget"]
@@ -67,23 +65,6 @@ class Answer(dict):
 
 def _error(message: str, status: int = 400, setting: str | None = None) -> Answer:
     return Answer(status, {"error": message, "setting": setting})
-
-
-@functools.lru_cache(maxsize=1)
-def _previews() -> dict:
-    """Draw a small picture of every built-in data set (200 points, no noise)."""
-    out = {}
-    for name in DATASETS:
-        data = generate(name, 200, 0, np.random.default_rng(0))
-        target = data.target
-        if data.kind == "regression":
-            target = target / max(float(np.abs(target).max()), 1e-9)
-        out[name] = {
-            "kind": data.kind,
-            "points": np.round(data.points, 2).tolist(),
-            "target": np.round(target, 3).tolist(),
-        }
-    return out
 
 
 def _on_session(session: Session, action: str, body: Any) -> Answer:
@@ -169,7 +150,7 @@ def handle_request(
     """
     try:
         if path == "/api/datasets":
-            return Answer(200, _previews())
+            return Answer(200, previews_of_data_sets())
         if path == "/api/sessions":
             if body is not None and not isinstance(body, dict):
                 return _error("the body must be a JSON object of settings")
