@@ -389,7 +389,7 @@ async def create_session(request: Request) -> Response:
 
 
 async def previews(request: Request) -> Response:
-    return JSONResponse(await asyncio.to_thread(_previews))
+    return JSONResponse(await asyncio.to_thread(previews_of_data_sets))
 
 
 def delete_session(request: Request) -> Response:
