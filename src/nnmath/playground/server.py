@@ -61,7 +61,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from nnmath.playground.datasets import MAX_UPLOAD_BYTES
+from nnmath.playground.datasets import MAX_UPLOAD_BYTES, previews_of_data_sets
 from nnmath.playground.session import Session, SettingError
 
 __all__ = [
