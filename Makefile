@@ -5,7 +5,7 @@
 #               pytest and the docs build
 # and by hand:
 #   make docs   builds the documentation site into docs/_build/html
-#   make bench  runs the benchmarks
+#   make bench  installs the benchmarks' tables (the bench extra) and runs the benchmarks
 #   make fuzz   installs atheris, fuzzes nnmath.load for FUZZ_SECONDS (default 600)
 PYTHON ?= python3
 VENV := .venv
@@ -60,10 +60,15 @@ test: lint typecheck
 		tests/test_conformance.py -k "array_api"
 	$(MAKE) docs
 
-bench: $(VENV)/.installed-test
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	touch $@ $(VENV)/.installed-test $(VENV)/.installed-demo $(VENV)/.installed
+
+bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/parity.py
 	$(BIN)/python benchmarks/scale.py
+	$(BIN)/python benchmarks/tables.py
 
 fuzz: $(VENV)/.installed-fuzz
 	$(BIN)/python fuzz/load.py -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
