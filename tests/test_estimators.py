@@ -42,8 +42,8 @@ from nnmath import MLPClassifier, MLPRegressor, Perceptron
 
 PAIRS = [(MLPClassifier, sk_nn.MLPClassifier), (MLPRegressor, sk_nn.MLPRegressor)]
 NNMATH_EXTRAS = {
-    MLPClassifier: {"loss", "dropout", "scoring", "restore_best_weights", "callbacks"},
-    MLPRegressor: {"dropout", "scoring", "restore_best_weights", "callbacks"},
+    MLPClassifier: {"loss", "l1", "dropout", "scoring", "restore_best_weights", "callbacks"},
+    MLPRegressor: {"l1", "dropout", "scoring", "restore_best_weights", "callbacks"},
 }
 STOCHASTIC = ("sgd", "adam", "gd")
 
