@@ -120,6 +120,7 @@ def _table_for_search(args, console: Console):
         "solver": args.solver,
         "epochs": args.epochs,
         "dropout": args.dropout,
+        "l1": args.l1,
         "loss": args.loss,
         "patience": args.patience,
         "validation_fraction": args.validation_fraction,
