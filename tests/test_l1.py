@@ -214,3 +214,47 @@ def test_the_command_passes_l1_to_the_estimator(tmp_path, monkeypatch, capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert err.startswith("nnmath train: error: argument --l1: expected a number >= 0, got '-1'")
+
+
+def test_explain_shows_the_l1_term_in_the_cost_and_in_the_weight_gradients():
+    rng = np.random.default_rng(4)
+    net = Network([3, 4, 2], activation="tanh", loss="mse", random_state=1)
+    net.W[0][0, 0] = 0.0  # sign(0) = 0: no pull on a weight at 0
+    X, Y = rng.normal(size=(5, 3)), rng.normal(size=(5, 2))
+    trace = nnmath.explain(net, X, Y, l1_penalty=0.3)
+    term = 0.3 / 5 * sum(np.abs(W).sum() for W in net.W)  # (λ₁/Σw) Σ|W|, here by hand
+    step = trace.find("R₁")
+    assert step.value == pytest.approx(term, rel=1e-12)
+    assert step.equation == "R₁ = (λ₁/n) Σₗ Σ|Wₗ|"
+    cost = trace.find("C")
+    assert cost.equation.endswith(" + R₁")
+    plain = nnmath.explain(net, X, Y)
+    assert cost.value == pytest.approx(plain.find("C").value + term, rel=1e-12)
+    for l, W in enumerate(net.W, start=1):
+        grad = trace.find(f"∂C/∂W{'₁₂'[l - 1]}")
+        assert grad.equation.endswith(f" + (λ₁/n)·sign(W{'₁₂'[l - 1]})")
+        shown = grad.substituted[f"(λ₁/n)·sign(W{'₁₂'[l - 1]})"]
+        np.testing.assert_array_equal(shown, 0.3 / 5 * np.sign(W))
+        np.testing.assert_allclose(
+            grad.value, plain.find(grad.symbol).value + 0.3 / 5 * np.sign(W), rtol=1e-12
+        )
+    assert trace.find("∂C/∂W₁").substituted["(λ₁/n)·sign(W₁)"][0, 0] == 0.0
+    assert "λ₁ = 0.3 (L1)" in str(trace)
+    assert trace.to_dict()["l1_penalty"] == 0.3
+    assert r"R_{1} = (\lambda _{1}/n)" in trace.to_markdown()
+    # without an L1 term there is no such step
+    with pytest.raises(KeyError):
+        plain.find("R₁")
+
+
+def test_explain_takes_an_estimators_own_l1():
+    X, y = make_regression(n_samples=30, n_features=3, random_state=0)
+    reg = fit_quietly(
+        MLPRegressor(hidden_layer_sizes=(4,), max_iter=3, l1=0.2, random_state=0), X, y
+    )
+    trace = nnmath.explain(reg, X[:2], y[:2])
+    term = 0.2 / 2 * sum(np.abs(W).sum() for W in reg.coefs_)
+    assert trace.find("R₁").value == pytest.approx(term, rel=1e-12)
+    assert trace.l1_penalty == 0.2
+    with pytest.raises(ValueError, match="l1_penalty must be a finite number >= 0"):
+        nnmath.explain(reg, X[:2], y[:2], l1_penalty=-1.0)

@@ -51,7 +51,9 @@ from nnmath.tracing.trace import EXPLODING, VANISHING, LayerSummary, Step, Trace
 __all__ = ["EXPLODING", "VANISHING", "LayerSummary", "Step", "Trace", "explain", "explain_demo"]
 
 
-def explain(model, x, y, learning_rate: float | None = None, *, l2_penalty=None) -> Trace:
+def explain(
+    model, x, y, learning_rate: float | None = None, *, l2_penalty=None, l1_penalty=None
+) -> Trace:
     """Every equation of one training step on ``x``, with its numbers.
 
     Parameters
@@ -71,6 +73,9 @@ def explain(model, x, y, learning_rate: float | None = None, *, l2_penalty=None)
     l2_penalty : float, optional
         λ of the L2 term (λ/2n) Σ‖W‖² of the cost. Defaults to an MLP's ``alpha``
         (which its training adds), else 0.
+    l1_penalty : float, optional
+        λ₁ of the L1 term (λ₁/n) Σ|W| of the cost, whose subgradient (λ₁/n)·sign(W)
+        (sign(0) = 0) the trace adds to ∂C/∂W. Defaults to an MLP's ``l1``, else 0.
 
     Returns
     -------
@@ -93,7 +98,7 @@ def explain(model, x, y, learning_rate: float | None = None, *, l2_penalty=None)
     >>> [g.shape for g in trace.gradients]
     [(3, 1), (1,)]
     """
-    r = resolve(model, learning_rate, l2_penalty)
+    r = resolve(model, learning_rate, l2_penalty, l1_penalty)
     X, one = check_x(r.network, x)
     Y = r.targets(y, X.shape[0], one)
     title = f"One training step of {_describe(model, r.network)}"
@@ -101,7 +106,9 @@ def explain(model, x, y, learning_rate: float | None = None, *, l2_penalty=None)
         if r.rosenblatt:
             trace = _rosenblatt(r.network, X, Y, r.learning_rate, title)
         else:
-            trace = _gradient_descent(r.network, X, Y, r.learning_rate, r.l2_penalty, title)
+            trace = _gradient_descent(
+                r.network, X, Y, r.learning_rate, r.l2_penalty, r.l1_penalty, title
+            )
     trace.notes = r.notes + trace.notes
     return trace
 
@@ -112,13 +119,13 @@ def _describe(model, net: Network) -> str:
     return f"{type(model).__name__} (network_ = {net!r})"
 
 
-def _gradient_descent(net: Network, X, Y, alpha: float, l2: float, title: str) -> Trace:
+def _gradient_descent(net: Network, X, Y, alpha: float, l2: float, l1: float, title: str) -> Trace:
     """Record one pass and one gradient-descent update of a copy of ``net``.
 
     Gradient descent is the optimizer training uses; the model itself is left unchanged.
     """
     net = copy.deepcopy(net)
-    record = net.backprop(X, Y, alpha=l2, record=True)
+    record = net.backprop(X, Y, alpha=l2, l1=l1, record=True)
     steps = gradient_descent_steps(net, record, l2)
     summary = [layer_summary(net, record, l) for l in range(1, net.n_layers + 1)]
     old_params = [p.copy() for p in net.parameters()]
@@ -137,6 +144,7 @@ def _gradient_descent(net: Network, X, Y, alpha: float, l2: float, title: str) -
         gradients=record.gradients,
         summary=summary,
         l2_penalty=l2,
+        l1_penalty=l1,
     )
 
 
