@@ -258,3 +258,42 @@ def test_explain_takes_an_estimators_own_l1():
     assert trace.l1_penalty == 0.2
     with pytest.raises(ValueError, match="l1_penalty must be a finite number >= 0"):
         nnmath.explain(reg, X[:2], y[:2], l1_penalty=-1.0)
+
+
+def _near_zero_share(net: Network) -> float:
+    W = np.concatenate([W.ravel() for W in net.W])
+    return float(np.mean(np.abs(W) <= 0.01))
+
+
+def test_the_playground_changes_l1_and_l2_while_training_without_a_reset():
+    from nnmath.playground.session import Session
+
+    settings = {"dataset": "xor", "hidden": [8, 8], "points": 200, "learning_rate": 0.1}
+    with_l1, with_l2 = Session(settings), Session(settings)
+    with_l1.train(20)
+    with_l2.train(20)
+    np.testing.assert_array_equal(with_l1.net.theta, with_l2.net.theta)
+    before = with_l1.net.theta.copy()
+    with_l1.update({"l1": 0.3})
+    with_l2.update({"l2": 0.3})
+    for s in (with_l1, with_l2):
+        assert s.epoch == 20  # not reset: the count and the weights go on
+        np.testing.assert_array_equal(s.net.theta, before)
+    assert with_l1.settings["l1"] == 0.3
+    assert with_l2.settings["l2"] == 0.3
+    with_l1.train(60)
+    with_l2.train(60)
+    assert with_l1.epoch == with_l2.epoch == 80
+    assert _near_zero_share(with_l1.net) > _near_zero_share(with_l2.net) + 0.1
+    # the math of a step shows the L1 term
+    page = with_l1.explain(0)
+    assert page["l1_penalty"] == 0.3
+    assert any(step["name"] == "L1 term" for step in page["steps"])
+
+
+@pytest.mark.parametrize("bad", [-1, 11, "x"])
+def test_the_playground_refuses_a_bad_l1(bad):
+    from nnmath.playground.session import SettingError, check_settings
+
+    with pytest.raises(SettingError, match=r"l1 must be a number from 0 to 10"):
+        check_settings({"l1": bad})
