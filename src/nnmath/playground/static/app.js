@@ -677,14 +677,14 @@
   }
   function describeWeights(stats) {
     const n = stats.all.length;
-    if (!n) return "No weights.";
+    if (!n) return "Weights: none.";
     const share = (100 * stats.near / n).toFixed(1);
-    return `${n} weights; ${share} % within ${NEAR_ZERO} of zero` +
-      (stats.zero ? ` (${stats.zero} exactly 0)` : "") + `; the largest |w| is ${number(stats.top)}.`;
+    return `Weights (${n}, from −${number(stats.top)} to ${number(stats.top)}): ${share} % within ` +
+      `${NEAR_ZERO} of zero` + (stats.zero ? `, ${stats.zero} exactly 0` : "") + ".";
   }
   function drawWeights(f) {
     const canvas = $("weights-hist"), dpr = window.devicePixelRatio || 1;
-    const w = canvas.clientWidth || 368, h = canvas.clientHeight || 56;
+    const w = canvas.clientWidth || 168, h = canvas.clientHeight || 40;
     if (canvas.width !== Math.round(w * dpr)) { canvas.width = Math.round(w * dpr); canvas.height = Math.round(h * dpr); }
     const ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height;
     ctx.clearRect(0, 0, W, H);
@@ -702,7 +702,7 @@
     const mid = (HIST_BINS - 1) / 2, css = getComputedStyle(document.documentElement);
     const neg = css.getPropertyValue("--neg"), pos = css.getPropertyValue("--pos");
     counts.forEach((c, i) => {
-      const bh = c / most * (H - 4);
+      const bh = Math.sqrt(c / most) * (H - 4);  // √count: a few weights still show beside a pile
       ctx.fillStyle = i === mid ? "#333" : i < mid ? neg : pos;
       ctx.fillRect(1 + i * bw, H - 1 - bh, Math.max(1, bw - dpr), bh);
     });
