@@ -44,13 +44,14 @@ PAIRS = [(MLPClassifier, sk_nn.MLPClassifier), (MLPRegressor, sk_nn.MLPRegressor
 NNMATH_EXTRAS = {
     MLPClassifier: {
         "loss",
+        "l1",
         "dropout",
         "scoring",
         "restore_best_weights",
         "callbacks",
         "class_weight",
     },
-    MLPRegressor: {"dropout", "scoring", "restore_best_weights", "callbacks"},
+    MLPRegressor: {"l1", "dropout", "scoring", "restore_best_weights", "callbacks"},
 }
 STOCHASTIC = ("sgd", "adam", "gd")
 

@@ -247,6 +247,7 @@ class _BaseMLP(BaseEstimator):
         "activation": [StrOptions(_HIDDEN_ACTIVATIONS), list, tuple],
         "solver": [StrOptions({"lbfgs", "sgd", "adam", "gd"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "learning_rate": [
             StrOptions({"constant", "invscaling", "adaptive", "cosine", "step"}),
@@ -285,6 +286,7 @@ class _BaseMLP(BaseEstimator):
         *,
         solver,
         alpha,
+        l1,
         batch_size,
         learning_rate,
         learning_rate_init,
@@ -314,6 +316,7 @@ class _BaseMLP(BaseEstimator):
         self.activation = activation
         self.solver = solver
         self.alpha = alpha
+        self.l1 = l1
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
@@ -801,6 +804,7 @@ class _BaseMLP(BaseEstimator):
         settings = Settings(
             max_epochs=self.max_iter,
             alpha=self.alpha,
+            l1=self.l1,
             tol=self.tol,
             callbacks=self._wrapped_callbacks(),
             epochs_name="max_iter",
@@ -870,6 +874,7 @@ class _BaseMLP(BaseEstimator):
             batch_size=batch_size,
             shuffle=self.shuffle,
             alpha=self.alpha,
+            l1=self.l1,
             tol=self.tol,
             n_iter_no_change=self.n_iter_no_change,
             schedule=self._lr_schedule,
@@ -1242,6 +1247,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         "gd" is the article's full-batch gradient descent (plain, no momentum).
     alpha : float, default 0.0001
         L2 penalty, scaled by 1/n_samples of the batch as scikit-learn does.
+    l1 : float, default 0.0
+        L1 penalty λ₁ (an nnmath addition): adds (λ₁ / n) Σ|W| to the cost, scaled as
+        ``alpha`` is; its subgradient (λ₁/n)·sign(W), with sign(0) = 0, pushes weights
+        toward exactly zero. Biases are not penalized.
     batch_size : int or "auto", default "auto" (= min(200, n_samples))
     learning_rate : {"constant", "invscaling", "adaptive", "cosine", "step"} or Schedule
     learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose,
@@ -1331,6 +1340,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        l1=0.0,
         loss="log_loss",
         dropout=0.0,
         scoring=None,
@@ -1343,6 +1353,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             activation=activation,
             solver=solver,
             alpha=alpha,
+            l1=l1,
             batch_size=batch_size,
             learning_rate=learning_rate,
             learning_rate_init=learning_rate_init,
@@ -1710,7 +1721,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     """Multi-layer perceptron regressor, a drop-in for scikit-learn's.
 
     The output layer is the identity (exp for the Poisson loss); the cost is the loss
-    plus the L2 term (α / 2n) Σ‖W‖².
+    plus the L2 term (α / 2n) Σ‖W‖² and the L1 term (λ₁ / n) Σ|W| (``l1``).
 
     Parameters
     ----------
@@ -1766,6 +1777,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        l1=0.0,
         dropout=0.0,
         scoring=None,
         restore_best_weights=True,
@@ -1776,6 +1788,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             activation=activation,
             solver=solver,
             alpha=alpha,
+            l1=l1,
             batch_size=batch_size,
             learning_rate=learning_rate,
             learning_rate_init=learning_rate_init,

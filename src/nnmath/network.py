@@ -16,6 +16,7 @@ collections) and check it once at the data edge (:mod:`nnmath.data.checks`), ``f
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -131,6 +132,7 @@ class Network(_core.Network):  # noqa: D101 - the docstring is the core class's
         alpha: float = 0.0,
         dropout_rng: np.random.Generator | None = None,
         fused: bool = True,
+        l1: float = 0.0,
     ) -> tuple[float, list[np.ndarray]]:
         """C and ∂C/∂θ for every parameter, by backpropagation.
 
@@ -147,6 +149,9 @@ class Network(_core.Network):  # noqa: D101 - the docstring is the core class's
             Take the ŷ − y shortcut for a canonical output/loss pair (sigmoid with
             binary cross-entropy, softmax with cross-entropy, exp with Poisson,
             identity with squared errors); False uses ∂C/∂ŷ · ∂ŷ/∂z.
+        l1 : float, default 0
+            L1 penalty λ₁; adds (λ₁ / Σw) Σ|W| to C and its subgradient
+            (λ₁/Σw)·sign(W) to ∂C/∂W, with sign(0) = 0.
 
         Returns
         -------
@@ -158,7 +163,7 @@ class Network(_core.Network):  # noqa: D101 - the docstring is the core class's
         X = self.check_X(X)
         y = self.check_y(y, X.shape[0])
         sw = self.check_sample_weight(sample_weight, X.shape[0])
-        cost = self.backprop(X, y, sw, alpha=alpha, dropout_rng=dropout_rng, fused=fused)
+        cost = self.backprop(X, y, sw, alpha=alpha, l1=l1, dropout_rng=dropout_rng, fused=fused)
         return cost, self.gradients()
 
     # ------------------------------------------------------------------ description
@@ -312,6 +317,7 @@ class Network(_core.Network):  # noqa: D101 - the docstring is the core class's
         sample_weight=None,
         alpha: float = 0.0,
         callbacks=(),
+        l1: float = 0.0,
     ) -> training.History:
         """Train by gradient descent; returns a :class:`nnmath.training.History`.
 
@@ -321,7 +327,9 @@ class Network(_core.Network):  # noqa: D101 - the docstring is the core class's
         ``n_iter_no_change`` consecutive epochs (``tol=None``: never), or after
         ``epochs`` epochs. ``callbacks`` are called with each epoch's figures (a dict:
         epoch, loss, val_loss, val_score, learning_rate, seconds); one returning True
-        stops training.
+        stops training. ``alpha`` is the L2 penalty, (α / 2Σw) Σ‖W‖² in the cost;
+        ``l1`` the L1 penalty, (λ₁ / Σw) Σ|W| (its subgradient (λ₁/Σw)·sign(W) with
+        sign(0) = 0); biases are not penalized.
 
         X, y and sample_weight may be Dask collections (``dask.array``,
         ``dask.dataframe``): their chunks are checked and kept on the cluster, full-batch
@@ -357,6 +365,12 @@ class Network(_core.Network):  # noqa: D101 - the docstring is the core class's
             or not alpha >= 0
         ):
             raise ValueError(f"alpha (the L2 penalty) must be a number >= 0; got {alpha!r}")
+        if (
+            isinstance(l1, bool)
+            or not isinstance(l1, (int, float, np.integer, np.floating))
+            or not (l1 >= 0 and math.isfinite(l1))
+        ):
+            raise ValueError(f"l1 (the L1 penalty) must be a finite number >= 0; got {l1!r}")
         if tol is not None and not (
             isinstance(tol, (int, float, np.integer, np.floating)) and tol >= 0
         ):
@@ -382,6 +396,7 @@ class Network(_core.Network):  # noqa: D101 - the docstring is the core class's
             batch_size=batch_size,
             shuffle=shuffle,
             alpha=float(alpha),
+            l1=float(l1),
             tol=tol,
             n_iter_no_change=int(n_iter_no_change),
             callbacks=tuple(callbacks),
@@ -424,7 +439,9 @@ class Network(_core.Network):  # noqa: D101 - the docstring is the core class's
 
 # ---------------------------------------------------------------------------- gradcheck
 # For every parameter θⱼ: ∂C/∂θⱼ ≈ (C(θ + εeⱼ) − C(θ − εeⱼ)) / 2ε, an error of O(ε²).
-def numerical_gradient(network: Network, X, y, eps: float = 1e-6, sample_weight=None, alpha=0.0):
+def numerical_gradient(
+    network: Network, X, y, eps: float = 1e-6, sample_weight=None, alpha=0.0, l1=0.0
+):
     """∂C/∂θ by central differences, flat, shape (n_parameters,), float64.
 
     Each parameter θⱼ is moved by ±ε in turn and the cost recomputed by the network's
@@ -448,9 +465,9 @@ def numerical_gradient(network: Network, X, y, eps: float = 1e-6, sample_weight=
     try:
         for j in range(saved.size):
             theta[j] = float(saved[j]) + eps
-            c_plus = network.backprop(X, y, sample_weight, alpha=alpha)
+            c_plus = network.backprop(X, y, sample_weight, alpha=alpha, l1=l1)
             theta[j] = float(saved[j]) - eps
-            c_minus = network.backprop(X, y, sample_weight, alpha=alpha)
+            c_minus = network.backprop(X, y, sample_weight, alpha=alpha, l1=l1)
             theta[j] = float(saved[j])
             out[j] = (c_plus - c_minus) / (2 * eps)
     finally:
@@ -458,7 +475,9 @@ def numerical_gradient(network: Network, X, y, eps: float = 1e-6, sample_weight=
     return out
 
 
-def gradcheck(network: Network, X, y, eps: float = 1e-6, sample_weight=None, alpha=0.0) -> float:
+def gradcheck(
+    network: Network, X, y, eps: float = 1e-6, sample_weight=None, alpha=0.0, l1=0.0
+) -> float:
     """Largest relative error between backpropagation and central finite differences.
 
     The error of each parameter is taken relative to the size of the whole gradient:
@@ -476,6 +495,10 @@ def gradcheck(network: Network, X, y, eps: float = 1e-6, sample_weight=None, alp
     X : array of shape (n_samples, n_inputs)
     y : array of shape (n_samples, n_outputs) or (n_samples,)
     eps : float, default 1e-6
+    sample_weight : array of shape (n_samples,), optional
+    alpha, l1 : float, default 0
+        The L2 and L1 penalties of the cost. The L1 term's subgradient jumps at W = 0:
+        check it with weights away from 0 (farther than ``eps``).
 
     Returns
     -------
@@ -490,8 +513,8 @@ def gradcheck(network: Network, X, y, eps: float = 1e-6, sample_weight=None, alp
     >>> gradcheck(net, X, y) < 1e-6
     True
     """
-    _, grads = network.cost_and_gradients(X, y, sample_weight=sample_weight, alpha=alpha)
+    _, grads = network.cost_and_gradients(X, y, sample_weight=sample_weight, alpha=alpha, l1=l1)
     analytic = np.concatenate([arrays.to_numpy(g).ravel() for g in grads]).astype(np.float64)
-    numeric = numerical_gradient(network, X, y, eps, sample_weight, alpha)
+    numeric = numerical_gradient(network, X, y, eps, sample_weight, alpha, l1)
     scale = max(float(np.max(np.abs(analytic))) + float(np.max(np.abs(numeric))), 1e-12)
     return float(np.max(np.abs(analytic - numeric)) / scale)

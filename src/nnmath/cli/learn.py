@@ -118,6 +118,7 @@ ESTIMATOR_OPTIONS = (
     "activation",
     "solver",
     "alpha",
+    "l1",
     "learning_rate",
     "batch_size",
     "epochs",
@@ -137,9 +138,9 @@ def estimator_options(options) -> dict:
     Examples
     --------
     >>> from types import SimpleNamespace
-    >>> o = SimpleNamespace(activation="tanh", solver="sgd", alpha=0.1, learning_rate=None,
-    ...                     batch_size=32, epochs=5, dropout=0.0, loss=None, patience=3, seed=1,
-    ...                     class_weight=None)
+    >>> o = SimpleNamespace(activation="tanh", solver="sgd", alpha=0.1, l1=None,
+    ...                     learning_rate=None, batch_size=32, epochs=5, dropout=0.0, loss=None,
+    ...                     patience=3, seed=1, class_weight=None)
     >>> estimator_options(o)["solver"]
     'sgd'
     """
@@ -189,6 +190,7 @@ def make_estimator(
     activation="relu",
     solver="adam",
     alpha=1e-4,
+    l1=None,
     learning_rate=None,
     batch_size=None,
     epochs=200,
@@ -205,7 +207,8 @@ def make_estimator(
     """Build the MLPClassifier or MLPRegressor for the command's options.
 
     ``class_weight`` is --class-weight's value; its class names are matched to
-    ``classes`` (the target's).
+    ``classes`` (the target's). An option left None (``l1``, ``learning_rate``,
+    ``batch_size``) takes the estimator's own default.
     """
     import nnmath
 
@@ -232,6 +235,8 @@ def make_estimator(
         params["batch_size"] = batch_size
     if learning_rate is not None:
         params["learning_rate_init"] = learning_rate
+    if l1 is not None:
+        params["l1"] = l1
     if task == "classification":
         # Early stopping watches the validation log loss: on a small validation set,
         # accuracy moves in steps and stalls too soon.
@@ -470,6 +475,7 @@ class TableModel(BaseEstimator):
         loss=None,
         patience=10,
         validation_fraction=0.1,
+        l1=None,
         seed=0,
         on_fit=None,
         class_weight=None,
@@ -491,6 +497,7 @@ class TableModel(BaseEstimator):
         self.loss = loss
         self.patience = patience
         self.validation_fraction = validation_fraction
+        self.l1 = l1
         self.seed = seed
         self.on_fit = on_fit
         self.class_weight = class_weight

@@ -486,6 +486,13 @@ def _add_training_options(p: argparse.ArgumentParser, tuned: bool = False) -> No
             help="L2 penalty (default 0.0001)",
         )
     p.add_argument(
+        "--l1",
+        type=_nonnegative_float,
+        metavar="L",
+        help="L1 penalty λ₁, adding (λ₁/n)·Σ|W| to the cost: it pushes weights to exactly "
+        "0 (default: the estimators' l1, no L1 term)",
+    )
+    p.add_argument(
         "--dropout",
         default="0",
         metavar="RATE",

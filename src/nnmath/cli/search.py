@@ -130,6 +130,7 @@ def _table_for_search(args, console: Console):
         "solver": args.solver,
         "epochs": args.epochs,
         "dropout": args.dropout,
+        "l1": args.l1,
         "loss": args.loss,
         "patience": args.patience,
         "class_weight": args.class_weight,

@@ -147,9 +147,13 @@ class LayerRecord:
     delta : ndarray of shape (n_samples, n_units) or None
         δ = ∂C/∂z.
     dC_dW : ndarray of shape (n_in, n_units) or None
-        ∂C/∂W = a_{l−1}ᵀ δ (+ the L2 term's (α/Σw)·W).
+        ∂C/∂W = a_{l−1}ᵀ δ (+ the L2 term's (α/Σw)·W, + the L1 term's
+        (λ₁/Σw)·sign(W)).
     dC_db : ndarray of shape (n_units,) or None
         ∂C/∂b = Σᵢ δᵢ.
+    l1_gradient : ndarray of shape (n_in, n_units) or None
+        The L1 term's subgradient (λ₁/Σw)·sign(W) that ``dC_dW`` includes, with
+        sign(0) = 0; None without an L1 term.
     """
 
     z: np.ndarray
@@ -160,6 +164,7 @@ class LayerRecord:
     delta: np.ndarray | None = None
     dC_dW: np.ndarray | None = None
     dC_db: np.ndarray | None = None
+    l1_gradient: np.ndarray | None = None
 
 
 @dataclass(eq=False)
@@ -178,13 +183,17 @@ class PassRecord:
     losses : ndarray of shape (n_samples,) or None
         Lᵢ of each sample.
     mean_loss : float or None
-        Σᵢ wᵢ Lᵢ / Σw, the cost without its L2 term.
+        Σᵢ wᵢ Lᵢ / Σw, the cost without its penalty terms.
     l2 : float
         The L2 term (α / 2Σw) Σₗ ‖Wₗ‖² (0 without one).
     alpha : float
         α of the L2 term.
+    l1 : float
+        The L1 term (λ₁ / Σw) Σₗ Σ|Wₗ| (0 without one).
+    lambda1 : float
+        λ₁ of the L1 term (the ``l1`` argument of :meth:`Network.backprop`).
     cost : float or None
-        C = mean_loss + l2, as training computes it.
+        C = mean_loss + l2 + l1, as training computes it.
     fused : bool
         True when δ_L came from the canonical pair's c·(ŷ − y) (see
         :attr:`nnmath.core.losses.Loss.canonical_activation`); False when it came from
@@ -203,6 +212,8 @@ class PassRecord:
     mean_loss: float | None = None
     l2: float = 0.0
     alpha: float = 0.0
+    l1: float = 0.0
+    lambda1: float = 0.0
     cost: float | None = None
     fused: bool = False
     dC_dyhat: np.ndarray | None = None
@@ -592,10 +603,17 @@ class Network:
         return a, layers
 
     def objective(
-        self, X, Y, sample_weight=None, alpha: float = 0.0, total_weight: float | None = None
+        self,
+        X,
+        Y,
+        sample_weight=None,
+        alpha: float = 0.0,
+        total_weight: float | None = None,
+        l1: float = 0.0,
     ) -> float:
-        """C on validated arrays, without gradients: Σᵢ wᵢ Lᵢ / Σw + (α / 2Σw) Σₗ ‖Wₗ‖².
+        """C on validated arrays, without gradients.
 
+        C = Σᵢ wᵢ Lᵢ / Σw + (α / 2Σw) Σₗ ‖Wₗ‖² + (λ₁ / Σw) Σₗ Σ|Wₗ|, with λ₁ = ``l1``.
         What training records for a validation set after every epoch. With
         ``total_weight`` (Σw of a whole of which (X, Y) is one part), C is this part's
         share, as in :meth:`backprop`.
@@ -617,6 +635,8 @@ class Network:
         cost = self.loss.cost_of(self.propagate(X), Y, w, w_sum)
         if alpha:
             cost += self.l2_penalty(alpha, w_sum)
+        if l1:
+            cost += self.l1_penalty(l1, w_sum)
         return cost
 
     def l2_penalty(self, alpha: float, w_sum: float) -> float:
@@ -638,13 +658,33 @@ class Network:
             squares = float(sum(self.xp.sum(W * W) for W in self.W))
         return 0.5 * alpha * squares / w_sum
 
+    def l1_penalty(self, l1: float, w_sum: float) -> float:
+        """Return the L1 term of the cost, (λ₁ / Σw) Σₗ Σ|Wₗ|, with λ₁ = ``l1``.
+
+        Scaled as :meth:`l2_penalty` scales scikit-learn's L2 term: divided by Σw (n
+        without sample weights). Biases are not penalized. Its subgradient, which
+        :meth:`backprop` adds to ∂C/∂W, is (λ₁ / Σw)·sign(W) with sign(0) = 0.
+
+        Examples
+        --------
+        >>> net = Network([2, 1], random_state=0)
+        >>> net.W[0][:] = [[3.0], [-4.0]]
+        >>> net.l1_penalty(l1=1.0, w_sum=5.0)   # 1 · (3 + 4) / 5
+        1.4
+        """
+        if self.xp is np:
+            total = sum(float(np.abs(W).sum()) for W in self.W)
+        else:  # summed on the device: one scalar crosses to the host
+            total = float(sum(self.xp.sum(self.xp.abs(W)) for W in self.W))
+        return l1 * total / w_sum
+
     # ------------------------------------------------------------------ backward
 
     def _work_arrays(self, n: int, dropout: bool) -> tuple:
         """Return preallocated arrays for a batch of n rows (those of the last size are kept).
 
         They are each layer's σ(z), each hidden layer's ∂C/∂a and dropped-out a, and the
-        L2 term's (α/Σw)·W.
+        penalty terms' (α/Σw)·W and sign(W).
         """
         key = n * 2 + int(dropout)
         if self._work is not None and self._work[0] == key:
@@ -669,6 +709,7 @@ class Network:
         sample_weight=None,
         *,
         alpha: float = 0.0,
+        l1: float = 0.0,
         total_weight: float | None = None,
         dropout_rng: np.random.Generator | None = None,
         fused: bool = True,
@@ -683,10 +724,15 @@ class Network:
         sample_weight : ndarray of shape (n_samples,), optional
         alpha : float, default 0
             L2 penalty: adds (α / 2Σw) Σ‖W‖² to C and (α/Σw)·W to ∂C/∂W.
+        l1 : float, default 0
+            L1 penalty λ₁: adds (λ₁ / Σw) Σ|W| to C and its subgradient
+            (λ₁/Σw)·sign(W) to ∂C/∂W, with sign(0) taken as 0 (biases are not
+            penalized).
         total_weight : float, optional
             Σw of the whole data set when (X, Y) is one part of it: C and ∂C/∂θ are then
             this part's share, and the shares of all parts add up to the whole's (give
-            ``alpha`` to one part only). Default: this batch's own Σw (n without weights).
+            ``alpha`` and ``l1`` to one part only). Default: this batch's own Σw (n
+            without weights).
         dropout_rng : numpy.random.Generator, optional
             Draw dropout masks (at the network's ``dropout`` rates) from it.
         fused : bool, default True
@@ -757,8 +803,12 @@ class Network:
                 dC_dyhat_kept = arrays.copy_of(dC_dyhat)
             delta = _backward(output, dC_dyhat, y_hat, z_in[-1])  # · ∂ŷ/∂z_L
         mean_loss = cost
+        l2_term = self.l2_penalty(alpha, w_sum) if alpha else 0.0
+        l1_term = self.l1_penalty(l1, w_sum) if l1 else 0.0
         if alpha:
-            cost += self.l2_penalty(alpha, w_sum)
+            cost += l2_term
+        if l1:
+            cost += l1_term
 
         for l in range(L - 1, -1, -1):
             a_prev = X if l == 0 else (dropped[l - 1] if masks[l - 1] is not None else a_out[l - 1])
@@ -772,6 +822,18 @@ class Network:
             if alpha:
                 # ∂/∂W of the L2 term: dW += (α/Σw)·W
                 ops.add_scaled(self.dW[l], alpha / w_sum, self.W[l], penalty[l])
+            if l1:
+                # ∂/∂W of the L1 term: dW += (λ₁/Σw)·sign(W).
+                # NOTE: |w| has no derivative at w = 0; its subgradient there is any
+                # value in [−1, 1], and this takes 0 (sign(0) = 0), so a weight that is
+                # exactly 0 feels no pull from the L1 term.
+                if ops.xp is np:
+                    sign = np.sign(self.W[l], out=penalty[l])
+                else:
+                    sign = ops.xp.sign(self.W[l])
+                if record:
+                    layers[l].l1_gradient = arrays.copy_of(sign * (l1 / w_sum))
+                ops.add_scaled(self.dW[l], l1 / w_sum, sign, penalty[l])
             if record:
                 layers[l].delta = arrays.copy_of(delta)
             if l > 0:
@@ -799,8 +861,10 @@ class Network:
             w_sum=w_sum,
             losses=losses,
             mean_loss=float(mean_loss),
-            l2=float(cost - mean_loss),
+            l2=float(l2_term),
             alpha=float(alpha),
+            l1=float(l1_term),
+            lambda1=float(l1),
             cost=float(cost),
             fused=fused,
             dC_dyhat=None if fused else dC_dyhat_kept,

@@ -570,22 +570,23 @@ def _worker_model(template, token: str):
     return model
 
 
-def _shares(template, token, theta, total_weight, alphas, seeds, *chunks):
+def _shares(template, token, theta, total_weight, penalties, seeds, *chunks):
     """Return the sum of the shares of one worker's chunks at θ, added in chunk order.
 
     Each share is backprop(chunk, total_weight=Σw), its part of the whole's cost and
-    gradient.
+    gradient; ``penalties`` holds each chunk's (α, λ₁).
     """
     model = _worker_model(template, token)
     model.theta[...] = theta
     cost, grad = 0.0, None
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for chunk, alpha, seed in zip(chunks, alphas, seeds, strict=True):
+        for chunk, (alpha, l1), seed in zip(chunks, penalties, seeds, strict=True):
             cost += model.backprop(
                 chunk[0],
                 chunk[1],
                 chunk[2],
                 alpha=alpha,
+                l1=l1,
                 total_weight=total_weight,
                 dropout_rng=None if seed is None else np.random.default_rng(seed),
             )
@@ -650,7 +651,9 @@ class DaskChunks(Chunks):
             np.array(arrays.to_numpy(model.theta), copy=True), broadcast=True, hash=False
         )
 
-    def cost_and_gradient(self, model, *, alpha: float = 0.0, dropout_rng=None) -> float:
+    def cost_and_gradient(
+        self, model, *, alpha: float = 0.0, l1: float = 0.0, dropout_rng=None
+    ) -> float:
         """Compute Σ of the chunks' shares at the model's θ, where the chunks live.
 
         One task per worker adds up its chunks' shares; the client adds the workers' sums
@@ -668,7 +671,8 @@ class DaskChunks(Chunks):
                 self._token,
                 theta,
                 self.total_weight,
-                [alpha if k == 0 else 0.0 for k in ks],  # the L2 term belongs to the whole
+                # the penalty terms belong to the whole: the first chunk carries them
+                [(alpha, l1) if k == 0 else (0.0, 0.0) for k in ks],
                 [seeds[k] for k in ks],
                 *[self.futures[k] for k in ks],
                 workers=[worker],
@@ -685,7 +689,7 @@ class DaskChunks(Chunks):
         model.grad[...] = grad
         return float(cost)
 
-    def objective(self, model, alpha: float = 0.0) -> float:
+    def objective(self, model, alpha: float = 0.0, l1: float = 0.0) -> float:
         """Σ of the chunks' costs at the model's θ, computed where the chunks live."""
         theta = self._theta(model)
         parts = [
@@ -705,6 +709,8 @@ class DaskChunks(Chunks):
         cost = float(sum(self.client.gather(parts)))
         if alpha:
             cost += model.l2_penalty(alpha, self.total_weight)
+        if l1:
+            cost += model.l1_penalty(l1, self.total_weight)
         return cost
 
     def close(self) -> None:

@@ -164,11 +164,13 @@ class Data:
 
     n_samples: int
 
-    def cost_and_gradient(self, model, *, alpha: float = 0.0, dropout_rng=None) -> float:
+    def cost_and_gradient(
+        self, model, *, alpha: float = 0.0, l1: float = 0.0, dropout_rng=None
+    ) -> float:
         """C over all the data at the model's θ; fills ``model.grad`` with ∂C/∂θ."""
         raise NotImplementedError
 
-    def objective(self, model, alpha: float = 0.0) -> float:
+    def objective(self, model, alpha: float = 0.0, l1: float = 0.0) -> float:
         """C over all the data at the model's θ, without gradients."""
         raise NotImplementedError
 
@@ -226,15 +228,17 @@ class InMemory(Data):
             )
         return self._total_weight
 
-    def cost_and_gradient(self, model, *, alpha: float = 0.0, dropout_rng=None) -> float:
+    def cost_and_gradient(
+        self, model, *, alpha: float = 0.0, l1: float = 0.0, dropout_rng=None
+    ) -> float:
         """Compute C and ∂C/∂θ on all the data in one backprop; return C."""
         return model.backprop(
-            self.X, self.Y, self.sample_weight, alpha=alpha, dropout_rng=dropout_rng
+            self.X, self.Y, self.sample_weight, alpha=alpha, l1=l1, dropout_rng=dropout_rng
         )
 
-    def objective(self, model, alpha: float = 0.0) -> float:
-        """Return the model's objective on the data: the cost with the L2 term."""
-        return model.objective(self.X, self.Y, self.sample_weight, alpha)
+    def objective(self, model, alpha: float = 0.0, l1: float = 0.0) -> float:
+        """Return the model's objective on the data: the cost with the penalty terms."""
+        return model.objective(self.X, self.Y, self.sample_weight, alpha, l1=l1)
 
     def chunks(self, order: Iterable[int] | None = None) -> Iterator[tuple]:
         """One chunk: all the data."""
@@ -432,7 +436,7 @@ class Chunks(Data):
 
         return batches()
 
-    def _shares(self, model, alpha: float, seeds):
+    def _shares(self, model, alpha: float, l1: float, seeds):
         """Each chunk's cost share and a view of its gradient share (model.grad)."""
         for k, chunk in enumerate(self.chunks()):
             dropout_rng = None if seeds is None else np.random.default_rng(seeds[k])
@@ -441,12 +445,15 @@ class Chunks(Data):
                 chunk[1],
                 chunk[2],
                 alpha=alpha if k == 0 else 0.0,  # the L2 term belongs to the whole: once
+                l1=l1 if k == 0 else 0.0,  # and so does the L1 term
                 total_weight=self.total_weight,
                 dropout_rng=dropout_rng,
             )
             yield cost, model.grad
 
-    def cost_and_gradient(self, model, *, alpha: float = 0.0, dropout_rng=None) -> float:
+    def cost_and_gradient(
+        self, model, *, alpha: float = 0.0, l1: float = 0.0, dropout_rng=None
+    ) -> float:
         """Compute C = Σ_k C_k and ∂C/∂θ = Σ_k ∂C_k/∂θ, one chunk at a time.
 
         With dropout, each chunk's masks come from a generator seeded from
@@ -460,7 +467,7 @@ class Chunks(Data):
             self._grad_sum = arrays.namespace_of(grad).asarray(grad, copy=True)
         total = self._grad_sum
         cost = 0.0
-        for k, (share, g) in enumerate(self._shares(model, alpha, seeds)):
+        for k, (share, g) in enumerate(self._shares(model, alpha, l1, seeds)):
             cost += share
             if k == 0:
                 total[...] = g
@@ -469,7 +476,7 @@ class Chunks(Data):
         grad[...] = total
         return cost
 
-    def objective(self, model, alpha: float = 0.0) -> float:
+    def objective(self, model, alpha: float = 0.0, l1: float = 0.0) -> float:
         """C = Σ_k C_k at the model's θ, one chunk at a time, without gradients."""
         cost = sum(
             model.objective(chunk[0], chunk[1], chunk[2], total_weight=self.total_weight)
@@ -477,4 +484,6 @@ class Chunks(Data):
         )
         if alpha:
             cost += model.l2_penalty(alpha, self.total_weight)
+        if l1:
+            cost += model.l1_penalty(l1, self.total_weight)
         return float(cost)

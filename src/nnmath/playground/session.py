@@ -13,9 +13,9 @@ and :meth:`Session.explain` give the equations of one training step for one samp
 Changing a data setting (``dataset``, ``points``, ``noise``, ``split``, ``seed``,
 ``formula``, the CSV columns and ``missing``) draws the data anew; a network setting
 (``features``, ``hidden``, ``activation``, ``loss``) builds a new network; a training setting
-(``learning_rate``, ``l2``, ``batch_size``, ``optimizer``) applies from the next epoch
-on. The same settings give the same data, the same initial weights and the same
-training, epoch for epoch.
+(``learning_rate``, ``l2``, ``l1``, ``batch_size``, ``optimizer``) applies from the next
+epoch on, without a reset: the weights and the epoch count go on. The same settings give
+the same data, the same initial weights and the same training, epoch for epoch.
 
 Example
 -------
@@ -77,6 +77,7 @@ DEFAULTS: dict = {
     "loss": "cross_entropy",
     "learning_rate": 0.03,
     "l2": 0.0,
+    "l1": 0.0,
     "batch_size": 10,
     "optimizer": "sgd",
     "x1_column": None,
@@ -94,6 +95,7 @@ LIMITS = {
     "seed": (0, 2**31 - 1),
     "learning_rate": (0, 10),
     "l2": (0, 10),
+    "l1": (0, 10),
     "batch_size": (1, 1000),
     "hidden_layers": (0, 6),
     "neurons": (1, 8),
@@ -212,6 +214,7 @@ _CHECKS = {
     "loss": lambda v: _choice("loss", v, LOSSES),
     "learning_rate": lambda v: _number("learning_rate", v, open_low=True),
     "l2": lambda v: _number("l2", v),
+    "l1": lambda v: _number("l1", v),
     "batch_size": lambda v: _integer("batch_size", v),
     "optimizer": lambda v: _choice("optimizer", v, OPTIMIZERS),
     "x1_column": lambda v: _column("x1_column", v),
@@ -339,6 +342,7 @@ def trace_for_page(trace: nnmath.Trace, n_layers: int) -> dict:
         "rule": trace.rule,
         "learning_rate": trace.learning_rate,
         "l2_penalty": trace.l2_penalty,
+        "l1_penalty": trace.l1_penalty,
         "cost": trace.cost,
         "notes": list(trace.notes),
         "steps": steps,
@@ -591,6 +595,7 @@ class Session:
                 batch_size=s["batch_size"],
                 learning_rate_init=s["learning_rate"],  # the rate of every step
                 alpha=s["l2"],
+                l1=s["l1"],
                 tol=None,
                 dropout=False,
             )
@@ -814,6 +819,7 @@ class Session:
                     learning_rate=s["learning_rate"],
                     l2_penalty=s["l2"],
                     sample=(self.X_train, self.Y_train),  # the units, judged over the data
+                    l1_penalty=s["l1"],
                 )
             page = trace_for_page(trace, self.net.n_layers)
             x1, x2 = self.data.points[sample]

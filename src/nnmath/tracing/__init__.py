@@ -82,6 +82,7 @@ def explain(
     learning_rate: float | None = None,
     *,
     l2_penalty=None,
+    l1_penalty=None,
     inputs=None,
     sample=None,
 ) -> Trace:
@@ -104,6 +105,9 @@ def explain(
     l2_penalty : float, optional
         λ of the L2 term (λ/2n) Σ‖W‖² of the cost. Defaults to an MLP's ``alpha``
         (which its training adds), else 0.
+    l1_penalty : float, optional
+        λ₁ of the L1 term (λ₁/n) Σ|W| of the cost, whose subgradient (λ₁/n)·sign(W)
+        (sign(0) = 0) the trace adds to ∂C/∂W. Defaults to an MLP's ``l1``, else 0.
     inputs : sequence of str, or (names, columns, originals[, formulas]), optional
         The inputs in the user's terms: a name for each of x's n_features columns, or
         what :meth:`TabularPreprocessor.describe_inputs
@@ -144,7 +148,7 @@ def explain(
     >>> trace.inputs[0].text()
     'x₁ (age) = 41'
     """
-    r = resolve(model, learning_rate, l2_penalty)
+    r = resolve(model, learning_rate, l2_penalty, l1_penalty)
     X, one = check_x(r.network, x)
     Y = r.targets(y, X.shape[0], one)
     shown = _inputs(model, X, inputs)
@@ -155,7 +159,7 @@ def explain(
             trace = _rosenblatt(r.network, X, Y, r.learning_rate, title)
         else:
             trace = _gradient_descent(
-                r.network, X, Y, r.learning_rate, r.l2_penalty, title, judged[:2]
+                r.network, X, Y, r.learning_rate, r.l2_penalty, r.l1_penalty, title, judged[:2]
             )
             trace.units = judged[2]
     trace.notes = r.notes + trace.notes
@@ -231,7 +235,7 @@ def _describe(model, net: Network) -> str:
 
 
 def _gradient_descent(
-    net: Network, X, Y, alpha: float, l2: float, title: str, sample=(None, None)
+    net: Network, X, Y, alpha: float, l2: float, l1: float, title: str, sample=(None, None)
 ) -> Trace:
     """Record one pass and one gradient-descent update of a copy of ``net``.
 
@@ -242,8 +246,8 @@ def _gradient_descent(
     Xs, Ys = sample
     judged = None
     if Xs is not None:
-        judged = copy.deepcopy(net).backprop(Xs, Ys, alpha=l2, record=True)
-    record = net.backprop(X, Y, alpha=l2, record=True)
+        judged = copy.deepcopy(net).backprop(Xs, Ys, alpha=l2, l1=l1, record=True)
+    record = net.backprop(X, Y, alpha=l2, l1=l1, record=True)
     steps = gradient_descent_steps(net, record, l2)
     summary = [layer_summary(net, record, l, judged) for l in range(1, net.n_layers + 1)]
     old_params = [p.copy() for p in net.parameters()]
@@ -262,6 +266,7 @@ def _gradient_descent(
         gradients=record.gradients,
         summary=summary,
         l2_penalty=l2,
+        l1_penalty=l1,
     )
 
 

@@ -46,6 +46,8 @@ class Resolved:
         α.
     l2_penalty : float
         λ.
+    l1_penalty : float
+        λ₁.
     notes : list of str
     rosenblatt : bool
         The model is a step perceptron, trained by Rosenblatt's rule.
@@ -55,17 +57,19 @@ class Resolved:
     targets: Callable[[object, int, bool], np.ndarray]
     learning_rate: float
     l2_penalty: float
+    l1_penalty: float
     notes: list[str] = field(default_factory=list)
     rosenblatt: bool = False
 
 
-def resolve(model, learning_rate, l2_penalty) -> Resolved:
-    """Read ``model`` for a trace; ``learning_rate`` and ``l2_penalty`` override its own.
+def resolve(model, learning_rate, l2_penalty, l1_penalty=None) -> Resolved:
+    """Read ``model`` for a trace; ``learning_rate`` and the penalties override its own.
 
-    Raises TypeError for a model that is not nnmath's, ValueError for a bad α or λ.
+    Raises TypeError for a model that is not nnmath's, ValueError for a bad α, λ or λ₁.
     """
     notes: list[str] = []
     encode = None  # labels → the network's targets, for a classifier
+    default_l1 = 0.0
     if isinstance(model, Network):
         net, default_rate, default_l2 = model, 0.1, 0.0
     elif hasattr(model, "fit") and hasattr(model, "get_params"):
@@ -78,6 +82,7 @@ def resolve(model, learning_rate, l2_penalty) -> Resolved:
         else:
             default_rate = getattr(model, "learning_rate_init", 0.1)
             default_l2 = getattr(model, "alpha", 0.0)
+            default_l1 = getattr(model, "l1", 0.0)
             solver = getattr(model, "solver", "gd")
             if solver in ("adam", "lbfgs"):
                 notes.append(
@@ -105,6 +110,11 @@ def resolve(model, learning_rate, l2_penalty) -> Resolved:
         raise ValueError(f"l2_penalty must be a number >= 0; got {l2!r}")
     if not (l2 >= 0 and math.isfinite(l2)):
         raise ValueError(f"l2_penalty must be a finite number >= 0; got {l2!r}")
+    l1 = default_l1 if l1_penalty is None else l1_penalty
+    if isinstance(l1, bool) or not isinstance(l1, (int, float, np.integer, np.floating)):
+        raise ValueError(f"l1_penalty must be a number >= 0; got {l1!r}")
+    if not (l1 >= 0 and math.isfinite(l1)):
+        raise ValueError(f"l1_penalty must be a finite number >= 0; got {l1!r}")
     if any(net.dropout):
         notes.append("dropout is not applied: the trace is the deterministic step")
     if not arrays.is_numpy(net.xp):
@@ -136,7 +146,7 @@ def resolve(model, learning_rate, l2_penalty) -> Resolved:
             )
         return net.check_y(arrays.to_numpy(encode(labels)).astype(net.dtype), n, "y")
 
-    return Resolved(net, targets, float(alpha), float(l2), notes, rosenblatt)
+    return Resolved(net, targets, float(alpha), float(l2), float(l1), notes, rosenblatt)
 
 
 def _numeric(y) -> bool:

@@ -153,7 +153,11 @@ class _Writer:
             )
 
     def cost(self) -> None:
-        """Add the loss of each sample and C = (1/n) Σᵢ Lᵢ (+ the L2 term training adds)."""
+        """Add the loss of each sample and C = (1/n) Σᵢ Lᵢ (+ the penalty terms training adds).
+
+        The L1 term, when the pass had one, is its own step: R₁ = (λ₁/n) Σₗ Σ|Wₗ|, the
+        value the pass recorded.
+        """
         net, N, n, record, loss = self.net, self.N, self.n, self.record, self.net.loss
         Y, y_hat, per_sample = _full(record.Y), record.y_hat, _full(record.losses)
         expanded = None
@@ -171,6 +175,20 @@ class _Writer:
             eq += " + (λ/2n) Σₗ ‖Wₗ‖²"
             subs["λ"] = self.l2
             subs.update({N.W(l): net.W[l - 1].copy() for l in range(1, net.n_layers + 1)})
+            expanded = None
+        if record.lambda1:
+            weights = {N.W(l): net.W[l - 1].copy() for l in range(1, net.n_layers + 1)}
+            self.add(
+                "L1 term",
+                "R₁ = (λ₁/n) Σₗ Σ|Wₗ|",
+                {"λ₁": record.lambda1, "n": n, **weights},
+                record.l1,
+                "R₁",
+                None,
+                "cost",
+            )
+            eq += " + R₁"
+            subs["R₁"] = record.l1
             expanded = None
         self.add("cost", eq, subs, record.cost, "C", None, "cost", expanded)
 
@@ -266,6 +284,11 @@ class _Writer:
         if self.l2:
             eq += f" + (λ/n)·{Wn}"  # the L2 term's gradient, as training adds it
             subs.update({"λ": self.l2, "n": n, Wn: W.copy()})
+            expanded = None
+        if rec.l1_gradient is not None:
+            # the L1 term's subgradient, as the pass added it (sign(0) = 0)
+            eq += f" + (λ₁/n)·sign({Wn})"
+            subs.update({"λ₁": self.record.lambda1, "n": n, f"(λ₁/n)·sign({Wn})": rec.l1_gradient})
             expanded = None
         self.add(N.layer(f"∂C/∂{w}", l), eq, subs, rec.dC_dW, f"∂C/∂{Wn}", l, "backward", expanded)
         eq = (

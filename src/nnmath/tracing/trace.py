@@ -230,6 +230,8 @@ class Trace(Sequence[Step]):
         α.
     l2_penalty : float
         λ of the L2 term (λ/2n) Σ‖W‖² in the cost (0: none).
+    l1_penalty : float
+        λ₁ of the L1 term (λ₁/n) Σ|W| in the cost (0: none).
     n_samples : int
     cost : float or None
         C before the update (None for Rosenblatt's rule, which uses no cost).
@@ -265,6 +267,7 @@ class Trace(Sequence[Step]):
         summary: list[LayerSummary] | None = None,
         notes: list[str] | None = None,
         l2_penalty: float = 0.0,
+        l1_penalty: float = 0.0,
         inputs: list[Input] | None = None,
         units: str = "",
     ):
@@ -280,6 +283,7 @@ class Trace(Sequence[Step]):
         self.summary = summary if summary is not None else []
         self.notes = notes if notes is not None else []
         self.l2_penalty = l2_penalty
+        self.l1_penalty = l1_penalty
         self.inputs = inputs if inputs is not None else []
         self.units = units
 
@@ -321,6 +325,8 @@ class Trace(Sequence[Step]):
         lines = [self.title]
         what = f"{self.n_samples} sample{'s' if self.n_samples != 1 else ''}"
         extra = f", λ = {render.number(self.l2_penalty)} (L2)" if self.l2_penalty else ""
+        if self.l1_penalty:
+            extra += f", λ₁ = {render.number(self.l1_penalty)} (L1)"
         lines.append(f"{self.rule}, α = {render.number(self.learning_rate)}{extra}, on {what}")
         lines += [f"note: {n}" for n in self.notes]
         return lines
@@ -438,6 +444,7 @@ class Trace(Sequence[Step]):
             "rule": self.rule,
             "learning_rate": self.learning_rate,
             "l2_penalty": self.l2_penalty,
+            "l1_penalty": self.l1_penalty,
             "n_samples": self.n_samples,
             "cost": self.cost,
             "notes": list(self.notes),

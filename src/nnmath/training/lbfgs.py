@@ -72,7 +72,7 @@ def train_lbfgs(
     theta = model.theta
     xp, device = arrays.namespace_of(theta), arrays.device_of(theta)
     monitor = Monitor(model, history, settings, validation, progress, math.nan, tol_rule=False)
-    alpha = settings.alpha
+    alpha, l1 = settings.alpha, settings.l1
 
     # scipy sees θ packed as scikit-learn packs it, every W and then every b, so that
     # its dot products add the same numbers in the same order (θ itself is W₁, b₁, …).
@@ -94,7 +94,7 @@ def train_lbfgs(
 
     def cost_and_grad(flat: np.ndarray):
         put(flat)
-        cost = data.cost_and_gradient(model, alpha=alpha)
+        cost = data.cost_and_gradient(model, alpha=alpha, l1=l1)
         return cost, packed(model.grad)
 
     started = [time.perf_counter()]

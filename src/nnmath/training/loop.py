@@ -56,9 +56,9 @@ def train(
     ----------
     model
         A :class:`nnmath.Network`, or any object with its training interface: the flat
-        parameters ``theta`` and gradient ``grad``, ``backprop(X, Y, w, alpha=,
+        parameters ``theta`` and gradient ``grad``, ``backprop(X, Y, w, alpha=, l1=,
         total_weight=, dropout_rng=)`` filling ``grad`` and returning the cost,
-        ``objective(X, Y, w, alpha, total_weight=)`` for a validation set
+        ``objective(X, Y, w, alpha, total_weight=, l1=)`` for a validation set
         (``total_weight``: the chunk's share of the whole's cost, see
         :mod:`nnmath.data.sources`), and ``layer_sizes`` (the BLAS threads of the fit
         follow from them and the batch size: :mod:`nnmath.training.threads`).
@@ -124,7 +124,7 @@ def train(
     step = optimizer.update if type(optimizer).step is Optimizer.step else optimizer.step
     monitor = Monitor(model, history, s, validation, progress, lr0)
     timed = monitor.timed
-    alpha, schedule = s.alpha, s.schedule
+    alpha, l1, schedule = s.alpha, s.l1, s.schedule
     last_good = arrays.namespace_of(theta).empty_like(theta)
     # (X, Y, w) of data held in memory: the full batch goes to backprop directly
     arrays_in_memory = (data.X, data.Y, data.sample_weight) if isinstance(data, InMemory) else None
@@ -156,10 +156,12 @@ def train(
                         draw_order(n)
                     if arrays_in_memory is not None:
                         cost = model.backprop(
-                            *arrays_in_memory, alpha=alpha, dropout_rng=dropout_rng
+                            *arrays_in_memory, alpha=alpha, l1=l1, dropout_rng=dropout_rng
                         )
                     else:
-                        cost = data.cost_and_gradient(model, alpha=alpha, dropout_rng=dropout_rng)
+                        cost = data.cost_and_gradient(
+                            model, alpha=alpha, l1=l1, dropout_rng=dropout_rng
+                        )
                     finite = math.isfinite(cost)
                     if finite:
                         step(params, grads, lr)  # θ was finite before the step
@@ -171,7 +173,9 @@ def train(
                 else:
                     epoch_cost = 0.0
                     for Xb, Yb, wb, rows in data.epoch(rng, bs, s.shuffle):
-                        cost = model.backprop(Xb, Yb, wb, alpha=alpha, dropout_rng=dropout_rng)
+                        cost = model.backprop(
+                            Xb, Yb, wb, alpha=alpha, l1=l1, dropout_rng=dropout_rng
+                        )
                         if math.isfinite(cost):
                             step(params, grads, lr)
                         else:

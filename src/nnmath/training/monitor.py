@@ -51,7 +51,7 @@ class Monitor:
     ----------
     model
         What is trained: its ``theta`` (the flat parameters) is kept and restored, and
-        ``objective(X, Y, sample_weight, alpha)`` gives the validation cost.
+        ``objective(X, Y, sample_weight, alpha, l1=)`` gives the validation cost.
     history : History
     settings : Settings
     validation : Validation or None
@@ -184,7 +184,7 @@ class Monitor:
         v, h = self.validation, self.history
         if v is None:
             return
-        val_loss = v.cost(self.model, self.settings.alpha)
+        val_loss = v.cost(self.model, self.settings.alpha, self.settings.l1)
         h.validation_loss_curve.append(val_loss)
         info["val_loss"] = val_loss
         if v.score is not None:

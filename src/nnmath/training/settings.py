@@ -27,6 +27,9 @@ class Settings:
         Visit the samples in a new random order every epoch (mini-batches only).
     alpha : float
         L2 penalty α of the cost, (α / 2Σw) Σ‖W‖².
+    l1 : float
+        L1 penalty λ₁ of the cost, (λ₁ / Σw) Σ|W| (subgradient (λ₁/Σw)·sign(W), with
+        sign(0) = 0).
     tol, n_iter_no_change
         Stop when the monitored figure failed to improve by ``tol`` for more than
         ``n_iter_no_change`` consecutive epochs; ``tol=None`` never stops early.
@@ -62,6 +65,7 @@ class Settings:
     batch_size: int | None = None
     shuffle: bool = True
     alpha: float = 0.0
+    l1: float = 0.0
     tol: float | None = 1e-4
     n_iter_no_change: int = 10
     schedule: Schedule = field(default_factory=Constant)
@@ -105,8 +109,8 @@ class Validation:
     score: Callable[[], float] | None = None
     score_name: str = "score"
 
-    def cost(self, model, alpha: float = 0.0) -> float:
-        """Return the validation cost of the model's current weights (with the L2 term).
+    def cost(self, model, alpha: float = 0.0, l1: float = 0.0) -> float:
+        """Return the validation cost of the model's current weights (with the penalties).
 
         Examples
         --------
@@ -118,5 +122,5 @@ class Validation:
         1.0
         """
         if isinstance(self.X, Data):
-            return float(self.X.objective(model, alpha))
-        return float(model.objective(self.X, self.Y, self.sample_weight, alpha))
+            return float(self.X.objective(model, alpha, l1))
+        return float(model.objective(self.X, self.Y, self.sample_weight, alpha, l1=l1))

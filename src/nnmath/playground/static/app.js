@@ -43,7 +43,7 @@
   const sub = (n) => String(n).split("").map((d) => SUB[+d]).join("");
 
   // The settings the link carries, by kind.
-  const NUMERIC = ["points", "noise", "split", "seed", "learning_rate", "l2", "batch_size"];
+  const NUMERIC = ["points", "noise", "split", "seed", "learning_rate", "l2", "l1", "batch_size"];
   const DATA_KEYS = ["dataset", "points", "noise", "split", "seed", "x1_column", "x2_column",
     "target_column", "missing", "formula", "features", "hidden", "activation", "loss"];
   const DATASET_NAMES = {
@@ -252,7 +252,7 @@
         $("activation").appendChild(option);
       }
     }
-    for (const id of ["learning_rate", "l2", "batch_size", "optimizer", "activation"]) setSelect(id, s[id]);
+    for (const id of ["learning_rate", "l2", "l1", "batch_size", "optimizer", "activation"]) setSelect(id, s[id]);
     const regression = config.kind === "regression";
     $("loss").querySelector('option[value="cross_entropy"]').disabled = regression;
     setSelect("loss", s.loss);
@@ -724,6 +724,57 @@
     line("train", "#333");
   }
 
+  // The histogram of every weight (not the biases, which neither penalty touches): L1
+  // piles weights up at zero, L2 shrinks them all toward it. Its text says the share of
+  // weights within NEAR_ZERO of zero, for everyone and for a screen reader.
+  const NEAR_ZERO = 0.01, HIST_BINS = 41;
+  function weightStats(f) {
+    const all = f.weights.flat(2);
+    let near = 0, zero = 0, top = 0;
+    for (const w of all) {
+      const a = Math.abs(w);
+      if (a <= NEAR_ZERO) near++;
+      if (w === 0) zero++;
+      if (a > top) top = a;
+    }
+    return { all, near, zero, top };
+  }
+  function describeWeights(stats) {
+    const n = stats.all.length;
+    if (!n) return "Weights: none.";
+    const share = (100 * stats.near / n).toFixed(1);
+    return `Weights (${n}, from −${number(stats.top)} to ${number(stats.top)}): ${share} % within ` +
+      `${NEAR_ZERO} of zero` + (stats.zero ? `, ${stats.zero} exactly 0` : "") + ".";
+  }
+  function drawWeights(f) {
+    const canvas = $("weights-hist"), dpr = window.devicePixelRatio || 1;
+    const w = canvas.clientWidth || 168, h = canvas.clientHeight || 40;
+    if (canvas.width !== Math.round(w * dpr)) { canvas.width = Math.round(w * dpr); canvas.height = Math.round(h * dpr); }
+    const ctx = canvas.getContext("2d"), W = canvas.width, H = canvas.height;
+    ctx.clearRect(0, 0, W, H);
+    const stats = weightStats(f);
+    const text = describeWeights(stats);
+    if ($("weights-text").textContent !== text) $("weights-text").textContent = text;
+    if (!stats.all.length) return;
+    // symmetric bins over [−m, m], the middle one centred on 0
+    const m = Math.max(stats.top, 1e-6), width = 2 * m / HIST_BINS;
+    const counts = new Array(HIST_BINS).fill(0);
+    for (const v of stats.all) {
+      counts[Math.min(HIST_BINS - 1, Math.max(0, Math.floor((v + m) / width)))]++;
+    }
+    const most = Math.max(...counts), bw = (W - 2) / HIST_BINS;
+    const mid = (HIST_BINS - 1) / 2, css = getComputedStyle(document.documentElement);
+    const neg = css.getPropertyValue("--neg"), pos = css.getPropertyValue("--pos");
+    counts.forEach((c, i) => {
+      const bh = Math.sqrt(c / most) * (H - 4);  // √count: a few weights still show beside a pile
+      ctx.fillStyle = i === mid ? "#333" : i < mid ? neg : pos;
+      ctx.fillRect(1 + i * bw, H - 1 - bh, Math.max(1, bw - dpr), bh);
+    });
+    ctx.strokeStyle = "#e3e5e7";
+    ctx.lineWidth = dpr;
+    ctx.strokeRect(0.5, 0.5, W - 1, H - 1);
+  }
+
   // ------------------------------------------------------------------ frames
   function queueFrame(frame) {
     state.stats.received++;
@@ -764,6 +815,7 @@
       paintWeights(f);
     }
     drawHeatmap();
+    drawWeights(f);
     const play = $("play");
     if (play.classList.contains("playing") !== f.playing || !play.getAttribute("aria-label")) {
       play.classList.toggle("playing", f.playing);
@@ -875,7 +927,8 @@
       `(x₁, x₂) = (${number(m.point[0])}, ${number(m.point[1])}), target y = ${target}. ` +
       `Inputs x = (${m.inputs.map(escapeHtml).join(", ")}).</p>`);
     cap.push(`<p>One step of gradient descent on this sample alone, from the weights at the start of ` +
-      `epoch ${m.epoch + 1}: α = ${m.learning_rate}${m.l2_penalty ? `, λ = ${m.l2_penalty}` : ""}.` +
+      `epoch ${m.epoch + 1}: α = ${m.learning_rate}${m.l2_penalty ? `, λ = ${m.l2_penalty}` : ""}` +
+      `${m.l1_penalty ? `, λ₁ = ${m.l1_penalty}` : ""}.` +
       (m.trained ? ` Step then trained epoch ${m.trained} on all ${m.n_train} training samples, in batches of ${m.batch_size}.` : "") + "</p>");
     if (m.optimizer === "adam") {
       cap.push(`<p class="note">Adam scales each step by running averages of the gradients; the update shown is plain gradient descent's, w ← w − α·∂C/∂w.</p>`);
@@ -965,7 +1018,7 @@
     }
   }
 
-  for (const id of ["learning_rate", "l2", "batch_size"]) {
+  for (const id of ["learning_rate", "l2", "l1", "batch_size"]) {
     $(id).onchange = () => change({ [id]: Number($(id).value) });
   }
   for (const id of ["activation", "loss", "optimizer", "x1_column", "x2_column", "target_column", "missing"]) {
