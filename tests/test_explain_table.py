@@ -41,7 +41,7 @@ def test_describe_inputs_names_each_input_and_gives_its_cell():
             "y": [1.0, 2.0, 3.0, 4.0],
         }
     )
-    pre = TabularPreprocessor(target="y").fit(table)
+    pre = TabularPreprocessor(target="y", scaling="standard").fit(table)
     names, columns, originals, formulas = pre.describe_inputs(table)
     assert names == [
         "age",
@@ -69,7 +69,7 @@ def test_describe_inputs_names_each_input_and_gives_its_cell():
 
 def test_explain_shows_each_input_beside_its_cell_in_every_form():
     table = _table(60, seed=0)
-    pre = TabularPreprocessor(target="y").fit(table)
+    pre = TabularPreprocessor(target="y", scaling="standard").fit(table)
     X = pre.transform(table)
     model = fit_quietly(
         MLPRegressor(hidden_layer_sizes=(6,), max_iter=5, random_state=0), X, table["y"].to_numpy()
@@ -103,6 +103,18 @@ def test_explain_shows_each_input_beside_its_cell_in_every_form():
     assert first["value"] == pytest.approx([scaled], rel=1e-12)
     assert [i["column"] for i in document["inputs"]] == ["age", *["colour"] * 3, *["visit"] * 3]
     assert first["formula"] == formula
+
+
+def test_a_robustly_scaled_input_is_described_by_its_median_and_quartiles():
+    table = pd.DataFrame({"age": [41.0, np.nan, 30.0, 52.0, 47.0], "y": [1.0, 2, 3, 4, 5]})
+    pre = TabularPreprocessor(target="y", scaling="robust").fit(table)
+    _, _, _, formulas = pre.describe_inputs(table)
+    observed = np.array([41.0, 30.0, 52.0, 47.0])
+    center = np.median(observed)
+    iqr = np.percentile(observed, 75) - np.percentile(observed, 25)
+    assert formulas == [f"z / √(1 + (z/3)²) where z = (age − {center:.6g}) / {iqr:.6g}"]
+    z = (30.0 - center) / iqr
+    assert pre.transform(table)[2, 0] == pytest.approx(z / np.sqrt(1 + (z / 3) ** 2), rel=1e-12)
 
 
 def test_inputs_as_names_and_bad_inputs(rng):

@@ -341,7 +341,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         """Write how each input of a column is computed, with the fitted numbers."""
         if kind == "numeric":
             stats = self.numeric_[name]
-            return [f"({name} − {stats['mean']:.6g}) / {stats['scale']:.6g}"]
+            if self.scaling_ == "standard":
+                return [f"({name} − {stats['mean']:.6g}) / {stats['scale']:.6g}"]
+            z = f"({name} − {stats['center']:.6g}) / {stats['scale']:.6g}"
+            return [f"z / √(1 + (z/{CLIP:g})²) where z = {z}"]
         if kind == "category":
             return [f"1 if {name} = {c} else 0" for c in self.categories_[name]]
         stats = self.dates_[name]
