@@ -396,10 +396,10 @@ def cmd_tune(args) -> int:
     save_model(pipeline.named_steps["preprocess"], pipeline.named_steps["model"], args.out)
     cut = f", {plural(stopped[0], 'fit')} stopped at the search's share of the budget"
     console.info(
-        f"Search: {plural(done[0], 'fit')} in {search_seconds:.1f} s (timing the plan "
-        f"{pilot_seconds:.1f} s{cut if stopped[0] else ''}); final fit on every row: "
-        f"{final_seconds:.1f} s{' (stopped at the budget)' if best.stopped_ else ''}; "
-        f"in all {time.perf_counter() - started:.1f} s of a {budget:.0f} s budget"
+        f"Search: {plural(done[0], 'fit')} in {search_seconds:.2f} s (timing the plan "
+        f"{pilot_seconds:.2f} s{cut if stopped[0] else ''}); final fit on every row: "
+        f"{final_seconds:.2f} s{' (stopped at the budget)' if best.stopped_ else ''}; "
+        f"in all {time.perf_counter() - started:.2f} s of a {budget:.0f} s budget"
     )
     console.info(
         f"Wrote {args.out}: the best candidate (hidden {_sizes(params['hidden'])}, alpha "
