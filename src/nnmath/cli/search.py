@@ -336,9 +336,10 @@ def cmd_tune(args) -> int:
     console.info(
         f"Tuning on {source.name} ({plural(n, 'row')}) within {budget:.0f} s: the costliest "
         f"candidates (hidden {_sizes(COSTLIEST[0][0])} and {_sizes(COSTLIEST[1][0])}, batch "
-        f"{COSTLIEST[0][1]}) would take at most {fit_all:.1f} s a fit on a fold's rows and "
-        f"{final_estimate:.1f} s on every row (timed on {plural(len(sample), 'row')} in "
-        f"{pilot_seconds:.1f} s); {rounds} round{'s' * (rounds > 1)} of successive halving, "
+        f"{COSTLIEST[0][1]}, no candidate costlier) take about {fit_all:.1f} s a fit on a "
+        f"fold's rows and {final_estimate:.1f} s on every row (timed on "
+        f"{plural(len(sample), 'row')} in {pilot_seconds:.1f} s); "
+        f"{rounds} round{'s' * (rounds > 1)} of successive halving, "
         f"{candidates} candidates on {first_rows:,} rows first, {args.folds} folds each"
     )
     total_fits = sum((candidates // 3**i) * args.folds for i in range(rounds))
