@@ -327,6 +327,37 @@ def test_evaluate_a_classifier(workdir, clf_model):
     assert cm.sum() == 60
 
 
+def test_evaluate_scores_the_rows_of_a_class_never_seen_in_training(bad_files, clf_model):
+    # long_label.csv's first row is "highest", a class the model cannot predict (and not
+    # "high" cut to the classes' width): it is scored as an error and reported
+    table = pd.read_csv(bad_files / "long_label.csv")
+    y_true = table["label"].to_numpy()
+    y_pred = nnmath.load(clf_model).predict(table)
+    labels = ["high", "low", "mid", "highest"]
+    argv = ["evaluate", "clf.safetensors", "long_label.csv", "--target", "label"]
+    result = nnmath_command(*argv, cwd=bad_files)
+    assert_ok(result)
+    lines = result.stdout.splitlines()
+    assert lines[0] == "long_label.csv: 60 rows"
+    assert lines[1] == f"accuracy: {np.mean(y_true == y_pred.astype(str)):.4f}"
+    f1 = metrics.f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
+    assert lines[2] == f"F1 (macro): {f1:.4f}"
+    assert lines[3] == (
+        "classes never seen in training, every row of them an error: highest (1 row) "
+        "(the model's classes: high, low, mid)"
+    )
+    assert lines[5].split() == labels
+    assert lines[9].split() == ["highest", *map(str, [int(y_pred[0] == c) for c in labels])]
+    as_json = json.loads(nnmath_command(*argv, "--json", cwd=bad_files).stdout)
+    assert as_json["unseen_classes"] == {"highest": 1}
+    assert as_json["accuracy"] == pytest.approx(np.mean(y_true == y_pred.astype(str)))
+    assert as_json["confusion_matrix"]["labels"] == labels
+    assert (
+        as_json["confusion_matrix"]["counts"]
+        == metrics.confusion_matrix(y_true, y_pred, labels=labels).tolist()
+    )
+
+
 def test_evaluate_a_regressor(workdir, reg_model):
     result = nnmath_command(
         "evaluate", "reg.safetensors", "reg_test.csv", "--target", "price", cwd=workdir
@@ -623,11 +654,6 @@ USER_MISTAKES = {
     "columns differ": (
         ["predict", "clf.safetensors", "other_columns.csv"],
         r"other_columns\.csv: the data lacks the model's input columns x2; did you mean 'x2b'\?$",
-    ),
-    "label the model never saw": (
-        ["evaluate", "clf.safetensors", "long_label.csv", "--target", "label"],
-        r"target column 'label' has labels the model never saw: highest "
-        r"\(its classes: high, low, mid\)$",
     ),
     "--proba with a regressor": (
         ["predict", "reg.safetensors", "reg_test.csv", "--proba"],

@@ -192,6 +192,14 @@ def test_a_local_dask_cluster_trains_the_model(tmp_path):
     assert result.returncode == 0, result.stderr
     assert re.search(r"^Dask: a LocalCluster, \d+ workers?, \d+ threads?", result.stdout, re.M)
     assert re.findall(r"^epoch \d: loss .*rows/s\) seen$", result.stdout, re.M)
+    # 4,000 rows fit in memory: one line says that the command alone is faster
+    assert re.search(
+        r"^note: parts has 4,000 rows, which fit in memory: nnmath train without --scheduler "
+        r"is faster for its size \(the cluster took [\d.]+ s to start, and each epoch is a "
+        r"round of Dask tasks\)$",
+        result.stderr,
+        re.M,
+    )
     table = pd.concat([_part(1_000, k) for k in range(4)], ignore_index=True)
     assert nnmath.load(tmp_path / "dask.safetensors").score(table, table["label"]) > 0.8
 

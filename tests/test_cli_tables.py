@@ -429,8 +429,16 @@ def test_tune_with_a_tiny_budget_prints_a_leaderboard_and_writes_the_best(
     argv += ["--drop", "comments", "--out", "tuned.safetensors", "--folds", "2"]
     status, out, err = _run(argv, capsys, penguins, monkeypatch)
     assert status == 0, err
-    assert re.search(r"^Tuning on penguins\.csv \(298 rows\): .* candidates on", out, re.M)
-    assert re.search(r"^tune: \d+/\d+ fits, \d+ s$", out, re.M)  # progress
+    assert re.search(
+        r"^Tuning on penguins\.csv \(298 rows\) within 3 s: .* candidates on", out, re.M
+    )
+    assert re.search(r"^tune: \d+/\d+ fits, \d+ s, \d+ s of the budget left$", out, re.M)
+    assert re.search(
+        r"^Search: \d+ fits in [\d.]+ s .*; final fit on every row: [\d.]+ s; in all [\d.]+ s "
+        r"of a 3 s budget$",
+        out,
+        re.M,
+    )
     board = out[out.index("rank") :].splitlines()
     assert board[0].split()[:3] == ["rank", "accuracy", "(±"]
     assert re.match(r"^ +1 +0\.\d{4} ± 0\.\d{4} +\d+ ", board[1])

@@ -1310,18 +1310,18 @@ UNPREDICTABLE = {
     "scale 1e-320": (
         _dated_pipeline_bytes,
         lambda d: d["preprocessing"]["numeric"]["size"].update(scale=1e-320),
-        r"'size' has 'mean' .* and 'scale' 1e-320; a mean is at most 1e\+100 in magnitude "
-        r"and a scale between 1e-100 and 1e\+100",
+        r"'size' has 'center', 'min', 'max' .* and 'scale' 1e-320; each is at most 1e\+100 "
+        r"in magnitude and a scale at least 1e-100",
     ),
     "date scale 1e-320": (
         _dated_pipeline_bytes,
         lambda d: _date_stats(d).update(scale=1e-320),
         "'when' has 'mean' .* and 'scale' 1e-320",
     ),
-    "mean 1e300": (
+    "center 1e300": (
         _dated_pipeline_bytes,
-        lambda d: d["preprocessing"]["numeric"]["size"].update(mean=1e300),
-        "'size' has 'mean' 1e[+]300",
+        lambda d: d["preprocessing"]["numeric"]["size"].update(center=1e300, max=1e300),
+        r"'size' has 'center', 'min', 'max' \(1e\+300",
     ),
     "fill value 1e300": (
         _dated_pipeline_bytes,
@@ -1416,7 +1416,7 @@ def test_the_files_the_forgeries_start_from_load_and_predict(tmp_path, name):
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
-        (lambda pre: pre.numeric_["size"].update(scale=1e-320), "'size' has 'mean'"),
+        (lambda pre: pre.numeric_["size"].update(scale=1e-320), "'size' has 'center'"),
         (lambda pre: pre.dates_["when"].update(format="%Q"), "'when' has the format '%Q'"),
     ],
     ids=["scale 1e-320", "date format %Q"],

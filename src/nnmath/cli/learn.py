@@ -31,6 +31,7 @@ True
 from __future__ import annotations
 
 import math
+import time
 import warnings
 
 import numpy as np
@@ -445,7 +446,9 @@ class TableModel(BaseEstimator):
 
     The parameters are the command's options; ``task`` is "classification" or
     "regression"; ``on_fit``, when given, is called with the model after each fit (a
-    search's progress).
+    search's progress); ``stop_at``, when given, is a ``time.perf_counter()`` reading
+    after which training stops at the end of its epoch (a search's budget), and
+    ``stopped_`` says whether it did.
 
     Examples
     --------
@@ -479,6 +482,7 @@ class TableModel(BaseEstimator):
         seed=0,
         on_fit=None,
         class_weight=None,
+        stop_at=None,
     ):
         self.task = task
         self.target = target
@@ -501,6 +505,7 @@ class TableModel(BaseEstimator):
         self.seed = seed
         self.on_fit = on_fit
         self.class_weight = class_weight
+        self.stop_at = stop_at
 
     def fit(self, table, y):
         """Fit the preprocessing on the table and the network on its inputs."""
@@ -526,6 +531,7 @@ class TableModel(BaseEstimator):
             hidden=self.hidden,
             early_stopping=val is not None and self.solver != "lbfgs",
             classes=np.unique(y) if classification else None,
+            callbacks=None if self.stop_at is None else [self._past_stop_at],
             **estimator_options(self),
         )
         y_fit = scale_target(y, scaling)
@@ -536,6 +542,7 @@ class TableModel(BaseEstimator):
             warnings.simplefilter("always", ConvergenceWarning)
             estimator.fit(X[train], y_fit[train], **kwargs)
         self.reached_epochs_ = any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        self.stopped_ = getattr(estimator, "stop_reason_", None) == "stopped by callback"
         fold_target_scaling(estimator, scaling)
         pre.target_scaling_ = scaling
         self.pipeline_ = Pipeline([("preprocess", pre), ("model", estimator)])
@@ -544,6 +551,10 @@ class TableModel(BaseEstimator):
         if self.on_fit is not None:
             self.on_fit(self)
         return self
+
+    def _past_stop_at(self, estimator, info: dict) -> bool:
+        """Return True (stop training) once the clock has passed ``stop_at``."""
+        return time.perf_counter() >= self.stop_at
 
     def predict(self, table) -> np.ndarray:
         """Labels, or values in the target's units."""

@@ -8,10 +8,14 @@ and candidate then fits its own statistics on its own rows, with those kinds).
 * ``tune`` runs scikit-learn's successive halving (``HalvingRandomSearchCV``) over the
   hidden layer sizes, alpha, the learning rate and the batch size: many candidates on
   few rows, the best third on three times as many, and so on until the last round on
-  every row. ``--budget`` sets the number of candidates from a timed pilot fit: each
-  round costs about three fits on all rows per fold, so a budget of B seconds affords
-  about B / (3 · folds · pilot) rounds, 3^rounds candidates. It prints the leaderboard
-  and writes the best candidate, trained again on every row.
+  every row. ``--budget`` sets the number of candidates from timed fits of the
+  costliest candidates (the widest layer and the most weights at batch 16), so that
+  the plan is an upper bound: each round costs about three fits on all rows per fold,
+  so the B seconds left once the final fit's share is set aside afford about
+  B / (3 · folds · fit) rounds, 3^rounds candidates. A fit still running when the
+  search's share is spent stops at the end of its epoch, and the final fit at the
+  budget's end. It prints the leaderboard (ranked by rows, then score), what the search
+  and the final fit each took, and writes the best candidate, trained on every row.
 
 Example
 -------
@@ -266,17 +270,35 @@ def rounds_for(budget: float, pilot: float, folds: int, n: int, min_rows: int) -
     A fit on all ``n`` rows takes ``pilot`` seconds, and each round costs about 3 · folds
     such fits. The result is at least 1, and no more than the rows allow (the first
     round's rows, n / 3^(rounds − 1), at least ``min_rows``).
+
+    Examples
+    --------
+    >>> rounds_for(budget=60.0, pilot=1.0, folds=3, n=10_000, min_rows=100)
+    5
     """
     affordable = int(budget // max(3 * folds * pilot, 1e-9))
     possible = 1 + int(math.floor(math.log(max(n / max(min_rows, 1), 1.0), 3)))
     return max(1, min(affordable, possible))
 
 
-def cmd_tune(args) -> int:
-    """Run `nnmath tune`: a successive-halving search.
+#: The candidates the plan is timed on: the widest layer and the most weights, at the
+#: smallest batch (the most steps per epoch): no candidate costs more per row.
+COSTLIEST = [(SEARCH_SPACE["hidden"][4], 16), (SEARCH_SPACE["hidden"][7], 16)]
 
-    It prints the leaderboard and saves the best; returns 0.
+#: The rows the timed fits use at most (their time per row scales to the table's).
+PILOT_ROWS = 2000
+
+
+def cmd_tune(args) -> int:
+    """Run `nnmath tune`: a successive-halving search within ``--budget``.
+
+    The plan comes from timed fits of the costliest candidates, so that it is an upper
+    bound; a fit still running when the search's share of the budget is spent stops at
+    the end of its epoch, and so does the final fit at the budget's end. It prints the
+    leaderboard, what the search and the final fit each took, and saves the best;
+    returns 0.
     """
+    started = time.perf_counter()
     from scipy.stats import loguniform
     from sklearn.base import clone
     from sklearn.experimental import enable_halving_search_cv  # noqa: F401
@@ -286,6 +308,8 @@ def cmd_tune(args) -> int:
 
     console = Console(args.quiet)
     check_output(args.out, "the model file")
+    budget = args.budget * 60
+    end = started + budget
     table, y, task, base, source = _table_for_search(args, console)
     n = len(y)
     classes = len(np.unique(np.asarray(y).astype(str))) if task == "classification" else 1
@@ -294,27 +318,45 @@ def cmd_tune(args) -> int:
         raise UsageError(
             f"{source.name} has {plural(n, 'row')}: too few to tune (at least {min_rows})"
         )
-    started = time.perf_counter()
-    pilot_model = TableModel(**base, hidden=(64,))
-    _quietly(clone(pilot_model).fit, table, y)
-    pilot = time.perf_counter() - started
-    budget = args.budget * 60 - pilot
-    rounds = rounds_for(budget, pilot * (args.folds - 1) / args.folds, args.folds, n, min_rows)
+    sample = np.sort(np.random.default_rng(args.seed).permutation(n)[: min(n, PILOT_ROWS)])
+    pilot_table = row_subset(table, sample)
+    timed = time.perf_counter()
+    pilot_stop = started + 0.25 * budget
+    per_row = 0.0
+    for hidden, batch in COSTLIEST:
+        began = time.perf_counter()
+        model = TableModel(**{**base, "stop_at": pilot_stop}, hidden=hidden, batch_size=batch)
+        _quietly(model.fit, pilot_table, y[sample])
+        per_row = max(per_row, (time.perf_counter() - began) / len(sample))
+    pilot_seconds = time.perf_counter() - timed
+    final_estimate = per_row * n
+    search_end = max(time.perf_counter(), end - final_estimate)
+    fit_all = per_row * n * (args.folds - 1) / args.folds
+    rounds = rounds_for(search_end - time.perf_counter(), fit_all, args.folds, n, min_rows)
     candidates = 3**rounds
     first_rows = max(min_rows, n // 3 ** (rounds - 1))
     console.info(
-        f"Tuning on {source.name} ({plural(n, 'row')}): a fit on every row took {pilot:.1f} s; "
-        f"{rounds} round{'s' * (rounds > 1)} of successive halving, {candidates} candidates "
-        f"on {first_rows:,} rows first, {args.folds} folds each"
+        f"Tuning on {source.name} ({plural(n, 'row')}) within {budget:.0f} s: the costliest "
+        f"candidates (hidden {_sizes(COSTLIEST[0][0])} and {_sizes(COSTLIEST[1][0])}, batch "
+        f"{COSTLIEST[0][1]}, no candidate costlier) take about {fit_all:.1f} s a fit on a "
+        f"fold's rows and {final_estimate:.1f} s on every row (timed on "
+        f"{plural(len(sample), 'row')} in {pilot_seconds:.1f} s); "
+        f"{rounds} round{'s' * (rounds > 1)} of successive halving, "
+        f"{candidates} candidates on {first_rows:,} rows first, {args.folds} folds each"
     )
     total_fits = sum((candidates // 3**i) * args.folds for i in range(rounds))
     done = [0]
+    stopped = [0]
 
     def count(model):
         done[0] += 1
-        elapsed = time.perf_counter() - started
+        stopped[0] += model.stopped_
         if done[0] % args.folds == 0 or done[0] == total_fits:
-            console.info(f"tune: {done[0]}/{total_fits} fits, {elapsed:.0f} s")
+            now = time.perf_counter()
+            console.info(
+                f"tune: {done[0]}/{total_fits} fits, {now - started:.0f} s, "
+                f"{max(0.0, end - now):.0f} s of the budget left"
+            )
 
     space = {
         "hidden": SEARCH_SPACE["hidden"],
@@ -324,7 +366,7 @@ def cmd_tune(args) -> int:
     }
     scoring = "accuracy" if task == "classification" else "r2"
     search = HalvingRandomSearchCV(
-        TableModel(**base, on_fit=count),
+        TableModel(**base, on_fit=count, stop_at=search_end),
         space,
         n_candidates=candidates,
         factor=3,
@@ -334,22 +376,38 @@ def cmd_tune(args) -> int:
         cv=_splitter(task, y, args.folds, args.seed),
         scoring=scoring,
         random_state=args.seed,
-        refit=True,
+        refit=False,
         error_score=np.nan,
     )
+    searching = time.perf_counter()
     try:
         _quietly(search.fit, table, y)
     except ValueError as exc:
         raise UsageError(f"tune: {one_line(exc)}") from None
+    search_seconds = time.perf_counter() - searching
     for line in leaderboard(search, args.top, "accuracy" if scoring == "accuracy" else "R²"):
         print(line)
-    best = search.best_estimator_.pipeline_
-    save_model(best.named_steps["preprocess"], best.named_steps["model"], args.out)
     params = search.best_params_
+    final = time.perf_counter()
+    best = _quietly(
+        clone(TableModel(**base, stop_at=started + 1.1 * budget)).set_params(**params).fit,
+        table,
+        y,
+    )
+    final_seconds = time.perf_counter() - final
+    pipeline = best.pipeline_
+    save_model(pipeline.named_steps["preprocess"], pipeline.named_steps["model"], args.out)
+    cut = f", {plural(stopped[0], 'fit')} stopped at the search's share of the budget"
+    console.info(
+        f"Search: {plural(done[0], 'fit')} in {search_seconds:.2f} s (timing the plan "
+        f"{pilot_seconds:.2f} s{cut if stopped[0] else ''}); final fit on every row: "
+        f"{final_seconds:.2f} s{' (stopped at the budget)' if best.stopped_ else ''}; "
+        f"in all {time.perf_counter() - started:.2f} s of a {budget:.0f} s budget"
+    )
     console.info(
         f"Wrote {args.out}: the best candidate (hidden {_sizes(params['hidden'])}, alpha "
         f"{params['alpha']:.3g}, learning rate {params['learning_rate']:.3g}, batch size "
-        f"{params['batch_size']}) trained on every row, in {time.perf_counter() - started:.0f} s"
+        f"{params['batch_size']}) trained on every row"
     )
     return 0
 
@@ -361,22 +419,33 @@ def _sizes(hidden) -> str:
 def leaderboard(search, top: int, metric: str) -> list[str]:
     """Return the leaderboard's lines: the best candidates, the last round's first.
 
-    Each line has the rank, the score ± std over the folds, the rows, and the options.
+    Candidates are ranked as successive halving ranks them: by the rows of the last
+    round each reached (a score on more rows above one on fewer), then by score. Each
+    line has the rank, the score ± std over the folds, the round's rows and the rows
+    each fold's score was measured on, and the options; a closing line says so.
     """
     r = search.cv_results_
+    folds = search.n_splits_
     order = sorted(
         range(len(r["params"])),
-        key=lambda i: (-r["iter"][i], -np.nan_to_num(r["mean_test_score"][i], nan=-np.inf)),
+        key=lambda i: (-r["n_resources"][i], -np.nan_to_num(r["mean_test_score"][i], nan=-np.inf)),
     )
     lines = [
-        f"{'rank':>4}  {metric + ' (± std)':>18}  {'rows':>7}  {'hidden':>8}  {'alpha':>8}  "
-        f"{'rate':>8}  {'batch':>5}"
+        f"{'rank':>4}  {metric + ' (± std)':>18}  {'rows':>7}  {'scored':>7}  {'hidden':>8}  "
+        f"{'alpha':>8}  {'rate':>8}  {'batch':>5}"
     ]
     for rank, i in enumerate(order[:top], start=1):
         p = r["params"][i]
         score = f"{r['mean_test_score'][i]:.4f} ± {r['std_test_score'][i]:.4f}"
+        rows = int(r["n_resources"][i])
         lines.append(
-            f"{rank:>4}  {score:>18}  {r['n_resources'][i]:>7,}  {_sizes(p['hidden']):>8}  "
-            f"{p['alpha']:>8.2g}  {p['learning_rate']:>8.2g}  {p['batch_size']:>5}"
+            f"{rank:>4}  {score:>18}  {rows:>7,}  {rows // folds:>7,}  "
+            f"{_sizes(p['hidden']):>8}  {p['alpha']:>8.2g}  {p['learning_rate']:>8.2g}  "
+            f"{p['batch_size']:>5}"
         )
+    lines.append(
+        f"Ranked as successive halving ranks: by rows, then {metric} (a score on more rows "
+        f"ranks above one on fewer). rows: the candidate's last round; scored: the rows "
+        f"each of the {folds} folds' scores was measured on, about rows / {folds}."
+    )
     return lines

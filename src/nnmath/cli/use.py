@@ -278,19 +278,20 @@ def cmd_evaluate(args) -> int:
             t: c for t, c in zip(texts(np.asarray(model.classes_)), model.classes_, strict=True)
         }
         given = texts(y)
-        unknown = sorted(set(given) - set(by_text))
-        if unknown:
-            raise UsageError(
-                f"target column {target!r} has labels the model never saw: {listed(unknown)} "
-                f"(its classes: {', '.join(by_text)})"
-            )
-        y = np.array([by_text[t] for t in given], dtype=model.classes_.dtype)
-        labels = list(model.classes_)
-        cm = metrics.confusion_matrix(y, y_pred, labels=labels)
+        # A class never seen in training is scored, each of its rows an error; the labels
+        # are compared by their text, the unseen classes' rows and columns after the model's.
+        unseen, counts = np.unique([t for t in given if t not in by_text], return_counts=True)
+        labels = [*by_text, *unseen.tolist()]
+        y_text = np.asarray(given, dtype=object)
+        predicted = np.asarray(texts(np.asarray(y_pred)), dtype=object)
+        cm = metrics.confusion_matrix(y_text, predicted, labels=labels)
         result.update(
-            accuracy=float(metrics.accuracy_score(y, y_pred)),
-            f1_macro=float(metrics.f1_score(y, y_pred, average="macro")),
-            confusion_matrix={"labels": [str(c) for c in labels], "counts": cm.tolist()},
+            accuracy=float(metrics.accuracy_score(y_text, predicted)),
+            f1_macro=float(
+                metrics.f1_score(y_text, predicted, labels=labels, average="macro", zero_division=0)
+            ),
+            confusion_matrix={"labels": labels, "counts": cm.tolist()},
+            unseen_classes={str(c): int(k) for c, k in zip(unseen, counts, strict=True)},
         )
         if args.json:
             print(json.dumps(result))
@@ -298,6 +299,14 @@ def cmd_evaluate(args) -> int:
         print(f"{source.name}: {len(y)} rows")
         print(f"accuracy: {result['accuracy']:.4f}")
         print(f"F1 (macro): {result['f1_macro']:.4f}")
+        if len(unseen):
+            counted = ", ".join(
+                f"{c} ({plural(int(k), 'row')})" for c, k in zip(unseen, counts, strict=True)
+            )
+            print(
+                f"classes never seen in training, every row of them an error: {counted} "
+                f"(the model's classes: {', '.join(by_text)})"
+            )
         width = max(max(len(str(c)) for c in labels), len(str(cm.max())), 4)
         print("confusion matrix (rows: true, columns: predicted):")
         print(" " * (width + 1) + " ".join(f"{str(c):>{width}}" for c in labels))
