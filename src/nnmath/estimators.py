@@ -522,7 +522,9 @@ class _BaseMLP(BaseEstimator):
         if sample_weight is not None:
             if xp is not np:  # weights of another library or device come to X's
                 sample_weight = arrays.move_to(sample_weight, xp, device)
-            sample_weight = sample_weight_of(sample_weight, X.shape[0], X.dtype, like=X)
+            sample_weight = sample_weight_of(
+                sample_weight, X.shape[0], X.dtype, like=None if xp is np else X
+            )
         self._set_up_network(
             X.shape[1], Y.shape[1], hidden, X.dtype, xp, device, first_pass, incremental
         )
@@ -1160,6 +1162,8 @@ class _BaseMLP(BaseEstimator):
         # (L-BFGS's inverse-Hessian memory) nor the copy of the best weights, unless
         # early stopping may still restore weights other than the current ones.
         state = dict(super().__getstate__())  # (scikit-learn's may be our own __dict__)
+        # scikit-learn's stream is made anew from random_state by every fit and partial_fit
+        state.pop("_random_state", None)
         history = state.get("_history")
         if history is not None and (
             history.optimizer_result is not None or history.best_theta is not None

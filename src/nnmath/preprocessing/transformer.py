@@ -307,8 +307,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         (['age', 'colour=blue', 'colour=red'], ['age', 'colour', 'colour'])
         >>> originals[0].tolist()
         ['41', 'red', 'red']
-        >>> formulas[:2]
-        ['(age − 35.5) / 5.5', '1 if colour = blue else 0']
+        >>> formulas[:2]   # the median 35.5, the interquartile range 5.5, the smooth clip
+        ['z / √(1 + (z/3)²) where z = (age − 35.5) / 5.5', '1 if colour = blue else 0']
         """
         self.check_columns(table)
         names = self.get_feature_names_out()
