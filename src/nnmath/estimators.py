@@ -1530,7 +1530,7 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                     _, Y, w = checks(*chunk[:3])[:3]
                     counts += class_counts(Y, counts.shape[0], w)
         weights = self._class_weights(lambda: counts, incremental=False)
-        total = float(weights @ counts)
+        total = float((weights * counts).sum())  # Σ over the classes of weight × count
         check_weights_by_class(total)
         return weights, total
 

@@ -114,16 +114,6 @@ def _all_finite(x) -> bool:
     return bool(xp.all(xp.isfinite(x)))
 
 
-def _backward(act, dC_da, a, z):
-    """∂C/∂z = ∂C/∂a · ∂a/∂z in place of ∂C/∂a; z is passed only to an activation that needs it.
-
-    (An activation written before ``needs_z`` existed takes ``backward(dC_da, a, inplace)``.)
-    """
-    if z is None:
-        return act.backward(dC_da, a, inplace=True)
-    return act.backward(dC_da, a, inplace=True, z=z)
-
-
 # ---------------------------------------------------------------------------- records
 @dataclass(eq=False)
 class LayerRecord:
@@ -559,6 +549,7 @@ class Network:
         dropped: list | None = None,
         masks: list | None = None,
         record: bool = False,
+        sparse_X: bool | None = None,
     ) -> tuple:
         """Forward propagation, the one written in nnmath: z_l = a_{l−1} W_l + b_l, a_l = σ(z_l).
 
@@ -566,39 +557,42 @@ class Network:
         is kept in ``z_in[l]`` where that is not None (an activation whose derivative
         needs z). With ``dropout_rng``, each hidden layer's output is multiplied by its
         inverted-dropout mask (into ``dropped[l]``; the mask into ``masks[l]``).
+        ``sparse_X`` says whether X is a scipy sparse matrix (None: find out).
 
         Returns ŷ and, with ``record``, the list of :class:`LayerRecord` (else []).
         """
-        L = len(self.W)
-        ops = self._ops
+        # NOTE: training calls this once per batch; on small batches (the article's
+        # perceptron) its Python overhead is the step's cost, so what can be is
+        # decided once here, outside the loop over the layers.
+        Ws, bs, acts, ops = self.W, self.b, self.activations, self._ops
+        L = len(Ws)
         layers: list[LayerRecord] = []
-        # only X can be sparse: every a_l is a dense array
-        sparse_X = type(X) is not np.ndarray and sp.issparse(X)
+        if sparse_X is None:  # only X can be sparse: every a_l is a dense array
+            sparse_X = type(X) is not np.ndarray and sp.issparse(X)
+        kept_z: list = z_in if z_in is not None else [None] * L
+        drop = masks is not None and dropped is not None and dropout_rng is not None
+        mask_out: list = masks if masks is not None else [None] * L
+        dropped_out: list = dropped if dropped is not None else []
         a = X
         for l in range(L):
             z = a_out[l]
             if l == 0 and sparse_X:
-                z[...] = a @ self.W[l]
+                z[...] = a @ Ws[l]
             else:
-                ops.dot(a, self.W[l], z)  # z = a W
-            ops.add(z, self.b[l], z)  # + b
+                ops.dot(a, Ws[l], z)  # z = a W
+            ops.add(z, bs[l], z)  # + b
             if record:
                 z_seen = arrays.copy_of(z)
-            if z_in is not None and z_in[l] is not None:
-                z_in[l][...] = z  # kept for σ'(z)
-            self.activations[l](z, out=z)  # a = σ(z), in place of z
+            if kept_z[l] is not None:
+                kept_z[l][...] = z  # kept for σ'(z)
+            acts[l](z, out=z)  # a = σ(z), in place of z
             a = z
-            if (
-                masks is not None
-                and dropped is not None
-                and l < L - 1
-                and dropout_rng is not None
-                and self.dropout[l] > 0
-            ):
-                masks[l] = self._dropout_mask(dropout_rng, tuple(z.shape), self.dropout[l])
-                a = ops.multiply(z, masks[l], dropped[l])  # inverted dropout
+            if drop and l < L - 1 and self.dropout[l] > 0:
+                rng = cast("np.random.Generator", dropout_rng)
+                mask_out[l] = self._dropout_mask(rng, tuple(z.shape), self.dropout[l])
+                a = ops.multiply(z, mask_out[l], dropped_out[l])  # inverted dropout
             if record:
-                mask = masks[l] if masks is not None and l < L - 1 else None
+                mask = mask_out[l] if l < L - 1 else None
                 layers.append(LayerRecord(z=z_seen, a=arrays.copy_of(z), mask=mask))
         return a, layers
 
@@ -775,6 +769,7 @@ class Network:
             dropped,
             masks,
             record,
+            sparse_X,
         )
 
         # The cost C = Σᵢ wᵢ Lᵢ / Σw (+ the L2 term) and the output error δ_L.
@@ -801,7 +796,12 @@ class Network:
             cost, dC_dyhat = loss.cost_and_gradient_of(y_hat, Y, w, w_sum)
             if record:
                 dC_dyhat_kept = arrays.copy_of(dC_dyhat)
-            delta = _backward(output, dC_dyhat, y_hat, z_in[-1])  # · ∂ŷ/∂z_L
+            z_L = z_in[-1]  # (an activation written before needs_z takes no z)
+            delta = (  # · ∂ŷ/∂z_L
+                output.backward(dC_dyhat, y_hat, inplace=True)
+                if z_L is None
+                else output.backward(dC_dyhat, y_hat, inplace=True, z=z_L)
+            )
         mean_loss = cost
         l2_term = self.l2_penalty(alpha, w_sum) if alpha else 0.0
         l1_term = self.l1_penalty(l1, w_sum) if l1 else 0.0
@@ -844,7 +844,12 @@ class Network:
                 if record:
                     layers[l - 1].dC_da = arrays.copy_of(g)
                 # δ_{l−1} = ∂C/∂a_{l−1} · ∂a_{l−1}/∂z_{l−1}
-                delta = _backward(self.activations[l - 1], g, a_out[l - 1], z_in[l - 1])
+                act, z_l = self.activations[l - 1], z_in[l - 1]
+                delta = (
+                    act.backward(g, a_out[l - 1], inplace=True)
+                    if z_l is None
+                    else act.backward(g, a_out[l - 1], inplace=True, z=z_l)
+                )
         if not record:
             return float(cost)
 
