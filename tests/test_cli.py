@@ -390,9 +390,13 @@ def test_info_describes_the_model(workdir, clf_model):
     )
     assert "preprocessing (column, kind, fill value, transformation):" in out
     pre = nnmath.load(clf_model).named_steps["preprocess"]
-    mean, scale = pre.numeric_["x1"]["mean"], pre.numeric_["x1"]["scale"]
+    center, scale = pre.numeric_["x1"]["center"], pre.numeric_["x1"]["scale"]
+    x1 = pd.read_csv(workdir / "clf.csv")["x1"].dropna()
+    assert center == pytest.approx(x1.median())  # the robust scaling: median, quartiles
+    assert scale == pytest.approx(x1.quantile(0.75) - x1.quantile(0.25))
     assert re.search(
-        rf"x1 +number +missing → {pre.fill_['x1']:.6g}; \(x − {mean:.6g}\) / {scale:.6g}", out
+        rf"x1 +number +missing → {pre.fill_['x1']:.6g}; z = \(x − {center:.6g}\) / {scale:.6g}",
+        out,
     )
     assert re.search(r"color +category +missing → '\w+'; 3 categories: blue, green, red", out)
     assert f"final training loss: {model.loss_curve_[-1]:.6g}" in out
