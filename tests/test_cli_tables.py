@@ -466,3 +466,25 @@ def test_help_and_version_import_neither_numpy_nor_scikit_learn(argv, tmp_path):
         m for m in imported if m.split(".")[0] in ("numpy", "sklearn", "scipy", "pandas")
     )
     assert heavy == []
+
+
+def test_the_commands_training_defaults_are_the_estimators_and_scikit_learns():
+    # written once (nnmath.core.registry); scikit-learn's own MLP is the independent check
+    from sklearn.neural_network import MLPClassifier as SklearnMLP
+
+    from nnmath.cli.parser import build_parser
+
+    args = build_parser().parse_args(["train", "data.csv", "--target", "y"])
+    sklearn_params = SklearnMLP().get_params()
+    assert args.hidden == ",".join(str(n) for n in sklearn_params["hidden_layer_sizes"])
+    assert args.activation == sklearn_params["activation"]
+    assert args.solver == sklearn_params["solver"]
+    assert args.alpha == sklearn_params["alpha"]
+    assert args.epochs == sklearn_params["max_iter"]
+    assert args.patience == sklearn_params["n_iter_no_change"]
+    assert args.validation_fraction == sklearn_params["validation_fraction"]
+    for estimator in (nnmath.MLPClassifier(), nnmath.MLPRegressor()):
+        ours = estimator.get_params()
+        for name in ("hidden_layer_sizes", "activation", "solver", "alpha", "max_iter"):
+            assert ours[name] == sklearn_params[name], name
+        assert ours["learning_rate_init"] == sklearn_params["learning_rate_init"]

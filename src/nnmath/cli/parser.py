@@ -17,7 +17,16 @@ import argparse
 import re
 
 from nnmath.cli.messages import one_line, suggestion
-from nnmath.core.registry import ESTIMATOR_LOSSES, hidden_activations, losses_for
+from nnmath.core.registry import (
+    ESTIMATOR_DEFAULTS,
+    ESTIMATOR_LOSSES,
+    hidden_activations,
+    losses_for,
+)
+
+#: The estimators' defaults, as the options give them.
+_D = ESTIMATOR_DEFAULTS
+_HIDDEN = ",".join(str(n) for n in _D["hidden_layer_sizes"])
 
 __all__ = [
     "DATASETS",
@@ -442,28 +451,29 @@ def _add_training_options(p: argparse.ArgumentParser, tuned: bool = False) -> No
     if not tuned:
         p.add_argument(
             "--hidden",
-            default="100",
+            default=_HIDDEN,
             metavar="SIZES",
-            help="hidden layer sizes, e.g. 64,32 (default 100)",
+            help=f"hidden layer sizes, e.g. 64,32 (default {_HIDDEN})",
         )
     p.add_argument(
         "--activation",
-        default="relu",
+        default=_D["activation"],
         choices=hidden_activations(),
-        help="the hidden layers' activation (default relu)",
+        help=f"the hidden layers' activation (default {_D['activation']})",
     )
     p.add_argument(
         "--solver",
-        default="adam",
+        default=_D["solver"],
         choices=("adam", "sgd", "lbfgs", "gd"),
-        help="adam (default), sgd (with momentum), lbfgs, or gd (full-batch gradient descent)",
+        help=f"adam, sgd (with momentum), lbfgs, or gd (full-batch gradient descent); "
+        f"default {_D['solver']}",
     )
     p.add_argument(
         "--epochs",
         type=_positive_int,
-        default=200,
+        default=_D["max_iter"],
         metavar="N",
-        help="the most epochs (L-BFGS: iterations) to train (default 200)",
+        help=f"the most epochs (L-BFGS: iterations) to train (default {_D['max_iter']})",
     )
     if not tuned:
         p.add_argument(
@@ -476,14 +486,14 @@ def _add_training_options(p: argparse.ArgumentParser, tuned: bool = False) -> No
             "--learning-rate",
             type=_positive_float,
             metavar="R",
-            help="the step size α (default 0.001)",
+            help=f"the step size α (default {_D['learning_rate_init']:g})",
         )
         p.add_argument(
             "--alpha",
             type=_nonnegative_float,
-            default=1e-4,
+            default=_D["alpha"],
             metavar="A",
-            help="L2 penalty (default 0.0001)",
+            help=f"L2 penalty (default {_D['alpha']:g})",
         )
     p.add_argument(
         "--l1",
@@ -510,9 +520,9 @@ def _add_training_options(p: argparse.ArgumentParser, tuned: bool = False) -> No
     p.add_argument(
         "--patience",
         type=_positive_int,
-        default=10,
+        default=_D["n_iter_no_change"],
         metavar="N",
-        help="stop after N epochs without improvement (default 10)",
+        help=f"stop after N epochs without improvement (default {_D['n_iter_no_change']})",
     )
     p.add_argument(
         "--class-weight",
@@ -533,9 +543,10 @@ def _add_training_options(p: argparse.ArgumentParser, tuned: bool = False) -> No
     p.add_argument(
         "--validation-fraction",
         type=_fraction,
-        default=0.1,
+        default=_D["validation_fraction"],
         metavar="F",
-        help="rows held out for the validation score and early stopping (default 0.1; 0: none)",
+        help="rows held out for the validation score and early stopping (default "
+        f"{_D['validation_fraction']:g}; 0: none)",
     )
     p.add_argument(
         "--seed",

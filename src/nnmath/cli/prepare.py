@@ -24,6 +24,7 @@ import numpy as np
 from nnmath.cli.messages import UsageError, listed, nearest, plural, shown, suggestion
 from nnmath.cli.parser import MAX_MEMORY_GIB
 from nnmath.cli.tables import Source
+from nnmath.core.registry import ESTIMATOR_DEFAULTS
 from nnmath.preprocessing import (
     BadCellsError,
     MissingCellsError,
@@ -165,7 +166,8 @@ def check_training_options(args) -> None:
     """
     from nnmath.cli.learn import dropout_rates, hidden_sizes
 
-    hidden = hidden_sizes(args.hidden) if getattr(args, "hidden", None) is not None else (100,)
+    given = getattr(args, "hidden", None)
+    hidden = hidden_sizes(given) if given is not None else ESTIMATOR_DEFAULTS["hidden_layer_sizes"]
     rates = dropout_rates(args.dropout, len(hidden))
     if args.solver == "lbfgs" and any(rates if isinstance(rates, list) else [rates]):
         raise UsageError("--dropout needs a stochastic solver (adam, sgd or gd), not lbfgs")

@@ -40,7 +40,7 @@ __all__ = [
     "summary_lines",
 ]
 
-DEFAULT_LEARNING_RATE = 0.001  # the estimators' learning_rate_init
+DEFAULT_LEARNING_RATE = registry.ESTIMATOR_DEFAULTS["learning_rate_init"]
 
 
 class EpochBar:

@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 __all__ = [
     "ACTIVATIONS",
+    "ESTIMATOR_DEFAULTS",
     "ESTIMATOR_LOSSES",
     "ActivationEntry",
     "LossEntry",
@@ -161,3 +162,17 @@ def recipe(loss: str, multiclass: bool = False) -> tuple[str, str]:
     if entry.network_loss is not None:
         return output, entry.network_loss
     return output, "cross_entropy" if multiclass else "binary_cross_entropy"
+
+
+#: The estimators' defaults (scikit-learn's) that the command's options share: the
+#: estimators' signatures, the command's options and its help read them here.
+ESTIMATOR_DEFAULTS: dict = {
+    "hidden_layer_sizes": (100,),
+    "activation": "relu",
+    "solver": "adam",
+    "alpha": 0.0001,
+    "learning_rate_init": 0.001,
+    "max_iter": 200,
+    "n_iter_no_change": 10,
+    "validation_fraction": 0.1,
+}
