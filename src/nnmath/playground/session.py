@@ -708,6 +708,7 @@ class Session:
             return {
                 "type": "frame",
                 "epoch": self.epoch,
+                "config_version": self.config_version,
                 "train_loss": _finite(train_loss),
                 "test_loss": _finite(test_loss),
                 "train_accuracy": train_accuracy,

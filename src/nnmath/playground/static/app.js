@@ -57,7 +57,7 @@
     id: null, ws: null, config: null, frame: null, pending: null, raf: false,
     showTest: false, chart: [], chartKey: null, math: null, pinned: null, preview: null,
     nodes: [], links: [], linkColumns: null, lastError: null, previews: null,
-    told: { text: "", at: 0, playing: null, noteAt: null }, note: null, notedKey: null,
+    told: { text: "", at: 0, playing: null, noteEpoch: null }, note: null, noteVersion: null, notedKey: null,
     stats: { received: 0, rendered: 0, fps: 0, eps: 0, t0: performance.now(), e0: 0, r0: 0 },
   };
   window.playgroundStats = state.stats;
@@ -281,7 +281,8 @@
     const noteKey = csv ? `${upload.name}|${s.x1_column}|${s.x2_column}|${s.target_column}|${s.missing}` : null;
     if (said && config.missing.rows && noteKey !== state.notedKey) {
       state.note = said;
-      state.told.noteAt = null;
+      state.noteVersion = config.version;
+      state.told.noteEpoch = null;
     }
     state.notedKey = noteKey;
     const presets = config.formula_presets || {};
@@ -835,7 +836,6 @@
   // a polite announcement of the epoch, the losses and the accuracy — when training
   // pauses, after a step or a reset, and while it plays at most every TELL_EVERY_MS.
   const TELL_EVERY_MS = 5000;
-  const NOTE_MS = 1000;
   const percent = (v) => `${(100 * v).toFixed(1)} %`;
   function inWords(f) {
     const fmt = (v) => (v === null || v === undefined ? "not a number" : v >= 1e-3 ? v.toFixed(4) : v.toExponential(2));
@@ -878,15 +878,16 @@
     if (!changed && f.playing && now - told.at < TELL_EVERY_MS) return;
     const text = inWords(f);
     told.playing = f.playing;
-    // a note (what an upload did) goes with the announcements of its first second: the
-    // frame drawn before the new configuration's first one may be told just before it
-    if (state.note && told.noteAt !== null && now - told.noteAt > NOTE_MS) state.note = told.noteAt = null;
-    const full = state.note ? `${state.note} ${text}` : text;
-    if (text === told.text && (!state.note || $("announce").textContent === full)) return;
+    // a note (what an upload did) goes with the announcements of its configuration's first
+    // epoch told, and no later one; a frame of the configuration before is told without it
+    let note = state.note && f.config_version === state.noteVersion ? state.note : "";
+    if (note && told.noteEpoch === null) told.noteEpoch = f.epoch;
+    else if (note && f.epoch !== told.noteEpoch) note = state.note = "";
+    const full = note ? `${note} ${text}` : text;
+    if (text === told.text && (!note || $("announce").textContent === full)) return;
     told.text = text;
     told.at = now;
     $("announce").textContent = full;
-    if (state.note && told.noteAt === null) told.noteAt = now;
     $("heatmap").setAttribute("aria-label", describeHeatmap(f));
     $("chart").setAttribute("aria-label", describeChart());
   }
