@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -240,3 +243,23 @@ def save_every_model_kind(directory) -> dict:
         paths[kind] = directory / f"{kind}.safetensors"
         nnmath.save(model, paths[kind])
     return paths
+
+
+@pytest.fixture
+def playground_server():
+    """``nnmath playground --port 0 --no-browser`` as a real process: (url, process)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nnmath", "playground", "--port", "0", "--no-browser"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        first = proc.stdout.readline()
+        m = re.fullmatch(r"nnmath playground: (http://127\.0\.0\.1:\d+/)\n", first)
+        assert m, (first, proc.stderr.read() if proc.poll() is not None else "")
+        yield m.group(1), proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()

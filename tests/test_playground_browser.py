@@ -9,8 +9,6 @@ from __future__ import annotations
 import io
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -41,23 +39,9 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def server():
-    """``nnmath playground --port 0 --no-browser`` as a real process: (url, process)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nnmath", "playground", "--port", "0", "--no-browser"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        first = proc.stdout.readline()
-        m = re.fullmatch(r"nnmath playground: (http://127\.0\.0\.1:\d+/)\n", first)
-        assert m, (first, proc.stderr.read() if proc.poll() is not None else "")
-        yield m.group(1), proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+def server(playground_server):
+    """The playground as a real process: (url, process)."""
+    return playground_server
 
 
 def epoch(page) -> int:

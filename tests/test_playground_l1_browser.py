@@ -7,8 +7,6 @@ amount of L2 only shrinks them. Screenshots of both are written to the test's tm
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -31,21 +29,9 @@ NEAR = re.compile(r"^Weights \((\d+), from −\S+ to \S+\): ([\d.]+) % within 0\
 
 
 @pytest.fixture
-def server():
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "nnmath", "playground", "--port", "0", "--no-browser"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        first = proc.stdout.readline()
-        m = re.fullmatch(r"nnmath playground: (http://127\.0\.0\.1:\d+/)\n", first)
-        assert m, (first, proc.stderr.read() if proc.poll() is not None else "")
-        yield m.group(1)
-    finally:
-        proc.kill()
-        proc.communicate()
+def server(playground_server):
+    """The playground's address, served by a real process."""
+    return playground_server[0]
 
 
 def _epoch(page) -> int:
