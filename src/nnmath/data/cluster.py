@@ -50,10 +50,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnmath.data.sources import Chunks
+from nnmath.data.adapters import Encoding, Held, Labels, TrainingInput
+from nnmath.data.sources import Chunks, Data
 
 __all__ = [
     "ChunkChecks",
+    "CollectionInput",
     "DaskChunks",
     "RowBlocks",
     "chunk_data",
@@ -819,6 +821,145 @@ def chunk_arrays(data: DaskChunks | _LocalChunks, n_features: int, dtype, label_
     y = column(3, lambda r: (r,), label_dtype)
     w = column(2, lambda r: (r,), dtype) if data.weighted else None
     return X, y, w
+
+
+class CollectionInput(TrainingInput):
+    """Dask collections as an estimator's training data (see the module's docstring).
+
+    X, y and sample_weight stay on the cluster: their chunks are checked and encoded
+    there (:func:`prepare`), the labels and the classes' counts computed chunk by chunk,
+    a validation set split off each chunk (:func:`split`). The network is a NumPy one.
+
+    Parameters
+    ----------
+    X : dask.array.Array or dask.dataframe.DataFrame of shape (n_samples, n_features)
+    y : Dask collection (or NumPy array beside a Dask array X), optional
+    sample_weight : Dask collection (or NumPy array beside a Dask array X), optional
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> from sklearn.neural_network import MLPRegressor
+    >>> source = CollectionInput(da.ones((6, 2), chunks=3), np.arange(6.0))
+    >>> source.check(MLPRegressor(), reset=True, numeric_y=True)
+    >>> source.n_features, source.target_width()
+    (2, 1)
+    """
+
+    def __init__(self, X, y=None, sample_weight=None):
+        self.X, self.y, self.sample_weight = X, y, sample_weight
+        self.checks: ChunkChecks | None = None
+        self.label_dtype: np.dtype | None = None
+        self._parts: list | None = None
+        self._data: Chunks | None = None
+
+    def check(self, estimator, reset: bool, numeric_y: bool) -> None:
+        """Split X, y and sample_weight into row chunks; a NumPy network only."""
+        if not reset and estimator.network_.xp is not np:
+            raise ValueError(
+                f"X is a Dask collection but the network lives on "
+                f"{estimator.network_.describe_placement()}; Dask collections train NumPy "
+                "networks"
+            )
+        blocks = self.blocks = row_blocks(self.X, self.y, self.sample_weight)
+        if reset:
+            estimator.n_features_in_ = blocks.n_features
+            if blocks.feature_names is not None:
+                estimator.feature_names_in_ = blocks.feature_names
+            elif hasattr(estimator, "feature_names_in_"):
+                del estimator.feature_names_in_
+        elif blocks.n_features != estimator.n_features_in_:
+            raise ValueError(
+                f"X has {blocks.n_features} features, but {type(estimator).__name__} is "
+                f"expecting {estimator.n_features_in_} features as input."
+            )
+        self.n_features, self.dtype = blocks.n_features, blocks.dtype
+
+    def _require_y(self, what: str) -> None:
+        if self.blocks.y is None:
+            raise ValueError(f"y is required: the {what} of X's rows")
+
+    def labels(self, fresh: bool, what: str = "labels") -> Labels:
+        """Return y's distinct labels, computed on the cluster (an indicator: its columns)."""
+        from sklearn.utils.multiclass import check_classification_targets
+
+        self._require_y(what)
+        if self.blocks.y_width > 1:  # a multilabel indicator: one output per label
+            return Labels(np.eye(self.blocks.y_width, dtype=int), None)
+        labels = unique_labels(self.blocks)
+        check_classification_targets(labels)
+        return Labels(labels, labels)
+
+    def multilabel(self) -> bool:
+        """Return True when y has more than one column."""
+        return getattr(self.y, "ndim", 1) == 2 and self.y.shape[1] > 1
+
+    def check_classes(self, classes) -> None:
+        """Raise ValueError for fewer than two classes."""
+        if classes.shape[0] < 2:
+            raise ValueError(
+                f"y has only one class ({classes[0]!r}); a classifier needs at least two classes"
+            )
+
+    def target_width(self, what: str = "targets") -> int:
+        """Return y's number of columns."""
+        self._require_y(what)
+        return self.blocks.y_width
+
+    def encode(self, encoding: Encoding) -> None:
+        """Keep the encoding; the chunks are encoded on the cluster."""
+        self.checks, self.label_dtype = encoding.chunk_checks(), encoding.label_dtype()
+
+    def weigh(self, weights_of: Callable, n_classes: int) -> None:
+        """Weigh the rows by their class, counted on the cluster."""
+        checks = self.checks
+        assert checks is not None
+        weights = weights_of(lambda: class_counts(self.blocks, checks.classes))
+        self.checks = copy.copy(checks)
+        self.checks.class_weight = weights
+
+    def _prepared(self) -> list:
+        if self._parts is None:
+            assert self.checks is not None
+            self._parts = prepare(self.blocks, self.checks)
+        return self._parts
+
+    def like(self):
+        """Return an empty array of the network's dtype and number of inputs."""
+        assert self.checks is not None
+        return np.empty((0, self.n_features), self.checks.dtype)
+
+    def _held(self, parts: list, network) -> Held:
+        self.data(network)  # the training chunks go to the workers first
+        val_data = chunk_data(parts, network, keep=4)
+        assert isinstance(val_data, (DaskChunks, _LocalChunks))
+        if val_data.n_samples < 2:
+            raise ValueError(
+                "The validation set is too small. Increase 'validation_fraction' or the "
+                "size of your dataset."
+            )
+        X_val, y_val, w_val = chunk_arrays(
+            val_data, self.n_features, network.dtype, self.label_dtype
+        )
+        return Held(X_val, y_val, w_val, val_data)
+
+    def validation_set(self, X_val, y_val, network) -> Held | None:
+        """Return a Dask ``validation_data`` prepared on the cluster; None for one in memory."""
+        if not is_collection(X_val):
+            return None
+        self._prepared()
+        return self._held(prepare(row_blocks(X_val, y_val), self.checks), network)
+
+    def split(self, fraction: float, random_state, rng, stratify: bool, network) -> Held:
+        """Split a ``fraction`` of each chunk's rows off, drawn from ``rng``."""
+        self._parts, held_out = split(self._prepared(), fraction, rng)
+        return self._held(held_out, network)
+
+    def data(self, network) -> Data:
+        """Return the prepared chunks as the training data (computed once)."""
+        if self._data is None:
+            self._data = chunk_data(self._prepared(), network)
+        return self._data
 
 
 # ---------------------------------------------------------------------------- results
