@@ -28,18 +28,14 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring
-from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
-    check_classification_targets,
-    type_of_target,
     unique_labels,
 )
 from sklearn.utils.validation import (
     check_is_fitted,
-    column_or_1d,
     validate_data,
 )
 
@@ -50,14 +46,9 @@ from nnmath.core import arrays, initializers, registry
 from nnmath.core.optimizers import SGD, Adam, Schedule, get_schedule
 from nnmath.core.rng import as_random_state, side_stream
 from nnmath.data import cluster as distributed
-from nnmath.data.checks import (
-    check_weights_by_class,
-    class_counts,
-    class_weight_of,
-    sample_weight_of,
-    weights_by_class,
-)
-from nnmath.data.sources import Chunks, Data, InMemory, SampleOrder
+from nnmath.data.adapters import ArrayInput, Encoding, Held, SourceInput, TrainingInput
+from nnmath.data.checks import class_weight_of
+from nnmath.data.sources import Data, SampleOrder
 from nnmath.dispatch import (
     as_float,
     flat,
@@ -510,35 +501,48 @@ class _BaseMLP(BaseEstimator):
         return True
 
     # ------------------------------------------------------------------ fitting
-    def _fit(self, X, y, sample_weight=None, incremental=False, validation_data=None):
-        hidden = self._check_params()
-        first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
+    def _input(self, X, y, sample_weight) -> TrainingInput:
+        """Return the training data's adapter: Dask collections, or arrays in memory."""
         if distributed.is_collection(X):
-            return self._fit_collection(
-                X, y, sample_weight, incremental, first_pass, hidden, validation_data
-            )
+            return distributed.CollectionInput(X, y, sample_weight)
         xp, device = input_namespace(X)
-        y = labels_to(y, xp, device)
-        X, Y, y_original = self._validate_input(X, y, incremental, first_pass, xp)
-        if sample_weight is not None:
-            if xp is not np:  # weights of another library or device come to X's
-                sample_weight = arrays.move_to(sample_weight, xp, device)
-            sample_weight = sample_weight_of(
-                sample_weight, X.shape[0], X.dtype, like=None if xp is np else X
+        return ArrayInput(X, labels_to(y, xp, device), sample_weight, xp, device, float_dtypes(xp))
+
+    def _fit(self, source: TrainingInput, incremental=False, validation_data=None, classes=None):
+        """Fit on any kind of data, asking its adapter (see :mod:`nnmath.data.adapters`).
+
+        ``classes``: the labels of a classifier's first ``partial_fit``.
+        """
+        hidden = self._check_params()
+        if (
+            self.early_stopping
+            and self.solver != "lbfgs"
+            and validation_data is None
+            and not source.splits
+        ):
+            raise ValueError(
+                "early_stopping=True on a data source needs validation_data=(X_val, y_val)"
             )
+        first_pass = not hasattr(self, "network_") or (not self.warm_start and not incremental)
+        source.check(self, reset=first_pass, numeric_y=not is_classifier(self))
+        n_outputs = self._targets(source, incremental, classes)
+        source.encode(self._encoding(source.dtype if first_pass else self.network_.dtype))
         self._set_up_network(
-            X.shape[1], Y.shape[1], hidden, X.dtype, xp, device, first_pass, incremental
+            source.n_features,
+            n_outputs,
+            hidden,
+            source.dtype,
+            source.xp,
+            source.device,
+            first_pass,
+            incremental,
         )
         if not first_pass:  # warm start or partial_fit: the data comes to the network's dtype
-            X, Y = self._adopt(X), self.network_.adopt(Y, "y")
-        sample_weight = self._weigh_classes(Y, sample_weight, incremental)
+            source.adopt(self._adopt, self.network_.adopt)
+        self._weigh_classes(source, incremental)
         split = self._before_training(incremental)
-        validation = None
-        if validation_data is not None or split:
-            X, Y, sample_weight, validation = self._validation(
-                X, Y, y_original, sample_weight, validation_data
-            )
-        return self._train(InMemory(X, Y, sample_weight), validation, incremental)
+        validation = self._validation(source, validation_data, split)
+        return self._train(source.data(self.network_), validation, incremental)
 
     def _set_up_network(
         self, n_features, n_outputs, hidden, dtype, xp, device, first_pass, incremental
@@ -613,21 +617,17 @@ class _BaseMLP(BaseEstimator):
         self._set_history_attributes(history)
         return self
 
-    # ------------------------------------------------------------------ class weights
-    def _weigh_classes(self, Y, sample_weight, incremental: bool):
-        """Return the rows' training weights: sample_weight (a classifier: times class_weight)."""
-        return sample_weight
+    # ------------------------------------------------------------------ targets
+    def _targets(self, source: TrainingInput, incremental: bool, classes=None) -> int:
+        """Set up the targets' encoding from the data; return the number of outputs."""
+        raise NotImplementedError
 
-    def _class_weights_of_source(self, data: Data, checks) -> tuple:
-        """Return (the weight of each class, Σ of the rows' weights) of a data source.
+    def _encoding(self, dtype) -> Encoding:
+        """Return how y becomes the network's targets, in the network's ``dtype``."""
+        raise NotImplementedError
 
-        (None, None) without class weights.
-        """
-        return None, None
-
-    def _class_weights_of_blocks(self, blocks, incremental: bool) -> np.ndarray | None:
-        """Return the weight of each class of a Dask y (None without class weights)."""
-        return None
+    def _weigh_classes(self, source: TrainingInput, incremental: bool) -> None:
+        """Weigh the rows by their class (a classifier with ``class_weight``)."""
 
     # ------------------------------------------------------------------ Data sources
     def fit_data(self, data: Data, *, classes=None, validation_data=None):
@@ -667,121 +667,9 @@ class _BaseMLP(BaseEstimator):
         >>> clf.fit_data(data, classes=["-", "+"]).score(X, y)
         1.0
         """
-        hidden = self._check_params()
-        if not isinstance(data, (Chunks, InMemory)):
-            raise TypeError(
-                f"data must be a nnmath.data.sources.Chunks or InMemory; got {type(data).__name__}"
-            )
-        if self.early_stopping and self.solver != "lbfgs" and validation_data is None:
-            raise ValueError(
-                "early_stopping=True on a data source needs validation_data=(X_val, y_val)"
-            )
-        first = data.load(0) if isinstance(data, Chunks) else next(data.chunks())
-        X0 = np.asarray(first[0])
-        if X0.ndim != 2:
-            raise ValueError(f"a chunk's X must be 2-D; got shape {X0.shape}")
-        dtype = X0.dtype if X0.dtype in (np.float32, np.float64) else np.dtype(np.float64)
-        first_pass = not hasattr(self, "network_") or not self.warm_start
-        if first_pass:
-            self.n_features_in_ = X0.shape[1]
-            if hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-        n_outputs = self._targets_of_source(first[1], classes, first_pass)
-        if not first_pass:
-            dtype = self.network_.dtype
-        self._set_up_network(X0.shape[1], n_outputs, hidden, dtype, np, "cpu", first_pass, False)
-        checks = self._chunk_checks()
-        class_weights, total_weight = self._class_weights_of_source(data, checks)
-        if class_weights is not None:
-            checks = self._chunk_checks(class_weights)
-        self._before_training(False)
-
-        def checked(chunk):
-            X, y, w = chunk[:3]
-            if np.shape(X)[0] == 0:  # a chunk with no rows (all held out, say): nothing
-                Y = np.empty((0, self.network_.layer_sizes[-1]), self.network_.dtype)
-                return np.empty((0, self.n_features_in_), self.network_.dtype), Y, None
-            return checks(X, y, w)[:3]
-
-        encoded: Data
-        if isinstance(data, Chunks):
-            source = data
-
-            def loader(k: int):
-                return lambda: checked(source.load(k))
-
-            encoded = Chunks(
-                [loader(k) for k in range(data.n_chunks)],
-                data.n_samples,
-                data.total_weight if total_weight is None else total_weight,
-            )
-        else:
-            encoded = InMemory(*checked((data.X, data.Y, data.sample_weight)))
-        validation = None
-        if validation_data is not None:
-            like = np.empty((0, self.n_features_in_), self.network_.dtype)
-            validation = self._validation(like, None, None, None, validation_data)[3]
-        return self._train(encoded, validation, incremental=False)
+        return self._fit(SourceInput(data, classes), validation_data=validation_data)
 
     # ------------------------------------------------------------------ Dask
-    def _fit_collection(
-        self, X, y, sample_weight, incremental, first_pass, hidden, validation_data
-    ):
-        """Fit on Dask collections.
-
-        The chunks are checked, encoded and kept on the cluster (see
-        :mod:`nnmath.data.cluster`); the training loop is the same.
-        """
-        if not first_pass and self.network_.xp is not np:
-            raise ValueError(
-                f"X is a Dask collection but the network lives on "
-                f"{self.network_.describe_placement()}; Dask collections train NumPy networks"
-            )
-        blocks = distributed.row_blocks(X, y, sample_weight)
-        if first_pass:
-            self.n_features_in_ = blocks.n_features
-            if blocks.feature_names is not None:
-                self.feature_names_in_ = blocks.feature_names
-            elif hasattr(self, "feature_names_in_"):
-                del self.feature_names_in_
-        elif blocks.n_features != self.n_features_in_:
-            raise ValueError(
-                f"X has {blocks.n_features} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input."
-            )
-        n_outputs = self._targets_of(blocks, incremental, first_pass)
-        dtype = blocks.dtype if first_pass else self.network_.dtype
-        self._set_up_network(
-            blocks.n_features, n_outputs, hidden, dtype, np, "cpu", first_pass, incremental
-        )
-        checks = self._chunk_checks(self._class_weights_of_blocks(blocks, incremental))
-        parts = distributed.prepare(blocks, checks)
-        val_parts, validation = None, None
-        split = self._before_training(incremental)
-        if validation_data is not None:
-            X_val, y_val = self._unpack_validation(validation_data)
-            if distributed.is_collection(X_val):
-                val_parts = distributed.prepare(distributed.row_blocks(X_val, y_val), checks)
-            else:
-                like = np.empty((0, blocks.n_features), self.network_.dtype)
-                validation = self._validation(like, None, None, None, validation_data)[3]
-        elif split:
-            parts, val_parts = distributed.split(parts, self.validation_fraction, self._rng)
-        data = distributed.chunk_data(parts, self.network_)
-        if val_parts is not None:
-            val_data = distributed.chunk_data(val_parts, self.network_, keep=4)
-            if val_data.n_samples < 2:
-                raise ValueError(
-                    "The validation set is too small. Increase 'validation_fraction' or the "
-                    "size of your dataset."
-                )
-            label_dtype = self._label_dtype(blocks)
-            X_val, y_val, w_val = distributed.chunk_arrays(
-                val_data, blocks.n_features, self.network_.dtype, label_dtype
-            )
-            validation = self._scored_validation(val_data, None, X_val, y_val, w_val)
-        return self._train(data, validation, incremental)
-
     def _lazy(self, X, method: str):
         """Call ``method`` on a Dask X: a lazy Dask array computed chunk by chunk."""
         check_is_fitted(self, "network_")
@@ -934,19 +822,31 @@ class _BaseMLP(BaseEstimator):
         if has_validation and (not self.early_stopping or self.solver == "lbfgs"):
             self.best_validation_score_ = max(history.validation_scores)
 
-    def _validation(self, X, Y, y_original, sample_weight, validation_data):
-        """Split off the validation set.
+    def _validation(self, source: TrainingInput, validation_data, split: bool) -> Validation | None:
+        """Return the validation set for the loop, with the function that scores it.
 
-        Returns (X, Y, sample_weight) left for training, and the validation set for the
-        loop with the function that scores the current weights on it.
+        It is ``validation_data``, or (``split``) a ``validation_fraction`` of the data
+        that the source leaves out of training; None without either.
         """
-        X, Y, sample_weight, X_val, y_val, w_val = self._validation_split(
-            X, Y, y_original, sample_weight, validation_data
-        )
+        if validation_data is not None:
+            X_val, y_val = self._unpack_validation(validation_data)
+            held = source.validation_set(X_val, y_val, self.network_)
+            if held is None:
+                held = self._validation_in_memory(X_val, y_val, source.like())
+        elif split:
+            stratify = is_classifier(self) and self.n_outputs_ == 1
+            held = source.split(
+                self.validation_fraction, self._random_state, self._rng, stratify, self.network_
+            )
+        else:
+            return None
+        if held.data is not None:  # encoded where the data lives
+            return self._scored_validation(held.data, None, held.X, held.y, held.sample_weight)
+        X_val, y_val, w_val = held.X, held.y, held.sample_weight
         if is_classifier(self):
             X_val, y_val, w_val = self._known_classes(X_val, y_val, w_val)
-        Y_val = self._encode_validation_targets(y_val, X)
-        return X, Y, sample_weight, self._scored_validation(X_val, Y_val, X_val, y_val, w_val)
+        Y_val = self._encode_validation_targets(y_val, source.like())
+        return self._scored_validation(X_val, Y_val, X_val, y_val, w_val)
 
     def _scored_validation(self, source, Y_val, X_val, y_val, w_val) -> Validation:
         """Return the validation set for the loop.
@@ -1010,39 +910,19 @@ class _BaseMLP(BaseEstimator):
             raise ValueError("validation_data must be a pair (X_val, y_val)") from None
         return X_val, y_val
 
-    def _validation_split(self, X, Y, y_original, sample_weight, validation_data):
-        if validation_data is not None:
-            X_val, y_val = self._unpack_validation(validation_data)
-            X_val = validate_data(
-                self, X_val, accept_sparse=["csr", "csc"], dtype=X.dtype, reset=False
-            )
-            if not hasattr(y_val, "shape"):
-                y_val = np.asarray(y_val)
-            if y_val.shape[0] != X_val.shape[0]:
-                raise ValueError(
-                    f"validation_data: X_val has {X_val.shape[0]} samples but y_val has "
-                    f"{y_val.shape[0]}"
-                )
-            return X, Y, sample_weight, X_val, y_val, None
-        stratify = None
-        if is_classifier(self) and self.n_outputs_ == 1:
-            # scikit-learn's: the encoded column as booleans, on the host
-            stratify = arrays.to_numpy(Y).astype(bool)
-        split = [X, Y, y_original] + ([sample_weight] if sample_weight is not None else [])
-        parts = train_test_split(
-            *split,
-            random_state=self._random_state,
-            test_size=self.validation_fraction,
-            stratify=stratify,
+    def _validation_in_memory(self, X_val, y_val, like) -> Held:
+        """Check ``validation_data`` in memory like the training data's X (``like``)."""
+        X_val = validate_data(
+            self, X_val, accept_sparse=["csr", "csc"], dtype=like.dtype, reset=False
         )
-        X_tr, X_val, Y_tr, _, _, y_val = parts[:6]
-        w_tr, w_val = (parts[6], parts[7]) if sample_weight is not None else (None, None)
-        if X_val.shape[0] < 2:
+        if not hasattr(y_val, "shape"):
+            y_val = np.asarray(y_val)
+        if y_val.shape[0] != X_val.shape[0]:
             raise ValueError(
-                "The validation set is too small. Increase 'validation_fraction' or the size "
-                "of your dataset."
+                f"validation_data: X_val has {X_val.shape[0]} samples but y_val has "
+                f"{y_val.shape[0]}"
             )
-        return X_tr, Y_tr, w_tr, X_val, y_val, w_val
+        return Held(X_val, y_val)
 
     def _wrapped_callbacks(self):
         return [lambda info, cb=cb: cb(self, info) for cb in (self.callbacks or ())]
@@ -1386,101 +1266,64 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         )
         self.class_weight = class_weight
 
-    def _validate_input(self, X, y, incremental, reset, xp=np):
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            multi_output=True,
-            dtype=float_dtypes(xp),
-            reset=reset,
+    def _set_labels(self, fit_on, classes=None) -> None:
+        """Fit the label encoding on ``fit_on``; ``classes_`` are its classes (or ``classes``).
+
+        A single class is fitted as scikit-learn does: one sigmoid output trained towards
+        0 (LabelBinarizer's encoding of it); predict returns the class.
+        """
+        self._label_binarizer = LabelBinarizer().fit(fit_on)
+        self.classes_ = self._label_binarizer.classes_ if classes is None else classes
+
+    def _targets(self, source, incremental: bool, classes=None) -> int:
+        """Set classes_ and the label encoding (a first fit) or check y's labels against them.
+
+        ``classes``: partial_fit's first call, whose classes are every label. Returns the
+        number of outputs.
+        """
+        fresh = classes is None and (
+            not hasattr(self, "classes_") or (not self.warm_start and not incremental)
         )
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        if not hasattr(self, "classes_") or (not self.warm_start and not incremental):
-            self._label_binarizer = LabelBinarizer()
-            self._label_binarizer.fit(y)
-            # A single class is fitted as scikit-learn does: one sigmoid output trained
-            # towards 0 (LabelBinarizer's encoding of it); predict returns the class.
-            self.classes_ = self._label_binarizer.classes_
-        else:
-            host_y, classes = arrays.to_numpy(y), arrays.to_numpy(self.classes_)
-            labels = np.unique(host_y) if host_y.ndim == 1 else classes
-            unknown = np.setdiff1d(labels, classes)
-            if self.warm_start and not incremental and set(labels) != set(classes):
+        labels = source.labels(fresh, "labels")
+        if classes is not None:
+            self._set_labels(labels.fit_on if source.multilabel() else classes, classes)
+        elif fresh:
+            self._set_labels(labels.fit_on)
+            source.check_classes(self.classes_)
+        if not fresh:
+            known = arrays.to_numpy(self.classes_)
+            seen = known if labels.seen is None else labels.seen
+            if self.warm_start and not incremental and set(seen) != set(known):
                 raise ValueError(
                     f"warm_start can only be used where `y` has the same classes as in the "
-                    f"previous call to fit. Previously got {self.classes_}, `y` has {labels}"
+                    f"previous call to fit. Previously got {self.classes_}, `y` has {seen}"
                 )
-            if len(unknown):
+            if len(np.setdiff1d(seen, known)):
                 raise ValueError(
                     f"`y` has classes not in `self.classes_`. `self.classes_` has "
-                    f"{self.classes_}. 'y' has {labels}."
+                    f"{self.classes_}. 'y' has {seen}."
                 )
-        return X, as_float(self._label_binarizer.transform(y), X), y
+        binarizer = self._label_binarizer  # its encoding's columns
+        return 1 if binarizer.y_type_ == "binary" else len(binarizer.classes_)
+
+    def _encoding(self, dtype) -> Encoding:
+        def chunk_checks():
+            multilabel = self._label_binarizer.y_type_ == "multilabel-indicator"
+            return distributed.ChunkChecks(
+                self.n_features_in_,
+                dtype,
+                encode=self._label_binarizer.transform,
+                classes=None if multilabel else arrays.to_numpy(self.classes_),
+            )
+
+        return Encoding(
+            lambda y, X: as_float(self._label_binarizer.transform(y), X),
+            chunk_checks,
+            lambda: np.asarray(self.classes_).dtype,
+        )
 
     def _encode_validation_targets(self, y_val, like):
         return as_float(self._label_binarizer.transform(y_val), like)
-
-    def _targets_of(self, blocks, incremental: bool, first_pass: bool) -> int:
-        """Set classes_ and the label encoding for a Dask y; return the number of outputs.
-
-        The distinct labels are computed on the cluster.
-        """
-        if blocks.y is None:
-            raise ValueError("y is required: the labels of X's rows")
-        fresh = not hasattr(self, "classes_") or (not self.warm_start and not incremental)
-        if blocks.y_width > 1:  # a multilabel indicator: one output per label
-            if fresh:
-                self._label_binarizer = LabelBinarizer().fit(np.eye(blocks.y_width, dtype=int))
-                self.classes_ = self._label_binarizer.classes_
-            return blocks.y_width
-        labels = distributed.unique_labels(blocks)
-        check_classification_targets(labels)
-        if fresh:
-            self._label_binarizer = LabelBinarizer().fit(labels)
-            self.classes_ = self._label_binarizer.classes_
-            if self.classes_.shape[0] < 2:
-                raise ValueError(
-                    f"y has only one class ({self.classes_[0]!r}); a classifier needs at "
-                    "least two classes"
-                )
-        else:
-            classes = arrays.to_numpy(self.classes_)
-            if self.warm_start and not incremental and set(labels) != set(classes):
-                raise ValueError(
-                    f"warm_start can only be used where `y` has the same classes as in the "
-                    f"previous call to fit. Previously got {self.classes_}, `y` has {labels}"
-                )
-            if len(np.setdiff1d(labels, classes)):
-                raise ValueError(
-                    f"`y` has classes not in `self.classes_`. `self.classes_` has "
-                    f"{self.classes_}. 'y' has {labels}."
-                )
-        return 1 if self._label_binarizer.y_type_ == "binary" else len(self.classes_)
-
-    def _targets_of_source(self, y0, classes, first_pass: bool) -> int:
-        """Set classes_ and the label encoding for :meth:`fit_data`; return the outputs' count."""
-        if first_pass:
-            if classes is None:
-                raise ValueError("fit_data needs classes=: every label of the data")
-            self._label_binarizer = LabelBinarizer().fit(np.asarray(classes))
-            self.classes_ = self._label_binarizer.classes_
-            if self.classes_.shape[0] < 2:
-                raise ValueError("a classifier needs at least two classes")
-        return 1 if self._label_binarizer.y_type_ == "binary" else len(self.classes_)
-
-    def _chunk_checks(self, class_weight=None) -> distributed.ChunkChecks:
-        multilabel = self._label_binarizer.y_type_ == "multilabel-indicator"
-        return distributed.ChunkChecks(
-            self.n_features_in_,
-            self.network_.dtype,
-            encode=self._label_binarizer.transform,
-            classes=None if multilabel else arrays.to_numpy(self.classes_),
-            class_weight=class_weight,
-        )
 
     def _class_weights(self, counts, incremental: bool) -> np.ndarray:
         """Return the weight of each class of ``classes_`` for ``class_weight`` (not None).
@@ -1508,41 +1351,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         balanced = isinstance(self.class_weight, str)
         return class_weight_of(self.class_weight, classes, counts() if balanced else None)
 
-    def _weigh_classes(self, Y, sample_weight, incremental: bool):
-        if self.class_weight is None:
-            return sample_weight
-        n_classes = len(self.classes_)
-        weights = self._class_weights(
-            lambda: class_counts(Y, n_classes, sample_weight), incremental
-        )
-        w = weights_by_class(Y, weights, sample_weight)
-        check_weights_by_class(float(arrays.namespace_of(w).sum(w)))
-        return w
-
-    def _class_weights_of_source(self, data: Data, checks) -> tuple:
-        if self.class_weight is None:
-            return None, None
-        # One pass over the chunks, for the weight of each class: "balanced" needs it,
-        # and so does Σw (the rows' weights change with their class).
-        counts = np.zeros(len(self.classes_))
-        if self._label_binarizer.y_type_ != "multilabel-indicator":
-            for chunk in data.chunks():
-                if np.shape(chunk[0])[0]:
-                    _, Y, w = checks(*chunk[:3])[:3]
-                    counts += class_counts(Y, counts.shape[0], w)
-        weights = self._class_weights(lambda: counts, incremental=False)
-        total = float((weights * counts).sum())  # Σ over the classes of weight × count
-        check_weights_by_class(total)
-        return weights, total
-
-    def _class_weights_of_blocks(self, blocks, incremental: bool) -> np.ndarray | None:
-        if self.class_weight is None:
-            return None
-        classes = arrays.to_numpy(self.classes_)
-        return self._class_weights(lambda: distributed.class_counts(blocks, classes), incremental)
-
-    def _label_dtype(self, blocks):
-        return np.asarray(self.classes_).dtype
+    def _weigh_classes(self, source, incremental: bool) -> None:
+        if self.class_weight is not None:
+            weights_of = lambda counts: self._class_weights(counts, incremental)  # noqa: E731
+            source.weigh(weights_of, len(self.classes_))
 
     def _output_and_loss(self):
         return registry.recipe(self.loss, self._label_binarizer.y_type_ == "multiclass")
@@ -1560,10 +1372,10 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         X, y, sample_weight (and the validation set) may be Dask collections; see
         :mod:`nnmath.data.cluster` for what is computed where.
         """
-        return self._fit(X, y, sample_weight=sample_weight, validation_data=validation_data)
+        return self._fit(self._input(X, y, sample_weight), validation_data=validation_data)
 
-    def _first_partial_fit(self, classes) -> bool:
-        """Return True on the first ``partial_fit`` call, setting ``classes_`` from ``classes``.
+    def _first_partial_fit(self, classes):
+        """Return the classes of the first ``partial_fit`` call (``classes``), else None.
 
         Later calls may repeat ``classes`` but not change it.
         """
@@ -1571,16 +1383,15 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         if known is None and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit.")
         if classes is None:
-            return False
+            return None
         if known is not None:
             if not np.array_equal(known, unique_labels(classes)):
                 raise ValueError(
                     f"`classes={classes!r}` is not the same as on last call to partial_fit, "
                     f"was: {known!r}"
                 )
-            return False
-        self.classes_ = unique_labels(classes)
-        return True
+            return None
+        return unique_labels(classes)
 
     @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None, classes=None):
@@ -1588,17 +1399,8 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
 
         ``classes`` (all labels) is required on the first call. Returns self.
         """
-        if self._first_partial_fit(classes):
-            self._label_binarizer = LabelBinarizer()
-            if distributed.is_collection(y):
-                multilabel = getattr(y, "ndim", 1) == 2 and y.shape[1] > 1
-            else:
-                multilabel = type_of_target(y).startswith("multilabel")
-            if multilabel:
-                self._label_binarizer.fit(y)
-            else:
-                self._label_binarizer.fit(classes)
-        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        first = self._first_partial_fit(classes)
+        return self._fit(self._input(X, y, sample_weight), incremental=True, classes=first)
 
     def predict(self, X) -> np.ndarray:
         """Predicted labels, shape (n_samples,) (or (n_samples, n_labels) multilabel).
@@ -1820,48 +1622,30 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             callbacks=callbacks,
         )
 
-    def _validate_input(self, X, y, incremental, reset, xp=np):
-        X, y = validate_data(
-            self,
-            X,
-            y,
-            accept_sparse=["csr", "csc"],
-            multi_output=True,
-            y_numeric=True,
-            dtype=float_dtypes(xp),
-            reset=reset,
-        )
-        if y.ndim == 2 and y.shape[1] == 1:
-            y = column_or_1d(y, warn=True)
-        y_original = y
+    def _targets_of_arrays(self, y, X):
+        """Return checked numeric targets y as the network's targets (X's library, dtype)."""
         Y = as_float(y, X)
         if Y.ndim == 1:
             Y = arrays.namespace_of(Y).reshape(Y, (-1, 1))
         if self.loss == "poisson" and bool(arrays.namespace_of(Y).any(Y < 0)):
             raise ValueError("loss='poisson' needs non-negative targets y; some are negative")
-        return X, Y, y_original
+        return Y
 
     def _encode_validation_targets(self, y_val, like):
         # numeric, finite, of the network's number of outputs, and targets its loss
         # takes (no negative counts for the Poisson loss), as for y
         return self.network_.check_y(y_val, y_val.shape[0], name="validation_data's y_val")
 
-    def _targets_of(self, blocks, incremental: bool, first_pass: bool) -> int:
-        if blocks.y is None:
-            raise ValueError("y is required: the targets of X's rows")
-        return blocks.y_width
+    def _targets(self, source, incremental: bool, classes=None) -> int:
+        return source.target_width("targets")
 
-    def _targets_of_source(self, y0, classes, first_pass: bool) -> int:
-        y0 = np.asarray(y0)
-        return int(y0.shape[1]) if y0.ndim == 2 else 1
+    def _encoding(self, dtype) -> Encoding:
+        def chunk_checks():
+            return distributed.ChunkChecks(
+                self.n_features_in_, dtype, nonnegative=self.loss == "poisson"
+            )
 
-    def _chunk_checks(self, class_weight=None) -> distributed.ChunkChecks:
-        return distributed.ChunkChecks(
-            self.n_features_in_, self.network_.dtype, nonnegative=self.loss == "poisson"
-        )
-
-    def _label_dtype(self, blocks):
-        return self.network_.dtype
+        return Encoding(self._targets_of_arrays, chunk_checks, lambda: dtype)
 
     def _output_and_loss(self):
         return registry.recipe(self.loss)
@@ -1872,12 +1656,12 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         X has shape (n_samples, n_features), y shape (n_samples,) or (n_samples,
         n_outputs). Returns self. See :meth:`MLPClassifier.fit` for ``validation_data``.
         """
-        return self._fit(X, y, sample_weight=sample_weight, validation_data=validation_data)
+        return self._fit(self._input(X, y, sample_weight), validation_data=validation_data)
 
     @available_if(lambda est: est._check_solver())
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over (X, y), keeping the optimizer's state between calls."""
-        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+        return self._fit(self._input(X, y, sample_weight), incremental=True)
 
     def predict(self, X) -> np.ndarray:
         """Predict, shape (n_samples,) or (n_samples, n_outputs).
