@@ -948,6 +948,7 @@ class CollectionInput(TrainingInput):
         if not is_collection(X_val):
             return None
         self._prepared()
+        assert self.checks is not None
         return self._held(prepare(row_blocks(X_val, y_val), self.checks), network)
 
     def split(self, fraction: float, random_state, rng, stratify: bool, network) -> Held:
