@@ -678,13 +678,11 @@ class _BaseMLP(BaseEstimator):
                 f"X is a Dask collection but the network lives on "
                 f"{self.network_.describe_placement()}; Dask collections take NumPy networks"
             )
-        checked = getattr(self, "_input_checked", False)  # (True while scoring in fit)
-        self._input_checked = True  # the probe below is already the network's input
-        try:
-            probe = getattr(self, method)(np.zeros((1, self.n_features_in_), self.network_.dtype))
-        finally:
-            if not checked:
-                del self._input_checked
+        # one row of the network's input, for the result's columns and dtype
+        probe = self._outputs(
+            self.network_.propagate(np.zeros((1, self.n_features_in_), self.network_.dtype)),
+            method,
+        )
         n_columns = None if probe.ndim == 1 else probe.shape[1]
         return distributed.predict_rows(self, X, method, n_columns, probe.dtype)
 
@@ -860,21 +858,20 @@ class _BaseMLP(BaseEstimator):
 
         def score():
             # X_val was validated along with X, which drops a DataFrame's column names;
-            # predict skips its input check here (as scikit-learn's own scoring does),
-            # else a fit on a DataFrame would warn about feature names every epoch.
-            self._input_checked = True
+            # the scorer predicts through a view that takes it as checked (as
+            # scikit-learn's own scoring does), else a fit on a DataFrame would warn
+            # about feature names every epoch.
+            view = self._view_of_checked_rows()
             try:
                 if w_val is None:
-                    return scorer(self, X_val, y_val)
-                return scorer(self, X_val, y_val, sample_weight=w_val)
+                    return scorer(view, X_val, y_val)
+                return scorer(view, X_val, y_val, sample_weight=w_val)
             except ValueError:
                 # Predictions that overflowed: scikit-learn scores them NaN (and the
                 # monitor ends a run whose validation score is NaN).
                 if not all_finite(self.network_.propagate(X_val)):
                     return float("nan")
                 raise
-            finally:
-                del self._input_checked
 
         weights = w_val if Y_val is not None else None
         return Validation(source, Y_val, weights, score, self._score_name())
@@ -949,9 +946,25 @@ class _BaseMLP(BaseEstimator):
             return X.astype(net.dtype)
         return net.adopt(X)
 
+    def _outputs(self, y_hat, method: str):
+        """Return ``method``'s result from the network's output ``y_hat``."""
+        raise NotImplementedError
+
+    def _view_of_checked_rows(self):
+        """Return a view of the fitted estimator whose predictions skip the input check.
+
+        It shares the estimator's attributes (its network among them, trained in place)
+        and is meant for rows that fit has already checked: the validation set a scorer
+        predicts on. The estimator itself always checks its input.
+        """
+        view = object.__new__(type(self))
+        view.__dict__.update(vars(self))
+        view._rows_checked = True
+        return view
+
     def _forward(self, X, method: str = "predict") -> np.ndarray:
         check_is_fitted(self, "network_")
-        if not getattr(self, "_input_checked", False):
+        if not vars(self).get("_rows_checked", False):  # (a view for fit's scorer)
             same_namespace(self, X, method)
             xp, _ = input_namespace(X)
             X = validate_data(
@@ -1410,12 +1423,21 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """
         if distributed.is_collection(X):
             return self._lazy(X, "predict")
-        y_hat = self._forward(X, "predict")
+        return self._outputs(self._forward(X, "predict"), "predict")
+
+    def _outputs(self, y_hat, method: str):
+        """Return ``method``'s result from the network's output ``y_hat``."""
+        if method == "predict":
+            if self.n_outputs_ == 1:
+                y_hat = flat(y_hat)
+            if type(self.classes_) is np.ndarray and type(y_hat) is not np.ndarray:
+                y_hat = arrays.to_numpy(y_hat)  # labels live on the host
+            return self._label_binarizer.inverse_transform(y_hat)
+        proba = y_hat
         if self.n_outputs_ == 1:
-            y_hat = flat(y_hat)
-        if type(self.classes_) is np.ndarray and type(y_hat) is not np.ndarray:
-            y_hat = arrays.to_numpy(y_hat)  # labels live on the host
-        return self._label_binarizer.inverse_transform(y_hat)
+            p = flat(y_hat)
+            proba = arrays.namespace_of(p).stack([1 - p, p], axis=1)
+        return proba if method == "predict_proba" else arrays.namespace_of(proba).log(proba)
 
     def predict_proba(self, X) -> np.ndarray:
         """Return class probabilities, shape (n_samples, n_classes).
@@ -1425,21 +1447,13 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """
         if distributed.is_collection(X):
             return self._lazy(X, "predict_proba")
-        return self._proba(X, "predict_proba")
-
-    def _proba(self, X, method: str):
-        y_hat = self._forward(X, method)
-        if self.n_outputs_ == 1:
-            p = flat(y_hat)
-            return arrays.namespace_of(p).stack([1 - p, p], axis=1)
-        return y_hat
+        return self._outputs(self._forward(X, "predict_proba"), "predict_proba")
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Return the log of :meth:`predict_proba`, shape (n_samples, n_classes)."""
         if distributed.is_collection(X):
             return self._lazy(X, "predict_log_proba")
-        proba = self._proba(X, "predict_log_proba")
-        return arrays.namespace_of(proba).log(proba)
+        return self._outputs(self._forward(X, "predict_log_proba"), "predict_log_proba")
 
     def _restore_labels(self, document: doc.Document) -> None:
         if "classes_" not in document:
@@ -1670,7 +1684,10 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         """
         if distributed.is_collection(X):
             return self._lazy(X, "predict")
-        y_hat = self._forward(X)
+        return self._outputs(self._forward(X), "predict")
+
+    def _outputs(self, y_hat, method: str):
+        """Return ``method``'s result (predict's) from the network's output ``y_hat``."""
         return flat(y_hat) if y_hat.shape[1] == 1 else y_hat
 
     def score(self, X, y, sample_weight=None) -> float:
