@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.metrics import log_loss, make_scorer, roc_auc_score
+from sklearn.metrics import log_loss, make_scorer, roc_auc_score, top_k_accuracy_score
 
 from nnmath import MLPClassifier
 
@@ -106,3 +106,25 @@ def test_the_commands_log_loss_scorer_is_saved_by_its_name(tmp_path):
     )
     model = nnmath.load(out).named_steps["model"]
     assert model.scoring == "neg_log_loss"
+
+
+def test_top_k_accuracy_on_rows_without_the_rare_class_is_over_every_class():
+    X, y = _rare_table(3)
+    X_val, y_val = X[:12], y[:12]  # class 0 only
+    clf = MLPClassifier(
+        hidden_layer_sizes=(8,), scoring="top_k_accuracy", max_iter=1, random_state=0
+    )
+    _fit_quietly(clf, X, y, validation_data=(X_val, y_val))
+    expected = top_k_accuracy_score(y_val, clf.predict_proba(X_val), k=2, labels=[0, 1, 2])
+    assert clf.validation_scores_[-1] == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_scorer_that_takes_no_classes_raises_its_own_error():
+    X, y = _rare_table(4)
+
+    def scorer(estimator, X_val, y_val):
+        raise ValueError("this metric cannot score these rows")
+
+    clf = MLPClassifier(hidden_layer_sizes=(8,), scoring=scorer, max_iter=1, random_state=0)
+    with pytest.raises(ValueError, match="this metric cannot score these rows"):
+        _fit_quietly(clf, X, y, validation_data=(X[:10], y[:10]))

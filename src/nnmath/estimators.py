@@ -25,6 +25,7 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import check_scoring
@@ -164,29 +165,36 @@ def _check_hidden_layers(model, net: Network, hyperparameters: dict) -> None:
 
 
 def _scorer_of_every_class(scorer, classes: np.ndarray):
-    """Return the scorer with ``labels=classes`` when its metric reads probabilities.
+    """Return the scorer, which gives its metric ``labels=classes`` where rows lack a class.
 
     A metric of probabilities or decision values (log loss, ROC AUC, top-k accuracy,
     Brier score) takes its classes from the rows it scores unless told: on a validation
-    set that lacks a class, the model's columns would not match them. Other scorers are
-    returned as they are.
+    set that lacks a class, the model's columns do not match them and it raises
+    ValueError. Then the scorer is called again with the classes as scikit-learn's
+    metadata (``labels``, with metadata routing on for the call), and from then on; a
+    scorer or metric that takes no ``labels`` raises the first error. Rows with every
+    class score as they would have without.
     """
-    import inspect
+    told = False
 
-    kwargs = getattr(scorer, "_kwargs", None)
-    function = getattr(scorer, "_score_func", None)
-    method = getattr(scorer, "_response_method", "predict")
-    if kwargs is None or function is None or "labels" in kwargs or method == "predict":
-        return scorer
-    try:
-        takes_labels = "labels" in inspect.signature(function).parameters
-    except (TypeError, ValueError):
-        return scorer
-    if not takes_labels:
-        return scorer
-    scorer = copy.copy(scorer)
-    scorer._kwargs = {**kwargs, "labels": classes}
-    return scorer
+    def score(estimator, X, y, **kwargs):
+        nonlocal told
+        if not told:
+            try:
+                return scorer(estimator, X, y, **kwargs)
+            except ValueError as exc:
+                error = exc
+        try:
+            with config_context(enable_metadata_routing=True):
+                value = scorer(estimator, X, y, labels=classes, **kwargs)
+        except (TypeError, ValueError):
+            if told:
+                raise
+            raise error from None
+        told = True
+        return value
+
+    return score
 
 
 class _Layers(list):
