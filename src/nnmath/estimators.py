@@ -1493,13 +1493,11 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
                 f"{n} {label_type} classes need {expected} output(s); "
                 f"the network has {self.n_outputs_}"
             )
-        binarizer = LabelBinarizer()
         if label_type == "multilabel-indicator":
-            binarizer.fit(np.eye(len(self.classes_), dtype=int))
-            binarizer.classes_ = self.classes_
+            self._set_labels(np.eye(n, dtype=int), self.classes_)
+            self._label_binarizer.classes_ = self.classes_
         else:
-            binarizer.fit(self.classes_)
-        self._label_binarizer = binarizer
+            self._set_labels(self.classes_, self.classes_)
 
     def score(self, X, y, sample_weight=None) -> float:
         """Return the mean accuracy on (X, y), weighted by ``sample_weight`` (scikit-learn's).
