@@ -35,7 +35,7 @@ from typing import Any, cast
 import numpy as np
 
 from nnmath.core import kernels
-from nnmath.core.arrays import axpy_for, device_of, move_to, namespace_of, ops_for
+from nnmath.core.arrays import axpy_for, copy_of, device_of, move_to, namespace_of, ops_for
 
 __all__ = [
     "SGD",
@@ -149,8 +149,8 @@ class Optimizer:
 
         ``layout`` is the ``(shape, dtype)`` of each parameter the memory belongs to; the
         next :meth:`prepare` with parameters of that layout continues from the memory
-        (copied in, so the given arrays may be read-only), one with another layout
-        starts afresh.
+        (copied: the given arrays may be read-only, or change afterwards), one with
+        another layout starts afresh.
 
         Examples
         --------
@@ -166,8 +166,11 @@ class Optimizer:
         self.reset()
         self._set_counters(counters)
         self._layout = list(layout)
-        if memory:
-            self._pending = (self._layout, memory)
+        if memory:  # copies: the memory as it is now, whatever becomes of the given arrays
+            self._pending = (
+                self._layout,
+                {name: [copy_of(a) for a in arrays] for name, arrays in memory.items()},
+            )
 
     def _set_counters(self, counters: dict[str, Any]) -> None:
         pass
