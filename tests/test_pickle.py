@@ -385,6 +385,19 @@ HOSTILE = {
         lambda d, t: _edit(d, t, "dropout_rng", {"bit_generator": "PCG64", "state": {"x": 1}}),
         "invalid random stream state",
     ),
+    "a count no float holds exactly": (
+        lambda d, t: _edit(d, t, "history", {**d["training_state"]["history"], "t": 10**400}),
+        "history entry 't' has the wrong type",
+    ),
+    "adaptive schedule dividing by 0": (
+        lambda d, t: _edit(
+            d,
+            t,
+            "schedule",
+            {"name": "adaptive", "factor": 0.0, "min_learning_rate": 1e-6, "divisions": 1},
+        ),
+        r"the adaptive schedule takes the numbers .*a factor > 0",
+    ),
     "history of the wrong type": (
         lambda d, t: _edit(d, t, "history", {**d["training_state"]["history"], "n_iter": -3}),
         "history entry 'n_iter' has the wrong type",

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from nnmath.core import optimizers
-from nnmath.core.arrays import to_numpy
+from nnmath.core.arrays import namespace_by_name, to_numpy
 
 __all__ = [
     "MAX_CLASSES_BYTES",
@@ -651,8 +651,13 @@ SCHEDULES: dict[str, tuple[type, tuple[str, ...]]] = {
 }
 
 
+#: The largest count a training state may hold (epochs, samples seen, steps): 2⁵³, up
+#: to which a count is exact as a float, as the schedules' formulas take it.
+MAX_COUNT = 2**53
+
+
 def _is_count(x) -> bool:
-    return is_int(x) and x >= 0
+    return is_int(x) and 0 <= x <= MAX_COUNT
 
 
 def _is_finite(x) -> bool:
@@ -803,7 +808,8 @@ def optimizer_from_document(doc, tensors: Tensors, network, trusted: bool = Fals
         and all(expected[k](v) for k, v in counters.items())
     ):
         raise ModelFileError(
-            f"the {doc['name']} optimizer's counters must be {sorted(expected)} (counts ≥ 0); "
+            f"the {doc['name']} optimizer's counters must be {sorted(expected)} (counts "
+            f"from 0 to 2**53); "
             f"got {counters!r:.200}"
         )
     try:
@@ -875,11 +881,14 @@ def schedule_from_document(doc, objects: Objects | None = None):
         raise ModelFileError(f"'schedule' must name one of {list(SCHEDULES)}; got {doc!r:.200}")
     cls, names = entry
     extra = {"divisions"} if cls is optimizers.Adaptive else set()
-    if set(doc) != {"name", *names, *extra} or not all(
-        _is_finite(doc[n]) for n in (*names, *extra)
+    if (
+        set(doc) != {"name", *names, *extra}
+        or not all(_is_finite(doc[n]) and doc[n] >= 0 for n in (*names, *extra))
+        or doc.get("factor", 1) <= 0
     ):
         raise ModelFileError(
-            f"the {doc['name']} schedule takes the numbers {sorted({*names, *extra})}; got "
+            f"the {doc['name']} schedule takes the numbers {sorted({*names, *extra})}, finite, "
+            f"≥ 0 (a factor > 0); got "
             f"{doc!r:.200}"
         )
     try:
@@ -955,8 +964,6 @@ def from_pickle(cls, document: Document, tensors: Tensors, objects: Objects, lib
     What every model class's ``__reduce__`` names. The model goes back to the array
     library (by name) and device it was on.
     """
-    from nnmath.core.arrays import namespace_by_name
-
     return cls.from_document(
         document, dict(tensors), xp=namespace_by_name(library), device=device, objects=objects
     )
