@@ -215,6 +215,30 @@ def test_parameters_set_after_fit_pickle_as_they_were_set():
     np.testing.assert_array_equal(again.predict_proba(X), model.predict_proba(X))
 
 
+def test_the_commands_table_model_pickles_through_its_documents():
+    from sklearn.pipeline import Pipeline
+
+    from nnmath.preprocessing import TabularPreprocessor
+
+    rng = np.random.default_rng(2)
+    table = {
+        "size": np.where(rng.random(60) < 0.1, np.nan, rng.normal(size=60)),
+        "color": rng.choice(["red", "blue"], 60),
+        "label": rng.choice(["a", "b", "c"], 60),
+    }
+    pre = TabularPreprocessor(target="label", categorical=("color",)).fit(table)
+    model = MLPClassifier(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+    fit_quietly(model, pre.transform(table), table["label"])
+    pipeline = Pipeline([("preprocess", pre), ("model", model)])
+    again = _unpickled(pipeline)
+    np.testing.assert_array_equal(again.predict_proba(table), pipeline.predict_proba(table))
+    assert again.named_steps["preprocess"].get_params() == pre.get_params()
+    assert again.named_steps["preprocess"].to_document() == pre.to_document()
+    unfitted = _unpickled(TabularPreprocessor(target="y", numeric=("a",)))
+    assert unfitted.get_params() == TabularPreprocessor(target="y", numeric=("a",)).get_params()
+    assert not hasattr(unfitted, "feature_names_in_")
+
+
 # ---------------------------------------------------------------------- small
 def test_a_pickle_holds_the_weights_and_the_optimizer_memory_only():
     # θ, plus Adam's two moments, plus the document: no gradient, no work arrays, no
