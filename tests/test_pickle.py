@@ -130,6 +130,24 @@ def test_a_network_pickles_and_trains_on_as_the_original():
     assert all(np.shares_memory(W, again.theta) for W in again.W + again.b)
 
 
+@pytest.mark.parametrize(
+    "optimizer",
+    [SGD(0.1), SGD(0.1, momentum=0.9, nesterov=True), Adam(0.1, epsilon_on="v")],
+    ids=repr,
+)
+def test_an_optimizer_pickles_its_memory_and_steps_on_as_the_original(optimizer):
+    w = np.zeros(500)
+    optimizer.step([w], [np.linspace(-1, 1, 500)])
+    again, w_again = _unpickled(optimizer), w.copy()
+    # the hyperparameters and, per parameter, at most two moments: no scratch array
+    assert len(pickle.dumps(optimizer)) < 2 * w.nbytes + 600
+    for g in (np.cos(np.arange(500.0)), np.sin(np.arange(500.0))):
+        optimizer.step([w], [g])
+        again.step([w_again], [g])
+    np.testing.assert_array_equal(w_again, w)
+    assert repr(again) == repr(optimizer)
+
+
 @pytest.mark.parametrize("activation", ["sigmoid", "step"])
 def test_a_perceptron_pickles_and_refits_as_the_original(activation):
     clf = fit_quietly(Perceptron(activation=activation, max_iter=20, random_state=0), X, Y_CLASS)

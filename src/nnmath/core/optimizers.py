@@ -175,8 +175,13 @@ class Optimizer:
     def _set_counters(self, counters: dict[str, Any]) -> None:
         pass
 
-    def __reduce__(self):
-        """Pickle as the description: hyperparameters, counters and memory, no scratch."""
+    def __reduce_ex__(self, protocol):
+        """Pickle as the description: hyperparameters, counters and memory, no scratch.
+
+        A subclass without :meth:`hyperparameters` of its own pickles as any object.
+        """
+        if type(self).hyperparameters is Optimizer.hyperparameters:
+            return super().__reduce_ex__(protocol)
         return _restored, (
             type(self),
             self.hyperparameters(),
