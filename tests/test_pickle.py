@@ -445,6 +445,10 @@ HOSTILE = {
         "history entry 'n_iter' has the wrong type",
     ),
     "best weights named but absent": (
+        lambda d, t: _edit(d, t, "best_theta", "tensor"),
+        "'best_theta' is 'tensor' but there is no tensor 'best_theta'",
+    ),
+    "best weights of an unknown kind": (
         lambda d, t: _edit(d, t, "best_theta", "elsewhere"),
         "'best_theta' must be 'current' or 'tensor'",
     ),

@@ -1272,7 +1272,11 @@ class _BaseMLP(BaseEstimator):
             best = state.get("best_theta")
             if best == "current":
                 history.best_theta = arrays.copy_of(net.theta)
-            elif best == "tensor" and "best_theta" in tensors:
+            elif best == "tensor":
+                if "best_theta" not in tensors:
+                    raise doc.ModelFileError(
+                        "'best_theta' is 'tensor' but there is no tensor 'best_theta'"
+                    )
                 theta = doc.state_tensor(tensors, "best_theta", net, trusted)
                 history.best_theta = net.asarray(theta.copy())
             elif best is not None:
