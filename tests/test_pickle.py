@@ -307,6 +307,18 @@ def test_torch_models_pickle_back_onto_torch():
     np.testing.assert_array_equal(back.network_.theta.numpy(), model.network_.theta)
 
 
+def test_a_pickle_from_a_library_this_process_lacks_says_so():
+    net = Network([2, 1], random_state=0)
+    reducer, (cls, document, tensors, objects, library, device) = net.__reduce__()
+    assert (library, device) == ("numpy", "cpu")
+    with pytest.raises(
+        ValueError,
+        match=r"cannot unpickle this Network: it lives on no_such_library \(device cuda:7\), "
+        r"which this process cannot use \(ModuleNotFoundError: .*nnmath.save",
+    ):
+        reducer(cls, document, tensors, objects, "no_such_library", "cuda:7")
+
+
 # ---------------------------------------------------------------------- resumable files
 def _parts(path):
     """(document, tensors) of a model file, read by safetensors itself."""

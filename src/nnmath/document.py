@@ -962,8 +962,18 @@ def from_pickle(cls, document: Document, tensors: Tensors, objects: Objects, lib
     """Rebuild a pickled model: ``cls.from_document`` with the objects the pickle carried.
 
     What every model class's ``__reduce__`` names. The model goes back to the array
-    library (by name) and device it was on.
+    library (by name) and device it was on; a process that cannot use them raises
+    ValueError, saying so.
     """
-    return cls.from_document(
-        document, dict(tensors), xp=namespace_by_name(library), device=device, objects=objects
-    )
+    try:
+        xp = namespace_by_name(library)
+        if xp is not np:
+            xp.zeros(1, device=device)  # the library's own refusal of the device, now
+    except Exception as exc:  # noqa: BLE001 - any library's refusal, said once
+        raise ValueError(
+            f"cannot unpickle this {cls.__name__}: it lives on {library} (device "
+            f"{device!s:.60}), which this process cannot use ({type(exc).__name__}: "
+            f"{exc!s:.200}). Unpickle it where {library} and the device are available, or "
+            "save it there with nnmath.save and load it here with nnmath.load"
+        ) from None
+    return cls.from_document(document, dict(tensors), xp=xp, device=device, objects=objects)
