@@ -81,13 +81,17 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 
 
 #: What an estimator's pickle carries as it is, beside its document: scikit-learn's
-#: per-instance configuration (metadata routing requests, output settings) and the
-#: weights set through ``coefs_``/``intercepts_`` before a first fit.
+#: per-instance configuration (metadata routing requests, output settings), the
+#: weights set through ``coefs_``/``intercepts_`` before a first fit, and labels of
+#: another array library than NumPy (array-API dispatch: the document holds their
+#: values, not their library and device).
 _PICKLED_AS_THEY_ARE = (
     "_metadata_request",
     "_sklearn_output_config",
     "_given_coefs",
     "_given_intercepts",
+    "classes_",
+    "_label_binarizer",
 )
 
 
@@ -1120,9 +1124,12 @@ class _BaseMLP(BaseEstimator):
         >>> document["layer_sizes"], sorted(tensors)
         ([3, 3, 1], ['W1', 'W2', 'b1', 'b2'])
         """
-        attributes = {k: v for k, v in vars(self).items() if k in _PICKLED_AS_THEY_ARE}
-        if objects is not None and attributes:
-            objects["attributes"] = attributes
+        if objects is not None:
+            attributes = {k: v for k, v in vars(self).items() if k in _PICKLED_AS_THEY_ARE}
+            if "classes_" in attributes and type(attributes["classes_"]) is np.ndarray:
+                del attributes["classes_"], attributes["_label_binarizer"]  # as described
+            if attributes:
+                objects["attributes"] = attributes
         if objects is not None and "network_" not in vars(self):
             return doc.estimator_to_document(self, objects), {}
         check_is_fitted(self, "network_")
@@ -1206,11 +1213,10 @@ class _BaseMLP(BaseEstimator):
         """
         model = cls.__new__(cls)  # no __init__: set attributes only
         trusted = objects is not None
-        if objects is not None:
+        if objects is not None and "layer_sizes" not in document:  # a pickle, not fitted
+            doc.estimator_from_document(model, document, None, objects)
             model.__dict__.update(objects.get("attributes", {}))
-            if "layer_sizes" not in document:  # a pickle of an estimator not fitted yet
-                doc.estimator_from_document(model, document, None, objects)
-                return model
+            return model
         net = Network.from_document(document, tensors, xp=xp, device=device, objects=objects)
         doc.estimator_from_document(model, document, net.layer_sizes[0], objects)
         if not trusted and isinstance(model.hidden_layer_sizes, list):
@@ -1239,6 +1245,8 @@ class _BaseMLP(BaseEstimator):
             _check_hidden_layers(model, net, given)  # the file's, or the defaults where absent
         if "training_state" in document:
             model._resume(document["training_state"], tensors, objects)
+        if objects is not None:
+            model.__dict__.update(objects.get("attributes", {}))
         return model
 
     def _resume(self, state, tensors: doc.Tensors, objects: doc.Objects | None) -> None:

@@ -47,6 +47,10 @@ from nnmath.training import History, Settings, train
 
 __all__ = ["Perceptron"]
 
+#: What a perceptron's pickle carries as it is, beside its document: scikit-learn's
+#: per-instance configuration and labels of another array library than NumPy.
+_PICKLED_AS_THEY_ARE = ("_metadata_request", "_sklearn_output_config", "classes_")
+
 
 class Perceptron(ClassifierMixin, BaseEstimator):
     """The article's perceptron: z = w·x + b, ŷ = σ(z).
@@ -381,6 +385,12 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         >>> clf.to_document()[0]["classes_"]
         {'dtype': '<i8', 'values': [0, 1]}
         """
+        if objects is not None:
+            attributes = {k: v for k, v in vars(self).items() if k in _PICKLED_AS_THEY_ARE}
+            if type(attributes.get("classes_")) is np.ndarray:
+                del attributes["classes_"]  # as described
+            if attributes:
+                objects["attributes"] = attributes
         if objects is not None and "network_" not in vars(self):
             return doc.estimator_to_document(self, objects), {}
         check_is_fitted(self, "network_")
@@ -422,6 +432,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         model = cls.__new__(cls)  # no __init__: set attributes only
         if objects is not None and "layer_sizes" not in document:  # a pickle, not fitted
             doc.estimator_from_document(model, document, None, objects)
+            model.__dict__.update(objects.get("attributes", {}))
             return model
         net = Network.from_document(document, tensors, xp=xp, device=device, objects=objects)
         doc.estimator_from_document(model, document, net.layer_sizes[0], objects)
@@ -446,6 +457,8 @@ class Perceptron(ClassifierMixin, BaseEstimator):
                 f"{net.layer_sizes[-1]}"
             )
         model.network_ = net
+        if objects is not None:
+            model.__dict__.update(objects.get("attributes", {}))
         return model
 
     def __reduce__(self):
