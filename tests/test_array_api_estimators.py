@@ -142,3 +142,22 @@ def test_weights_set_on_a_torch_model_go_to_its_network():
         assert float(clf.network_.W[0].sum()) == 16.0
         with pytest.raises(ValueError, match=r"coefs_\[0\] must have shape \(4, 4\)"):
             clf.coefs_[0] = torch.ones((3, 4), dtype=torch.float64)
+
+
+@pytest.mark.parametrize("cls", [MLPClassifier, Perceptron])
+def test_a_pickle_of_a_model_on_torch_predicts_and_trains_on_torch(cls):
+    import pickle
+
+    params = dict(max_iter=5, random_state=0)
+    if cls is MLPClassifier:
+        params.update(hidden_layer_sizes=(6,), solver="adam", learning_rate_init=0.01)
+    X_t, y_t = torch.tensor(X_IRIS), torch.tensor(Y_IRIS)
+    with config_context(array_api_dispatch=True):
+        model = fit_quietly(cls(**params), X_t, y_t)
+        again = pickle.loads(pickle.dumps(model))
+        assert isinstance(again.classes_, torch.Tensor)
+        assert torch.equal(again.predict(X_t), model.predict(X_t))
+        if cls is MLPClassifier:
+            for m in (model, again):
+                m.partial_fit(X_t, y_t)
+            assert torch.equal(again.network_.theta, model.network_.theta)

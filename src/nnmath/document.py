@@ -6,7 +6,14 @@ of the document and its tensors, ``from_document(document, tensors)`` rebuilds i
 this module holds what those methods share: typed getters that refuse a wrong kind of
 value with a message naming the key (:func:`get`), JSON conversion of hyperparameters
 (never pickled), the activations and losses by name, ``classes_`` with their dtype, and
-the fitted attributes of an estimator.
+the fitted attributes of an estimator, and the training state that lets training go on
+(an optimizer's memory, the schedule, the history, the dropout stream).
+
+The same description is what a model pickles as: ``__reduce__`` of every model class
+returns :func:`from_pickle` with the model's document (its training state included),
+its tensors, and the objects no name describes (a custom activation or loss, a callable
+hyperparameter), which a pickle carries itself in ``objects`` — pickles are trusted, and
+a model file, which is not, holds names only.
 
 Every problem found in a document raises :class:`ModelFileError`, with a message of at
 most :data:`MAX_MESSAGE_CHARS` characters (:func:`shorten`). A real model never reaches
@@ -33,14 +40,17 @@ from typing import Any
 
 import numpy as np
 
-from nnmath.core.arrays import to_numpy
+from nnmath.core import optimizers
+from nnmath.core.arrays import namespace_by_name, to_numpy
 
 __all__ = [
     "MAX_CLASSES_BYTES",
     "MAX_MESSAGE_CHARS",
     "MAX_STRING_CHARS",
+    "TRAINING_STATE_TENSORS",
     "Document",
     "ModelFileError",
+    "Objects",
     "Tensors",
     "TRAINING_ATTRIBUTES",
     "check_strings",
@@ -52,20 +62,39 @@ __all__ = [
     "component_to_document",
     "estimator_from_document",
     "estimator_to_document",
+    "from_pickle",
     "get",
+    "history_from_document",
+    "history_to_document",
     "hyperparameters_to_document",
     "is_int",
     "is_number",
     "is_number_or_none",
     "list_of",
     "list_of_numbers_or_none",
+    "optimizer_from_document",
+    "optimizer_to_document",
+    "rng_from_document",
+    "rng_to_document",
+    "schedule_from_document",
+    "schedule_to_document",
     "set_hyperparameters",
     "shorten",
+    "state_tensor",
     "to_json",
 ]
 
 Document = dict[str, Any]
 Tensors = dict[str, np.ndarray]
+#: What a pickle carries beside the document: the objects no name describes, by where
+#: they belong ("hyperparameters" → {name: value}, "activation 1", "loss", "schedule").
+#: None when describing for a model file, which holds names only.
+Objects = dict[str, Any]
+
+#: The tensors of a training state beside the weights: the optimizer's memory (SGD's
+#: velocity; Adam's moments m' = m/(1 − β₁) and u = v/(1 − β₂)) and the best weights
+#: early stopping may still restore, each of shape (n_parameters,) like θ.
+TRAINING_STATE_TENSORS = ("optimizer.velocity", "optimizer.m", "optimizer.u", "best_theta")
 
 #: The longest string a model document may hold (a class label, a column name, a
 #: category): far beyond any real one, and it bounds the width of a string dtype.
@@ -230,14 +259,43 @@ def to_json(value) -> tuple[bool, Any]:
 
 
 # ---------------------------------------------------------------- hyperparameters
-def hyperparameters_to_document(params: dict) -> Document:
+def _is_plain(value) -> bool:
+    """Return True for a value JSON gives back as it is: None/bool/int/float/str, or a list."""
+    if value is None or type(value) in (bool, int, float, str):
+        return True
+    return type(value) is list and all(
+        v is None or type(v) in (bool, int, float, str) for v in value
+    )
+
+
+def hyperparameters_to_document(params: dict, objects: Objects | None = None) -> Document:
     """{"hyperparameters": …} plus "hyperparameters_not_saved" for non-JSON values.
 
-    A value that is not JSON (a callable, a numpy Generator, an arbitrary object) is
-    stored as null with a note, never pickled. Tuples become lists.
+    For a model file (``objects`` None), a value that is not JSON (a callable, a numpy
+    Generator, an arbitrary object) is stored as null with a note, never pickled, and
+    tuples become lists. For a pickle, every value that JSON would not give back as it
+    is (a tuple, a dict, an object) goes to ``objects["hyperparameters"]`` instead, and
+    the document holds null.
+
+    Examples
+    --------
+    >>> hyperparameters_to_document({"alpha": 0.1, "sizes": (3,)})
+    {'hyperparameters': {'alpha': 0.1, 'sizes': [3]}}
+    >>> objects = {}
+    >>> hyperparameters_to_document({"alpha": 0.1, "sizes": (3,)}, objects)
+    {'hyperparameters': {'alpha': 0.1, 'sizes': None}}
+    >>> objects
+    {'hyperparameters': {'sizes': (3,)}}
     """
     saved, notes = {}, {}
     for name, value in params.items():
+        if objects is not None:
+            if _is_plain(value):
+                saved[name] = value
+            else:
+                saved[name] = None
+                objects.setdefault("hyperparameters", {})[name] = value
+            continue
         ok, converted = to_json(value)
         saved[name] = converted
         if not ok:
@@ -275,31 +333,51 @@ def set_hyperparameters(model, doc: Document) -> None:
 
 
 # ---------------------------------------------------------------- activations, losses
-def component_to_document(obj, lookup, kind: str) -> dict:
-    """{"name": …, **parameters} of a built-in activation or loss."""
+def component_to_document(obj, lookup, kind: str, objects: Objects | None = None, key=None) -> dict:
+    """{"name": …, **parameters} of a built-in activation or loss.
+
+    A custom one (not the registry's class for its name) cannot go into a model file:
+    ValueError. For a pickle (``objects`` given) it goes to ``objects[key]``, and the
+    document holds {"name": …, "pickled": key}.
+    """
     name = obj.name
     try:
         builtin = type(lookup(name))
     except ValueError:
         builtin = None
     if builtin is not type(obj):
+        if objects is not None:
+            objects[key] = obj
+            return {"name": str(name), "pickled": key}
         raise ValueError(
             f"cannot save the custom {kind} {obj!r}: model files store only nnmath's "
-            f"built-in {kind}s, by name"
+            f"built-in {kind}s, by name (a pickle carries custom ones)"
         )
     doc = {"name": name}
-    for key, value in vars(obj).items():
+    for key_, value in vars(obj).items():
         ok, converted = to_json(value)
         if not ok:
-            raise ValueError(f"cannot save {kind} {obj!r}: parameter {key}={value!r} is not JSON")
-        doc[key] = converted
+            raise ValueError(f"cannot save {kind} {obj!r}: parameter {key_}={value!r} is not JSON")
+        doc[key_] = converted
     return doc
 
 
-def component_from_document(doc, lookup, kind: str):
-    """Rebuild a built-in activation or loss from {"name": …, **parameters}."""
+def component_from_document(doc, lookup, kind: str, objects: Objects | None = None):
+    """Rebuild a built-in activation or loss from {"name": …, **parameters}.
+
+    {"name": …, "pickled": key} is the object ``objects[key]`` that a pickle carried;
+    a model file cannot refer to one.
+    """
     if not (isinstance(doc, dict) and isinstance(doc.get("name"), str)):
         raise ModelFileError(f"each {kind} must be an object with a 'name'; got {doc!r:.200}")
+    if "pickled" in doc:
+        key = doc["pickled"]
+        if objects is None or not isinstance(key, str) or key not in objects:
+            raise ModelFileError(
+                f"the {kind} {doc['name']!r:.100} is a custom one, which only a pickle "
+                "carries; a model file names nnmath's built-in ones"
+            )
+        return lookup(objects[key])
     params = {k: v for k, v in doc.items() if k != "name"}
     if not all(is_number(v) for v in params.values()):
         raise ModelFileError(f"{kind} parameters must be numbers; got {params!r:.200}")
@@ -475,12 +553,17 @@ def class_weight_from_document(value, classes=None):
     return weights
 
 
-def estimator_to_document(model) -> Document:
-    """Hyperparameters, n_features_in_, feature_names_in_, classes_ and training."""
+def estimator_to_document(model, objects: Objects | None = None) -> Document:
+    """Hyperparameters, n_features_in_, feature_names_in_, classes_ and training.
+
+    With ``objects`` (a pickle) the estimator may be unfitted: its hyperparameters only.
+    """
     params = model.get_params(deep=False)
-    if "class_weight" in params:
+    if "class_weight" in params and objects is None:
         params["class_weight"] = class_weight_to_document(params["class_weight"])
-    doc = hyperparameters_to_document(params)
+    doc = hyperparameters_to_document(params, objects)
+    if objects is not None and not hasattr(model, "n_features_in_"):
+        return doc
     doc["n_features_in_"] = int(model.n_features_in_)
     if hasattr(model, "feature_names_in_"):
         doc["feature_names_in_"] = [str(n) for n in model.feature_names_in_]
@@ -497,12 +580,22 @@ def estimator_to_document(model) -> Document:
     return doc
 
 
-def estimator_from_document(model, doc: Document, n_inputs: int) -> None:
-    """Set the attributes :func:`estimator_to_document` saved (not the network)."""
+def estimator_from_document(
+    model, doc: Document, n_inputs: int | None, objects: Objects | None = None
+) -> None:
+    """Set the attributes :func:`estimator_to_document` saved (not the network).
+
+    ``n_inputs`` None: an unfitted estimator's pickle, its hyperparameters only.
+    """
     set_hyperparameters(model, doc)
-    if hasattr(model, "class_weight"):
+    if objects is not None:  # a pickle: the values it carried as they were
+        for name, value in objects.get("hyperparameters", {}).items():
+            setattr(model, name, value)
+    elif hasattr(model, "class_weight"):
         classes = classes_from_document(doc["classes_"]) if "classes_" in doc else None
         model.class_weight = class_weight_from_document(model.class_weight, classes)
+    if n_inputs is None:
+        return
     n_features = get(doc, "n_features_in_", is_int, "an integer")
     if n_features != n_inputs:
         raise ModelFileError(
@@ -537,3 +630,350 @@ def estimator_from_document(model, doc: Document, n_inputs: int) -> None:
         if isinstance(value, list):
             value = [float(v) for v in value]
         setattr(model, name, value)
+
+
+# ---------------------------------------------------------------- training state
+# What training needs to go on exactly where it stopped (partial_fit, warm start): the
+# optimizer's memory, the learning-rate schedule, the history's counters and curves, the
+# dropout stream and the best weights. A pickle always holds it; a model file when saved
+# with ``training_state=True``.
+
+#: The optimizers a training state names.
+OPTIMIZERS: dict[str, type] = {"sgd": optimizers.SGD, "adam": optimizers.Adam}
+
+#: The schedules a training state names, with their constructor's parameters.
+SCHEDULES: dict[str, tuple[type, tuple[str, ...]]] = {
+    "constant": (optimizers.Constant, ()),
+    "invscaling": (optimizers.InverseScaling, ("power_t",)),
+    "step": (optimizers.StepDecay, ("step_size", "gamma")),
+    "cosine": (optimizers.Cosine, ("total_epochs", "min_learning_rate")),
+    "adaptive": (optimizers.Adaptive, ("factor", "min_learning_rate")),
+}
+
+
+#: The largest count a training state may hold (epochs, samples seen, steps): 2⁵³, up
+#: to which a count is exact as a float, as the schedules' formulas take it.
+MAX_COUNT = 2**53
+
+
+def _is_count(x) -> bool:
+    return is_int(x) and 0 <= x <= MAX_COUNT
+
+
+def _is_finite(x) -> bool:
+    return is_number(x) and math.isfinite(x)
+
+
+#: The history's entries in a training state, and the check of each.
+HISTORY_FIELDS: dict[str, Callable[[Any], bool]] = {
+    "loss_curve": list_of(is_number),
+    "validation_loss_curve": list_of(is_number),
+    "validation_scores": list_of(is_number),
+    "best_loss": is_number,
+    "best_validation_score": is_number,
+    "best_epoch": lambda v: v is None or _is_count(v),
+    "stop_reason": lambda v: isinstance(v, str),
+    "converged": lambda v: type(v) is bool,
+    "n_iter": _is_count,
+    "t": _is_count,
+    "no_improvement_count": _is_count,
+    "learning_rate": lambda v: v is None or (_is_finite(v) and v > 0),
+}
+
+
+def history_to_document(history) -> Document:
+    """Return the training history's counters and curves as JSON (not its arrays).
+
+    ``history`` is an :class:`nnmath.training.History`, or anything with its fields.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> h = SimpleNamespace(loss_curve=[0.5], validation_loss_curve=[], validation_scores=[],
+    ...     best_loss=0.5, best_validation_score=-math.inf, best_epoch=1, stop_reason="",
+    ...     converged=False, n_iter=1, t=4, no_improvement_count=0, learning_rate=0.1)
+    >>> history_to_document(h)["t"]
+    4
+    """
+    out = {}
+    for name in HISTORY_FIELDS:
+        ok, value = to_json(getattr(history, name))
+        if not ok:
+            raise ValueError(f"cannot describe the history's {name}={value!r:.100}")
+        out[name] = value
+    return out
+
+
+def history_from_document(doc) -> dict[str, Any]:
+    """Return the history's fields that :func:`history_to_document` described, checked.
+
+    Examples
+    --------
+    >>> history_from_document({"n_iter": 2, "loss_curve": [1, 0.5]})["loss_curve"]
+    [1.0, 0.5]
+    """
+    if not isinstance(doc, dict):
+        raise ModelFileError(f"'history' must be an object; got {doc!r:.200}")
+    fields: dict[str, Any] = {}
+    for name, value in doc.items():
+        check = HISTORY_FIELDS.get(name)
+        if check is None:
+            raise ModelFileError(f"'history' has an unknown entry {name!r:.100}")
+        if not check(value):
+            raise ModelFileError(f"history entry {name!r} has the wrong type: {value!r:.200}")
+        fields[name] = [float(v) for v in value] if isinstance(value, list) else value
+    for name in ("best_loss", "best_validation_score", "learning_rate"):
+        if fields.get(name) is not None:
+            fields[name] = float(fields[name])
+    return fields
+
+
+def optimizer_to_document(optimizer) -> tuple[Document, Tensors]:
+    """{"name", "hyperparameters", "counters"} and the memory as ``optimizer.<name>`` tensors.
+
+    The optimizer is one of :data:`OPTIMIZERS`, stepping one flat parameter buffer (how
+    training steps a network's θ).
+
+    Examples
+    --------
+    >>> opt = optimizers.Adam(learning_rate=0.1)
+    >>> opt.step([np.zeros(3)], [np.ones(3)])
+    >>> document, tensors = optimizer_to_document(opt)
+    >>> document["name"], document["counters"], sorted(tensors)
+    ('adam', {'t': 1}, ['optimizer.m', 'optimizer.u'])
+    """
+    names = {cls: name for name, cls in OPTIMIZERS.items()}
+    if type(optimizer) not in names:
+        raise ValueError(
+            f"cannot describe the optimizer {optimizer!r}: not one of {list(OPTIMIZERS)}"
+        )
+    tensors = {}
+    for name, arrays_ in optimizer.memory().items():
+        if len(arrays_) != 1:
+            raise ValueError("an optimizer's memory is described for one flat parameter buffer")
+        tensors[f"optimizer.{name}"] = to_numpy(arrays_[0])
+    document = {
+        "name": names[type(optimizer)],
+        "hyperparameters": to_json(optimizer.hyperparameters())[1],
+        "counters": to_json(optimizer.counters())[1],
+    }
+    return document, tensors
+
+
+def state_tensor(tensors: Tensors, name: str, network, trusted: bool = False) -> np.ndarray:
+    """Pop the training state's tensor ``name``, checked to be laid out as θ and finite.
+
+    ``network`` is the model's network: the tensor has θ's shape (n_parameters,) and
+    dtype. ``trusted`` (a pickle) skips the check of finite values.
+    """
+    t = tensors.pop(name)
+    n = int(network.theta.shape[0])
+    if t.shape != (n,) or t.dtype.itemsize != network.dtype.itemsize:
+        raise ModelFileError(
+            f"tensor {name!r} has shape {t.shape} and dtype {t.dtype.name}; the training "
+            f"state is laid out as the weights: shape ({n},), {network.dtype.name}"
+        )
+    if not trusted and not np.isfinite(t).all():
+        raise ModelFileError(f"tensor {name!r} holds NaN or infinity")
+    return t
+
+
+def optimizer_from_document(doc, tensors: Tensors, network, trusted: bool = False):
+    """Rebuild the optimizer :func:`optimizer_to_document` described, its memory for ``theta``.
+
+    The memory's tensors are popped from ``tensors`` and checked: laid out as the
+    network's flat parameters θ, finite, Adam's second moment ≥ 0. The next training
+    step on θ continues from it.
+    """
+    if not (isinstance(doc, dict) and set(doc) == {"name", "hyperparameters", "counters"}):
+        raise ModelFileError(
+            "'optimizer' must be {'name': …, 'hyperparameters': {…}, 'counters': {…}}; got "
+            f"{doc!r:.200}"
+        )
+    cls = OPTIMIZERS.get(doc["name"]) if isinstance(doc["name"], str) else None
+    if cls is None:
+        raise ModelFileError(f"'optimizer' {doc['name']!r:.100} is not one of {list(OPTIMIZERS)}")
+    params, counters = doc["hyperparameters"], doc["counters"]
+    if not (
+        isinstance(params, dict)
+        and all(type(v) in (bool, int, float, str) for v in params.values())
+    ):
+        raise ModelFileError(
+            f"the optimizer's hyperparameters must be an object of numbers; got {params!r:.200}"
+        )
+    expected = {"sgd": {"first": lambda v: type(v) is bool}, "adam": {"t": _is_count}}[doc["name"]]
+    if not (
+        isinstance(counters, dict)
+        and set(counters) == set(expected)
+        and all(expected[k](v) for k, v in counters.items())
+    ):
+        raise ModelFileError(
+            f"the {doc['name']} optimizer's counters must be {sorted(expected)} (counts "
+            f"from 0 to 2**53); "
+            f"got {counters!r:.200}"
+        )
+    try:
+        optimizer = cls(**params)
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"invalid optimizer {doc!r:.200}: {exc}") from None
+    memory = {}
+    for name in optimizer.memory_names:
+        key = f"optimizer.{name}"
+        if key in tensors:
+            memory[name] = [state_tensor(tensors, key, network, trusted)]
+    if memory:
+        wanted = [
+            n for n in optimizer.memory_names if not (n == "velocity" and not optimizer.momentum)
+        ]
+        if sorted(memory) != sorted(wanted):
+            raise ModelFileError(
+                f"the {doc['name']} optimizer's memory is the tensors "
+                f"{[f'optimizer.{n}' for n in wanted]}; the file holds "
+                f"{[f'optimizer.{n}' for n in memory]}"
+            )
+        if "u" in memory and not trusted and (memory["u"][0] < 0).any():
+            raise ModelFileError("tensor 'optimizer.u', a sum of squares, holds negative values")
+    theta = network.theta
+    optimizer.restore(counters, memory, [(theta.shape, theta.dtype)])
+    return optimizer
+
+
+def schedule_to_document(schedule, objects: Objects | None = None) -> Document:
+    """{"name": …, its parameters, "divisions" (adaptive)} of a built-in schedule.
+
+    A custom schedule goes to ``objects["schedule"]`` for a pickle ({"pickled":
+    "schedule"}); a model file cannot hold one (ValueError).
+
+    Examples
+    --------
+    >>> schedule_to_document(optimizers.StepDecay(5, 0.5))
+    {'name': 'step', 'step_size': 5, 'gamma': 0.5}
+    """
+    entry_name = str(schedule.name)
+    entry = SCHEDULES.get(entry_name)
+    if entry is None or type(schedule) is not entry[0]:
+        if objects is not None:
+            objects["schedule"] = schedule
+            return {"pickled": "schedule"}
+        raise ValueError(
+            f"cannot save the training state of the custom schedule {schedule!r}: a model "
+            "file names nnmath's built-in schedules only (a pickle carries custom ones)"
+        )
+    cls, names = entry
+    doc = {"name": entry_name, **{n: to_json(getattr(schedule, n))[1] for n in names}}
+    if isinstance(schedule, optimizers.Adaptive):
+        doc["divisions"] = schedule.divisions
+    return doc
+
+
+def schedule_from_document(doc, objects: Objects | None = None):
+    """Rebuild the schedule :func:`schedule_to_document` described."""
+    if isinstance(doc, dict) and doc.get("pickled") == "schedule":
+        if objects is None or "schedule" not in objects:
+            raise ModelFileError(
+                "the schedule is a custom one, which only a pickle carries; a model file "
+                "names nnmath's built-in schedules"
+            )
+        return objects["schedule"]
+    name = doc.get("name") if isinstance(doc, dict) else None
+    entry = SCHEDULES.get(name) if isinstance(name, str) else None
+    if entry is None:
+        raise ModelFileError(f"'schedule' must name one of {list(SCHEDULES)}; got {doc!r:.200}")
+    cls, names = entry
+    extra = {"divisions"} if cls is optimizers.Adaptive else set()
+    if (
+        set(doc) != {"name", *names, *extra}
+        or not all(_is_finite(doc[n]) and doc[n] >= 0 for n in (*names, *extra))
+        or doc.get("factor", 1) <= 0
+    ):
+        raise ModelFileError(
+            f"the {doc['name']} schedule takes the numbers {sorted({*names, *extra})}, finite, "
+            f"≥ 0 (a factor > 0); got "
+            f"{doc!r:.200}"
+        )
+    try:
+        schedule = cls(**{n: doc[n] for n in names})
+        if extra:
+            if not _is_count(doc["divisions"]):
+                raise ValueError("divisions must be an integer ≥ 0")
+            schedule.divisions = doc["divisions"]
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"invalid schedule {doc!r:.200}: {exc}") from None
+    return schedule
+
+
+#: The bit generators a training state's random stream may name.
+BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
+
+
+def rng_to_document(generator: np.random.Generator) -> Document:
+    """{"bit_generator": its name, "state": its state}: a Generator's place in its stream.
+
+    Examples
+    --------
+    >>> rng_to_document(np.random.default_rng(0))["bit_generator"]
+    'PCG64'
+    """
+    state = generator.bit_generator.state
+    name = state.get("bit_generator")
+    ok, value = to_json(state)
+    if name not in BIT_GENERATORS or not ok:
+        raise ValueError(
+            f"cannot describe a random stream of {type(generator.bit_generator).__name__}"
+        )
+    return {"bit_generator": name, "state": value}
+
+
+def rng_from_document(doc) -> np.random.Generator:
+    """Return a Generator at the place in its stream :func:`rng_to_document` described.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> again = rng_from_document(rng_to_document(rng))
+    >>> float(again.random()) == float(rng.random())
+    True
+    """
+    if not (
+        isinstance(doc, dict)
+        and set(doc) == {"bit_generator", "state"}
+        and doc["bit_generator"] in BIT_GENERATORS
+        and isinstance(doc["state"], dict)
+    ):
+        raise ModelFileError(
+            f"a random stream must be {{'bit_generator': one of {list(BIT_GENERATORS)}, "
+            f"'state': {{…}}}}; got {doc!r:.200}"
+        )
+    bit_generator = getattr(np.random, doc["bit_generator"])()
+    try:
+        state = dict(doc["state"])
+        if doc["bit_generator"] == "MT19937" and isinstance(state.get("state"), dict):
+            inner = dict(state["state"])
+            inner["key"] = np.asarray(inner.get("key"), dtype=np.uint32)
+            state["state"] = inner
+        bit_generator.state = state
+    except (TypeError, ValueError, KeyError, OverflowError) as exc:
+        raise ModelFileError(f"invalid random stream state: {exc!r:.200}") from None
+    return np.random.Generator(bit_generator)
+
+
+# ---------------------------------------------------------------- pickles
+def from_pickle(cls, document: Document, tensors: Tensors, objects: Objects, library: str, device):
+    """Rebuild a pickled model: ``cls.from_document`` with the objects the pickle carried.
+
+    What every model class's ``__reduce__`` names. The model goes back to the array
+    library (by name) and device it was on; a process that cannot use them raises
+    ValueError, saying so.
+    """
+    try:
+        xp = namespace_by_name(library)
+        if xp is not np:
+            xp.zeros(1, device=device)  # the library's own refusal of the device, now
+    except Exception as exc:  # noqa: BLE001 - any library's refusal, said once
+        raise ValueError(
+            f"cannot unpickle this {cls.__name__}: it lives on {library} (device "
+            f"{device!s:.60}), which this process cannot use ({type(exc).__name__}: "
+            f"{exc!s:.200}). Unpickle it where {library} and the device are available, or "
+            "save it there with nnmath.save and load it here with nnmath.load"
+        ) from None
+    return cls.from_document(document, dict(tensors), xp=xp, device=device, objects=objects)

@@ -19,7 +19,6 @@ and "cosine" and "step" learning-rate schedules.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import time
 import warnings
 from numbers import Integral, Real
@@ -71,6 +70,21 @@ from nnmath.training import (
 from nnmath.training.monitor import all_finite
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
+
+
+#: What an estimator's pickle carries as it is, beside its document: scikit-learn's
+#: per-instance configuration (metadata routing requests, output settings), the
+#: weights set through ``coefs_``/``intercepts_`` before a first fit, and labels of
+#: another array library than NumPy (array-API dispatch: the document holds their
+#: values, not their library and device).
+_PICKLED_AS_THEY_ARE = (
+    "_metadata_request",
+    "_sklearn_output_config",
+    "_given_coefs",
+    "_given_intercepts",
+    "classes_",
+    "_label_binarizer",
+)
 
 
 def _lbfgs_iterations(result, max_iter: int) -> int:
@@ -981,11 +995,26 @@ class _BaseMLP(BaseEstimator):
         return self.network_.propagate(self._adopt(X))
 
     # ------------------------------------------------------------------ description
-    def to_document(self) -> tuple[doc.Document, doc.Tensors]:
-        """Describe the fitted estimator for a model file.
+    def to_document(
+        self, training_state: bool = False, objects: doc.Objects | None = None
+    ) -> tuple[doc.Document, doc.Tensors]:
+        """Describe the fitted estimator for a model file, or for a pickle.
 
         The description holds the hyperparameters, fitted attributes, the network's
         architecture and its weights as tensors (see :mod:`nnmath.io`).
+
+        Parameters
+        ----------
+        training_state : bool, default False
+            Add what training needs to go on exactly where it stopped (``partial_fit``,
+            ``warm_start``): the section "training_state" (the optimizer's counters,
+            the schedule, the history, the dropout stream) and its tensors (the
+            optimizer's memory, the best weights early stopping may still restore).
+        objects : dict, optional
+            A pickle's (see :mod:`nnmath.document`): what no name describes goes into
+            it (callable hyperparameters, a custom schedule, activation or loss), and
+            an estimator not fitted yet is described by its hyperparameters. None, for
+            a model file, refuses them.
 
         Examples
         --------
@@ -996,26 +1025,82 @@ class _BaseMLP(BaseEstimator):
         >>> document["layer_sizes"], sorted(tensors)
         ([3, 3, 1], ['W1', 'W2', 'b1', 'b2'])
         """
+        if objects is not None:
+            attributes = {k: v for k, v in vars(self).items() if k in _PICKLED_AS_THEY_ARE}
+            if "classes_" in attributes and type(attributes["classes_"]) is np.ndarray:
+                del attributes["classes_"], attributes["_label_binarizer"]  # as described
+            if attributes:
+                objects["attributes"] = attributes
+        if objects is not None and "network_" not in vars(self):
+            return doc.estimator_to_document(self, objects), {}
         check_is_fitted(self, "network_")
-        net_doc, tensors = self.network_.to_document()
-        document = {**doc.estimator_to_document(self), **net_doc}
+        net_doc, tensors = self.network_.to_document(objects=objects)
+        document = {**doc.estimator_to_document(self, objects), **net_doc}
         if is_classifier(self):
             document["label_type"] = self.label_type_
-        try:  # what from_document checks: a described model is one that loads
-            _check_hidden_layers(self, self.network_, document["hyperparameters"])
-        except doc.ModelFileError as exc:
-            raise ValueError(
-                f"cannot describe this {type(self).__name__}: {exc}; set the hyperparameters "
-                "back to those it was fitted with, or fit it again"
-            ) from None
+        if objects is None:
+            try:  # what from_document checks: a described model is one that loads
+                _check_hidden_layers(self, self.network_, document["hyperparameters"])
+            except doc.ModelFileError as exc:
+                raise ValueError(
+                    f"cannot describe this {type(self).__name__}: {exc}; set the "
+                    "hyperparameters back to those it was fitted with, or fit it again"
+                ) from None
+        if training_state:
+            document["training_state"], state_tensors = self._training_state(objects)
+            tensors.update(state_tensors)
         return document, tensors
 
+    def _training_state(self, objects: doc.Objects | None) -> tuple[doc.Document, doc.Tensors]:
+        """Return the section "training_state" of the document, and its tensors.
+
+        The network's θ is described with the weights; here are the optimizer's memory
+        (velocities, Adam's moments; not its scratch arrays), the schedule, the history's
+        figures and the dropout stream. Not the solver's raw result (L-BFGS's
+        inverse-Hessian memory) nor the copy of the best weights, unless early stopping
+        may still restore weights other than the current ones.
+        """
+        state: doc.Document = {}
+        tensors: doc.Tensors = {}
+        optimizer = vars(self).get("_optimizer")
+        if optimizer is not None:
+            state["optimizer"], tensors = doc.optimizer_to_document(optimizer)
+        schedule = vars(self).get("_lr_schedule")
+        if schedule is not None:
+            state["schedule"] = doc.schedule_to_document(schedule, objects)
+        rng = vars(self).get("_rng")
+        if rng is not None:
+            same = objects is not None and rng is self.random_state
+            state["dropout_rng"] = "random_state" if same else doc.rng_to_document(rng)
+        history = vars(self).get("_history")
+        if history is not None:
+            state["history"] = doc.history_to_document(history)
+            best, theta = history.best_theta, self.network_.theta
+            if self.early_stopping and best is not None:
+                same = best.shape == theta.shape
+                if same and bool(arrays.namespace_of(theta).all(best == theta)):
+                    state["best_theta"] = "current"
+                else:
+                    state["best_theta"] = "tensor"
+                    tensors["best_theta"] = arrays.to_numpy(best)
+        return state, tensors
+
     @classmethod
-    def from_document(cls, document: doc.Document, tensors: doc.Tensors, xp=None, device=None):
+    def from_document(
+        cls,
+        document: doc.Document,
+        tensors: doc.Tensors,
+        xp=None,
+        device=None,
+        objects: doc.Objects | None = None,
+    ):
         """Rebuild a fitted estimator from :meth:`to_document`'s description.
 
         There is no ``__init__`` validation; every field is checked as it is read. The
-        network is put on the array library ``xp`` and ``device`` (default NumPy).
+        network is put on the array library ``xp`` and ``device`` (default NumPy). A
+        description with a training state goes on training where it stopped; one
+        without starts a new optimizer at the next ``partial_fit``. ``objects`` are a
+        pickle's (see :mod:`nnmath.document`).
 
         Examples
         --------
@@ -1028,9 +1113,14 @@ class _BaseMLP(BaseEstimator):
         True
         """
         model = cls.__new__(cls)  # no __init__: set attributes only
-        net = Network.from_document(document, tensors, xp=xp, device=device)
-        doc.estimator_from_document(model, document, net.layer_sizes[0])
-        if isinstance(model.hidden_layer_sizes, list):
+        trusted = objects is not None
+        if objects is not None and "layer_sizes" not in document:  # a pickle, not fitted
+            doc.estimator_from_document(model, document, None, objects)
+            model.__dict__.update(objects.get("attributes", {}))
+            return model
+        net = Network.from_document(document, tensors, xp=xp, device=device, objects=objects)
+        doc.estimator_from_document(model, document, net.layer_sizes[0], objects)
+        if not trusted and isinstance(model.hidden_layer_sizes, list):
             model.hidden_layer_sizes = tuple(model.hidden_layer_sizes)
         model.network_ = net
         model.n_outputs_ = net.layer_sizes[-1]
@@ -1038,55 +1128,94 @@ class _BaseMLP(BaseEstimator):
         out = net.activations[-1].name
         model.out_activation_ = _SKLEARN_NAME.get(out, out)
         model._restore_labels(document)
-        try:
-            expected = model._output_and_loss()
-        except (AttributeError, TypeError, ValueError):
-            expected = None
-        if expected != (out, net.loss.name):
-            raise doc.ModelFileError(
-                f"a {cls.__name__} with loss={getattr(model, 'loss', None)!r:.40} has "
-                + (f"a {expected[0]} output and the {expected[1]} loss" if expected else "?")
-                + f"; the file's network has a {out} output and the {net.loss.name} loss"
-            )
-        given = {"hidden_layer_sizes": model.hidden_layer_sizes, "activation": model.activation}
-        _check_hidden_layers(model, net, given)  # the file's, or the defaults where absent
+        if not trusted:  # a pickle holds the hyperparameters as they were set since
+            try:
+                expected = model._output_and_loss()
+            except (AttributeError, TypeError, ValueError):
+                expected = None
+            if expected != (out, net.loss.name):
+                raise doc.ModelFileError(
+                    f"a {cls.__name__} with loss={getattr(model, 'loss', None)!r:.40} has "
+                    + (f"a {expected[0]} output and the {expected[1]} loss" if expected else "?")
+                    + f"; the file's network has a {out} output and the {net.loss.name} loss"
+                )
+            given = {
+                "hidden_layer_sizes": model.hidden_layer_sizes,
+                "activation": model.activation,
+            }
+            _check_hidden_layers(model, net, given)  # the file's, or the defaults where absent
+        if "training_state" in document:
+            model._resume(document["training_state"], tensors, objects)
+        if objects is not None:
+            model.__dict__.update(objects.get("attributes", {}))
         return model
+
+    def _resume(self, state, tensors: doc.Tensors, objects: doc.Objects | None) -> None:
+        """Take up the training state :meth:`_training_state` described."""
+        if not isinstance(state, dict):
+            raise doc.ModelFileError(f"'training_state' must be an object; got {state!r:.200}")
+        unknown = sorted(
+            set(state) - {"optimizer", "schedule", "dropout_rng", "history", "best_theta"}
+        )
+        if unknown:
+            raise doc.ModelFileError(f"'training_state' has unknown entries {unknown!r:.200}")
+        trusted, net = objects is not None, self.network_
+        if "optimizer" in state:
+            self._optimizer = doc.optimizer_from_document(state["optimizer"], tensors, net, trusted)
+            if "schedule" not in state:
+                raise doc.ModelFileError("'training_state' has an optimizer but no 'schedule'")
+            self._lr_schedule = doc.schedule_from_document(state["schedule"], objects)
+        if state.get("dropout_rng") == "random_state" and trusted:
+            self._rng = self.random_state
+        elif "dropout_rng" in state:
+            self._rng = doc.rng_from_document(state["dropout_rng"])
+        if "history" in state:
+            history = self._history = History(**doc.history_from_document(state["history"]))
+            for attribute, field in (
+                ("loss_curve_", "loss_curve"),
+                ("validation_scores_", "validation_scores"),
+                ("validation_loss_curve_", "validation_loss_curve"),
+            ):
+                if vars(self).get(attribute) == getattr(history, field):  # the same list
+                    setattr(self, attribute, getattr(history, field))
+            best = state.get("best_theta")
+            if best == "current":
+                history.best_theta = arrays.copy_of(net.theta)
+            elif best == "tensor":
+                if "best_theta" not in tensors:
+                    raise doc.ModelFileError(
+                        "'best_theta' is 'tensor' but there is no tensor 'best_theta'"
+                    )
+                theta = doc.state_tensor(tensors, "best_theta", net, trusted)
+                history.best_theta = net.asarray(theta.copy())
+            elif best is not None:
+                raise doc.ModelFileError(
+                    f"'best_theta' must be 'current' or 'tensor' (with the tensor "
+                    f"'best_theta'); got {best!r:.100}"
+                )
 
     def _restore_labels(self, document: doc.Document) -> None:
         """Restore a classifier's classes and label encoding from its description."""
 
     # ------------------------------------------------------------------ pickling
-    def __getstate__(self) -> dict:
-        # What a fitted estimator needs to predict and to go on training (partial_fit,
-        # warm start): the network (its θ; the network drops its gradient and work
-        # arrays), the optimizer's running state (velocities, Adam's moments; it drops
-        # its scratch arrays) and the history's figures. Not the solver's raw result
-        # (L-BFGS's inverse-Hessian memory) nor the copy of the best weights, unless
-        # early stopping may still restore weights other than the current ones.
-        state = dict(super().__getstate__())  # (scikit-learn's may be our own __dict__)
-        # scikit-learn's stream is made anew from random_state by every fit and partial_fit
-        state.pop("_random_state", None)
-        history = state.get("_history")
-        if history is not None and (
-            history.optimizer_result is not None or history.best_theta is not None
-        ):
-            best, theta = history.best_theta, self.network_.theta
-            same = best is not None and best.shape == theta.shape
-            current = same and bool(arrays.namespace_of(theta).all(best == theta))
-            keep = self.early_stopping and best is not None and not current
-            state["_history"] = dataclasses.replace(
-                history, optimizer_result=None, best_theta=best if keep else None
-            )
-            state["_best_is_current"] = self.early_stopping and current
-        return state
+    def __reduce__(self):
+        """Pickle as the model document with its training state (see :meth:`to_document`).
 
-    def __setstate__(self, state: dict) -> None:
-        state = dict(state)
-        best_is_current = state.pop("_best_is_current", False)
-        super().__setstate__(state)
-        if best_is_current:
-            theta = self.network_.theta
-            self._history.best_theta = arrays.namespace_of(theta).asarray(theta, copy=True)
+        What no name describes (callable hyperparameters, a custom schedule, activation
+        or loss) travels beside the document as the object itself. An estimator not
+        fitted yet pickles its hyperparameters.
+        """
+        objects: doc.Objects = {}
+        document, tensors = self.to_document(training_state=True, objects=objects)
+        net = vars(self).get("network_")
+        return doc.from_pickle, (
+            type(self),
+            document,
+            tensors,
+            objects,
+            "numpy" if net is None else arrays.name(net.xp),
+            "cpu" if net is None else net.device,
+        )
 
     # ------------------------------------------------------------------ display
     def _network_svg(self) -> str | None:

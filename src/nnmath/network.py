@@ -167,14 +167,27 @@ class Network(_core.Network):  # noqa: D101 - the docstring is the core class's
         return cost, self.gradients()
 
     # ------------------------------------------------------------------ description
-    def to_document(self) -> tuple[doc.Document, doc.Tensors]:
-        """Describe the network for a model file.
+    def to_document(
+        self, training_state: bool = False, objects: doc.Objects | None = None
+    ) -> tuple[doc.Document, doc.Tensors]:
+        """Describe the network for a model file, or for a pickle.
 
         Its architecture goes in JSON-able fields and its weights in tensors
-        ``W1, b1, …, WL, bL`` (views, not copies).
+        ``W1, b1, …, WL, bL`` (views, not copies). A network keeps no training state
+        (every :meth:`fit` starts its optimizer afresh), so ``training_state`` adds
+        nothing.
 
-        Raises ValueError for weights that are not finite: a model file holds a model
-        that predicts.
+        Parameters
+        ----------
+        training_state : bool, default False
+            Accepted for every model class alike (see :func:`nnmath.save`).
+        objects : dict, optional
+            A pickle's (see :mod:`nnmath.document`): custom activations and losses go
+            into it. None, for a model file, refuses them.
+
+        Raises ValueError for weights that are not finite (a model file holds a model
+        that predicts; a pickle holds them as they are) and, for a model file, for a
+        custom activation or loss.
 
         Examples
         --------
@@ -185,14 +198,16 @@ class Network(_core.Network):  # noqa: D101 - the docstring is the core class's
         document = {
             "layer_sizes": [int(n) for n in self.layer_sizes],
             "activations": [
-                doc.component_to_document(a, _activations.get, "activation")
-                for a in self.activations
+                doc.component_to_document(
+                    a, _activations.get, "activation", objects, f"activation {l}"
+                )
+                for l, a in enumerate(self.activations, start=1)
             ],
-            "loss": doc.component_to_document(self.loss, _losses.get, "loss"),
+            "loss": doc.component_to_document(self.loss, _losses.get, "loss", objects, "loss"),
             "dtype": self.dtype.name,
             "dropout": [float(p) for p in self.dropout],
         }
-        if not _all_finite(self.theta):
+        if objects is None and not _all_finite(self.theta):
             raise ValueError(
                 "cannot describe a network whose weights hold NaN or infinity (a diverged "
                 "training run?); a model file holds finite weights"
@@ -204,16 +219,22 @@ class Network(_core.Network):  # noqa: D101 - the docstring is the core class's
 
     @classmethod
     def from_document(
-        cls, document: doc.Document, tensors: doc.Tensors, xp=None, device=None
+        cls,
+        document: doc.Document,
+        tensors: doc.Tensors,
+        xp=None,
+        device=None,
+        objects: doc.Objects | None = None,
     ) -> Network:
         """Build the network a :meth:`to_document` description gives, weights copied in exactly.
 
         The network is on the array library ``xp`` and ``device`` (default NumPy);
-        ``W1, b1, …`` are popped from ``tensors``.
+        ``W1, b1, …`` are popped from ``tensors``. ``objects`` are a pickle's (custom
+        activations and losses; see :mod:`nnmath.document`).
 
         Every shape is checked against ``layer_sizes`` before anything is allocated, so
-        the network is never larger than the file, and every weight must be finite.
-        Raises :class:`ModelFileError`.
+        the network is never larger than the file, and every weight must be finite (a
+        pickle's are taken as they are). Raises :class:`ModelFileError`.
 
         Examples
         --------
@@ -245,8 +266,10 @@ class Network(_core.Network):  # noqa: D101 - the docstring is the core class's
             raise doc.ModelFileError(
                 f"'dropout' has {len(dropout)} entries but there are {n_layers - 1} hidden layers"
             )
-        activations = [doc.component_from_document(a, _activations.get, "activation") for a in acts]
-        loss = doc.component_from_document(document.get("loss"), _losses.get, "loss")
+        activations = [
+            doc.component_from_document(a, _activations.get, "activation", objects) for a in acts
+        ]
+        loss = doc.component_from_document(document.get("loss"), _losses.get, "loss", objects)
         dtype = np.dtype(
             doc.get(
                 document,
@@ -278,7 +301,7 @@ class Network(_core.Network):  # noqa: D101 - the docstring is the core class's
                         f"tensor {name!r} has shape {tensors[name].shape} but layer_sizes "
                         f"{sizes!r:.200} needs {shape}"
                     )
-                if not np.isfinite(tensors[name]).all():
+                if objects is None and not np.isfinite(tensors[name]).all():
                     raise doc.ModelFileError(
                         f"tensor {name!r} holds NaN or infinity; a model's weights are finite"
                     )
@@ -301,6 +324,19 @@ class Network(_core.Network):  # noqa: D101 - the docstring is the core class's
         for name in names:
             del tensors[name]
         return net
+
+    def __reduce__(self):
+        """Pickle as the model document, with the custom activations and losses beside it."""
+        objects: doc.Objects = {}
+        document, tensors = self.to_document(training_state=True, objects=objects)
+        return doc.from_pickle, (
+            type(self),
+            document,
+            tensors,
+            objects,
+            arrays.name(self.xp),
+            self.device,
+        )
 
     # ------------------------------------------------------------------ training
     def fit(

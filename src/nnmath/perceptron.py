@@ -47,6 +47,10 @@ from nnmath.training import History, Settings, train
 
 __all__ = ["Perceptron"]
 
+#: What a perceptron's pickle carries as it is, beside its document: scikit-learn's
+#: per-instance configuration and labels of another array library than NumPy.
+_PICKLED_AS_THEY_ARE = ("_metadata_request", "_sklearn_output_config", "classes_")
+
 
 class Perceptron(ClassifierMixin, BaseEstimator):
     """The article's perceptron: z = w·x + b, ŷ = σ(z).
@@ -361,11 +365,17 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         return super().score(X, y, sample_weight=sample_weight)
 
     # ------------------------------------------------------------------ description
-    def to_document(self) -> tuple[doc.Document, doc.Tensors]:
-        """Describe the fitted perceptron for a model file.
+    def to_document(
+        self, training_state: bool = False, objects: doc.Objects | None = None
+    ) -> tuple[doc.Document, doc.Tensors]:
+        """Describe the fitted perceptron for a model file, or for a pickle.
 
         The description holds JSON-able fields and the tensors W1, b1; see
-        :mod:`nnmath.io`.
+        :mod:`nnmath.io`. A perceptron keeps no training state (every fit starts
+        afresh), so ``training_state`` adds nothing. ``objects`` is a pickle's (see
+        :mod:`nnmath.document`): hyperparameters that JSON would not give back as they
+        are go into it, and a perceptron not fitted yet is described by its
+        hyperparameters.
 
         Examples
         --------
@@ -375,26 +385,40 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         >>> clf.to_document()[0]["classes_"]
         {'dtype': '<i8', 'values': [0, 1]}
         """
+        if objects is not None:
+            attributes = {k: v for k, v in vars(self).items() if k in _PICKLED_AS_THEY_ARE}
+            if type(attributes.get("classes_")) is np.ndarray:
+                del attributes["classes_"]  # as described
+            if attributes:
+                objects["attributes"] = attributes
+        if objects is not None and "network_" not in vars(self):
+            return doc.estimator_to_document(self, objects), {}
         check_is_fitted(self, "network_")
-        net_doc, tensors = self.network_.to_document()
-        try:  # what from_document checks: a described model is one that loads
-            _check_neuron(self.activation, self.network_.activations[0].name)
-        except doc.ModelFileError as exc:
-            raise ValueError(
-                f"cannot describe this Perceptron: {exc}; set activation back to the one it "
-                "was fitted with, or fit it again"
-            ) from None
-        return {**doc.estimator_to_document(self), **net_doc}, tensors
+        net_doc, tensors = self.network_.to_document(objects=objects)
+        if objects is None:
+            try:  # what from_document checks: a described model is one that loads
+                _check_neuron(self.activation, self.network_.activations[0].name)
+            except doc.ModelFileError as exc:
+                raise ValueError(
+                    f"cannot describe this Perceptron: {exc}; set activation back to the one "
+                    "it was fitted with, or fit it again"
+                ) from None
+        return {**doc.estimator_to_document(self, objects), **net_doc}, tensors
 
     @classmethod
     def from_document(
-        cls, document: doc.Document, tensors: doc.Tensors, xp=None, device=None
+        cls,
+        document: doc.Document,
+        tensors: doc.Tensors,
+        xp=None,
+        device=None,
+        objects: doc.Objects | None = None,
     ) -> Perceptron:
         """Rebuild a fitted perceptron from :meth:`to_document`'s description.
 
         Its network is put on ``xp`` and ``device`` (default NumPy). The description is
         checked: its network is one layer of the neuron its activation names, with one
-        output per class (one for two classes).
+        output per class (one for two classes). ``objects`` are a pickle's.
 
         Examples
         --------
@@ -406,13 +430,18 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         [0, 0, 0, 1]
         """
         model = cls.__new__(cls)  # no __init__: set attributes only
-        net = Network.from_document(document, tensors, xp=xp, device=device)
-        doc.estimator_from_document(model, document, net.layer_sizes[0])
+        if objects is not None and "layer_sizes" not in document:  # a pickle, not fitted
+            doc.estimator_from_document(model, document, None, objects)
+            model.__dict__.update(objects.get("attributes", {}))
+            return model
+        net = Network.from_document(document, tensors, xp=xp, device=device, objects=objects)
+        doc.estimator_from_document(model, document, net.layer_sizes[0], objects)
         if net.n_layers != 1:
             raise doc.ModelFileError(
                 f"a Perceptron has one weight layer; got layer_sizes {net.layer_sizes}"
             )
-        _check_neuron(model.activation, net.activations[0].name)
+        if objects is None:  # a pickle holds the hyperparameters as they were set since
+            _check_neuron(model.activation, net.activations[0].name)
         if "classes_" not in document:
             raise doc.ModelFileError("the model document has no 'classes_'")
         model.classes_ = doc.classes_from_document(document["classes_"])
@@ -428,7 +457,27 @@ class Perceptron(ClassifierMixin, BaseEstimator):
                 f"{net.layer_sizes[-1]}"
             )
         model.network_ = net
+        if objects is not None:
+            model.__dict__.update(objects.get("attributes", {}))
         return model
+
+    def __reduce__(self):
+        """Pickle as the model document (see :meth:`to_document`).
+
+        Hyperparameters that JSON would not give back as they are travel beside it as
+        they are; a perceptron not fitted yet pickles its hyperparameters.
+        """
+        objects: doc.Objects = {}
+        document, tensors = self.to_document(training_state=True, objects=objects)
+        net = vars(self).get("network_")
+        return doc.from_pickle, (
+            type(self),
+            document,
+            tensors,
+            objects,
+            "numpy" if net is None else arrays.name(net.xp),
+            "cpu" if net is None else net.device,
+        )
 
     def __sklearn_tags__(self):
         """Return scikit-learn's tags: no NaN in X, array-API support."""

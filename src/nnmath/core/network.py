@@ -345,30 +345,6 @@ class Network:
             shape, dtype=arrays.float_dtype(self.xp, self.dtype), device=self.device
         )
 
-    # ------------------------------------------------------------------ pickling
-    def __getstate__(self) -> dict:
-        """Return the state to pickle: θ once, without views, gradients or the library module."""
-        # The views W, b, dW, db and the work arrays are rebuilt from the flat
-        # parameter buffer on unpickling, so that they stay views (pickle would copy
-        # them); the gradient buffer, which every backprop overwrites, is not kept (a
-        # pickle holds θ once); the array library is stored by name (a module does not
-        # pickle).
-        state = self.__dict__.copy()
-        for key in ("W", "b", "dW", "db", "grad", "_work", "_device_rng", "_ops"):
-            state.pop(key, None)
-        state["xp"] = arrays.name(self.xp)
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        """Restore a pickled network, its views and work arrays rebuilt on the flat buffer."""
-        state = dict(state)
-        state["xp"] = arrays.namespace_by_name(state.get("xp", "numpy"))
-        state.setdefault("device", arrays.default_device(state["xp"]))
-        self.__dict__.update(state)
-        if "grad" not in state:
-            self.grad = self._zeros(self.theta.shape[0])
-        self._bind_views()
-
     def _bind_views(self) -> None:
         params, grads = self.views(self.theta), self.views(self.grad)
         self.W, self.b = params[0::2], params[1::2]

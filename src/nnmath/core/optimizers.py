@@ -35,7 +35,7 @@ from typing import Any, cast
 import numpy as np
 
 from nnmath.core import kernels
-from nnmath.core.arrays import axpy_for, namespace_of, ops_for
+from nnmath.core.arrays import axpy_for, copy_of, device_of, move_to, namespace_of, ops_for
 
 __all__ = [
     "SGD",
@@ -79,29 +79,116 @@ class Optimizer:
     A subclass that overrides :meth:`step` itself is called through it instead.
     """
 
-    #: How many leading entries of a parameter's state are the optimizer's memory
-    #: (velocities, moments), kept in a pickle; the rest (scratch arrays, functions) are
-    #: made anew by ``_init_state`` when training goes on.
-    _n_kept = 0
+    #: The names of the leading entries of a parameter's state that are the optimizer's
+    #: memory (velocities, moments): what :meth:`memory` returns and :meth:`restore`
+    #: takes. The rest (scratch arrays, functions) are made anew by ``_init_state``.
+    memory_names: tuple[str, ...] = ()
 
     def __init__(self, learning_rate: float):
         self.learning_rate = _check_positive("learning_rate", learning_rate)
         self._state: list[tuple[Any, ...]] | None = None
         self._layout: list | None = None
-        self._kept: list[tuple] | None = None
+        self._pending: tuple[list, dict[str, list]] | None = None
 
     def reset(self) -> None:
         """Forget the running state (velocities, moments, step count)."""
         self._state = None
-        self._kept = None
+        self._pending = None
 
-    def __getstate__(self) -> dict:
-        """Return the state to pickle: what the optimizer keeps, not its work arrays."""
-        state = self.__dict__.copy()
-        if self._state is not None:
-            state["_kept"] = [entry[: self._n_kept] for entry in self._state]
-        state["_state"] = None
-        return state
+    # ------------------------------------------------------------------ description
+    def hyperparameters(self) -> dict[str, Any]:
+        """Return the constructor's arguments that rebuild this optimizer (JSON values).
+
+        ``learning_rate`` is the rate the last step used (a schedule may have moved it).
+
+        Examples
+        --------
+        >>> SGD(learning_rate=0.1).hyperparameters()["learning_rate"]
+        0.1
+        """
+        raise NotImplementedError
+
+    def counters(self) -> dict[str, Any]:
+        """Return the running state's scalars (Adam's step count t; SGD's first step).
+
+        Examples
+        --------
+        >>> Adam().counters()
+        {'t': 0}
+        """
+        return {}
+
+    def memory(self) -> dict[str, list]:
+        """Return the running state's arrays: {name: one array per parameter}.
+
+        The names are :attr:`memory_names` (SGD's ``velocity`` with momentum; Adam's
+        ``m`` and ``u``, its moments rescaled as m/(1 − β₁) and v/(1 − β₂)); {} before
+        the first step. The arrays are the optimizer's own, not copies.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> opt = SGD(learning_rate=0.5, momentum=0.9)
+        >>> opt.step([np.zeros(2)], [np.ones(2)])
+        >>> opt.memory()
+        {'velocity': [array([1., 1.])]}
+        """
+        if self._state is None and self._pending is not None:
+            return self._pending[1]
+        if self._state is None:
+            return {}
+        names = self.memory_names
+        return {
+            name: [entry[i] for entry in self._state]
+            for i, name in enumerate(names)
+            if self._state and self._state[0][i] is not None
+        }
+
+    def restore(self, counters: dict[str, Any], memory: dict[str, list], layout: list) -> None:
+        """Take up the running state that :meth:`counters` and :meth:`memory` described.
+
+        ``layout`` is the ``(shape, dtype)`` of each parameter the memory belongs to; the
+        next :meth:`prepare` with parameters of that layout continues from the memory
+        (copied: the given arrays may be read-only, or change afterwards), one with
+        another layout starts afresh.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> opt, w = SGD(learning_rate=0.5, momentum=0.9), np.zeros(1)
+        >>> opt.step([w], [np.ones(1)])
+        >>> again, w2 = SGD(learning_rate=0.5, momentum=0.9), w.copy()
+        >>> again.restore(opt.counters(), opt.memory(), [(w.shape, w.dtype)])
+        >>> opt.step([w], [np.ones(1)]); again.step([w2], [np.ones(1)])
+        >>> bool(w2[0] == w[0])
+        True
+        """
+        self.reset()
+        self._set_counters(counters)
+        self._layout = list(layout)
+        if memory:  # copies: the memory as it is now, whatever becomes of the given arrays
+            self._pending = (
+                self._layout,
+                {name: [copy_of(a) for a in arrays] for name, arrays in memory.items()},
+            )
+
+    def _set_counters(self, counters: dict[str, Any]) -> None:
+        pass
+
+    def __reduce_ex__(self, protocol):
+        """Pickle as the description: hyperparameters, counters and memory, no scratch.
+
+        A subclass without :meth:`hyperparameters` of its own pickles as any object.
+        """
+        if type(self).hyperparameters is Optimizer.hyperparameters:
+            return super().__reduce_ex__(protocol)
+        return _restored, (
+            type(self),
+            self.hyperparameters(),
+            self.counters(),
+            self.memory(),
+            self._layout,
+        )
 
     def step(
         self,
@@ -146,14 +233,17 @@ class Optimizer:
         array([-0.3, -0.3])
         """
         layout = [(p.shape, p.dtype) for p in params]
-        kept_state = getattr(self, "_kept", None)  # (absent in older pickles)
-        if self._state is None and kept_state is not None and layout == self._layout:
-            # Unpickled: the kept memory, with the scratch made anew.
-            self._state = [
-                (*kept, *self._init_state(p)[len(kept) :])
-                for p, kept in zip(params, kept_state, strict=True)
-            ]
-            self._kept = None
+        if self._state is None and self._pending is not None and layout == self._pending[0]:
+            # A restored memory, copied into fresh state, with the scratch made anew.
+            memory, self._pending = self._pending[1], None
+            self._state = []
+            for j, p in enumerate(params):
+                fresh = self._init_state(p)
+                xp = namespace_of(p)
+                for i, name in enumerate(self.memory_names):
+                    if name in memory and fresh[i] is not None:
+                        fresh[i][...] = move_to(memory[name][j], xp, device_of(p))
+                self._state.append(fresh)
         if self._state is None or layout != self._layout:
             # New parameters (another network, or the first step): fresh state.
             self.reset()
@@ -233,8 +323,6 @@ class SGD(Optimizer):
     array([-1.45])
     """
 
-    step_velocity = False  # (the default of models pickled before the option)
-
     def __init__(
         self,
         learning_rate: float = 0.01,
@@ -255,7 +343,23 @@ class SGD(Optimizer):
         super().reset()
         self._first = True
 
-    _n_kept = 1  # the velocity
+    memory_names = ("velocity",)
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """Return learning_rate, momentum, nesterov and step_velocity."""
+        return {
+            "learning_rate": self.learning_rate,
+            "momentum": self.momentum,
+            "nesterov": self.nesterov,
+            "step_velocity": self.step_velocity,
+        }
+
+    def counters(self) -> dict[str, Any]:
+        """Return {"first": whether the next step is the first (b = g)}."""
+        return {"first": self._first}
+
+    def _set_counters(self, counters: dict[str, Any]) -> None:
+        self._first = bool(counters.get("first", True))
 
     def _init_state(self, p):
         # (velocity b, scratch, BLAS axpy or None, the namespace's operations); the
@@ -363,14 +467,29 @@ class Adam(Optimizer):
         self.epsilon_on = epsilon_on
         self.t = 0
 
-    epsilon_on = "v_hat"  # (the default of models pickled before the option)
-
     def reset(self) -> None:
         """Forget the moments and the step count."""
         super().reset()
         self.t = 0
 
-    _n_kept = 2  # the moments
+    memory_names = ("m", "u")
+
+    def hyperparameters(self) -> dict[str, Any]:
+        """Return learning_rate, beta_1, beta_2, epsilon and epsilon_on."""
+        return {
+            "learning_rate": self.learning_rate,
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+            "epsilon_on": self.epsilon_on,
+        }
+
+    def counters(self) -> dict[str, Any]:
+        """Return {"t": the steps taken}."""
+        return {"t": self.t}
+
+    def _set_counters(self, counters: dict[str, Any]) -> None:
+        self.t = int(counters.get("t", 0))
 
     def _init_state(self, p):
         # m' = m/(1 − β₁), u = v/(1 − β₂), a scratch array (see _update), and the
@@ -419,6 +538,16 @@ class Adam(Optimizer):
             f"beta_2={self.beta_2}, epsilon={self.epsilon}"
             + (")" if self.epsilon_on == "v_hat" else ", epsilon_on='v')")
         )
+
+
+def _restored(cls, hyperparameters: dict, counters: dict, memory: dict, layout) -> Optimizer:
+    """Rebuild an optimizer from its description (how optimizers unpickle)."""
+    optimizer = cls(**hyperparameters)
+    if layout is not None:
+        optimizer.restore(counters, memory, layout)
+    else:
+        optimizer._set_counters(counters)
+    return optimizer
 
 
 # ---------------------------------------------------------------------- schedules
@@ -517,6 +646,15 @@ class Adaptive(Schedule):
     def __init__(self, factor: float = 5.0, min_learning_rate: float = 1e-6):
         self.factor, self.min_learning_rate = float(factor), float(min_learning_rate)
         self._divisions = 0
+
+    @property
+    def divisions(self) -> int:
+        """The plateaus so far: α is α₀ / factor^divisions."""
+        return self._divisions
+
+    @divisions.setter
+    def divisions(self, value: int) -> None:
+        self._divisions = int(value)
 
     def rate(self, initial, epoch, samples_seen):
         """Return α₀ divided by ``factor`` once per plateau so far."""

@@ -41,6 +41,19 @@ biases ``bl`` of shape (n_l,), l = 1 … L. The model document is a JSON object:
     feature_names_in_ [str, ...] (when the estimator was fitted on named columns)
     training          {"n_iter_": …, "loss_curve_": […], "stop_reason_": …} (when fitted)
     label_type        "binary", "multiclass" or "multilabel-indicator" (MLPClassifier)
+    training_state    only in a resumable file (``save(..., training_state=True)``) of an
+                      MLPClassifier/MLPRegressor: {"optimizer": {"name": "adam",
+                      "hyperparameters": {…}, "counters": {"t": …}}, "schedule":
+                      {"name": "constant"}, "history": {"n_iter": …, "t": …,
+                      "loss_curve": […], …}, "dropout_rng": {"bit_generator": "PCG64",
+                      "state": {…}}, "best_theta": "current" or "tensor"}, with the
+                      tensors ``optimizer.velocity`` (SGD with momentum) or
+                      ``optimizer.m`` and ``optimizer.u`` (Adam's moments, rescaled as
+                      m/(1 − β₁) and v/(1 − β₂)) and ``best_theta``, each laid out as θ
+
+A pickle of a model is this same document (its training state always included) and
+its tensors; what no name describes (a custom activation, a callable hyperparameter)
+travels in the pickle beside it, while a model file holds names only.
 
 Non-finite floats (a best loss of inf) are written as Python's ``json`` writes them
 (``Infinity``, ``NaN``). Unknown keys of the document are ignored.
@@ -113,7 +126,7 @@ class NoChecksumWarning(UserWarning):
     """
 
 
-def save(model, path: str | os.PathLike) -> None:
+def save(model, path: str | os.PathLike, training_state: bool = False) -> None:
     """Write ``model`` to ``path`` as a safetensors model file, atomically.
 
     The weights are stored as tensors ``W1, b1, …`` and everything else needed to
@@ -131,6 +144,17 @@ def save(model, path: str | os.PathLike) -> None:
         Destination file, conventionally ending in ``.safetensors``. An existing regular
         file is replaced; a symbolic link is followed and its target replaced (the link
         stays, as when an editor saves through it).
+    training_state : bool, default False
+        Also save what training needs to go on exactly where it stopped: a resumable
+        file. An MLPClassifier or MLPRegressor loaded from it continues ``partial_fit``
+        (or a ``warm_start`` fit) as the saved one would have, bit for bit: the
+        optimizer's memory (SGD's velocity, Adam's moments and step count), the
+        learning-rate schedule, the history (curves, best loss, the count of epochs
+        without improvement, samples seen), the dropout stream and the best weights
+        early stopping may still restore. Without it, the loaded model predicts the same
+        and its next ``partial_fit`` starts a new optimizer. A Network and a Perceptron
+        keep no training state (every fit starts afresh). The file is read with every
+        check of any other.
 
     Raises
     ------
@@ -139,7 +163,8 @@ def save(model, path: str | os.PathLike) -> None:
     sklearn.exceptions.NotFittedError
         An estimator that was never fitted.
     ValueError
-        The model uses a custom (non built-in) activation or loss, has weights that are
+        The model uses a custom (non built-in) activation, loss or (with
+        ``training_state``) learning-rate schedule, has weights that are
         not finite, or exceeds a limit of the format (a string of more than
         :data:`nnmath.document.MAX_STRING_CHARS` characters…): a file :func:`load`
         would refuse is never written.
@@ -158,10 +183,10 @@ def save(model, path: str | os.PathLike) -> None:
     >>> nnmath.load(path).predict(X).tolist()
     [0, 0, 0, 1]
     """
-    container.atomic_write(os.fspath(path), to_bytes(model))
+    container.atomic_write(os.fspath(path), to_bytes(model, training_state=training_state))
 
 
-def to_bytes(model) -> bytes:
+def to_bytes(model, training_state: bool = False) -> bytes:
     """Return ``model`` as the bytes of a model file: what :func:`save` writes.
 
     For a model that travels without a file (a download, a database, a message);
@@ -171,6 +196,8 @@ def to_bytes(model) -> bytes:
     ----------
     model : Network, Perceptron, MLPClassifier, MLPRegressor (fitted), or the command's
         Pipeline
+    training_state : bool, default False
+        As :func:`save`.
 
     Returns
     -------
@@ -190,7 +217,7 @@ def to_bytes(model) -> bytes:
     >>> bool((nnmath.io.from_bytes(data).theta == net.theta).all())
     True
     """
-    body, tensors = _describe(model)
+    body, tensors = _describe(model, training_state)
     document = {
         "format_version": container.FORMAT_VERSION,
         "nnmath_version": container.nnmath_version(),
@@ -412,7 +439,7 @@ MODEL_CLASSES: dict[str, Any] = {
 }
 
 
-def _describe(model) -> tuple[Document, Tensors]:
+def _describe(model, training_state: bool = False) -> tuple[Document, Tensors]:
     """Return (the class's fields, its tensors) of a model of one of :data:`MODEL_CLASSES`."""
     cls = MODEL_CLASSES.get(type(model).__name__)
     if cls is None or type(model) is not cls:
@@ -421,8 +448,8 @@ def _describe(model) -> tuple[Document, Tensors]:
             f"nnmath.save supports {', '.join(sorted(MODEL_CLASSES))}"
         )
     if cls is Pipeline:
-        return _describe_pipeline(model)
-    document, tensors = model.to_document()
+        return _describe_pipeline(model, training_state)
+    document, tensors = model.to_document(training_state=training_state)
     if cls is Network:
         document = {"hyperparameters": {}, **document}
     return document, tensors
@@ -435,7 +462,7 @@ def _rebuild(document: Document, tensors: Tensors, xp=None, device=None):
     return cls.from_document(document, tensors, xp=xp, device=device)
 
 
-def _describe_pipeline(pipeline: Pipeline) -> tuple[Document, Tensors]:
+def _describe_pipeline(pipeline: Pipeline, training_state: bool) -> tuple[Document, Tensors]:
     steps: dict[str, Any] = dict(pipeline.steps)
     pre, model = steps.get("preprocess"), steps.get("model")
     if len(steps) != 2 or not isinstance(pre, TabularPreprocessor) or model is None:
@@ -445,7 +472,7 @@ def _describe_pipeline(pipeline: Pipeline) -> tuple[Document, Tensors]:
         )
     if type(model) not in (Perceptron, MLPClassifier, MLPRegressor):
         raise TypeError(f"cannot save a Pipeline whose model is a {type(model).__name__}")
-    document, tensors = model.to_document()
+    document, tensors = model.to_document(training_state=training_state)
     preprocessing = pre.to_document()
     try:  # what load checks: a saved file is one that loads
         TabularPreprocessor.from_document(json.loads(json.dumps(preprocessing)))

@@ -56,7 +56,14 @@ from typing import Any
 
 import numpy as np
 
-from nnmath.document import Document, ModelFileError, Tensors, check_strings, is_int
+from nnmath.document import (
+    TRAINING_STATE_TENSORS,
+    Document,
+    ModelFileError,
+    Tensors,
+    check_strings,
+    is_int,
+)
 
 try:  # file locks mark a temporary file whose writer is alive (POSIX)
     import fcntl
@@ -103,7 +110,10 @@ MAX_TENSORS = 2_048
 CHECKSUM_KEYS = ("nnmath_sha256_document", "nnmath_sha256_weights")
 
 _TENSOR_DTYPES: dict[str, np.dtype] = {"F32": np.dtype("<f4"), "F64": np.dtype("<f8")}
-_TENSOR_NAME = re.compile(r"[Wb][1-9][0-9]{0,4}")
+# the weights, and a training state's tensors (nnmath.save(..., training_state=True))
+_TENSOR_NAME = re.compile(
+    r"[Wb][1-9][0-9]{0,4}|" + "|".join(re.escape(n) for n in TRAINING_STATE_TENSORS)
+)
 _HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 _TEMPORARY_SUFFIX = re.compile(r"[a-z0-9_]{8}\.tmp")  # also what older versions wrote
 _O_TMPFILE = getattr(os, "O_TMPFILE", 0)
@@ -721,7 +731,8 @@ def _document(metadata, path, classes) -> tuple[Document, tuple[str, str] | None
 def _tensor_layout(header: dict, buffer_size: int, path) -> dict:
     """Check every tensor entry; name → (dtype, shape, begin offset, element count).
 
-    Names are the model's (W1, b1, …), shapes have one or two dimensions of at least 1
+    Names are the model's (W1, b1, …, and a training state's: optimizer.m, …), shapes
+    have one or two dimensions of at least 1
     (a network has no empty layer), and the tensors tile the byte buffer exactly: in
     bounds, no overlap, no gap.
     """
@@ -730,7 +741,8 @@ def _tensor_layout(header: dict, buffer_size: int, path) -> dict:
     for name, entry in header.items():
         if not _TENSOR_NAME.fullmatch(name):
             raise ModelFileError(
-                f"{where}: tensor {name!r:.100} is not a model tensor (W1, b1, W2, …)"
+                f"{where}: tensor {name!r:.100} is not a model tensor (W1, b1, W2, …, or "
+                f"a training state's {', '.join(TRAINING_STATE_TENSORS)})"
             )
         if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
             raise ModelFileError(

@@ -39,7 +39,14 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
-from nnmath.document import ModelFileError, get, is_number, list_of
+from nnmath.document import (
+    ModelFileError,
+    get,
+    hyperparameters_to_document,
+    is_number,
+    list_of,
+    set_hyperparameters,
+)
 from nnmath.preprocessing.cells import column, column_names, days, missing_mask, numbers, texts
 from nnmath.preprocessing.statistics import TableStatistics
 
@@ -691,6 +698,26 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             else {"mean": float(scaling["mean"]), "scale": float(scaling["scale"])}
         )
         return pre
+
+    # ---------------------------------------------------------------- pickles
+    def __reduce__(self):
+        """Pickle as the document a model file holds, with the hyperparameters beside it.
+
+        A preprocessor not fitted yet pickles its hyperparameters only.
+        """
+        objects: dict = {}
+        params = hyperparameters_to_document(self.get_params(deep=False), objects)
+        fitted = self.to_document() if "feature_names_in_" in vars(self) else None
+        return _from_pickle, (type(self), params, objects, fitted)
+
+
+def _from_pickle(cls, params: dict, objects: dict, fitted: dict | None):
+    """Rebuild a pickled preprocessor: its document, then its hyperparameters as they were."""
+    pre = cls.from_document(fitted) if fitted is not None else cls.__new__(cls)
+    set_hyperparameters(pre, params)
+    for name, value in objects.get("hyperparameters", {}).items():
+        setattr(pre, name, value)
+    return pre
 
 
 def _check_date_format(name: str, format: str) -> None:
