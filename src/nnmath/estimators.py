@@ -47,6 +47,7 @@ from nnmath import diagram
 from nnmath import document as doc
 from nnmath.core import activations as _activations
 from nnmath.core import arrays, initializers, registry
+from nnmath.core import losses as _losses
 from nnmath.core.optimizers import SGD, Adam, Schedule, get_schedule
 from nnmath.core.rng import as_random_state, side_stream
 from nnmath.data import cluster as distributed
@@ -1141,6 +1142,8 @@ class _BaseMLP(BaseEstimator):
             expected = model._output_and_loss()
         except (AttributeError, TypeError, ValueError):
             expected = None
+        if expected == (out, "sklearn_squared_error") and net.loss.name == "squared_error":
+            net.loss = _losses.get(expected[1])  # nnmath 0.1.0's files name squared_error
         if expected != (out, net.loss.name):
             raise doc.ModelFileError(
                 f"a {cls.__name__} with loss={getattr(model, 'loss', None)!r:.40} has "
@@ -1732,7 +1735,12 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     ----------
     loss : {"squared_error", "poisson", "mae", "huber"}, default "squared_error"
         "squared_error" is scikit-learn's ½·mean (y − ŷ)²; "poisson" the half Poisson
-        deviance with an exp output; "mae" Σ|y − ŷ|; "huber" (δ = 1).
+        deviance with an exp output; "mae" Σ|y − ŷ|; "huber" (δ = 1). With k > 1
+        outputs, "squared_error" is scikit-learn's pair: ``loss_`` and ``loss_curve_``
+        report ½·(1/k) Σₖ mean (yₖ − ŷₖ)² (the mean over every sample and output),
+        while training steps along the gradient of ½ Σₖ mean (yₖ − ŷₖ)², k times the
+        reported cost's (L-BFGS is handed that value and that gradient); the L2 term
+        counts once in both (:class:`nnmath.core.losses.SklearnSquaredError`).
     hidden_layer_sizes, activation, solver, … callbacks
         As for :class:`MLPClassifier` (``scoring`` defaults to R²).
 
