@@ -360,8 +360,16 @@ class SklearnSquaredError(SquaredError):
         """C = ½·(1/k) Σᵢ wᵢ rᵢ² / Σw and wᵢ rᵢ / Σw from one residual r = ŷ − y."""
         r = y_hat - y  # r = ŷ − y
         wr = r if w is None else r * w
-        total = float(np.vdot(wr, r)) if type(r) is np.ndarray else vdot(wr, r)
-        cost = total * self.output_scale(y_hat.shape[1]) / w_sum  # C = ½·(1/k) Σ wᵢ rᵢ² / Σw
+        if type(r) is np.ndarray:
+            # scikit-learn's sums in scikit-learn's order: each output's weighted mean,
+            # then their mean, halved (L-BFGS is handed this value)
+            squares = r * r
+            if w is not None:
+                squares *= w
+            per_output = np.add.reduce(squares, axis=0) / w_sum
+            cost = 0.5 * float(np.add.reduce(per_output) / per_output.shape[0])
+        else:
+            cost = vdot(wr, r) * self.output_scale(y_hat.shape[1]) / w_sum
         wr *= 1.0 / w_sum  # wᵢ rᵢ / Σw: no 1/k (in wr's dtype)
         return cost, wr
 
