@@ -354,8 +354,35 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
         return [int(s) for s in sizes]
 
+    def _params_snapshot(self) -> tuple:
+        """Return the parameters' values, containers copied (shallow): what was validated."""
+        values = (getattr(self, name, None) for name in self._parameter_constraints)
+        return tuple(copy.copy(v) if isinstance(v, (list, dict, set)) else v for v in values)
+
+    def _params_unchanged(self) -> bool:
+        """Say whether every parameter is what the last validation saw (same object or equal)."""
+        last = vars(self).get("_validated_params")
+        if last is None:
+            return False
+        for old, new in zip(last, self._params_snapshot(), strict=True):
+            if old is new:
+                continue
+            if type(old) is not type(new) or isinstance(new, np.ndarray):
+                return False
+            try:
+                if not bool(old == new):
+                    return False
+            except (TypeError, ValueError):
+                return False
+        return True
+
     def _check_params(self) -> list[int]:
-        self._validate_params()
+        # Parameters unchanged since they were last validated (partial_fit called again
+        # and again) pass without scikit-learn's validation, which costs more than an
+        # epoch on a hundred rows; any change validates them anew.
+        if not self._params_unchanged():
+            self._validate_params()
+            self._validated_params = self._params_snapshot()
         hidden = self._hidden_sizes()
         if not isinstance(self.activation, str):
             _check_activation_list(self.activation)
