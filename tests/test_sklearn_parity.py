@@ -13,10 +13,12 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.optimize
 from sklearn import datasets
 from sklearn import neural_network as sk
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 import nnmath
 from nnmath.core.rng import as_random_state, side_stream
@@ -298,3 +300,51 @@ def test_a_sample_order_draws_no_dropout_masks():
         dropout_rng=np.random.default_rng(0),
     )
     assert history.n_iter == 1
+
+
+@pytest.mark.parametrize(
+    ("task", "fit_kwargs"),
+    [
+        ("regression", {}),
+        ("two outputs", {}),
+        ("two outputs", {"sample_weight": weights[:90]}),
+        ("multiclass", {"sample_weight": weights}),
+    ],
+    ids=["regression", "two-outputs", "two-outputs-weighted", "multiclass-weighted"],
+)
+def test_lbfgs_is_handed_sklearns_very_numbers(task, fit_kwargs, monkeypatch):
+    # Every (θ, C, ∂C/∂θ) scipy sees, bit for bit: the gradient divided by Σw as
+    # scikit-learn divides it; the squared error's value summed as scikit-learn sums it.
+    X, y = TARGETS[task]
+    kind = "MLPClassifier" if task == "multiclass" else "MLPRegressor"
+    minimize = scipy.optimize.minimize
+    calls: list[list] = []
+
+    def recording(fun, x0, *args, **kwargs):
+        seen = calls[-1]
+
+        def fun_seen(x, *more):
+            value, gradient = fun(x, *more)
+            seen.append((x.copy(), float(value), np.array(gradient, dtype=float)))
+            return value, gradient
+
+        return minimize(fun_seen, x0, *args, **kwargs)
+
+    monkeypatch.setattr(scipy.optimize, "minimize", recording)
+    params = {"hidden_layer_sizes": (6, 5), "solver": "lbfgs", "max_iter": 15}
+    with threadpool_limits(1), warnings.catch_warnings():  # the same BLAS sums for both
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for module in (sk, nnmath):
+            calls.append([])
+            getattr(module, kind)(random_state=0, **params).fit(X, y, **fit_kwargs)
+    ref, got = calls
+    if task == "multiclass":  # the log loss sums in another order: the first step only
+        ref, got = ref[:1], got[:1]
+        assert got[0][1] == pytest.approx(ref[0][1], rel=1e-14)
+        got[0] = (got[0][0], ref[0][1], got[0][2])
+    else:
+        assert len(got) == len(ref) > 15
+    for (x_ref, c_ref, g_ref), (x_got, c_got, g_got) in zip(ref, got, strict=True):
+        np.testing.assert_array_equal(x_got, x_ref)
+        np.testing.assert_array_equal(g_got, g_ref)
+        assert c_got == c_ref
