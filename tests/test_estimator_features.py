@@ -201,7 +201,7 @@ LOSS_CASES = [
     (MLPClassifier, "log_loss", Y_3, "cross_entropy"),
     (MLPClassifier, "mse", Y_BIN, "mse"),
     (MLPClassifier, "mse", Y_3, "mse"),
-    (MLPRegressor, "squared_error", Y_REG, "squared_error"),
+    (MLPRegressor, "squared_error", Y_REG, "sklearn_squared_error"),
     (MLPRegressor, "mae", Y_REG, "mae"),
     (MLPRegressor, "huber", 3 * Y_REG, "huber"),  # scaled so both branches occur
     (MLPRegressor, "poisson", Y_COUNTS, "poisson"),

@@ -1517,6 +1517,22 @@ def test_model_files_written_by_nnmath_0_1_0_load_and_predict_the_same(name):
     )
 
 
+def test_a_regressor_of_nnmath_0_1_0_goes_on_training_as_sklearns():
+    # Its file names the network's loss squared_error; loaded, the regressor trains on
+    # scikit-learn's pair: the gradient of ½ Σₖ meanᵢ (yᵢₖ − ŷᵢₖ)², (ŷ − y)/n at the output
+    model = nnmath.load(os.path.join(DATA, "0.1.0-regressor.safetensors"))
+    net = model.network_
+    assert net.loss.name == "sklearn_squared_error"
+    X = np.array(_expected_0_1_0()["regressor"]["X"])
+    y_hat = model.predict(X)
+    Y = y_hat + 1.0  # every residual ŷ − y is −1
+    assert Y.shape[1] == 2
+    # C = ½·mean of every r² = ½; the output's δ = (ŷ − y)/n = −1/n for each entry
+    record = net.backprop(X, Y, record=True)
+    assert record.mean_loss == pytest.approx(0.5, rel=1e-12)
+    np.testing.assert_allclose(record.layers[-1].delta, -1.0 / X.shape[0], rtol=1e-12)
+
+
 def test_the_command_predicts_with_a_model_file_of_nnmath_0_1_0(tmp_path, capsys):
     from nnmath.cli import main
 

@@ -234,3 +234,32 @@ def test_cost_and_gradient_on_every_array_library(name, other_array_library, rng
     np.testing.assert_allclose(
         to_numpy(loss.per_sample(on(y_hat), on(y))), loss.per_sample(y_hat, y), rtol=1e-12
     )
+
+
+# ---------------------------------------------------------------- scikit-learn's pair
+def test_sklearn_squared_error_by_hand():
+    # y = [[1, 0], [2, 2]], ŷ = [[0.5, 0.5], [1, 3]]: r² = 0.25, 0.25, 1, 1
+    y_hat, y = np.array([[0.5, 0.5], [1.0, 3.0]]), np.array([[1.0, 0.0], [2.0, 2.0]])
+    loss = losses.get("sklearn_squared_error")
+    # C = ½ · mean of every r² = ½ · 2.5/4 = 0.3125, the cost of squared_error
+    assert loss(y_hat, y) == 0.3125
+    assert losses.get("squared_error")(y_hat, y) == 0.3125
+    # the gradient of ½ Σₖ meanᵢ rᵢₖ²: (ŷ − y)/n, no 1/k
+    np.testing.assert_array_equal(loss.gradient(y_hat, y), [[-0.25, 0.25], [-0.5, 0.5]])
+    # weights 1, 3: C = ½·½·(1·0.5 + 3·2)/4 = 0.40625; ∂ = wᵢ(ŷ − y)/Σw
+    assert loss(y_hat, y, sample_weight=[1, 3]) == 0.40625
+    np.testing.assert_array_equal(
+        loss.gradient(y_hat, y, sample_weight=[1, 3]), [[-0.125, 0.125], [-0.75, 0.75]]
+    )
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "sample_weight"])
+@pytest.mark.parametrize("k", [1, 3])
+def test_sklearn_squared_error_gradient_is_k_times_its_costs(k, weighted, rng, central_difference):
+    loss = losses.get("sklearn_squared_error")
+    y_hat, y = _data("sklearn_squared_error", rng, (5, k))
+    sw = rng.uniform(0.5, 2.0, 5) if weighted else None
+    numeric = central_difference(lambda v: loss(v, y, sample_weight=sw), y_hat.copy())
+    np.testing.assert_allclose(loss.gradient(y_hat, y, sw), k * numeric, rtol=1e-6, atol=1e-9)
+    # at the identity output the shortcut δ = (ŷ − y)·wᵢ/Σw is the same gradient
+    np.testing.assert_allclose(loss.canonical_delta(y_hat, y, sw), loss.gradient(y_hat, y, sw))

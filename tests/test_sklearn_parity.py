@@ -13,10 +13,12 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.optimize
 from sklearn import datasets
 from sklearn import neural_network as sk
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 import nnmath
 from nnmath.core.rng import as_random_state, side_stream
@@ -44,15 +46,15 @@ TARGETS = {
     "binary": (X_iris, y_binary),
     "multilabel": (X_iris, y_multilabel),
     "regression": (X_reg, y_reg[:, 0]),
+    # Several outputs: scikit-learn reports (and gives L-BFGS) the loss ½·(1/k) Σₖ but
+    # steps along the gradient of ½ Σₖ, k times that loss's; so must nnmath.
+    "two outputs": (X_reg, y_reg),
 }
-# Not compared: regression on several outputs. scikit-learn's gradient there is that of
-# ½ Σₖ (yₖ − ŷₖ)² while the loss it reports (and gives L-BFGS) is ½ · (1/k) Σₖ; nnmath
-# minimizes the loss it reports.
 
 
 def _both(task, fit_kwargs=None, **params):
     X, y = TARGETS[task]
-    kind = "MLPRegressor" if task == "regression" else "MLPClassifier"
+    kind = "MLPRegressor" if task in ("regression", "two outputs") else "MLPClassifier"
     params = {"hidden_layer_sizes": (6, 5), "random_state": 0, "max_iter": 8, **params}
     out = []
     for module in (sk, nnmath):
@@ -100,7 +102,7 @@ def test_same_fit_as_sklearn(task, solver):
     _assert_same(X, fitted)
 
 
-@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression", "two outputs"])
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
 def test_same_early_stopping_as_sklearn(task, solver):
     # The split (stratified for a single-output classifier) and the validation scores;
@@ -119,14 +121,14 @@ def test_same_early_stopping_as_sklearn(task, solver):
     _assert_same(X, fitted)
 
 
-@pytest.mark.parametrize("task", ["binary", "multiclass"])
+@pytest.mark.parametrize("task", ["binary", "multiclass", "two outputs"])
 @pytest.mark.parametrize("early_stopping", [False, True])
 @pytest.mark.parametrize("solver", ["adam", "sgd", "lbfgs"])
 def test_same_fit_with_sample_weights(solver, early_stopping, task):
     # (binary with early stopping: a stratified split that carries the weights along)
     X, fitted = _both(
         task,
-        fit_kwargs={"sample_weight": weights},
+        fit_kwargs={"sample_weight": weights[: len(TARGETS[task][0])]},
         solver=solver,
         early_stopping=early_stopping,
         batch_size=50,
@@ -134,11 +136,11 @@ def test_same_fit_with_sample_weights(solver, early_stopping, task):
     _assert_same(X, fitted)
 
 
-@pytest.mark.parametrize("task", ["multiclass", "regression"])
+@pytest.mark.parametrize("task", ["multiclass", "regression", "two outputs"])
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
 def test_same_partial_fits_as_sklearn(task, solver):
     X, y = TARGETS[task]
-    kind = "MLPRegressor" if task == "regression" else "MLPClassifier"
+    kind = "MLPRegressor" if task in ("regression", "two outputs") else "MLPClassifier"
     params = {"hidden_layer_sizes": (7,), "random_state": 3, "solver": solver, "batch_size": 25}
     ref, got = getattr(sk, kind)(**params), getattr(nnmath, kind)(**params)
     extra = {"classes": np.unique(y)} if kind == "MLPClassifier" else {}
@@ -298,3 +300,51 @@ def test_a_sample_order_draws_no_dropout_masks():
         dropout_rng=np.random.default_rng(0),
     )
     assert history.n_iter == 1
+
+
+@pytest.mark.parametrize(
+    ("task", "fit_kwargs"),
+    [
+        ("regression", {}),
+        ("two outputs", {}),
+        ("two outputs", {"sample_weight": weights[:90]}),
+        ("multiclass", {"sample_weight": weights}),
+    ],
+    ids=["regression", "two-outputs", "two-outputs-weighted", "multiclass-weighted"],
+)
+def test_lbfgs_is_handed_sklearns_very_numbers(task, fit_kwargs, monkeypatch):
+    # Every (θ, C, ∂C/∂θ) scipy sees, bit for bit: the gradient divided by Σw as
+    # scikit-learn divides it; the squared error's value summed as scikit-learn sums it.
+    X, y = TARGETS[task]
+    kind = "MLPClassifier" if task == "multiclass" else "MLPRegressor"
+    minimize = scipy.optimize.minimize
+    calls: list[list] = []
+
+    def recording(fun, x0, *args, **kwargs):
+        seen = calls[-1]
+
+        def fun_seen(x, *more):
+            value, gradient = fun(x, *more)
+            seen.append((x.copy(), float(value), np.array(gradient, dtype=float)))
+            return value, gradient
+
+        return minimize(fun_seen, x0, *args, **kwargs)
+
+    monkeypatch.setattr(scipy.optimize, "minimize", recording)
+    params = {"hidden_layer_sizes": (6, 5), "solver": "lbfgs", "max_iter": 15}
+    with threadpool_limits(1), warnings.catch_warnings():  # the same BLAS sums for both
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for module in (sk, nnmath):
+            calls.append([])
+            getattr(module, kind)(random_state=0, **params).fit(X, y, **fit_kwargs)
+    ref, got = calls
+    if task == "multiclass":  # the log loss sums in another order: the first step only
+        ref, got = ref[:1], got[:1]
+        assert got[0][1] == pytest.approx(ref[0][1], rel=1e-14)
+        got[0] = (got[0][0], ref[0][1], got[0][2])
+    else:
+        assert len(got) == len(ref) > 15
+    for (x_ref, c_ref, g_ref), (x_got, c_got, g_got) in zip(ref, got, strict=True):
+        np.testing.assert_array_equal(x_got, x_ref)
+        np.testing.assert_array_equal(g_got, g_ref)
+        assert c_got == c_ref

@@ -43,6 +43,7 @@ from nnmath import diagram
 from nnmath import document as doc
 from nnmath.core import activations as _activations
 from nnmath.core import arrays, initializers, registry
+from nnmath.core import losses as _losses
 from nnmath.core.optimizers import SGD, Adam, Schedule, get_schedule
 from nnmath.core.rng import as_random_state, side_stream
 from nnmath.data import cluster as distributed
@@ -366,8 +367,35 @@ class _BaseMLP(BaseEstimator):
             raise ValueError(f"hidden_layer_sizes must be > 0, got {sizes}.")
         return [int(s) for s in sizes]
 
+    def _params_snapshot(self) -> tuple:
+        """Return the parameters' values, containers copied (shallow): what was validated."""
+        values = (getattr(self, name, None) for name in self._parameter_constraints)
+        return tuple(copy.copy(v) if isinstance(v, (list, dict, set)) else v for v in values)
+
+    def _params_unchanged(self) -> bool:
+        """Say whether every parameter is what the last validation saw (same object or equal)."""
+        last = vars(self).get("_validated_params")
+        if last is None:
+            return False
+        for old, new in zip(last, self._params_snapshot(), strict=True):
+            if old is new:
+                continue
+            if type(old) is not type(new) or isinstance(new, np.ndarray):
+                return False
+            try:
+                if not bool(old == new):
+                    return False
+            except (TypeError, ValueError):
+                return False
+        return True
+
     def _check_params(self) -> list[int]:
-        self._validate_params()
+        # Parameters unchanged since they were last validated (partial_fit called again
+        # and again) pass without scikit-learn's validation, which costs more than an
+        # epoch on a hundred rows; any change validates them anew.
+        if not self._params_unchanged():
+            self._validate_params()
+            self._validated_params = self._params_snapshot()
         hidden = self._hidden_sizes()
         if not isinstance(self.activation, str):
             _check_activation_list(self.activation)
@@ -1128,11 +1156,13 @@ class _BaseMLP(BaseEstimator):
         out = net.activations[-1].name
         model.out_activation_ = _SKLEARN_NAME.get(out, out)
         model._restore_labels(document)
+        try:
+            expected = model._output_and_loss()
+        except (AttributeError, TypeError, ValueError):
+            expected = None
+        if expected == (out, "sklearn_squared_error") and net.loss.name == "squared_error":
+            net.loss = _losses.get(expected[1])  # nnmath 0.1.0's files name squared_error
         if not trusted:  # a pickle holds the hyperparameters as they were set since
-            try:
-                expected = model._output_and_loss()
-            except (AttributeError, TypeError, ValueError):
-                expected = None
             if expected != (out, net.loss.name):
                 raise doc.ModelFileError(
                     f"a {cls.__name__} with loss={getattr(model, 'loss', None)!r:.40} has "
@@ -1683,7 +1713,12 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
     ----------
     loss : {"squared_error", "poisson", "mae", "huber"}, default "squared_error"
         "squared_error" is scikit-learn's ½·mean (y − ŷ)²; "poisson" the half Poisson
-        deviance with an exp output; "mae" Σ|y − ŷ|; "huber" (δ = 1).
+        deviance with an exp output; "mae" Σ|y − ŷ|; "huber" (δ = 1). With k > 1
+        outputs, "squared_error" is scikit-learn's pair: ``loss_`` and ``loss_curve_``
+        report ½·(1/k) Σₖ mean (yₖ − ŷₖ)² (the mean over every sample and output),
+        while training steps along the gradient of ½ Σₖ mean (yₖ − ŷₖ)², k times the
+        reported cost's (L-BFGS is handed that value and that gradient); the L2 term
+        counts once in both (:class:`nnmath.core.losses.SklearnSquaredError`).
     hidden_layer_sizes, activation, solver, … callbacks
         As for :class:`MLPClassifier` (``scoring`` defaults to R²).
 

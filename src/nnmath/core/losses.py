@@ -38,6 +38,7 @@ __all__ = [
     "MAE",
     "MSE",
     "Poisson",
+    "SklearnSquaredError",
     "SquaredError",
     "get",
     "names",
@@ -321,6 +322,58 @@ class SquaredError(_SquaredResidual):
         return 1.0 / n_outputs
 
 
+class SklearnSquaredError(SquaredError):
+    """scikit-learn's regression cost with scikit-learn's gradient, as MLPRegressor has them.
+
+    The cost is :class:`SquaredError`'s, C = ½·(1/k) Σₖ Σᵢ wᵢ (yᵢₖ − ŷᵢₖ)² / Σw, the mean
+    over the k outputs; the gradient is that of ½ Σₖ Σᵢ wᵢ (yᵢₖ − ŷᵢₖ)² / Σw, the sum over
+    the outputs: ∂/∂ŷ = wᵢ (ŷ − y)/Σw, k times ∂C/∂ŷ. scikit-learn's MLPRegressor reports
+    the first (``loss_``, ``loss_curve_``) and steps along the second; L-BFGS is handed
+    the pair. With one output (k = 1) the two agree and this is :class:`SquaredError`.
+    The estimators train on it so as to be scikit-learn's model; a network of one's own
+    wants ``"squared_error"`` or ``"mse"``, whose gradient is their cost's.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> loss = SklearnSquaredError()
+    >>> y_hat, y = np.array([[0.5, 0.5]]), np.array([[1.0, 0.0]])
+    >>> loss(y_hat, y)                 # ½·½·(0.25 + 0.25)
+    0.125
+    >>> loss.gradient(y_hat, y)        # ŷ − y, not (ŷ − y)/2
+    array([[-0.5,  0.5]])
+    """
+
+    name = "sklearn_squared_error"
+    formula = "L = ½·(1/k) Σₖ (yₖ − ŷₖ)²"
+    gradient_formula = "∂/∂ŷ = ŷ − y (the gradient of ½ Σₖ (yₖ − ŷₖ)², k times ∂L/∂ŷ)"
+
+    def canonical_factor(self, n_outputs):
+        """Return 1: δ = (ŷ − y)/n whatever the number of outputs, as scikit-learn's."""
+        return 1.0
+
+    def gradient_of(self, y_hat, y, w, w_sum: float):
+        """wᵢ (ŷ − y)/Σw on validated arrays: k times the cost's gradient for k outputs."""
+        return self.cost_and_gradient_of(y_hat, y, w, w_sum)[1]
+
+    def cost_and_gradient_of(self, y_hat, y, w, w_sum: float):
+        """C = ½·(1/k) Σᵢ wᵢ rᵢ² / Σw and wᵢ rᵢ / Σw from one residual r = ŷ − y."""
+        r = y_hat - y  # r = ŷ − y
+        wr = r if w is None else r * w
+        if type(r) is np.ndarray:
+            # scikit-learn's sums in scikit-learn's order: each output's weighted mean,
+            # then their mean, halved (L-BFGS is handed this value)
+            squares = r * r
+            if w is not None:
+                squares *= w
+            per_output = np.add.reduce(squares, axis=0) / w_sum
+            cost = 0.5 * float(np.add.reduce(per_output) / per_output.shape[0])
+        else:
+            cost = vdot(wr, r) * self.output_scale(y_hat.shape[1]) / w_sum
+        wr *= 1.0 / w_sum  # wᵢ rᵢ / Σw: no 1/k (in wr's dtype)
+        return cost, wr
+
+
 def _clip_probability(p: np.ndarray) -> np.ndarray:
     # NOTE: log(0) is −inf; the probabilities are clipped to [ε, 1 − ε] (ε the dtype's
     # machine epsilon, as scikit-learn does) so that the cost and its gradient stay
@@ -449,6 +502,7 @@ class Poisson(Loss):
 _REGISTRY: dict[str, type[Loss]] = {
     "mse": MSE,
     "squared_error": SquaredError,
+    "sklearn_squared_error": SklearnSquaredError,
     "binary_cross_entropy": BinaryCrossEntropy,
     "cross_entropy": CrossEntropy,
     "mae": MAE,
@@ -468,8 +522,8 @@ def get(name: str | Loss) -> Loss:
     Parameters
     ----------
     name : str or Loss
-        One of :func:`names`: "mse", "squared_error", "binary_cross_entropy",
-        "cross_entropy", "mae", "huber", "poisson".
+        One of :func:`names`: "mse", "squared_error", "sklearn_squared_error",
+        "binary_cross_entropy", "cross_entropy", "mae", "huber", "poisson".
 
     Examples
     --------

@@ -764,14 +764,18 @@ class Network:
         w = None if sample_weight is None else _reshape(sample_weight, (-1, 1))
         loss, output = self.loss, self.activations[-1]
         fused = fused and loss.canonical_activation == output.name
+        # The backward pass carries Σw·δ (the 1/Σw of the mean left out) and divides each
+        # layer's gradient by Σw at the end, as scikit-learn does: the same numbers,
+        # rounded in the same order, so that L-BFGS is handed scikit-learn's gradient.
         if fused:
-            # δ_L = ∂C/∂ŷ · ∂ŷ/∂z_L multiplied out: c·(ŷ − y)·wᵢ/Σw
+            # δ_L = ∂C/∂ŷ · ∂ŷ/∂z_L multiplied out: c·(ŷ − y)·wᵢ (times 1/Σw)
             cost = loss.cost_of(y_hat, Y, w, w_sum)
-            delta = loss.canonical_delta_of(y_hat, Y, w, w_sum)
+            delta = loss.canonical_delta_of(y_hat, Y, w, 1.0)
         else:
             cost, dC_dyhat = loss.cost_and_gradient_of(y_hat, Y, w, w_sum)
             if record:
                 dC_dyhat_kept = arrays.copy_of(dC_dyhat)
+            dC_dyhat *= w_sum  # Σw·∂C/∂ŷ, as the backward pass carries it
             z_L = z_in[-1]  # (an activation written before needs_z takes no z)
             delta = (  # · ∂ŷ/∂z_L
                 output.backward(dC_dyhat, y_hat, inplace=True)
@@ -789,17 +793,16 @@ class Network:
         for l in range(L - 1, -1, -1):
             a_prev = X if l == 0 else (dropped[l - 1] if masks[l - 1] is not None else a_out[l - 1])
             # ∂C/∂W_l = ∂z_l/∂W_l · δ_l = a_{l−1}ᵀ δ_l
+            dW = self.dW[l]
             if l == 0 and sparse_X:
-                self.dW[l][...] = a_prev.T @ delta
+                dW[...] = a_prev.T @ delta
             else:
-                ops.dot(a_prev.T, delta, self.dW[l])
-            # ∂C/∂b_l = δ_l · ∂z_l/∂b_l, with ∂z_l/∂b_l = 1
-            ops.sum_rows(delta, out=self.db[l])
+                ops.dot(a_prev.T, delta, dW)
             if alpha:
-                # ∂/∂W of the L2 term: dW += (α/Σw)·W
-                ops.add_scaled(self.dW[l], alpha / w_sum, self.W[l], penalty[l])
+                # ∂/∂W of the L2 term: dW += (α/Σw)·W, here α·W (the 1/Σw below)
+                dW += ops.multiply(self.W[l], alpha, penalty[l])
             if l1:
-                # ∂/∂W of the L1 term: dW += (λ₁/Σw)·sign(W).
+                # ∂/∂W of the L1 term: dW += (λ₁/Σw)·sign(W), here λ₁·sign(W).
                 # NOTE: |w| has no derivative at w = 0; its subgradient there is any
                 # value in [−1, 1], and this takes 0 (sign(0) = 0), so a weight that is
                 # exactly 0 feels no pull from the L1 term.
@@ -809,16 +812,20 @@ class Network:
                     sign = ops.xp.sign(self.W[l])
                 if record:
                     layers[l].l1_gradient = arrays.copy_of(sign * (l1 / w_sum))
-                ops.add_scaled(self.dW[l], l1 / w_sum, sign, penalty[l])
+                ops.add_scaled(dW, l1, sign, penalty[l])
+            dW /= w_sum
+            # ∂C/∂b_l = δ_l · ∂z_l/∂b_l, with ∂z_l/∂b_l = 1
+            ops.sum_rows(delta, out=self.db[l])
+            self.db[l] /= w_sum
             if record:
-                layers[l].delta = arrays.copy_of(delta)
+                layers[l].delta = arrays.copy_of(delta) / w_sum
             if l > 0:
                 # ∂C/∂a_{l−1} = δ_l · ∂z_l/∂a_{l−1} = δ_l W_lᵀ
                 g = ops.dot(delta, self.W[l].T, dC_da[l - 1])
                 if masks[l - 1] is not None:
                     g *= masks[l - 1]  # a dropped unit passed nothing forward
                 if record:
-                    layers[l - 1].dC_da = arrays.copy_of(g)
+                    layers[l - 1].dC_da = arrays.copy_of(g) / w_sum
                 # δ_{l−1} = ∂C/∂a_{l−1} · ∂a_{l−1}/∂z_{l−1}
                 act, z_l = self.activations[l - 1], z_in[l - 1]
                 delta = (

@@ -111,7 +111,10 @@ class LossEntry(NamedTuple):
 ESTIMATOR_LOSSES: dict[str, LossEntry] = {
     "log_loss": LossEntry("classification", "log loss"),
     "mse": LossEntry("classification", "squared error of the probabilities", "mse"),
-    "squared_error": LossEntry("regression", "half squared error", "squared_error", "identity"),
+    # scikit-learn's pair: the cost ½·mean over the outputs, the gradient of ½·their sum
+    "squared_error": LossEntry(
+        "regression", "half squared error", "sklearn_squared_error", "identity"
+    ),
     "mae": LossEntry("regression", "absolute error", "mae", "identity"),
     "huber": LossEntry("regression", "Huber loss", "huber", "identity"),
     "poisson": LossEntry("regression", "half Poisson deviance", "poisson", "exp", True),
@@ -154,6 +157,8 @@ def recipe(loss: str, multiclass: bool = False) -> tuple[str, str]:
     ('sigmoid', 'binary_cross_entropy')
     >>> recipe("poisson")
     ('exp', 'poisson')
+    >>> recipe("squared_error")   # scikit-learn's gradient for several outputs
+    ('identity', 'sklearn_squared_error')
     """
     entry = ESTIMATOR_LOSSES[loss]
     if entry.task == "regression":
