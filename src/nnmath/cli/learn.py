@@ -45,6 +45,7 @@ __all__ = [
     "CLASSIFICATION_LOSSES",
     "REGRESSION_LOSSES",
     "TableModel",
+    "TableRows",
     "ESTIMATOR_OPTIONS",
     "class_weight_for",
     "dropout_rates",
@@ -437,12 +438,48 @@ def training_failure(model, X: np.ndarray, y: np.ndarray) -> str | None:
     return None
 
 
-class TableModel(BaseEstimator):
-    """The command's model as a scikit-learn estimator, fitted on a table and its target.
+class TableRows:
+    """Rows in memory as the flow of :class:`TableModel` fits them: inputs, target, split.
 
-    Fitted on a table (a DataFrame) and its target, it builds the preprocessing, trains
-    the network on the scaled target with early stopping on a validation split, and
-    predicts in the target's units. ``pipeline_`` is what a model file holds.
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_inputs)
+        The encoded inputs.
+    y : ndarray of shape (n_rows,)
+        The encoded target, not scaled.
+    train, validation : ndarray of int, or None for ``validation``
+        The training rows and the validation rows (None: no validation set).
+
+    Examples
+    --------
+    >>> rows = TableRows(np.zeros((4, 1)), np.arange(4.0), np.arange(3), np.array([3]))
+    >>> rows.validates
+    True
+    """
+
+    def __init__(self, X, y, train, validation=None):
+        self.X, self.y, self.train, self.validation = X, y, train, validation
+        self.validates = validation is not None
+
+    def fit(self, estimator, scaling: dict | None) -> None:
+        """Fit ``estimator`` on the training rows, the target scaled by ``scaling``."""
+        X, y, val = self.X, scale_target(self.y, scaling), self.validation
+        kwargs = {} if val is None else {"validation_data": (X[val], y[val])}
+        estimator.fit(X[self.train], y[self.train], **kwargs)
+
+
+class TableModel(BaseEstimator):
+    """The command's one flow from a table to a model, and a scikit-learn estimator.
+
+    The flow is: the preprocessing fitted to the table; the target's scaling decided
+    (:func:`target_scaling`); the estimator made (:func:`make_estimator`) with early
+    stopping when the source holds validation rows; the fit over the source; the
+    scaling folded into the output layer (:func:`fold_target_scaling`); the pipeline
+    (``pipeline_``) that a model file holds. Only the source varies: rows in memory
+    (:class:`TableRows`), the chunks of a data set read in batches or a Dask cluster's
+    collections (:mod:`nnmath.cli.stream`). :meth:`fit` runs it all on a table in memory
+    (``cv`` and ``tune``); the command, whose preprocessing comes from its own pass of
+    statistics, runs :meth:`prepare` and :meth:`fit_prepared`.
 
     The parameters are the command's options; ``task`` is "classification" or
     "regression"; ``on_fit``, when given, is called with the model after each fit (a
@@ -508,9 +545,7 @@ class TableModel(BaseEstimator):
         self.stop_at = stop_at
 
     def fit(self, table, y):
-        """Fit the preprocessing on the table and the network on its inputs."""
-        from sklearn.pipeline import Pipeline
-
+        """Fit the preprocessing on the table, then the network on its rows in memory."""
         from nnmath.preprocessing import TabularPreprocessor
 
         y = np.asarray(y)
@@ -519,34 +554,95 @@ class TableModel(BaseEstimator):
         )
         X = pre.fit(table).transform(table)
         classification = self.task == "classification"
-        scaling = None
         if not classification:
             y = y.astype(np.float64)
-            scaling = target_scaling(self.task, self.loss, y.mean(), y.std())
         train, val = validation_split(
             len(y), self.validation_fraction, y, classification, self.seed
         )
-        estimator = make_estimator(
+        self.prepare(
+            pre,
+            TableRows(X, y, train, val),
+            mean=None if classification else y.mean(),
+            scale=None if classification else y.std(),
+            classes=np.unique(y) if classification else None,
+        )
+        self.fit_prepared()
+        for w in self.warnings_:  # the fit's other warnings, as the fit would have given them
+            if not issubclass(w.category, ConvergenceWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return self
+
+    def prepare(self, pre, source, *, mean=None, scale=None, classes=None):
+        """Make the estimator for a fitted preprocessing and a source; return self.
+
+        ``source`` has ``validates`` (whether it holds validation rows) and
+        ``fit(estimator, scaling)``; ``mean`` and ``scale`` are the regression target's,
+        ``classes`` the classification target's. An option that does not fit the target
+        (--class-weight) is refused here, before any training.
+
+        Examples
+        --------
+        >>> from nnmath.preprocessing import TabularPreprocessor
+        >>> table = {"x": np.linspace(0, 1, 20)}
+        >>> pre = TabularPreprocessor().fit(table)
+        >>> rows = TableRows(pre.transform(table), 3 + 2 * table["x"], np.arange(20))
+        >>> model = TableModel(task="regression").prepare(pre, rows, mean=4.0, scale=0.6)
+        >>> model.scaling_, model.estimator_.early_stopping
+        ({'mean': 4.0, 'scale': 0.6}, False)
+        """
+        self.pre_, self.source_ = pre, source
+        self.scaling_ = target_scaling(self.task, self.loss, mean, scale)
+        self.estimator_ = make_estimator(
             self.task,
             hidden=self.hidden,
-            early_stopping=val is not None and self.solver != "lbfgs",
-            classes=np.unique(y) if classification else None,
+            early_stopping=source.validates and self.solver != "lbfgs",
+            classes=classes,
             callbacks=None if self.stop_at is None else [self._past_stop_at],
             **estimator_options(self),
         )
-        y_fit = scale_target(y, scaling)
-        kwargs = {}
-        if val is not None:
-            kwargs["validation_data"] = (X[val], y_fit[val])
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            estimator.fit(X[train], y_fit[train], **kwargs)
+        return self
+
+    def fit_prepared(self, callbacks=()):
+        """Fit the prepared estimator over its source; return self.
+
+        ``callbacks`` (progress on the terminal) are called after each epoch of this fit
+        only. The fit's warnings are kept in ``warnings_``, its seconds in ``seconds_``;
+        a failed fit's ValueError (a divergence) is raised.
+
+        Examples
+        --------
+        >>> from nnmath.preprocessing import TabularPreprocessor
+        >>> table = {"x": np.linspace(0, 1, 20)}
+        >>> pre = TabularPreprocessor().fit(table)
+        >>> y = 300 + 20 * table["x"]
+        >>> rows = TableRows(pre.transform(table), y, np.arange(20))
+        >>> model = TableModel(task="regression", hidden=(4,), solver="lbfgs")
+        >>> model = model.prepare(pre, rows, mean=y.mean(), scale=y.std()).fit_prepared()
+        >>> bool(np.abs(model.predict(table) - y).max() < 0.5)  # in the target's units
+        True
+        """
+        from sklearn.pipeline import Pipeline
+
+        estimator = self.estimator_
+        kept = estimator.callbacks
+        if callbacks:
+            estimator.set_params(callbacks=[*callbacks, *(kept or ())])
+        started = time.perf_counter()
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                self.source_.fit(estimator, self.scaling_)
+        finally:
+            estimator.set_params(callbacks=kept)
+        self.seconds_ = time.perf_counter() - started
+        self.warnings_ = caught
         self.reached_epochs_ = any(issubclass(w.category, ConvergenceWarning) for w in caught)
         self.stopped_ = getattr(estimator, "stop_reason_", None) == "stopped by callback"
-        fold_target_scaling(estimator, scaling)
-        pre.target_scaling_ = scaling
-        self.pipeline_ = Pipeline([("preprocess", pre), ("model", estimator)])
-        if classification:
+        fold_target_scaling(estimator, self.scaling_)
+        self.pre_.target_scaling_ = self.scaling_
+        self.pipeline_ = Pipeline([("preprocess", self.pre_), ("model", estimator)])
+        self.source_ = None  # its rows are not a part of the model
+        if self.task == "classification":
             self.classes_ = estimator.classes_
         if self.on_fit is not None:
             self.on_fit(self)

@@ -21,39 +21,24 @@ Example
 from __future__ import annotations
 
 import sys
-import time
-import warnings
 
 from nnmath.cli.learn import (
-    check_loss,
+    TableModel,
+    TableRows,
     estimator_options,
-    fold_target_scaling,
     hidden_sizes,
-    make_estimator,
-    scale_target,
-    target_scaling,
     validation_split,
 )
-from nnmath.cli.messages import (
-    Console,
-    UsageError,
-    plural,
-)
+from nnmath.cli.messages import Console, UsageError
 from nnmath.cli.prepare import (
     batch_rows,
     check_encoded_size,
     check_network_size,
     check_output,
     check_training_options,
-    column_options,
-    finish_target,
     output_count,
-    require_target,
-    row_subset,
+    prepare_table,
     say_decisions,
-    statistics_error,
-    target_rows,
-    warn_missing_target,
 )
 from nnmath.cli.report import (
     EpochBar,
@@ -64,15 +49,8 @@ from nnmath.cli.report import (
     say_warnings,
 )
 from nnmath.cli.tables import Source, builtin_table, is_dataset, parse_sep, read_table
-from nnmath.preprocessing import (
-    TableStatistics,
-    TabularPreprocessor,
-    TargetStatistics,
-    column,
-    column_names,
-)
 
-__all__ = ["cmd_train"]
+__all__ = ["cmd_train", "command_model", "fit_model"]
 
 
 def cmd_train(args) -> int:
@@ -96,84 +74,88 @@ def cmd_train(args) -> int:
         if args.target not in (None, target):
             raise UsageError(f"the built-in data sets have their target in column {target!r}")
         console.info(f"No DATA given: training on the built-in {args.dataset} data set.")
-    names = column_names(table)
-    target = require_target(target, names, source)
-    options = column_options(args, names, target)
-    n_rows = len(column(table, target))
-    keep = target_rows(column(table, target))
-    if len(keep) < n_rows:
-        table = row_subset(table, keep)
-    y_raw = column(table, target)
-    n = len(y_raw)
-    if n < 2:
-        raise UsageError(f"{source.name} has {plural(n, 'row')} with a target; training needs 2")
-    target_stats = TargetStatistics(args.task, args.max_classes)
-    target_stats.update(y_raw)
-    task = finish_target(target_stats, target, n, args.max_classes)
-    check_loss(args.loss, task)
-    warn_missing_target(n_rows, keep, target, source, console)
-    stats = TableStatistics(target, **options, impute=args.impute != "none", seed=args.seed)
-    try:
-        stats.update(table, rows=keep)
-        pre = TabularPreprocessor.from_statistics(stats)
-    except ValueError as exc:
-        raise statistics_error(exc, source) from None
+    ready = prepare_table(args, console, table, target, source, min_rows=2)
+    pre, y, task, target_stats = ready.pre, ready.y, ready.task, ready.target_stats
+    n = len(y)
     check_encoded_size(pre, n, source, args.max_cells)
-    say_decisions(stats, console)
-    X = pre.transform(table)
-    y = target_stats.encode(y_raw)
-    classification = task == "classification"
-    scaling = target_scaling(task, args.loss, target_stats.mean, target_stats.scale)
+    say_decisions(ready.stats, console)
+    X = pre.transform(ready.table)
     if args.loss == "poisson" and (y < 0).any():
-        raise UsageError(f"--loss poisson needs a target of counts ≥ 0; {target!r} has negatives")
-    train_idx, val_idx = validation_split(
-        n, args.validation_fraction, y, classification, args.seed, console.note
+        raise UsageError(
+            f"--loss poisson needs a target of counts ≥ 0; {ready.target!r} has negatives"
+        )
+    train, val = validation_split(
+        n, args.validation_fraction, y, task == "classification", args.seed, console.note
     )
-    check_network_size(
-        args,
-        inputs=len(pre.get_feature_names_out()),
-        outputs=output_count(target_stats),
-        rows=batch_rows(args, len(train_idx)),
-    )
-    hidden = hidden_sizes(args.hidden)
-    model = make_estimator(
-        task,
-        hidden=hidden,
-        early_stopping=val_idx is not None and args.solver != "lbfgs",
+    inputs = len(pre.get_feature_names_out())
+    rows = batch_rows(args, len(train))
+    check_network_size(args, inputs=inputs, outputs=output_count(target_stats), rows=rows)
+    model = command_model(args, task).prepare(
+        pre,
+        TableRows(X, y, train, val),
+        mean=target_stats.mean,
+        scale=target_stats.scale,
         classes=target_stats.classes,
-        **estimator_options(args),
     )
     sep = f" (separated by {source.sep_shown!r})" if source.sep not in (None, ",") else ""
-    inputs = len(pre.get_feature_names_out())
     console.info(
         f"Data: {source.name}{sep}: {n} rows × {len(pre.feature_names_in_)} feature columns → "
         f"{inputs} inputs after encoding"
     )
-    console.info(describe_task(task, target, target_stats))
-    y_fit = scale_target(y, scaling)
-    kwargs = {}
-    if val_idx is not None:
-        kwargs["validation_data"] = (X[val_idx], y_fit[val_idx])
+    console.info(describe_task(task, ready.target, target_stats))
     bar = None
     if sys.stdout.isatty() and sys.stderr.isatty() and not args.quiet:
         bar = EpochBar(args.epochs)
-        model.set_params(callbacks=[bar])
-    started = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            model.fit(X[train_idx], y_fit[train_idx], **kwargs)
-        except ValueError as exc:
-            raise UsageError(divergence_message(exc, args)) from None
-        finally:
-            if bar is not None:  # presentation only: not a part of the saved model
-                bar.close()
-                model.set_params(callbacks=None)
-    seconds = time.perf_counter() - started
-    say_warnings(caught, console, args.epochs)
-    fold_target_scaling(model, scaling)
-    pre.target_scaling_ = scaling
+    fit_model(args, console, model, [bar] if bar else [], None if bar is None else bar.close)
     return report_training(
-        args, console, pre, model, seconds, (X[train_idx], y[train_idx]),
-        None if val_idx is None else (X[val_idx], y[val_idx]),
+        args, console, pre, model.estimator_, model.seconds_, (X[train], y[train]),
+        None if val is None else (X[val], y[val]),
     )  # fmt: skip
+
+
+def command_model(args, task: str) -> TableModel:
+    """Return the :class:`TableModel` of the command's options, for ``task``.
+
+    Examples
+    --------
+    >>> from nnmath.cli.parser import build_parser
+    >>> args = build_parser().parse_args(["train", "d.csv", "--hidden", "8,4"])
+    >>> command_model(args, "regression").hidden
+    (8, 4)
+    """
+    return TableModel(
+        task=task,
+        hidden=hidden_sizes(args.hidden),
+        validation_fraction=args.validation_fraction,
+        **estimator_options(args),
+    )
+
+
+def fit_model(args, console, model: TableModel, callbacks=(), close=None) -> None:
+    """Fit a prepared :class:`TableModel` for the command and say its warnings.
+
+    A failed fit (a divergence) is the command's one-line error; ``close``, when given,
+    is called once the fit ends, whichever way (a progress bar's).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnmath.cli.parser import build_parser
+    >>> from nnmath.preprocessing import TabularPreprocessor
+    >>> args = build_parser().parse_args(["train", "d.csv", "--hidden", "4", "--epochs", "500"])
+    >>> table = {"x": np.linspace(0, 1, 20)}
+    >>> pre = TabularPreprocessor().fit(table)
+    >>> rows = TableRows(pre.transform(table), (table["x"] > 0.5).astype(int), np.arange(20))
+    >>> model = command_model(args, "classification").prepare(pre, rows, classes=np.array([0, 1]))
+    >>> fit_model(args, Console(quiet=True), model)
+    >>> model.pipeline_.predict({"x": np.array([0.0, 1.0])}).tolist()
+    [0, 1]
+    """
+    try:
+        model.fit_prepared(callbacks)
+    except ValueError as exc:
+        raise UsageError(divergence_message(exc, args)) from None
+    finally:
+        if close is not None:
+            close()
+    say_warnings(model.warnings_, console, args.epochs)
