@@ -544,6 +544,24 @@ class TableModel(BaseEstimator):
         self.class_weight = class_weight
         self.stop_at = stop_at
 
+    @classmethod
+    def from_args(cls, args, task: str) -> TableModel:
+        """Return the model of the command's parsed options, for ``task``.
+
+        Examples
+        --------
+        >>> from nnmath.cli.parser import build_parser
+        >>> args = build_parser().parse_args(["train", "d.csv", "--hidden", "8,4"])
+        >>> TableModel.from_args(args, "regression").hidden
+        (8, 4)
+        """
+        return cls(
+            task=task,
+            hidden=hidden_sizes(args.hidden),
+            validation_fraction=args.validation_fraction,
+            **estimator_options(args),
+        )
+
     def fit(self, table, y):
         """Fit the preprocessing on the table, then the network on its rows in memory."""
         from nnmath.preprocessing import TabularPreprocessor

@@ -40,7 +40,7 @@ import time
 
 import numpy as np
 
-from nnmath.cli.learn import check_loss, scale_target
+from nnmath.cli.learn import TableModel, check_loss, scale_target
 from nnmath.cli.messages import Console, UsageError, one_line, plural
 from nnmath.cli.prepare import (
     batch_rows,
@@ -53,9 +53,8 @@ from nnmath.cli.prepare import (
     say_decisions,
     statistics_error,
 )
-from nnmath.cli.report import describe_task, report_training
+from nnmath.cli.report import describe_task, fit_model, report_training
 from nnmath.cli.tables import Dataset, describe_rows, parse_sep
-from nnmath.cli.train import command_model, fit_model
 from nnmath.preprocessing import (
     TableStatistics,
     TabularPreprocessor,
@@ -347,7 +346,7 @@ def _train(args, console, dataset: Dataset, target, options, cluster, scratch) -
         data = RowGroups(groups, pre, target_stats, target, holdout, n_train, validation, progress)
     else:
         data = OnCluster(dataset, pre, target_stats, target, args.validation_fraction, progress)
-    model = command_model(args, task).prepare(
+    model = TableModel.from_args(args, task).prepare(
         pre,
         data,
         mean=target_stats.mean,

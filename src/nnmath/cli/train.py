@@ -22,13 +22,7 @@ from __future__ import annotations
 
 import sys
 
-from nnmath.cli.learn import (
-    TableModel,
-    TableRows,
-    estimator_options,
-    hidden_sizes,
-    validation_split,
-)
+from nnmath.cli.learn import TableModel, TableRows, validation_split
 from nnmath.cli.messages import Console, UsageError
 from nnmath.cli.prepare import (
     batch_rows,
@@ -44,13 +38,12 @@ from nnmath.cli.report import (
     EpochBar,
     check_plot_format,
     describe_task,
-    divergence_message,
+    fit_model,
     report_training,
-    say_warnings,
 )
 from nnmath.cli.tables import Source, builtin_table, is_dataset, parse_sep, read_table
 
-__all__ = ["cmd_train", "command_model", "fit_model"]
+__all__ = ["cmd_train"]
 
 
 def cmd_train(args) -> int:
@@ -90,7 +83,7 @@ def cmd_train(args) -> int:
     inputs = len(pre.get_feature_names_out())
     rows = batch_rows(args, len(train))
     check_network_size(args, inputs=inputs, outputs=output_count(target_stats), rows=rows)
-    model = command_model(args, task).prepare(
+    model = TableModel.from_args(args, task).prepare(
         pre,
         TableRows(X, y, train, val),
         mean=target_stats.mean,
@@ -111,51 +104,3 @@ def cmd_train(args) -> int:
         args, console, pre, model.estimator_, model.seconds_, (X[train], y[train]),
         None if val is None else (X[val], y[val]),
     )  # fmt: skip
-
-
-def command_model(args, task: str) -> TableModel:
-    """Return the :class:`TableModel` of the command's options, for ``task``.
-
-    Examples
-    --------
-    >>> from nnmath.cli.parser import build_parser
-    >>> args = build_parser().parse_args(["train", "d.csv", "--hidden", "8,4"])
-    >>> command_model(args, "regression").hidden
-    (8, 4)
-    """
-    return TableModel(
-        task=task,
-        hidden=hidden_sizes(args.hidden),
-        validation_fraction=args.validation_fraction,
-        **estimator_options(args),
-    )
-
-
-def fit_model(args, console, model: TableModel, callbacks=(), close=None) -> None:
-    """Fit a prepared :class:`TableModel` for the command and say its warnings.
-
-    A failed fit (a divergence) is the command's one-line error; ``close``, when given,
-    is called once the fit ends, whichever way (a progress bar's).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from nnmath.cli.parser import build_parser
-    >>> from nnmath.preprocessing import TabularPreprocessor
-    >>> args = build_parser().parse_args(["train", "d.csv", "--hidden", "4", "--epochs", "500"])
-    >>> table = {"x": np.linspace(0, 1, 20)}
-    >>> pre = TabularPreprocessor().fit(table)
-    >>> rows = TableRows(pre.transform(table), (table["x"] > 0.5).astype(int), np.arange(20))
-    >>> model = command_model(args, "classification").prepare(pre, rows, classes=np.array([0, 1]))
-    >>> fit_model(args, Console(quiet=True), model)
-    >>> model.pipeline_.predict({"x": np.array([0.0, 1.0])}).tolist()
-    [0, 1]
-    """
-    try:
-        model.fit_prepared(callbacks)
-    except ValueError as exc:
-        raise UsageError(divergence_message(exc, args)) from None
-    finally:
-        if close is not None:
-            close()
-    say_warnings(model.warnings_, console, args.epochs)
