@@ -202,12 +202,15 @@ def summary_lines(model, seconds: float, solver: str) -> list[str]:
     ]
 
 
-def report_training(args, console, pre, model, seconds, train, validation) -> int:
+def report_training(args, console, fitted, train, validation) -> int:
     """Report a fit: the summary, the failure check, the model file and the plot.
 
-    Returns the exit status.
+    ``fitted`` is the :class:`~nnmath.cli.learn.TableModel` that :func:`fit_model`
+    fitted; ``train`` and ``validation`` are (X, y) to score, or None. Returns the exit
+    status.
     """
-    for line in summary_lines(model, seconds, args.solver):
+    pre, model = fitted.pre_, fitted.estimator_
+    for line in summary_lines(model, fitted.seconds_, args.solver):
         console.info(line)
     interrupted = model.stop_reason_.startswith("interrupted")
     unit = "iteration" if args.solver == "lbfgs" else "epoch"

@@ -361,8 +361,7 @@ def cmd_tune(args) -> int:
         y,
     )
     final_seconds = time.perf_counter() - final
-    pipeline = best.pipeline_
-    save_model(pipeline.named_steps["preprocess"], pipeline.named_steps["model"], args.out)
+    save_model(best.pre_, best.estimator_, args.out)
     cut = f", {plural(stopped[0], 'fit')} stopped at the search's share of the budget"
     console.info(
         f"Search: {plural(done[0], 'fit')} in {search_seconds:.2f} s (timing the plan "

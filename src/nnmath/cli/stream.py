@@ -359,7 +359,7 @@ def _train(args, console, dataset: Dataset, target, options, cluster, scratch) -
             f"Read {describe_rows(progress.rows, model.seconds_)} while training "
             f"({plural(len(epochs), 'epoch')} of {n_train:,} rows)"
         )
-    return report_training(args, console, pre, model.estimator_, model.seconds_, None, validation)
+    return report_training(args, console, model, None, validation)
 
 
 def _statistics(args, console, dataset, target, options, holdout, copy):

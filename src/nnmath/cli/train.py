@@ -100,7 +100,5 @@ def cmd_train(args) -> int:
     if sys.stdout.isatty() and sys.stderr.isatty() and not args.quiet:
         bar = EpochBar(args.epochs)
     fit_model(args, console, model, [bar] if bar else [], None if bar is None else bar.close)
-    return report_training(
-        args, console, pre, model.estimator_, model.seconds_, (X[train], y[train]),
-        None if val is None else (X[val], y[val]),
-    )  # fmt: skip
+    validation = None if val is None else (X[val], y[val])
+    return report_training(args, console, model, (X[train], y[train]), validation)
