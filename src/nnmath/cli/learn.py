@@ -33,6 +33,8 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -44,8 +46,8 @@ from nnmath.core import registry
 __all__ = [
     "CLASSIFICATION_LOSSES",
     "REGRESSION_LOSSES",
+    "Rows",
     "TableModel",
-    "TableRows",
     "ESTIMATOR_OPTIONS",
     "class_weight_for",
     "dropout_rates",
@@ -55,6 +57,7 @@ __all__ = [
     "loss_rose",
     "make_estimator",
     "neg_log_loss",
+    "rows_in_memory",
     "scale_target",
     "target_scaling",
     "training_failure",
@@ -438,48 +441,53 @@ def training_failure(model, X: np.ndarray, y: np.ndarray) -> str | None:
     return None
 
 
-class TableRows:
-    """Rows in memory as the flow of :class:`TableModel` fits them: inputs, target, split.
+class Rows(NamedTuple):
+    """What :class:`TableModel` fits over: rows in memory, in chunks or on a cluster.
 
-    Parameters
-    ----------
-    X : ndarray of shape (n_rows, n_inputs)
-        The encoded inputs.
-    y : ndarray of shape (n_rows,)
-        The encoded target, not scaled.
-    train, validation : ndarray of int, or None for ``validation``
-        The training rows and the validation rows (None: no validation set).
+    ``fit(estimator, scaling)`` trains the estimator on the rows, the target scaled by
+    ``scaling`` (:func:`scale_target`); ``validates`` says whether they hold validation
+    rows, which early stopping then watches.
+    """
+
+    fit: Callable[[object, dict | None], None]
+    validates: bool
+
+
+def rows_in_memory(X, y, train, validation=None) -> Rows:
+    """Return rows in memory as :class:`TableModel` fits them (the estimator's ``fit``).
+
+    ``X`` (n_rows, n_inputs) are the encoded inputs, ``y`` (n_rows,) the encoded target;
+    ``train`` and ``validation`` number the training rows and the validation rows (None:
+    no validation set).
 
     Examples
     --------
-    >>> rows = TableRows(np.zeros((4, 1)), np.arange(4.0), np.arange(3), np.array([3]))
-    >>> rows.validates
+    >>> rows_in_memory(np.zeros((4, 1)), np.arange(4.0), np.arange(3), np.array([3])).validates
     True
     """
 
-    def __init__(self, X, y, train, validation=None):
-        self.X, self.y, self.train, self.validation = X, y, train, validation
-        self.validates = validation is not None
+    def fit(estimator, scaling):
+        y_fit = scale_target(y, scaling)
+        kwargs = (
+            {} if validation is None else {"validation_data": (X[validation], y_fit[validation])}
+        )
+        estimator.fit(X[train], y_fit[train], **kwargs)
 
-    def fit(self, estimator, scaling: dict | None) -> None:
-        """Fit ``estimator`` on the training rows, the target scaled by ``scaling``."""
-        X, y, val = self.X, scale_target(self.y, scaling), self.validation
-        kwargs = {} if val is None else {"validation_data": (X[val], y[val])}
-        estimator.fit(X[self.train], y[self.train], **kwargs)
+    return Rows(fit, validation is not None)
 
 
 class TableModel(BaseEstimator):
     """The command's one flow from a table to a model, and a scikit-learn estimator.
 
-    The flow is: the preprocessing fitted to the table; the target's scaling decided
-    (:func:`target_scaling`); the estimator made (:func:`make_estimator`) with early
-    stopping when the source holds validation rows; the fit over the source; the
-    scaling folded into the output layer (:func:`fold_target_scaling`); the pipeline
-    (``pipeline_``) that a model file holds. Only the source varies: rows in memory
-    (:class:`TableRows`), the chunks of a data set read in batches or a Dask cluster's
-    collections (:mod:`nnmath.cli.stream`). :meth:`fit` runs it all on a table in memory
-    (``cv`` and ``tune``); the command, whose preprocessing comes from its own pass of
-    statistics, runs :meth:`prepare` and :meth:`fit_prepared`.
+    The flow: the preprocessing fitted to the table; the target's scaling decided
+    (:func:`target_scaling`); the estimator made (:func:`make_estimator`), with early
+    stopping when the rows hold validation rows; the fit over the :class:`Rows`, which
+    alone vary (in memory, :func:`rows_in_memory`; chunks or a Dask cluster,
+    :mod:`nnmath.cli.stream`); the scaling folded into the output layer
+    (:func:`fold_target_scaling`); the pipeline (``pipeline_``) that a model file holds.
+    :meth:`fit` runs it all on a table (``cv``, ``tune``); ``train``, whose
+    preprocessing comes from its own pass of statistics, runs :meth:`prepare` and
+    :meth:`fit_prepared`.
 
     The parameters are the command's options; ``task`` is "classification" or
     "regression"; ``on_fit``, when given, is called with the model after each fit (a
@@ -579,7 +587,7 @@ class TableModel(BaseEstimator):
         )
         self.prepare(
             pre,
-            TableRows(X, y, train, val),
+            rows_in_memory(X, y, train, val),
             mean=None if classification else y.mean(),
             scale=None if classification else y.std(),
             classes=np.unique(y) if classification else None,
@@ -590,30 +598,29 @@ class TableModel(BaseEstimator):
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
         return self
 
-    def prepare(self, pre, source, *, mean=None, scale=None, classes=None):
-        """Make the estimator for a fitted preprocessing and a source; return self.
+    def prepare(self, pre, rows, *, mean=None, scale=None, classes=None):
+        """Make the estimator for a fitted preprocessing and the rows to fit; return self.
 
-        ``source`` has ``validates`` (whether it holds validation rows) and
-        ``fit(estimator, scaling)``; ``mean`` and ``scale`` are the regression target's,
-        ``classes`` the classification target's. An option that does not fit the target
-        (--class-weight) is refused here, before any training.
+        ``rows`` are the :class:`Rows` to fit over; ``mean`` and ``scale`` are the
+        regression target's, ``classes`` the classification target's. An option that
+        does not fit the target (--class-weight) is refused here, before any training.
 
         Examples
         --------
         >>> from nnmath.preprocessing import TabularPreprocessor
         >>> table = {"x": np.linspace(0, 1, 20)}
         >>> pre = TabularPreprocessor().fit(table)
-        >>> rows = TableRows(pre.transform(table), 3 + 2 * table["x"], np.arange(20))
+        >>> rows = rows_in_memory(pre.transform(table), 3 + 2 * table["x"], np.arange(20))
         >>> model = TableModel(task="regression").prepare(pre, rows, mean=4.0, scale=0.6)
         >>> model.scaling_, model.estimator_.early_stopping
         ({'mean': 4.0, 'scale': 0.6}, False)
         """
-        self.pre_, self.source_ = pre, source
+        self.pre_, self.rows_ = pre, rows
         self.scaling_ = target_scaling(self.task, self.loss, mean, scale)
         self.estimator_ = make_estimator(
             self.task,
             hidden=self.hidden,
-            early_stopping=source.validates and self.solver != "lbfgs",
+            early_stopping=rows.validates and self.solver != "lbfgs",
             classes=classes,
             callbacks=None if self.stop_at is None else [self._past_stop_at],
             **estimator_options(self),
@@ -621,7 +628,7 @@ class TableModel(BaseEstimator):
         return self
 
     def fit_prepared(self, callbacks=()):
-        """Fit the prepared estimator over its source; return self.
+        """Fit the prepared estimator over its rows; return self.
 
         ``callbacks`` (progress on the terminal) are called after each epoch of this fit
         only. The fit's warnings are kept in ``warnings_``, its seconds in ``seconds_``;
@@ -633,7 +640,7 @@ class TableModel(BaseEstimator):
         >>> table = {"x": np.linspace(0, 1, 20)}
         >>> pre = TabularPreprocessor().fit(table)
         >>> y = 300 + 20 * table["x"]
-        >>> rows = TableRows(pre.transform(table), y, np.arange(20))
+        >>> rows = rows_in_memory(pre.transform(table), y, np.arange(20))
         >>> model = TableModel(task="regression", hidden=(4,), solver="lbfgs")
         >>> model = model.prepare(pre, rows, mean=y.mean(), scale=y.std()).fit_prepared()
         >>> bool(np.abs(model.predict(table) - y).max() < 0.5)  # in the target's units
@@ -649,7 +656,7 @@ class TableModel(BaseEstimator):
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                self.source_.fit(estimator, self.scaling_)
+                self.rows_.fit(estimator, self.scaling_)
         finally:
             estimator.set_params(callbacks=kept)
         self.seconds_ = time.perf_counter() - started
@@ -659,7 +666,7 @@ class TableModel(BaseEstimator):
         fold_target_scaling(estimator, self.scaling_)
         self.pre_.target_scaling_ = self.scaling_
         self.pipeline_ = Pipeline([("preprocess", self.pre_), ("model", estimator)])
-        self.source_ = None  # its rows are not a part of the model
+        self.rows_ = None  # no part of the model
         if self.task == "classification":
             self.classes_ = estimator.classes_
         if self.on_fit is not None:

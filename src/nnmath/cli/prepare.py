@@ -362,7 +362,6 @@ class PreparedTable(NamedTuple):
     """A table read whole, made ready for training by :func:`prepare_table`."""
 
     table: object  #: the rows with a target, numbered from 0
-    y_raw: np.ndarray  #: the target's values, as read
     y: np.ndarray  #: the target, encoded as the model takes it
     target: str
     task: str
@@ -419,4 +418,4 @@ def prepare_table(
     except ValueError as exc:
         raise statistics_error(exc, source) from None
     y = target_stats.encode(y_raw)
-    return PreparedTable(table, y_raw, y, target, task, target_stats, stats, pre)
+    return PreparedTable(table, y, target, task, target_stats, stats, pre)

@@ -139,14 +139,14 @@ def fit_model(args, console, model, callbacks=(), close=None) -> None:
     Examples
     --------
     >>> import numpy as np
-    >>> from nnmath.cli.learn import TableModel, TableRows
+    >>> from nnmath.cli.learn import TableModel, rows_in_memory
     >>> from nnmath.cli.messages import Console
     >>> from nnmath.cli.parser import build_parser
     >>> from nnmath.preprocessing import TabularPreprocessor
     >>> args = build_parser().parse_args(["train", "d.csv", "--hidden", "4", "--epochs", "500"])
     >>> table = {"x": np.linspace(0, 1, 20)}
     >>> pre = TabularPreprocessor().fit(table)
-    >>> rows = TableRows(pre.transform(table), (table["x"] > 0.5).astype(int), np.arange(20))
+    >>> rows = rows_in_memory(pre.transform(table), (table["x"] > 0.5).astype(int), np.arange(20))
     >>> model = TableModel.from_args(args, "classification")
     >>> model = model.prepare(pre, rows, classes=np.array([0, 1]))
     >>> fit_model(args, Console(quiet=True), model)

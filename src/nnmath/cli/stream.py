@@ -40,7 +40,7 @@ import time
 
 import numpy as np
 
-from nnmath.cli.learn import TableModel, check_loss, scale_target
+from nnmath.cli.learn import Rows, TableModel, check_loss, scale_target
 from nnmath.cli.messages import Console, UsageError, one_line, plural
 from nnmath.cli.prepare import (
     batch_rows,
@@ -67,8 +67,6 @@ __all__ = [
     "CONNECT_TIMEOUT",
     "MAX_VALIDATION_ROWS",
     "Holdout",
-    "OnCluster",
-    "RowGroups",
     "RowProgress",
     "connect",
     "train_in_batches",
@@ -341,11 +339,12 @@ def _train(args, console, dataset: Dataset, target, options, cluster, scratch) -
             parts.append(f"validation {metric} {value:.5g}")
         progress.line(", ".join(parts) + f"; {describe_rows(seen, seconds)} seen")
 
-    data: RowGroups | OnCluster
     if client is None:
-        data = RowGroups(groups, pre, target_stats, target, holdout, n_train, validation, progress)
+        data = _row_groups(
+            groups, pre, target_stats, target, holdout, n_train, validation, progress
+        )
     else:
-        data = OnCluster(dataset, pre, target_stats, target, args.validation_fraction, progress)
+        data = _on_cluster(dataset, pre, target_stats, target, args.validation_fraction, progress)
     model = TableModel.from_args(args, task).prepare(
         pre,
         data,
@@ -444,30 +443,21 @@ def _check_cells(batch, first: int, source) -> None:
             )
 
 
-class RowGroups:
-    """A data set read in batches, as :class:`~nnmath.cli.learn.TableModel` fits it.
-
-    :meth:`~nnmath.MLPClassifier.fit_data` trains on one chunk per Parquet row group.
+def _row_groups(groups, pre, target_stats, target, holdout, n_rows, validation, progress) -> Rows:
+    """Return the training rows as fit_data's chunks, one per Parquet row group.
 
     Each chunk is read, its rows without a target and its validation rows left out,
     encoded and scaled when the loop needs it; ``progress`` counts its rows.
     """
+    import pyarrow.parquet as pq
 
-    def __init__(self, groups, pre, target_stats, target, holdout, n_rows, validation, progress):
-        self.groups, self.pre, self.target_stats, self.target = groups, pre, target_stats, target
-        self.holdout, self.n_rows, self.validation = holdout, n_rows, validation
-        self.progress = progress
-        self.validates = validation is not None
+    from nnmath.data.sources import Chunks
 
-    def fit(self, estimator, scaling) -> None:
-        """Fit ``estimator`` on the chunks, the target scaled by ``scaling``."""
-        import pyarrow.parquet as pq
+    columns = list(pre.feature_names_in_) + [target]
+    width = len(pre.get_feature_names_out())
 
-        from nnmath.data.sources import Chunks
-
-        pre, target, holdout = self.pre, self.target, self.holdout
-        columns = list(pre.feature_names_in_) + [target]
-        peeked: list[bool] = []
+    def fit(estimator, scaling):
+        peeked = []
 
         def load(path, group, first):
             frame = pq.ParquetFile(path).read_row_group(group, columns=columns).to_pandas()
@@ -478,20 +468,19 @@ class RowGroups:
                 keep &= ~holdout.is_held(rows)
             keep = np.flatnonzero(keep)
             frame = row_subset(frame, keep)
-            width = len(pre.get_feature_names_out())
             X = pre.transform(frame) if len(keep) else np.empty((0, width))
-            y = scale_target(self.target_stats.encode(y_raw[keep]), scaling)
+            y = scale_target(target_stats.encode(y_raw[keep]), scaling)
             if peeked:  # (fit_data reads the first chunk once more, for its width: not counted)
-                self.progress.add(len(keep))
+                progress.add(len(keep))
             peeked.append(True)
             return X, y, None
 
-        loaders = [lambda g=g: load(g[0], g[1], g[2]) for g in self.groups]
-        validation = self.validation
-        if validation is not None:
-            validation = (validation[0], scale_target(validation[1], scaling))
-        data = Chunks(loaders, self.n_rows)
-        estimator.fit_data(data, classes=self.target_stats.classes, validation_data=validation)
+        loaders = [lambda g=g: load(g[0], g[1], g[2]) for g in groups]
+        held = None if validation is None else (validation[0], scale_target(validation[1], scaling))
+        data = Chunks(loaders, n_rows)
+        estimator.fit_data(data, classes=target_stats.classes, validation_data=held)
+
+    return Rows(fit, validation is not None)
 
 
 def encode_inputs(frame, pre, target):
@@ -515,25 +504,18 @@ def encode_target(frame, target_stats, target, scaling):
     return pd.Series(scale_target(y, scaling), name=target)
 
 
-class OnCluster:
-    """A data set on a Dask cluster, as :class:`nnmath.cli.learn.TableModel` fits it.
+def _on_cluster(dataset, pre, target_stats, target, fraction, progress) -> Rows:
+    """Return the rows on the Dask cluster: the workers read and encode the files.
 
-    The workers read and encode the files (a ``dask.dataframe``); the estimator's Dask
-    support trains on them, its validation rows the ``fraction`` it splits off (0.1 for
-    none: its early stopping is then off); ``progress`` counts each epoch's rows.
+    The estimator's Dask support trains on them, its validation rows the ``fraction`` it
+    splits off (0.1 for none: its early stopping is then off); ``progress`` counts each
+    epoch's rows.
     """
 
-    def __init__(self, dataset, pre, target_stats, target, fraction, progress):
-        self.dataset, self.pre, self.target_stats, self.target = dataset, pre, target_stats, target
-        self.fraction, self.progress = fraction, progress
-        self.validates = bool(fraction)
-
-    def fit(self, estimator, scaling) -> None:
-        """Fit ``estimator`` on the cluster, the target scaled by ``scaling``."""
+    def fit(estimator, scaling):
         import dask.dataframe as dd
         import pandas as pd
 
-        dataset, pre, target = self.dataset, self.pre, self.target
         if dataset.format == "parquet":
             frame = dd.read_parquet(dataset.files)
         else:
@@ -545,16 +527,18 @@ class OnCluster:
             target,
             meta=pd.DataFrame({k: pd.Series(dtype="f8") for k in range(width)}),
         )
-        if self.target_stats.task == "classification":
-            meta = pd.Series(self.target_stats.classes[:0], name=target)
+        if target_stats.task == "classification":
+            meta = pd.Series(target_stats.classes[:0], name=target)
         else:
             meta = pd.Series(dtype="f8", name=target)
-        y = frame.map_partitions(encode_target, self.target_stats, target, scaling, meta=meta)
+        y = frame.map_partitions(encode_target, target_stats, target, scaling, meta=meta)
 
         def count(estimator, info):
-            self.progress.add(self.target_stats.n)
+            progress.add(target_stats.n)
 
         estimator.set_params(
-            validation_fraction=self.fraction or 0.1, callbacks=[count, *estimator.callbacks]
+            validation_fraction=fraction or 0.1, callbacks=[count, *estimator.callbacks]
         )
         estimator.fit(X, y)
+
+    return Rows(fit, bool(fraction))

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import sys
 
-from nnmath.cli.learn import TableModel, TableRows, validation_split
+from nnmath.cli.learn import TableModel, rows_in_memory, validation_split
 from nnmath.cli.messages import Console, UsageError
 from nnmath.cli.prepare import (
     batch_rows,
@@ -85,7 +85,7 @@ def cmd_train(args) -> int:
     check_network_size(args, inputs=inputs, outputs=output_count(target_stats), rows=rows)
     model = TableModel.from_args(args, task).prepare(
         pre,
-        TableRows(X, y, train, val),
+        rows_in_memory(X, y, train, val),
         mean=target_stats.mean,
         scale=target_stats.scale,
         classes=target_stats.classes,
