@@ -188,35 +188,23 @@ def _same_number(text: str, label) -> bool:
         return False
 
 
-def make_estimator(
-    task: str,
-    *,
-    hidden=registry.ESTIMATOR_DEFAULTS["hidden_layer_sizes"],
-    activation=registry.ESTIMATOR_DEFAULTS["activation"],
-    solver=registry.ESTIMATOR_DEFAULTS["solver"],
-    alpha=registry.ESTIMATOR_DEFAULTS["alpha"],
-    l1=None,
-    learning_rate=None,
-    batch_size=None,
-    epochs=registry.ESTIMATOR_DEFAULTS["max_iter"],
-    dropout=0.0,
-    loss=None,
-    patience=registry.ESTIMATOR_DEFAULTS["n_iter_no_change"],
-    seed=0,
-    early_stopping=False,
-    verbose=0,
-    callbacks=None,
-    class_weight=None,
-    classes=None,
-):
+def make_estimator(task: str, options, *, early_stopping=False, classes=None, callbacks=None):
     """Build the MLPClassifier or MLPRegressor for the command's options.
 
-    ``class_weight`` is --class-weight's value; its class names are matched to
-    ``classes`` (the target's). An option left None (``l1``, ``learning_rate``,
-    ``batch_size``) takes the estimator's own default.
+    ``options`` holds them by name (a :class:`TableModel`): ``hidden``, the layer sizes,
+    and the :data:`ESTIMATOR_OPTIONS`. ``class_weight`` is --class-weight's value; its
+    class names are matched to ``classes`` (the target's). An option left None (``l1``,
+    ``learning_rate``, ``batch_size``) takes the estimator's own default.
+
+    Examples
+    --------
+    >>> make_estimator("regression", TableModel(hidden=(8,), solver="lbfgs")).hidden_layer_sizes
+    (8,)
     """
     import nnmath
 
+    hidden, dropout, solver, loss = options.hidden, options.dropout, options.solver, options.loss
+    class_weight = options.class_weight
     check_loss(loss, task)
     if class_weight is not None and task != "classification":
         raise UsageError("--class-weight weighs classes; the target is a number (regression)")
@@ -225,23 +213,23 @@ def make_estimator(
         raise UsageError("--dropout needs a stochastic solver (adam, sgd or gd), not lbfgs")
     params = {
         "hidden_layer_sizes": tuple(hidden),
-        "activation": activation,
+        "activation": options.activation,
         "solver": solver,
-        "alpha": alpha,
-        "max_iter": epochs,
-        "random_state": seed,
+        "alpha": options.alpha,
+        "max_iter": options.epochs,
+        "random_state": options.seed,
         "dropout": rates,
-        "n_iter_no_change": patience,
+        "n_iter_no_change": options.patience,
         "early_stopping": early_stopping,
-        "verbose": verbose,
+        "verbose": 0,
         "callbacks": callbacks,
     }
-    if batch_size is not None:
-        params["batch_size"] = batch_size
-    if learning_rate is not None:
-        params["learning_rate_init"] = learning_rate
-    if l1 is not None:
-        params["l1"] = l1
+    if options.batch_size is not None:
+        params["batch_size"] = options.batch_size
+    if options.learning_rate is not None:
+        params["learning_rate_init"] = options.learning_rate
+    if options.l1 is not None:
+        params["l1"] = options.l1
     if task == "classification":
         # Early stopping watches the validation log loss: on a small validation set,
         # accuracy moves in steps and stalls too soon.
@@ -619,11 +607,10 @@ class TableModel(BaseEstimator):
         self.scaling_ = target_scaling(self.task, self.loss, mean, scale)
         self.estimator_ = make_estimator(
             self.task,
-            hidden=self.hidden,
+            self,
             early_stopping=rows.validates and self.solver != "lbfgs",
             classes=classes,
             callbacks=None if self.stop_at is None else [self._past_stop_at],
-            **estimator_options(self),
         )
         return self
 
