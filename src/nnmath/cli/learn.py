@@ -12,7 +12,8 @@
   ONNX graph needs nothing more;
 * the check that training did not fail (:func:`training_failure`).
 
-:class:`TableModel` wraps them as a scikit-learn estimator over a table, for
+:class:`TableModel` is the one flow that puts them together, over :class:`Rows` in
+memory, in chunks or on a Dask cluster, and a scikit-learn estimator over a table, for
 ``cross_validate`` and the successive-halving search.
 
 Example
@@ -455,10 +456,8 @@ def rows_in_memory(X, y, train, validation=None) -> Rows:
     """
 
     def fit(estimator, scaling):
-        y_fit = scale_target(y, scaling)
-        kwargs = (
-            {} if validation is None else {"validation_data": (X[validation], y_fit[validation])}
-        )
+        y_fit, val = scale_target(y, scaling), validation
+        kwargs = {} if val is None else {"validation_data": (X[val], y_fit[val])}
         estimator.fit(X[train], y_fit[train], **kwargs)
 
     return Rows(fit, validation is not None)

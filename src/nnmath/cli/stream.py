@@ -19,7 +19,9 @@ With ``--scheduler`` the training runs on a Dask cluster instead (the address of
 running scheduler, or ``local`` for a ``LocalCluster`` sized to this machine): the
 files are read by the workers as a ``dask.dataframe``, encoded there, and handed to the
 estimators' Dask support (:mod:`nnmath.data.cluster`). Without it nothing distributed
-starts. Progress shows the rows seen and the rows per second.
+starts. Progress shows the rows seen and the rows per second. Either way the rows are
+:class:`~nnmath.cli.learn.Rows` that :class:`~nnmath.cli.learn.TableModel` fits, as it
+fits a table read whole.
 
 Example
 -------

@@ -7,6 +7,8 @@ are filled, the rows without a target are left out, a regression target is
 standardized while training, the run is checked for failure (a divergence, a loss that
 ended far above where it started, predictions worse than a constant) before anything
 is written, and Ctrl-C keeps the best weights of a run that trained at least one epoch.
+Either way the network is fitted by the one flow of :class:`~nnmath.cli.learn.TableModel`,
+which ``cv`` and ``tune`` share; only its rows differ.
 
 What the run then says and writes is :mod:`nnmath.cli.report`'s.
 
