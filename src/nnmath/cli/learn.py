@@ -52,7 +52,6 @@ __all__ = [
     "ESTIMATOR_OPTIONS",
     "class_weight_for",
     "dropout_rates",
-    "estimator_options",
     "fold_target_scaling",
     "hidden_sizes",
     "loss_rose",
@@ -119,7 +118,8 @@ def check_loss(loss: str | None, task: str) -> None:
         raise UsageError(f"--loss {loss} is not for {task}; use one of {', '.join(allowed)}")
 
 
-#: The training options that the command's parser and a TableModel share by name.
+#: The training options that the command's parser and a TableModel share by name
+#: (make_estimator reads them).
 ESTIMATOR_OPTIONS = (
     "activation",
     "solver",
@@ -134,23 +134,6 @@ ESTIMATOR_OPTIONS = (
     "seed",
     "class_weight",
 )
-
-
-def estimator_options(options) -> dict:
-    """Return the :func:`make_estimator` keywords that ``options`` holds by name.
-
-    ``options`` is the command's parsed arguments or a :class:`TableModel`.
-
-    Examples
-    --------
-    >>> from types import SimpleNamespace
-    >>> o = SimpleNamespace(activation="tanh", solver="sgd", alpha=0.1, l1=None,
-    ...                     learning_rate=None, batch_size=32, epochs=5, dropout=0.0, loss=None,
-    ...                     patience=3, seed=1, class_weight=None)
-    >>> estimator_options(o)["solver"]
-    'sgd'
-    """
-    return {name: getattr(options, name) for name in ESTIMATOR_OPTIONS}
 
 
 def class_weight_for(class_weight, classes):
@@ -554,7 +537,7 @@ class TableModel(BaseEstimator):
             task=task,
             hidden=hidden_sizes(args.hidden),
             validation_fraction=args.validation_fraction,
-            **estimator_options(args),
+            **{name: getattr(args, name) for name in ESTIMATOR_OPTIONS},
         )
 
     def fit(self, table, y):
