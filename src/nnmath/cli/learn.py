@@ -12,7 +12,8 @@
   ONNX graph needs nothing more;
 * the check that training did not fail (:func:`training_failure`).
 
-:class:`TableModel` wraps them as a scikit-learn estimator over a table, for
+:class:`TableModel` is the one flow that puts them together, over :class:`Rows` in
+memory, in chunks or on a Dask cluster, and a scikit-learn estimator over a table, for
 ``cross_validate`` and the successive-halving search.
 
 Example
@@ -33,6 +34,8 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -44,16 +47,17 @@ from nnmath.core import registry
 __all__ = [
     "CLASSIFICATION_LOSSES",
     "REGRESSION_LOSSES",
+    "Rows",
     "TableModel",
     "ESTIMATOR_OPTIONS",
     "class_weight_for",
     "dropout_rates",
-    "estimator_options",
     "fold_target_scaling",
     "hidden_sizes",
     "loss_rose",
     "make_estimator",
     "neg_log_loss",
+    "rows_in_memory",
     "scale_target",
     "target_scaling",
     "training_failure",
@@ -114,7 +118,8 @@ def check_loss(loss: str | None, task: str) -> None:
         raise UsageError(f"--loss {loss} is not for {task}; use one of {', '.join(allowed)}")
 
 
-#: The training options that the command's parser and a TableModel share by name.
+#: The training options that the command's parser and a TableModel share by name
+#: (make_estimator reads them).
 ESTIMATOR_OPTIONS = (
     "activation",
     "solver",
@@ -129,23 +134,6 @@ ESTIMATOR_OPTIONS = (
     "seed",
     "class_weight",
 )
-
-
-def estimator_options(options) -> dict:
-    """Return the :func:`make_estimator` keywords that ``options`` holds by name.
-
-    ``options`` is the command's parsed arguments or a :class:`TableModel`.
-
-    Examples
-    --------
-    >>> from types import SimpleNamespace
-    >>> o = SimpleNamespace(activation="tanh", solver="sgd", alpha=0.1, l1=None,
-    ...                     learning_rate=None, batch_size=32, epochs=5, dropout=0.0, loss=None,
-    ...                     patience=3, seed=1, class_weight=None)
-    >>> estimator_options(o)["solver"]
-    'sgd'
-    """
-    return {name: getattr(options, name) for name in ESTIMATOR_OPTIONS}
 
 
 def class_weight_for(class_weight, classes):
@@ -184,35 +172,23 @@ def _same_number(text: str, label) -> bool:
         return False
 
 
-def make_estimator(
-    task: str,
-    *,
-    hidden=registry.ESTIMATOR_DEFAULTS["hidden_layer_sizes"],
-    activation=registry.ESTIMATOR_DEFAULTS["activation"],
-    solver=registry.ESTIMATOR_DEFAULTS["solver"],
-    alpha=registry.ESTIMATOR_DEFAULTS["alpha"],
-    l1=None,
-    learning_rate=None,
-    batch_size=None,
-    epochs=registry.ESTIMATOR_DEFAULTS["max_iter"],
-    dropout=0.0,
-    loss=None,
-    patience=registry.ESTIMATOR_DEFAULTS["n_iter_no_change"],
-    seed=0,
-    early_stopping=False,
-    verbose=0,
-    callbacks=None,
-    class_weight=None,
-    classes=None,
-):
+def make_estimator(task: str, options, *, early_stopping=False, classes=None, callbacks=None):
     """Build the MLPClassifier or MLPRegressor for the command's options.
 
-    ``class_weight`` is --class-weight's value; its class names are matched to
-    ``classes`` (the target's). An option left None (``l1``, ``learning_rate``,
-    ``batch_size``) takes the estimator's own default.
+    ``options`` holds them by name (a :class:`TableModel`): ``hidden``, the layer sizes,
+    and the :data:`ESTIMATOR_OPTIONS`. ``class_weight`` is --class-weight's value; its
+    class names are matched to ``classes`` (the target's). An option left None (``l1``,
+    ``learning_rate``, ``batch_size``) takes the estimator's own default.
+
+    Examples
+    --------
+    >>> make_estimator("regression", TableModel(hidden=(8,), solver="lbfgs")).hidden_layer_sizes
+    (8,)
     """
     import nnmath
 
+    hidden, dropout, solver, loss = options.hidden, options.dropout, options.solver, options.loss
+    class_weight = options.class_weight
     check_loss(loss, task)
     if class_weight is not None and task != "classification":
         raise UsageError("--class-weight weighs classes; the target is a number (regression)")
@@ -221,23 +197,23 @@ def make_estimator(
         raise UsageError("--dropout needs a stochastic solver (adam, sgd or gd), not lbfgs")
     params = {
         "hidden_layer_sizes": tuple(hidden),
-        "activation": activation,
+        "activation": options.activation,
         "solver": solver,
-        "alpha": alpha,
-        "max_iter": epochs,
-        "random_state": seed,
+        "alpha": options.alpha,
+        "max_iter": options.epochs,
+        "random_state": options.seed,
         "dropout": rates,
-        "n_iter_no_change": patience,
+        "n_iter_no_change": options.patience,
         "early_stopping": early_stopping,
-        "verbose": verbose,
+        "verbose": 0,
         "callbacks": callbacks,
     }
-    if batch_size is not None:
-        params["batch_size"] = batch_size
-    if learning_rate is not None:
-        params["learning_rate_init"] = learning_rate
-    if l1 is not None:
-        params["l1"] = l1
+    if options.batch_size is not None:
+        params["batch_size"] = options.batch_size
+    if options.learning_rate is not None:
+        params["learning_rate_init"] = options.learning_rate
+    if options.l1 is not None:
+        params["l1"] = options.l1
     if task == "classification":
         # Early stopping watches the validation log loss: on a small validation set,
         # accuracy moves in steps and stalls too soon.
@@ -437,12 +413,51 @@ def training_failure(model, X: np.ndarray, y: np.ndarray) -> str | None:
     return None
 
 
-class TableModel(BaseEstimator):
-    """The command's model as a scikit-learn estimator, fitted on a table and its target.
+class Rows(NamedTuple):
+    """What :class:`TableModel` fits over: rows in memory, in chunks or on a cluster.
 
-    Fitted on a table (a DataFrame) and its target, it builds the preprocessing, trains
-    the network on the scaled target with early stopping on a validation split, and
-    predicts in the target's units. ``pipeline_`` is what a model file holds.
+    ``fit(estimator, scaling)`` trains the estimator on the rows, the target scaled by
+    ``scaling`` (:func:`scale_target`); ``validates`` says whether they hold validation
+    rows, which early stopping then watches.
+    """
+
+    fit: Callable[[object, dict | None], None]
+    validates: bool
+
+
+def rows_in_memory(X, y, train, validation=None) -> Rows:
+    """Return rows in memory as :class:`TableModel` fits them (the estimator's ``fit``).
+
+    ``X`` (n_rows, n_inputs) are the encoded inputs, ``y`` (n_rows,) the encoded target;
+    ``train`` and ``validation`` number the training rows and the validation rows (None:
+    no validation set).
+
+    Examples
+    --------
+    >>> rows_in_memory(np.zeros((4, 1)), np.arange(4.0), np.arange(3), np.array([3])).validates
+    True
+    """
+
+    def fit(estimator, scaling):
+        y_fit, val = scale_target(y, scaling), validation
+        kwargs = {} if val is None else {"validation_data": (X[val], y_fit[val])}
+        estimator.fit(X[train], y_fit[train], **kwargs)
+
+    return Rows(fit, validation is not None)
+
+
+class TableModel(BaseEstimator):
+    """The command's one flow from a table to a model, and a scikit-learn estimator.
+
+    The flow: the preprocessing fitted to the table; the target's scaling decided
+    (:func:`target_scaling`); the estimator made (:func:`make_estimator`), with early
+    stopping when the rows hold validation rows; the fit over the :class:`Rows`, which
+    alone vary (in memory, :func:`rows_in_memory`; chunks or a Dask cluster,
+    :mod:`nnmath.cli.stream`); the scaling folded into the output layer
+    (:func:`fold_target_scaling`); the pipeline (``pipeline_``) that a model file holds.
+    :meth:`fit` runs it all on a table (``cv``, ``tune``); ``train``, whose
+    preprocessing comes from its own pass of statistics, runs :meth:`prepare` and
+    :meth:`fit_prepared`.
 
     The parameters are the command's options; ``task`` is "classification" or
     "regression"; ``on_fit``, when given, is called with the model after each fit (a
@@ -507,10 +522,26 @@ class TableModel(BaseEstimator):
         self.class_weight = class_weight
         self.stop_at = stop_at
 
-    def fit(self, table, y):
-        """Fit the preprocessing on the table and the network on its inputs."""
-        from sklearn.pipeline import Pipeline
+    @classmethod
+    def from_args(cls, args, task: str) -> TableModel:
+        """Return the model of the command's parsed options, for ``task``.
 
+        Examples
+        --------
+        >>> from nnmath.cli.parser import build_parser
+        >>> args = build_parser().parse_args(["train", "d.csv", "--hidden", "8,4"])
+        >>> TableModel.from_args(args, "regression").hidden
+        (8, 4)
+        """
+        return cls(
+            task=task,
+            hidden=hidden_sizes(args.hidden),
+            validation_fraction=args.validation_fraction,
+            **{name: getattr(args, name) for name in ESTIMATOR_OPTIONS},
+        )
+
+    def fit(self, table, y):
+        """Fit the preprocessing on the table, then the network on its rows in memory."""
         from nnmath.preprocessing import TabularPreprocessor
 
         y = np.asarray(y)
@@ -519,34 +550,93 @@ class TableModel(BaseEstimator):
         )
         X = pre.fit(table).transform(table)
         classification = self.task == "classification"
-        scaling = None
         if not classification:
             y = y.astype(np.float64)
-            scaling = target_scaling(self.task, self.loss, y.mean(), y.std())
         train, val = validation_split(
             len(y), self.validation_fraction, y, classification, self.seed
         )
-        estimator = make_estimator(
-            self.task,
-            hidden=self.hidden,
-            early_stopping=val is not None and self.solver != "lbfgs",
+        self.prepare(
+            pre,
+            rows_in_memory(X, y, train, val),
+            mean=None if classification else y.mean(),
+            scale=None if classification else y.std(),
             classes=np.unique(y) if classification else None,
-            callbacks=None if self.stop_at is None else [self._past_stop_at],
-            **estimator_options(self),
         )
-        y_fit = scale_target(y, scaling)
-        kwargs = {}
-        if val is not None:
-            kwargs["validation_data"] = (X[val], y_fit[val])
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", ConvergenceWarning)
-            estimator.fit(X[train], y_fit[train], **kwargs)
+        self.fit_prepared()
+        for w in self.warnings_:  # the fit's other warnings, as the fit would have given them
+            if not issubclass(w.category, ConvergenceWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return self
+
+    def prepare(self, pre, rows, *, mean=None, scale=None, classes=None):
+        """Make the estimator for a fitted preprocessing and the rows to fit; return self.
+
+        ``rows`` are the :class:`Rows` to fit over; ``mean`` and ``scale`` are the
+        regression target's, ``classes`` the classification target's. An option that
+        does not fit the target (--class-weight) is refused here, before any training.
+
+        Examples
+        --------
+        >>> from nnmath.preprocessing import TabularPreprocessor
+        >>> table = {"x": np.linspace(0, 1, 20)}
+        >>> pre = TabularPreprocessor().fit(table)
+        >>> rows = rows_in_memory(pre.transform(table), 3 + 2 * table["x"], np.arange(20))
+        >>> model = TableModel(task="regression").prepare(pre, rows, mean=4.0, scale=0.6)
+        >>> model.scaling_, model.estimator_.early_stopping
+        ({'mean': 4.0, 'scale': 0.6}, False)
+        """
+        self.pre_, self.rows_ = pre, rows
+        self.scaling_ = target_scaling(self.task, self.loss, mean, scale)
+        self.estimator_ = make_estimator(
+            self.task,
+            self,
+            early_stopping=rows.validates and self.solver != "lbfgs",
+            classes=classes,
+            callbacks=None if self.stop_at is None else [self._past_stop_at],
+        )
+        return self
+
+    def fit_prepared(self, callbacks=()):
+        """Fit the prepared estimator over its rows; return self.
+
+        ``callbacks`` (progress on the terminal) are called after each epoch of this fit
+        only. The fit's warnings are kept in ``warnings_``, its seconds in ``seconds_``;
+        a failed fit's ValueError (a divergence) is raised.
+
+        Examples
+        --------
+        >>> from nnmath.preprocessing import TabularPreprocessor
+        >>> table = {"x": np.linspace(0, 1, 20)}
+        >>> pre = TabularPreprocessor().fit(table)
+        >>> y = 300 + 20 * table["x"]
+        >>> rows = rows_in_memory(pre.transform(table), y, np.arange(20))
+        >>> model = TableModel(task="regression", hidden=(4,), solver="lbfgs")
+        >>> model = model.prepare(pre, rows, mean=y.mean(), scale=y.std()).fit_prepared()
+        >>> bool(np.abs(model.predict(table) - y).max() < 0.5)  # in the target's units
+        True
+        """
+        from sklearn.pipeline import Pipeline
+
+        estimator = self.estimator_
+        kept = estimator.callbacks
+        if callbacks:
+            estimator.set_params(callbacks=[*callbacks, *(kept or ())])
+        started = time.perf_counter()
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                self.rows_.fit(estimator, self.scaling_)
+        finally:
+            estimator.set_params(callbacks=kept)
+        self.seconds_ = time.perf_counter() - started
+        self.warnings_ = caught
         self.reached_epochs_ = any(issubclass(w.category, ConvergenceWarning) for w in caught)
         self.stopped_ = getattr(estimator, "stop_reason_", None) == "stopped by callback"
-        fold_target_scaling(estimator, scaling)
-        pre.target_scaling_ = scaling
-        self.pipeline_ = Pipeline([("preprocess", pre), ("model", estimator)])
-        if classification:
+        fold_target_scaling(estimator, self.scaling_)
+        self.pre_.target_scaling_ = self.scaling_
+        self.pipeline_ = Pipeline([("preprocess", self.pre_), ("model", estimator)])
+        self.rows_ = None  # no part of the model
+        if self.task == "classification":
             self.classes_ = estimator.classes_
         if self.on_fit is not None:
             self.on_fit(self)

@@ -18,6 +18,7 @@ Example
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -29,7 +30,10 @@ from nnmath.preprocessing import (
     BadCellsError,
     MissingCellsError,
     TableStatistics,
+    TabularPreprocessor,
     TargetStatistics,
+    column,
+    column_names,
     missing_mask,
 )
 
@@ -51,7 +55,9 @@ __all__ = [
     "target_rows",
     "network_memory",
     "output_count",
+    "prepare_table",
     "warn_missing_target",
+    "PreparedTable",
 ]
 
 
@@ -350,3 +356,66 @@ def check_encoded_size(pre, rows: int, source: Source, max_cells: int) -> None:
         f"{source.name}: encoding gives {rows:,} rows × {inputs:,} inputs = {rows * inputs:,} "
         f"values, more than the limit of {max_cells:,} (--max-cells N sets another){hint}"
     )
+
+
+class PreparedTable(NamedTuple):
+    """A table read whole, made ready for training by :func:`prepare_table`."""
+
+    table: object  #: the rows with a target, numbered from 0
+    y: np.ndarray  #: the target, encoded as the model takes it
+    target: str
+    task: str
+    target_stats: TargetStatistics
+    stats: TableStatistics  #: finished: its ``decisions`` say each column's kind
+    pre: TabularPreprocessor  #: fitted on every row with a target
+
+
+def prepare_table(
+    args, console, table, target: str | None, source: Source, min_rows: int = 0
+) -> PreparedTable:
+    """Check a table read whole against the options and fit its preprocessing.
+
+    The target and the column options are checked against the table's columns, the rows
+    without a target left out (and said), the task decided, the statistics run: what
+    ``train``, ``cv`` and ``tune`` share. Fewer than ``min_rows`` rows with a target are
+    refused before the task is decided.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from nnmath.cli.messages import Console
+    >>> args = SimpleNamespace(drop=[], categorical=[], numeric=[], task=None, max_classes=1000,
+    ...                        loss=None, impute="median", seed=0)
+    >>> table = {"x": np.array([1.0, 2.0, 3.0]), "y": np.array(["a", "b", ""], dtype=object)}
+    >>> ready = prepare_table(args, Console(quiet=True), table, "y", Source("t.csv", "csv"))
+    >>> ready.task, ready.y.tolist()
+    ('classification', ['a', 'b'])
+    """
+    from nnmath.cli.learn import check_loss
+
+    names = column_names(table)
+    target = require_target(target, names, source)
+    options = column_options(args, names, target)
+    n_rows = len(column(table, target))
+    keep = target_rows(column(table, target))
+    if len(keep) < n_rows:
+        table = row_subset(table, keep)
+    y_raw = column(table, target)
+    if len(y_raw) < min_rows:
+        raise UsageError(
+            f"{source.name} has {plural(len(y_raw), 'row')} with a target; training needs "
+            f"{min_rows}"
+        )
+    target_stats = TargetStatistics(args.task, args.max_classes)
+    target_stats.update(y_raw)
+    task = finish_target(target_stats, target, len(y_raw), args.max_classes)
+    check_loss(args.loss, task)
+    warn_missing_target(n_rows, keep, target, source, console)
+    stats = TableStatistics(target, **options, impute=args.impute != "none", seed=args.seed)
+    try:
+        stats.update(table, rows=keep)
+        pre = TabularPreprocessor.from_statistics(stats)
+    except ValueError as exc:
+        raise statistics_error(exc, source) from None
+    y = target_stats.encode(y_raw)
+    return PreparedTable(table, y, target, task, target_stats, stats, pre)

@@ -1,6 +1,7 @@
 """What a training run of the command says and writes.
 
-Its summary lines, its failure check, the model file and the loss plot, shared by
+The fit's divergence and warnings in the command's terms (:func:`fit_model`), its
+summary lines, its failure check, the model file and the loss plot, shared by
 ``nnmath train`` on a table read whole and on data read in batches.
 
 Example
@@ -30,6 +31,7 @@ __all__ = [
     "describe_loss",
     "describe_task",
     "divergence_message",
+    "fit_model",
     "interrupted_path",
     "learning_rate_hint",
     "plot_loss",
@@ -128,6 +130,39 @@ def divergence_message(exc: Exception, args) -> str:
     return in_command_terms(text)
 
 
+def fit_model(args, console, model, callbacks=(), close=None) -> None:
+    """Fit a prepared :class:`~nnmath.cli.learn.TableModel` for the command and say its warnings.
+
+    A failed fit (a divergence) is the command's one-line error; ``close``, when given,
+    is called once the fit ends, whichever way (a progress bar's).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nnmath.cli.learn import TableModel, rows_in_memory
+    >>> from nnmath.cli.messages import Console
+    >>> from nnmath.cli.parser import build_parser
+    >>> from nnmath.preprocessing import TabularPreprocessor
+    >>> args = build_parser().parse_args(["train", "d.csv", "--hidden", "4", "--epochs", "500"])
+    >>> table = {"x": np.linspace(0, 1, 20)}
+    >>> pre = TabularPreprocessor().fit(table)
+    >>> rows = rows_in_memory(pre.transform(table), (table["x"] > 0.5).astype(int), np.arange(20))
+    >>> model = TableModel.from_args(args, "classification")
+    >>> model = model.prepare(pre, rows, classes=np.array([0, 1]))
+    >>> fit_model(args, Console(quiet=True), model)
+    >>> model.pipeline_.predict({"x": np.array([0.0, 1.0])}).tolist()
+    [0, 1]
+    """
+    try:
+        model.fit_prepared(callbacks)
+    except ValueError as exc:
+        raise UsageError(divergence_message(exc, args)) from None
+    finally:
+        if close is not None:
+            close()
+    say_warnings(model.warnings_, console, args.epochs)
+
+
 def say_warnings(caught, console, epochs: int) -> None:
     """Say the warnings of a fit, in the command's terms."""
     from sklearn.exceptions import ConvergenceWarning
@@ -167,12 +202,15 @@ def summary_lines(model, seconds: float, solver: str) -> list[str]:
     ]
 
 
-def report_training(args, console, pre, model, seconds, train, validation) -> int:
+def report_training(args, console, fitted, train, validation) -> int:
     """Report a fit: the summary, the failure check, the model file and the plot.
 
-    Returns the exit status.
+    ``fitted`` is the :class:`~nnmath.cli.learn.TableModel` that :func:`fit_model`
+    fitted; ``train`` and ``validation`` are (X, y) to score, or None. Returns the exit
+    status.
     """
-    for line in summary_lines(model, seconds, args.solver):
+    pre, model = fitted.pre_, fitted.estimator_
+    for line in summary_lines(model, fitted.seconds_, args.solver):
         console.info(line)
     interrupted = model.stop_reason_.startswith("interrupted")
     unit = "iteration" if args.solver == "lbfgs" else "epoch"

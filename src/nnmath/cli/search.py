@@ -32,22 +32,16 @@ import warnings
 
 import numpy as np
 
-from nnmath.cli.learn import TableModel, check_loss, hidden_sizes
+from nnmath.cli.learn import ESTIMATOR_OPTIONS, TableModel, hidden_sizes
 from nnmath.cli.messages import Console, UsageError, one_line, plural
 from nnmath.cli.prepare import (
     check_output,
     check_training_options,
-    column_options,
-    finish_target,
-    require_target,
+    prepare_table,
     row_subset,
     say_decisions,
-    statistics_error,
-    target_rows,
-    warn_missing_target,
 )
 from nnmath.cli.tables import is_dataset, parse_sep, read_table
-from nnmath.preprocessing import TableStatistics, TargetStatistics, column, column_names
 
 __all__ = ["SEARCH_SPACE", "RareInTraining", "cmd_cv", "cmd_tune", "rounds_for"]
 
@@ -74,45 +68,27 @@ _METRICS = {
 
 
 def _table_for_search(args, console: Console):
-    """Return (table, y, task, model options) for cv and tune.
+    """Return (table, y, task, model options, source) for cv and tune.
 
     The table is read whole, its rows without a target left out, its columns' kinds
-    decided once.
+    decided once (:func:`~nnmath.cli.prepare.prepare_table`, as ``train`` does).
     """
     check_training_options(args)
-    if args.data == "-" or not is_dataset(args.data):
-        table, source = read_table(args.data, args.max_cells, parse_sep(args.sep))
-    else:
+    if args.data != "-" and is_dataset(args.data):
         raise UsageError(
             f"nnmath {args.command} reads one file whole; a folder or a glob trains with "
             "nnmath train"
         )
-    names = column_names(table)
-    target = require_target(args.target, names, source)
-    options = column_options(args, names, target)
-    n_rows = len(column(table, target))
-    keep = target_rows(column(table, target))
-    table = row_subset(table, keep)
-    y_raw = column(table, target)
-    target_stats = TargetStatistics(args.task, args.max_classes)
-    target_stats.update(y_raw)
-    task = finish_target(target_stats, target, len(y_raw), args.max_classes)
-    check_loss(args.loss, task)
-    warn_missing_target(n_rows, keep, target, source, console)
-    stats = TableStatistics(target, **options, impute=args.impute != "none", seed=args.seed)
-    try:
-        stats.update(table, rows=keep)
-        stats.finish()
-    except ValueError as exc:
-        raise statistics_error(exc, source) from None
-    say_decisions(stats, console)
+    table, source = read_table(args.data, args.max_cells, parse_sep(args.sep))
+    ready = prepare_table(args, console, table, args.target, source)
+    say_decisions(ready.stats, console)
     kinds: dict[str, list[str]] = {"drop": [], "categorical": [], "numeric": []}
-    for d in stats.decisions:
+    for d in ready.stats.decisions:
         if d.kind in ("drop", "numeric"):
             kinds[d.kind].append(d.column)
         elif d.kind == "category":
             kinds["categorical"].append(d.column)
-    y = target_stats.encode(y_raw)
+    table, y, task, target = ready.table, ready.y, ready.task, ready.target
     rare: list[str] = []
     if task == "classification":
         rare = RareInTraining.rare(y, args.folds).tolist()
@@ -126,20 +102,10 @@ def _table_for_search(args, console: Console):
     base = {
         "task": task,
         "target": target,
-        "drop": tuple(kinds["drop"]),
-        "categorical": tuple(kinds["categorical"]),
-        "numeric": tuple(kinds["numeric"]),
+        **{option: tuple(columns) for option, columns in kinds.items()},
         "impute": args.impute != "none",
-        "activation": args.activation,
-        "solver": args.solver,
-        "epochs": args.epochs,
-        "dropout": args.dropout,
-        "l1": args.l1,
-        "loss": args.loss,
-        "patience": args.patience,
-        "class_weight": args.class_weight,
         "validation_fraction": args.validation_fraction,
-        "seed": args.seed,
+        **{k: getattr(args, k) for k in ESTIMATOR_OPTIONS if k not in SEARCH_SPACE},
     }
     return table, y, task, base, source
 
@@ -395,8 +361,7 @@ def cmd_tune(args) -> int:
         y,
     )
     final_seconds = time.perf_counter() - final
-    pipeline = best.pipeline_
-    save_model(pipeline.named_steps["preprocess"], pipeline.named_steps["model"], args.out)
+    save_model(best.pre_, best.estimator_, args.out)
     cut = f", {plural(stopped[0], 'fit')} stopped at the search's share of the budget"
     console.info(
         f"Search: {plural(done[0], 'fit')} in {search_seconds:.2f} s (timing the plan "

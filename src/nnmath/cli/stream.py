@@ -19,7 +19,9 @@ With ``--scheduler`` the training runs on a Dask cluster instead (the address of
 running scheduler, or ``local`` for a ``LocalCluster`` sized to this machine): the
 files are read by the workers as a ``dask.dataframe``, encoded there, and handed to the
 estimators' Dask support (:mod:`nnmath.data.cluster`). Without it nothing distributed
-starts. Progress shows the rows seen and the rows per second.
+starts. Progress shows the rows seen and the rows per second. Either way the rows are
+:class:`~nnmath.cli.learn.Rows` that :class:`~nnmath.cli.learn.TableModel` fits, as it
+fits a table read whole.
 
 Example
 -------
@@ -37,19 +39,10 @@ import os
 import sys
 import tempfile
 import time
-import warnings
 
 import numpy as np
 
-from nnmath.cli.learn import (
-    check_loss,
-    estimator_options,
-    fold_target_scaling,
-    hidden_sizes,
-    make_estimator,
-    scale_target,
-    target_scaling,
-)
+from nnmath.cli.learn import Rows, TableModel, check_loss, scale_target
 from nnmath.cli.messages import Console, UsageError, one_line, plural
 from nnmath.cli.prepare import (
     batch_rows,
@@ -62,12 +55,7 @@ from nnmath.cli.prepare import (
     say_decisions,
     statistics_error,
 )
-from nnmath.cli.report import (
-    describe_task,
-    divergence_message,
-    report_training,
-    say_warnings,
-)
+from nnmath.cli.report import describe_task, fit_model, report_training
 from nnmath.cli.tables import Dataset, describe_rows, parse_sep
 from nnmath.preprocessing import (
     TableStatistics,
@@ -313,8 +301,6 @@ def _train(args, console, dataset: Dataset, target, options, cluster, scratch) -
     task = target_stats.task
     n_target = target_stats.n
     classification = task == "classification"
-    scaling = target_scaling(task, args.loss, target_stats.mean, target_stats.scale)
-    hidden = hidden_sizes(args.hidden)
     n_inputs = len(pre.get_feature_names_out())
     console.info(
         f"Data: {source.name}: {len(dataset.files)} file{'s' * (len(dataset.files) > 1)}, "
@@ -355,55 +341,26 @@ def _train(args, console, dataset: Dataset, target, options, cluster, scratch) -
             parts.append(f"validation {metric} {value:.5g}")
         progress.line(", ".join(parts) + f"; {describe_rows(seen, seconds)} seen")
 
-    model = make_estimator(
-        task,
-        hidden=hidden,
-        early_stopping=(validation is not None or (client is not None and args.validation_fraction))
-        and args.solver != "lbfgs",
-        callbacks=[each_epoch],
+    if client is None:
+        data = _row_groups(
+            groups, pre, target_stats, target, holdout, n_train, validation, progress
+        )
+    else:
+        data = _on_cluster(dataset, pre, target_stats, target, args.validation_fraction, progress)
+    model = TableModel.from_args(args, task).prepare(
+        pre,
+        data,
+        mean=target_stats.mean,
+        scale=target_stats.scale,
         classes=target_stats.classes,
-        **estimator_options(args),
     )
-    if client is not None:
-        model.set_params(validation_fraction=args.validation_fraction or 0.1)
-    started = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            if client is None:
-                _fit_chunks(
-                    model,
-                    dataset,
-                    groups,
-                    pre,
-                    target_stats,
-                    target,
-                    scaling,
-                    holdout,
-                    n_train,
-                    validation,
-                    progress,
-                )
-            else:
-                _fit_on_cluster(
-                    model, dataset, pre, target_stats, target, scaling, progress, n_target
-                )
-        except ValueError as exc:
-            raise UsageError(divergence_message(exc, args)) from None
-        finally:
-            progress.close()
-    seconds = time.perf_counter() - started
-    say_warnings(caught, console, args.epochs)
-    fold_target_scaling(model, scaling)
-    pre.target_scaling_ = scaling
+    fit_model(args, console, model, [each_epoch], progress.close)
     if epochs:
         console.info(
-            f"Read {describe_rows(progress.rows, seconds)} while training "
+            f"Read {describe_rows(progress.rows, model.seconds_)} while training "
             f"({plural(len(epochs), 'epoch')} of {n_train:,} rows)"
         )
-    if validation is not None and holdout is not None:
-        validation = (validation[0], target_stats.encode(column(holdout.frame(), target)))
-    return report_training(args, console, pre, model, seconds, None, validation)
+    return report_training(args, console, model, None, validation)
 
 
 def _statistics(args, console, dataset, target, options, holdout, copy):
@@ -488,50 +445,44 @@ def _check_cells(batch, first: int, source) -> None:
             )
 
 
-def _fit_chunks(
-    model,
-    dataset,
-    groups,
-    pre,
-    target_stats,
-    target,
-    scaling,
-    holdout,
-    n_train,
-    validation,
-    progress,
-):
-    """Pass 2: fit_data on one chunk per row group."""
+def _row_groups(groups, pre, target_stats, target, holdout, n_rows, validation, progress) -> Rows:
+    """Return the training rows as fit_data's chunks, one per Parquet row group.
+
+    Each chunk is read, its rows without a target and its validation rows left out,
+    encoded and scaled when the loop needs it; ``progress`` counts its rows.
+    """
     import pyarrow.parquet as pq
 
     from nnmath.data.sources import Chunks
 
     columns = list(pre.feature_names_in_) + [target]
+    width = len(pre.get_feature_names_out())
 
-    peeked = []
+    def fit(estimator, scaling):
+        peeked = []
 
-    def load(path, group, first):
-        frame = pq.ParquetFile(path).read_row_group(group, columns=columns).to_pandas()
-        y_raw = column(frame, target)
-        rows = first + np.arange(len(y_raw))
-        keep = ~missing_mask(y_raw)
-        if holdout is not None:
-            keep &= ~holdout.is_held(rows)
-        keep = np.flatnonzero(keep)
-        frame = row_subset(frame, keep)
-        X = pre.transform(frame) if len(keep) else np.empty((0, len(pre.get_feature_names_out())))
-        y = scale_target(target_stats.encode(y_raw[keep]), scaling)
-        if peeked:  # (fit_data reads the first chunk once more, for its width: not counted)
-            progress.add(len(keep))
-        peeked.append(True)
-        return X, y, None
+        def load(path, group, first):
+            frame = pq.ParquetFile(path).read_row_group(group, columns=columns).to_pandas()
+            y_raw = column(frame, target)
+            rows = first + np.arange(len(y_raw))
+            keep = ~missing_mask(y_raw)
+            if holdout is not None:
+                keep &= ~holdout.is_held(rows)
+            keep = np.flatnonzero(keep)
+            frame = row_subset(frame, keep)
+            X = pre.transform(frame) if len(keep) else np.empty((0, width))
+            y = scale_target(target_stats.encode(y_raw[keep]), scaling)
+            if peeked:  # (fit_data reads the first chunk once more, for its width: not counted)
+                progress.add(len(keep))
+            peeked.append(True)
+            return X, y, None
 
-    loaders = [lambda g=g: load(g[0], g[1], g[2]) for g in groups]
-    data = Chunks(loaders, n_train)
-    classes = target_stats.classes if target_stats.task == "classification" else None
-    if validation is not None:
-        validation = (validation[0], scale_target(validation[1], scaling))
-    model.fit_data(data, classes=classes, validation_data=validation)
+        loaders = [lambda g=g: load(g[0], g[1], g[2]) for g in groups]
+        held = None if validation is None else (validation[0], scale_target(validation[1], scaling))
+        data = Chunks(loaders, n_rows)
+        estimator.fit_data(data, classes=target_stats.classes, validation_data=held)
+
+    return Rows(fit, validation is not None)
 
 
 def encode_inputs(frame, pre, target):
@@ -555,30 +506,41 @@ def encode_target(frame, target_stats, target, scaling):
     return pd.Series(scale_target(y, scaling), name=target)
 
 
-def _fit_on_cluster(model, dataset, pre, target_stats, target, scaling, progress, n_rows):
-    """Training on the Dask cluster: the workers read and encode the files."""
-    import dask.dataframe as dd
-    import pandas as pd
+def _on_cluster(dataset, pre, target_stats, target, fraction, progress) -> Rows:
+    """Return the rows on the Dask cluster: the workers read and encode the files.
 
-    if dataset.format == "parquet":
-        frame = dd.read_parquet(dataset.files)
-    else:
-        frame = dd.read_csv(dataset.files, sep=dataset.sep, dtype=str, blocksize="64MB")
-    width = len(pre.get_feature_names_out())
-    X = frame.map_partitions(
-        encode_inputs,
-        pre,
-        target,
-        meta=pd.DataFrame({k: pd.Series(dtype="f8") for k in range(width)}),
-    )
-    if target_stats.task == "classification":
-        meta = pd.Series(target_stats.classes[:0], name=target)
-    else:
-        meta = pd.Series(dtype="f8", name=target)
-    y = frame.map_partitions(encode_target, target_stats, target, scaling, meta=meta)
+    The estimator's Dask support trains on them, its validation rows the ``fraction`` it
+    splits off (0.1 for none: its early stopping is then off); ``progress`` counts each
+    epoch's rows.
+    """
 
-    def count(estimator, info):
-        progress.add(n_rows)
+    def fit(estimator, scaling):
+        import dask.dataframe as dd
+        import pandas as pd
 
-    model.set_params(callbacks=[count, *model.callbacks])
-    model.fit(X, y)
+        if dataset.format == "parquet":
+            frame = dd.read_parquet(dataset.files)
+        else:
+            frame = dd.read_csv(dataset.files, sep=dataset.sep, dtype=str, blocksize="64MB")
+        width = len(pre.get_feature_names_out())
+        X = frame.map_partitions(
+            encode_inputs,
+            pre,
+            target,
+            meta=pd.DataFrame({k: pd.Series(dtype="f8") for k in range(width)}),
+        )
+        if target_stats.task == "classification":
+            meta = pd.Series(target_stats.classes[:0], name=target)
+        else:
+            meta = pd.Series(dtype="f8", name=target)
+        y = frame.map_partitions(encode_target, target_stats, target, scaling, meta=meta)
+
+        def count(estimator, info):
+            progress.add(target_stats.n)
+
+        estimator.set_params(
+            validation_fraction=fraction or 0.1, callbacks=[count, *estimator.callbacks]
+        )
+        estimator.fit(X, y)
+
+    return Rows(fit, bool(fraction))

@@ -7,6 +7,8 @@ are filled, the rows without a target are left out, a regression target is
 standardized while training, the run is checked for failure (a divergence, a loss that
 ended far above where it started, predictions worse than a constant) before anything
 is written, and Ctrl-C keeps the best weights of a run that trained at least one epoch.
+Either way the network is fitted by the one flow of :class:`~nnmath.cli.learn.TableModel`,
+which ``cv`` and ``tune`` share; only its rows differ.
 
 What the run then says and writes is :mod:`nnmath.cli.report`'s.
 
@@ -21,56 +23,27 @@ Example
 from __future__ import annotations
 
 import sys
-import time
-import warnings
 
-from nnmath.cli.learn import (
-    check_loss,
-    estimator_options,
-    fold_target_scaling,
-    hidden_sizes,
-    make_estimator,
-    scale_target,
-    target_scaling,
-    validation_split,
-)
-from nnmath.cli.messages import (
-    Console,
-    UsageError,
-    plural,
-)
+from nnmath.cli.learn import TableModel, rows_in_memory, validation_split
+from nnmath.cli.messages import Console, UsageError
 from nnmath.cli.prepare import (
     batch_rows,
     check_encoded_size,
     check_network_size,
     check_output,
     check_training_options,
-    column_options,
-    finish_target,
     output_count,
-    require_target,
-    row_subset,
+    prepare_table,
     say_decisions,
-    statistics_error,
-    target_rows,
-    warn_missing_target,
 )
 from nnmath.cli.report import (
     EpochBar,
     check_plot_format,
     describe_task,
-    divergence_message,
+    fit_model,
     report_training,
-    say_warnings,
 )
 from nnmath.cli.tables import Source, builtin_table, is_dataset, parse_sep, read_table
-from nnmath.preprocessing import (
-    TableStatistics,
-    TabularPreprocessor,
-    TargetStatistics,
-    column,
-    column_names,
-)
 
 __all__ = ["cmd_train"]
 
@@ -96,84 +69,38 @@ def cmd_train(args) -> int:
         if args.target not in (None, target):
             raise UsageError(f"the built-in data sets have their target in column {target!r}")
         console.info(f"No DATA given: training on the built-in {args.dataset} data set.")
-    names = column_names(table)
-    target = require_target(target, names, source)
-    options = column_options(args, names, target)
-    n_rows = len(column(table, target))
-    keep = target_rows(column(table, target))
-    if len(keep) < n_rows:
-        table = row_subset(table, keep)
-    y_raw = column(table, target)
-    n = len(y_raw)
-    if n < 2:
-        raise UsageError(f"{source.name} has {plural(n, 'row')} with a target; training needs 2")
-    target_stats = TargetStatistics(args.task, args.max_classes)
-    target_stats.update(y_raw)
-    task = finish_target(target_stats, target, n, args.max_classes)
-    check_loss(args.loss, task)
-    warn_missing_target(n_rows, keep, target, source, console)
-    stats = TableStatistics(target, **options, impute=args.impute != "none", seed=args.seed)
-    try:
-        stats.update(table, rows=keep)
-        pre = TabularPreprocessor.from_statistics(stats)
-    except ValueError as exc:
-        raise statistics_error(exc, source) from None
+    ready = prepare_table(args, console, table, target, source, min_rows=2)
+    pre, y, task, target_stats = ready.pre, ready.y, ready.task, ready.target_stats
+    n = len(y)
     check_encoded_size(pre, n, source, args.max_cells)
-    say_decisions(stats, console)
-    X = pre.transform(table)
-    y = target_stats.encode(y_raw)
-    classification = task == "classification"
-    scaling = target_scaling(task, args.loss, target_stats.mean, target_stats.scale)
+    say_decisions(ready.stats, console)
+    X = pre.transform(ready.table)
     if args.loss == "poisson" and (y < 0).any():
-        raise UsageError(f"--loss poisson needs a target of counts ≥ 0; {target!r} has negatives")
-    train_idx, val_idx = validation_split(
-        n, args.validation_fraction, y, classification, args.seed, console.note
+        raise UsageError(
+            f"--loss poisson needs a target of counts ≥ 0; {ready.target!r} has negatives"
+        )
+    train, val = validation_split(
+        n, args.validation_fraction, y, task == "classification", args.seed, console.note
     )
-    check_network_size(
-        args,
-        inputs=len(pre.get_feature_names_out()),
-        outputs=output_count(target_stats),
-        rows=batch_rows(args, len(train_idx)),
-    )
-    hidden = hidden_sizes(args.hidden)
-    model = make_estimator(
-        task,
-        hidden=hidden,
-        early_stopping=val_idx is not None and args.solver != "lbfgs",
+    inputs = len(pre.get_feature_names_out())
+    rows = batch_rows(args, len(train))
+    check_network_size(args, inputs=inputs, outputs=output_count(target_stats), rows=rows)
+    model = TableModel.from_args(args, task).prepare(
+        pre,
+        rows_in_memory(X, y, train, val),
+        mean=target_stats.mean,
+        scale=target_stats.scale,
         classes=target_stats.classes,
-        **estimator_options(args),
     )
     sep = f" (separated by {source.sep_shown!r})" if source.sep not in (None, ",") else ""
-    inputs = len(pre.get_feature_names_out())
     console.info(
         f"Data: {source.name}{sep}: {n} rows × {len(pre.feature_names_in_)} feature columns → "
         f"{inputs} inputs after encoding"
     )
-    console.info(describe_task(task, target, target_stats))
-    y_fit = scale_target(y, scaling)
-    kwargs = {}
-    if val_idx is not None:
-        kwargs["validation_data"] = (X[val_idx], y_fit[val_idx])
+    console.info(describe_task(task, ready.target, target_stats))
     bar = None
     if sys.stdout.isatty() and sys.stderr.isatty() and not args.quiet:
         bar = EpochBar(args.epochs)
-        model.set_params(callbacks=[bar])
-    started = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            model.fit(X[train_idx], y_fit[train_idx], **kwargs)
-        except ValueError as exc:
-            raise UsageError(divergence_message(exc, args)) from None
-        finally:
-            if bar is not None:  # presentation only: not a part of the saved model
-                bar.close()
-                model.set_params(callbacks=None)
-    seconds = time.perf_counter() - started
-    say_warnings(caught, console, args.epochs)
-    fold_target_scaling(model, scaling)
-    pre.target_scaling_ = scaling
-    return report_training(
-        args, console, pre, model, seconds, (X[train_idx], y[train_idx]),
-        None if val_idx is None else (X[val_idx], y[val_idx]),
-    )  # fmt: skip
+    fit_model(args, console, model, [bar] if bar else [], None if bar is None else bar.close)
+    validation = None if val is None else (X[val], y[val])
+    return report_training(args, console, model, (X[train], y[train]), validation)
