@@ -380,12 +380,12 @@ class _BaseMLP(BaseEstimator):
         for old, new in zip(last, self._params_snapshot(), strict=True):
             if old is new:
                 continue
-            if type(old) is not type(new) or isinstance(new, np.ndarray):
+            if type(old) is not type(new):
                 return False
             try:
                 if not bool(old == new):
                     return False
-            except (TypeError, ValueError):
+            except (TypeError, ValueError):  # an array of several values, say: validate again
                 return False
         return True
 
