@@ -127,8 +127,9 @@ def cmd_train(args) -> int:
     if args.loss == "poisson" and (y < 0).any():
         raise UsageError(f"--loss poisson needs a target of counts ≥ 0; {target!r} has negatives")
     train_idx, val_idx = validation_split(
-        n, args.validation_fraction, y, classification, args.seed, console.note
-    )
+        n, args.validation_fraction, y, classification, args.seed, console.note,
+        inputs=X, category_inputs=pre.category_inputs(),
+    )  # fmt: skip
     check_network_size(
         args,
         inputs=len(pre.get_feature_names_out()),
