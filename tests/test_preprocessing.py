@@ -692,6 +692,10 @@ def test_a_damaged_robust_document_is_refused(damage, message):
         ("county_id", np.random.default_rng(1).permutation(np.arange(60) * 7 + 100), "named"),
         ("key", np.random.default_rng(2).permutation(60), "named"),
         ("orderId", np.random.default_rng(3).permutation(60) + 5000, "named"),
+        # R's row names and pandas' index written as a column, in a shuffled file
+        ("rownames", np.random.default_rng(5).permutation(60) + 1, "named"),
+        ("Unnamed: 0", np.random.default_rng(6).permutation(60), "named"),
+        ("row.names", np.random.default_rng(7).permutation(60) + 1, "named"),
     ],
 )
 def test_numeric_identifiers_are_dropped_and_numeric_keeps_them(name, values, why):
@@ -716,6 +720,9 @@ def test_numeric_identifiers_are_dropped_and_numeric_keeps_them(name, values, wh
         ("age_id", np.random.default_rng(0).normal(size=60)),  # not whole
         ("year", np.sort(np.random.default_rng(0).integers(1990, 2000, 60))),  # ties
         ("paid", np.random.default_rng(1).permutation(60)),  # "id" inside a word
+        ("rows", np.random.default_rng(2).permutation(60)),  # a count, not row names
+        ("Unnamed: 3", np.random.default_rng(3).permutation(60)),  # not the index's place
+        ("rownames", np.r_[np.arange(30), np.arange(30)]),  # repeated values
     ],
 )
 def test_columns_that_are_not_numeric_identifiers_are_kept(name, values):

@@ -615,15 +615,23 @@ def looks_like_identifier(name: str) -> bool:
     """Say whether a column's name reads like an identifier's.
 
     Such names are ``id``, ``key``, ``PID``, ``uuid``, ``*_id``, ``id_*``, ``customerId``
-    (a capital "Id", "ID" or "Key" after a lowercase letter or a digit).
+    (a capital "Id", "ID" or "Key" after a lowercase letter or a digit), and the names of
+    a table's row names or index written as a column: ``rownames`` (R's ``write.csv``
+    and the Rdatasets files), ``row.names``, ``row_number``, ``index``, ``Unnamed: 0``
+    (pandas' name for the unnamed first column of a file written with its index).
 
     Examples
     --------
     >>> [looks_like_identifier(n) for n in ("PID", "user_id", "orderId", "width", "paid")]
     [True, True, True, False, False]
+    >>> [looks_like_identifier(n) for n in ("rownames", "Unnamed: 0", "index", "rows")]
+    [True, True, True, False]
     """
     words = r"(?:id|key|pid|uuid)"
-    if re.fullmatch(rf"(?:.*[_\s.\-])?{words}|{words}[_\s.\-].*", name.lower()):
+    lower = name.lower().strip()
+    if re.fullmatch(rf"(?:.*[_\s.\-])?{words}|{words}[_\s.\-].*", lower):
+        return True
+    if re.fullmatch(r"row[_\s.\-]?(?:names?|num(?:ber)?|index)|index|unnamed: ?0", lower):
         return True
     return re.fullmatch(r".*[a-z0-9](?:Id|ID|Key)", name) is not None
 

@@ -279,6 +279,36 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                     out += [f"{name}:day_sin", f"{name}:day_cos"]
         return out
 
+    def category_inputs(self) -> np.ndarray:
+        """Return the positions of the one-hot inputs among the inputs.
+
+        Returns
+        -------
+        ndarray of int, shape (n_category_inputs,)
+            The positions, in :meth:`get_feature_names_out`'s order, of the inputs that
+            are 1 for a row holding a category and 0 otherwise.
+
+        Examples
+        --------
+        >>> table = {"size": np.array([1.0, 2.0]), "color": np.array(["red", "blue"])}
+        >>> TabularPreprocessor().fit(table).category_inputs()
+        array([1, 2])
+        """
+        check_is_fitted(self, "feature_names_in_")
+        positions: list[int] = []
+        start = 0
+        for name in self.feature_names_in_:
+            kind = self.kind(name)
+            if kind == "numeric":
+                width = 1
+            elif kind == "category":
+                width = len(self.categories_[name])
+                positions.extend(range(start, start + width))
+            else:
+                width = 5 if self.dates_[name]["daily"] else 3
+            start += width
+        return np.array(positions, dtype=np.intp)
+
     def describe_inputs(self, table) -> tuple[list[str], list[str], np.ndarray, list[str]]:
         """Name each input of the network and give each row's original cell beside it.
 
