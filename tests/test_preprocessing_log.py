@@ -91,6 +91,17 @@ def test_a_long_tailed_column_is_scaled_on_its_logarithm():
     assert got[2, 0] - got[0, 0] > 2 * (14 / (q3 - q1))
 
 
+def test_a_long_tailed_column_matches_robust_scaler_on_its_logarithm_then_the_clip():
+    from sklearn.preprocessing import RobustScaler
+
+    x = _spend(seed=9)
+    pre = TabularPreprocessor().fit({"x": x})
+    scaler = RobustScaler(quantile_range=(25.0, 75.0)).fit(np.log1p(x)[:, None])
+    z = scaler.transform(np.log1p(x)[:, None])[:, 0]
+    got = pre.transform({"x": x})[:, 0]
+    np.testing.assert_allclose(got, z / np.sqrt(1 + (z / 3) ** 2), rtol=1e-12, atol=1e-15)
+
+
 @pytest.mark.parametrize(
     ("name", "values"),
     [
