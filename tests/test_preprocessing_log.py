@@ -42,6 +42,12 @@ def _expected(x, train):
     return z / np.sqrt(1 + (z / 3) ** 2)
 
 
+def _pipeline(pre, model):
+    from sklearn.pipeline import Pipeline
+
+    return Pipeline([("preprocess", pre), ("model", model)])
+
+
 # ============================================================================ skewness
 def test_skewness_by_hand():
     # [0, 0, 0, 1]: mean 1/4, deviations −1/4 (three times) and 3/4; m₂ = 3/16,
@@ -219,12 +225,6 @@ def test_a_model_file_with_a_bad_log_is_refused_by_load(tmp_path):
 
 
 # ============================================================================ ONNX
-def _pipeline(pre, model):
-    from sklearn.pipeline import Pipeline
-
-    return Pipeline([("preprocess", pre), ("model", model)])
-
-
 def test_the_onnx_graph_takes_the_logarithm(tmp_path):
     pytest.importorskip("onnx")
     ort = pytest.importorskip("onnxruntime")
