@@ -68,7 +68,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/parity.py
 	$(BIN)/python benchmarks/scale.py
-	$(BIN)/python benchmarks/tables.py
+	$(BIN)/python benchmarks/tables.py --repeats 5
 
 fuzz: $(VENV)/.installed-fuzz
 	$(BIN)/python fuzz/load.py -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \

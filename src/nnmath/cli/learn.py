@@ -302,13 +302,25 @@ def fold_target_scaling(model, scaling: dict | None) -> None:
 
 
 def validation_split(
-    n: int, fraction: float, y, classification: bool, seed: int, note=None
+    n: int,
+    fraction: float,
+    y,
+    classification: bool,
+    seed: int,
+    note=None,
+    inputs=None,
+    category_inputs=(),
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Split the rows into (training rows, validation rows or None).
 
     The split is random; for classes it is stratified, and every class keeps rows in
     training: a class with a single row (too rare to split) stays in training whole,
-    which ``note``, when given, is told in words.
+    which ``note``, when given, is told in words. Given the encoded ``inputs``, shape
+    (n, n_inputs), and the positions of their one-hot columns (``category_inputs``),
+    every category keeps a row in training too: a category whose every row was drawn
+    into validation gets one of them back (unless that would leave no validation row),
+    since the network would otherwise never learn its input, yet be given it at
+    prediction.
 
     Examples
     --------
@@ -316,6 +328,13 @@ def validation_split(
     >>> train, val = validation_split(20, 0.2, y, True, seed=0)
     >>> sorted(set(y[train].tolist())), len(val), 19 in train
     (['a', 'b', 'c'], 4, True)
+    >>> X = np.zeros((20, 2)); X[:, 0] = 1; X[7] = [0, 1]  # row 7 alone holds category 1
+    >>> train, val = validation_split(20, 0.5, None, False, seed=1)
+    >>> 7 in val, len(val)
+    (True, 10)
+    >>> train, val = validation_split(20, 0.5, None, False, 1, inputs=X, category_inputs=[0, 1])
+    >>> 7 in train, len(val)
+    (True, 9)
     """
     from sklearn.model_selection import train_test_split
 
@@ -329,7 +348,7 @@ def validation_split(
             raise UsageError(
                 f"--validation-fraction {fraction}: {' '.join(str(exc).split())}"
             ) from None
-        return train, val
+        return _categories_in_training(train, val, inputs, category_inputs, note)
     labels, codes, counts = np.unique(
         np.asarray(y).astype(str), return_inverse=True, return_counts=True
     )
@@ -360,7 +379,31 @@ def validation_split(
                 f"class{'es' * bool(rare.sum() > 1)} {names}{more} with a single row: too rare "
                 "to split, kept in training (the validation rows have none)"
             )
-    return train, val
+    return _categories_in_training(train, val, inputs, category_inputs, note)
+
+
+def _categories_in_training(train, val, inputs, category_inputs, note):
+    """Move back to training one validation row of each category that training lacks."""
+    columns = np.asarray(category_inputs, dtype=np.intp)
+    if inputs is None or not columns.size or not len(val):
+        return train, val
+    held = np.asarray(inputs)[val][:, columns] != 0  # (validation rows, categories)
+    in_val = held.sum(axis=0)
+    in_all = (np.asarray(inputs).sum(axis=0)[columns]).round()  # one-hot: a count
+    lacking = np.flatnonzero((in_val > 0) & (in_all == in_val))
+    back = np.zeros(len(val), dtype=bool)
+    for j in lacking:
+        if not (held[:, j] & back).any():
+            back[np.flatnonzero(held[:, j])[0]] = True
+    if not back.any() or back.all():
+        return train, val
+    if note is not None:
+        count = int(back.sum())
+        note(
+            f"{count} row{'s' * (count > 1)} drawn for validation kept in training instead: "
+            f"{'they hold' if count > 1 else 'it holds'} a category no training row has"
+        )
+    return np.concatenate([train, val[back]]), val[~back]
 
 
 def loss_rose(model) -> str | None:
@@ -553,7 +596,13 @@ class TableModel(BaseEstimator):
         if not classification:
             y = y.astype(np.float64)
         train, val = validation_split(
-            len(y), self.validation_fraction, y, classification, self.seed
+            len(y),
+            self.validation_fraction,
+            y,
+            classification,
+            self.seed,
+            inputs=X,
+            category_inputs=pre.category_inputs(),
         )
         self.prepare(
             pre,

@@ -135,7 +135,8 @@ def _train_command(sub) -> None:
         "train",
         help="train a network on a CSV/Parquet file, a folder of them, or a built-in data set",
         description="Train an MLP on DATA and save it with its preprocessing. Numbers are "
-        "standardized, categories one-hot encoded, dates read as numbers and cycles; missing "
+        "scaled robustly (long-tailed ones ≥ 0 on ln(1 + x)) and smoothly clipped, "
+        "categories one-hot encoded, dates read as numbers and cycles; missing "
         "cells are filled; identifiers and free text are dropped, with a warning. A folder "
         "or a glob of Parquet or CSV files is read in batches, never whole. Without DATA, "
         "trains on a built-in data set.",

@@ -80,8 +80,9 @@ def cmd_train(args) -> int:
             f"--loss poisson needs a target of counts ≥ 0; {ready.target!r} has negatives"
         )
     train, val = validation_split(
-        n, args.validation_fraction, y, task == "classification", args.seed, console.note
-    )
+        n, args.validation_fraction, y, task == "classification", args.seed, console.note,
+        inputs=X, category_inputs=pre.category_inputs(),
+    )  # fmt: skip
     inputs = len(pre.get_feature_names_out())
     rows = batch_rows(args, len(train))
     check_network_size(args, inputs=inputs, outputs=output_count(target_stats), rows=rows)

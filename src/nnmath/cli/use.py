@@ -359,8 +359,9 @@ def preprocessing_lines(pre) -> list[str]:
             stats = pre.numeric_[name]
             shown_fill = "missing refused" if fill is None else f"missing → {fill:.6g}"
             if pre.scaling_ == "robust":
+                u = "ln(1 + x)" if stats.get("log") else "x"
                 scale = (
-                    f"z = (x − {stats['center']:.6g}) / {stats['scale']:.6g}, z / √(1 + (z/3)²); "
+                    f"z = ({u} − {stats['center']:.6g}) / {stats['scale']:.6g}, z / √(1 + (z/3)²); "
                     f"training range {stats['min']:.6g} to {stats['max']:.6g}"
                 )
             else:

@@ -62,6 +62,7 @@ from nnmath.preprocessing.cells import (
 __all__ = [
     "COUNTED_VALUES",
     "MAX_CATEGORIES",
+    "LOG_SKEWNESS",
     "MEDIAN_SAMPLE",
     "MIN_IDENTIFIER_ROWS",
     "NUMERIC_SHARE",
@@ -72,7 +73,13 @@ __all__ = [
     "TableStatistics",
     "TargetStatistics",
     "looks_like_identifier",
+    "skewness",
 ]
+
+#: A column of numbers ≥ 0 whose skewness is above this (a long right tail: incomes,
+#: counts, populations) is scaled on ln(1 + x), where its small values, squeezed together
+#: by the large ones, spread apart.
+LOG_SKEWNESS = 2.0
 
 #: A text column with more distinct values than this is free text or an identifier, and
 #: is dropped (``--categorical`` keeps it).
@@ -533,21 +540,29 @@ class TableStatistics:
 
         The scale is the interquartile range q₃ − q₁ of the present cells; where that is
         0 (a column mostly of one value), half the range (max − min) / 2; for a constant
-        column, 1.
+        column, 1. A column of numbers ≥ 0 with a long right tail (skewness above
+        :data:`LOG_SKEWNESS`) is scaled on u = ln(1 + x) instead: its "center" and "scale"
+        are the median and interquartile range of u, and "log" is True.
         """
+        values, low, high = c.sample.values, c.low, c.high
+        log = low >= 0 and skewness(values) > LOG_SKEWNESS
+        if log:
+            values, low, high = np.log1p(values), math.log1p(low), math.log1p(high)
+            median = float(np.median(values))
         with np.errstate(over="ignore", invalid="ignore"):
-            q1, q3 = c.sample.quantiles([0.25, 0.75])
+            q1, q3 = np.quantile(values, [0.25, 0.75])
             scale = float(q3 - q1)
         if not (scale > 0 and math.isfinite(scale)):
             with np.errstate(over="ignore"):
-                scale = 0.5 * (c.high - c.low)
+                scale = 0.5 * (high - low)
         if not (scale > 0 and math.isfinite(scale)):
-            scale = 1.0 if c.high == c.low else math.inf
+            scale = 1.0 if high == low else math.inf
         if not math.isfinite(scale):
             raise ValueError(
                 f"column {c.name!r} has values too large to scale (its range overflows); rescale it"
             )
-        return {"center": median, "scale": scale, "min": c.low, "max": c.high}
+        robust = {"center": median, "scale": scale, "min": c.low, "max": c.high}
+        return {**robust, "log": True} if log else robust
 
     def _decide(self, c: _Column) -> Decision:
         if c.kind == "drop":
@@ -611,19 +626,59 @@ class TableStatistics:
         return Decision(c.name, "category")
 
 
+def skewness(x: np.ndarray) -> float:
+    """Return the skewness g₁ = m₃ / m₂^(3/2) of values, m_k their k-th central moment.
+
+    The deviations are divided by their largest magnitude first (g₁ does not change), so
+    that values up to the largest float do not overflow the moments.
+
+    Parameters
+    ----------
+    x : ndarray of shape (n,)
+        The values, finite.
+
+    Returns
+    -------
+    float
+        g₁; NaN for fewer than two distinct values or a mean that overflows.
+
+    Examples
+    --------
+    >>> round(skewness(np.array([0.0, 0.0, 0.0, 1.0])), 4)  # m₂ = 3/16, m₃ = 3/32
+    1.1547
+    """
+    with np.errstate(all="ignore"):
+        x = np.asarray(x, dtype=np.float64)
+        d = x - np.mean(x) if x.size else x
+        largest = float(np.max(np.abs(d))) if d.size else 0.0
+        if not (largest > 0 and math.isfinite(largest)):
+            return math.nan
+        d = d / largest
+        m2, m3 = float(np.mean(d * d)), float(np.mean(d * d * d))
+        return m3 / m2**1.5 if m2 > 0 else math.nan
+
+
 def looks_like_identifier(name: str) -> bool:
     """Say whether a column's name reads like an identifier's.
 
     Such names are ``id``, ``key``, ``PID``, ``uuid``, ``*_id``, ``id_*``, ``customerId``
-    (a capital "Id", "ID" or "Key" after a lowercase letter or a digit).
+    (a capital "Id", "ID" or "Key" after a lowercase letter or a digit), and the names of
+    a table's row names or index written as a column: ``rownames`` (R's ``write.csv``
+    and the Rdatasets files), ``row.names``, ``row_number``, ``index``, ``Unnamed: 0``
+    (pandas' name for the unnamed first column of a file written with its index).
 
     Examples
     --------
     >>> [looks_like_identifier(n) for n in ("PID", "user_id", "orderId", "width", "paid")]
     [True, True, True, False, False]
+    >>> [looks_like_identifier(n) for n in ("rownames", "Unnamed: 0", "index", "rows")]
+    [True, True, True, False]
     """
     words = r"(?:id|key|pid|uuid)"
-    if re.fullmatch(rf"(?:.*[_\s.\-])?{words}|{words}[_\s.\-].*", name.lower()):
+    lower = name.lower().strip()
+    if re.fullmatch(rf"(?:.*[_\s.\-])?{words}|{words}[_\s.\-].*", lower):
+        return True
+    if re.fullmatch(r"row[_\s.\-]?(?:names?|num(?:ber)?|index)|index|unnamed: ?0", lower):
         return True
     return re.fullmatch(r".*[a-z0-9](?:Id|ID|Key)", name) is not None
 

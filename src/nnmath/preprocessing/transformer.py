@@ -2,11 +2,15 @@
 
 :class:`TabularPreprocessor` turns each column into inputs, one rule per kind:
 
-* numbers: a missing cell takes the fill value m (the median), then
-  x' = f((x − m) / s) with s the interquartile range and f the smooth clip
+* numbers: a missing cell takes the fill value (the median), then
+  x' = f((x − m) / s) with m the median, s the interquartile range and f the smooth clip
   f(z) = z / √(1 + (z/3)²), as RealMLP scales its inputs (Holzmüller et al., 2024): an
   outlier or a value far beyond the training range stays within (−3, 3), where the
   network was trained, and values near the median are almost unchanged (f(z) ≈ z).
+  A column of numbers ≥ 0 with a long right tail (skewness above 2: incomes, counts,
+  populations) is scaled the same way on u = ln(1 + x) instead, m and s being u's
+  median and interquartile range: its small values, squeezed together by the large
+  ones, spread apart (a number below 0 at prediction counts as 0 there).
   With ``scaling="standard"`` (and in model files written before robust scaling),
   x' = (x − μ) / σ;
 * categories: one input per category known from training, 1 for the row's category
@@ -148,8 +152,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
     numeric_ : dict
         For each numeric column, robust scaling: its "center" (the median), "scale" (the
         interquartile range; half the range when that is 0; 1 for a constant column),
-        "min" and "max"; standard scaling: its "mean" μ and "scale" (the standard
-        deviation, 1 when that is 0).
+        "min" and "max", and "log": True where the center and scale are of ln(1 + x);
+        standard scaling: its "mean" μ and "scale" (the standard deviation, 1 when that
+        is 0).
     scaling_ : str
         "robust" or "standard".
     categories_ : dict
@@ -279,6 +284,36 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
                     out += [f"{name}:day_sin", f"{name}:day_cos"]
         return out
 
+    def category_inputs(self) -> np.ndarray:
+        """Return the positions of the one-hot inputs among the inputs.
+
+        Returns
+        -------
+        ndarray of int, shape (n_category_inputs,)
+            The positions, in :meth:`get_feature_names_out`'s order, of the inputs that
+            are 1 for a row holding a category and 0 otherwise.
+
+        Examples
+        --------
+        >>> table = {"size": np.array([1.0, 2.0]), "color": np.array(["red", "blue"])}
+        >>> TabularPreprocessor().fit(table).category_inputs()
+        array([1, 2])
+        """
+        check_is_fitted(self, "feature_names_in_")
+        positions: list[int] = []
+        start = 0
+        for name in self.feature_names_in_:
+            kind = self.kind(name)
+            if kind == "numeric":
+                width = 1
+            elif kind == "category":
+                width = len(self.categories_[name])
+                positions.extend(range(start, start + width))
+            else:
+                width = 5 if self.dates_[name]["daily"] else 3
+            start += width
+        return np.array(positions, dtype=np.intp)
+
     def describe_inputs(self, table) -> tuple[list[str], list[str], np.ndarray, list[str]]:
         """Name each input of the network and give each row's original cell beside it.
 
@@ -302,8 +337,10 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             their column's cell.
         formulas : list of str, length n_inputs
             How each input is computed from its cell, with the fitted numbers:
-            "(age − 48.5) / 13.1", "1 if colour = red else 0", "(t − 18570) / 203
-            where t = days of visit since 1970-01-01", "sin(2π·t / 365.2425)".
+            "z / √(1 + (z/3)²) where z = (age − 48.5) / 13.1" (a long-tailed column:
+            "… where z = (ln(1 + income) − 10.2) / 0.8"), "1 if colour = red else 0",
+            "(t − 18570) / 203 where t = days of visit since 1970-01-01",
+            "sin(2π·t / 365.2425)".
 
         Examples
         --------
@@ -350,7 +387,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             stats = self.numeric_[name]
             if self.scaling_ == "standard":
                 return [f"({name} − {stats['mean']:.6g}) / {stats['scale']:.6g}"]
-            z = f"({name} − {stats['center']:.6g}) / {stats['scale']:.6g}"
+            u = f"ln(1 + {name})" if stats.get("log") else name
+            z = f"({u} − {stats['center']:.6g}) / {stats['scale']:.6g}"
             return [f"z / √(1 + (z/{CLIP:g})²) where z = {z}"]
         if kind == "category":
             return [f"1 if {name} = {c} else 0" for c in self.categories_[name]]
@@ -482,6 +520,8 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         stats = self.numeric_[name]
         if self.scaling_ == "standard":
             return (x - stats["mean"]) / stats["scale"]
+        if stats.get("log"):
+            x = np.log1p(np.maximum(x, 0.0))
         return smooth_clip((x - stats["center"]) / stats["scale"])
 
     def _one_hot(self, name: str, text: np.ndarray, fill) -> np.ndarray:
@@ -616,16 +656,32 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
             if numeric_scaling == "standard":
                 standardization(name, stats, {"mean", "scale"})
                 continue
+            keys = {"center", "scale", "min", "max"}
+            log = isinstance(stats, dict) and "log" in stats
             if not (
                 isinstance(stats, dict)
-                and set(stats) == {"center", "scale", "min", "max"}
-                and all(finite(stats[k]) for k in stats)
+                and set(stats) == keys | ({"log"} if log else set())
+                and all(finite(stats[k]) for k in keys)
                 and stats["scale"] > 0
-                and stats["min"] <= stats["center"] <= stats["max"]
+                and stats["min"] <= stats["max"]
             ):
                 raise ModelFileError(
                     f"column {name!r:.100} needs a finite 'center', 'scale' > 0, 'min' and "
-                    f"'max' with min ≤ center ≤ max; got {stats!r:.200}"
+                    f"'max' with min ≤ max (and, optionally, 'log': true); got {stats!r:.200}"
+                )
+            low, high = stats["min"], stats["max"]
+            if log and not (stats["log"] is True and low >= 0):
+                raise ModelFileError(
+                    f"column {name!r:.100} has 'log' {stats['log']!r:.20} and 'min' {low!r:.40}: "
+                    "'log' is true, for a column whose numbers are all ≥ 0"
+                )
+            if log:
+                low, high = math.log1p(low), math.log1p(high)
+            if not low <= stats["center"] <= high:
+                where = "ln(1 + min) ≤ center ≤ ln(1 + max)" if log else "min ≤ center ≤ max"
+                raise ModelFileError(
+                    f"column {name!r:.100} needs a finite 'center', 'scale' > 0, 'min' and "
+                    f"'max' with {where}; got {stats!r:.200}"
                 )
             bounds = (stats["center"], stats["min"], stats["max"])
             if not (
@@ -678,7 +734,9 @@ class TabularPreprocessor(TransformerMixin, BaseEstimator):
         pre = cls(target=target, impute=bool(fill) or not names, scaling=numeric_scaling)
         pre.feature_names_in_ = list(names)
         pre.scaling_ = numeric_scaling
-        pre.numeric_ = {k: {f: float(v[f]) for f in v} for k, v in numeric.items()}
+        pre.numeric_ = {
+            k: {f: v[f] if f == "log" else float(v[f]) for f in v} for k, v in numeric.items()
+        }
         pre.categories_ = {k: list(v) for k, v in categories.items()}
         pre.dates_ = {
             k: {
