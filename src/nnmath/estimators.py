@@ -1054,11 +1054,7 @@ class _BaseMLP(BaseEstimator):
         ([3, 3, 1], ['W1', 'W2', 'b1', 'b2'])
         """
         if objects is not None:
-            attributes = {k: v for k, v in vars(self).items() if k in _PICKLED_AS_THEY_ARE}
-            if "classes_" in attributes and type(attributes["classes_"]) is np.ndarray:
-                del attributes["classes_"], attributes["_label_binarizer"]  # as described
-            if attributes:
-                objects["attributes"] = attributes
+            doc.attributes_to_pickle(self, _PICKLED_AS_THEY_ARE, objects)
         if objects is not None and "network_" not in vars(self):
             return doc.estimator_to_document(self, objects), {}
         check_is_fitted(self, "network_")
@@ -1140,12 +1136,11 @@ class _BaseMLP(BaseEstimator):
         >>> bool((again.predict(np.eye(3)) == reg.predict(np.eye(3))).all())
         True
         """
+        unfitted = doc.unfitted_from_pickle(cls, document, objects)
+        if unfitted is not None:
+            return unfitted
         model = cls.__new__(cls)  # no __init__: set attributes only
         trusted = objects is not None
-        if objects is not None and "layer_sizes" not in document:  # a pickle, not fitted
-            doc.estimator_from_document(model, document, None, objects)
-            model.__dict__.update(objects.get("attributes", {}))
-            return model
         net = Network.from_document(document, tensors, xp=xp, device=device, objects=objects)
         doc.estimator_from_document(model, document, net.layer_sizes[0], objects)
         if not trusted and isinstance(model.hidden_layer_sizes, list):
@@ -1176,8 +1171,7 @@ class _BaseMLP(BaseEstimator):
             _check_hidden_layers(model, net, given)  # the file's, or the defaults where absent
         if "training_state" in document:
             model._resume(document["training_state"], tensors, objects)
-        if objects is not None:
-            model.__dict__.update(objects.get("attributes", {}))
+        doc.attributes_from_pickle(model, objects)
         return model
 
     def _resume(self, state, tensors: doc.Tensors, objects: doc.Objects | None) -> None:
@@ -1235,17 +1229,7 @@ class _BaseMLP(BaseEstimator):
         or loss) travels beside the document as the object itself. An estimator not
         fitted yet pickles its hyperparameters.
         """
-        objects: doc.Objects = {}
-        document, tensors = self.to_document(training_state=True, objects=objects)
-        net = vars(self).get("network_")
-        return doc.from_pickle, (
-            type(self),
-            document,
-            tensors,
-            objects,
-            "numpy" if net is None else arrays.name(net.xp),
-            "cpu" if net is None else net.device,
-        )
+        return doc.pickle_reduce(self, vars(self).get("network_"))
 
     # ------------------------------------------------------------------ display
     def _network_svg(self) -> str | None:
