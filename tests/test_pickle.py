@@ -439,6 +439,18 @@ HOSTILE = {
         lambda d, t: _edit(d, t, "dropout_rng", {"bit_generator": "PCG64", "state": {"x": 1}}),
         "invalid random stream state",
     ),
+    "random stream of a short Mersenne Twister key": (
+        lambda d, t: _edit(
+            d,
+            t,
+            "dropout_rng",
+            {
+                "bit_generator": "MT19937",
+                "state": {"bit_generator": "MT19937", "state": {"key": [1, 2], "pos": 3}},
+            },
+        ),
+        r"invalid random stream state: IndexError",
+    ),
     "a count no float holds exactly": (
         lambda d, t: _edit(d, t, "history", {**d["training_state"]["history"], "t": 10**400}),
         "history entry 't' has the wrong type",

@@ -957,7 +957,7 @@ def rng_from_document(doc) -> np.random.Generator:
             inner["key"] = np.asarray(inner.get("key"), dtype=np.uint32)
             state["state"] = inner
         bit_generator.state = state
-    except (TypeError, ValueError, KeyError, OverflowError) as exc:
+    except (TypeError, ValueError, LookupError, OverflowError) as exc:
         raise ModelFileError(f"invalid random stream state: {exc!r:.200}") from None
     return np.random.Generator(bit_generator)
 
