@@ -938,6 +938,12 @@ class _BaseMLP(BaseEstimator):
         if known.all():
             return X_val, y_val, w_val
         unseen = np.unique(y_host[~known])
+        if not known.any():
+            raise ValueError(
+                "validation_data's labels are none of the classes the model is fitted on "
+                f"(classes_ {arrays.to_numpy(self.classes_).tolist()!r:.200}); got "
+                f"{unseen.tolist()[:5]!r:.200}"
+            )
         warnings.warn(
             f"the validation data has {int((~known).sum())} rows of classes not in "
             f"training ({', '.join(map(repr, unseen.tolist()[:5]))}); the validation "
