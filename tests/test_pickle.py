@@ -162,15 +162,18 @@ def test_a_perceptron_pickles_and_refits_as_the_original(activation):
 def test_early_stopping_best_weights_travel_only_when_they_are_not_the_current_ones():
     params = dict(hidden_layer_sizes=(6,), early_stopping=True, max_iter=8, random_state=0)
     model = fit_quietly(MLPClassifier(**params), X, Y_CLASS)
+    # a finished fit has put the best weights back: they are the current ones
     document, tensors = model.to_document(training_state=True, objects={})
-    best = model._history.best_theta
-    if np.array_equal(best, model.network_.theta):
-        assert document["training_state"]["best_theta"] == "current"
-        assert "best_theta" not in tensors
-    else:
-        np.testing.assert_array_equal(tensors["best_theta"], best)
-    again = _unpickled(model)
-    np.testing.assert_array_equal(again._history.best_theta, best)
+    assert document["training_state"]["best_theta"] == "current"
+    assert "best_theta" not in tensors
+    np.testing.assert_array_equal(_unpickled(model)._history.best_theta, model.network_.theta)
+    # a fit stopped before it put them back (an interrupt, say) holds others
+    best = model.network_.theta + 0.5
+    model._history.best_theta = best.copy()
+    document, tensors = model.to_document(training_state=True, objects={})
+    assert document["training_state"]["best_theta"] == "tensor"
+    np.testing.assert_array_equal(tensors["best_theta"], best)
+    np.testing.assert_array_equal(_unpickled(model)._history.best_theta, best)
 
 
 # ---------------------------------------------------------------------- objects beside it
