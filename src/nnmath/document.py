@@ -770,10 +770,21 @@ def state_tensor(tensors: Tensors, name: str, network, trusted: bool = False) ->
 
     ``network`` is the model's network: the tensor has θ's shape (n_parameters,) and
     dtype. ``trusted`` (a pickle) skips the check of finite values.
+
+    Examples
+    --------
+    >>> from nnmath import Network
+    >>> net = Network([2, 1], random_state=0)  # θ: 2 weights and 1 bias
+    >>> state_tensor({"optimizer.m": np.zeros(3)}, "optimizer.m", net).shape
+    (3,)
+    >>> state_tensor({"optimizer.m": np.zeros(2)}, "optimizer.m", net)
+    Traceback (most recent call last):
+    ...
+    nnmath.document.ModelFileError: tensor 'optimizer.m' has shape (2,) and dtype float64; ...
     """
     t = tensors.pop(name)
     n = int(network.theta.shape[0])
-    if t.shape != (n,) or t.dtype.itemsize != network.dtype.itemsize:
+    if t.shape != (n,) or t.dtype.kind != "f" or t.dtype.itemsize != network.dtype.itemsize:
         raise ModelFileError(
             f"tensor {name!r} has shape {t.shape} and dtype {t.dtype.name}; the training "
             f"state is laid out as the weights: shape ({n},), {network.dtype.name}"
@@ -789,6 +800,17 @@ def optimizer_from_document(doc, tensors: Tensors, network, trusted: bool = Fals
     The memory's tensors are popped from ``tensors`` and checked: laid out as the
     network's flat parameters θ, finite, Adam's second moment ≥ 0. The next training
     step on θ continues from it.
+
+    Examples
+    --------
+    >>> from nnmath import Network
+    >>> net = Network([2, 1], random_state=0)
+    >>> adam = optimizers.Adam(learning_rate=0.1)
+    >>> adam.step([net.theta.copy()], [np.ones(3)])
+    >>> document, tensors = optimizer_to_document(adam)
+    >>> again = optimizer_from_document(document, tensors, net)
+    >>> again.counters(), tensors  # the memory's tensors are taken
+    ({'t': 1}, {})
     """
     if not (isinstance(doc, dict) and set(doc) == {"name", "hyperparameters", "counters"}):
         raise ModelFileError(
@@ -872,7 +894,16 @@ def schedule_to_document(schedule, objects: Objects | None = None) -> Document:
 
 
 def schedule_from_document(doc, objects: Objects | None = None):
-    """Rebuild the schedule :func:`schedule_to_document` described."""
+    """Rebuild the schedule :func:`schedule_to_document` described.
+
+    ``{"pickled": "schedule"}`` is the custom schedule ``objects["schedule"]`` that a
+    pickle carried; a model file cannot refer to one.
+
+    Examples
+    --------
+    >>> schedule_from_document({"name": "step", "step_size": 5, "gamma": 0.5}).gamma
+    0.5
+    """
     if isinstance(doc, dict) and doc.get("pickled") == "schedule":
         if objects is None or "schedule" not in objects:
             raise ModelFileError(
@@ -1066,9 +1097,17 @@ def unfitted_from_pickle(cls, document: Document, objects: Objects | None):
 def from_pickle(cls, document: Document, tensors: Tensors, objects: Objects, library: str, device):
     """Rebuild a pickled model: ``cls.from_document`` with the objects the pickle carried.
 
-    What every model class's ``__reduce__`` names. The model goes back to the array
-    library (by name) and device it was on; a process that cannot use them raises
-    ValueError, saying so.
+    What every model class's ``__reduce__`` names (:func:`pickle_reduce`). The model
+    goes back to the array library (by name) and device it was on; a process that cannot
+    use them raises ValueError, saying so.
+
+    Examples
+    --------
+    >>> from nnmath import Network
+    >>> net = Network([2, 1], random_state=0)
+    >>> reducer, arguments = pickle_reduce(net, net)
+    >>> bool((reducer(*arguments).theta == net.theta).all())
+    True
     """
     try:
         xp = namespace_by_name(library)
