@@ -131,6 +131,12 @@ BAD_SOURCES = {
         ),
         r"a chunk's y has 2 column\(s\) but the first chunk's had 1",
     ),
+    "classes given to a regressor": (
+        lambda: MLPRegressor(max_iter=2).fit_data(
+            Chunks([lambda: (X, Y_REG, None)], 6), classes=[0, 1]
+        ),
+        r"classes= are a classifier's labels; an MLPRegressor takes none",
+    ),
     "validation labels of no class": (
         lambda: MLPClassifier(max_iter=2).fit_data(
             _source().source, classes=["a", "b", "c"], validation_data=(X, ["z"] * 6)

@@ -717,6 +717,11 @@ class _BaseMLP(BaseEstimator):
         >>> clf.fit_data(data, classes=["-", "+"]).score(X, y)
         1.0
         """
+        if classes is not None and not is_classifier(self):
+            raise ValueError(
+                f"classes= are a classifier's labels; an {type(self).__name__} takes none "
+                f"(got {classes!r:.100})"
+            )
         return self._fit(SourceInput(data, classes), validation_data=validation_data)
 
     # ------------------------------------------------------------------ Dask
