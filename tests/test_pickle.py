@@ -411,6 +411,22 @@ HOSTILE = {
         ),
         r"counters must be \['t'\]",
     ),
+    "an optimizer of another solver": (
+        lambda d, t: (
+            _edit(
+                d,
+                t,
+                "optimizer",
+                {
+                    "name": "sgd",
+                    "hyperparameters": {"learning_rate": 0.1},
+                    "counters": {"first": True},
+                },
+            )[0],
+            {k: v for k, v in t.items() if not k.startswith("optimizer.")},
+        ),
+        "the training state's optimizer is SGD; solver='adam' trains with Adam",
+    ),
     "bad optimizer hyperparameter": (
         lambda d, t: _edit(
             d,

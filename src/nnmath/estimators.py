@@ -1197,6 +1197,12 @@ class _BaseMLP(BaseEstimator):
         trusted, net = objects is not None, self.network_
         if "optimizer" in state:
             self._optimizer = doc.optimizer_from_document(state["optimizer"], tensors, net, trusted)
+            solver_class = Adam if self.solver == "adam" else SGD
+            if not trusted and type(self._optimizer) is not solver_class:
+                raise doc.ModelFileError(
+                    f"the training state's optimizer is {type(self._optimizer).__name__}; "
+                    f"solver={self.solver!r:.40} trains with {solver_class.__name__}"
+                )
             if "schedule" not in state:
                 raise doc.ModelFileError("'training_state' has an optimizer but no 'schedule'")
             self._lr_schedule = doc.schedule_from_document(state["schedule"], objects)
