@@ -99,6 +99,62 @@ def test_a_data_source_must_be_chunks_or_arrays_in_memory():
         SourceInput([X, LABELS])
 
 
+Y_REG = np.array([0.5, 1.0, 1.5, 2.0, 2.5, 3.0])
+
+BAD_SOURCES = {
+    "a loader returning (X, y)": (
+        lambda: MLPClassifier(max_iter=2).fit_data(
+            Chunks([lambda: (X, LABELS)], 6), classes=["a", "b", "c"]
+        ),
+        r"must be a tuple \(X, y, sample_weight\); a loader returned a tuple of 2",
+    ),
+    "a loader returning X alone": (
+        lambda: MLPClassifier(max_iter=2).fit_data(Chunks([lambda: X], 6), classes=["a", "b"]),
+        "a loader returned a ndarray",
+    ),
+    "a chunk without y": (
+        lambda: MLPClassifier(max_iter=2).fit_data(
+            Chunks([lambda: (X, None, None)], 6), classes=["a", "b", "c"]
+        ),
+        "a chunk's y is None",
+    ),
+    "classes as one string": (
+        lambda: MLPClassifier(max_iter=2).fit_data(_source().source, classes="abc"),
+        "classes must be a list of every label of the data, 1-D; got 'abc'",
+    ),
+    "a later chunk with more targets": (
+        lambda: MLPRegressor(max_iter=2, solver="sgd").fit_data(
+            Chunks(
+                [lambda: (X, Y_REG, None), lambda: (X, np.c_[Y_REG, Y_REG], None)],
+                12,
+            )
+        ),
+        r"a chunk's y has 2 column\(s\) but the first chunk's had 1",
+    ),
+    "classes given to a regressor": (
+        lambda: MLPRegressor(max_iter=2).fit_data(
+            Chunks([lambda: (X, Y_REG, None)], 6), classes=[0, 1]
+        ),
+        r"classes= are a classifier's labels; an MLPRegressor takes none",
+    ),
+    "validation labels of no class": (
+        lambda: MLPClassifier(max_iter=2).fit_data(
+            _source().source, classes=["a", "b", "c"], validation_data=(X, ["z"] * 6)
+        ),
+        r"validation_data's labels are none of the classes .*got \['z'\]",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", BAD_SOURCES)
+def test_bad_input_to_fit_data_says_what_is_wrong(case):
+    fit, message = BAD_SOURCES[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.raises(ValueError, match=message):
+            fit()
+
+
 def test_the_estimator_checks_its_input_while_fit_scores_the_validation_set():
     rng = np.random.default_rng(0)
     X_train = rng.normal(size=(60, 2))

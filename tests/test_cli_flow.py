@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.exceptions import NotFittedError
 
 import nnmath
 from nnmath.cli import main
@@ -83,3 +84,23 @@ def test_cv_and_tune_fit_the_network_that_train_writes(tmp_path, monkeypatch, ca
     for a, b in pairs:
         np.testing.assert_array_equal(a, b)  # the target's scaling folded in alike
     np.testing.assert_array_equal(model.predict(rows), written.predict(rows))
+
+
+@pytest.mark.parametrize(
+    ("options", "error", "message"),
+    [
+        ({"task": "ranking"}, ValueError, "task must be 'classification' or 'regression'"),
+        ({"hidden": 8}, ValueError, r"hidden must be a tuple of layer widths.*got 8"),
+        ({"hidden": "8,4"}, ValueError, "hidden must be a tuple of layer widths.*got '8,4'"),
+        ({"on_fit": "print"}, TypeError, "on_fit must be callable or None"),
+    ],
+)
+def test_a_table_model_refuses_options_no_flow_takes(options, error, message):
+    table = _table(40)
+    with pytest.raises(error, match=message):
+        TableModel(**options).fit(table.drop(columns=["label", "value"]), table["label"])
+
+
+def test_a_table_model_not_fitted_says_so():
+    with pytest.raises(NotFittedError, match="TableModel instance is not fitted yet"):
+        TableModel().predict(_table(40))

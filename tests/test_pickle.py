@@ -162,15 +162,18 @@ def test_a_perceptron_pickles_and_refits_as_the_original(activation):
 def test_early_stopping_best_weights_travel_only_when_they_are_not_the_current_ones():
     params = dict(hidden_layer_sizes=(6,), early_stopping=True, max_iter=8, random_state=0)
     model = fit_quietly(MLPClassifier(**params), X, Y_CLASS)
+    # a finished fit has put the best weights back: they are the current ones
     document, tensors = model.to_document(training_state=True, objects={})
-    best = model._history.best_theta
-    if np.array_equal(best, model.network_.theta):
-        assert document["training_state"]["best_theta"] == "current"
-        assert "best_theta" not in tensors
-    else:
-        np.testing.assert_array_equal(tensors["best_theta"], best)
-    again = _unpickled(model)
-    np.testing.assert_array_equal(again._history.best_theta, best)
+    assert document["training_state"]["best_theta"] == "current"
+    assert "best_theta" not in tensors
+    np.testing.assert_array_equal(_unpickled(model)._history.best_theta, model.network_.theta)
+    # a fit stopped before it put them back (an interrupt, say) holds others
+    best = model.network_.theta + 0.5
+    model._history.best_theta = best.copy()
+    document, tensors = model.to_document(training_state=True, objects={})
+    assert document["training_state"]["best_theta"] == "tensor"
+    np.testing.assert_array_equal(tensors["best_theta"], best)
+    np.testing.assert_array_equal(_unpickled(model)._history.best_theta, best)
 
 
 # ---------------------------------------------------------------------- objects beside it
@@ -408,6 +411,22 @@ HOSTILE = {
         ),
         r"counters must be \['t'\]",
     ),
+    "an optimizer of another solver": (
+        lambda d, t: (
+            _edit(
+                d,
+                t,
+                "optimizer",
+                {
+                    "name": "sgd",
+                    "hyperparameters": {"learning_rate": 0.1},
+                    "counters": {"first": True},
+                },
+            )[0],
+            {k: v for k, v in t.items() if not k.startswith("optimizer.")},
+        ),
+        "the training state's optimizer is SGD; solver='adam' trains with Adam",
+    ),
     "bad optimizer hyperparameter": (
         lambda d, t: _edit(
             d,
@@ -438,6 +457,18 @@ HOSTILE = {
     "random stream of a bad state": (
         lambda d, t: _edit(d, t, "dropout_rng", {"bit_generator": "PCG64", "state": {"x": 1}}),
         "invalid random stream state",
+    ),
+    "random stream of a short Mersenne Twister key": (
+        lambda d, t: _edit(
+            d,
+            t,
+            "dropout_rng",
+            {
+                "bit_generator": "MT19937",
+                "state": {"bit_generator": "MT19937", "state": {"key": [1, 2], "pos": 3}},
+            },
+        ),
+        r"invalid random stream state: IndexError",
     ),
     "a count no float holds exactly": (
         lambda d, t: _edit(d, t, "history", {**d["training_state"]["history"], "t": 10**400}),

@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from nnmath.core import optimizers
+from nnmath.core.arrays import name as library_name
 from nnmath.core.arrays import namespace_by_name, to_numpy
 
 __all__ = [
@@ -62,6 +63,8 @@ __all__ = [
     "component_to_document",
     "estimator_from_document",
     "estimator_to_document",
+    "attributes_from_pickle",
+    "attributes_to_pickle",
     "from_pickle",
     "get",
     "history_from_document",
@@ -74,6 +77,7 @@ __all__ = [
     "list_of_numbers_or_none",
     "optimizer_from_document",
     "optimizer_to_document",
+    "pickle_reduce",
     "rng_from_document",
     "rng_to_document",
     "schedule_from_document",
@@ -82,6 +86,7 @@ __all__ = [
     "shorten",
     "state_tensor",
     "to_json",
+    "unfitted_from_pickle",
 ]
 
 Document = dict[str, Any]
@@ -765,10 +770,21 @@ def state_tensor(tensors: Tensors, name: str, network, trusted: bool = False) ->
 
     ``network`` is the model's network: the tensor has θ's shape (n_parameters,) and
     dtype. ``trusted`` (a pickle) skips the check of finite values.
+
+    Examples
+    --------
+    >>> from nnmath import Network
+    >>> net = Network([2, 1], random_state=0)  # θ: 2 weights and 1 bias
+    >>> state_tensor({"optimizer.m": np.zeros(3)}, "optimizer.m", net).shape
+    (3,)
+    >>> state_tensor({"optimizer.m": np.zeros(2)}, "optimizer.m", net)
+    Traceback (most recent call last):
+    ...
+    nnmath.document.ModelFileError: tensor 'optimizer.m' has shape (2,) and dtype float64; ...
     """
     t = tensors.pop(name)
     n = int(network.theta.shape[0])
-    if t.shape != (n,) or t.dtype.itemsize != network.dtype.itemsize:
+    if t.shape != (n,) or t.dtype.kind != "f" or t.dtype.itemsize != network.dtype.itemsize:
         raise ModelFileError(
             f"tensor {name!r} has shape {t.shape} and dtype {t.dtype.name}; the training "
             f"state is laid out as the weights: shape ({n},), {network.dtype.name}"
@@ -784,6 +800,17 @@ def optimizer_from_document(doc, tensors: Tensors, network, trusted: bool = Fals
     The memory's tensors are popped from ``tensors`` and checked: laid out as the
     network's flat parameters θ, finite, Adam's second moment ≥ 0. The next training
     step on θ continues from it.
+
+    Examples
+    --------
+    >>> from nnmath import Network
+    >>> net = Network([2, 1], random_state=0)
+    >>> adam = optimizers.Adam(learning_rate=0.1)
+    >>> adam.step([net.theta.copy()], [np.ones(3)])
+    >>> document, tensors = optimizer_to_document(adam)
+    >>> again = optimizer_from_document(document, tensors, net)
+    >>> again.counters(), tensors  # the memory's tensors are taken
+    ({'t': 1}, {})
     """
     if not (isinstance(doc, dict) and set(doc) == {"name", "hyperparameters", "counters"}):
         raise ModelFileError(
@@ -867,7 +894,16 @@ def schedule_to_document(schedule, objects: Objects | None = None) -> Document:
 
 
 def schedule_from_document(doc, objects: Objects | None = None):
-    """Rebuild the schedule :func:`schedule_to_document` described."""
+    """Rebuild the schedule :func:`schedule_to_document` described.
+
+    ``{"pickled": "schedule"}`` is the custom schedule ``objects["schedule"]`` that a
+    pickle carried; a model file cannot refer to one.
+
+    Examples
+    --------
+    >>> schedule_from_document({"name": "step", "step_size": 5, "gamma": 0.5}).gamma
+    0.5
+    """
     if isinstance(doc, dict) and doc.get("pickled") == "schedule":
         if objects is None or "schedule" not in objects:
             raise ModelFileError(
@@ -952,18 +988,126 @@ def rng_from_document(doc) -> np.random.Generator:
             inner["key"] = np.asarray(inner.get("key"), dtype=np.uint32)
             state["state"] = inner
         bit_generator.state = state
-    except (TypeError, ValueError, KeyError, OverflowError) as exc:
+    except (TypeError, ValueError, LookupError, OverflowError) as exc:
         raise ModelFileError(f"invalid random stream state: {exc!r:.200}") from None
     return np.random.Generator(bit_generator)
 
 
 # ---------------------------------------------------------------- pickles
+def pickle_reduce(model, network=None) -> tuple:
+    """Return what a model's ``__reduce__`` returns: :func:`from_pickle` and its arguments.
+
+    The model's document with its training state, its tensors, the objects no name
+    describes, and the array library (by name) and device of ``network``, the model's
+    network (None before a fit: NumPy on the CPU).
+
+    Parameters
+    ----------
+    model : Network, MLPClassifier, MLPRegressor or Perceptron
+        Anything with ``to_document(training_state=..., objects=...)``.
+    network : nnmath.Network, optional
+        The network the model predicts with, whose library and device it goes back to.
+
+    Returns
+    -------
+    tuple
+        ``(from_pickle, (type(model), document, tensors, objects, library, device))``.
+
+    Examples
+    --------
+    >>> import pickle
+    >>> from nnmath import Network
+    >>> net = Network([2, 1], random_state=0)
+    >>> pickle_reduce(net, net)[1][4:]
+    ('numpy', 'cpu')
+    >>> bool((pickle.loads(pickle.dumps(net)).theta == net.theta).all())
+    True
+    """
+    objects: Objects = {}
+    document, tensors = model.to_document(training_state=True, objects=objects)
+    library = "numpy" if network is None else library_name(network.xp)
+    device = "cpu" if network is None else network.device
+    return from_pickle, (type(model), document, tensors, objects, library, device)
+
+
+def attributes_to_pickle(model, names: tuple[str, ...], objects: Objects) -> None:
+    """Put the attributes ``names`` of ``model`` into ``objects["attributes"]``, as they are.
+
+    What an estimator's pickle carries beside its document (scikit-learn's per-instance
+    configuration, labels of another array library). NumPy ``classes_`` are described
+    by the document, and so are left out with the label binarizer built from them.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> model = SimpleNamespace(classes_=np.array([0, 1]), _label_binarizer=None, tag="x")
+    >>> objects = {}
+    >>> attributes_to_pickle(model, ("classes_", "_label_binarizer", "tag"), objects)
+    >>> objects
+    {'attributes': {'tag': 'x'}}
+    """
+    attributes = {k: v for k, v in vars(model).items() if k in names}
+    if type(attributes.get("classes_")) is np.ndarray:  # as described
+        del attributes["classes_"]
+        attributes.pop("_label_binarizer", None)
+    if attributes:
+        objects["attributes"] = attributes
+
+
+def attributes_from_pickle(model, objects: Objects | None) -> None:
+    """Set the attributes :func:`attributes_to_pickle` carried; nothing for a model file.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> model = SimpleNamespace()
+    >>> attributes_from_pickle(model, {"attributes": {"tag": "x"}})
+    >>> model.tag
+    'x'
+    """
+    if objects is not None:
+        model.__dict__.update(objects.get("attributes", {}))
+
+
+def unfitted_from_pickle(cls, document: Document, objects: Objects | None):
+    """Return the estimator not fitted yet that a pickle describes; None for any other.
+
+    A pickle of an estimator before its first fit holds its hyperparameters and no
+    network (no ``layer_sizes``); a model file always holds a fitted one.
+
+    Examples
+    --------
+    >>> import pickle
+    >>> from nnmath import MLPRegressor
+    >>> objects = {}
+    >>> document, _ = MLPRegressor(alpha=0.5).to_document(objects=objects)
+    >>> unfitted_from_pickle(MLPRegressor, document, objects).alpha
+    0.5
+    >>> unfitted_from_pickle(MLPRegressor, document, None) is None
+    True
+    """
+    if objects is None or "layer_sizes" in document:
+        return None
+    model = cls.__new__(cls)  # no __init__: set attributes only
+    estimator_from_document(model, document, None, objects)
+    attributes_from_pickle(model, objects)
+    return model
+
+
 def from_pickle(cls, document: Document, tensors: Tensors, objects: Objects, library: str, device):
     """Rebuild a pickled model: ``cls.from_document`` with the objects the pickle carried.
 
-    What every model class's ``__reduce__`` names. The model goes back to the array
-    library (by name) and device it was on; a process that cannot use them raises
-    ValueError, saying so.
+    What every model class's ``__reduce__`` names (:func:`pickle_reduce`). The model
+    goes back to the array library (by name) and device it was on; a process that cannot
+    use them raises ValueError, saying so.
+
+    Examples
+    --------
+    >>> from nnmath import Network
+    >>> net = Network([2, 1], random_state=0)
+    >>> reducer, arguments = pickle_reduce(net, net)
+    >>> bool((reducer(*arguments).theta == net.theta).all())
+    True
     """
     try:
         xp = namespace_by_name(library)

@@ -717,6 +717,11 @@ class _BaseMLP(BaseEstimator):
         >>> clf.fit_data(data, classes=["-", "+"]).score(X, y)
         1.0
         """
+        if classes is not None and not is_classifier(self):
+            raise ValueError(
+                f"classes= are a classifier's labels; an {type(self).__name__} takes none "
+                f"(got {classes!r:.100})"
+            )
         return self._fit(SourceInput(data, classes), validation_data=validation_data)
 
     # ------------------------------------------------------------------ Dask
@@ -938,6 +943,12 @@ class _BaseMLP(BaseEstimator):
         if known.all():
             return X_val, y_val, w_val
         unseen = np.unique(y_host[~known])
+        if not known.any():
+            raise ValueError(
+                "validation_data's labels are none of the classes the model is fitted on "
+                f"(classes_ {arrays.to_numpy(self.classes_).tolist()!r:.200}); got "
+                f"{unseen.tolist()[:5]!r:.200}"
+            )
         warnings.warn(
             f"the validation data has {int((~known).sum())} rows of classes not in "
             f"training ({', '.join(map(repr, unseen.tolist()[:5]))}); the validation "
@@ -1054,11 +1065,7 @@ class _BaseMLP(BaseEstimator):
         ([3, 3, 1], ['W1', 'W2', 'b1', 'b2'])
         """
         if objects is not None:
-            attributes = {k: v for k, v in vars(self).items() if k in _PICKLED_AS_THEY_ARE}
-            if "classes_" in attributes and type(attributes["classes_"]) is np.ndarray:
-                del attributes["classes_"], attributes["_label_binarizer"]  # as described
-            if attributes:
-                objects["attributes"] = attributes
+            doc.attributes_to_pickle(self, _PICKLED_AS_THEY_ARE, objects)
         if objects is not None and "network_" not in vars(self):
             return doc.estimator_to_document(self, objects), {}
         check_is_fitted(self, "network_")
@@ -1140,12 +1147,11 @@ class _BaseMLP(BaseEstimator):
         >>> bool((again.predict(np.eye(3)) == reg.predict(np.eye(3))).all())
         True
         """
+        unfitted = doc.unfitted_from_pickle(cls, document, objects)
+        if unfitted is not None:
+            return unfitted
         model = cls.__new__(cls)  # no __init__: set attributes only
         trusted = objects is not None
-        if objects is not None and "layer_sizes" not in document:  # a pickle, not fitted
-            doc.estimator_from_document(model, document, None, objects)
-            model.__dict__.update(objects.get("attributes", {}))
-            return model
         net = Network.from_document(document, tensors, xp=xp, device=device, objects=objects)
         doc.estimator_from_document(model, document, net.layer_sizes[0], objects)
         if not trusted and isinstance(model.hidden_layer_sizes, list):
@@ -1176,8 +1182,7 @@ class _BaseMLP(BaseEstimator):
             _check_hidden_layers(model, net, given)  # the file's, or the defaults where absent
         if "training_state" in document:
             model._resume(document["training_state"], tensors, objects)
-        if objects is not None:
-            model.__dict__.update(objects.get("attributes", {}))
+        doc.attributes_from_pickle(model, objects)
         return model
 
     def _resume(self, state, tensors: doc.Tensors, objects: doc.Objects | None) -> None:
@@ -1192,6 +1197,12 @@ class _BaseMLP(BaseEstimator):
         trusted, net = objects is not None, self.network_
         if "optimizer" in state:
             self._optimizer = doc.optimizer_from_document(state["optimizer"], tensors, net, trusted)
+            solver_class = Adam if self.solver == "adam" else SGD
+            if not trusted and type(self._optimizer) is not solver_class:
+                raise doc.ModelFileError(
+                    f"the training state's optimizer is {type(self._optimizer).__name__}; "
+                    f"solver={self.solver!r:.40} trains with {solver_class.__name__}"
+                )
             if "schedule" not in state:
                 raise doc.ModelFileError("'training_state' has an optimizer but no 'schedule'")
             self._lr_schedule = doc.schedule_from_document(state["schedule"], objects)
@@ -1235,17 +1246,7 @@ class _BaseMLP(BaseEstimator):
         or loss) travels beside the document as the object itself. An estimator not
         fitted yet pickles its hyperparameters.
         """
-        objects: doc.Objects = {}
-        document, tensors = self.to_document(training_state=True, objects=objects)
-        net = vars(self).get("network_")
-        return doc.from_pickle, (
-            type(self),
-            document,
-            tensors,
-            objects,
-            "numpy" if net is None else arrays.name(net.xp),
-            "cpu" if net is None else net.device,
-        )
+        return doc.pickle_reduce(self, vars(self).get("network_"))
 
     # ------------------------------------------------------------------ display
     def _network_svg(self) -> str | None:

@@ -327,16 +327,7 @@ class Network(_core.Network):  # noqa: D101 - the docstring is the core class's
 
     def __reduce__(self):
         """Pickle as the model document, with the custom activations and losses beside it."""
-        objects: doc.Objects = {}
-        document, tensors = self.to_document(training_state=True, objects=objects)
-        return doc.from_pickle, (
-            type(self),
-            document,
-            tensors,
-            objects,
-            arrays.name(self.xp),
-            self.device,
-        )
+        return doc.pickle_reduce(self, self)
 
     # ------------------------------------------------------------------ training
     def fit(

@@ -386,11 +386,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         {'dtype': '<i8', 'values': [0, 1]}
         """
         if objects is not None:
-            attributes = {k: v for k, v in vars(self).items() if k in _PICKLED_AS_THEY_ARE}
-            if type(attributes.get("classes_")) is np.ndarray:
-                del attributes["classes_"]  # as described
-            if attributes:
-                objects["attributes"] = attributes
+            doc.attributes_to_pickle(self, _PICKLED_AS_THEY_ARE, objects)
         if objects is not None and "network_" not in vars(self):
             return doc.estimator_to_document(self, objects), {}
         check_is_fitted(self, "network_")
@@ -429,11 +425,10 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         >>> Perceptron.from_document(document, dict(tensors)).predict(X).tolist()
         [0, 0, 0, 1]
         """
+        unfitted = doc.unfitted_from_pickle(cls, document, objects)
+        if unfitted is not None:
+            return unfitted
         model = cls.__new__(cls)  # no __init__: set attributes only
-        if objects is not None and "layer_sizes" not in document:  # a pickle, not fitted
-            doc.estimator_from_document(model, document, None, objects)
-            model.__dict__.update(objects.get("attributes", {}))
-            return model
         net = Network.from_document(document, tensors, xp=xp, device=device, objects=objects)
         doc.estimator_from_document(model, document, net.layer_sizes[0], objects)
         if net.n_layers != 1:
@@ -457,8 +452,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
                 f"{net.layer_sizes[-1]}"
             )
         model.network_ = net
-        if objects is not None:
-            model.__dict__.update(objects.get("attributes", {}))
+        doc.attributes_from_pickle(model, objects)
         return model
 
     def __reduce__(self):
@@ -467,17 +461,7 @@ class Perceptron(ClassifierMixin, BaseEstimator):
         Hyperparameters that JSON would not give back as they are travel beside it as
         they are; a perceptron not fitted yet pickles its hyperparameters.
         """
-        objects: doc.Objects = {}
-        document, tensors = self.to_document(training_state=True, objects=objects)
-        net = vars(self).get("network_")
-        return doc.from_pickle, (
-            type(self),
-            document,
-            tensors,
-            objects,
-            "numpy" if net is None else arrays.name(net.xp),
-            "cpu" if net is None else net.device,
-        )
+        return doc.pickle_reduce(self, vars(self).get("network_"))
 
     def __sklearn_tags__(self):
         """Return scikit-learn's tags: no NaN in X, array-API support."""

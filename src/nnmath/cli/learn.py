@@ -40,6 +40,7 @@ from typing import NamedTuple
 import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import check_is_fitted
 
 from nnmath.cli.messages import UsageError
 from nnmath.core import registry
@@ -587,6 +588,7 @@ class TableModel(BaseEstimator):
         """Fit the preprocessing on the table, then the network on its rows in memory."""
         from nnmath.preprocessing import TabularPreprocessor
 
+        self._check_options()
         y = np.asarray(y)
         pre = TabularPreprocessor(
             self.target, self.impute, tuple(self.drop), tuple(self.categorical), tuple(self.numeric)
@@ -634,6 +636,7 @@ class TableModel(BaseEstimator):
         >>> model.scaling_, model.estimator_.early_stopping
         ({'mean': 4.0, 'scale': 0.6}, False)
         """
+        self._check_options()
         self.pre_, self.rows_ = pre, rows
         self.scaling_ = target_scaling(self.task, self.loss, mean, scale)
         self.estimator_ = make_estimator(
@@ -691,16 +694,35 @@ class TableModel(BaseEstimator):
             self.on_fit(self)
         return self
 
+    def _check_options(self) -> None:
+        """Raise ValueError for a task, hidden layers or on_fit that no flow takes."""
+        if self.task not in ("classification", "regression"):
+            raise ValueError(
+                f"task must be 'classification' or 'regression'; got {self.task!r:.100}"
+            )
+        hidden = self.hidden
+        if not (
+            isinstance(hidden, (tuple, list))
+            and all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) for n in hidden)
+        ):
+            raise ValueError(
+                f"hidden must be a tuple of layer widths, e.g. (64, 32); got {hidden!r:.100}"
+            )
+        if self.on_fit is not None and not callable(self.on_fit):
+            raise TypeError(f"on_fit must be callable or None; got {self.on_fit!r:.100}")
+
     def _past_stop_at(self, estimator, info: dict) -> bool:
         """Return True (stop training) once the clock has passed ``stop_at``."""
         return time.perf_counter() >= self.stop_at
 
     def predict(self, table) -> np.ndarray:
         """Labels, or values in the target's units."""
+        check_is_fitted(self, "pipeline_")
         return self.pipeline_.predict(table)
 
     def predict_proba(self, table) -> np.ndarray:
         """Class probabilities (classification)."""
+        check_is_fitted(self, "pipeline_")
         return self.pipeline_.predict_proba(table)
 
     def score(self, table, y) -> float:

@@ -315,6 +315,24 @@ class ArrayInput(TrainingInput):
         return InMemory(self.X, self.Y, self.sample_weight)
 
 
+def _parts(chunk) -> tuple:
+    """Return a data source's chunk as (X, y, sample_weight), checked to be one."""
+    if not (isinstance(chunk, (tuple, list)) and len(chunk) >= 3):
+        got = type(chunk).__name__
+        if isinstance(chunk, (tuple, list)):
+            got += f" of {len(chunk)}"
+        raise ValueError(
+            "each chunk of fit_data's data must be a tuple (X, y, sample_weight); a "
+            f"loader returned a {got}"
+        )
+    if chunk[1] is None:
+        raise ValueError(
+            "a chunk's y is None; fit_data's chunks are (X, y, sample_weight), y the "
+            "chunk's labels (a classifier) or targets (a regressor)"
+        )
+    return tuple(chunk[:3])
+
+
 class SourceInput(TrainingInput):
     """A data source of ``fit_data``: chunks ``(X, y, sample_weight)`` of raw rows.
 
@@ -355,7 +373,7 @@ class SourceInput(TrainingInput):
     def check(self, estimator, reset: bool, numeric_y: bool) -> None:
         """Load the first chunk for the number of features and the dtype."""
         source = self.source
-        first = source.load(0) if isinstance(source, Chunks) else next(source.chunks())
+        first = _parts(source.load(0) if isinstance(source, Chunks) else next(source.chunks()))
         X0 = np.asarray(first[0])
         if X0.ndim != 2:
             raise ValueError(f"a chunk's X must be 2-D; got shape {X0.shape}")
@@ -371,7 +389,14 @@ class SourceInput(TrainingInput):
         """Return the classes given (a first fit needs them)."""
         if fresh and self.classes is None:
             raise ValueError("fit_data needs classes=: every label of the data")
-        return Labels(None if self.classes is None else np.asarray(self.classes), None)
+        if self.classes is None:
+            return Labels(None, None)
+        classes = np.asarray(self.classes)
+        if classes.ndim != 1:
+            raise ValueError(
+                f"classes must be a list of every label of the data, 1-D; got {self.classes!r:.100}"
+            )
+        return Labels(classes, None)
 
     def check_classes(self, classes) -> None:
         """Raise ValueError for fewer than two classes."""
@@ -393,9 +418,9 @@ class SourceInput(TrainingInput):
         # and so does Σw (the rows' weights change with their class).
         counts = np.zeros(n_classes)
         if self.checks.classes is not None:  # single-label
-            for chunk in self.source.chunks():
+            for chunk in map(_parts, self.source.chunks()):
                 if np.shape(chunk[0])[0]:
-                    _, Y, w = self.checks(*chunk[:3])[:3]
+                    _, Y, w = self.checks(*chunk)[:3]
                     counts += class_counts(Y, n_classes, w)
         weights = weights_of(lambda: counts)
         self.total_weight = float((weights * counts).sum())  # Σ over the classes
@@ -408,12 +433,18 @@ class SourceInput(TrainingInput):
         return np.empty((0, self.checks.n_features), self.checks.dtype)
 
     def _checked(self, chunk: tuple) -> tuple:
-        X, y, w = chunk[:3]
+        X, y, w = _parts(chunk)
         checks = self.checks
         if np.shape(X)[0] == 0:  # a chunk with no rows (all held out, say): nothing
             Y = np.empty((0, self.n_outputs), checks.dtype)
             return np.empty((0, checks.n_features), checks.dtype), Y, None
-        return checks(X, y, w)[:3]
+        X, Y, w = checks(X, y, w)[:3]
+        if Y.shape[1] != self.n_outputs:
+            raise ValueError(
+                f"a chunk's y has {Y.shape[1]} column(s) but the first chunk's had "
+                f"{self.n_outputs}; every chunk's y has as many"
+            )
+        return X, Y, w
 
     def data(self, network) -> Data:
         """Return the chunks, each checked and encoded when it is loaded."""
