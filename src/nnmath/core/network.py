@@ -684,6 +684,7 @@ class Network:
         dropout_rng: np.random.Generator | None = None,
         fused: bool = True,
         record: bool = False,
+        divide_at_end: bool = True,
     ):
         """Backpropagation on validated arrays: fills ``grad`` with ∂C/∂θ, returns C.
 
@@ -709,6 +710,12 @@ class Network:
             Use δ_L = c·(ŷ − y) for a canonical output/loss pair.
         record : bool, default False
             Return a :class:`PassRecord` of every intermediate value instead of C.
+        divide_at_end : bool, default True
+            Carry Σw·δ backwards and divide each layer's gradient by Σw at the end, as
+            scikit-learn does, so that the gradient is rounded as its is (L-BFGS is
+            handed its very numbers). False divides δ_L by Σw at the output instead:
+            the same gradient up to the last bits, without a pass over every gradient
+            per batch (the mini-batch loop's choice).
 
         Returns
         -------
@@ -764,18 +771,20 @@ class Network:
         w = None if sample_weight is None else _reshape(sample_weight, (-1, 1))
         loss, output = self.loss, self.activations[-1]
         fused = fused and loss.canonical_activation == output.name
-        # The backward pass carries Σw·δ (the 1/Σw of the mean left out) and divides each
-        # layer's gradient by Σw at the end, as scikit-learn does: the same numbers,
-        # rounded in the same order, so that L-BFGS is handed scikit-learn's gradient.
+        # With divide_at_end the backward pass carries Σw·δ (the 1/Σw of the mean left
+        # out) and divides each layer's gradient by Σw at the end, as scikit-learn does:
+        # the same numbers, rounded in the same order. Else δ carries the 1/Σw itself.
+        late = w_sum if divide_at_end else 1.0  # the divisor left for the end
         if fused:
-            # δ_L = ∂C/∂ŷ · ∂ŷ/∂z_L multiplied out: c·(ŷ − y)·wᵢ (times 1/Σw)
+            # δ_L = ∂C/∂ŷ · ∂ŷ/∂z_L multiplied out: c·(ŷ − y)·wᵢ/Σw
             cost = loss.cost_of(y_hat, Y, w, w_sum)
-            delta = loss.canonical_delta_of(y_hat, Y, w, 1.0)
+            delta = loss.canonical_delta_of(y_hat, Y, w, w_sum / late)
         else:
             cost, dC_dyhat = loss.cost_and_gradient_of(y_hat, Y, w, w_sum)
             if record:
                 dC_dyhat_kept = arrays.copy_of(dC_dyhat)
-            dC_dyhat *= w_sum  # Σw·∂C/∂ŷ, as the backward pass carries it
+            if divide_at_end:
+                dC_dyhat *= w_sum  # Σw·∂C/∂ŷ, as the backward pass carries it
             z_L = z_in[-1]  # (an activation written before needs_z takes no z)
             delta = (  # · ∂ŷ/∂z_L
                 output.backward(dC_dyhat, y_hat, inplace=True)
@@ -799,10 +808,14 @@ class Network:
             else:
                 ops.dot(a_prev.T, delta, dW)
             if alpha:
-                # ∂/∂W of the L2 term: dW += (α/Σw)·W, here α·W (the 1/Σw below)
-                dW += ops.multiply(self.W[l], alpha, penalty[l])
+                # ∂/∂W of the L2 term: dW += (α/Σw)·W
+                if divide_at_end:  # α·W, rounded once, then added, as scikit-learn adds it
+                    dW += ops.multiply(self.W[l], alpha, penalty[l])
+                else:
+                    ops.add_scaled(dW, alpha / w_sum, self.W[l], penalty[l])
             if l1:
-                # ∂/∂W of the L1 term: dW += (λ₁/Σw)·sign(W), here λ₁·sign(W).
+                # ∂/∂W of the L1 term: dW += (λ₁/Σw)·sign(W) (λ₁·sign(W) with the 1/Σw
+                # at the end).
                 # NOTE: |w| has no derivative at w = 0; its subgradient there is any
                 # value in [−1, 1], and this takes 0 (sign(0) = 0), so a weight that is
                 # exactly 0 feels no pull from the L1 term.
@@ -812,20 +825,21 @@ class Network:
                     sign = ops.xp.sign(self.W[l])
                 if record:
                     layers[l].l1_gradient = arrays.copy_of(sign * (l1 / w_sum))
-                ops.add_scaled(dW, l1, sign, penalty[l])
-            dW /= w_sum
+                ops.add_scaled(dW, l1 / (w_sum / late), sign, penalty[l])
             # ∂C/∂b_l = δ_l · ∂z_l/∂b_l, with ∂z_l/∂b_l = 1
             ops.sum_rows(delta, out=self.db[l])
-            self.db[l] /= w_sum
+            if divide_at_end:
+                dW /= w_sum
+                self.db[l] /= w_sum
             if record:
-                layers[l].delta = arrays.copy_of(delta) / w_sum
+                layers[l].delta = arrays.copy_of(delta) / late
             if l > 0:
                 # ∂C/∂a_{l−1} = δ_l · ∂z_l/∂a_{l−1} = δ_l W_lᵀ
                 g = ops.dot(delta, self.W[l].T, dC_da[l - 1])
                 if masks[l - 1] is not None:
                     g *= masks[l - 1]  # a dropped unit passed nothing forward
                 if record:
-                    layers[l - 1].dC_da = arrays.copy_of(g) / w_sum
+                    layers[l - 1].dC_da = arrays.copy_of(g) / late
                 # δ_{l−1} = ∂C/∂a_{l−1} · ∂a_{l−1}/∂z_{l−1}
                 act, z_l = self.activations[l - 1], z_in[l - 1]
                 delta = (
