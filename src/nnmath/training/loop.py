@@ -156,7 +156,11 @@ def train(
                         draw_order(n)
                     if arrays_in_memory is not None:
                         cost = model.backprop(
-                            *arrays_in_memory, alpha=alpha, l1=l1, dropout_rng=dropout_rng
+                            *arrays_in_memory,
+                            alpha=alpha,
+                            l1=l1,
+                            dropout_rng=dropout_rng,
+                            divide_at_end=False,
                         )
                     else:
                         cost = data.cost_and_gradient(
