@@ -59,6 +59,23 @@ def test_cv_keeps_a_class_rarer_than_the_folds_in_training(tmp_path, capsys, mon
     assert all(np.isfinite(result["metrics"]["log loss"]["folds"]))
 
 
+@pytest.mark.parametrize(
+    "argv, error",
+    [
+        (["cv", "--folds", "1000"], "rare.csv has 40 rows: too few for 1000 folds"),
+        (["tune", "--folds", "5", "--out", "t.nnm"], "rare.csv has 40 rows: too few to tune"),
+    ],
+)
+def test_too_few_rows_for_the_folds_is_said_alone(argv, error, tmp_path, capsys, monkeypatch):
+    _rare(tmp_path / "rare.csv")
+    argv = [argv[0], "rare.csv", "--target", "label", *argv[1:]]
+    status, out, err = _run(argv, capsys, tmp_path, monkeypatch)
+    assert status == 2
+    assert error in err
+    assert "too rare" not in err
+    assert err.count("error:") == 1
+
+
 def _counts(path, n=120, seed=0):
     """An integer count target: 16 distinct values from 0 to 19, with gaps."""
     rng = np.random.default_rng(seed)

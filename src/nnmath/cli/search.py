@@ -89,16 +89,6 @@ def _table_for_search(args, console: Console):
         elif d.kind == "category":
             kinds["categorical"].append(d.column)
     table, y, task, target = ready.table, ready.y, ready.task, ready.target
-    rare: list[str] = []
-    if task == "classification":
-        rare = RareInTraining.rare(y, args.folds).tolist()
-    if rare:
-        shown_names = ", ".join(repr(str(c)) for c in rare[:5]) + (" …" * (len(rare) > 5))
-        console.note(
-            f"class{'es' * (len(rare) > 1)} {shown_names} with fewer rows than {args.folds} "
-            "folds: "
-            "too rare to split, kept in the training rows of every fold (scored in none)"
-        )
     base = {
         "task": task,
         "target": target,
@@ -108,6 +98,20 @@ def _table_for_search(args, console: Console):
         **{k: getattr(args, k) for k in ESTIMATOR_OPTIONS if k not in SEARCH_SPACE},
     }
     return table, y, task, base, source
+
+
+def _note_rare_classes(console: Console, y, task: str, folds: int) -> None:
+    """Say which classes are too rare to split into ``folds`` folds (training goes on)."""
+    if task != "classification":
+        return
+    rare = RareInTraining.rare(y, folds).tolist()
+    if rare:
+        shown_names = ", ".join(repr(str(c)) for c in rare[:5]) + (" …" * (len(rare) > 5))
+        console.note(
+            f"class{'es' * (len(rare) > 1)} {shown_names} with fewer rows than {folds} "
+            "folds: "
+            "too rare to split, kept in the training rows of every fold (scored in none)"
+        )
 
 
 class RareInTraining:
@@ -198,6 +202,7 @@ def cmd_cv(args) -> int:
         raise UsageError(
             f"{source.name} has {plural(len(y), 'row')}: too few for {args.folds} folds"
         )
+    _note_rare_classes(console, y, task, args.folds)
     metrics = _METRICS[task]
     scores: dict[str, list[float]] = {name: [] for name in metrics}
     console.info(
@@ -284,6 +289,7 @@ def cmd_tune(args) -> int:
         raise UsageError(
             f"{source.name} has {plural(n, 'row')}: too few to tune (at least {min_rows})"
         )
+    _note_rare_classes(console, y, task, args.folds)
     sample = np.sort(np.random.default_rng(args.seed).permutation(n)[: min(n, PILOT_ROWS)])
     pilot_table = row_subset(table, sample)
     timed = time.perf_counter()
