@@ -86,6 +86,9 @@ def test_cv_and_tune_fit_the_network_that_train_writes(tmp_path, monkeypatch, ca
     np.testing.assert_array_equal(model.predict(rows), written.predict(rows))
 
 
+_AT_MOST = "use a fraction of at most 0.975, or 0 for no validation"  # 39 of 40 rows
+
+
 @pytest.mark.parametrize(
     ("options", "error", "message"),
     [
@@ -93,12 +96,41 @@ def test_cv_and_tune_fit_the_network_that_train_writes(tmp_path, monkeypatch, ca
         ({"hidden": 8}, ValueError, r"hidden must be a tuple of layer widths.*got 8"),
         ({"hidden": "8,4"}, ValueError, "hidden must be a tuple of layer widths.*got '8,4'"),
         ({"on_fit": "print"}, TypeError, "on_fit must be callable or None"),
+        ({"seed": "x"}, ValueError, r"^seed must be an integer from 0 to 4294967295, or None"),
+        ({"seed": -1}, ValueError, "^seed must be an integer"),
+        ({"validation_fraction": 1.0}, ValueError, r"^validation_fraction must be in \[0, 1\)"),
+        ({"validation_fraction": "0.1"}, ValueError, "^validation_fraction must be a number"),
+        ({"loss": "squared_error"}, ValueError, "--loss squared_error is not for classification"),
+        ({"task": "regression", "class_weight": "balanced"}, ValueError, "--class-weight weighs"),
+        (
+            {"task": "regression", "validation_fraction": 0.99},
+            ValueError,
+            "--validation-fraction 0.99: holding out 40 of 40 rows for validation leaves none "
+            "to train on; a validation set must leave rows to train on: " + _AT_MOST,
+        ),
+        (
+            {"validation_fraction": 0.99},
+            ValueError,
+            "--validation-fraction 0.99: 40 rows leave too few to split off 40 for validation; "
+            "a validation set must leave rows to train on: " + _AT_MOST,
+        ),
     ],
 )
 def test_a_table_model_refuses_options_no_flow_takes(options, error, message):
     table = _table(40)
+    y = table["value"] if options.get("task") == "regression" else table["label"]
     with pytest.raises(error, match=message):
-        TableModel(**options).fit(table.drop(columns=["label", "value"]), table["label"])
+        TableModel(**options).fit(table.drop(columns=["label", "value"]), y)
+
+
+@pytest.mark.parametrize("fraction", [0.975, 0.5])
+def test_a_validation_fraction_that_leaves_a_row_trains(fraction):
+    table = _table(40)
+    model = TableModel(task="regression", hidden=(3,), epochs=3, validation_fraction=fraction)
+    model.fit(table.drop(columns=["label", "value"]), table["value"])
+    fitted = model.pipeline_.named_steps["model"]
+    assert fitted.n_iter_ == 3
+    assert len(fitted.validation_scores_) == 3
 
 
 def test_a_table_model_not_fitted_says_so():

@@ -60,7 +60,7 @@ def test_cv_keeps_a_class_rarer_than_the_folds_in_training(tmp_path, capsys, mon
 
 
 @pytest.mark.parametrize(
-    "argv, error",
+    ("argv", "error"),
     [
         (["cv", "--folds", "1000"], "rare.csv has 40 rows: too few for 1000 folds"),
         (["tune", "--folds", "5", "--out", "t.nnm"], "rare.csv has 40 rows: too few to tune"),

@@ -43,6 +43,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import check_is_fitted
 
 from nnmath.cli.messages import UsageError
+from nnmath.cli.parser import MAX_SEED
 from nnmath.core import registry
 
 __all__ = [
@@ -343,12 +344,14 @@ def validation_split(
     if not fraction:
         return idx, None
     if not classification:
-        try:
-            train, val = train_test_split(idx, test_size=fraction, random_state=seed)
-        except ValueError as exc:
+        n_val = int(math.ceil(fraction * n))
+        if n_val >= n:
             raise UsageError(
-                f"--validation-fraction {fraction}: {' '.join(str(exc).split())}"
-            ) from None
+                f"--validation-fraction {fraction}: holding out {n_val} of {n} rows for "
+                f"validation leaves none to train on; a validation set must leave rows to "
+                f"train on: {_fractions_that_work(n, 1)}"
+            )
+        train, val = train_test_split(idx, test_size=n_val, random_state=seed)
         return _categories_in_training(train, val, inputs, category_inputs, note)
     labels, codes, counts = np.unique(
         np.asarray(y).astype(str), return_inverse=True, return_counts=True
@@ -359,7 +362,8 @@ def validation_split(
     if len(kept) < n_val + 1:
         raise UsageError(
             f"--validation-fraction {fraction}: {n} rows leave too few to split off "
-            f"{n_val} for validation"
+            f"{n_val} for validation; a validation set must leave rows to train on: "
+            f"{_fractions_that_work(len(kept), 1, n)}"
         )
     try:  # stratified when the validation rows can hold every class
         train, val = train_test_split(
@@ -381,6 +385,29 @@ def validation_split(
                 "to split, kept in training (the validation rows have none)"
             )
     return _categories_in_training(train, val, inputs, category_inputs, note)
+
+
+def _fractions_that_work(n_split: int, n_left: int, n: int | None = None) -> str:
+    """Say which validation fractions leave ``n_left`` of ``n_split`` rows to train on.
+
+    ``n`` is all the rows (the fraction's base), when more than ``n_split`` can be split.
+
+    Examples
+    --------
+    >>> _fractions_that_work(40, 1)
+    'use a fraction of at most 0.975, or 0 for no validation'
+    >>> _fractions_that_work(3, 1)
+    'use a fraction of at most 0.666, or 0 for no validation'
+    >>> _fractions_that_work(1, 1)
+    'use 0 for no validation'
+    """
+    n = n_split if n is None else n
+    n_val = n_split - n_left  # the most validation rows that leave n_left to train on
+    if n_val < 1:
+        return "use 0 for no validation"
+    digits = 2 - math.floor(math.log10(n_val / n))  # three significant, rounded down
+    most = math.floor(n_val / n * 10**digits + 1e-9) / 10**digits
+    return f"use a fraction of at most {most:g}, or 0 for no validation"
 
 
 def _categories_in_training(train, val, inputs, category_inputs, note):
@@ -695,7 +722,7 @@ class TableModel(BaseEstimator):
         return self
 
     def _check_options(self) -> None:
-        """Raise ValueError for a task, hidden layers or on_fit that no flow takes."""
+        """Raise ValueError (TypeError) for an option that no flow takes."""
         if self.task not in ("classification", "regression"):
             raise ValueError(
                 f"task must be 'classification' or 'regression'; got {self.task!r:.100}"
@@ -707,6 +734,27 @@ class TableModel(BaseEstimator):
         ):
             raise ValueError(
                 f"hidden must be a tuple of layer widths, e.g. (64, 32); got {hidden!r:.100}"
+            )
+        seed = self.seed
+        if seed is not None and not (
+            isinstance(seed, (int, np.integer))
+            and not isinstance(seed, bool)
+            and 0 <= seed <= MAX_SEED
+        ):
+            raise ValueError(
+                f"seed must be an integer from 0 to {MAX_SEED}, or None; got {seed!r:.100}"
+            )
+        fraction = self.validation_fraction
+        if not isinstance(fraction, (int, float, np.integer, np.floating)) or isinstance(
+            fraction, bool
+        ):
+            raise ValueError(
+                f"validation_fraction must be a number in [0, 1); got {fraction!r:.100}"
+            )
+        if not 0 <= fraction < 1:
+            raise ValueError(
+                "validation_fraction must be in [0, 1): the share of rows held out for "
+                f"validation, which must leave rows to train on (0: none); got {fraction!r:.100}"
             )
         if self.on_fit is not None and not callable(self.on_fit):
             raise TypeError(f"on_fit must be callable or None; got {self.on_fit!r:.100}")

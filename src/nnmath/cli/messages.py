@@ -37,8 +37,12 @@ __all__ = [
 ]
 
 
-class UsageError(Exception):
-    """A failure the user can fix; printed as one line, exit status 2."""
+class UsageError(ValueError):
+    """A failure the user can fix; printed as one line, exit status 2.
+
+    A ValueError, as a bad argument is to Python: an option refused by a
+    :class:`~nnmath.cli.learn.TableModel` used from Python is one too.
+    """
 
 
 def one_line(text) -> str:

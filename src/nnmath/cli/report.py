@@ -155,6 +155,8 @@ def fit_model(args, console, model, callbacks=(), close=None) -> None:
     """
     try:
         model.fit_prepared(callbacks)
+    except UsageError:
+        raise
     except ValueError as exc:
         raise UsageError(divergence_message(exc, args)) from None
     finally:

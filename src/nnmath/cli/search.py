@@ -354,6 +354,8 @@ def cmd_tune(args) -> int:
     searching = time.perf_counter()
     try:
         _quietly(search.fit, table, y)
+    except UsageError:
+        raise
     except ValueError as exc:
         raise UsageError(f"tune: {one_line(exc)}") from None
     search_seconds = time.perf_counter() - searching
