@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import warnings
 
 import joblib
 import numpy as np
@@ -378,6 +379,11 @@ def _edit(document, tensors, key, value):
     return document, tensors
 
 
+def _history(document, tensors, **entries):
+    """The file's parts with the training state's history entries replaced."""
+    return _edit(document, tensors, "history", {**document["training_state"]["history"], **entries})
+
+
 HOSTILE = {
     "negative second moment": (
         lambda d, t: (d, {**t, "optimizer.u": -np.abs(t["optimizer.u"]) - 1}),
@@ -487,6 +493,26 @@ HOSTILE = {
         lambda d, t: _edit(d, t, "history", {**d["training_state"]["history"], "n_iter": -3}),
         "history entry 'n_iter' has the wrong type",
     ),
+    "a best epoch past the epochs run": (
+        lambda d, t: _history(d, t, best_epoch=9),
+        "history entry 'best_epoch' is 9, past 'n_iter' 3",
+    ),
+    "a loss curve shorter than the epochs": (
+        lambda d, t: _history(d, t, loss_curve=[0.7, 0.6]),
+        "history entry 'loss_curve' has 2 costs for 'n_iter' 3 epochs",
+    ),
+    "a loss curve longer than the epochs": (
+        lambda d, t: _history(d, t, loss_curve=[0.7, 0.6, 0.5, 0.4]),
+        "history entry 'loss_curve' has 4 costs for 'n_iter' 3 epochs",
+    ),
+    "validation scores longer than the loss curve": (
+        lambda d, t: _history(d, t, validation_scores=[0.5] * 4),
+        "history entry 'validation_scores' has 4 entries for 3 epochs in 'loss_curve'",
+    ),
+    "a validation loss curve longer than the loss curve": (
+        lambda d, t: _history(d, t, validation_loss_curve=[0.5] * 6),
+        "history entry 'validation_loss_curve' has 6 entries for 3 epochs",
+    ),
     "best weights named but absent": (
         lambda d, t: _edit(d, t, "best_theta", "tensor"),
         "'best_theta' is 'tensor' but there is no tensor 'best_theta'",
@@ -515,6 +541,29 @@ def test_a_hostile_training_state_is_refused_with_a_model_file_error(tmp_path, c
     document, tensors = edit(*_parts(path))
     with pytest.raises(nnmath.ModelFileError, match=message):
         nnmath.io.from_bytes(_file(document, tensors))
+
+
+def test_a_run_that_diverged_with_early_stopping_is_resumable(tmp_path):
+    big = np.random.default_rng(0).normal(size=(200, 3))
+    model = MLPRegressor(
+        hidden_layer_sizes=(20,),
+        solver="sgd",
+        learning_rate_init=10.0,
+        max_iter=30,
+        early_stopping=True,
+        random_state=0,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # the overflow that diverges
+        model.fit(big, big @ [1e3, 2e3, 3e3])
+    history = model._history
+    assert history.stop_reason.startswith("diverged")
+    # the epoch that diverged adds a NaN score, but no cost
+    assert len(history.validation_scores) == len(history.loss_curve) + 1 == history.n_iter + 1
+    nnmath.save(model, tmp_path / "m.safetensors", training_state=True)
+    loaded = nnmath.load(tmp_path / "m.safetensors")._history
+    assert loaded.n_iter == history.n_iter
+    np.testing.assert_array_equal(loaded.validation_scores, history.validation_scores)
 
 
 def test_a_file_cannot_name_an_object_only_a_pickle_carries(tmp_path):

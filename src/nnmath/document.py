@@ -730,7 +730,40 @@ def history_from_document(doc) -> dict[str, Any]:
     for name in ("best_loss", "best_validation_score", "learning_rate"):
         if fields.get(name) is not None:
             fields[name] = float(fields[name])
+    _check_history_counts(fields)
     return fields
+
+
+def _check_history_counts(fields: dict[str, Any]) -> None:
+    """Refuse a history whose curves and counters disagree.
+
+    Every epoch adds one cost to ``loss_curve`` and one to ``n_iter``; the validation
+    curves get at most one entry an epoch, and one more (NaN) for the epoch in which a
+    run with early stopping diverged; ``best_epoch`` is an epoch that was run.
+    """
+    n_iter = fields.get("n_iter", 0)
+    losses = fields.get("loss_curve", [])
+    if len(losses) != n_iter:
+        raise ModelFileError(
+            f"history entry 'loss_curve' has {len(losses)} costs for 'n_iter' {n_iter} "
+            "epochs; it holds one cost an epoch"
+        )
+    best = fields.get("best_epoch")
+    if best is not None and best > n_iter:
+        raise ModelFileError(
+            f"history entry 'best_epoch' is {best}, past 'n_iter' {n_iter}: the best "
+            "epoch is one of the epochs run"
+        )
+    diverged = str(fields.get("stop_reason", "")).startswith("diverged")
+    for name in ("validation_scores", "validation_loss_curve"):
+        values = fields.get(name, [])
+        extra = len(values) - len(losses)
+        if extra > 1 or (extra == 1 and not (diverged and math.isnan(values[-1]))):
+            raise ModelFileError(
+                f"history entry {name!r} has {len(values)} entries for {len(losses)} "
+                "epochs in 'loss_curve'; it holds at most one an epoch (and a NaN for the "
+                "epoch of a divergence)"
+            )
 
 
 def optimizer_to_document(optimizer) -> tuple[Document, Tensors]:
