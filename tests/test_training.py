@@ -401,6 +401,44 @@ def test_the_shares_of_chunks_add_up_to_the_full_batch(rng):
     assert data.objective(net, alpha=0.3) == pytest.approx(whole, rel=1e-14)
 
 
+@pytest.mark.parametrize(
+    ("n_samples", "counted"), [(30, "23"), (22, "at least 23"), (4, "at least [78]")]
+)
+@pytest.mark.parametrize(
+    "pass_",
+    [
+        lambda data, net, rng: list(data.epoch(rng, 4)),
+        lambda data, net, rng: data.cost_and_gradient(net),
+        lambda data, net, rng: data.objective(net),
+    ],
+    ids=["epoch", "cost_and_gradient", "objective"],
+)
+def test_chunks_whose_rows_disagree_with_n_samples_are_refused(n_samples, counted, pass_, rng):
+    X, Y = rng.normal(size=(23, 3)), rng.normal(size=(23, 2))
+    parts = _parts(X, Y, None, [8, 8, 7])  # 23 rows; an epoch's first chunk holds 7 or 8
+    data = sources.Chunks([lambda p=p: p for p in parts], n_samples=n_samples)
+    net = Network([3, 2], output_activation="identity", random_state=0)
+    message = f"n_samples={n_samples}, but its 3 chunks hold {counted} rows"
+    with pytest.raises(ValueError, match=message):
+        pass_(data, net, np.random.default_rng(0))
+
+
+def test_training_on_chunks_that_disagree_with_n_samples_is_refused(rng):
+    X = rng.normal(size=(23, 1))
+    parts = _parts(X, 2 * X, None, [5, 10, 8])
+    data = sources.Chunks([lambda p=p: p for p in parts], n_samples=46)
+    net = Network([1, 1], activation="identity", random_state=0)
+    with pytest.raises(ValueError, match=r"n_samples=46, but its 3 chunks hold 23 rows"):
+        training.train(
+            net,
+            data,
+            None,
+            SGD(0.1),
+            training.Settings(max_epochs=3, batch_size=4),
+            rng=np.random.default_rng(0),
+        )
+
+
 def test_chunk_batches_visit_every_row_once_in_full_batches(rng):
     X = np.arange(23.0).reshape(-1, 1)
     parts = _parts(X, X, X[:, 0], [5, 10, 8])

@@ -354,7 +354,10 @@ class Chunks(Data):
         ``loaders[k]()`` returns chunk k as ``(X, Y, sample_weight)`` of validated
         arrays (see the module's docstring).
     n_samples : int
-        Rows in all the chunks together.
+        Rows in all the chunks together: the cost's mean divides by it (unless
+        ``total_weight`` is given), the schedules count samples seen by it. A pass over
+        all the chunks (an epoch, the full-batch cost) counts their rows and raises a
+        ValueError when the count disagrees.
     total_weight : float, optional
         Σw over all the chunks; default ``n_samples`` (no sample weights).
 
@@ -413,6 +416,28 @@ class Chunks(Data):
         for k in range(self.n_chunks) if order is None else order:
             yield self.load(k)
 
+    def _counted(self, order: Iterable[int] | None = None) -> Iterator[tuple]:
+        """Yield every chunk, as :meth:`chunks` does, and check their rows add up to n_samples.
+
+        Raises ValueError as soon as the chunks hold more rows than ``n_samples``, or
+        at the end of the pass when they hold fewer.
+        """
+        counted = 0
+        for chunk in self.chunks(order):
+            counted += int(chunk[0].shape[0])
+            if counted > self.n_samples:
+                raise ValueError(self._miscount(f"at least {counted:,}"))
+            yield chunk
+        if counted != self.n_samples:
+            raise ValueError(self._miscount(f"{counted:,}"))
+
+    def _miscount(self, counted: str) -> str:
+        return (
+            f"Chunks was given n_samples={self.n_samples:,}, but its {self.n_chunks} "
+            f"chunks hold {counted} rows; n_samples must be the rows in all the chunks "
+            "together"
+        )
+
     def chunk_order(self, rng: np.random.Generator | SampleOrder | None) -> list[int]:
         """Return the order an epoch visits the chunks in.
 
@@ -432,13 +457,13 @@ class Chunks(Data):
 
         def batches():
             order = self.chunk_order(rng if shuffle else None)
-            yield from chunk_batches(self.chunks(order), batch_size, rng if shuffle else None)
+            yield from chunk_batches(self._counted(order), batch_size, rng if shuffle else None)
 
         return batches()
 
     def _shares(self, model, alpha: float, l1: float, seeds):
         """Each chunk's cost share and a view of its gradient share (model.grad)."""
-        for k, chunk in enumerate(self.chunks()):
+        for k, chunk in enumerate(self._counted()):
             dropout_rng = None if seeds is None else np.random.default_rng(seeds[k])
             cost = model.backprop(
                 chunk[0],
@@ -480,7 +505,7 @@ class Chunks(Data):
         """C = Σ_k C_k at the model's θ, one chunk at a time, without gradients."""
         cost = sum(
             model.objective(chunk[0], chunk[1], chunk[2], total_weight=self.total_weight)
-            for chunk in self.chunks()
+            for chunk in self._counted()
         )
         if alpha:
             cost += model.l2_penalty(alpha, self.total_weight)
