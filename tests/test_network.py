@@ -371,3 +371,33 @@ def test_bad_sample_weights_are_refused_by_name(net, method, sample_weight, mess
     X, y = np.ones((4, 3)), np.zeros(4)
     with pytest.raises(ValueError, match=message):
         getattr(net, method)(X, y, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize(
+    ("loss", "out"),
+    [("squared_error", "identity"), ("binary_cross_entropy", "sigmoid"), ("mse", "sigmoid")],
+)
+def test_dividing_by_the_weights_at_the_end_gives_the_same_gradient(loss, out):
+    # scikit-learn's order (Σw·δ carried backwards, each gradient divided by Σw at the
+    # end) and the output's (δ_L carries 1/Σw) differ in rounding only; both are the
+    # cost's gradient, checked against central differences.
+    rng = np.random.default_rng(3)
+    net = Network([3, 4, 2], activation="tanh", output_activation=out, loss=loss, random_state=0)
+    X, w = rng.normal(size=(7, 3)), rng.uniform(0.5, 2.0, size=7)
+    Y = rng.integers(0, 2, size=(7, 2)).astype(float)
+    net.backprop(X, Y, w, alpha=0.3, l1=0.1)
+    early = net.grad.copy()
+    cost = net.backprop(X, Y, w, alpha=0.3, l1=0.1, divide_at_end=True)
+    late = net.grad.copy()
+    np.testing.assert_allclose(late, early, rtol=1e-14, atol=1e-16)
+    theta, h = net.theta.copy(), 1e-6
+    numeric = np.empty_like(theta)
+    for i in range(theta.size):
+        for sign in (1, -1):
+            net.theta[...] = theta
+            net.theta[i] += sign * h
+            c = net.backprop(X, Y, w, alpha=0.3, l1=0.1)
+            numeric[i] = c if sign == 1 else (numeric[i] - c) / (2 * h)
+    net.theta[...] = theta
+    assert cost == pytest.approx(net.backprop(X, Y, w, alpha=0.3, l1=0.1), rel=1e-15)
+    np.testing.assert_allclose(late, numeric, rtol=1e-6, atol=1e-8)

@@ -684,7 +684,7 @@ class Network:
         dropout_rng: np.random.Generator | None = None,
         fused: bool = True,
         record: bool = False,
-        divide_at_end: bool = True,
+        divide_at_end: bool = False,
     ):
         """Backpropagation on validated arrays: fills ``grad`` with ∂C/∂θ, returns C.
 
@@ -710,12 +710,12 @@ class Network:
             Use δ_L = c·(ŷ − y) for a canonical output/loss pair.
         record : bool, default False
             Return a :class:`PassRecord` of every intermediate value instead of C.
-        divide_at_end : bool, default True
-            Carry Σw·δ backwards and divide each layer's gradient by Σw at the end, as
-            scikit-learn does, so that the gradient is rounded as its is (L-BFGS is
-            handed its very numbers). False divides δ_L by Σw at the output instead:
-            the same gradient up to the last bits, without a pass over every gradient
-            per batch (the mini-batch loop's choice).
+        divide_at_end : bool, default False
+            False: δ_L carries the 1/Σw of the mean from the output on. True: carry
+            Σw·δ backwards and divide each layer's gradient by Σw at the end, as
+            scikit-learn does — the same gradient, rounded as scikit-learn rounds it
+            (L-BFGS asks for this, to be handed scikit-learn's very numbers), at the
+            cost of one more pass over ∂C/∂θ.
 
         Returns
         -------

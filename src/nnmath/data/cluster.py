@@ -572,7 +572,7 @@ def _worker_model(template, token: str):
     return model
 
 
-def _shares(template, token, theta, total_weight, penalties, seeds, *chunks):
+def _shares(template, token, theta, total_weight, penalties, seeds, divide_at_end, *chunks):
     """Return the sum of the shares of one worker's chunks at θ, added in chunk order.
 
     Each share is backprop(chunk, total_weight=Σw), its part of the whole's cost and
@@ -591,6 +591,7 @@ def _shares(template, token, theta, total_weight, penalties, seeds, *chunks):
                 l1=l1,
                 total_weight=total_weight,
                 dropout_rng=None if seed is None else np.random.default_rng(seed),
+                divide_at_end=divide_at_end,
             )
             if grad is None:
                 grad = model.grad.copy()
@@ -654,7 +655,13 @@ class DaskChunks(Chunks):
         )
 
     def cost_and_gradient(
-        self, model, *, alpha: float = 0.0, l1: float = 0.0, dropout_rng=None
+        self,
+        model,
+        *,
+        alpha: float = 0.0,
+        l1: float = 0.0,
+        dropout_rng=None,
+        divide_at_end: bool = False,
     ) -> float:
         """Compute Σ of the chunks' shares at the model's θ, where the chunks live.
 
@@ -676,6 +683,7 @@ class DaskChunks(Chunks):
                 # the penalty terms belong to the whole: the first chunk carries them
                 [(alpha, l1) if k == 0 else (0.0, 0.0) for k in ks],
                 [seeds[k] for k in ks],
+                divide_at_end,
                 *[self.futures[k] for k in ks],
                 workers=[worker],
                 allow_other_workers=True,

@@ -165,9 +165,19 @@ class Data:
     n_samples: int
 
     def cost_and_gradient(
-        self, model, *, alpha: float = 0.0, l1: float = 0.0, dropout_rng=None
+        self,
+        model,
+        *,
+        alpha: float = 0.0,
+        l1: float = 0.0,
+        dropout_rng=None,
+        divide_at_end: bool = False,
     ) -> float:
-        """C over all the data at the model's θ; fills ``model.grad`` with ∂C/∂θ."""
+        """C over all the data at the model's θ; fills ``model.grad`` with ∂C/∂θ.
+
+        ``divide_at_end`` is the network's ``backprop`` option: scikit-learn's rounding
+        order, which L-BFGS asks for.
+        """
         raise NotImplementedError
 
     def objective(self, model, alpha: float = 0.0, l1: float = 0.0) -> float:
@@ -229,11 +239,23 @@ class InMemory(Data):
         return self._total_weight
 
     def cost_and_gradient(
-        self, model, *, alpha: float = 0.0, l1: float = 0.0, dropout_rng=None
+        self,
+        model,
+        *,
+        alpha: float = 0.0,
+        l1: float = 0.0,
+        dropout_rng=None,
+        divide_at_end: bool = False,
     ) -> float:
         """Compute C and ∂C/∂θ on all the data in one backprop; return C."""
         return model.backprop(
-            self.X, self.Y, self.sample_weight, alpha=alpha, l1=l1, dropout_rng=dropout_rng
+            self.X,
+            self.Y,
+            self.sample_weight,
+            alpha=alpha,
+            l1=l1,
+            dropout_rng=dropout_rng,
+            divide_at_end=divide_at_end,
         )
 
     def objective(self, model, alpha: float = 0.0, l1: float = 0.0) -> float:
@@ -461,7 +483,7 @@ class Chunks(Data):
 
         return batches()
 
-    def _shares(self, model, alpha: float, l1: float, seeds):
+    def _shares(self, model, alpha: float, l1: float, seeds, divide_at_end: bool = False):
         """Each chunk's cost share and a view of its gradient share (model.grad)."""
         for k, chunk in enumerate(self._counted()):
             dropout_rng = None if seeds is None else np.random.default_rng(seeds[k])
@@ -473,11 +495,18 @@ class Chunks(Data):
                 l1=l1 if k == 0 else 0.0,  # and so does the L1 term
                 total_weight=self.total_weight,
                 dropout_rng=dropout_rng,
+                divide_at_end=divide_at_end,
             )
             yield cost, model.grad
 
     def cost_and_gradient(
-        self, model, *, alpha: float = 0.0, l1: float = 0.0, dropout_rng=None
+        self,
+        model,
+        *,
+        alpha: float = 0.0,
+        l1: float = 0.0,
+        dropout_rng=None,
+        divide_at_end: bool = False,
     ) -> float:
         """Compute C = Σ_k C_k and ∂C/∂θ = Σ_k ∂C_k/∂θ, one chunk at a time.
 
@@ -492,7 +521,7 @@ class Chunks(Data):
             self._grad_sum = arrays.namespace_of(grad).asarray(grad, copy=True)
         total = self._grad_sum
         cost = 0.0
-        for k, (share, g) in enumerate(self._shares(model, alpha, l1, seeds)):
+        for k, (share, g) in enumerate(self._shares(model, alpha, l1, seeds, divide_at_end)):
             cost += share
             if k == 0:
                 total[...] = g

@@ -94,7 +94,8 @@ def train_lbfgs(
 
     def cost_and_grad(flat: np.ndarray):
         put(flat)
-        cost = data.cost_and_gradient(model, alpha=alpha, l1=l1)
+        # scikit-learn's rounding order: L-BFGS is handed its very numbers
+        cost = data.cost_and_gradient(model, alpha=alpha, l1=l1, divide_at_end=True)
         return cost, packed(model.grad)
 
     started = [time.perf_counter()]

@@ -156,11 +156,7 @@ def train(
                         draw_order(n)
                     if arrays_in_memory is not None:
                         cost = model.backprop(
-                            *arrays_in_memory,
-                            alpha=alpha,
-                            l1=l1,
-                            dropout_rng=dropout_rng,
-                            divide_at_end=False,
+                            *arrays_in_memory, alpha=alpha, l1=l1, dropout_rng=dropout_rng
                         )
                     else:
                         cost = data.cost_and_gradient(
@@ -178,13 +174,7 @@ def train(
                     epoch_cost = 0.0
                     for Xb, Yb, wb, rows in data.epoch(rng, bs, s.shuffle):
                         cost = model.backprop(
-                            Xb,
-                            Yb,
-                            wb,
-                            alpha=alpha,
-                            l1=l1,
-                            dropout_rng=dropout_rng,
-                            divide_at_end=False,  # one pass less over ∂C/∂θ per batch
+                            Xb, Yb, wb, alpha=alpha, l1=l1, dropout_rng=dropout_rng
                         )
                         if math.isfinite(cost):
                             step(params, grads, lr)
