@@ -49,7 +49,7 @@ __all__ = [
 ]
 
 
-class Activation:
+class Activation(registry.Named):
     """Base class: an activation σ with its derivative.
 
     Subclasses implement ``__call__`` (the value), ``derivative`` (da/dz from z) and
@@ -117,18 +117,6 @@ class Activation:
             dC_da *= da_dz
             return dC_da
         return dC_da * da_dz
-
-    def __repr__(self) -> str:
-        """Return the class's name with its parameters."""
-        return f"{type(self).__name__}()"
-
-    def __eq__(self, other: object) -> bool:
-        """Compare by class and parameters."""
-        return type(self) is type(other) and vars(self) == vars(other)
-
-    def __hash__(self) -> int:
-        """Hash the class's name and parameters, consistently with ``__eq__``."""
-        return hash((type(self).__name__, tuple(sorted(vars(self).items()))))
 
 
 class Sigmoid(Activation):

@@ -29,6 +29,7 @@ import numpy as np
 from scipy.special import xlogy
 
 from nnmath.core.arrays import namespace_of, vdot
+from nnmath.core.registry import Named
 
 __all__ = [
     "BinaryCrossEntropy",
@@ -95,7 +96,7 @@ def _xlogy(y, p):
     return xp.where(y == 0, 0.0, y * xp.log(p))
 
 
-class Loss:
+class Loss(Named):
     """Base class of the losses.
 
     Subclasses define ``_elementwise`` (the loss of each output of each sample) and
@@ -243,18 +244,6 @@ class Loss:
         error over k outputs.
         """
         return self.output_scale(n_outputs)
-
-    def __repr__(self) -> str:
-        """Return the class's name with its parameters."""
-        return f"{type(self).__name__}()"
-
-    def __eq__(self, other: object) -> bool:
-        """Compare by class and parameters."""
-        return type(self) is type(other) and vars(self) == vars(other)
-
-    def __hash__(self) -> int:
-        """Hash the class's name and parameters, consistently with ``__eq__``."""
-        return hash((type(self).__name__, tuple(sorted(vars(self).items()))))
 
 
 class _SquaredResidual(Loss):

@@ -31,10 +31,36 @@ __all__ = [
     "ESTIMATOR_LOSSES",
     "ActivationEntry",
     "LossEntry",
+    "Named",
     "hidden_activations",
     "losses_for",
     "recipe",
 ]
+
+
+class Named:
+    """What the registry's activations and losses share: equal when of one class and parameters.
+
+    Examples
+    --------
+    >>> class Half(Named):
+    ...     def __init__(self, c=0.5):
+    ...         self.c = c
+    >>> Half() == Half(), Half() == Half(0.25), len({Half(), Half()})
+    (True, False, 1)
+    """
+
+    def __repr__(self) -> str:
+        """Return the class's name with its parameters."""
+        return f"{type(self).__name__}()"
+
+    def __eq__(self, other: object) -> bool:
+        """Compare by class and parameters."""
+        return type(self) is type(other) and vars(self) == vars(other)
+
+    def __hash__(self) -> int:
+        """Hash the class's name and parameters, consistently with ``__eq__``."""
+        return hash((type(self).__name__, tuple(sorted(vars(self).items()))))
 
 
 class ActivationEntry(NamedTuple):
