@@ -1000,7 +1000,14 @@
   }
 
   // ------------------------------------------------------------------ controls
-  async function change(changes) {
+  // Changes go to the server one after another, in the order they were made: arrow keys
+  // held on a control send several, and the last one made is the one in force.
+  let changing = Promise.resolve();
+  function change(changes) {
+    changing = changing.then(() => send(changes));
+    return changing;
+  }
+  async function send(changes) {
     try {
       applyConfig(await api(at("/settings"), { body: changes }));
     } catch (err) {
